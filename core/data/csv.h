@@ -1,0 +1,60 @@
+/*
+ * csv.h - an RFC 4180 reader that produces typed columns.
+ *
+ * Accepts: a header row (required, names must be non-empty), quoted fields
+ * holding commas, doubled quotes and newlines, CRLF or LF line ends, a UTF-8
+ * byte-order mark, a missing final newline. Numbers are parsed under the C
+ * locale whatever the process locale is.
+ *
+ * Rejects with a message naming the file and the line: an empty file, a file
+ * with a header only is allowed (0 rows), a row with a different number of
+ * fields than the header ("ragged"), an unterminated quote (naming the line
+ * where the quote opened), a stray quote inside an unquoted field, a NUL byte
+ * (binary file).
+ *
+ * Typing: a column is NUMERIC when every non-missing cell parses fully as a
+ * finite or infinite double ("1", "-2.5e3", "inf"); otherwise STRING. Missing
+ * cells are the empty string and the tokens NA, NaN, null (case-sensitive as
+ * written, also "nan", "NULL"); they are flagged in `missing` and hold NaN (NUMERIC) or NULL
+ * (STRING). Deciding what a missing value means is the dataset layer's job.
+ */
+#ifndef TT_DATA_CSV_H
+#define TT_DATA_CSV_H
+
+#include <stddef.h>
+
+#include "tautune/tautune.h"
+
+typedef enum tt_csv_kind { TT_CSV_NUMERIC = 0, TT_CSV_STRING = 1 } tt_csv_kind;
+
+typedef struct tt_csv_column {
+    char *name;             /* header text, unquoted */
+    tt_csv_kind kind;
+    double *num;            /* NUMERIC: n_rows values (NaN where missing) */
+    char **str;             /* STRING: n_rows strings (NULL where missing) */
+    unsigned char *missing; /* n_rows flags, 1 = missing */
+    size_t n_missing;
+} tt_csv_column;
+
+typedef struct tt_csv_table {
+    char *path;             /* as given to tt_csv_read */
+    size_t n_rows;          /* data records (header excluded) */
+    size_t n_cols;
+    tt_csv_column *cols;
+    size_t *line;           /* n_rows: 1-based file line where each record starts */
+} tt_csv_table;
+
+/* Read a whole file. On success *out is a new table owned by the caller
+ * (free with tt_csv_free). On failure *out is NULL and err says why. */
+tt_status tt_csv_read(const char *path, tt_csv_table **out, char *err, size_t errlen);
+
+/* Same, from memory (path is only used in messages). */
+tt_status tt_csv_parse(const char *text, size_t len, const char *path, tt_csv_table **out,
+                       char *err, size_t errlen);
+
+/* Index of the column with that exact name, or -1. */
+long tt_csv_find(const tt_csv_table *table, const char *name);
+
+void tt_csv_free(tt_csv_table *table); /* NULL is a no-op */
+
+#endif

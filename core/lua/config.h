@@ -1,0 +1,112 @@
+/*
+ * config.h - a run's configuration, read once from a Lua script.
+ *
+ * A config is a Lua 5.4 script that returns a table. It runs in the sandbox of
+ * sandbox.h with the search-space helpers of space_dsl (uniform, loguniform,
+ * randint, choice) and the Lua prelude scripts/tautune.lua loaded. The returned
+ * table is turned into a tt_config below and checked (unknown keys, wrong types,
+ * bad ranges) before anything runs; every error starts with "FILE:LINE:" where
+ * a line is known (helpers record the line they were called on; for other
+ * values the line is found by following the key path through the source
+ * text), followed by the key path, e.g.
+ *   quickstart.lua:17: estimators.t_learner.alpha: loguniform(): low must be > 0
+ *
+ * The table (keys not listed are errors):
+ *   name        string, default: the file name without ".lua"
+ *   seed        integer >= 0, default 0
+ *   data = {                         -- either a generator ...
+ *     generator = "synthetic", rows = 4000, arms = 2, seed = <run seed>,
+ *                                    -- ... or a CSV file (path relative to the config's folder)
+ *     path = "file.csv", outcome = "y", treatment = "t", control = "0",
+ *     x = {"a", "b"}, w = {"c"}, true_effect = "tau" or {"tau1", "tau2"},
+ *   }
+ *   validation  number in (0, 1), default 0.3: share of rows held out for scoring
+ *   metric      "energy" (default), or an oracle figure "pehe"/"ate_error" (benchmark mode)
+ *   budget = { seconds = 30, trials = 100 }   -- each optional; none = 60 s
+ *   estimators = {                            -- at least one; keys are plugin names
+ *     diff_in_means = {},
+ *     t_learner = { alpha = loguniform(1e-3, 1e3) },
+ *     s_learner = { alpha = 1.0, interactions = choice({true, false}) },
+ *   }
+ *   out         string: run folder (default runs/<name>-<UTC time>)
+ * Estimators are kept sorted by name (Lua tables have no order).
+ */
+#ifndef TT_LUA_CONFIG_H
+#define TT_LUA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tautune/tautune.h"
+
+typedef enum tt_space_kind {
+    TT_SPACE_FIXED = 0,   /* one value */
+    TT_SPACE_UNIFORM,     /* real uniform on [lo, hi] */
+    TT_SPACE_LOGUNIFORM,  /* real log-uniform on [lo, hi], lo > 0 */
+    TT_SPACE_RANDINT,     /* integer uniform on [lo, hi] inclusive */
+    TT_SPACE_CHOICE       /* one of options[] */
+} tt_space_kind;
+
+/* A number/bool (str == NULL; bools as 0/1) or a string. */
+typedef struct tt_space_value {
+    double num;
+    char *str;
+    int is_bool;
+} tt_space_value;
+
+typedef struct tt_space_param {
+    char *name;
+    tt_space_kind kind;
+    double lo, hi;              /* UNIFORM, LOGUNIFORM, RANDINT */
+    tt_space_value fixed;       /* FIXED */
+    tt_space_value *options;    /* CHOICE: n_options values */
+    size_t n_options;
+    int line;                   /* config line, 0 if unknown */
+} tt_space_param;
+
+typedef struct tt_space_estimator {
+    char *plugin;
+    tt_space_param *params;
+    size_t n_params;
+    int line;
+} tt_space_estimator;
+
+typedef struct tt_config {
+    char *path;                 /* the file as given */
+    char *name;
+    uint64_t seed;
+
+    /* data: generator XOR path */
+    char *generator;            /* NULL when reading a file */
+    size_t gen_rows;
+    int gen_arms;
+    uint64_t gen_seed;
+    char *data_path;            /* resolved against the config's folder */
+    char *outcome, *treatment, *control;
+    char **x; size_t n_x;
+    char **w; size_t n_w;
+    char **true_effect; size_t n_true_effect;
+
+    double validation;
+    char *metric;
+    double budget_seconds;      /* 0 = no wall-clock limit */
+    long max_trials;            /* 0 = no trial cap */
+
+    tt_space_estimator *estimators; /* sorted by plugin name */
+    size_t n_estimators;
+
+    char *out_dir;              /* NULL = default */
+} tt_config;
+
+/* Run the script at path and read its table. scripts_dir: folder holding
+ * tautune.lua (the prelude); NULL = none. On failure *out is NULL. */
+tt_status tt_config_load(const char *path, const char *scripts_dir, tt_config **out,
+                         char *err, size_t errlen);
+
+/* Same from a string; path is used in messages and to resolve data paths. */
+tt_status tt_config_load_string(const char *source, const char *path, const char *scripts_dir,
+                                tt_config **out, char *err, size_t errlen);
+
+void tt_config_free(tt_config *cfg); /* NULL is a no-op */
+
+#endif

@@ -1,0 +1,27 @@
+/* mem.c - overflow-checked allocation helpers. */
+#include "util/mem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *tt_malloc_array(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        return NULL;
+    return malloc(count * size ? count * size : 1);
+}
+
+char *tt_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void tt_free_strings(char **strings, size_t n)
+{
+    if (!strings)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(strings[i]);
+    free(strings);
+}

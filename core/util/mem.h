@@ -1,0 +1,16 @@
+/*
+ * mem.h - small allocation helpers that check for overflow.
+ */
+#ifndef TT_UTIL_MEM_H
+#define TT_UTIL_MEM_H
+
+#include <stddef.h>
+
+/* malloc(count * size) or NULL when the product overflows or malloc fails. */
+void *tt_malloc_array(size_t count, size_t size);
+/* strdup that returns NULL for NULL input. Caller frees. */
+char *tt_strdup(const char *s);
+/* Free a NULL-or-array of n strings and the array itself. */
+void tt_free_strings(char **strings, size_t n);
+
+#endif

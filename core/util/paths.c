@@ -1,0 +1,73 @@
+/* paths.c - locating the binary and the folders laid out around it. */
+#include "util/paths.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tt_exe_dir(char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return -1;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    if ((size_t)snprintf(buf, len, "%s", path) >= len)
+        return -1;
+    return 0;
+}
+
+int tt_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int pick_dir(char *buf, size_t len, const char *build_rel, const char *install_rel)
+{
+    char exe[PATH_MAX];
+    if (tt_exe_dir(exe, sizeof exe) != 0)
+        return -1;
+    if ((size_t)snprintf(buf, len, "%s/%s", exe, build_rel) >= len)
+        return -1;
+    if (tt_is_dir(buf))
+        return 0;
+    if ((size_t)snprintf(buf, len, "%s/%s", exe, install_rel) >= len)
+        return -1;
+    return 0;
+}
+
+int tt_default_plugin_dir(char *buf, size_t len)
+{
+    return pick_dir(buf, len, "plugins", "../lib/tautune/plugins");
+}
+
+int tt_default_scripts_dir(char *buf, size_t len)
+{
+    return pick_dir(buf, len, "scripts", "../share/tautune/scripts");
+}
+
+int tt_mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s", path) >= sizeof tmp)
+        return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return tt_is_dir(tmp) ? 0 : -1;
+}
