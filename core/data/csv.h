@@ -17,6 +17,16 @@
  * cells are the empty string and the tokens NA, NaN, null (case-sensitive as
  * written, also "nan", "NULL"); they are flagged in `missing` and hold NaN (NUMERIC) or NULL
  * (STRING). Deciding what a missing value means is the dataset layer's job.
+ *
+ * Details: duplicate header names are accepted here (tt_csv_find returns the
+ * first); the dataset layer reports the ambiguity when a duplicated name is
+ * used. Missing tokens are matched on the field text after unquoting, so
+ * "NA" quoted is missing too. Blank or space-padded numbers (" 1.5 ") count
+ * as numbers; hex ("0x1f") does not, so hash-like identifiers stay STRING.
+ * Blank lines at the end of the file are ignored; a blank line before the
+ * last record is a one-field record (ragged unless the file has one column,
+ * where it is a missing cell). Line numbers are physical lines (an embedded
+ * newline inside quotes starts a new line), counting the header as line 1.
  */
 #ifndef TT_DATA_CSV_H
 #define TT_DATA_CSV_H
@@ -56,5 +66,14 @@ tt_status tt_csv_parse(const char *text, size_t len, const char *path, tt_csv_ta
 long tt_csv_find(const tt_csv_table *table, const char *name);
 
 void tt_csv_free(tt_csv_table *table); /* NULL is a no-op */
+
+/* The reader's number rule for one cell, under the C locale: 1 and *out set
+ * when s parses fully as a double, else 0. For callers that need to say which
+ * cell of a STRING column is not a number. */
+int tt_csv_parse_number(const char *s, double *out);
+
+/* Shortest text that reads back as v ("0", "1", "2.5"), under the C locale
+ * whatever the process locale; -0 prints as "0". */
+void tt_csv_format_number(double v, char *buf, size_t len);
 
 #endif

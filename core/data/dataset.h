@@ -39,6 +39,9 @@ typedef struct tt_roles {
     const char *const *w; size_t n_w; /* common causes */
     const char *const *true_effect; size_t n_true_effect; /* 0 or K-1 columns */
 } tt_roles;
+/* outcome, treatment and control are required. true_effect[j] is the effect
+ * of arm j+1 (arm order as above, control excluded) versus the control.
+ * A numeric control matches by text or by value ("1.0" names the arm "1"). */
 
 /* Build a dataset from a table. Errors (each naming file, column and, where it
  * applies, line): a role column not found; a column used in two roles or twice

@@ -35,4 +35,14 @@ void tt_sandbox_close(lua_State *L); /* NULL is a no-op */
 tt_status tt_sandbox_run(lua_State *L, const char *source, size_t len, const char *chunkname,
                          int nresults, char *err, size_t errlen);
 
+/* Call the function that lies under nargs arguments on top of the stack
+ * (typically a C function reading results back) in protected mode, under the
+ * same limits and message handling as tt_sandbox_run, so that Lua errors,
+ * including running out of memory, become messages instead of a panic. The
+ * function and arguments are consumed; on success nresults results are left.
+ * where names the source in messages Lua cannot place (memory), or NULL.
+ * Lua errors give TT_ERR_CONFIG (TT_ERR_NOMEM if the system ran out). */
+tt_status tt_sandbox_call(lua_State *L, int nargs, int nresults, const char *where, char *err,
+                          size_t errlen);
+
 #endif

@@ -9,7 +9,8 @@ void *tt_malloc_array(size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size)
         return NULL;
-    return malloc(count * size ? count * size : 1);
+    size_t bytes = count * size;
+    return malloc(bytes ? bytes : 1); /* malloc(0) may return NULL */
 }
 
 char *tt_strdup(const char *s)

@@ -1,0 +1,41 @@
+/*
+ * cli.h - pieces shared by the `tautune` subcommands.
+ */
+#ifndef TT_CLI_CLI_H
+#define TT_CLI_CLI_H
+
+#include <stddef.h>
+
+#include "plugin/registry.h"
+
+/* Exit codes of the `tautune` command (documented in README.md). */
+enum {
+    TT_EXIT_OK = 0,
+    TT_EXIT_ERROR = 1,       /* I/O or internal error */
+    TT_EXIT_USAGE = 2,       /* bad command line or config */
+    TT_EXIT_DATA = 3,        /* the data cannot be used */
+    TT_EXIT_PLUGIN = 4,      /* a configured estimator is missing or unusable */
+    TT_EXIT_NO_TRIAL = 5,    /* the search finished without one successful trial */
+    TT_EXIT_INTERRUPTED = 130 /* Ctrl-C / SIGTERM; finished work was written */
+};
+
+/* Plugin folders, searched in this order: every --plugin-path given (each may
+ * be a colon-separated list), then TAUTUNE_PLUGIN_PATH, then the built-in
+ * folder next to the binary. A plugin name seen twice keeps the first one
+ * (so users can override a built-in) and the later file is reported. */
+typedef struct tt_plugin_paths {
+    const char *dirs[64];
+    size_t n;
+} tt_plugin_paths;
+
+/* Fill a registry from the paths; rejects are printed as warnings when
+ * verbose (stderr). Returns NULL on out of memory. */
+tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose);
+
+int tt_cmd_run(int argc, char **argv);
+int tt_cmd_plugins(int argc, char **argv);
+
+/* "did you mean" helper: the registered name closest to name, or NULL. */
+const char *tt_cli_closest_plugin(const tt_registry *reg, const char *name);
+
+#endif

@@ -1,0 +1,106 @@
+/* cmd_plugins.c - `tautune plugins [NAME]`: what is installed and what it takes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void plugins_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: tautune plugins [NAME] [--plugin-path DIR[:DIR...]]...\n"
+            "\n"
+            "Lists every estimator plugin found on the plugin path with its version,\n"
+            "capabilities and hyperparameter schema; with NAME, only that plugin.\n"
+            "Plugin folders are searched in order: --plugin-path, $TAUTUNE_PLUGIN_PATH,\n"
+            "then the built-in folder. Rejected files are reported on stderr.\n");
+}
+
+static void print_param(const tt_plugin_param *p)
+{
+    char range[128] = "";
+    char def[128];
+    switch (p->kind) {
+    case TT_PARAM_INT:
+    case TT_PARAM_REAL:
+    case TT_PARAM_LOG_REAL:
+        snprintf(range, sizeof range, "[%g, %g]", p->lo, p->hi);
+        snprintf(def, sizeof def, "%g", p->default_value);
+        break;
+    case TT_PARAM_BOOL:
+        snprintf(def, sizeof def, "%s", p->default_value != 0 ? "true" : "false");
+        break;
+    case TT_PARAM_CHOICE: {
+        size_t off = 0;
+        for (size_t i = 0; p->choices[i] && off < sizeof range; i++)
+            off += (size_t)snprintf(range + off, sizeof range - off, "%s%s", i ? "|" : "{",
+                                    p->choices[i]);
+        if (off < sizeof range)
+            snprintf(range + off, sizeof range - off, "}");
+        snprintf(def, sizeof def, "%s", p->choices[(size_t)p->default_value]);
+        break;
+    }
+    }
+    printf("    %-16s %-8s %-22s default %-10s %s\n", p->name, tt_param_kind_name(p->kind), range,
+           def, p->help ? p->help : "");
+}
+
+static void print_plugin(const tt_plugin_entry *e)
+{
+    const tt_plugin_descriptor *d = e->desc;
+    char caps[128];
+    tt_capabilities_text(d->capabilities, caps, sizeof caps);
+    printf("%s %s  [%s]  ABI %u.%u\n", d->name, d->version ? d->version : "?", caps,
+           (unsigned)d->abi_major, (unsigned)d->abi_minor);
+    if (d->summary)
+        printf("    %s\n", d->summary);
+    printf("    file: %s\n", e->path);
+    if (d->n_params == 0)
+        printf("    (no hyperparameters)\n");
+    for (size_t i = 0; i < d->n_params; i++)
+        print_param(&d->params[i]);
+}
+
+int tt_cmd_plugins(int argc, char **argv)
+{
+    tt_plugin_paths paths = {.n = 0};
+    const char *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            plugins_usage(stdout);
+            return TT_EXIT_OK;
+        } else if (strcmp(argv[i], "--plugin-path") == 0 && i + 1 < argc) {
+            if (paths.n < sizeof paths.dirs / sizeof paths.dirs[0])
+                paths.dirs[paths.n++] = argv[++i];
+        } else if (argv[i][0] != '-' && !name) {
+            name = argv[i];
+        } else {
+            fprintf(stderr, "tautune plugins: unexpected argument '%s'\n", argv[i]);
+            plugins_usage(stderr);
+            return TT_EXIT_USAGE;
+        }
+    }
+    tt_registry *reg = tt_cli_load_plugins(&paths, 1);
+    if (!reg) {
+        fprintf(stderr, "tautune: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    int rc = TT_EXIT_OK;
+    if (name) {
+        const tt_plugin_entry *e = tt_registry_find(reg, name);
+        if (e) {
+            print_plugin(e);
+        } else {
+            const char *near = tt_cli_closest_plugin(reg, name);
+            fprintf(stderr, "tautune plugins: no plugin named '%s'%s%s%s\n", name,
+                    near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+            rc = TT_EXIT_PLUGIN;
+        }
+    } else {
+        if (tt_registry_count(reg) == 0)
+            fprintf(stderr, "tautune plugins: no plugins found on the plugin path\n");
+        for (size_t i = 0; i < tt_registry_count(reg); i++)
+            print_plugin(tt_registry_at(reg, i));
+    }
+    tt_registry_free(reg);
+    return rc;
+}

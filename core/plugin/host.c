@@ -1,0 +1,109 @@
+/*
+ * host.c - the services table handed to plugin instances.
+ *
+ * The table's callbacks return int while the core returns tt_status; calling
+ * through a pointer of a different function type is undefined, so every core
+ * function gets a small adapter here instead of a cast.
+ */
+#include "plugin/host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "learn/learner.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/rng.h"
+
+static void host_log(void *host_ctx, tt_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void host_log(void *host_ctx, tt_log_level level, const char *fmt, ...)
+{
+    const tt_host_ctx *ctx = host_ctx;
+    const char *name = ctx && ctx->plugin_name ? ctx->plugin_name : "plugin";
+    /* A plugin may pass any int; keep the sink's contract of known levels. */
+    if ((int)level < (int)TT_LOG_ERROR)
+        level = TT_LOG_ERROR;
+    else if ((int)level > (int)TT_LOG_DEBUG)
+        level = TT_LOG_DEBUG;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt ? fmt : "", ap);
+    va_end(ap);
+    tt_log(level, "[%s] %s", name, msg);
+}
+
+static int host_should_stop(void *host_ctx)
+{
+    const tt_host_ctx *ctx = host_ctx;
+    if (!ctx)
+        return 0;
+    if (ctx->stop_flag && *ctx->stop_flag != 0)
+        return 1;
+    return ctx->deadline > 0 && tt_now() > ctx->deadline;
+}
+
+static int host_learner_create(void *host_ctx, const char *name, const char *const *keys,
+                               const double *values, size_t n_params, tt_learner **out,
+                               char *err, size_t errlen)
+{
+    const tt_host_ctx *ctx = host_ctx;
+    /* Derived per learner kind so that a plugin's learners do not share the
+     * exact stream the plugin itself gets as host->seed. */
+    char stream[128];
+    snprintf(stream, sizeof stream, "learner:%s", name ? name : "");
+    uint64_t seed = tt_rng_derive(ctx ? ctx->seed : 0, stream);
+    return (int)tt_learner_create(name, keys, values, n_params, seed, out, err, errlen);
+}
+
+static int host_learner_fit(tt_learner *learner, size_t n, size_t p, const double *x,
+                            const double *y, const double *weight, char *err, size_t errlen)
+{
+    return (int)tt_learner_fit(learner, n, p, x, y, weight, err, errlen);
+}
+
+static int host_learner_predict(const tt_learner *learner, size_t n, size_t p, const double *x,
+                                double *out, char *err, size_t errlen)
+{
+    return (int)tt_learner_predict(learner, n, p, x, out, err, errlen);
+}
+
+static int host_learner_save(const tt_learner *learner, const tt_plugin_sink *sink, char *err,
+                             size_t errlen)
+{
+    return (int)tt_learner_save(learner, sink, err, errlen);
+}
+
+static int host_learner_load(void *host_ctx, const tt_plugin_source *source, tt_learner **out,
+                             char *err, size_t errlen)
+{
+    (void)host_ctx; /* a saved learner is already fitted; it needs no seed */
+    return (int)tt_learner_load(source, out, err, errlen);
+}
+
+void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed)
+{
+    if (ctx)
+        ctx->seed = seed;
+    *host = (tt_plugin_host){
+        .struct_size = sizeof(tt_plugin_host),
+        .abi_minor = TT_PLUGIN_ABI_MINOR,
+        .alloc = malloc,
+        .alloc_zero = calloc,
+        .resize = realloc,
+        .release = free,
+        .log = host_log,
+        .seed = seed,
+        .should_stop = host_should_stop,
+        .host_ctx = ctx,
+        .learner_create = host_learner_create,
+        .learner_fit = host_learner_fit,
+        .learner_predict = host_learner_predict,
+        .learner_save = host_learner_save,
+        .learner_load = host_learner_load,
+        .learner_destroy = tt_learner_destroy,
+    };
+}

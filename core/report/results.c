@@ -1,0 +1,192 @@
+/* results.c - trials.jsonl lines and the atomic results.json. */
+#include "report/results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tautune/tautune.h"
+#include "util/err.h"
+
+/* JSON has no NaN or infinity: anything non-finite is written as null. */
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *params_to_json(const tt_plugin_descriptor *desc, const double *point)
+{
+    cJSON *obj = cJSON_CreateObject();
+    for (size_t i = 0; obj && i < desc->n_params; i++) {
+        const tt_plugin_param *sp = &desc->params[i];
+        cJSON *v;
+        switch (sp->kind) {
+        case TT_PARAM_BOOL: v = cJSON_CreateBool(point[i] != 0.0); break;
+        case TT_PARAM_CHOICE: v = cJSON_CreateString(sp->choices[(size_t)point[i]]); break;
+        default: v = cJSON_CreateNumber(point[i]); break;
+        }
+        cJSON_AddItemToObject(obj, sp->name, v);
+    }
+    return obj;
+}
+
+static void add_scores(cJSON *parent, const char *key, const tt_score_value *s, size_t n,
+                       cJSON *reasons)
+{
+    cJSON *obj = cJSON_AddObjectToObject(parent, key);
+    for (size_t i = 0; obj && i < n; i++) {
+        cJSON_AddItemToObject(obj, s[i].name,
+                              s[i].is_null ? cJSON_CreateNull() : number_or_null(s[i].value));
+        if (s[i].is_null && reasons)
+            cJSON_AddStringToObject(reasons, s[i].name, s[i].reason);
+    }
+}
+
+cJSON *tt_trial_to_json(const tt_trial_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "id", (double)r->id);
+    cJSON_AddStringToObject(o, "estimator", r->desc->name);
+    cJSON_AddItemToObject(o, "params", params_to_json(r->desc, r->point));
+    cJSON_AddBoolToObject(o, "default_params", r->is_default);
+    cJSON_AddStringToObject(o, "status", tt_trial_status_name(r->status));
+    if (r->status == TT_TRIAL_OK)
+        cJSON_AddNullToObject(o, "error");
+    else
+        cJSON_AddStringToObject(o, "error", r->error);
+    cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    cJSON_AddItemToObject(o, "objective", number_or_null(r->objective));
+    cJSON *reasons = cJSON_CreateObject();
+    add_scores(o, "scores", r->scores, r->n_scores, reasons);
+    if (r->n_oracle)
+        add_scores(o, "oracle", r->oracle, r->n_oracle, reasons);
+    if (reasons && cJSON_GetArraySize(reasons) > 0)
+        cJSON_AddItemToObject(o, "null_reasons", reasons);
+    else
+        cJSON_Delete(reasons);
+    cJSON_AddItemToObject(o, "ate", number_or_null(r->ate));
+    return o;
+}
+
+tt_status tt_trials_append(FILE *fp, const tt_trial_result *r, char *err, size_t errlen)
+{
+    cJSON *o = tt_trial_to_json(r);
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!text)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing trials.jsonl");
+    int bad = fprintf(fp, "%s\n", text) < 0 || fflush(fp) != 0;
+    free(text);
+    if (bad)
+        return tt_errf(err, errlen, TT_ERR_IO, "trials.jsonl: %s", strerror(errno));
+    return TT_OK;
+}
+
+static cJSON *strings_to_json(const char *const *s, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(s[i]));
+    return a;
+}
+
+static cJSON *counts_to_json(const size_t *c, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)c[i]));
+    return a;
+}
+
+static cJSON *best_to_json(const tt_trial_result *b)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "trial", (double)b->id);
+    cJSON_AddStringToObject(o, "estimator", b->desc->name);
+    cJSON_AddItemToObject(o, "params", params_to_json(b->desc, b->point));
+    cJSON_AddItemToObject(o, "objective", number_or_null(b->objective));
+    add_scores(o, "scores", b->scores, b->n_scores, NULL);
+    if (b->n_oracle)
+        add_scores(o, "oracle", b->oracle, b->n_oracle, NULL);
+    cJSON_AddItemToObject(o, "ate", number_or_null(b->ate));
+    return o;
+}
+
+static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    cJSON_AddNumberToObject(root, "schema_version", TT_RESULTS_SCHEMA_VERSION);
+    cJSON_AddStringToObject(root, "tautune_version", TT_VERSION_STRING);
+    cJSON_AddStringToObject(root, "status", info->status);
+    /* Seeds are 64-bit; JSON numbers are exact only to 2^53, so the seed is
+     * also given as text. */
+    char seed_text[32];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)info->seed);
+    cJSON_AddNumberToObject(root, "seed", (double)info->seed);
+    cJSON_AddStringToObject(root, "seed_text", seed_text);
+    cJSON *cfg = cJSON_AddObjectToObject(root, "config");
+    cJSON_AddStringToObject(cfg, "path", info->config_path);
+    cJSON_AddStringToObject(cfg, "name", info->config_name);
+    cJSON_AddStringToObject(root, "metric", info->metric);
+    cJSON_AddStringToObject(root, "direction", info->direction);
+
+    cJSON *data = cJSON_AddObjectToObject(root, "data");
+    cJSON_AddStringToObject(data, "source", info->data_source);
+    cJSON_AddNumberToObject(data, "rows", (double)info->rows);
+    cJSON_AddNumberToObject(data, "train_rows", (double)info->train_rows);
+    cJSON_AddNumberToObject(data, "validation_rows", (double)info->validation_rows);
+    cJSON_AddNumberToObject(data, "arms", info->n_arms);
+    cJSON_AddItemToObject(data, "arm_labels", strings_to_json(info->arm_labels, (size_t)info->n_arms));
+    cJSON_AddItemToObject(data, "train_arm_rows", counts_to_json(info->train_arm_counts, (size_t)info->n_arms));
+    cJSON_AddItemToObject(data, "validation_arm_rows", counts_to_json(info->valid_arm_counts, (size_t)info->n_arms));
+    cJSON_AddBoolToObject(data, "has_true_effect", info->has_truth);
+
+    cJSON *budget = cJSON_AddObjectToObject(root, "budget");
+    cJSON_AddItemToObject(budget, "seconds", info->budget_seconds > 0 ? cJSON_CreateNumber(info->budget_seconds) : cJSON_CreateNull());
+    cJSON_AddItemToObject(budget, "trials", info->max_trials > 0 ? cJSON_CreateNumber((double)info->max_trials) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(root, "elapsed_seconds", info->elapsed_seconds);
+
+    cJSON *trials = cJSON_AddArrayToObject(root, "trials");
+    for (size_t i = 0; i < out->n_trials; i++)
+        cJSON_AddItemToArray(trials, tt_trial_to_json(&out->trials[i]));
+    if (out->best >= 0)
+        cJSON_AddItemToObject(root, "best", best_to_json(&out->trials[out->best]));
+    else
+        cJSON_AddNullToObject(root, "best");
+    return root;
+}
+
+tt_status tt_results_write(const char *dir, const tt_run_info *info,
+                           const tt_search_outcome *out, char *err, size_t errlen)
+{
+    cJSON *root = run_to_json(info, out);
+    char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing results.json");
+
+    char tmp[4096], final[4096];
+    snprintf(final, sizeof final, "%s/results.json", dir);
+    snprintf(tmp, sizeof tmp, "%s/.results.json.tmp", dir);
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) {
+        free(text);
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", tmp, strerror(errno));
+    }
+    int bad = fputs(text, fp) == EOF || fputc('\n', fp) == EOF || fflush(fp) != 0 ||
+              fsync(fileno(fp)) != 0;
+    bad |= fclose(fp) != 0;
+    free(text);
+    if (bad || rename(tmp, final) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", final, strerror(e));
+    }
+    return TT_OK;
+}

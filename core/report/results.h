@@ -1,0 +1,49 @@
+/*
+ * results.h - the run folder's machine-readable files.
+ *
+ * trials.jsonl: one JSON object per finished trial, appended and flushed as
+ * the trial finishes, so an interrupted run keeps every finished trial.
+ * results.json: the whole run, written to a temporary file in the same folder
+ * and renamed over the old one, so readers never see half a file.
+ * The format is public (README "results.json"); fields are only ever added.
+ */
+#ifndef TT_REPORT_RESULTS_H
+#define TT_REPORT_RESULTS_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "search/search.h"
+
+/* Everything about the run that is not a trial. Strings are borrowed. */
+typedef struct tt_run_info {
+    const char *config_path;
+    const char *config_name;
+    uint64_t seed;
+    const char *metric;
+    const char *direction;           /* "min" or "max" */
+    const char *data_source;
+    size_t rows, train_rows, validation_rows;
+    int n_arms;
+    const char *const *arm_labels;   /* n_arms */
+    const size_t *train_arm_counts;  /* n_arms */
+    const size_t *valid_arm_counts;  /* n_arms */
+    int has_truth;
+    double budget_seconds;           /* 0 = none */
+    long max_trials;                 /* 0 = none */
+    double elapsed_seconds;
+    const char *status;              /* "complete" or "interrupted" */
+} tt_run_info;
+
+/* One trial as a JSON object (caller deletes). NULL on out of memory. */
+cJSON *tt_trial_to_json(const tt_trial_result *r);
+
+/* Append one line to an open trials.jsonl and flush it. */
+tt_status tt_trials_append(FILE *fp, const tt_trial_result *r, char *err, size_t errlen);
+
+/* Write dir/results.json atomically. */
+tt_status tt_results_write(const char *dir, const tt_run_info *info,
+                           const tt_search_outcome *out, char *err, size_t errlen);
+
+#endif

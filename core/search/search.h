@@ -1,0 +1,47 @@
+/*
+ * search.h - the search loop: propose, evaluate, record, until the budget ends.
+ *
+ * Random search with defaults first: every estimator's default point is
+ * evaluated first (in config order), then estimators are picked uniformly at
+ * random and their spaces sampled (a point already tried is redrawn a few
+ * times before being accepted again). Stops when the wall-clock deadline
+ * passes, the trial cap is reached, or *stop_flag becomes non-zero; a trial
+ * already running is asked to stop through should_stop.
+ */
+#ifndef TT_SEARCH_SEARCH_H
+#define TT_SEARCH_SEARCH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lua/config.h"
+#include "search/trial.h"
+
+typedef struct tt_search_options {
+    double deadline;      /* tt_now() value; 0 = none */
+    long max_trials;      /* 0 = no cap */
+    uint64_t seed;
+    volatile sig_atomic_t *stop_flag; /* may be NULL */
+} tt_search_options;
+
+/* Called after every finished trial, in order. Return non-zero to stop. */
+typedef int (*tt_trial_sink)(void *ctx, const tt_trial_result *result);
+
+typedef struct tt_search_outcome {
+    tt_trial_result *trials;  /* owned; n_trials */
+    size_t n_trials;
+    long best;                /* index of the best ok trial by objective, -1 if none */
+    int interrupted;          /* stopped by the stop flag */
+} tt_search_outcome;
+
+/* descs[i] is the plugin of config->estimators[i]. Lower objective is better
+ * (every metric today is minimised). */
+tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config,
+                        const tt_plugin_descriptor *const *descs, const tt_search_options *opt,
+                        tt_trial_sink sink, void *sink_ctx, tt_search_outcome *out,
+                        char *err, size_t errlen);
+
+void tt_search_outcome_free(tt_search_outcome *out);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * space.h - a config's search space for one estimator, checked against the
+ * plugin's schema, and the points drawn from it.
+ *
+ * A point is one double per schema parameter, in schema order (INT/BOOL as
+ * integral doubles, CHOICE as the index) - exactly what a plugin's create()
+ * takes. Parameters the config does not mention are searched over the
+ * plugin's own schema range (the plugin's default space); parameters the
+ * config fixes stay fixed; the rest follow the config's distribution.
+ */
+#ifndef TT_SEARCH_SPACE_H
+#define TT_SEARCH_SPACE_H
+
+#include <stddef.h>
+
+#include "lua/config.h"
+#include "tautune/plugin.h"
+#include "util/rng.h"
+
+/* Check every config parameter against the schema: the name exists (else
+ * the error lists the schema's names), the kind fits (a real distribution on
+ * an INT parameter is an error; randint on a REAL parameter is allowed), and
+ * every value or range lies inside the schema's range or choices. Errors read
+ * "CONFIG:LINE: estimators.NAME.PARAM: ...". */
+tt_status tt_space_check(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
+                         const char *config_path, char *err, size_t errlen);
+
+/* The default point: schema defaults, with config-fixed values applied, and a
+ * default that falls outside a config range moved to the range's centre
+ * (geometric centre for log-uniform; first option for a choice). */
+void tt_space_default_point(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
+                            double *point);
+
+/* A random point. */
+void tt_space_sample(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
+                     tt_rng *rng, double *point);
+
+/* 1 if two points are equal in every coordinate. */
+int tt_space_point_equal(const double *a, const double *b, size_t n);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * trial.h - evaluating one candidate (estimator + hyperparameters).
+ *
+ * tt_trial_evaluate is the single place where a candidate is created, fitted
+ * on the training rows, asked for effects on the validation rows and scored.
+ * It is deliberately one function with plain inputs and a plain result so that
+ * the tuner can later run it inside an isolated worker process unchanged.
+ */
+#ifndef TT_SEARCH_TRIAL_H
+#define TT_SEARCH_TRIAL_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tautune/plugin.h"
+
+typedef enum tt_trial_status {
+    TT_TRIAL_OK = 0,
+    TT_TRIAL_FAILED,
+    TT_TRIAL_TIMEOUT
+} tt_trial_status;
+
+const char *tt_trial_status_name(tt_trial_status status); /* "ok", "failed", "timeout" */
+
+#define TT_MAX_SCORES 8
+
+/* One named figure; a figure that cannot be computed is null with a reason. */
+typedef struct tt_score_value {
+    const char *name;   /* static string */
+    double value;
+    int is_null;
+    char reason[160];
+} tt_score_value;
+
+/* What every trial sees: the rows (views borrowed from the caller). */
+typedef struct tt_trial_problem {
+    tt_plugin_data train;
+    tt_plugin_data valid;
+    const double *valid_tau;   /* n_valid * (K-1) true effects, or NULL */
+    int n_arms;
+    const char *metric;        /* "energy", "pehe" or "ate_error" */
+} tt_trial_problem;
+
+typedef struct tt_trial_result {
+    size_t id;                 /* 1-based, in launch order */
+    size_t estimator;          /* index into the config's estimators */
+    const tt_plugin_descriptor *desc;
+    double *point;             /* owned: desc->n_params values */
+    int is_default;            /* the estimator's default point */
+    tt_trial_status status;
+    char error[1024];
+    double seconds;
+    double objective;          /* the metric's value; NaN unless ok and computable */
+    double ate;                /* mean of tau_hat over validation rows, arm 1 */
+    tt_score_value scores[TT_MAX_SCORES];
+    size_t n_scores;
+    tt_score_value oracle[TT_MAX_SCORES];
+    size_t n_oracle;
+} tt_trial_result;
+
+/* Evaluate one candidate. Never fails as a function: every problem becomes
+ * result->status = TT_TRIAL_FAILED with result->error set (or
+ * TT_TRIAL_TIMEOUT when the plugin stopped because of the deadline).
+ * result->id/estimator/desc/point/is_default are filled by the caller;
+ * this fills the rest. deadline: tt_now() value at which the plugin is asked
+ * to stop (0 = none). */
+void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descriptor *desc,
+                       const double *point, uint64_t seed, double deadline,
+                       volatile sig_atomic_t *stop_flag, tt_trial_result *result);
+
+/* Look up a score or oracle figure by name; NULL when absent. */
+const tt_score_value *tt_trial_find_score(const tt_trial_result *r, const char *name);
+
+void tt_trial_result_clear(tt_trial_result *r); /* frees point, zeroes */
+
+#endif
