@@ -17,9 +17,14 @@
 #include "report/results.h"
 #include "search/search.h"
 #include "search/space.h"
+#include "score/propensity.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/paths.h"
+#include "util/rng.h"
+
+/* METRICS.md: propensities in scores are clipped to [c, 1 - c]. */
+#define TT_PROPENSITY_CLIP 0.05
 
 static volatile sig_atomic_t g_stop;
 
@@ -155,6 +160,9 @@ typedef struct run_state {
     FILE *trials_fp;
     tt_search_outcome outcome;
     size_t *train_counts, *valid_counts;
+    double *valid_prop;          /* n_valid x K scoring propensities */
+    tt_propensity_summary prop_summary;
+    const char *metric;          /* the objective, "auto" resolved */
     int quiet;
     double best_so_far;
 } run_state;
@@ -173,6 +181,7 @@ static void run_state_free(run_state *s)
     tt_search_outcome_free(&s->outcome);
     free(s->train_counts);
     free(s->valid_counts);
+    free(s->valid_prop);
 }
 
 static int resolve_plugins(run_state *s, const run_args *a)
@@ -259,9 +268,9 @@ static int check_fit(const run_state *s)
             return TT_EXIT_PLUGIN;
         }
     }
-    if (strcmp(c->metric, "energy") != 0 && !s->data->tau) {
+    if ((!strcmp(s->metric, "pehe") || !strcmp(s->metric, "ate_error")) && !s->data->tau) {
         fprintf(stderr, "tautune: %s: metric '%s' is an oracle figure and needs a true-effect "
-                        "column (data.true_effect)\n", c->path, c->metric);
+                        "column (data.true_effect)\n", c->path, s->metric);
         return TT_EXIT_USAGE;
     }
     return TT_EXIT_OK;
@@ -288,6 +297,34 @@ static int split_data(run_state *s)
     }
     tt_dataset_arm_counts(s->train, s->train_counts);
     tt_dataset_arm_counts(s->valid, s->valid_counts);
+    return TT_EXIT_OK;
+}
+
+static tt_plugin_data view_of(const tt_dataset *d);
+
+/* The scoring propensity: fitted once, shared by every trial's scores. */
+static int fit_scoring_propensity(run_state *s)
+{
+    char err[1024];
+    tt_plugin_data train = view_of(s->train), valid = view_of(s->valid);
+    s->valid_prop = calloc(s->valid->n * (size_t)s->data->n_arms + 1, sizeof *s->valid_prop);
+    if (!s->valid_prop) {
+        fprintf(stderr, "tautune: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    if (tt_scoring_propensity(&train, &valid, 1.0, tt_rng_derive(s->cfg->seed, "scoring"),
+                              s->valid_prop, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune: %s: cannot fit the scoring propensity: %s\n", s->data->source,
+                err);
+        return TT_EXIT_DATA;
+    }
+    tt_propensity_summarise(s->valid_prop, s->valid->t, s->valid->n, TT_PROPENSITY_CLIP,
+                            &s->prop_summary);
+    if (s->prop_summary.outside_clip > 0 && !s->quiet)
+        fprintf(stderr, "tautune: warning: %zu of %zu validation rows have a propensity outside "
+                        "[%g, %g] (clipped in the scores; overlap is weak)\n",
+                s->prop_summary.outside_clip, s->valid->n, TT_PROPENSITY_CLIP,
+                1 - TT_PROPENSITY_CLIP);
     return TT_EXIT_OK;
 }
 
@@ -374,7 +411,7 @@ static int on_trial(void *ctx, const tt_trial_result *r)
     if (r->status == TT_TRIAL_OK) {
         char pehe[64];
         fprintf(stderr, "[trial %3zu] %-16s %s=%-10.5g best=%-10.5g%s %.2fs\n", r->id, r->desc->name,
-                s->cfg->metric, r->objective, s->best_so_far,
+                s->metric, r->objective, s->best_so_far,
                 oracle_text(r, "pehe", pehe, sizeof pehe), r->seconds);
     } else {
         fprintf(stderr, "[trial %3zu] %-16s %s: %s\n", r->id, r->desc->name,
@@ -417,9 +454,9 @@ static void print_leaderboard(const run_state *s, const char *dir)
         order[j] = k;
     }
     int truth = s->valid->tau != NULL;
-    printf("\nLeaderboard (%s, %s is better; %zu trials, %zu validation rows)\n", c->metric,
+    printf("\nLeaderboard (%s, %s is better; %zu trials, %zu validation rows)\n", s->metric,
            "lower", s->outcome.n_trials, s->valid->n);
-    printf("%-4s %-18s %7s %12s %10s%s  %s\n", "rank", "estimator", "trials", c->metric, "ate",
+    printf("%-4s %-18s %7s %12s %10s%s  %s\n", "rank", "estimator", "trials", s->metric, "ate",
            truth ? "       pehe" : "", "params");
     for (size_t r = 0; r < n_est; r++) {
         size_t e = order[r];
@@ -473,9 +510,12 @@ static int execute(run_state *s, const run_args *a, double start)
         c->max_trials = a->trials;
     s->quiet = a->quiet;
     s->best_so_far = NAN;
+    /* METRICS.md: "auto" is energy for randomized assignment, otherwise the
+     * propensity-weighted energy (plain energy is fooled by confounding). */
+    s->metric = strcmp(c->metric, "auto") ? c->metric : c->randomized ? "energy" : "psw_energy";
 
     if ((rc = resolve_plugins(s, a)) || (rc = load_data(s)) || (rc = check_fit(s)) ||
-        (rc = split_data(s)))
+        (rc = split_data(s)) || (rc = fit_scoring_propensity(s)))
         return rc;
     if ((rc = make_out_dir(s, a->out ? a->out : c->out_dir, dir, sizeof dir)))
         return rc;
@@ -500,7 +540,8 @@ static int execute(run_state *s, const run_args *a, double start)
 
     tt_trial_problem problem = {
         .train = view_of(s->train), .valid = view_of(s->valid), .valid_tau = s->valid->tau,
-        .n_arms = s->data->n_arms, .metric = c->metric,
+        .valid_propensity = s->valid_prop, .propensity_clip = TT_PROPENSITY_CLIP,
+        .n_arms = s->data->n_arms, .metric = s->metric,
     };
     tt_search_options opt = {
         .deadline = c->budget_seconds > 0 ? start + c->budget_seconds : 0,
@@ -513,7 +554,9 @@ static int execute(run_state *s, const run_args *a, double start)
     }
 
     tt_run_info info = {
-        .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = c->metric,
+        .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = s->metric,
+        .metric_requested = c->metric, .propensity = &s->prop_summary,
+        .propensity_clip = TT_PROPENSITY_CLIP,
         .direction = "min", .data_source = s->data->source, .rows = s->data->n,
         .train_rows = s->train->n, .validation_rows = s->valid->n, .n_arms = s->data->n_arms,
         .arm_labels = (const char *const *)s->data->arm_labels,

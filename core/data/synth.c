@@ -107,7 +107,7 @@ tt_status tt_synth_generate(const char *name, const tt_synth_options *opt, tt_da
 
         /* Softmax over s_0 = 0, s_k = lin + 0.2 (k - 1); for two arms this is
          * the logistic propensity. Shift by the max so exp never overflows. */
-        double lin = 0.8 * x[0] - 0.6 * w[0];
+        double lin = 0.8 * x[0] + 0.6 * w[0];
         double s[SYNTH_MAX_ARMS], smax = 0.0, total = 0.0;
         s[0] = 0.0;
         for (int a = 1; a < k; a++) {

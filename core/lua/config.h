@@ -19,9 +19,12 @@
  *                                    -- ... or a CSV file (path relative to the config's folder)
  *     path = "file.csv", outcome = "y", treatment = "t", control = "0",
  *     x = {"a", "b"}, w = {"c"}, true_effect = "tau" or {"tau1", "tau2"},
+ *     randomized = false,            -- true: arms were assigned at random (an RCT)
  *   }
  *   validation  number in (0, 1), default 0.3: share of rows held out for scoring
- *   metric      "energy" (default), or an oracle figure "pehe"/"ate_error" (benchmark mode)
+ *   metric      "auto" (default: energy when data.randomized, else psw_energy),
+ *               "energy", "psw_energy", or an oracle figure "pehe"/"ate_error"
+ *               (benchmark mode)
  *   budget = { seconds = 30, trials = 100 }   -- each optional; none = 60 s
  *   estimators = {                            -- at least one; keys are plugin names
  *     diff_in_means = {},
@@ -86,6 +89,7 @@ typedef struct tt_config {
     char **x; size_t n_x;
     char **w; size_t n_w;
     char **true_effect; size_t n_true_effect;
+    int randomized;             /* data.randomized: assignment known to be random */
 
     double validation;
     char *metric;

@@ -228,8 +228,13 @@ static int sb_setup(lua_State *L)
     lua_pushcfunction(L, sb_string_rep);
     lua_setfield(L, -2, "rep");
     lua_pop(L, 1);
-    /* math.random is left in: configs may use it, and it is seeded
-     * randomly by Lua, which is the script author's choice to make. */
+    /* Lua seeds math.random from the clock; a fixed seed keeps a config
+     * that uses it describing the same search every time it is read. */
+    lua_getglobal(L, LUA_MATHLIBNAME);
+    lua_getfield(L, -1, "randomseed");
+    lua_pushinteger(L, 0);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
     return 0;
 }
 

@@ -7,6 +7,13 @@
  * removed, and string.dump too. Chunks are loaded in text mode only (binary
  * chunks are refused). An allocator caps memory and a count hook caps the
  * number of VM instructions; both raise a Lua error with a clear message.
+ * Also: warn is removed; setmetatable refuses __gc (finalizers run with hooks
+ * off, so they would escape the instruction cap); string.rep is bounded by
+ * the memory cap up front (with empty pieces it loops in C without
+ * allocating); math.random starts from a fixed seed so that a config reads
+ * the same every time. Not covered: C functions run without the count hook,
+ * so a pathological string pattern (string.find and friends) can still take
+ * very long.
  */
 #ifndef TT_LUA_SANDBOX_H
 #define TT_LUA_SANDBOX_H

@@ -50,6 +50,7 @@ static int dsl_new(lua_State *L, const char *kind)
 static int dsl_range(lua_State *L, const char *kind)
 {
     int nargs = lua_gettop(L);
+    lua_settop(L, 2); /* the table goes above the arguments, missing ones nil */
     int t = dsl_new(L, kind);
     lua_pushvalue(L, 1);
     lua_setfield(L, t, "lo");

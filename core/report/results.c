@@ -134,7 +134,19 @@ static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
     cJSON_AddStringToObject(cfg, "path", info->config_path);
     cJSON_AddStringToObject(cfg, "name", info->config_name);
     cJSON_AddStringToObject(root, "metric", info->metric);
+    cJSON_AddStringToObject(root, "metric_requested",
+                            info->metric_requested ? info->metric_requested : info->metric);
     cJSON_AddStringToObject(root, "direction", info->direction);
+    if (info->propensity) {
+        cJSON *sc = cJSON_AddObjectToObject(root, "scoring");
+        cJSON *pr = cJSON_AddObjectToObject(sc, "propensity");
+        cJSON_AddStringToObject(pr, "model", "logistic(alpha=1) on standardised [x, w], "
+                                             "fitted on the training rows");
+        cJSON_AddNumberToObject(pr, "clip", info->propensity_clip);
+        cJSON_AddItemToObject(pr, "min", number_or_null(info->propensity->min));
+        cJSON_AddItemToObject(pr, "max", number_or_null(info->propensity->max));
+        cJSON_AddNumberToObject(pr, "rows_outside_clip", (double)info->propensity->outside_clip);
+    }
 
     cJSON *data = cJSON_AddObjectToObject(root, "data");
     cJSON_AddStringToObject(data, "source", info->data_source);

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "score/propensity.h"
 #include "search/search.h"
 
 /* Everything about the run that is not a trial. Strings are borrowed. */
@@ -21,8 +22,11 @@ typedef struct tt_run_info {
     const char *config_path;
     const char *config_name;
     uint64_t seed;
-    const char *metric;
+    const char *metric;              /* the objective actually used */
+    const char *metric_requested;    /* as the config said ("auto", ...) */
     const char *direction;           /* "min" or "max" */
+    const tt_propensity_summary *propensity; /* scoring propensity on validation rows, or NULL */
+    double propensity_clip;
     const char *data_source;
     size_t rows, train_rows, validation_rows;
     int n_arms;

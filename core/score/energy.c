@@ -14,11 +14,15 @@
 #include "score/energy.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "util/err.h"
 #include "util/mem.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* 128 points x 21 coordinates of the transposed tile is ~21 KiB: it and the
  * row being processed stay in L1. */
@@ -38,55 +42,90 @@ static void ksum_add(ksum *k, double v)
     k->s = t;
 }
 
-/* bt[k * TILE + j] = coordinate k of point j of the m points at b. */
+/* Two doubles, one SSE2/NEON register. Written out rather than left to the
+ * auto-vectoriser because the default build (-O2) uses GCC's cheapest cost
+ * model, which leaves much of this loop scalar. */
+typedef double v2d __attribute__((vector_size(16)));
+
+/* bt[k * TILE + j] = coordinate k of point j of the m points at b; an odd m
+ * gets a zero column so the last vector lane holds finite numbers. */
 static void transpose_tile(const double *b, size_t m, size_t d, double *bt)
 {
     for (size_t j = 0; j < m; j++)
         for (size_t k = 0; k < d; k++)
             bt[k * TILE + j] = b[j * d + k];
+    if (m % 2)
+        for (size_t k = 0; k < d; k++)
+            bt[k * TILE + m] = 0.0;
 }
 
-/* Sum of d(a_i, b_j) over the ma x mb tile; with upper != 0 the two tiles are
- * the same and only pairs j > i count. */
-static double tile_sum(const double *a, size_t ma, const double *restrict bt, size_t mb,
-                       size_t d, int upper, double *restrict acc)
+/* sum_{j0 <= j < m} sqrt(acc[j]). The SSE2 square root skips the errno
+ * check that a libm sqrt call keeps under default flags. Fixed grouping, so
+ * the result does not depend on anything but the inputs. */
+static double sum_sqrt(const double *acc, size_t j0, size_t m)
 {
+    size_t j = j0;
+    double s = 0.0;
+#if defined(__SSE2__)
+    __m128d s0 = _mm_setzero_pd(), s1 = _mm_setzero_pd();
+    for (; j + 4 <= m; j += 4) {
+        s0 = _mm_add_pd(s0, _mm_sqrt_pd(_mm_loadu_pd(acc + j)));
+        s1 = _mm_add_pd(s1, _mm_sqrt_pd(_mm_loadu_pd(acc + j + 2)));
+    }
+    s0 = _mm_add_pd(s0, s1);
+    double lanes[2];
+    _mm_storeu_pd(lanes, s0);
+    s = lanes[0] + lanes[1];
+#endif
+    for (; j < m; j++)
+        s += sqrt(acc[j]);
+    return s;
+}
+
+/* sum_{j0 <= j < m} wb[j] sqrt(acc[j]), for the weighted (psw) score. */
+static double weighted_sum_sqrt(const double *acc, const double *wb, size_t j0, size_t m)
+{
+    double s = 0.0;
+    for (size_t j = j0; j < m; j++)
+        s += wb[j] * sqrt(acc[j]);
+    return s;
+}
+
+/* Sum of wa_i wb_j d(a_i, b_j) over the ma x mb tile (weights 1 when wa/wb
+ * are NULL; both NULL or both set); with upper != 0 the two tiles are the
+ * same and only pairs j > i count. acc: TILE doubles, 16-byte aligned, as is
+ * bt (TILE is even). */
+static double tile_sum(const double *a, const double *wa, size_t ma, const double *bt,
+                       const double *wb, size_t mb, size_t d, int upper, double *acc)
+{
+    v2d *vacc = (v2d *)acc;
+    const size_t nv = (mb + 1) / 2;
     double total = 0.0;
     for (size_t i = 0; i < ma; i++) {
         const double *ai = a + i * d;
         const size_t j0 = upper ? i + 1 : 0;
         if (j0 >= mb)
             break;
-        const size_t m = mb - j0;
-        for (size_t j = 0; j < m; j++)
-            acc[j] = 0.0;
+        const size_t v0 = j0 / 2; /* whole vectors; lanes below j0 are ignored */
+        for (size_t v = v0; v < nv; v++)
+            vacc[v] = (v2d){0.0, 0.0};
         for (size_t k = 0; k < d; k++) {
-            const double aik = ai[k];
-            const double *restrict bk = bt + k * TILE + j0;
-            for (size_t j = 0; j < m; j++) {
-                const double diff = aik - bk[j];
-                acc[j] += diff * diff;
+            const v2d aik = {ai[k], ai[k]};
+            const v2d *bk = (const v2d *)(bt + k * TILE);
+            for (size_t v = v0; v < nv; v++) {
+                const v2d diff = aik - bk[v];
+                vacc[v] += diff * diff;
             }
         }
-        /* Four partial sums: independent sqrt chains overlap in the pipeline. */
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        size_t j = 0;
-        for (; j + 4 <= m; j += 4) {
-            s0 += sqrt(acc[j]);
-            s1 += sqrt(acc[j + 1]);
-            s2 += sqrt(acc[j + 2]);
-            s3 += sqrt(acc[j + 3]);
-        }
-        for (; j < m; j++)
-            s0 += sqrt(acc[j]);
-        total += (s0 + s1) + (s2 + s3);
+        total += wa ? wa[i] * weighted_sum_sqrt(acc, wb, j0, mb) : sum_sqrt(acc, j0, mb);
     }
     return total;
 }
 
-/* sum_{a in A, b in B} d(a, b). work: d * TILE + TILE doubles. */
-static double cross_sum(const double *a, size_t na, const double *b, size_t nb, size_t d,
-                        double *work)
+/* sum_{a in A, b in B} wa_a wb_b d(a, b) (weights 1 when NULL). work: d * TILE
+ * + TILE doubles. */
+static double cross_sum(const double *a, const double *wa, size_t na, const double *b,
+                        const double *wb, size_t nb, size_t d, double *work)
 {
     double *bt = work, *acc = work + d * TILE;
     ksum total = {0.0, 0.0};
@@ -95,14 +134,16 @@ static double cross_sum(const double *a, size_t na, const double *b, size_t nb, 
         transpose_tile(b + jb * d, mb, d, bt);
         for (size_t ib = 0; ib < na; ib += TILE) {
             const size_t ma = na - ib < TILE ? na - ib : TILE;
-            ksum_add(&total, tile_sum(a + ib * d, ma, bt, mb, d, 0, acc));
+            ksum_add(&total, tile_sum(a + ib * d, wa ? wa + ib : NULL, ma, bt,
+                                      wb ? wb + jb : NULL, mb, d, 0, acc));
         }
     }
     return total.s + total.c;
 }
 
-/* sum_{a, a' in A} d(a, a') over ordered pairs (a V-statistic numerator). */
-static double self_sum(const double *a, size_t na, size_t d, double *work)
+/* sum_{a, a' in A} w_a w_a' d(a, a') over ordered pairs (a V-statistic
+ * numerator; weights 1 when w is NULL). */
+static double self_sum(const double *a, const double *w, size_t na, size_t d, double *work)
 {
     double *bt = work, *acc = work + d * TILE;
     ksum total = {0.0, 0.0};
@@ -111,10 +152,20 @@ static double self_sum(const double *a, size_t na, size_t d, double *work)
         transpose_tile(a + jb * d, mb, d, bt);
         for (size_t ib = 0; ib <= jb; ib += TILE) {
             const size_t ma = na - ib < TILE ? na - ib : TILE;
-            ksum_add(&total, tile_sum(a + ib * d, ma, bt, mb, d, ib == jb, acc));
+            ksum_add(&total, tile_sum(a + ib * d, w ? w + ib : NULL, ma, bt, w ? w + jb : NULL,
+                                      mb, d, ib == jb, acc));
         }
     }
     return 2.0 * (total.s + total.c);
+}
+
+/* Scratch for the pair sums: a d x TILE transposed tile and TILE
+ * accumulators, aligned for the vector loads. */
+static double *alloc_work(size_t d)
+{
+    if (d > (SIZE_MAX / sizeof(double) - TILE) / TILE - 1)
+        return NULL;
+    return aligned_alloc(64, ((d + 1) * TILE * sizeof(double) + 63) / 64 * 64);
 }
 
 /* E from its three sums. E >= 0 is a theorem; a negative value can only be
@@ -130,12 +181,12 @@ double tt_energy_distance(const double *a, size_t n_a, const double *b, size_t n
 {
     if (n_a == 0 || n_b == 0)
         return NAN;
-    double *work = tt_malloc_array(d * TILE + TILE, sizeof *work);
+    double *work = alloc_work(d);
     if (!work)
         return NAN;
-    const double cross = cross_sum(a, n_a, b, n_b, d, work);
-    const double sa = self_sum(a, n_a, d, work);
-    const double sb = self_sum(b, n_b, d, work);
+    const double cross = cross_sum(a, NULL, n_a, b, NULL, n_b, d, work);
+    const double sa = self_sum(a, NULL, n_a, d, work);
+    const double sb = self_sum(b, NULL, n_b, d, work);
     free(work);
     return energy_from_sums(cross, sa, n_a, sb, n_b);
 }
@@ -192,22 +243,25 @@ static tt_status validate(size_t n, size_t p, const double *x, const double *y, 
     return TT_OK;
 }
 
-tt_status tt_energy_score(size_t n, size_t p, const double *x, const double *y, const int *t,
-                          int n_arms, const double *tau_hat, int standardize, double *out,
-                          char *err, size_t errlen)
+/* Both scores: prop == NULL gives the plain energy score; otherwise each row
+ * carries u_i = 1 / clip(prop[t_i * n + i]), normalised within its arm. */
+static tt_status score_impl(size_t n, size_t p, const double *x, const double *y, const int *t,
+                            int n_arms, const double *tau_hat, const double *prop, double clip,
+                            int standardize, double *out, char *err, size_t errlen)
 {
     if (!out)
         return tt_errf(err, errlen, TT_ERR_INVALID, "energy: out is NULL");
     *out = NAN;
     const size_t d = p + 1;
     size_t *count = NULL, *start = NULL, *fill = NULL;
-    double *z = NULL, *mean = NULL, *scale = NULL, *work = NULL;
+    double *z = NULL, *u = NULL, *mean = NULL, *scale = NULL, *work = NULL, *arm_w = NULL;
     tt_status st = TT_OK;
     if (n_arms >= 2) {
         count = calloc((size_t)n_arms, sizeof *count);
         start = tt_malloc_array((size_t)n_arms, sizeof *start);
         fill = tt_malloc_array((size_t)n_arms, sizeof *fill);
-        if (!count || !start || !fill) {
+        arm_w = calloc((size_t)n_arms, sizeof *arm_w);
+        if (!count || !start || !fill || !arm_w) {
             st = tt_errf(err, errlen, TT_ERR_NOMEM, "energy: no memory for %d arms", n_arms);
             goto done;
         }
@@ -215,12 +269,27 @@ tt_status tt_energy_score(size_t n, size_t p, const double *x, const double *y, 
     st = validate(n, p, x, y, t, n_arms, tau_hat, count, err, errlen);
     if (st != TT_OK)
         goto done;
+    if (prop) {
+        if (!(clip >= 0.0 && clip < 0.5)) {
+            st = tt_errf(err, errlen, TT_ERR_INVALID, "psw_energy: clip %g outside [0, 0.5)", clip);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const double e = prop[(size_t)t[i] * n + i];
+            if (!(e >= 0.0 && e <= 1.0) || (clip == 0.0 && e == 0.0)) {
+                st = tt_errf(err, errlen, TT_ERR_DATA,
+                             "psw_energy: propensity of row %zu's arm is %g, not in (0, 1]", i, e);
+                goto done;
+            }
+        }
+    }
 
     z = tt_malloc_array(n, d * sizeof *z);
+    u = prop ? tt_malloc_array(n + 1, sizeof *u) : NULL;
     mean = tt_malloc_array(d, sizeof *mean);
     scale = tt_malloc_array(d, sizeof *scale);
-    work = tt_malloc_array(d * TILE + TILE, sizeof *work);
-    if (!z || !mean || !scale || !work) {
+    work = alloc_work(d);
+    if (!z || !mean || !scale || !work || (prop && !u)) {
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "energy: no memory for %zu x %zu points", n, d);
         goto done;
     }
@@ -244,22 +313,39 @@ tt_status tt_energy_score(size_t n, size_t p, const double *x, const double *y, 
     }
     for (size_t i = 0; i < n; i++) {
         const int k = t[i];
-        double *zi = z + fill[k]++ * d;
+        const size_t at = fill[k]++;
+        double *zi = z + at * d;
         for (size_t j = 0; j < p; j++)
             zi[j] = (x[j * n + i] - mean[j]) / scale[j];
         const double y0 = k == 0 ? y[i] : y[i] - tau_hat[(size_t)(k - 1) * n + i];
         zi[p] = (y0 - mean[p]) / scale[p];
+        if (u) {
+            double e = prop[(size_t)k * n + i];
+            e = e < clip ? clip : e > 1.0 - clip ? 1.0 - clip : e;
+            u[at] = 1.0 / e;
+            arm_w[k] += u[at];
+        }
     }
+    if (u)
+        for (int k = 0; k < n_arms; k++)
+            for (size_t i = start[k]; i < start[k] + count[k]; i++)
+                u[i] /= arm_w[k];
 
-    const double *z0 = z + start[0] * d;
-    const double self0 = self_sum(z0, count[0], d, work);
+    const double *z0 = z + start[0] * d, *u0 = u ? u + start[0] : NULL;
+    const double self0 = self_sum(z0, u0, count[0], d, work);
     const double n_treated = (double)(n - count[0]);
     double score = 0.0;
     for (int k = 1; k < n_arms; k++) {
-        const double *zk = z + start[k] * d;
-        const double cross = cross_sum(zk, count[k], z0, count[0], d, work);
-        const double selfk = self_sum(zk, count[k], d, work);
-        const double e = energy_from_sums(cross, selfk, count[k], self0, count[0]);
+        const double *zk = z + start[k] * d, *uk = u ? u + start[k] : NULL;
+        const double cross = cross_sum(zk, uk, count[k], z0, u0, count[0], d, work);
+        const double selfk = self_sum(zk, uk, count[k], d, work);
+        double e;
+        if (u) { /* normalised weights: the sums are already the means */
+            e = 2.0 * cross - selfk - self0;
+            e = e > 0.0 ? e : 0.0;
+        } else {
+            e = energy_from_sums(cross, selfk, count[k], self0, count[0]);
+        }
         score += ((double)count[k] / n_treated) * e;
     }
     *out = score;
@@ -268,9 +354,31 @@ done:
     free(count);
     free(start);
     free(fill);
+    free(arm_w);
     free(z);
+    free(u);
     free(mean);
     free(scale);
     free(work);
     return st;
+}
+
+tt_status tt_energy_score(size_t n, size_t p, const double *x, const double *y, const int *t,
+                          int n_arms, const double *tau_hat, int standardize, double *out,
+                          char *err, size_t errlen)
+{
+    return score_impl(n, p, x, y, t, n_arms, tau_hat, NULL, 0.0, standardize, out, err, errlen);
+}
+
+tt_status tt_psw_energy_score(size_t n, size_t p, const double *x, const double *y, const int *t,
+                              int n_arms, const double *tau_hat, const double *propensity,
+                              double clip, int standardize, double *out, char *err, size_t errlen)
+{
+    if (!propensity) {
+        if (out)
+            *out = NAN;
+        return tt_errf(err, errlen, TT_ERR_INVALID, "psw_energy: no propensities");
+    }
+    return score_impl(n, p, x, y, t, n_arms, tau_hat, propensity, clip, standardize, out, err,
+                      errlen);
 }

@@ -5,6 +5,7 @@
  *   pehe      = sqrt(mean over rows and arms of (tau_hat - tau)^2)
  *   ate_error = mean over arms k of |mean_i tau_hat_k - mean_i tau_k|
  * Never used for selection unless a config asks (benchmark mode).
+ * NaN when n == 0, n_arms < 2 or a pointer is NULL.
  */
 #ifndef TT_SCORE_ORACLE_H
 #define TT_SCORE_ORACLE_H

@@ -14,6 +14,8 @@
 /* How often a repeated random point is redrawn before it is accepted: small
  * spaces (all-bool, a single choice) run out of new points quickly. */
 #define TT_REDRAWS 8
+/* Consecutive repeated draws after which the space counts as exhausted. */
+#define TT_MAX_MISSES 200
 
 static int stop_requested(const tt_search_options *opt, size_t n_done)
 {
@@ -57,7 +59,8 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
     if (!out->trials)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
 
-    for (size_t id = 1;; id++) {
+    size_t misses = 0;
+    for (size_t id = 1;;) {
         if (stop_requested(opt, out->n_trials))
             break;
         if (out->n_trials == cap) {
@@ -72,26 +75,37 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
         int is_default = out->n_trials < config->n_estimators;
         size_t est = is_default ? out->n_trials : (size_t)tt_rng_below(&rng, config->n_estimators);
         const tt_plugin_descriptor *desc = descs[est];
+        free(r->point); /* left over from a repeated draw */
         r->point = calloc(desc->n_params + 1, sizeof *r->point);
         if (!r->point)
             return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
         if (is_default) {
             tt_space_default_point(&config->estimators[est], desc, r->point);
         } else {
-            for (int tries = 0; tries <= TT_REDRAWS; tries++) {
+            int fresh = 0;
+            for (int tries = 0; tries <= TT_REDRAWS && !fresh; tries++) {
                 tt_space_sample(&config->estimators[est], desc, &rng, r->point);
-                if (!already_tried(out, est, r->point, desc->n_params))
+                fresh = !already_tried(out, est, r->point, desc->n_params);
+            }
+            /* Re-running a point only repeats a deterministic result. Many
+             * misses in a row mean the whole space has been tried. */
+            if (!fresh) {
+                if (++misses >= TT_MAX_MISSES) {
+                    out->exhausted = 1;
                     break;
+                }
+                continue;
             }
         }
-        r->id = id;
+        misses = 0;
+        r->id = id++;
         r->estimator = est;
         r->desc = desc;
         r->is_default = is_default;
 
         /* Each trial's randomness depends only on the run seed and its id. */
         char stream[32];
-        snprintf(stream, sizeof stream, "trial:%zu", id);
+        snprintf(stream, sizeof stream, "trial:%zu", r->id);
         tt_trial_evaluate(problem, desc, r->point, tt_rng_derive(opt->seed, stream), opt->deadline,
                           opt->stop_flag, r);
         out->n_trials++;
@@ -100,6 +114,11 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
             out->best = (long)(out->n_trials - 1);
         if (sink && sink(sink_ctx, r) != 0)
             break;
+    }
+    /* A point drawn but never run belongs to the unused slot after the last trial. */
+    if (out->n_trials < cap && out->trials[out->n_trials].point) {
+        free(out->trials[out->n_trials].point);
+        out->trials[out->n_trials].point = NULL;
     }
     out->interrupted = opt->stop_flag && *opt->stop_flag;
     return TT_OK;

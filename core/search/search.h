@@ -3,10 +3,12 @@
  *
  * Random search with defaults first: every estimator's default point is
  * evaluated first (in config order), then estimators are picked uniformly at
- * random and their spaces sampled (a point already tried is redrawn a few
- * times before being accepted again). Stops when the wall-clock deadline
- * passes, the trial cap is reached, or *stop_flag becomes non-zero; a trial
- * already running is asked to stop through should_stop.
+ * random and their spaces sampled. A point already tried is never run again
+ * (plugins are deterministic, so it would only repeat a result); when
+ * hundreds of draws in a row find nothing new, the space is exhausted and the
+ * search ends. Otherwise it stops when the wall-clock deadline passes, the
+ * trial cap is reached, or *stop_flag becomes non-zero; a trial already
+ * running is asked to stop through should_stop.
  */
 #ifndef TT_SEARCH_SEARCH_H
 #define TT_SEARCH_SEARCH_H
@@ -33,6 +35,7 @@ typedef struct tt_search_outcome {
     size_t n_trials;
     long best;                /* index of the best ok trial by objective, -1 if none */
     int interrupted;          /* stopped by the stop flag */
+    int exhausted;            /* stopped because every point of the space was tried */
 } tt_search_outcome;
 
 /* descs[i] is the plugin of config->estimators[i]. Lower objective is better

@@ -77,6 +77,19 @@ static void score_effects(const tt_trial_problem *pb, const double *tau_hat, tt_
     else
         set_null(&r->scores[r->n_scores++], "energy", err);
 
+    if (pb->valid_propensity) {
+        double psw;
+        st = tt_psw_energy_score(n, v->p_x, v->x, v->y, v->t, pb->n_arms, tau_hat,
+                                 pb->valid_propensity, pb->propensity_clip, 1, &psw, err,
+                                 sizeof err);
+        if (st == TT_OK)
+            set_score(&r->scores[r->n_scores++], "psw_energy", psw);
+        else
+            set_null(&r->scores[r->n_scores++], "psw_energy", err);
+    } else {
+        set_null(&r->scores[r->n_scores++], "psw_energy", "no scoring propensity in this run");
+    }
+
     if (pb->valid_tau) {
         set_score(&r->oracle[r->n_oracle++], "pehe",
                   tt_oracle_pehe(n, pb->n_arms, tau_hat, pb->valid_tau));

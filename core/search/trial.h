@@ -38,8 +38,10 @@ typedef struct tt_trial_problem {
     tt_plugin_data train;
     tt_plugin_data valid;
     const double *valid_tau;   /* n_valid * (K-1) true effects, or NULL */
+    const double *valid_propensity; /* n_valid * K scoring propensities, or NULL */
+    double propensity_clip;    /* METRICS.md's c, 0.05 by default */
     int n_arms;
-    const char *metric;        /* "energy", "pehe" or "ate_error" */
+    const char *metric;        /* a score or oracle name: "energy", "psw_energy", "pehe", ... */
 } tt_trial_problem;
 
 typedef struct tt_trial_result {

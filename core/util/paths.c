@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@ static int pick_dir(char *buf, size_t len, const char *build_rel, const char *in
         return 0;
     if ((size_t)snprintf(buf, len, "%s/%s", exe, install_rel) >= len)
         return -1;
+    /* Show users /usr/local/lib/... rather than /usr/local/bin/../lib/... */
+    char real[PATH_MAX];
+    if (realpath(buf, real) && strlen(real) < len)
+        strcpy(buf, real);
     return 0;
 }
 

@@ -74,7 +74,7 @@ int main(int argc, char **argv)
     }
     CHECK(num(root, "schema_version") == 1, "schema_version is not 1");
     CHECK(strlen(str(root, "tautune_version")) > 0, "no tautune_version");
-    CHECK(strcmp(str(root, "metric"), "energy") == 0, "metric is not energy");
+    CHECK(strcmp(str(root, "metric"), "psw_energy") == 0, "metric is not psw_energy");
     CHECK(strcmp(str(root, "direction"), "min") == 0, "direction is not min");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     CHECK(num(data, "rows") == num(data, "train_rows") + num(data, "validation_rows"),

@@ -417,6 +417,27 @@ static void test_search_all_failed_has_no_best(void **state)
     tt_config_free(cfg);
 }
 
+static void test_search_stops_when_space_exhausted(void **state)
+{
+    problem_fixture *f = *state;
+    /* Every parameter fixed but one bool: two points in all. */
+    tt_config *cfg = config_from("return { data = { generator = 'synthetic' }, budget = { trials = 50 },"
+                                 " estimators = { fake = { shift = 1, depth = 2, scale = 1,"
+                                 " kind = 'plain' } } }");
+    const tt_plugin_descriptor *descs[] = {&fake_desc};
+    tt_search_options opt = {.max_trials = 50, .seed = 4};
+    tt_search_outcome out;
+    char err[256];
+    assert_int_equal(tt_search_run(&f->problem, cfg, descs, &opt, NULL, NULL, &out, err,
+                                   sizeof err), TT_OK);
+    assert_int_equal(out.n_trials, 2);
+    assert_true(out.exhausted);
+    assert_true(out.trials[0].point[3] != out.trials[1].point[3]);
+    assert_int_equal(out.trials[1].id, 2);
+    tt_search_outcome_free(&out);
+    tt_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +454,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search_stops_on_flag_and_deadline, setup_problem,
                                         teardown_problem),
         cmocka_unit_test_setup_teardown(test_search_all_failed_has_no_best, setup_problem,
+                                        teardown_problem),
+        cmocka_unit_test_setup_teardown(test_search_stops_when_space_exhausted, setup_problem,
                                         teardown_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

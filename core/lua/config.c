@@ -1,0 +1,349 @@
+/* config.c - running a config script and reading its table into tt_config. */
+#include "lua/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "lua/config_read.h"
+#include "lua/sandbox.h"
+#include "lua/space_dsl.h"
+#include "util/err.h"
+#include "util/mem.h"
+
+/* A config is a page of Lua; anything this big is a mistake. */
+#define CFG_MAX_FILE_BYTES ((size_t)16 << 20)
+#define CFG_DEFAULT_BUDGET_SECONDS 60.0
+
+static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
+                                       "budget", "estimators", "out", NULL};
+static const char *const budget_keys[] = {"seconds", "trials", NULL};
+static const char *const metrics[] = {"auto", "energy", "psw_energy", "pehe", "ate_error", NULL};
+
+/* ---- the whole table ---------------------------------------------------- */
+
+static tt_status cfg_read_budget(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = tt_cfg_check_keys(rd, t, "budget", budget_keys);
+    if (st != TT_OK)
+        return st;
+    int given = 0;
+    if (tt_cfg_get(L, t, "seconds") != LUA_TNIL) {
+        if ((st = tt_cfg_take_number(rd, -1, "budget.seconds", &cfg->budget_seconds)))
+            return st;
+        if (!(cfg->budget_seconds > 0))
+            return tt_cfg_fail(rd, 0, "budget.seconds", "must be > 0, got %g", cfg->budget_seconds);
+        given = 1;
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "trials") != LUA_TNIL) {
+        long long v;
+        if ((st = tt_cfg_take_integer(rd, -1, "budget.trials", 1, LONG_MAX, &v)))
+            return st;
+        cfg->max_trials = (long)v;
+        given = 1;
+    }
+    lua_pop(L, 1);
+    if (!given)
+        cfg->budget_seconds = CFG_DEFAULT_BUDGET_SECONDS;
+    return TT_OK;
+}
+
+/* Reads the value at the top for one top-level key; the caller pops it. */
+static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st;
+    long long n;
+    if (strcmp(key, "name") == 0) {
+        if ((st = tt_cfg_take_string(rd, v, "name", &cfg->name)))
+            return st;
+        if (strchr(cfg->name, '/') || strcmp(cfg->name, ".") == 0 || strcmp(cfg->name, "..") == 0)
+            return tt_cfg_fail(rd, 0, "name", "must be usable as a folder name (no '/', not . or ..)");
+        return TT_OK;
+    }
+    if (strcmp(key, "seed") == 0) {
+        if ((st = tt_cfg_take_integer(rd, v, "seed", 0, LLONG_MAX, &n)))
+            return st;
+        cfg->seed = cfg->gen_seed = (uint64_t)n;
+        return TT_OK;
+    }
+    if (strcmp(key, "validation") == 0) {
+        if ((st = tt_cfg_take_number(rd, v, "validation", &cfg->validation)))
+            return st;
+        if (!(cfg->validation > 0 && cfg->validation < 1))
+            return tt_cfg_fail(rd, 0, "validation",
+                            "must be between 0 and 1 (the share of rows held out), got %g",
+                            cfg->validation);
+        return TT_OK;
+    }
+    if (strcmp(key, "metric") == 0) {
+        if ((st = tt_cfg_take_string(rd, v, "metric", &cfg->metric)))
+            return st;
+        if (!tt_cfg_in_list(metrics, cfg->metric)) {
+            char list[128];
+            tt_cfg_join_list(metrics, list, sizeof list);
+            return tt_cfg_fail(rd, 0, "metric", "unknown metric \"%s\" (expected one of: %s)",
+                            cfg->metric, list);
+        }
+        return TT_OK;
+    }
+    if (strcmp(key, "out") == 0)
+        return tt_cfg_take_string(rd, v, "out", &cfg->out_dir);
+    /* The remaining keys hold tables. */
+    if (lua_type(L, v) != LUA_TTABLE || tt_space_dsl_is_space(L, v))
+        return tt_cfg_wrong_type(rd, v, key, "a table");
+    luaL_checkstack(L, 8, NULL);
+    if (strcmp(key, "data") == 0)
+        return tt_cfg_read_data(rd, v);
+    if (strcmp(key, "budget") == 0)
+        return cfg_read_budget(rd, v);
+    return tt_cfg_read_estimators(rd, v);
+}
+
+static tt_status cfg_read_table(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_status st = tt_cfg_check_keys(rd, t, "", top_keys);
+    /* seed before data: the generator's seed defaults to it. */
+    for (size_t i = 0; top_keys[i] && st == TT_OK; i++) {
+        int type = tt_cfg_get(L, t, top_keys[i]);
+        if (type != LUA_TNIL)
+            st = cfg_read_top_key(rd, top_keys[i], lua_gettop(L));
+        else if (strcmp(top_keys[i], "data") == 0)
+            st = tt_cfg_fail(rd, 0, NULL, "data is required, e.g. data = { generator = \"synthetic\" }");
+        else if (strcmp(top_keys[i], "estimators") == 0)
+            st = tt_cfg_fail(rd, 0, NULL, "estimators is required, e.g. estimators = { diff_in_means = {} }");
+        lua_pop(L, 1);
+    }
+    if (st == TT_OK && rd->cfg->budget_seconds == 0 && rd->cfg->max_trials == 0)
+        rd->cfg->budget_seconds = CFG_DEFAULT_BUDGET_SECONDS; /* no budget table at all */
+    return st;
+}
+
+/* Runs under tt_sandbox_call: (reader, table). Validation failures are
+ * returned through the reader; only Lua's own errors (memory) are raised. */
+static int cfg_read_cfunction(lua_State *L)
+{
+    tt_cfg_reader *rd = lua_touserdata(L, 1);
+    if (lua_type(L, 2) != LUA_TTABLE || tt_space_dsl_is_space(L, 2))
+        rd->status = tt_cfg_fail(rd, 0, NULL,
+                                 "the config must end with `return { ... }` (a table), got %s",
+                                 luaL_typename(L, 2));
+    else
+        rd->status = cfg_read_table(rd, 2);
+    return 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static tt_status read_file(const char *path, const char *what, char **out, size_t *len,
+                           char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: cannot read %s: %s", path, what,
+                       strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    tt_status st = TT_OK;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= CFG_MAX_FILE_BYTES) {
+                st = tt_errf(err, errlen, TT_ERR_CONFIG, "%s: %s is larger than %zu MiB", path,
+                             what, CFG_MAX_FILE_BYTES >> 20);
+                break;
+            }
+            cap = cap ? cap * 2 : 8192;
+            char *grown = realloc(buf, cap + 1);
+            if (!grown) {
+                st = tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                st = tt_errf(err, errlen, TT_ERR_IO, "%s: cannot read %s: %s", path, what,
+                             strerror(errno));
+            break;
+        }
+    }
+    fclose(f);
+    if (st != TT_OK) {
+        free(buf);
+        return st;
+    }
+    if (!buf && !(buf = malloc(1)))
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory", path);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return TT_OK;
+}
+
+/* The file name without folder and ".lua": the run's default name. */
+static char *default_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".lua") == 0)
+        n -= 4;
+    if (n == 0 || (n == 1 && base[0] == '.') || (n == 2 && base[0] == '.' && base[1] == '.'))
+        return tt_strdup("config");
+    return strndup(base, n);
+}
+
+static tt_status run_prelude(lua_State *L, const char *scripts_dir, char *err, size_t errlen)
+{
+    char *path = NULL, *chunk = NULL, *src = NULL;
+    size_t len;
+    if (asprintf(&path, "%s/tautune.lua", scripts_dir) < 0)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    tt_status st = read_file(path, "the Lua prelude", &src, &len, err, errlen);
+    if (st == TT_OK && asprintf(&chunk, "@%s", path) < 0) {
+        chunk = NULL;
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    }
+    if (st == TT_OK)
+        st = tt_sandbox_run(L, src, len, chunk, 0, err, errlen);
+    free(src);
+    free(chunk);
+    free(path);
+    return st;
+}
+
+static tt_config *config_new(const char *path)
+{
+    tt_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return NULL;
+    cfg->gen_rows = 4000;
+    cfg->gen_arms = 2;
+    cfg->validation = 0.3;
+    cfg->path = tt_strdup(path);
+    cfg->metric = tt_strdup("auto");
+    if (!cfg->path || !cfg->metric) {
+        tt_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static tt_status load_source(const char *src, size_t len, const char *path,
+                             const char *scripts_dir, tt_config **out, char *err, size_t errlen)
+{
+    tt_config *cfg = config_new(path);
+    char *chunkname = NULL;
+    if (!cfg || asprintf(&chunkname, "@%s", path) < 0) {
+        tt_config_free(cfg);
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory", path);
+    }
+    lua_State *L = tt_sandbox_open(NULL);
+    tt_status st = L ? TT_OK : tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory", path);
+    if (st == TT_OK) {
+        lua_pushcfunction(L, tt_space_dsl_open);
+        st = tt_sandbox_call(L, 0, 0, path, err, errlen);
+    }
+    if (st == TT_OK && scripts_dir)
+        st = run_prelude(L, scripts_dir, err, errlen);
+    if (st == TT_OK)
+        st = tt_sandbox_run(L, src, len, chunkname, 1, err, errlen);
+    if (st == TT_OK) {
+        /* Even looking at the result may allocate: do it protected too. */
+        tt_cfg_reader rd = {.L = L, .path = path, .chunkname = chunkname, .src = src,
+                            .len = len, .cfg = cfg, .err = err, .errlen = errlen};
+        lua_pushcfunction(L, cfg_read_cfunction);
+        lua_pushlightuserdata(L, &rd);
+        lua_pushvalue(L, -3);
+        st = tt_sandbox_call(L, 2, 0, path, err, errlen);
+        if (st == TT_OK)
+            st = rd.status;
+        lua_pop(L, 1);
+    }
+    tt_sandbox_close(L);
+    free(chunkname);
+    if (st == TT_OK && !cfg->name && !(cfg->name = default_name(path)))
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory", path);
+    if (st != TT_OK) {
+        tt_config_free(cfg);
+        return st;
+    }
+    *out = cfg;
+    return TT_OK;
+}
+
+tt_status tt_config_load_string(const char *source, const char *path, const char *scripts_dir,
+                                tt_config **out, char *err, size_t errlen)
+{
+    if (out)
+        *out = NULL;
+    if (!source || !path || !out)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "tt_config_load_string: NULL argument");
+    return load_source(source, strlen(source), path, scripts_dir, out, err, errlen);
+}
+
+tt_status tt_config_load(const char *path, const char *scripts_dir, tt_config **out, char *err,
+                         size_t errlen)
+{
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "tt_config_load: NULL argument");
+    char *src;
+    size_t len;
+    tt_status st = read_file(path, "config", &src, &len, err, errlen);
+    if (st != TT_OK)
+        return st;
+    st = load_source(src, len, path, scripts_dir, out, err, errlen);
+    free(src);
+    return st;
+}
+
+static void free_value(tt_space_value *v)
+{
+    free(v->str);
+}
+
+void tt_config_free(tt_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->n_estimators; i++) {
+        tt_space_estimator *e = &cfg->estimators[i];
+        for (size_t j = 0; j < e->n_params; j++) {
+            tt_space_param *p = &e->params[j];
+            free(p->name);
+            free_value(&p->fixed);
+            for (size_t k = 0; k < p->n_options; k++)
+                free_value(&p->options[k]);
+            free(p->options);
+        }
+        free(e->params);
+        free(e->plugin);
+    }
+    free(cfg->estimators);
+    free(cfg->path);
+    free(cfg->name);
+    free(cfg->generator);
+    free(cfg->data_path);
+    free(cfg->outcome);
+    free(cfg->treatment);
+    free(cfg->control);
+    tt_free_strings(cfg->x, cfg->n_x);
+    tt_free_strings(cfg->w, cfg->n_w);
+    tt_free_strings(cfg->true_effect, cfg->n_true_effect);
+    free(cfg->metric);
+    free(cfg->out_dir);
+    free(cfg);
+}

@@ -1,0 +1,353 @@
+/* config_sections.c - the data and estimators sections of a config. */
+#include "lua/config_read.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "lua/config_lines.h"
+#include "lua/space_dsl.h"
+#include "util/err.h"
+#include "util/mem.h"
+
+static const char *const data_keys[] = {"generator", "rows", "arms", "seed", "path",
+                                        "outcome", "treatment", "control", "x", "w",
+                                        "true_effect", "randomized", NULL};
+static const char *const gen_only_keys[] = {"rows", "arms", "seed", NULL};
+static const char *const file_only_keys[] = {"outcome", "treatment", "control", "x", "w",
+                                             "true_effect", NULL};
+/* Names tt_synth_generate knows (data/synth.h). */
+static const char *const generators[] = {"synthetic", NULL};
+
+/* ---- data --------------------------------------------------------------- */
+
+static tt_status cfg_resolve_path(tt_cfg_reader *rd, const char *given, char **out)
+{
+    const char *slash = strrchr(rd->path, '/');
+    char *p;
+    if (given[0] == '/' || !slash) {
+        p = tt_strdup(given);
+    } else if (asprintf(&p, "%.*s/%s", (int)(slash - rd->path), rd->path, given) < 0) {
+        p = NULL;
+    }
+    if (!p)
+        return tt_cfg_nomem(rd);
+    free(*out);
+    *out = p;
+    return TT_OK;
+}
+
+static tt_status cfg_forbid(tt_cfg_reader *rd, int t, const char *const *keys, const char *why)
+{
+    char kp[TT_CFG_KP_MAX];
+    for (size_t i = 0; keys[i]; i++) {
+        int type = tt_cfg_get(rd->L, t, keys[i]);
+        lua_pop(rd->L, 1);
+        if (type != LUA_TNIL) {
+            tt_cfg_kp_join(kp, "data", keys[i]);
+            return tt_cfg_fail(rd, 0, kp, "%s", why);
+        }
+    }
+    return TT_OK;
+}
+
+static tt_status cfg_read_generator(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = cfg_forbid(rd, t, file_only_keys,
+                              "only used with data.path (a CSV file), not with a generator");
+    if (st != TT_OK)
+        return st;
+    if (!tt_cfg_in_list(generators, cfg->generator)) {
+        char list[128];
+        tt_cfg_join_list(generators, list, sizeof list);
+        return tt_cfg_fail(rd, 0, "data.generator", "unknown generator \"%s\" (available: %s)",
+                        cfg->generator, list);
+    }
+    long long v;
+    if (tt_cfg_get(L, t, "rows") != LUA_TNIL) {
+        if ((st = tt_cfg_take_integer(rd, -1, "data.rows", 10, (long long)(SIZE_MAX >> 1), &v)))
+            return st;
+        cfg->gen_rows = (size_t)v;
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "arms") != LUA_TNIL) {
+        if ((st = tt_cfg_take_integer(rd, -1, "data.arms", 2, 16, &v)))
+            return st;
+        cfg->gen_arms = (int)v;
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "seed") != LUA_TNIL) {
+        if ((st = tt_cfg_take_integer(rd, -1, "data.seed", 0, LLONG_MAX, &v)))
+            return st;
+        cfg->gen_seed = (uint64_t)v;
+    }
+    lua_pop(L, 1);
+    return TT_OK;
+}
+
+static tt_status cfg_read_file_source(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = cfg_forbid(rd, t, gen_only_keys, "only used with data.generator, not with a file");
+    if (st != TT_OK)
+        return st;
+    char *given = cfg->data_path;
+    cfg->data_path = NULL;
+    st = cfg_resolve_path(rd, given, &cfg->data_path);
+    free(given);
+    if (st != TT_OK)
+        return st;
+
+    static const char *const required[] = {"outcome", "treatment"};
+    char **dst[] = {&cfg->outcome, &cfg->treatment};
+    char kp[TT_CFG_KP_MAX];
+    for (size_t i = 0; i < 2; i++) {
+        tt_cfg_kp_join(kp, "data", required[i]);
+        if (tt_cfg_get(L, t, required[i]) == LUA_TNIL)
+            return tt_cfg_fail(rd, 0, "data", "%s is required with data.path", required[i]);
+        if ((st = tt_cfg_take_string(rd, -1, kp, dst[i])))
+            return st;
+        lua_pop(L, 1);
+    }
+
+    int type = tt_cfg_get(L, t, "control");
+    if (type == LUA_TNIL)
+        return tt_cfg_fail(rd, 0, "data", "control (the untreated arm's value) is required with data.path");
+    if (type == LUA_TNUMBER) {
+        char buf[64];
+        if (!isfinite(lua_tonumber(L, -1)))
+            return tt_cfg_fail(rd, 0, "data.control", "must be finite");
+        tt_cfg_format_number(L, -1, buf, sizeof buf);
+        if (!(cfg->control = tt_strdup(buf)))
+            return tt_cfg_nomem(rd);
+    } else if (type == LUA_TSTRING) {
+        if ((st = tt_cfg_take_string(rd, -1, "data.control", &cfg->control)))
+            return st;
+    } else {
+        return tt_cfg_wrong_type(rd, -1, "data.control", "a string or a number");
+    }
+    lua_pop(L, 1);
+
+    if (tt_cfg_get(L, t, "x") == LUA_TNIL)
+        return tt_cfg_fail(rd, 0, "data", "x (the effect-modifier columns) is required with data.path");
+    if ((st = tt_cfg_take_strings(rd, -1, "data.x", 0, 1, &cfg->x, &cfg->n_x)))
+        return st;
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "w") != LUA_TNIL &&
+        (st = tt_cfg_take_strings(rd, -1, "data.w", 0, 0, &cfg->w, &cfg->n_w)))
+        return st;
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "true_effect") != LUA_TNIL &&
+        (st = tt_cfg_take_strings(rd, -1, "data.true_effect", 1, 1, &cfg->true_effect,
+                               &cfg->n_true_effect)))
+        return st;
+    lua_pop(L, 1);
+    return TT_OK;
+}
+
+tt_status tt_cfg_read_data(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = tt_cfg_check_keys(rd, t, "data", data_keys);
+    if (st != TT_OK)
+        return st;
+    int has_gen = tt_cfg_get(L, t, "generator") != LUA_TNIL;
+    if (has_gen && (st = tt_cfg_take_string(rd, -1, "data.generator", &cfg->generator)))
+        return st;
+    lua_pop(L, 1);
+    int has_path = tt_cfg_get(L, t, "path") != LUA_TNIL;
+    if (has_path && (st = tt_cfg_take_string(rd, -1, "data.path", &cfg->data_path)))
+        return st;
+    lua_pop(L, 1);
+    if (has_gen && has_path)
+        return tt_cfg_fail(rd, 0, "data.path", "give either data.generator or data.path, not both");
+    int type = tt_cfg_get(L, t, "randomized");
+    if (type == LUA_TBOOLEAN)
+        cfg->randomized = lua_toboolean(L, -1);
+    else if (type != LUA_TNIL)
+        return tt_cfg_wrong_type(rd, -1, "data.randomized", "a boolean");
+    lua_pop(L, 1);
+    if (!has_gen && !has_path)
+        return tt_cfg_fail(rd, 0, "data",
+                        "needs either generator = \"synthetic\" or path = \"file.csv\"");
+    return has_gen ? cfg_read_generator(rd, t) : cfg_read_file_source(rd, t);
+}
+
+/* ---- estimators --------------------------------------------------------- */
+
+static int plugin_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static int cmp_estimator(const void *a, const void *b)
+{
+    return strcmp(((const tt_space_estimator *)a)->plugin, ((const tt_space_estimator *)b)->plugin);
+}
+
+static int cmp_param(const void *a, const void *b)
+{
+    return strcmp(((const tt_space_param *)a)->name, ((const tt_space_param *)b)->name);
+}
+
+/* Number of string keys of the table at t; the first other key fails. */
+static tt_status cfg_count_string_keys(tt_cfg_reader *rd, int t, const char *kp, const char *what,
+                                       size_t *n)
+{
+    lua_State *L = rd->L;
+    *n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            char ikp[TT_CFG_KP_MAX];
+            tt_cfg_kp_join_key(L, -1, ikp, kp);
+            lua_pop(L, 1);
+            return tt_cfg_fail(rd, 0, ikp, "keys must be %s names", what);
+        }
+        (*n)++;
+    }
+    return TT_OK;
+}
+
+/* Keys of the table at t copied into each element's name field, sorted, so
+ * that the order of reading (and so of messages) does not follow hashing. */
+static tt_status cfg_collect_names(tt_cfg_reader *rd, int t, void *items, size_t size, size_t n,
+                                   size_t name_offset, int (*cmp)(const void *, const void *))
+{
+    lua_State *L = rd->L;
+    size_t i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (i == n) { /* cannot happen: no code ran since the count */
+            lua_pop(L, 1);
+            break;
+        }
+        char **name = (char **)((char *)items + i * size + name_offset);
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len); /* a string key: no conversion */
+        if (!(*name = tt_strdup(s)))
+            return tt_cfg_nomem(rd);
+        if (strlen(s) != len)
+            (*name)[0] = '\0'; /* refused by the name check below */
+        i++;
+    }
+    qsort(items, n, size, cmp);
+    return TT_OK;
+}
+
+static tt_status cfg_read_param(tt_cfg_reader *rd, int v, const char *kp, tt_space_param *p)
+{
+    lua_State *L = rd->L;
+    int type = lua_type(L, v);
+    if (type == LUA_TTABLE && tt_space_dsl_is_space(L, v)) {
+        tt_status st = tt_space_dsl_read(L, v, rd->chunkname, p, rd->err, rd->errlen);
+        if (st == TT_ERR_CONFIG)
+            return tt_cfg_fail(rd, p->line, kp, "%s", rd->err);
+        if (st != TT_OK)
+            return tt_cfg_nomem(rd);
+        if (p->line == 0)
+            p->line = tt_config_find_line(rd->src, rd->len, kp);
+        return TT_OK;
+    }
+    p->kind = TT_SPACE_FIXED;
+    p->line = tt_config_find_line(rd->src, rd->len, kp);
+    if (type == LUA_TNUMBER)
+        return tt_cfg_take_number(rd, v, kp, &p->fixed.num);
+    if (type == LUA_TBOOLEAN) {
+        p->fixed.num = lua_toboolean(L, v);
+        p->fixed.is_bool = 1;
+        return TT_OK;
+    }
+    if (type == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(L, v, &len);
+        if (strlen(s) != len)
+            return tt_cfg_fail(rd, 0, kp, "must not contain NUL bytes");
+        return (p->fixed.str = tt_strdup(s)) ? TT_OK : tt_cfg_nomem(rd);
+    }
+    return tt_cfg_wrong_type(rd, v, kp,
+                          "a number, boolean, string or search space "
+                          "(uniform, loguniform, randint, choice)");
+}
+
+static tt_status cfg_read_estimator(tt_cfg_reader *rd, int t, tt_space_estimator *e)
+{
+    lua_State *L = rd->L;
+    char kp[TT_CFG_KP_MAX], pkp[TT_CFG_KP_MAX];
+    tt_cfg_kp_join(kp, "estimators", e->plugin);
+    e->line = tt_config_find_line(rd->src, rd->len, kp);
+    if (!plugin_name_ok(e->plugin))
+        return tt_cfg_fail(rd, 0, kp,
+                        "\"%s\" is not a plugin name (lowercase letters, digits and _, starting "
+                        "with a letter, at most 63 characters)", e->plugin);
+    if (lua_type(L, t) != LUA_TTABLE || tt_space_dsl_is_space(L, t))
+        return tt_cfg_wrong_type(rd, t, kp, "a table of hyperparameters (may be empty: {})");
+    size_t n;
+    tt_status st = cfg_count_string_keys(rd, t, kp, "hyperparameter", &n);
+    if (st != TT_OK)
+        return st;
+    if (!(e->params = calloc(n ? n : 1, sizeof *e->params)))
+        return tt_cfg_nomem(rd);
+    e->n_params = n;
+    if ((st = cfg_collect_names(rd, t, e->params, sizeof *e->params, n,
+                                offsetof(tt_space_param, name), cmp_param)))
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        tt_space_param *p = &e->params[i];
+        tt_cfg_kp_join(pkp, kp, p->name);
+        if (!tt_cfg_is_identifier(p->name))
+            return tt_cfg_fail(rd, 0, pkp, "hyperparameter names are identifiers (letters, digits, _)");
+        tt_cfg_get(L, t, p->name);
+        st = cfg_read_param(rd, lua_gettop(L), pkp, p);
+        lua_pop(L, 1);
+        if (st != TT_OK)
+            return st;
+    }
+    return TT_OK;
+}
+
+tt_status tt_cfg_read_estimators(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    size_t n;
+    tt_status st = cfg_count_string_keys(rd, t, "estimators", "plugin", &n);
+    if (st != TT_OK)
+        return st;
+    if (n == 0)
+        return tt_cfg_fail(rd, 0, "estimators", "needs at least one estimator, e.g. diff_in_means = {}");
+    if (!(cfg->estimators = calloc(n, sizeof *cfg->estimators)))
+        return tt_cfg_nomem(rd);
+    cfg->n_estimators = n;
+    if ((st = cfg_collect_names(rd, t, cfg->estimators, sizeof *cfg->estimators, n,
+                                offsetof(tt_space_estimator, plugin), cmp_estimator)))
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        tt_space_estimator *e = &cfg->estimators[i];
+        luaL_checkstack(L, 8, NULL);
+        tt_cfg_get(L, t, e->plugin);
+        st = cfg_read_estimator(rd, lua_gettop(L), e);
+        lua_pop(L, 1);
+        if (st != TT_OK)
+            return st;
+    }
+    return TT_OK;
+}
+
