@@ -2,6 +2,8 @@
  * check_results.c - asserts on a run folder for the end-to-end test.
  *   check_results RUN_DIR quickstart         the quickstart run's results
  *   check_results RUN_DIR plugin NAME        NAME ran and succeeded at least once
+ *   check_results RUN_DIR csv                the CSV run (string arms, randomized)
+ *   check_results RUN_DIR interrupted        a run stopped by SIGINT
  * Exits non-zero with a message on the first failed check.
  */
 #include <math.h>
@@ -74,7 +76,14 @@ int main(int argc, char **argv)
     }
     CHECK(num(root, "schema_version") == 1, "schema_version is not 1");
     CHECK(strlen(str(root, "tautune_version")) > 0, "no tautune_version");
-    CHECK(strcmp(str(root, "metric"), "psw_energy") == 0, "metric is not psw_energy");
+    /* The quickstart data are confounded: "auto" must pick psw_energy; the
+     * CSV run says randomized, so plain energy. */
+    const char *want_metric = !strcmp(argv[2], "csv") ? "energy" : "psw_energy";
+    CHECK(strcmp(str(root, "metric"), want_metric) == 0, "metric is %s, not %s",
+          str(root, "metric"), want_metric);
+    const char *want_status = !strcmp(argv[2], "interrupted") ? "interrupted" : "complete";
+    CHECK(strcmp(str(root, "status"), want_status) == 0, "status is %s, not %s",
+          str(root, "status"), want_status);
     CHECK(strcmp(str(root, "direction"), "min") == 0, "direction is not min");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     CHECK(num(data, "rows") == num(data, "train_rows") + num(data, "validation_rows"),
@@ -115,6 +124,10 @@ int main(int argc, char **argv)
 
     const cJSON *best = cJSON_GetObjectItemCaseSensitive(root, "best");
     CHECK(cJSON_IsObject(best), "no best trial");
+    if (!cJSON_IsObject(best)) {
+        cJSON_Delete(root);
+        return 1;
+    }
     if (!strcmp(argv[2], "quickstart")) {
         double best_pehe = num(cJSON_GetObjectItemCaseSensitive(best, "oracle"), "pehe");
         CHECK(isfinite(dim_best_pehe), "diff_in_means did not run successfully");
@@ -124,6 +137,16 @@ int main(int argc, char **argv)
                best_pehe, dim_best_pehe);
     } else if (!strcmp(argv[2], "plugin")) {
         CHECK(argc > 3 && plugin_ok, "plugin %s has no successful trial", argc > 3 ? argv[3] : "?");
+    } else if (!strcmp(argv[2], "csv")) {
+        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(data, "arm_labels");
+        CHECK(cJSON_GetArraySize(labels) == 2 &&
+                  !strcmp(cJSON_GetArrayItem(labels, 0)->valuestring, "ctrl") &&
+                  !strcmp(cJSON_GetArrayItem(labels, 1)->valuestring, "treat, B"),
+              "arm labels are not [ctrl, \"treat, B\"]");
+        CHECK(num(data, "rows") == 800, "rows is not 800");
+        /* True effect 1 + x1 with x1 ~ U(-1, 1): the winner's mean is near 1. */
+        double ate = num(best, "ate");
+        CHECK(fabs(ate - 1.0) < 0.25, "winner's ate %g is far from 1", ate);
     }
     cJSON_Delete(root);
     if (failures)

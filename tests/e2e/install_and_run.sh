@@ -67,6 +67,47 @@ LUA
 "$tt" run "$work/example.lua" --plugin-path "$(dirname "$so")" --out "$work/run_example" --quiet >/dev/null
 "$check" "$work/run_example" plugin example_shrunk_diff
 
+echo "== TAUTUNE_PLUGIN_PATH"
+TAUTUNE_PLUGIN_PATH="/nonexistent:$(dirname "$so")" "$tt" plugins example_shrunk_diff 2>/dev/null \
+  | grep -q '^example_shrunk_diff ' || fail "TAUTUNE_PLUGIN_PATH is not searched"
+
+echo "== a CSV file with string arms"
+awk 'BEGIN { srand(5); print "id,arm,x1,x2,y";
+  for (i = 1; i <= 800; i++) { x1 = rand() * 2 - 1; x2 = rand(); t = rand() < 0.5;
+    printf "%d,%s,%.6f,%.6f,%.6f\n", i, t ? "\"treat, B\"" : "ctrl", x1, x2, x1 + t * (1 + x1) + rand() } }' \
+  > "$work/rct.csv"
+cat > "$work/rct.lua" <<'LUA'
+return {
+  data = { path = "rct.csv", outcome = "y", treatment = "arm", control = "ctrl",
+           x = { "x1", "x2" }, randomized = true },
+  budget = { trials = 8 },
+  estimators = { diff_in_means = {}, t_learner = {} },
+}
+LUA
+"$tt" run "$work/rct.lua" --out "$work/run_csv" --quiet > /dev/null
+"$check" "$work/run_csv" csv
+
+echo "== Ctrl-C keeps finished work"
+cat > "$work/long.lua" <<'LUA'
+return {
+  data = { generator = "synthetic", rows = 20000 },
+  budget = { seconds = 120 },
+  estimators = { s_learner = {}, t_learner = {} },
+}
+LUA
+"$tt" run "$work/long.lua" --out "$work/run_int" --quiet > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  [ -s "$work/run_int/trials.jsonl" ] && break
+  sleep 0.1
+done
+kill -INT $pid
+set +e
+wait $pid; code=$?
+set -e
+[ $code -eq 130 ] || fail "interrupted run: exit $code, expected 130"
+"$check" "$work/run_int" interrupted
+
 echo "== errors come with exit codes"
 cat > "$work/typo.lua" <<'LUA'
 return { data = { generator = "synthetic" }, estimators = { t_lerner = {} } }
