@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "plugin/registry.h"
+#include "search/search.h"
 
 /* Exit codes of the `tautune` command (documented in README.md). */
 enum {
@@ -34,6 +35,10 @@ tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose);
 
 int tt_cmd_run(int argc, char **argv);
 int tt_cmd_plugins(int argc, char **argv);
+
+/* Print the best trial of every estimator, best first, on stdout. */
+void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_descriptor *const *descs,
+                              size_t n_est, const char *metric, size_t n_valid, int truth);
 
 /* "did you mean" helper: the registered name closest to name, or NULL. */
 const char *tt_cli_closest_plugin(const tt_registry *reg, const char *name);

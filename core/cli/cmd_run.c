@@ -420,76 +420,6 @@ static int on_trial(void *ctx, const tt_trial_result *r)
     return 0;
 }
 
-/* Best trial of every estimator, best first. */
-static void print_leaderboard(const run_state *s, const char *dir)
-{
-    const tt_config *c = s->cfg;
-    size_t n_est = c->n_estimators;
-    long best[n_est];
-    size_t count[n_est], order[n_est];
-    for (size_t e = 0; e < n_est; e++) {
-        best[e] = -1;
-        count[e] = 0;
-        order[e] = e;
-    }
-    for (size_t i = 0; i < s->outcome.n_trials; i++) {
-        const tt_trial_result *r = &s->outcome.trials[i];
-        count[r->estimator]++;
-        if (r->status != TT_TRIAL_OK || isnan(r->objective))
-            continue;
-        if (best[r->estimator] < 0 || r->objective < s->outcome.trials[best[r->estimator]].objective)
-            best[r->estimator] = (long)i;
-    }
-    /* Insertion sort: a handful of estimators. Missing results go last. */
-    for (size_t i = 1; i < n_est; i++) {
-        size_t k = order[i], j = i;
-        while (j > 0) {
-            long a = best[k], b = best[order[j - 1]];
-            int before = a >= 0 && (b < 0 || s->outcome.trials[a].objective < s->outcome.trials[b].objective);
-            if (!before)
-                break;
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = k;
-    }
-    int truth = s->valid->tau != NULL;
-    printf("\nLeaderboard (%s, %s is better; %zu trials, %zu validation rows)\n", s->metric,
-           "lower", s->outcome.n_trials, s->valid->n);
-    printf("%-4s %-18s %7s %12s %10s%s  %s\n", "rank", "estimator", "trials", s->metric, "ate",
-           truth ? "       pehe" : "", "params");
-    for (size_t r = 0; r < n_est; r++) {
-        size_t e = order[r];
-        if (best[e] < 0) {
-            printf("%-4s %-18s %7zu %12s %10s%s  %s\n", "-", s->descs[e]->name, count[e], "-", "-",
-                   truth ? "          -" : "", "(no successful trial)");
-            continue;
-        }
-        const tt_trial_result *t = &s->outcome.trials[best[e]];
-        char params[256] = "";
-        size_t off = 0;
-        for (size_t p = 0; p < t->desc->n_params && off < sizeof params; p++) {
-            const tt_plugin_param *sp = &t->desc->params[p];
-            if (sp->kind == TT_PARAM_CHOICE)
-                off += (size_t)snprintf(params + off, sizeof params - off, "%s=%s ", sp->name,
-                                        sp->choices[(size_t)t->point[p]]);
-            else
-                off += (size_t)snprintf(params + off, sizeof params - off, "%s=%.4g ", sp->name,
-                                        t->point[p]);
-        }
-        char pehe[32] = "";
-        const tt_score_value *pv = tt_trial_find_score(t, "pehe");
-        if (truth && pv)
-            snprintf(pehe, sizeof pehe, " %10.4f", pv->value);
-        printf("%-4zu %-18s %7zu %12.6g %10.4f%s  %s\n", r + 1, s->descs[e]->name, count[e],
-               t->objective, t->ate, pehe, params);
-    }
-    if (s->outcome.best >= 0)
-        printf("\nWinner: %s (trial %zu)\n", s->outcome.trials[s->outcome.best].desc->name,
-               s->outcome.trials[s->outcome.best].id);
-    printf("Run folder: %s\n", dir);
-}
-
 static int execute(run_state *s, const run_args *a, double start)
 {
     char err[2048], dir[4096];
@@ -569,7 +499,9 @@ static int execute(run_state *s, const run_args *a, double start)
         fprintf(stderr, "tautune: %s\n", err);
         return TT_EXIT_ERROR;
     }
-    print_leaderboard(s, dir);
+    tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->valid->n,
+                             s->valid->tau != NULL);
+    printf("Run folder: %s\n", dir);
     if (rc)
         return rc;
     if (s->outcome.interrupted) {

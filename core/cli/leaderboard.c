@@ -1,0 +1,74 @@
+/* leaderboard.c - the table `tautune run` prints at the end. */
+#include <math.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "search/trial.h"
+
+/* Best trial of every estimator, best first. */
+void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_descriptor *const *descs,
+                              size_t n_est, const char *metric, size_t n_valid, int truth)
+{
+    long best[n_est];
+    size_t count[n_est], order[n_est];
+    for (size_t e = 0; e < n_est; e++) {
+        best[e] = -1;
+        count[e] = 0;
+        order[e] = e;
+    }
+    for (size_t i = 0; i < out->n_trials; i++) {
+        const tt_trial_result *r = &out->trials[i];
+        count[r->estimator]++;
+        if (r->status != TT_TRIAL_OK || isnan(r->objective))
+            continue;
+        if (best[r->estimator] < 0 || r->objective < out->trials[best[r->estimator]].objective)
+            best[r->estimator] = (long)i;
+    }
+    /* Insertion sort: a handful of estimators. Missing results go last. */
+    for (size_t i = 1; i < n_est; i++) {
+        size_t k = order[i], j = i;
+        while (j > 0) {
+            long a = best[k], b = best[order[j - 1]];
+            int before = a >= 0 && (b < 0 || out->trials[a].objective < out->trials[b].objective);
+            if (!before)
+                break;
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+    }
+    printf("\nLeaderboard (%s, %s is better; %zu trials, %zu validation rows)\n", metric,
+           "lower", out->n_trials, n_valid);
+    printf("%-4s %-18s %7s %12s %10s%s  %s\n", "rank", "estimator", "trials", metric, "ate",
+           truth ? "       pehe" : "", "params");
+    for (size_t r = 0; r < n_est; r++) {
+        size_t e = order[r];
+        if (best[e] < 0) {
+            printf("%-4s %-18s %7zu %12s %10s%s  %s\n", "-", descs[e]->name, count[e], "-", "-",
+                   truth ? "          -" : "", "(no successful trial)");
+            continue;
+        }
+        const tt_trial_result *t = &out->trials[best[e]];
+        char params[256] = "";
+        size_t off = 0;
+        for (size_t p = 0; p < t->desc->n_params && off < sizeof params; p++) {
+            const tt_plugin_param *sp = &t->desc->params[p];
+            if (sp->kind == TT_PARAM_CHOICE)
+                off += (size_t)snprintf(params + off, sizeof params - off, "%s=%s ", sp->name,
+                                        sp->choices[(size_t)t->point[p]]);
+            else
+                off += (size_t)snprintf(params + off, sizeof params - off, "%s=%.4g ", sp->name,
+                                        t->point[p]);
+        }
+        char pehe[32] = "";
+        const tt_score_value *pv = tt_trial_find_score(t, "pehe");
+        if (truth && pv)
+            snprintf(pehe, sizeof pehe, " %10.4f", pv->value);
+        printf("%-4zu %-18s %7zu %12.6g %10.4f%s  %s\n", r + 1, descs[e]->name, count[e],
+               t->objective, t->ate, pehe, params);
+    }
+    if (out->best >= 0)
+        printf("\nWinner: %s (trial %zu)\n", out->trials[out->best].desc->name,
+               out->trials[out->best].id);
+}
+
