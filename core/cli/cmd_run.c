@@ -246,7 +246,9 @@ static int load_data(run_state *s)
     }
     if (st != TT_OK) {
         fprintf(stderr, "tautune: %s\n", err);
-        return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : st == TT_ERR_IO ? TT_EXIT_ERROR : TT_EXIT_DATA;
+        /* A column the config names wrongly is a config error; a file that is
+         * missing, unreadable or malformed is a data error. */
+        return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : TT_EXIT_DATA;
     }
     return TT_EXIT_OK;
 }

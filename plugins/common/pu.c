@@ -3,6 +3,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +22,18 @@ int pu_errf(char *err, size_t errlen, int status, const char *fmt, ...)
 
 /* The process locale may use ',' as the decimal mark; saved models must not
  * depend on it, so formatting and parsing switch the thread to "C". */
+static locale_t g_c_locale;
+
+static void make_c_locale(void)
+{
+    g_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
 static locale_t c_locale(void)
 {
-    static locale_t loc;
-    if (!loc)
-        loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    return loc;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, make_c_locale);
+    return g_c_locale;
 }
 
 static int vwritef(const tt_plugin_sink *sink, const char *fmt, va_list ap)
