@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "score/score_value.h"
 #include "tautune/plugin.h"
 
 typedef enum tt_trial_status {
@@ -25,13 +26,6 @@ const char *tt_trial_status_name(tt_trial_status status); /* "ok", "failed", "ti
 
 #define TT_MAX_SCORES 8
 
-/* One named figure; a figure that cannot be computed is null with a reason. */
-typedef struct tt_score_value {
-    const char *name;   /* static string */
-    double value;
-    int is_null;
-    char reason[160];
-} tt_score_value;
 
 /* What every trial sees: the rows (views borrowed from the caller). */
 typedef struct tt_trial_problem {
