@@ -1,4 +1,4 @@
-/* search.c - random search with defaults first, under a budget. */
+/* search.c - the search loop: propose, run (in workers or in process), record. */
 #include "search/search.h"
 
 #include <math.h>
@@ -7,25 +7,41 @@
 #include <string.h>
 
 #include "search/space.h"
+#include "search/worker.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/rng.h"
 
-/* How often a repeated random point is redrawn before it is accepted: small
- * spaces (all-bool, a single choice) run out of new points quickly. */
+/* How often a repeated random point is redrawn before the draw counts as a
+ * miss: small spaces (all-bool, a single choice) run out of new points. */
 #define TT_REDRAWS 8
-/* Consecutive repeated draws after which the space counts as exhausted. */
+/* Consecutive misses after which the space counts as exhausted. */
 #define TT_MAX_MISSES 200
 
-static int stop_requested(const tt_search_options *opt, size_t n_done)
+/* The loop's bookkeeping beside the outcome it fills. */
+typedef struct loop {
+    const tt_trial_problem *problem;
+    const tt_config *config;
+    const tt_plugin_descriptor *const *descs;
+    const tt_search_options *opt;
+    tt_search_outcome *out;     /* trials[0..n_trials) launched, in id order */
+    unsigned char *done;        /* per trial: finished (recorded) */
+    unsigned char *default_tried; /* per estimator */
+    size_t cap, n_done, next_id;
+    tt_rng rng;
+    tt_trial_sink sink;
+    void *sink_ctx;
+    int sink_stop;
+} loop;
+
+static int stop_requested(const loop *lp)
 {
-    if (opt->stop_flag && *opt->stop_flag)
+    const tt_search_options *opt = lp->opt;
+    if (lp->sink_stop || (opt->stop_flag && *opt->stop_flag))
         return 1;
-    if (opt->max_trials > 0 && n_done >= (size_t)opt->max_trials)
+    if (opt->max_trials > 0 && lp->out->n_trials >= (size_t)opt->max_trials)
         return 1;
-    if (opt->deadline > 0 && tt_now() >= opt->deadline)
-        return 1;
-    return 0;
+    return opt->deadline > 0 && tt_now() >= opt->deadline;
 }
 
 static int already_tried(const tt_search_outcome *out, size_t est, const double *point, size_t np)
@@ -36,10 +52,185 @@ static int already_tried(const tt_search_outcome *out, size_t est, const double 
     return 0;
 }
 
+/* Lower objective wins; among equal objectives the earlier trial, so the
+ * winner does not depend on the order in which parallel trials finished. */
 static int better(const tt_trial_result *a, const tt_trial_result *b)
 {
-    return a->status == TT_TRIAL_OK && !isnan(a->objective) &&
-           (!b || isnan(b->objective) || a->objective < b->objective);
+    if (a->status != TT_TRIAL_OK || isnan(a->objective))
+        return 0;
+    if (!b || isnan(b->objective) || a->objective < b->objective)
+        return 1;
+    return a->objective == b->objective && a->id < b->id;
+}
+
+static tt_status grow(loop *lp)
+{
+    if (lp->out->n_trials < lp->cap)
+        return TT_OK;
+    size_t cap = lp->cap ? 2 * lp->cap : 16;
+    tt_trial_result *trials = realloc(lp->out->trials, cap * sizeof *trials);
+    if (trials)
+        lp->out->trials = trials;
+    unsigned char *done = realloc(lp->done, cap);
+    if (done)
+        lp->done = done;
+    if (!trials || !done)
+        return TT_ERR_NOMEM;
+    memset(trials + lp->cap, 0, (cap - lp->cap) * sizeof *trials);
+    memset(done + lp->cap, 0, cap - lp->cap);
+    lp->cap = cap;
+    return TT_OK;
+}
+
+/* Next candidate into trials[n_trials]: an estimator whose defaults have not
+ * been tried yet (config order), else a random estimator and point. Returns
+ * 1 with a proposal, 0 when the space is exhausted, -1 on out of memory. */
+static int propose(loop *lp)
+{
+    const tt_config *cfg = lp->config;
+    tt_trial_result *r = &lp->out->trials[lp->out->n_trials];
+    size_t est = cfg->n_estimators;
+    for (size_t e = 0; e < cfg->n_estimators && est == cfg->n_estimators; e++)
+        if (!lp->default_tried[e])
+            est = e;
+    int is_default = est < cfg->n_estimators;
+    for (size_t misses = 0;;) {
+        if (!is_default)
+            est = (size_t)tt_rng_below(&lp->rng, cfg->n_estimators);
+        const tt_plugin_descriptor *desc = lp->descs[est];
+        free(r->point);
+        r->point = calloc(desc->n_params + 1, sizeof *r->point);
+        if (!r->point)
+            return -1;
+        int fresh = 0;
+        if (is_default) {
+            tt_space_default_point(&cfg->estimators[est], desc, r->point);
+            lp->default_tried[est] = 1;
+            fresh = 1;
+        }
+        /* Re-running a point only repeats a deterministic result. */
+        for (int tries = 0; tries <= TT_REDRAWS && !fresh; tries++) {
+            tt_space_sample(&cfg->estimators[est], desc, &lp->rng, r->point);
+            fresh = !already_tried(lp->out, est, r->point, desc->n_params);
+        }
+        if (fresh) {
+            r->id = lp->next_id++;
+            r->estimator = est;
+            r->desc = desc;
+            r->is_default = is_default;
+            return 1;
+        }
+        if (++misses >= TT_MAX_MISSES)
+            return 0;
+    }
+}
+
+static uint64_t trial_seed(const loop *lp, size_t id)
+{
+    /* Each trial's randomness depends only on the run seed and its id. */
+    char stream[32];
+    snprintf(stream, sizeof stream, "trial:%zu", id);
+    return tt_rng_derive(lp->opt->seed, stream);
+}
+
+/* Record a finished trial whose computed fields are already in place. */
+static void finish(loop *lp, size_t slot)
+{
+    tt_search_outcome *out = lp->out;
+    lp->done[slot] = 1;
+    lp->n_done++;
+    if (better(&out->trials[slot], out->best >= 0 ? &out->trials[out->best] : NULL))
+        out->best = (long)slot;
+    if (lp->sink_stop == 0 && lp->sink && lp->sink(lp->sink_ctx, &out->trials[slot]))
+        lp->sink_stop = 1;
+}
+
+/* Copy what a worker computed into the launched trial. */
+static void take_result(tt_trial_result *dst, const tt_trial_result *src)
+{
+    dst->status = src->status;
+    memcpy(dst->error, src->error, sizeof dst->error);
+    dst->seconds = src->seconds;
+    dst->objective = src->objective;
+    dst->ate = src->ate;
+    memcpy(dst->scores, src->scores, sizeof dst->scores);
+    dst->n_scores = src->n_scores;
+    memcpy(dst->oracle, src->oracle, sizeof dst->oracle);
+    dst->n_oracle = src->n_oracle;
+}
+
+/* Drop trials that were launched but never finished (killed at a stop), so
+ * the outcome holds exactly the recorded trials, in id order. */
+static void compact(loop *lp)
+{
+    tt_search_outcome *out = lp->out;
+    size_t k = 0;
+    for (size_t i = 0; i < out->n_trials; i++) {
+        if (!lp->done[i]) {
+            tt_trial_result_clear(&out->trials[i]);
+            continue;
+        }
+        if (k != i) {
+            out->trials[k] = out->trials[i];
+            memset(&out->trials[i], 0, sizeof out->trials[i]);
+        }
+        k++;
+    }
+    /* The slot after the last trial may hold a point drawn but never used. */
+    for (size_t i = k; i < lp->cap; i++)
+        tt_trial_result_clear(&out->trials[i]);
+    out->n_trials = k;
+    out->best = -1;
+    for (size_t i = 0; i < k; i++)
+        if (better(&out->trials[i], out->best >= 0 ? &out->trials[out->best] : NULL))
+            out->best = (long)i;
+}
+
+static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
+{
+    tt_search_outcome *out = lp->out;
+    for (;;) {
+        while (!stop_requested(lp) && (!pool || tt_pool_has_room(pool))) {
+            if (grow(lp) != TT_OK)
+                return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+            int got = propose(lp);
+            if (got < 0)
+                return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+            if (got == 0) {
+                out->exhausted = 1;
+                break;
+            }
+            size_t slot = out->n_trials++;
+            tt_trial_result *r = &out->trials[slot];
+            if (pool) {
+                tt_status st = tt_pool_launch(pool, slot, lp->problem, r->desc, r->point,
+                                              trial_seed(lp, r->id), lp->opt->stop_flag, err,
+                                              errlen);
+                if (st != TT_OK)
+                    return st;
+            } else {
+                tt_trial_evaluate(lp->problem, r->desc, r->point, trial_seed(lp, r->id),
+                                  lp->opt->deadline, lp->opt->stop_flag, r);
+                finish(lp, slot);
+            }
+            if (out->exhausted)
+                break;
+        }
+        if (!pool || tt_pool_running(pool) == 0)
+            return TT_OK;
+        if (lp->opt->stop_flag && *lp->opt->stop_flag) {
+            tt_pool_kill_all(pool); /* unfinished trials are dropped, not recorded */
+            return TT_OK;
+        }
+        size_t slot;
+        tt_trial_result fields;
+        if (tt_pool_wait(pool, 0.25, &slot, &fields)) {
+            take_result(&out->trials[slot], &fields);
+            finish(lp, slot);
+        }
+        if (out->exhausted && tt_pool_running(pool) == 0)
+            return TT_OK;
+    }
 }
 
 tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config,
@@ -52,76 +243,26 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
     if (config->n_estimators == 0)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "no estimators to search");
 
-    tt_rng rng;
-    tt_rng_seed(&rng, opt->seed, "search");
-    size_t cap = 16;
-    out->trials = calloc(cap, sizeof *out->trials);
-    if (!out->trials)
-        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-
-    size_t misses = 0;
-    for (size_t id = 1;;) {
-        if (stop_requested(opt, out->n_trials))
-            break;
-        if (out->n_trials == cap) {
-            tt_trial_result *grown = realloc(out->trials, 2 * cap * sizeof *grown);
-            if (!grown)
-                return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-            memset(grown + cap, 0, cap * sizeof *grown);
-            out->trials = grown;
-            cap *= 2;
-        }
-        tt_trial_result *r = &out->trials[out->n_trials];
-        int is_default = out->n_trials < config->n_estimators;
-        size_t est = is_default ? out->n_trials : (size_t)tt_rng_below(&rng, config->n_estimators);
-        const tt_plugin_descriptor *desc = descs[est];
-        free(r->point); /* left over from a repeated draw */
-        r->point = calloc(desc->n_params + 1, sizeof *r->point);
-        if (!r->point)
-            return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-        if (is_default) {
-            tt_space_default_point(&config->estimators[est], desc, r->point);
-        } else {
-            int fresh = 0;
-            for (int tries = 0; tries <= TT_REDRAWS && !fresh; tries++) {
-                tt_space_sample(&config->estimators[est], desc, &rng, r->point);
-                fresh = !already_tried(out, est, r->point, desc->n_params);
-            }
-            /* Re-running a point only repeats a deterministic result. Many
-             * misses in a row mean the whole space has been tried. */
-            if (!fresh) {
-                if (++misses >= TT_MAX_MISSES) {
-                    out->exhausted = 1;
-                    break;
-                }
-                continue;
-            }
-        }
-        misses = 0;
-        r->id = id++;
-        r->estimator = est;
-        r->desc = desc;
-        r->is_default = is_default;
-
-        /* Each trial's randomness depends only on the run seed and its id. */
-        char stream[32];
-        snprintf(stream, sizeof stream, "trial:%zu", r->id);
-        tt_trial_evaluate(problem, desc, r->point, tt_rng_derive(opt->seed, stream), opt->deadline,
-                          opt->stop_flag, r);
-        out->n_trials++;
-
-        if (better(r, out->best >= 0 ? &out->trials[out->best] : NULL))
-            out->best = (long)(out->n_trials - 1);
-        if (sink && sink(sink_ctx, r) != 0)
-            break;
+    loop lp = {.problem = problem, .config = config, .descs = descs, .opt = opt, .out = out,
+               .next_id = 1, .sink = sink, .sink_ctx = sink_ctx};
+    tt_rng_seed(&lp.rng, opt->seed, "search");
+    lp.default_tried = calloc(config->n_estimators, 1);
+    tt_pool *pool = NULL;
+    if (opt->isolate) {
+        tt_worker_limits lim = {.jobs = opt->jobs, .trial_timeout = opt->trial_timeout,
+                                .deadline = opt->deadline, .grace = opt->grace,
+                                .memory_cap = opt->memory_cap};
+        pool = tt_pool_new(&lim);
     }
-    /* A point drawn but never run belongs to the unused slot after the last trial. */
-    if (out->n_trials < cap && out->trials[out->n_trials].point) {
-        free(out->trials[out->n_trials].point);
-        out->trials[out->n_trials].point = NULL;
-    }
+    tt_status st = (!lp.default_tried || (opt->isolate && !pool))
+                       ? tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory")
+                       : run_loop(&lp, pool, err, errlen);
+    tt_pool_free(pool);
+    compact(&lp);
     out->interrupted = opt->stop_flag && *opt->stop_flag;
-    return TT_OK;
+    free(lp.done);
+    free(lp.default_tried);
+    return st;
 }
 
 void tt_search_outcome_free(tt_search_outcome *out)

@@ -25,15 +25,24 @@ typedef struct tt_search_options {
     long max_trials;      /* 0 = no cap */
     uint64_t seed;
     volatile sig_atomic_t *stop_flag; /* may be NULL */
+    /* Isolation (worker.h). With isolate == 0 trials run in this process one
+     * after another and the fields below are ignored. */
+    int isolate;
+    int jobs;             /* workers at once, >= 1 */
+    double trial_timeout; /* seconds per trial; 0 = none */
+    double grace;         /* seconds a trial may overrun the deadline before it is killed */
+    size_t memory_cap;    /* bytes of address space per worker; 0 = none */
 } tt_search_options;
 
-/* Called after every finished trial, in order. Return non-zero to stop. */
+/* Called after every finished trial, in the order trials finish (id order
+ * when jobs == 1). Return non-zero to stop launching new trials. */
 typedef int (*tt_trial_sink)(void *ctx, const tt_trial_result *result);
 
 typedef struct tt_search_outcome {
-    tt_trial_result *trials;  /* owned; n_trials */
+    tt_trial_result *trials;  /* owned; n_trials finished trials in id order */
     size_t n_trials;
-    long best;                /* index of the best ok trial by objective, -1 if none */
+    long best;                /* index of the best ok trial by objective (ties: lowest
+                               * id), -1 if none */
     int interrupted;          /* stopped by the stop flag */
     int exhausted;            /* stopped because every point of the space was tried */
 } tt_search_outcome;

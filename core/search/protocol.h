@@ -1,0 +1,54 @@
+/*
+ * protocol.h - trial requests and results as self-contained byte messages.
+ *
+ * A worker (a forked process today, an MPI rank later) receives a request,
+ * runs tt_trial_evaluate and sends the result back. Both cross as messages
+ * that carry no pointers, so the same encoding works over a pipe or a network:
+ *
+ *   request: "TTRQ" u32 version, u64 id, u64 estimator, u64 seed,
+ *            u32 n_params, f64 point[n_params]
+ *   result:  "TTRS" u32 version, i32 status, f64 seconds, f64 objective,
+ *            f64 ate, str error, u32 n_scores, score[n_scores],
+ *            u32 n_oracle, score[n_oracle]
+ *   score:   str name, f64 value, u8 is_null, str reason
+ *   str:     u32 length, bytes (no terminator)
+ * Integers and doubles are in the host's byte order (the peers are the same
+ * build of tautune on the same kind of machine; MPI would add its own
+ * conversion if that ever changes).
+ */
+#ifndef TT_SEARCH_PROTOCOL_H
+#define TT_SEARCH_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "search/trial.h"
+
+/* A growable byte buffer owned by its user. */
+typedef struct tt_msg {
+    unsigned char *data;
+    size_t len, cap;
+} tt_msg;
+
+void tt_msg_free(tt_msg *m);
+
+typedef struct tt_trial_request {
+    uint64_t id, estimator, seed;
+    uint32_t n_params;
+    const double *point; /* decode: points into the message buffer's copy */
+} tt_trial_request;
+
+tt_status tt_request_encode(const tt_trial_request *rq, tt_msg *out);
+/* point_out: caller's array of rq->n_params doubles (at most max_params). */
+tt_status tt_request_decode(const unsigned char *data, size_t len, tt_trial_request *rq,
+                            double *point_out, size_t max_params);
+
+/* Encodes the fields a worker computes (status .. oracle). */
+tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out);
+
+/* Fills those fields of r. Score names are interned: the returned pointers
+ * stay valid for the life of the process, as tt_score_value requires. A
+ * truncated or malformed message is TT_ERR_PARSE. */
+tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_result *r);
+
+#endif

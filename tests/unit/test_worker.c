@@ -1,0 +1,279 @@
+/* test_worker.c - isolated trials: crashes, hangs, memory hogs and NaN become
+ * recorded failures; parallel and in-process runs agree; the message
+ * protocol round-trips. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "data/split.h"
+#include "data/synth.h"
+#include "lua/config.h"
+#include "plugin/registry.h"
+#include "search/protocol.h"
+#include "search/search.h"
+#include "util/clock.h"
+
+#ifndef TT_MISBEHAVING_DIR
+#define TT_MISBEHAVING_DIR "tests/misbehaving"
+#endif
+#ifndef TT_PLUGIN_BUILD_DIR
+#define TT_PLUGIN_BUILD_DIR "plugins"
+#endif
+
+/* AddressSanitizer reserves terabytes of address space, so an RLIMIT_AS cap
+ * cannot be combined with it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+typedef struct fixture {
+    tt_registry *reg;
+    tt_dataset *data, *train, *valid;
+    tt_split split;
+    tt_trial_problem problem;
+} fixture;
+
+static tt_plugin_data view(const tt_dataset *d)
+{
+    tt_plugin_data v = {.struct_size = sizeof v, .n = d->n, .p_x = d->p_x, .p_w = d->p_w,
+                        .x = d->x, .w = d->w, .t = d->t, .y = d->y, .n_arms = d->n_arms};
+    return v;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char err[1024];
+    f->reg = tt_registry_new();
+    if (tt_registry_load_dir(f->reg, TT_MISBEHAVING_DIR, NULL, NULL, NULL, err, sizeof err) ||
+        tt_registry_load_dir(f->reg, TT_PLUGIN_BUILD_DIR, NULL, NULL, NULL, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    tt_synth_options opt;
+    tt_synth_options_init(&opt);
+    opt.rows = 400;
+    if (tt_synth_generate("synthetic", &opt, &f->data, err, sizeof err) ||
+        tt_split_stratified(f->data->t, f->data->n, 2, NULL, 0.3, 1, &f->split, err, sizeof err) ||
+        tt_dataset_subset(f->data, f->split.train, f->split.n_train, &f->train, err, sizeof err) ||
+        tt_dataset_subset(f->data, f->split.valid, f->split.n_valid, &f->valid, err, sizeof err))
+        return -1;
+    f->problem.train = view(f->train);
+    f->problem.valid = view(f->valid);
+    f->problem.valid_tau = f->valid->tau;
+    f->problem.n_arms = 2;
+    f->problem.metric = "energy";
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tt_registry_free(f->reg);
+    tt_dataset_free(f->data);
+    tt_dataset_free(f->train);
+    tt_dataset_free(f->valid);
+    tt_split_free(&f->split);
+    free(f);
+    return 0;
+}
+
+/* Search over the named plugins with a trial cap. */
+static void run(fixture *f, const char *const *names, size_t n, const tt_search_options *opt,
+                tt_search_outcome *out)
+{
+    char lua[1024] = "return { data = { generator = 'synthetic' }, estimators = {";
+    const tt_plugin_descriptor *descs[8];
+    for (size_t i = 0; i < n; i++) {
+        strcat(lua, names[i]);
+        strcat(lua, " = {},");
+    }
+    strcat(lua, "} }");
+    char err[1024];
+    tt_config *cfg = NULL;
+    assert_int_equal(tt_config_load_string(lua, "t.lua", NULL, &cfg, err, sizeof err), TT_OK);
+    for (size_t i = 0; i < cfg->n_estimators; i++) {
+        const tt_plugin_entry *e = tt_registry_find(f->reg, cfg->estimators[i].plugin);
+        assert_non_null(e);
+        descs[i] = e->desc;
+    }
+    assert_int_equal(tt_search_run(&f->problem, cfg, descs, opt, NULL, NULL, out, err, sizeof err),
+                     TT_OK);
+    tt_config_free(cfg);
+}
+
+static const tt_trial_result *find(const tt_search_outcome *out, const char *name)
+{
+    for (size_t i = 0; i < out->n_trials; i++)
+        if (strcmp(out->trials[i].desc->name, name) == 0)
+            return &out->trials[i];
+    fail_msg("no trial of %s", name);
+    return NULL;
+}
+
+static void test_misbehaving_plugins_become_failures(void **state)
+{
+    fixture *f = *state;
+    /* mb_hog needs the memory cap, which ASan builds cannot have: last, and
+     * left out there. */
+    const char *names[] = {"diff_in_means", "mb_abort", "mb_crash", "mb_hang", "mb_nan", "mb_hog"};
+    size_t n = UNDER_ASAN ? 5 : 6;
+    tt_search_options opt = {.max_trials = (long)n, .seed = 1, .isolate = 1, .jobs = 2,
+                             .trial_timeout = 3.0, .grace = 0.5,
+                             .memory_cap = UNDER_ASAN ? 0 : (size_t)512 << 20};
+    tt_search_outcome out;
+    double start = tt_now();
+    run(f, names, n, &opt, &out);
+    assert_true(tt_now() - start < 20.0); /* the hang was cut off */
+    assert_int_equal(out.n_trials, n);
+
+    const tt_trial_result *r = find(&out, "mb_crash");
+    assert_int_equal(r->status, TT_TRIAL_FAILED);
+    assert_non_null(strstr(r->error, "signal 11"));
+    r = find(&out, "mb_abort");
+    assert_int_equal(r->status, TT_TRIAL_FAILED);
+    assert_non_null(strstr(r->error, "signal 6"));
+    assert_non_null(strstr(r->error, "misbehaving plugin: giving up")); /* stderr tail */
+    r = find(&out, "mb_hang");
+    assert_int_equal(r->status, TT_TRIAL_TIMEOUT);
+    assert_non_null(strstr(r->error, "per-trial timeout of 3 s"));
+    r = find(&out, "mb_nan");
+    assert_int_equal(r->status, TT_TRIAL_FAILED);
+    assert_non_null(strstr(r->error, "non-finite effect"));
+    if (!UNDER_ASAN) {
+        r = find(&out, "mb_hog");
+        assert_int_equal(r->status, TT_TRIAL_FAILED);
+        assert_non_null(strstr(r->error, "out of memory after"));
+    }
+    /* The one sane estimator wins; failures never do. */
+    assert_true(out.best >= 0);
+    assert_string_equal(out.trials[out.best].desc->name, "diff_in_means");
+    assert_int_equal(out.trials[out.best].status, TT_TRIAL_OK);
+    /* Trials stay in id order whatever order they finished in. */
+    for (size_t i = 1; i < out.n_trials; i++)
+        assert_true(out.trials[i].id > out.trials[i - 1].id);
+    tt_search_outcome_free(&out);
+}
+
+static void test_isolated_equals_in_process(void **state)
+{
+    fixture *f = *state;
+    const char *names[] = {"diff_in_means", "s_learner", "t_learner"};
+    tt_search_options in_proc = {.max_trials = 12, .seed = 3};
+    tt_search_options one = in_proc, two = in_proc;
+    one.isolate = 1;
+    one.jobs = 1;
+    two.isolate = 1;
+    two.jobs = 2;
+    tt_search_outcome a, b, c;
+    run(f, names, 3, &in_proc, &a);
+    run(f, names, 3, &one, &b);
+    run(f, names, 3, &two, &c);
+    assert_int_equal(a.n_trials, 12);
+    assert_int_equal(b.n_trials, 12);
+    assert_int_equal(c.n_trials, 12);
+    for (size_t i = 0; i < 12; i++) {
+        assert_int_equal(a.trials[i].id, b.trials[i].id);
+        assert_int_equal(a.trials[i].id, c.trials[i].id);
+        assert_int_equal(b.trials[i].status, TT_TRIAL_OK);
+        /* Same computation in another process: bit-identical scores. */
+        assert_true(a.trials[i].objective == b.trials[i].objective);
+        assert_true(a.trials[i].objective == c.trials[i].objective);
+        assert_int_equal(a.trials[i].n_scores, c.trials[i].n_scores);
+        assert_string_equal(a.trials[i].scores[0].name, c.trials[i].scores[0].name);
+    }
+    assert_int_equal(a.best, b.best);
+    assert_int_equal(a.best, c.best);
+    tt_search_outcome_free(&a);
+    tt_search_outcome_free(&b);
+    tt_search_outcome_free(&c);
+}
+
+static void test_stop_flag_kills_running_workers(void **state)
+{
+    fixture *f = *state;
+    const char *names[] = {"mb_hang"};
+    static volatile sig_atomic_t stop;
+    stop = 0;
+    tt_search_options opt = {.seed = 1, .isolate = 1, .jobs = 2, .deadline = tt_now() + 0.5,
+                             .grace = 0.3, .stop_flag = &stop};
+    tt_search_outcome out;
+    double start = tt_now();
+    run(f, names, 1, &opt, &out);
+    /* The run's deadline plus grace ends the hanging trial: recorded as timeout. */
+    assert_true(tt_now() - start < 5.0);
+    assert_int_equal(out.n_trials, 1);
+    assert_int_equal(out.trials[0].status, TT_TRIAL_TIMEOUT);
+    assert_non_null(strstr(out.trials[0].error, "after the budget ended"));
+    assert_int_equal(out.best, -1);
+    tt_search_outcome_free(&out);
+}
+
+static void test_protocol_round_trip(void **state)
+{
+    (void)state;
+    tt_trial_result r;
+    memset(&r, 0, sizeof r);
+    r.status = TT_TRIAL_OK;
+    r.seconds = 0.125;
+    r.objective = 1.0 / 3.0;
+    r.ate = -2.5;
+    snprintf(r.error, sizeof r.error, "none");
+    r.scores[0] = (tt_score_value){.name = "energy", .value = 0.1};
+    r.scores[1] = (tt_score_value){.name = "psw_energy", .is_null = 1, .value = NAN};
+    snprintf(r.scores[1].reason, sizeof r.scores[1].reason, "no propensity");
+    r.n_scores = 2;
+    r.oracle[0] = (tt_score_value){.name = "pehe", .value = 0.75};
+    r.n_oracle = 1;
+    tt_msg m = {0};
+    assert_int_equal(tt_result_encode(&r, &m), TT_OK);
+    tt_trial_result back;
+    memset(&back, 0, sizeof back);
+    assert_int_equal(tt_result_decode(m.data, m.len, &back), TT_OK);
+    assert_true(back.objective == r.objective && back.ate == r.ate && back.seconds == r.seconds);
+    assert_string_equal(back.error, "none");
+    assert_int_equal(back.n_scores, 2);
+    assert_string_equal(back.scores[1].name, "psw_energy");
+    assert_true(back.scores[1].is_null);
+    assert_string_equal(back.scores[1].reason, "no propensity");
+    assert_true(back.oracle[0].value == 0.75);
+    /* Every truncation is detected. */
+    for (size_t cut = 0; cut < m.len; cut++)
+        assert_int_equal(tt_result_decode(m.data, cut, &back), TT_ERR_PARSE);
+    tt_msg_free(&m);
+
+    double point[3] = {1.5, 2, -7}, got[3];
+    tt_trial_request rq = {.id = 9, .estimator = 2, .seed = 77, .n_params = 3, .point = point}, rb;
+    assert_int_equal(tt_request_encode(&rq, &m), TT_OK);
+    assert_int_equal(tt_request_decode(m.data, m.len, &rb, got, 3), TT_OK);
+    assert_true(rb.id == 9 && rb.estimator == 2 && rb.seed == 77 && rb.n_params == 3);
+    assert_memory_equal(got, point, sizeof point);
+    assert_int_equal(tt_request_decode(m.data, m.len, &rb, got, 2), TT_ERR_PARSE);
+    tt_msg_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_protocol_round_trip),
+        cmocka_unit_test(test_misbehaving_plugins_become_failures),
+        cmocka_unit_test(test_isolated_equals_in_process),
+        cmocka_unit_test(test_stop_flag_kills_running_workers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
