@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "search/searcher.h"
 #include "search/space.h"
 #include "search/worker.h"
 #include "util/clock.h"
@@ -28,7 +29,9 @@ typedef struct loop {
     unsigned char *done;        /* per trial: finished (recorded) */
     unsigned char *default_tried; /* per estimator */
     size_t cap, n_done, next_id;
-    tt_rng rng;
+    tt_searcher *searcher;
+    size_t observed;            /* trials with id 1..observed were shown to the searcher */
+    size_t jobs;                /* trials that may run at once */
     tt_trial_sink sink;
     void *sink_ctx;
     int sink_stop;
@@ -83,8 +86,11 @@ static tt_status grow(loop *lp)
 }
 
 /* Next candidate into trials[n_trials]: an estimator whose defaults have not
- * been tried yet (config order), else a random estimator and point. Returns
- * 1 with a proposal, 0 when the space is exhausted, -1 on out of memory. */
+ * been tried yet (config order), else the searcher's proposal. A point
+ * already tried is not run again (plugins are deterministic, so it would only
+ * repeat a result): the searcher hears it was no improvement and proposes
+ * again. Returns 1 with a proposal, 0 when the space is exhausted, -1 on out
+ * of memory. */
 static int propose(loop *lp)
 {
     const tt_config *cfg = lp->config;
@@ -94,34 +100,42 @@ static int propose(loop *lp)
         if (!lp->default_tried[e])
             est = e;
     int is_default = est < cfg->n_estimators;
-    for (size_t misses = 0;;) {
-        if (!is_default)
-            est = (size_t)tt_rng_below(&lp->rng, cfg->n_estimators);
-        const tt_plugin_descriptor *desc = lp->descs[est];
-        free(r->point);
-        r->point = calloc(desc->n_params + 1, sizeof *r->point);
-        if (!r->point)
-            return -1;
-        int fresh = 0;
-        if (is_default) {
-            tt_space_default_point(&cfg->estimators[est], desc, r->point);
-            lp->default_tried[est] = 1;
-            fresh = 1;
+    size_t max_params = 0;
+    for (size_t e = 0; e < cfg->n_estimators; e++)
+        max_params = lp->descs[e]->n_params > max_params ? lp->descs[e]->n_params : max_params;
+    free(r->point);
+    r->point = calloc(max_params + 1, sizeof *r->point);
+    if (!r->point)
+        return -1;
+    if (is_default) {
+        tt_space_default_point(&cfg->estimators[est], lp->descs[est], r->point);
+        lp->default_tried[est] = 1;
+    } else {
+        for (size_t misses = 0;; misses++) {
+            if (misses >= TT_MAX_MISSES)
+                return 0;
+            if (tt_searcher_propose(lp->searcher, &est, r->point) != TT_OK)
+                return -1;
+            if (!already_tried(lp->out, est, r->point, lp->descs[est]->n_params))
+                break;
+            tt_searcher_reject(lp->searcher, est);
         }
-        /* Re-running a point only repeats a deterministic result. */
-        for (int tries = 0; tries <= TT_REDRAWS && !fresh; tries++) {
-            tt_space_sample(&cfg->estimators[est], desc, &lp->rng, r->point);
-            fresh = !already_tried(lp->out, est, r->point, desc->n_params);
-        }
-        if (fresh) {
-            r->id = lp->next_id++;
-            r->estimator = est;
-            r->desc = desc;
-            r->is_default = is_default;
-            return 1;
-        }
-        if (++misses >= TT_MAX_MISSES)
-            return 0;
+    }
+    r->id = lp->next_id++;
+    r->estimator = est;
+    r->desc = lp->descs[est];
+    r->is_default = is_default;
+    return 1;
+}
+
+/* Show the searcher every finished trial in id order, never skipping one:
+ * what it knows when it proposes trial k is then exactly trials 1..k-jobs,
+ * whatever order they finished in, and the run is reproducible. */
+static void observe_in_order(loop *lp)
+{
+    while (lp->observed < lp->out->n_trials && lp->done[lp->observed]) {
+        tt_searcher_observe(lp->searcher, &lp->out->trials[lp->observed]);
+        lp->observed++;
     }
 }
 
@@ -191,6 +205,9 @@ static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
     tt_search_outcome *out = lp->out;
     for (;;) {
         while (!stop_requested(lp) && (!pool || tt_pool_has_room(pool))) {
+            observe_in_order(lp);
+            if (lp->next_id > lp->observed + lp->jobs)
+                break; /* wait for trial next_id - jobs */
             if (grow(lp) != TT_OK)
                 return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
             int got = propose(lp);
@@ -244,8 +261,12 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
         return tt_errf(err, errlen, TT_ERR_CONFIG, "no estimators to search");
 
     loop lp = {.problem = problem, .config = config, .descs = descs, .opt = opt, .out = out,
-               .next_id = 1, .sink = sink, .sink_ctx = sink_ctx};
-    tt_rng_seed(&lp.rng, opt->seed, "search");
+               .next_id = 1, .sink = sink, .sink_ctx = sink_ctx,
+               .jobs = opt->isolate && opt->jobs > 1 ? (size_t)opt->jobs : 1};
+    tt_status st = tt_searcher_new(opt->searcher ? opt->searcher : "cfo", config, descs,
+                                   opt->seed, opt->cost_in_seconds, &lp.searcher, err, errlen);
+    if (st != TT_OK)
+        return st;
     lp.default_tried = calloc(config->n_estimators, 1);
     tt_pool *pool = NULL;
     if (opt->isolate) {
@@ -254,7 +275,7 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
                                 .memory_cap = opt->memory_cap};
         pool = tt_pool_new(&lim);
     }
-    tt_status st = (!lp.default_tried || (opt->isolate && !pool))
+    st = (!lp.default_tried || (opt->isolate && !pool))
                        ? tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory")
                        : run_loop(&lp, pool, err, errlen);
     tt_pool_free(pool);
@@ -262,6 +283,7 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
     out->interrupted = opt->stop_flag && *opt->stop_flag;
     free(lp.done);
     free(lp.default_tried);
+    tt_searcher_free(lp.searcher);
     return st;
 }
 

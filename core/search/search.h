@@ -1,9 +1,8 @@
 /*
  * search.h - the search loop: propose, evaluate, record, until the budget ends.
  *
- * Random search with defaults first: every estimator's default point is
- * evaluated first (in config order), then estimators are picked uniformly at
- * random and their spaces sampled. A point already tried is never run again
+ * Every estimator's default point is evaluated first (in config order), then
+ * the searcher (searcher.h) proposes. A point already tried is never run again
  * (plugins are deterministic, so it would only repeat a result); when
  * hundreds of draws in a row find nothing new, the space is exhausted and the
  * search ends. Otherwise it stops when the wall-clock deadline passes, the
@@ -32,6 +31,8 @@ typedef struct tt_search_options {
     double trial_timeout; /* seconds per trial; 0 = none */
     double grace;         /* seconds a trial may overrun the deadline before it is killed */
     size_t memory_cap;    /* bytes of address space per worker; 0 = none */
+    const char *searcher; /* "cfo" (NULL = default) or "random"; see searcher.h */
+    int cost_in_seconds;  /* cfo: cost per trial in seconds instead of 1 */
 } tt_search_options;
 
 /* Called after every finished trial, in the order trials finish (id order

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -201,54 +202,142 @@ void tt_space_default_point(const tt_space_estimator *space, const tt_plugin_des
     }
 }
 
-static double draw_range(tt_rng *rng, tt_param_kind kind, int log_scale, double lo, double hi)
-{
-    if (kind == TT_PARAM_INT) {
-        double span = floor(hi) - ceil(lo) + 1;
-        return ceil(lo) + (double)tt_rng_below(rng, (uint64_t)span);
-    }
-    double u = tt_rng_uniform(rng);
-    if (log_scale)
-        return exp(log(lo) + u * (log(hi) - log(lo)));
-    return lo + u * (hi - lo);
-}
-
-void tt_space_sample(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
-                     tt_rng *rng, double *point)
+/* Coordinates of a parameter's allowed values when they are a finite list:
+ * a config choice(), or an unmentioned bool/choice parameter's whole range. */
+static double *category_values(const tt_space_param *p, const tt_plugin_param *sp, size_t *n)
 {
     char why[8];
+    size_t count = p && p->kind == TT_SPACE_CHOICE ? p->n_options
+                   : sp->kind == TT_PARAM_BOOL     ? 2
+                                                   : choice_count(sp);
+    double *v = malloc((count ? count : 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t k = 0; k < count; k++) {
+        if (p && p->kind == TT_SPACE_CHOICE)
+            value_to_coord(sp, &p->options[k], &v[k], why, sizeof why);
+        else
+            v[k] = (double)k;
+    }
+    *n = count;
+    return v;
+}
+
+tt_status tt_space_dims(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
+                        tt_space_dim **out)
+{
+    char why[8];
+    tt_space_dim *dims = calloc(desc->n_params + 1, sizeof *dims);
+    if (!dims)
+        return TT_ERR_NOMEM;
     for (size_t i = 0; i < desc->n_params; i++) {
         const tt_plugin_param *sp = &desc->params[i];
         const tt_space_param *p = space_find(space, sp->name);
-        double v = sp->default_value;
-        if (!p) {
-            /* The plugin's own default space. */
-            switch (sp->kind) {
-            case TT_PARAM_BOOL: v = (double)tt_rng_below(rng, 2); break;
-            case TT_PARAM_CHOICE: v = (double)tt_rng_below(rng, choice_count(sp)); break;
-            default: v = draw_range(rng, sp->kind, sp->kind == TT_PARAM_LOG_REAL, sp->lo, sp->hi);
+        tt_space_dim *d = &dims[i];
+        if (p && p->kind == TT_SPACE_FIXED) {
+            d->kind = TT_DIM_FIXED;
+            value_to_coord(sp, &p->fixed, &d->fixed, why, sizeof why);
+        } else if ((p && p->kind == TT_SPACE_CHOICE) ||
+                   (!p && (sp->kind == TT_PARAM_BOOL || sp->kind == TT_PARAM_CHOICE))) {
+            d->kind = TT_DIM_CATEGORY;
+            d->values = category_values(p, sp, &d->n_values);
+            if (!d->values) {
+                tt_space_dims_free(dims, desc->n_params);
+                return TT_ERR_NOMEM;
             }
         } else {
-            switch (p->kind) {
-            case TT_SPACE_FIXED:
-                value_to_coord(sp, &p->fixed, &v, why, sizeof why);
-                break;
-            case TT_SPACE_CHOICE:
-                value_to_coord(sp, &p->options[tt_rng_below(rng, p->n_options)], &v, why,
-                               sizeof why);
-                break;
-            case TT_SPACE_UNIFORM:
-            case TT_SPACE_LOGUNIFORM:
-            case TT_SPACE_RANDINT:
-                v = draw_range(rng, p->kind == TT_SPACE_RANDINT ? TT_PARAM_INT : sp->kind,
-                               p->kind == TT_SPACE_LOGUNIFORM, p->lo, p->hi);
-                if (sp->kind == TT_PARAM_INT || p->kind == TT_SPACE_RANDINT)
-                    v = floor(v);
-                break;
+            /* A range: the config's, or the plugin's own default space. */
+            d->lo = p ? p->lo : sp->lo;
+            d->hi = p ? p->hi : sp->hi;
+            int integral = sp->kind == TT_PARAM_INT || (p && p->kind == TT_SPACE_RANDINT);
+            int log_scale = p ? p->kind == TT_SPACE_LOGUNIFORM : sp->kind == TT_PARAM_LOG_REAL;
+            d->kind = integral ? TT_DIM_INT : log_scale ? TT_DIM_LOG : TT_DIM_REAL;
+            if (integral) {
+                d->lo = ceil(d->lo);
+                d->hi = floor(d->hi);
             }
         }
-        point[i] = v;
     }
+    *out = dims;
+    return TT_OK;
+}
+
+void tt_space_dims_free(tt_space_dim *dims, size_t n)
+{
+    for (size_t i = 0; dims && i < n; i++)
+        free(dims[i].values);
+    free(dims);
+}
+
+size_t tt_space_free_dims(const tt_space_dim *dims, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += dims[i].kind != TT_DIM_FIXED;
+    return k;
+}
+
+void tt_space_from_unit(const tt_space_dim *dims, size_t n, const double *u, double *point)
+{
+    for (size_t i = 0; i < n; i++) {
+        const tt_space_dim *d = &dims[i];
+        double t = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
+        switch (d->kind) {
+        case TT_DIM_FIXED: point[i] = d->fixed; break;
+        case TT_DIM_REAL: point[i] = d->lo + t * (d->hi - d->lo); break;
+        case TT_DIM_LOG: point[i] = exp(log(d->lo) + t * (log(d->hi) - log(d->lo))); break;
+        case TT_DIM_INT: point[i] = fmin(d->hi, d->lo + floor(t * (d->hi - d->lo + 1))); break;
+        case TT_DIM_CATEGORY: {
+            size_t k = (size_t)(t * (double)d->n_values);
+            point[i] = d->values[k < d->n_values ? k : d->n_values - 1];
+            break;
+        }
+        }
+        /* exp(log(x)) can land a hair outside the range; the range is a promise. */
+        if (d->kind == TT_DIM_LOG || d->kind == TT_DIM_REAL)
+            point[i] = fmin(d->hi, fmax(d->lo, point[i]));
+    }
+}
+
+void tt_space_to_unit(const tt_space_dim *dims, size_t n, const double *point, double *u)
+{
+    for (size_t i = 0; i < n; i++) {
+        const tt_space_dim *d = &dims[i];
+        double v = point[i];
+        switch (d->kind) {
+        case TT_DIM_FIXED: u[i] = 0.5; break;
+        case TT_DIM_REAL: u[i] = d->hi > d->lo ? (v - d->lo) / (d->hi - d->lo) : 0.5; break;
+        case TT_DIM_LOG:
+            u[i] = d->hi > d->lo ? (log(v) - log(d->lo)) / (log(d->hi) - log(d->lo)) : 0.5;
+            break;
+        case TT_DIM_INT: u[i] = (v - d->lo + 0.5) / (d->hi - d->lo + 1); break;
+        case TT_DIM_CATEGORY: {
+            size_t k = 0;
+            while (k < d->n_values && d->values[k] != v)
+                k++;
+            u[i] = ((double)(k < d->n_values ? k : 0) + 0.5) / (double)d->n_values;
+            break;
+        }
+        }
+        u[i] = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
+    }
+}
+
+tt_status tt_space_sample(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
+                          tt_rng *rng, double *point)
+{
+    tt_space_dim *dims = NULL;
+    double *u = calloc(desc->n_params + 1, sizeof *u);
+    if (!u || tt_space_dims(space, desc, &dims) != TT_OK) {
+        free(u);
+        return TT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < desc->n_params; i++)
+        u[i] = tt_rng_uniform(rng);
+    tt_space_from_unit(dims, desc->n_params, u, point);
+    tt_space_dims_free(dims, desc->n_params);
+    free(u);
+    return TT_OK;
 }
 
 int tt_space_point_equal(const double *a, const double *b, size_t n)

@@ -31,9 +31,37 @@ tt_status tt_space_check(const tt_space_estimator *space, const tt_plugin_descri
 void tt_space_default_point(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
                             double *point);
 
-/* A random point. */
-void tt_space_sample(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
-                     tt_rng *rng, double *point);
+/* The space as one dimension per schema parameter, for searchers that move
+ * through it: every point is the image of a u in [0, 1]^n. */
+typedef enum tt_dim_kind {
+    TT_DIM_FIXED = 0, /* not searched */
+    TT_DIM_REAL,      /* lo + u (hi - lo) */
+    TT_DIM_LOG,       /* log-uniform on [lo, hi] */
+    TT_DIM_INT,       /* integers lo..hi, each an equal share of [0, 1] */
+    TT_DIM_CATEGORY   /* values[k], each an equal share of [0, 1] */
+} tt_dim_kind;
+
+typedef struct tt_space_dim {
+    tt_dim_kind kind;
+    double lo, hi;
+    double fixed;
+    double *values;   /* CATEGORY: n_values point coordinates (owned) */
+    size_t n_values;
+} tt_space_dim;
+
+/* desc->n_params dimensions; free with tt_space_dims_free. */
+tt_status tt_space_dims(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
+                        tt_space_dim **out);
+void tt_space_dims_free(tt_space_dim *dims, size_t n);
+size_t tt_space_free_dims(const tt_space_dim *dims, size_t n); /* how many are searched */
+/* u outside [0, 1] is clamped. to_unit maps a point to the centre of its cell
+ * (INT, CATEGORY), so from_unit(to_unit(p)) == p for every point of the space. */
+void tt_space_from_unit(const tt_space_dim *dims, size_t n, const double *u, double *point);
+void tt_space_to_unit(const tt_space_dim *dims, size_t n, const double *point, double *u);
+
+/* A point drawn uniformly over the unit cube's image. TT_ERR_NOMEM only. */
+tt_status tt_space_sample(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
+                          tt_rng *rng, double *point);
 
 /* 1 if two points are equal in every coordinate. */
 int tt_space_point_equal(const double *a, const double *b, size_t n);

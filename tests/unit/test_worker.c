@@ -170,6 +170,23 @@ static void test_misbehaving_plugins_become_failures(void **state)
     tt_search_outcome_free(&out);
 }
 
+static void assert_same_trials(const tt_search_outcome *a, const tt_search_outcome *b)
+{
+    assert_int_equal(a->n_trials, b->n_trials);
+    for (size_t i = 0; i < a->n_trials; i++) {
+        assert_int_equal(a->trials[i].id, b->trials[i].id);
+        assert_int_equal(a->trials[i].estimator, b->trials[i].estimator);
+        assert_int_equal(a->trials[i].status, TT_TRIAL_OK);
+        assert_memory_equal(a->trials[i].point, b->trials[i].point,
+                            a->trials[i].desc->n_params * sizeof(double));
+        /* Same computation in another process: bit-identical scores. */
+        assert_true(a->trials[i].objective == b->trials[i].objective);
+        assert_int_equal(a->trials[i].n_scores, b->trials[i].n_scores);
+        assert_string_equal(a->trials[i].scores[0].name, b->trials[i].scores[0].name);
+    }
+    assert_int_equal(a->best, b->best);
+}
+
 static void test_isolated_equals_in_process(void **state)
 {
     fixture *f = *state;
@@ -180,27 +197,27 @@ static void test_isolated_equals_in_process(void **state)
     one.jobs = 1;
     two.isolate = 1;
     two.jobs = 2;
-    tt_search_outcome a, b, c;
+    tt_search_outcome a, b, c, d;
     run(f, names, 3, &in_proc, &a);
     run(f, names, 3, &one, &b);
-    run(f, names, 3, &two, &c);
     assert_int_equal(a.n_trials, 12);
-    assert_int_equal(b.n_trials, 12);
-    assert_int_equal(c.n_trials, 12);
-    for (size_t i = 0; i < 12; i++) {
-        assert_int_equal(a.trials[i].id, b.trials[i].id);
-        assert_int_equal(a.trials[i].id, c.trials[i].id);
-        assert_int_equal(b.trials[i].status, TT_TRIAL_OK);
-        /* Same computation in another process: bit-identical scores. */
-        assert_true(a.trials[i].objective == b.trials[i].objective);
-        assert_true(a.trials[i].objective == c.trials[i].objective);
-        assert_int_equal(a.trials[i].n_scores, c.trials[i].n_scores);
-        assert_string_equal(a.trials[i].scores[0].name, c.trials[i].scores[0].name);
-    }
-    assert_int_equal(a.best, b.best);
-    assert_int_equal(a.best, c.best);
+    assert_same_trials(&a, &b);
+    /* Two workers: the searcher proposes trial k knowing trials 1..k-2, so
+     * the run differs from jobs = 1 but repeats itself exactly. */
+    run(f, names, 3, &two, &c);
+    run(f, names, 3, &two, &d);
+    assert_same_trials(&c, &d);
     tt_search_outcome_free(&a);
     tt_search_outcome_free(&b);
+    tt_search_outcome_free(&c);
+    tt_search_outcome_free(&d);
+
+    /* Random search ignores results: any number of workers, same trials. */
+    in_proc.searcher = two.searcher = "random";
+    run(f, names, 3, &in_proc, &a);
+    run(f, names, 3, &two, &c);
+    assert_same_trials(&a, &c);
+    tt_search_outcome_free(&a);
     tt_search_outcome_free(&c);
 }
 

@@ -1,0 +1,52 @@
+/*
+ * searcher.h - what to try next, after every estimator's defaults.
+ *
+ * "random": an estimator uniformly at random (among those with something
+ * left to search), a point uniformly over its space.
+ *
+ * "cfo" (default): a cost-frugal local search in the spirit of FLAML's CFO.
+ * Every estimator keeps an incumbent (its best point so far, starting from
+ * the low-cost defaults tried first) and a step size in the unit cube of its
+ * space (space.h). A proposal moves the incumbent by one step along a random
+ * direction; if that does not improve, the opposite direction comes next.
+ * After 2d unimproved proposals (d = searched dimensions) the step halves;
+ * below a minimum the estimator restarts from a random point. The estimator
+ * to try is drawn with probability proportional to 1/ECI, its estimated cost
+ * for improvement: (trials since it last improved, at least 1) x (its cost
+ * per trial) x (1 + its relative gap to the best score). Cheap estimators
+ * that keep improving get more trials; the rest keep a share. The cost per
+ * trial is 1 by default, which keeps runs reproducible; with cost_in_seconds
+ * it is the estimator's mean trial time (faster, but timing-dependent).
+ *
+ * Lower objectives are better. Not thread-safe.
+ */
+#ifndef TT_SEARCH_SEARCHER_H
+#define TT_SEARCH_SEARCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lua/config.h"
+#include "search/trial.h"
+
+typedef struct tt_searcher tt_searcher;
+
+/* kind: "random" or "cfo". Unknown kind: TT_ERR_CONFIG. */
+tt_status tt_searcher_new(const char *kind, const tt_config *config,
+                          const tt_plugin_descriptor *const *descs, uint64_t seed,
+                          int cost_in_seconds, tt_searcher **out, char *err, size_t errlen);
+
+/* The next candidate (never an estimator's default point: the loop tries
+ * those first). point: descs[*estimator]->n_params values. */
+tt_status tt_searcher_propose(tt_searcher *s, size_t *estimator, double *point);
+
+/* The proposal for this estimator repeated a tried point: count it as a
+ * proposal that did not improve. */
+void tt_searcher_reject(tt_searcher *s, size_t estimator);
+
+/* A finished trial, default ones included, in id order. */
+void tt_searcher_observe(tt_searcher *s, const tt_trial_result *r);
+
+void tt_searcher_free(tt_searcher *s); /* NULL is a no-op */
+
+#endif
