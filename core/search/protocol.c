@@ -1,7 +1,8 @@
 /* protocol.c - encoding and decoding trial messages. */
 #include "search/protocol.h"
 
-#include <pthread.h>
+#include "util/intern.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,30 +131,6 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out)
     return bad ? TT_ERR_NOMEM : TT_OK;
 }
 
-/* Score names come back as text; tt_score_value wants a string that lives as
- * long as the process. The set of names is small and fixed, so each distinct
- * name is copied once and kept. */
-static pthread_mutex_t g_intern_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *g_interned[64];
-static size_t g_n_interned;
-
-static const char *intern(const char *name)
-{
-    const char *found = NULL;
-    pthread_mutex_lock(&g_intern_lock);
-    for (size_t i = 0; i < g_n_interned && !found; i++)
-        if (strcmp(g_interned[i], name) == 0)
-            found = g_interned[i];
-    if (!found && g_n_interned < sizeof g_interned / sizeof g_interned[0]) {
-        g_interned[g_n_interned] = strdup(name);
-        found = g_interned[g_n_interned];
-        if (found)
-            g_n_interned++;
-    }
-    pthread_mutex_unlock(&g_intern_lock);
-    return found;
-}
-
 static size_t get_scores(cursor *c, tt_score_value *s, size_t max)
 {
     uint32_t n = get_u32(c);
@@ -170,7 +147,7 @@ static size_t get_scores(cursor *c, tt_score_value *s, size_t max)
         get(c, &is_null, 1);
         s[i].is_null = is_null;
         get_str(c, s[i].reason, sizeof s[i].reason);
-        s[i].name = intern(name);
+        s[i].name = tt_intern(name);
         if (!s[i].name)
             c->bad = 1;
     }

@@ -200,14 +200,49 @@ static void compact(loop *lp)
             out->best = (long)i;
 }
 
+static int by_id(const void *a, const void *b)
+{
+    size_t x = ((const tt_trial_result *)a)->id, y = ((const tt_trial_result *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* A resumed run's finished trials: recorded as done (not re-run, not sent to
+ * the sink again), in id order, so the searcher rebuilds its state from them
+ * and new trials continue the ids. */
+static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
+{
+    tt_search_outcome *out = lp->out;
+    for (size_t i = 0; i < n; i++) {
+        if (grow(lp) != TT_OK)
+            return TT_ERR_NOMEM;
+        tt_trial_result *r = &out->trials[out->n_trials];
+        *r = prior[i];
+        r->point = malloc((prior[i].desc->n_params + 1) * sizeof *r->point);
+        if (!r->point)
+            return TT_ERR_NOMEM;
+        memcpy(r->point, prior[i].point, prior[i].desc->n_params * sizeof *r->point);
+        lp->done[out->n_trials++] = 1;
+        lp->n_done++;
+        if (r->is_default)
+            lp->default_tried[r->estimator] = 1;
+        if (r->id >= lp->next_id)
+            lp->next_id = r->id + 1;
+    }
+    qsort(out->trials, out->n_trials, sizeof *out->trials, by_id);
+    for (size_t i = 0; i < out->n_trials; i++)
+        if (better(&out->trials[i], out->best >= 0 ? &out->trials[out->best] : NULL))
+            out->best = (long)i;
+    return TT_OK;
+}
+
 static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
 {
     tt_search_outcome *out = lp->out;
     for (;;) {
         while (!stop_requested(lp) && (!pool || tt_pool_has_room(pool))) {
             observe_in_order(lp);
-            if (lp->next_id > lp->observed + lp->jobs)
-                break; /* wait for trial next_id - jobs */
+            if (out->n_trials >= lp->observed + lp->jobs)
+                break; /* wait until the trial `jobs` places back is known */
             if (grow(lp) != TT_OK)
                 return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
             int got = propose(lp);
@@ -268,6 +303,8 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
     if (st != TT_OK)
         return st;
     lp.default_tried = calloc(config->n_estimators, 1);
+    if (lp.default_tried && opt->n_prior > 0 && add_prior(&lp, opt->prior, opt->n_prior) != TT_OK)
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     tt_pool *pool = NULL;
     if (opt->isolate) {
         tt_worker_limits lim = {.jobs = opt->jobs, .trial_timeout = opt->trial_timeout,
@@ -275,9 +312,10 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
                                 .memory_cap = opt->memory_cap};
         pool = tt_pool_new(&lim);
     }
-    st = (!lp.default_tried || (opt->isolate && !pool))
-                       ? tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory")
-                       : run_loop(&lp, pool, err, errlen);
+    if (st == TT_OK)
+        st = (!lp.default_tried || (opt->isolate && !pool))
+                 ? tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory")
+                 : run_loop(&lp, pool, err, errlen);
     tt_pool_free(pool);
     compact(&lp);
     out->interrupted = opt->stop_flag && *opt->stop_flag;

@@ -33,6 +33,11 @@ typedef struct tt_search_options {
     size_t memory_cap;    /* bytes of address space per worker; 0 = none */
     const char *searcher; /* "cfo" (NULL = default) or "random"; see searcher.h */
     int cost_in_seconds;  /* cfo: cost per trial in seconds instead of 1 */
+    /* Resuming: trials finished by an earlier run of the same search. They
+     * are copied, count towards max_trials, are never re-run, and new trials
+     * continue after the highest id. */
+    const tt_trial_result *prior;
+    size_t n_prior;
 } tt_search_options;
 
 /* Called after every finished trial, in the order trials finish (id order

@@ -11,7 +11,9 @@
 
 #include <cmocka.h>
 
+#include "lua/config.h"
 #include "report/results.h"
+#include "report/trials_read.h"
 
 static const char *const modes[] = {"fast", "slow", NULL};
 static const tt_plugin_param params[] = {
@@ -166,11 +168,94 @@ static void test_jsonl_and_results(void **state)
     assert_int_equal(system(path), 0);
 }
 
+static void write_lines(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void test_trials_read_back(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tt_resume_XXXXXX", path[256], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+    FILE *fp = fopen(path, "w");
+    tt_trial_result t[3];
+    make_trial(&t[0], 1, TT_TRIAL_OK, 0.5);
+    t[0].is_default = 1;
+    make_trial(&t[1], 3, TT_TRIAL_FAILED, NAN);
+    make_trial(&t[2], 2, TT_TRIAL_OK, 0.25);
+    t[2].point[0] = 1.0 / 3.0; /* must come back bit for bit */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tt_trials_append(fp, &t[i], err, sizeof err), TT_OK);
+    fclose(fp);
+
+    tt_config *cfg = NULL;
+    assert_int_equal(tt_config_load_string("return { data = { generator = 'synthetic' },"
+                                           " estimators = { demo = {} } }",
+                                           "t.lua", NULL, &cfg, err, sizeof err), TT_OK);
+    const tt_plugin_descriptor *descs[] = {&desc};
+    tt_trial_result *back;
+    size_t n, skipped;
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err), TT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(skipped, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(back[i].id, t[i].id);
+        assert_int_equal(back[i].status, t[i].status);
+        assert_memory_equal(back[i].point, t[i].point, 3 * sizeof(double));
+        assert_int_equal(back[i].is_default, t[i].is_default);
+        assert_true(back[i].objective == t[i].objective ||
+                    (isnan(back[i].objective) && isnan(t[i].objective)));
+        assert_int_equal(back[i].n_scores, t[i].n_scores);
+        tt_trial_result_clear(&back[i]);
+    }
+    free(back);
+
+    /* A last line cut short by a crash is skipped; the rest is kept. */
+    FILE *ap = fopen(path, "a");
+    fputs("{\"id\": 4, \"estim", ap);
+    fclose(ap);
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err), TT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(skipped, 1);
+    assert_string_equal(back[1].error, "fit: singular matrix");
+    for (size_t i = 0; i < n; i++)
+        tt_trial_result_clear(&back[i]);
+    free(back);
+
+    /* Damage in the middle, or another search, is an error with file:line. */
+    write_lines(path, "{\"id\":1,\"estimator\":\"demo\",\"status\":\"ok\",\"params\":"
+                      "{\"alpha\":1,\"deep\":true,\"mode\":\"fast\"}}\nnot json\n{}\n");
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err),
+                     TT_ERR_PARSE);
+    assert_non_null(strstr(err, "trials.jsonl:2: not a JSON object"));
+    write_lines(path, "{\"id\":1,\"estimator\":\"other\",\"status\":\"ok\",\"params\":{}}\n");
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err),
+                     TT_ERR_DATA);
+    assert_non_null(strstr(err, ":1: estimator 'other' is not in the config any more"));
+    write_lines(path, "{\"id\":1,\"estimator\":\"demo\",\"status\":\"ok\",\"params\":"
+                      "{\"alpha\":1,\"deep\":true,\"mode\":\"warp\"}}\n");
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err),
+                     TT_ERR_DATA);
+    assert_non_null(strstr(err, "'warp' is not a choice of demo.mode"));
+
+    for (int i = 0; i < 3; i++)
+        tt_trial_result_clear(&t[i]);
+    tt_config_free(cfg);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trial_json_fields),
         cmocka_unit_test(test_jsonl_and_results),
+        cmocka_unit_test(test_trials_read_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

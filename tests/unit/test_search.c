@@ -319,6 +319,14 @@ static tt_config *search_config(const char *budget)
     return config_from(lua);
 }
 
+static int count_new(void *ctx, const tt_trial_result *r)
+{
+    size_t *n = ctx;
+    (*n)++;
+    assert_true(r->id > 4); /* earlier trials are not reported again */
+    return 0;
+}
+
 static int count_sink(void *ctx, const tt_trial_result *r)
 {
     size_t *n = ctx;
@@ -438,6 +446,41 @@ static void test_search_stops_when_space_exhausted(void **state)
     tt_config_free(cfg);
 }
 
+static void test_search_resumes_from_prior_trials(void **state)
+{
+    problem_fixture *f = *state;
+    tt_config *cfg = search_config("trials = 10");
+    const tt_plugin_descriptor *descs[] = {&fake_desc};
+    tt_search_options opt = {.max_trials = 4, .seed = 8};
+    tt_search_outcome first, resumed;
+    char err[256];
+    assert_int_equal(tt_search_run(&f->problem, cfg, descs, &opt, NULL, NULL, &first, err,
+                                   sizeof err), TT_OK);
+    assert_int_equal(first.n_trials, 4);
+    g_create_calls = 0;
+    opt.max_trials = 10;
+    opt.prior = first.trials;
+    opt.n_prior = first.n_trials;
+    size_t seen = 0;
+    assert_int_equal(tt_search_run(&f->problem, cfg, descs, &opt, count_new, &seen, &resumed, err,
+                                   sizeof err), TT_OK);
+    /* The cap counts the earlier trials; only the new ones run and reach the sink. */
+    assert_int_equal(resumed.n_trials, 10);
+    assert_int_equal(g_create_calls, 6);
+    assert_int_equal(seen, 6);
+    for (size_t i = 0; i < 10; i++) {
+        assert_int_equal(resumed.trials[i].id, i + 1);
+        if (i < 4)
+            assert_true(resumed.trials[i].point[0] == first.trials[i].point[0] &&
+                        resumed.trials[i].objective == first.trials[i].objective);
+        for (size_t j = 0; j < i; j++) /* nothing tried twice */
+            assert_false(tt_space_point_equal(resumed.trials[i].point, resumed.trials[j].point, 5));
+    }
+    tt_search_outcome_free(&first);
+    tt_search_outcome_free(&resumed);
+    tt_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +499,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search_all_failed_has_no_best, setup_problem,
                                         teardown_problem),
         cmocka_unit_test_setup_teardown(test_search_stops_when_space_exhausted, setup_problem,
+                                        teardown_problem),
+        cmocka_unit_test_setup_teardown(test_search_resumes_from_prior_trials, setup_problem,
                                         teardown_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,184 @@
+/* trials_read.c - trials.jsonl back into trial results. */
+#include "report/trials_read.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+#include "util/intern.h"
+
+static double number_or_nan(const cJSON *v)
+{
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* params object -> point in schema order. */
+static tt_status read_point(const cJSON *params, const tt_plugin_descriptor *desc, double *point,
+                            char *why, size_t whylen)
+{
+    for (size_t i = 0; i < desc->n_params; i++) {
+        const tt_plugin_param *sp = &desc->params[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, sp->name);
+        if (!v)
+            return tt_errf(why, whylen, TT_ERR_DATA, "parameter '%s' of %s is missing", sp->name,
+                           desc->name);
+        if (sp->kind == TT_PARAM_BOOL && cJSON_IsBool(v)) {
+            point[i] = cJSON_IsTrue(v) ? 1.0 : 0.0;
+        } else if (sp->kind == TT_PARAM_CHOICE && cJSON_IsString(v)) {
+            long k = -1;
+            for (size_t c = 0; sp->choices[c] && k < 0; c++)
+                if (strcmp(sp->choices[c], v->valuestring) == 0)
+                    k = (long)c;
+            if (k < 0)
+                return tt_errf(why, whylen, TT_ERR_DATA, "'%s' is not a choice of %s.%s",
+                               v->valuestring, desc->name, sp->name);
+            point[i] = (double)k;
+        } else if (cJSON_IsNumber(v) && sp->kind != TT_PARAM_BOOL && sp->kind != TT_PARAM_CHOICE) {
+            point[i] = v->valuedouble;
+        } else {
+            return tt_errf(why, whylen, TT_ERR_DATA, "parameter '%s' of %s has the wrong type",
+                           sp->name, desc->name);
+        }
+    }
+    /* A parameter in the file the plugin no longer has means another schema. */
+    const cJSON *item;
+    cJSON_ArrayForEach(item, params) {
+        size_t i = 0;
+        while (i < desc->n_params && strcmp(desc->params[i].name, item->string) != 0)
+            i++;
+        if (i == desc->n_params)
+            return tt_errf(why, whylen, TT_ERR_DATA, "%s has no parameter '%s' any more",
+                           desc->name, item->string);
+    }
+    return TT_OK;
+}
+
+static size_t read_scores(const cJSON *obj, const cJSON *reasons, tt_score_value *out, size_t max)
+{
+    size_t n = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj) {
+        if (n == max)
+            break;
+        tt_score_value *s = &out[n];
+        memset(s, 0, sizeof *s);
+        s->name = tt_intern(item->string);
+        if (!s->name)
+            continue;
+        s->value = number_or_nan(item);
+        s->is_null = !cJSON_IsNumber(item);
+        const cJSON *why = cJSON_GetObjectItemCaseSensitive(reasons, item->string);
+        if (cJSON_IsString(why))
+            snprintf(s->reason, sizeof s->reason, "%s", why->valuestring);
+        n++;
+    }
+    return n;
+}
+
+static tt_status read_trial(const cJSON *o, const tt_config *config,
+                            const tt_plugin_descriptor *const *descs, tt_trial_result *r,
+                            char *why, size_t whylen)
+{
+    const cJSON *est = cJSON_GetObjectItemCaseSensitive(o, "estimator");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    if (!cJSON_IsString(est) || !cJSON_IsString(status) || !cJSON_IsNumber(id) || id->valuedouble < 1)
+        return tt_errf(why, whylen, TT_ERR_DATA, "not a trial (needs id, estimator, status)");
+    size_t e = 0;
+    while (e < config->n_estimators && strcmp(config->estimators[e].plugin, est->valuestring))
+        e++;
+    if (e == config->n_estimators)
+        return tt_errf(why, whylen, TT_ERR_DATA, "estimator '%s' is not in the config any more",
+                       est->valuestring);
+    memset(r, 0, sizeof *r);
+    r->id = (size_t)id->valuedouble;
+    r->estimator = e;
+    r->desc = descs[e];
+    r->point = calloc(descs[e]->n_params + 1, sizeof *r->point);
+    if (!r->point)
+        return tt_errf(why, whylen, TT_ERR_NOMEM, "out of memory");
+    tt_status st = read_point(cJSON_GetObjectItemCaseSensitive(o, "params"), descs[e], r->point,
+                              why, whylen);
+    if (st != TT_OK)
+        return st;
+    r->is_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "default_params"));
+    const char *s = status->valuestring;
+    r->status = !strcmp(s, "ok") ? TT_TRIAL_OK : !strcmp(s, "timeout") ? TT_TRIAL_TIMEOUT
+                                                                       : TT_TRIAL_FAILED;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(o, "error");
+    if (cJSON_IsString(error))
+        snprintf(r->error, sizeof r->error, "%s", error->valuestring);
+    r->seconds = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "seconds"));
+    r->objective = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "objective"));
+    r->ate = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "ate"));
+    const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(o, "null_reasons");
+    r->n_scores = read_scores(cJSON_GetObjectItemCaseSensitive(o, "scores"), reasons, r->scores,
+                              TT_MAX_SCORES);
+    r->n_oracle = read_scores(cJSON_GetObjectItemCaseSensitive(o, "oracle"), reasons, r->oracle,
+                              TT_MAX_SCORES);
+    return TT_OK;
+}
+
+tt_status tt_trials_read(const char *path, const tt_config *config,
+                         const tt_plugin_descriptor *const *descs, tt_trial_result **trials,
+                         size_t *n, size_t *n_skipped, char *err, size_t errlen)
+{
+    *trials = NULL;
+    *n = *n_skipped = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap_line = 0, cap = 0, lineno = 0;
+    ssize_t len;
+    tt_status st = TT_OK;
+    while (st == TT_OK && (len = getline(&line, &cap_line, fp)) >= 0) {
+        lineno++;
+        int complete = len > 0 && line[len - 1] == '\n';
+        cJSON *o = cJSON_Parse(line);
+        if (!o) {
+            /* Only the last line can be a write cut short by a crash. */
+            int last = fgetc(fp) == EOF;
+            if (last && !complete) {
+                *n_skipped = 1;
+                break;
+            }
+            st = tt_errf(err, errlen, TT_ERR_PARSE, "%s:%zu: not a JSON object", path, lineno);
+            break;
+        }
+        if (*n == cap) {
+            size_t grown_cap = cap ? 2 * cap : 64;
+            tt_trial_result *grown = realloc(*trials, grown_cap * sizeof *grown);
+            if (!grown) {
+                cJSON_Delete(o);
+                st = tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+                break;
+            }
+            *trials = grown;
+            cap = grown_cap;
+        }
+        char why[512];
+        st = read_trial(o, config, descs, &(*trials)[*n], why, sizeof why);
+        cJSON_Delete(o);
+        if (st != TT_OK) {
+            tt_trial_result_clear(&(*trials)[*n]);
+            tt_errf(err, errlen, st, "%s:%zu: %s", path, lineno, why);
+            break;
+        }
+        (*n)++;
+    }
+    free(line);
+    fclose(fp);
+    if (st != TT_OK) {
+        for (size_t i = 0; i < *n; i++)
+            tt_trial_result_clear(&(*trials)[i]);
+        free(*trials);
+        *trials = NULL;
+        *n = 0;
+    }
+    return st;
+}
