@@ -20,8 +20,11 @@
 #define CFG_DEFAULT_BUDGET_SECONDS 60.0
 
 static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
-                                       "budget", "estimators", "out", NULL};
-static const char *const budget_keys[] = {"seconds", "trials", NULL};
+                                       "budget", "search", "estimators", "out", NULL};
+static const char *const budget_keys[] = {"seconds", "trials", "trial_seconds", NULL};
+static const char *const search_keys[] = {"searcher", "cost", "jobs", "memory_mb", NULL};
+static const char *const searchers[] = {"cfo", "random", NULL};
+static const char *const costs[] = {"trials", "seconds", NULL};
 static const char *const metrics[] = {"auto", "energy", "psw_energy", "pehe", "ate_error", NULL};
 
 /* ---- the whole table ---------------------------------------------------- */
@@ -50,9 +53,67 @@ static tt_status cfg_read_budget(tt_cfg_reader *rd, int t)
         given = 1;
     }
     lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "trial_seconds") != LUA_TNIL) {
+        if ((st = tt_cfg_take_number(rd, -1, "budget.trial_seconds", &cfg->trial_seconds)))
+            return st;
+        if (!(cfg->trial_seconds > 0))
+            return tt_cfg_fail(rd, 0, "budget.trial_seconds", "must be > 0, got %g",
+                               cfg->trial_seconds);
+    }
+    lua_pop(L, 1);
     if (!given)
         cfg->budget_seconds = CFG_DEFAULT_BUDGET_SECONDS;
     return TT_OK;
+}
+
+/* Reads a string key that must be one of `allowed`, into *out (owned). */
+static tt_status take_one_of(tt_cfg_reader *rd, int t, const char *key, const char *kp,
+                             const char *const *allowed, char **out)
+{
+    tt_status st = TT_OK;
+    if (tt_cfg_get(rd->L, t, key) != LUA_TNIL) {
+        char *v = NULL;
+        if ((st = tt_cfg_take_string(rd, -1, kp, &v)) == TT_OK && !tt_cfg_in_list(allowed, v)) {
+            char list[128];
+            tt_cfg_join_list(allowed, list, sizeof list);
+            st = tt_cfg_fail(rd, 0, kp, "unknown value \"%s\" (expected one of: %s)", v, list);
+        }
+        if (st == TT_OK) {
+            free(*out);
+            *out = v;
+        } else {
+            free(v);
+        }
+    }
+    lua_pop(rd->L, 1);
+    return st;
+}
+
+static tt_status cfg_read_search(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = tt_cfg_check_keys(rd, t, "search", search_keys);
+    if (st == TT_OK)
+        st = take_one_of(rd, t, "searcher", "search.searcher", searchers, &cfg->searcher);
+    char *cost = NULL;
+    if (st == TT_OK)
+        st = take_one_of(rd, t, "cost", "search.cost", costs, &cost);
+    if (cost)
+        cfg->cost_in_seconds = strcmp(cost, "seconds") == 0;
+    free(cost);
+    long long v;
+    if (st == TT_OK && tt_cfg_get(L, t, "jobs") != LUA_TNIL &&
+        (st = tt_cfg_take_integer(rd, -1, "search.jobs", 1, 1024, &v)) == TT_OK)
+        cfg->jobs = (int)v;
+    if (st == TT_OK)
+        lua_pop(L, 1);
+    if (st == TT_OK && tt_cfg_get(L, t, "memory_mb") != LUA_TNIL &&
+        (st = tt_cfg_take_integer(rd, -1, "search.memory_mb", 0, (long long)1 << 40, &v)) == TT_OK)
+        cfg->memory_mb = (long)v;
+    if (st == TT_OK)
+        lua_pop(L, 1);
+    return st;
 }
 
 /* Reads the value at the top for one top-level key; the caller pops it. */
@@ -105,6 +166,8 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
         return tt_cfg_read_data(rd, v);
     if (strcmp(key, "budget") == 0)
         return cfg_read_budget(rd, v);
+    if (strcmp(key, "search") == 0)
+        return cfg_read_search(rd, v);
     return tt_cfg_read_estimators(rd, v);
 }
 
@@ -233,7 +296,9 @@ static tt_config *config_new(const char *path)
     cfg->validation = 0.3;
     cfg->path = tt_strdup(path);
     cfg->metric = tt_strdup("auto");
-    if (!cfg->path || !cfg->metric) {
+    cfg->searcher = tt_strdup("cfo");
+    cfg->memory_mb = -1;
+    if (!cfg->path || !cfg->metric || !cfg->searcher) {
         tt_config_free(cfg);
         return NULL;
     }
@@ -343,7 +408,15 @@ void tt_config_free(tt_config *cfg)
     tt_free_strings(cfg->x, cfg->n_x);
     tt_free_strings(cfg->w, cfg->n_w);
     tt_free_strings(cfg->true_effect, cfg->n_true_effect);
+    tt_free_strings(cfg->z, cfg->n_z);
+    tt_free_strings(cfg->propensity, cfg->n_propensity);
+    tt_free_strings(cfg->true_propensity, cfg->n_true_propensity);
+    tt_free_strings(cfg->missing, cfg->n_missing);
+    free(cfg->id_col);
+    free(cfg->weight_col);
+    free(cfg->split_col);
     free(cfg->metric);
+    free(cfg->searcher);
     free(cfg->out_dir);
     free(cfg);
 }

@@ -20,12 +20,22 @@
  *     path = "file.csv", outcome = "y", treatment = "t", control = "0",
  *     x = {"a", "b"}, w = {"c"}, true_effect = "tau" or {"tau1", "tau2"},
  *     randomized = false,            -- true: arms were assigned at random (an RCT)
+ *     z = {"inst"}, propensity = "e" or {"e0", "e1", "e2"}, true_propensity = ...,
+ *     id = "id", weight = "w8", split = "fold",   -- split: train/validation or 0/1
+ *     drop_missing = false, level_cap = 20, missing = {"", "NA", "NaN", "null"},
+ *                                    -- x, w, z may hold globs ("x*") and "..." (the rest)
  *   }
+ *   Generators (data.generator): see data/gen.h; arms = K where the DGP allows.
  *   validation  number in (0, 1), default 0.3: share of rows held out for scoring
  *   metric      "auto" (default: energy when data.randomized, else psw_energy),
  *               "energy", "psw_energy", or an oracle figure "pehe"/"ate_error"
  *               (benchmark mode)
- *   budget = { seconds = 30, trials = 100 }   -- each optional; none = 60 s
+ *   budget = { seconds = 30, trials = 100,    -- each optional; none = 60 s
+ *              trial_seconds = 10 }           -- per-trial timeout (default: from the budget)
+ *   search = { searcher = "cfo" or "random",  -- default "cfo" (see search/searcher.h)
+ *              cost = "trials" or "seconds",  -- cfo's cost per trial; "trials" is reproducible
+ *              jobs = 1,                      -- trials in parallel worker processes
+ *              memory_mb = N }                -- address-space cap per worker; 0 = none
  *   estimators = {                            -- at least one; keys are plugin names
  *     diff_in_means = {},
  *     t_learner = { alpha = loguniform(1e-3, 1e3) },
@@ -90,11 +100,24 @@ typedef struct tt_config {
     char **w; size_t n_w;
     char **true_effect; size_t n_true_effect;
     int randomized;             /* data.randomized: assignment known to be random */
+    /* More data roles (issue 3; see the data keys above). */
+    char **z; size_t n_z;                             /* instruments */
+    char **propensity; size_t n_propensity;           /* known propensity: 1 or K columns */
+    char **true_propensity; size_t n_true_propensity; /* oracle only */
+    char *id_col, *weight_col, *split_col;            /* NULL when absent */
+    int drop_missing;           /* drop rows with a missing outcome/treatment (default: error) */
+    long level_cap;             /* one-hot levels kept per string column (default 20) */
+    char **missing; size_t n_missing; /* missing-value tokens; NULL = the reader's defaults */
 
     double validation;
     char *metric;
     double budget_seconds;      /* 0 = no wall-clock limit */
     long max_trials;            /* 0 = no trial cap */
+    double trial_seconds;       /* per-trial timeout; 0 = derived from the budget */
+    char *searcher;             /* "cfo" or "random" */
+    int cost_in_seconds;        /* search.cost == "seconds" */
+    int jobs;                   /* 0 = not given (one) */
+    long memory_mb;             /* -1 = not given (the default cap) */
 
     tt_space_estimator *estimators; /* sorted by plugin name */
     size_t n_estimators;

@@ -1,0 +1,82 @@
+/* test_config_search.c - the config's budget and search tables. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lua/config.h"
+
+static char err[1024];
+
+static tt_config *load(const char *lua)
+{
+    tt_config *cfg = NULL;
+    if (tt_config_load_string(lua, "cfg.lua", NULL, &cfg, err, sizeof err) != TT_OK)
+        return NULL;
+    return cfg;
+}
+
+#define BASE "return { data = { generator = 'synthetic' }, estimators = { diff_in_means = {} },\n"
+
+static void test_search_defaults(void **state)
+{
+    (void)state;
+    tt_config *cfg = load(BASE "}");
+    assert_non_null(cfg);
+    assert_string_equal(cfg->searcher, "cfo");
+    assert_false(cfg->cost_in_seconds);
+    assert_int_equal(cfg->jobs, 0);
+    assert_int_equal(cfg->memory_mb, -1);
+    assert_true(cfg->trial_seconds == 0);
+    tt_config_free(cfg);
+}
+
+static void test_search_table(void **state)
+{
+    (void)state;
+    tt_config *cfg = load(BASE "search = { searcher = 'random', cost = 'seconds', jobs = 3,"
+                               " memory_mb = 2048 },\n budget = { seconds = 20, trial_seconds = 4 } }");
+    assert_non_null(cfg);
+    assert_string_equal(cfg->searcher, "random");
+    assert_true(cfg->cost_in_seconds);
+    assert_int_equal(cfg->jobs, 3);
+    assert_int_equal(cfg->memory_mb, 2048);
+    assert_true(cfg->trial_seconds == 4);
+    assert_true(cfg->budget_seconds == 20);
+    tt_config_free(cfg);
+}
+
+static void expect_error(const char *lua, const char *want)
+{
+    tt_config *cfg = load(lua);
+    if (cfg || !strstr(err, want)) {
+        tt_config_free(cfg);
+        fail_msg("expected error containing \"%s\", got \"%s\"", want, cfg ? "(none)" : err);
+    }
+}
+
+static void test_search_errors(void **state)
+{
+    (void)state;
+    expect_error(BASE "search = {\n searcher = 'grid' } }",
+                 "cfg.lua:3: search.searcher: unknown value \"grid\" (expected one of: cfo, random)");
+    expect_error(BASE "search = {\n cost = 'money' } }",
+                 "cfg.lua:3: search.cost: unknown value \"money\"");
+    expect_error(BASE "search = {\n jobs = 0 } }", "cfg.lua:3: search.jobs: must be >= 1");
+    expect_error(BASE "search = {\n workers = 2 } }", "search");
+    expect_error(BASE "budget = {\n trial_seconds = -1 } }",
+                 "cfg.lua:3: budget.trial_seconds: must be > 0");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_search_defaults),
+        cmocka_unit_test(test_search_table),
+        cmocka_unit_test(test_search_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
