@@ -1,0 +1,35 @@
+/*
+ * progress.h - what `tautune run` shows on stderr while it searches.
+ *
+ * On a terminal: one live line, rewritten after every trial (trials done and
+ * failed, the best score and its estimator, elapsed and remaining time), with
+ * each failure printed on a line of its own above it. Otherwise (a log file,
+ * CI): a plain line at most every `interval` seconds and one per failure.
+ * Quiet: nothing.
+ */
+#ifndef TT_CLI_PROGRESS_H
+#define TT_CLI_PROGRESS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "search/trial.h"
+
+typedef struct tt_progress {
+    FILE *out;
+    int live, quiet;
+    double start, budget;     /* budget 0 = none */
+    long max_trials;          /* 0 = none */
+    double interval, last_print;
+    const char *metric;
+    size_t done, failed;
+    double best;
+    const char *best_name;
+} tt_progress;
+
+void tt_progress_init(tt_progress *p, FILE *out, int quiet, double start, double budget,
+                      long max_trials, const char *metric);
+void tt_progress_trial(tt_progress *p, const tt_trial_result *r);
+void tt_progress_end(tt_progress *p); /* ends the live line */
+
+#endif
