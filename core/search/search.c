@@ -128,12 +128,13 @@ static int propose(loop *lp)
     return 1;
 }
 
-/* Show the searcher every finished trial in id order, never skipping one:
- * what it knows when it proposes trial k is then exactly trials 1..k-jobs,
- * whatever order they finished in, and the run is reproducible. */
-static void observe_in_order(loop *lp)
+/* Show the searcher the finished trials in id order, never skipping one and
+ * never looking further than slot `limit` - 1: it proposes slot k knowing
+ * exactly slots 0..k-jobs, whatever order they finished in, so a run with the
+ * same number of workers repeats itself. */
+static void observe_upto(loop *lp, size_t limit)
 {
-    while (lp->observed < lp->out->n_trials && lp->done[lp->observed]) {
+    while (lp->observed < limit && lp->observed < lp->out->n_trials && lp->done[lp->observed]) {
         tt_searcher_observe(lp->searcher, &lp->out->trials[lp->observed]);
         lp->observed++;
     }
@@ -240,8 +241,10 @@ static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
     tt_search_outcome *out = lp->out;
     for (;;) {
         while (!stop_requested(lp) && (!pool || tt_pool_has_room(pool))) {
-            observe_in_order(lp);
-            if (out->n_trials >= lp->observed + lp->jobs)
+            size_t k = out->n_trials; /* the slot to fill */
+            size_t need = k + 1 > lp->jobs ? k + 1 - lp->jobs : 0;
+            observe_upto(lp, need);
+            if (lp->observed < need)
                 break; /* wait until the trial `jobs` places back is known */
             if (grow(lp) != TT_OK)
                 return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
