@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+#include "data/csv.h"
+#include "data/frame.h"
+#include "data/prep.h"
+#include "lua/config.h"
 #include "plugin/registry.h"
 #include "search/search.h"
 
@@ -35,10 +39,16 @@ tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose);
 
 int tt_cmd_run(int argc, char **argv);
 int tt_cmd_plugins(int argc, char **argv);
+int tt_cmd_gen(int argc, char **argv);
 
+/* The data path of `tautune run` (run_data.c). Reads cfg's data.path, or its
+ * list of files stacked into one table. */
+tt_status tt_cli_read_tables(const tt_config *cfg, const tt_csv_options *opt, tt_csv_table **out,
+                             char *err, size_t errlen);
 /* Print the best trial of every estimator, best first, on stdout. */
 void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_descriptor *const *descs,
-                              size_t n_est, const char *metric, size_t n_valid, int truth);
+                              size_t n_est, const char *metric, int maximize, size_t n_valid,
+                              int truth);
 
 /* "did you mean" helper: the registered name closest to name, or NULL. */
 const char *tt_cli_closest_plugin(const tt_registry *reg, const char *name);

@@ -1,30 +1,28 @@
-/* cmd_run.c - `tautune run`: config -> data -> plugins -> search -> run folder. */
+/* cmd_run.c - `tautune run`: config -> data -> plugins -> search -> run folder.
+ * The data and scoring stages live in run_data.c and run_scoring.c. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "data/csv.h"
-#include "data/dataset.h"
-#include "data/split.h"
-#include "data/synth.h"
+#include "cli/run.h"
 #include "lua/config.h"
 #include "report/results.h"
+#include "report/trials_read.h"
 #include "search/search.h"
 #include "search/space.h"
-#include "score/propensity.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/paths.h"
-#include "util/rng.h"
 
-/* METRICS.md: propensities in scores are clipped to [c, 1 - c]. */
-#define TT_PROPENSITY_CLIP 0.05
+/* The run may end this much after its budget (issue: max(2 s, 3 %)); trials
+ * still running then are killed after this grace. */
+#define BUDGET_GRACE_SECONDS 1.0
 
 static volatile sig_atomic_t g_stop;
 
@@ -33,16 +31,6 @@ static void on_signal(int sig)
     (void)sig;
     g_stop = 1;
 }
-
-typedef struct run_args {
-    const char *config;
-    const char *out;
-    int has_seed, has_budget, has_trials, quiet;
-    unsigned long long seed;
-    double budget;
-    long trials;
-    tt_plugin_paths paths;
-} run_args;
 
 static void run_usage(FILE *out)
 {
@@ -55,11 +43,15 @@ static void run_usage(FILE *out)
             "\n"
             "Options (each overrides the config):\n"
             "  --out DIR            run folder (default runs/<config name>-<UTC time>)\n"
+            "  --data PATH          CSV file instead of the config's data.path (same roles)\n"
             "  --seed N             run seed (same seed, same results)\n"
             "  --budget SECONDS     wall-clock budget for the whole run\n"
-            "  --trials N           stop after N trials\n"
+            "  --trials N           stop after N trials (a resumed run counts its old ones)\n"
+            "  --jobs N             trials in parallel worker processes (default 1)\n"
+            "  --resume DIR         continue the interrupted run in DIR: finished trials are\n"
+            "                       kept and not repeated; the budget counts new time only\n"
             "  --plugin-path DIRS   extra plugin folders (colon-separated; repeatable)\n"
-            "  --quiet              no per-trial progress lines\n"
+            "  --quiet              no progress on stderr\n"
             "\n"
             "Exit codes: 0 ok, 1 I/O or internal error, 2 usage or config error,\n"
             "3 data error, 4 plugin error, 5 no successful trial, 130 interrupted.\n");
@@ -75,6 +67,15 @@ static int parse_number(const char *opt, const char *text, double *out)
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+static int parse_whole(const char *opt, const char *text, double lo, double hi, double *out)
+{
+    if (parse_number(opt, text, out) || *out < lo || *out > hi || *out != floor(*out)) {
+        fprintf(stderr, "tautune run: %s expects a whole number from %.0f to %.0f\n", opt, lo, hi);
+        return -1;
+    }
     return 0;
 }
 
@@ -107,14 +108,16 @@ static int parse_args(int argc, char **argv, run_args *a)
         i++;
         if (strcmp(arg, "--out") == 0) {
             a->out = val;
+        } else if (strcmp(arg, "--data") == 0) {
+            a->data = val;
+        } else if (strcmp(arg, "--resume") == 0) {
+            a->resume = val;
         } else if (strcmp(arg, "--plugin-path") == 0) {
             if (a->paths.n < sizeof a->paths.dirs / sizeof a->paths.dirs[0])
                 a->paths.dirs[a->paths.n++] = val;
         } else if (strcmp(arg, "--seed") == 0) {
-            if (parse_number(arg, val, &num) || num < 0 || num != floor(num) || num > 9.0e15) {
-                fprintf(stderr, "tautune run: --seed expects a non-negative integer\n");
+            if (parse_whole(arg, val, 0, 9.0e15, &num))
                 return -1;
-            }
             a->has_seed = 1;
             a->seed = (unsigned long long)num;
         } else if (strcmp(arg, "--budget") == 0) {
@@ -125,12 +128,15 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->has_budget = 1;
             a->budget = num;
         } else if (strcmp(arg, "--trials") == 0) {
-            if (parse_number(arg, val, &num) || num < 1 || num != floor(num) || num > 1e9) {
-                fprintf(stderr, "tautune run: --trials expects a positive integer\n");
+            if (parse_whole(arg, val, 1, 1e9, &num))
                 return -1;
-            }
             a->has_trials = 1;
             a->trials = (long)num;
+        } else if (strcmp(arg, "--jobs") == 0) {
+            if (parse_whole(arg, val, 1, 1024, &num))
+                return -1;
+            a->has_jobs = 1;
+            a->jobs = (int)num;
         } else {
             fprintf(stderr, "tautune run: unknown option '%s'\n", arg);
             return -1;
@@ -138,6 +144,10 @@ static int parse_args(int argc, char **argv, run_args *a)
     }
     if (!a->config) {
         fprintf(stderr, "tautune run: no config given\n");
+        return -1;
+    }
+    if (a->resume && a->out) {
+        fprintf(stderr, "tautune run: --resume DIR continues in DIR; do not give --out too\n");
         return -1;
     }
     return 0;
@@ -150,23 +160,6 @@ static void log_to_stderr(void *ctx, tt_log_level level, const char *msg)
     fprintf(stderr, "tautune: %s: %s\n", names[level], msg);
 }
 
-/* Everything the run owns, so one cleanup frees it whatever step failed. */
-typedef struct run_state {
-    tt_config *cfg;
-    tt_registry *reg;
-    const tt_plugin_descriptor **descs;
-    tt_dataset *data, *train, *valid;
-    tt_split split;
-    FILE *trials_fp;
-    tt_search_outcome outcome;
-    size_t *train_counts, *valid_counts;
-    double *valid_prop;          /* n_valid x K scoring propensities */
-    tt_propensity_summary prop_summary;
-    const char *metric;          /* the objective, "auto" resolved */
-    int quiet;
-    double best_so_far;
-} run_state;
-
 static void run_state_free(run_state *s)
 {
     tt_config_free(s->cfg);
@@ -176,12 +169,19 @@ static void run_state_free(run_state *s)
     tt_dataset_free(s->train);
     tt_dataset_free(s->valid);
     tt_split_free(&s->split);
+    tt_prep_free(s->prep);
+    tt_frame_free(s->frame);
+    tt_csv_free(s->table);
+    free(s->train_counts);
+    free(s->valid_counts);
+    tt_score_context_free(s->scores);
+    free(s->costs);
     if (s->trials_fp)
         fclose(s->trials_fp);
     tt_search_outcome_free(&s->outcome);
-    free(s->train_counts);
-    free(s->valid_counts);
-    free(s->valid_prop);
+    for (size_t i = 0; i < s->n_prior; i++)
+        tt_trial_result_clear(&s->prior[i]);
+    free(s->prior);
 }
 
 static int resolve_plugins(run_state *s, const run_args *a)
@@ -217,129 +217,6 @@ static int resolve_plugins(run_state *s, const run_args *a)
     return TT_EXIT_OK;
 }
 
-static int load_data(run_state *s)
-{
-    char err[2048];
-    tt_status st;
-    const tt_config *c = s->cfg;
-    if (c->generator) {
-        tt_synth_options opt;
-        tt_synth_options_init(&opt);
-        opt.rows = c->gen_rows;
-        opt.arms = c->gen_arms;
-        opt.seed = c->gen_seed;
-        st = tt_synth_generate(c->generator, &opt, &s->data, err, sizeof err);
-    } else {
-        tt_csv_table *table = NULL;
-        st = tt_csv_read(c->data_path, &table, err, sizeof err);
-        if (st == TT_OK) {
-            tt_roles roles = {
-                .outcome = c->outcome, .treatment = c->treatment, .control = c->control,
-                .x = (const char *const *)c->x, .n_x = c->n_x,
-                .w = (const char *const *)c->w, .n_w = c->n_w,
-                .true_effect = (const char *const *)c->true_effect,
-                .n_true_effect = c->n_true_effect,
-            };
-            st = tt_dataset_from_csv(table, &roles, &s->data, err, sizeof err);
-        }
-        tt_csv_free(table);
-    }
-    if (st != TT_OK) {
-        fprintf(stderr, "tautune: %s\n", err);
-        /* A column the config names wrongly is a config error; a file that is
-         * missing, unreadable or malformed is a data error. */
-        return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : TT_EXIT_DATA;
-    }
-    return TT_EXIT_OK;
-}
-
-/* Checks that need both the data and the plugins. */
-static int check_fit(const run_state *s)
-{
-    const tt_config *c = s->cfg;
-    for (size_t i = 0; i < c->n_estimators; i++) {
-        const tt_plugin_descriptor *d = s->descs[i];
-        if (s->data->n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM)) {
-            fprintf(stderr, "tautune: %s: estimators.%s: '%s' handles two arms only; the data have %d\n",
-                    c->path, d->name, d->name, s->data->n_arms);
-            return TT_EXIT_PLUGIN;
-        }
-        if (d->capabilities & TT_PLUGIN_CAP_IV) {
-            fprintf(stderr, "tautune: %s: estimators.%s: '%s' needs instruments, which this "
-                            "version does not read yet\n", c->path, d->name, d->name);
-            return TT_EXIT_PLUGIN;
-        }
-    }
-    if ((!strcmp(s->metric, "pehe") || !strcmp(s->metric, "ate_error")) && !s->data->tau) {
-        fprintf(stderr, "tautune: %s: metric '%s' is an oracle figure and needs a true-effect "
-                        "column (data.true_effect)\n", c->path, s->metric);
-        return TT_EXIT_USAGE;
-    }
-    return TT_EXIT_OK;
-}
-
-static int split_data(run_state *s)
-{
-    char err[1024];
-    const tt_dataset *d = s->data;
-    tt_status st = tt_split_stratified(d->t, d->n, d->n_arms, (const char *const *)d->arm_labels,
-                                       s->cfg->validation, s->cfg->seed, &s->split, err,
-                                       sizeof err);
-    if (st == TT_OK)
-        st = tt_dataset_subset(d, s->split.train, s->split.n_train, &s->train, err, sizeof err);
-    if (st == TT_OK)
-        st = tt_dataset_subset(d, s->split.valid, s->split.n_valid, &s->valid, err, sizeof err);
-    s->train_counts = calloc((size_t)d->n_arms, sizeof(size_t));
-    s->valid_counts = calloc((size_t)d->n_arms, sizeof(size_t));
-    if (st == TT_OK && (!s->train_counts || !s->valid_counts))
-        st = TT_ERR_NOMEM;
-    if (st != TT_OK) {
-        fprintf(stderr, "tautune: %s: %s\n", d->source, st == TT_ERR_NOMEM ? "out of memory" : err);
-        return TT_EXIT_DATA;
-    }
-    tt_dataset_arm_counts(s->train, s->train_counts);
-    tt_dataset_arm_counts(s->valid, s->valid_counts);
-    return TT_EXIT_OK;
-}
-
-static tt_plugin_data view_of(const tt_dataset *d);
-
-/* The scoring propensity: fitted once, shared by every trial's scores. */
-static int fit_scoring_propensity(run_state *s)
-{
-    char err[1024];
-    tt_plugin_data train = view_of(s->train), valid = view_of(s->valid);
-    s->valid_prop = calloc(s->valid->n * (size_t)s->data->n_arms + 1, sizeof *s->valid_prop);
-    if (!s->valid_prop) {
-        fprintf(stderr, "tautune: out of memory\n");
-        return TT_EXIT_ERROR;
-    }
-    if (tt_scoring_propensity(&train, &valid, 1.0, tt_rng_derive(s->cfg->seed, "scoring"),
-                              s->valid_prop, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune: %s: cannot fit the scoring propensity: %s\n", s->data->source,
-                err);
-        return TT_EXIT_DATA;
-    }
-    tt_propensity_summarise(s->valid_prop, s->valid->t, s->valid->n, TT_PROPENSITY_CLIP,
-                            &s->prop_summary);
-    if (s->prop_summary.outside_clip > 0 && !s->quiet)
-        fprintf(stderr, "tautune: warning: %zu of %zu validation rows have a propensity outside "
-                        "[%g, %g] (clipped in the scores; overlap is weak)\n",
-                s->prop_summary.outside_clip, s->valid->n, TT_PROPENSITY_CLIP,
-                1 - TT_PROPENSITY_CLIP);
-    return TT_EXIT_OK;
-}
-
-static tt_plugin_data view_of(const tt_dataset *d)
-{
-    tt_plugin_data v = {
-        .struct_size = sizeof v, .n = d->n, .p_x = d->p_x, .p_w = d->p_w,
-        .x = d->x, .w = d->w, .t = d->t, .y = d->y, .weight = NULL, .n_arms = d->n_arms,
-        .x_names = (const char *const *)d->x_names, .w_names = (const char *const *)d->w_names,
-    };
-    return v;
-}
-
 /* runs/<name>-<UTC time>, with -2, -3 ... if that folder exists. */
 static int make_out_dir(const run_state *s, const char *given, char *dir, size_t len)
 {
@@ -358,8 +235,8 @@ static int make_out_dir(const run_state *s, const char *given, char *dir, size_t
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/trials.jsonl", dir);
     if (access(probe, F_OK) == 0) {
-        fprintf(stderr, "tautune: %s already holds a run; choose another --out or remove it\n",
-                dir);
+        fprintf(stderr, "tautune: %s already holds a run; continue it with --resume %s, or "
+                        "choose another --out\n", dir, dir);
         return TT_EXIT_USAGE;
     }
     if (tt_mkdir_p(dir) != 0) {
@@ -385,16 +262,39 @@ static int copy_file(const char *from, const char *to)
     return rc;
 }
 
-static const char *oracle_text(const tt_trial_result *r, const char *name, char *buf, size_t len)
+/* A new run folder, or the folder of the run being resumed with its finished
+ * trials read back; trials.jsonl is then opened for appending. */
+static int open_run_folder(run_state *s, const run_args *a, char *dir, size_t len)
 {
-    const tt_score_value *v = tt_trial_find_score(r, name);
-    if (!v)
-        return "";
-    if (v->is_null)
-        snprintf(buf, len, " %s=null", name);
-    else
-        snprintf(buf, len, " %s=%.4g", name, v->value);
-    return buf;
+    char path[4200], err[1024];
+    int rc;
+    if (a->resume) {
+        snprintf(dir, len, "%s", a->resume);
+        snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+        size_t skipped;
+        if (tt_trials_read(path, s->cfg, s->descs, &s->prior, &s->n_prior, &skipped, err,
+                           sizeof err) != TT_OK) {
+            fprintf(stderr, "tautune: cannot resume: %s\n", err);
+            return TT_EXIT_USAGE;
+        }
+        if (!s->quiet)
+            fprintf(stderr, "tautune: resuming %s: %zu finished trials kept%s\n", dir, s->n_prior,
+                    skipped ? " (a last line cut short by the interruption was dropped)" : "");
+        s->trials_fp = fopen(path, "a");
+    } else {
+        if ((rc = make_out_dir(s, a->out ? a->out : s->cfg->out_dir, dir, len)))
+            return rc;
+        snprintf(path, sizeof path, "%s/config.lua", dir);
+        if (copy_file(s->cfg->path, path) != 0)
+            fprintf(stderr, "tautune: warning: could not copy the config into %s\n", dir);
+        snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+        s->trials_fp = fopen(path, "w");
+    }
+    if (!s->trials_fp) {
+        fprintf(stderr, "tautune: cannot write %s: %s\n", path, strerror(errno));
+        return TT_EXIT_ERROR;
+    }
+    return TT_EXIT_OK;
 }
 
 static int on_trial(void *ctx, const tt_trial_result *r)
@@ -405,21 +305,68 @@ static int on_trial(void *ctx, const tt_trial_result *r)
         fprintf(stderr, "tautune: %s\n", err);
         return 1; /* losing the log would lose work: stop */
     }
-    if (r->status == TT_TRIAL_OK && !isnan(r->objective) &&
-        (isnan(s->best_so_far) || r->objective < s->best_so_far))
-        s->best_so_far = r->objective;
-    if (s->quiet)
-        return 0;
-    if (r->status == TT_TRIAL_OK) {
-        char pehe[64];
-        fprintf(stderr, "[trial %3zu] %-16s %s=%-10.5g best=%-10.5g%s %.2fs\n", r->id, r->desc->name,
-                s->metric, r->objective, s->best_so_far,
-                oracle_text(r, "pehe", pehe, sizeof pehe), r->seconds);
-    } else {
-        fprintf(stderr, "[trial %3zu] %-16s %s: %s\n", r->id, r->desc->name,
-                tt_trial_status_name(r->status), r->error);
-    }
+    tt_progress_trial(&s->progress, r);
     return 0;
+}
+
+/* Worker limits from the config and the machine. */
+static void search_options(const run_state *s, double start, tt_search_options *opt)
+{
+    const tt_config *c = s->cfg;
+    memset(opt, 0, sizeof *opt);
+    opt->deadline = c->budget_seconds > 0 ? start + c->budget_seconds : 0;
+    opt->max_trials = c->max_trials;
+    opt->seed = c->seed;
+    opt->stop_flag = &g_stop;
+    opt->isolate = 1;
+    opt->jobs = c->jobs > 0 ? c->jobs : 1;
+    opt->grace = BUDGET_GRACE_SECONDS;
+    opt->searcher = c->searcher;
+    opt->cost_in_seconds = c->cost_in_seconds;
+    opt->prior = s->prior;
+    opt->n_prior = s->n_prior;
+    /* Without a setting, one trial may take a quarter of the budget: enough
+     * for any sane candidate, and a hung one cannot eat the run. */
+    opt->trial_timeout = c->trial_seconds > 0 ? c->trial_seconds
+                         : c->budget_seconds > 0 ? fmax(5.0, 0.25 * c->budget_seconds)
+                                                 : 0;
+    /* Default cap: the machine's memory shared by the workers, so one runaway
+     * plugin fails its trial instead of the machine. AddressSanitizer builds
+     * reserve terabytes of address space and cannot take a cap. */
+    struct sysinfo si;
+    size_t cap = 0;
+    if (c->memory_mb >= 0)
+        cap = (size_t)c->memory_mb << 20;
+    else if (sysinfo(&si) == 0)
+        cap = (size_t)((double)si.totalram * si.mem_unit * 0.8 / opt->jobs);
+#if defined(__SANITIZE_ADDRESS__)
+    cap = 0;
+#endif
+    opt->memory_cap = cap;
+}
+
+static void report(const run_state *s, const char *dir, double start)
+{
+    const tt_config *c = s->cfg;
+    char err[1024];
+    cJSON *facts = tt_run_data_facts(s);
+    tt_run_info info = {
+        .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = s->metric,
+        .metric_requested = c->metric, .propensity = &s->prop_summary,
+        .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
+        .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
+        .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
+        .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
+        .n_arms = s->data->n_arms, .arm_labels = (const char *const *)s->data->arm_labels,
+        .train_arm_counts = s->train_counts, .valid_arm_counts = s->valid_counts,
+        .has_truth = s->data->tau != NULL, .budget_seconds = c->budget_seconds,
+        .max_trials = c->max_trials, .elapsed_seconds = tt_now() - start,
+        .status = s->outcome.interrupted ? "interrupted" : "complete",
+    };
+    if (tt_results_write(dir, &info, &s->outcome, err, sizeof err) != TT_OK)
+        fprintf(stderr, "tautune: %s\n", err);
+    cJSON_Delete(facts);
+    tt_run_write_preprocessing(s, dir);
 }
 
 static int execute(run_state *s, const run_args *a, double start)
@@ -440,75 +387,49 @@ static int execute(run_state *s, const run_args *a, double start)
         c->budget_seconds = a->budget;
     if (a->has_trials)
         c->max_trials = a->trials;
+    if (a->has_jobs)
+        c->jobs = a->jobs;
     s->quiet = a->quiet;
-    s->best_so_far = NAN;
-    /* METRICS.md: "auto" is energy for randomized assignment, otherwise the
-     * propensity-weighted energy (plain energy is fooled by confounding). */
-    s->metric = strcmp(c->metric, "auto") ? c->metric : c->randomized ? "energy" : "psw_energy";
 
-    if ((rc = resolve_plugins(s, a)) || (rc = load_data(s)) || (rc = check_fit(s)) ||
-        (rc = split_data(s)) || (rc = fit_scoring_propensity(s)))
+    if ((rc = resolve_plugins(s, a)) || (rc = tt_run_load_data(s, a)) ||
+        (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) || (rc = tt_run_build_scores(s)) ||
+        (rc = open_run_folder(s, a, dir, sizeof dir)))
         return rc;
-    if ((rc = make_out_dir(s, a->out ? a->out : c->out_dir, dir, sizeof dir)))
-        return rc;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.lua", dir);
-    if (copy_file(c->path, path) != 0)
-        fprintf(stderr, "tautune: warning: could not copy the config into %s\n", dir);
-    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
-    s->trials_fp = fopen(path, "w");
-    if (!s->trials_fp) {
-        fprintf(stderr, "tautune: cannot write %s: %s\n", path, strerror(errno));
-        return TT_EXIT_ERROR;
-    }
 
     if (!a->quiet)
         fprintf(stderr, "tautune: %s: %zu rows (%zu train, %zu validation), %d arms, %zu estimators, "
-                        "budget %s%.0fs%s, seed %llu\n",
+                        "%s %s, budget %s%.0fs%s, %d job%s, seed %llu\n",
                 s->data->source, s->data->n, s->train->n, s->valid->n, s->data->n_arms,
-                c->n_estimators, c->budget_seconds > 0 ? "" : "none ",
+                c->n_estimators, c->searcher, s->metric, c->budget_seconds > 0 ? "" : "none ",
                 c->budget_seconds, c->max_trials > 0 ? " / trial cap" : "",
-                (unsigned long long)c->seed);
+                c->jobs > 0 ? c->jobs : 1, c->jobs > 1 ? "s" : "", (unsigned long long)c->seed);
 
     tt_trial_problem problem = {
-        .train = view_of(s->train), .valid = view_of(s->valid), .valid_tau = s->valid->tau,
-        .valid_propensity = s->valid_prop, .propensity_clip = TT_PROPENSITY_CLIP,
-        .n_arms = s->data->n_arms, .metric = s->metric,
+        .train = tt_run_view(s->train), .valid = tt_run_view(s->valid),
+        .valid_tau = s->valid->tau, .scores = s->scores,
+        .score_names = (const char *const *)c->scores, .n_score_names = c->n_scores,
+        .cost = s->costs, .n_arms = s->data->n_arms, .metric = s->metric,
+        .maximize = s->maximize,
     };
-    tt_search_options opt = {
-        .deadline = c->budget_seconds > 0 ? start + c->budget_seconds : 0,
-        .max_trials = c->max_trials, .seed = c->seed, .stop_flag = &g_stop,
-    };
+    tt_search_options opt;
+    search_options(s, start, &opt);
+    tt_progress_init(&s->progress, stderr, a->quiet, start, c->budget_seconds, c->max_trials,
+                     s->metric);
     if (tt_search_run(&problem, c, s->descs, &opt, on_trial, s, &s->outcome, err, sizeof err) !=
         TT_OK) {
         fprintf(stderr, "tautune: search: %s\n", err);
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
-
-    tt_run_info info = {
-        .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = s->metric,
-        .metric_requested = c->metric, .propensity = &s->prop_summary,
-        .propensity_clip = TT_PROPENSITY_CLIP,
-        .direction = "min", .data_source = s->data->source, .rows = s->data->n,
-        .train_rows = s->train->n, .validation_rows = s->valid->n, .n_arms = s->data->n_arms,
-        .arm_labels = (const char *const *)s->data->arm_labels,
-        .train_arm_counts = s->train_counts, .valid_arm_counts = s->valid_counts,
-        .has_truth = s->data->tau != NULL, .budget_seconds = c->budget_seconds,
-        .max_trials = c->max_trials, .elapsed_seconds = tt_now() - start,
-        .status = s->outcome.interrupted ? "interrupted" : "complete",
-    };
-    if (tt_results_write(dir, &info, &s->outcome, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune: %s\n", err);
-        return TT_EXIT_ERROR;
-    }
-    tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->valid->n,
-                             s->valid->tau != NULL);
+    tt_progress_end(&s->progress);
+    report(s, dir, start);
+    tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->maximize,
+                             s->valid->n, s->valid->tau != NULL);
     printf("Run folder: %s\n", dir);
     if (rc)
         return rc;
     if (s->outcome.interrupted) {
-        fprintf(stderr, "tautune: interrupted; %zu finished trials are in %s\n",
-                s->outcome.n_trials, dir);
+        fprintf(stderr, "tautune: interrupted; %zu finished trials are in %s (continue with "
+                        "--resume %s)\n", s->outcome.n_trials, dir, dir);
         return TT_EXIT_INTERRUPTED;
     }
     if (s->outcome.best < 0) {

@@ -6,8 +6,15 @@
 #include "search/trial.h"
 
 /* Best trial of every estimator, best first. */
+/* a beats b under the metric's direction. */
+static int beats(double a, double b, int maximize)
+{
+    return maximize ? a > b : a < b;
+}
+
 void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_descriptor *const *descs,
-                              size_t n_est, const char *metric, size_t n_valid, int truth)
+                              size_t n_est, const char *metric, int maximize, size_t n_valid,
+                              int truth)
 {
     long best[n_est];
     size_t count[n_est], order[n_est];
@@ -21,7 +28,8 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
         count[r->estimator]++;
         if (r->status != TT_TRIAL_OK || isnan(r->objective))
             continue;
-        if (best[r->estimator] < 0 || r->objective < out->trials[best[r->estimator]].objective)
+        if (best[r->estimator] < 0 ||
+            beats(r->objective, out->trials[best[r->estimator]].objective, maximize))
             best[r->estimator] = (long)i;
     }
     /* Insertion sort: a handful of estimators. Missing results go last. */
@@ -29,7 +37,8 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
         size_t k = order[i], j = i;
         while (j > 0) {
             long a = best[k], b = best[order[j - 1]];
-            int before = a >= 0 && (b < 0 || out->trials[a].objective < out->trials[b].objective);
+            int before = a >= 0 && (b < 0 || beats(out->trials[a].objective,
+                                                         out->trials[b].objective, maximize));
             if (!before)
                 break;
             order[j] = order[j - 1];
@@ -38,7 +47,7 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
         order[j] = k;
     }
     printf("\nLeaderboard (%s, %s is better; %zu trials, %zu validation rows)\n", metric,
-           "lower", out->n_trials, n_valid);
+           maximize ? "higher" : "lower", out->n_trials, n_valid);
     printf("%-4s %-18s %7s %12s %10s%s  %s\n", "rank", "estimator", "trials", metric, "ate",
            truth ? "       pehe" : "", "params");
     for (size_t r = 0; r < n_est; r++) {

@@ -1,6 +1,11 @@
 /*
  * csv.h - an RFC 4180 reader that produces typed columns.
  *
+ * Streaming: the file goes through a fixed window, so memory is the typed
+ * columns (8 bytes per numeric cell) plus ~16 bytes per row. Numbers are
+ * converted exactly (correctly rounded, as strtod) by a fast path for plain
+ * decimals, under the C locale whatever the process locale is.
+ *
  * Accepts: a header row (required, names must be non-empty), quoted fields
  * holding commas, doubled quotes and newlines, CRLF or LF line ends, a UTF-8
  * byte-order mark, a missing final newline. Numbers are parsed under the C
@@ -54,6 +59,15 @@ typedef struct tt_csv_table {
     size_t *line;           /* n_rows: 1-based file line where each record starts */
 } tt_csv_table;
 
+/* Reader options. missing: the tokens that mark a missing cell, compared with
+ * the field text after unquoting; used when has_missing (so an empty list
+ * means "nothing is missing"), else the defaults above. */
+typedef struct tt_csv_options {
+    const char *const *missing;
+    size_t n_missing;
+    int has_missing;
+} tt_csv_options;
+
 /* Read a whole file. On success *out is a new table owned by the caller
  * (free with tt_csv_free). On failure *out is NULL and err says why. */
 tt_status tt_csv_read(const char *path, tt_csv_table **out, char *err, size_t errlen);
@@ -61,6 +75,20 @@ tt_status tt_csv_read(const char *path, tt_csv_table **out, char *err, size_t er
 /* Same, from memory (path is only used in messages). */
 tt_status tt_csv_parse(const char *text, size_t len, const char *path, tt_csv_table **out,
                        char *err, size_t errlen);
+
+/* The same two with options (opt NULL = defaults). */
+tt_status tt_csv_read_opts(const char *path, const tt_csv_options *opt, tt_csv_table **out,
+                           char *err, size_t errlen);
+tt_status tt_csv_parse_opts(const char *text, size_t len, const char *path,
+                            const tt_csv_options *opt, tt_csv_table **out, char *err,
+                            size_t errlen);
+
+/* The rows of several tables with the same header (names and order), in
+ * order, as one new table (caller frees; the inputs are untouched). A column
+ * that is NUMERIC in every input stays NUMERIC, otherwise numbers become text.
+ * path is "a.csv + b.csv"; line numbers stay those of each file. */
+tt_status tt_csv_concat(tt_csv_table *const *in, size_t n_in, tt_csv_table **out, char *err,
+                        size_t errlen);
 
 /* Index of the column with that exact name, or -1. */
 long tt_csv_find(const tt_csv_table *table, const char *name);

@@ -28,6 +28,18 @@ typedef struct tt_dataset {
     double *tau;         /* n * (K-1) true effects column-major, or NULL */
     char **x_names, **w_names;
     char *y_name, *t_name;
+    /* Fields added with column roles (issue 3); NULL/0 when absent. */
+    size_t p_z;
+    double *z;           /* n * p_z instruments, column-major */
+    char **z_names;
+    double *propensity;  /* n * K known P(T = k | row), column-major: replaces the estimate */
+    double *true_propensity; /* n * K, oracle only (never a feature) */
+    double *weight;      /* n non-negative sample weights */
+    char **ids;          /* n ids as text (numbers in shortest form) */
+    char *id_name;
+    size_t *row;         /* n: 0-based data row of the source table each row came from */
+    size_t n_dropped;    /* rows dropped for a missing outcome or treatment */
+    double *mu0;         /* n baseline E[Y | x, w, T = control], oracle only (generators) */
 } tt_dataset;
 
 /* Column roles chosen by the config. All names refer to header names. */
@@ -38,17 +50,37 @@ typedef struct tt_roles {
     const char *const *x; size_t n_x; /* effect modifiers */
     const char *const *w; size_t n_w; /* common causes */
     const char *const *true_effect; size_t n_true_effect; /* 0 or K-1 columns */
+    /* Added with issue 3 (zero = absent). */
+    const char *const *z; size_t n_z;  /* instruments */
+    const char *const *propensity; size_t n_propensity; /* known: 1 (P(arm 1), binary) or K */
+    const char *const *true_propensity; size_t n_true_propensity; /* oracle: 1 or K */
+    const char *id;                    /* passed through to outputs */
+    const char *weight;                /* sample weights, finite and >= 0 */
+    const char *split;                 /* user split: train/validation or 0/1 (1 = validation) */
+    int drop_missing;                  /* drop rows with a missing outcome/treatment */
+    size_t level_cap;                  /* one-hot cap per string column; 0 = default 20 */
+    /* Rows to leave out: a row whose every exclude_cols[k] cell equals
+     * exclude_vals[k] (as text, or by value for numbers) is not used. */
+    const char *const *exclude_cols;
+    const char *const *exclude_vals;
+    size_t n_exclude;
 } tt_roles;
 /* outcome, treatment and control are required. true_effect[j] is the effect
- * of arm j+1 (arm order as above, control excluded) versus the control.
- * A numeric control matches by text or by value ("1.0" names the arm "1"). */
+ * of arm j+1 (arm order as above, control excluded) versus the control, or
+ * "A - B" for column A minus column B. A numeric control matches by text or
+ * by value ("1.0" names the arm "1"). Lists x, w and z may hold glob patterns
+ * ("x*", "reg6?") matching header columns no other role names (header order),
+ * and the entry "..." = every column no other role uses (at most once). */
 
-/* Build a dataset from a table. Errors (each naming file, column and, where it
- * applies, line): a role column not found; a column used in two roles or twice
- * in one; a non-numeric outcome, x, w or true-effect column; a missing or
- * non-finite value in a used column; a control label that is not a value of
- * the treatment column; fewer than 2 arms; true-effect count other than 0 or
- * K-1. */
+/* Build a dataset from a table, fitting the preprocessing (prep.h) on all
+ * rows; a run fits it on the training rows only (frame.h). Errors, each
+ * naming file, column and, where it applies, line, are those of frame.h and
+ * prep.h: a role column not found (with a suggestion) or ambiguous; a column
+ * in two roles; a non-numeric or non-finite outcome; a missing outcome or
+ * treatment (unless drop_missing); a control label that is not a value of
+ * the treatment column; fewer than 2 arms; a true-effect count other than 0
+ * or K-1; bad propensities, weights or split values. Gaps in x, w, z are
+ * imputed, string columns one-hot encoded (prep.h). */
 tt_status tt_dataset_from_csv(const tt_csv_table *table, const tt_roles *roles,
                               tt_dataset **out, char *err, size_t errlen);
 

@@ -12,6 +12,7 @@
 #include "lua/config_read.h"
 #include "lua/sandbox.h"
 #include "lua/space_dsl.h"
+#include "score/scores.h"
 #include "util/err.h"
 #include "util/mem.h"
 
@@ -20,12 +21,18 @@
 #define CFG_DEFAULT_BUDGET_SECONDS 60.0
 
 static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
-                                       "budget", "search", "estimators", "out", NULL};
+                                       "scoring", "budget", "search", "estimators", "out",
+                                       NULL};
+static const char *const scoring_keys[] = {"scores", "costs", "clip", "erupt_policy",
+                                           "qini_weighted", "energy_standardize",
+                                           "energy_max_rows", NULL};
+static const char *const erupt_policies[] = {"greedy", "thompson", NULL};
+static const char *const oracle_metrics[] = {"pehe", "ate_error", "cate_corr", "policy_true",
+                                             NULL};
 static const char *const budget_keys[] = {"seconds", "trials", "trial_seconds", NULL};
 static const char *const search_keys[] = {"searcher", "cost", "jobs", "memory_mb", NULL};
 static const char *const searchers[] = {"cfo", "random", NULL};
 static const char *const costs[] = {"trials", "seconds", NULL};
-static const char *const metrics[] = {"auto", "energy", "psw_energy", "pehe", "ate_error", NULL};
 
 /* ---- the whole table ---------------------------------------------------- */
 
@@ -116,6 +123,95 @@ static tt_status cfg_read_search(tt_cfg_reader *rd, int t)
     return st;
 }
 
+/* "auto", every rankable score of the catalogue, then the oracle figures. */
+static void metric_names(char *buf, size_t len)
+{
+    size_t n, off = (size_t)snprintf(buf, len, "auto");
+    const tt_score_info *cat = tt_score_catalogue(&n);
+    for (size_t i = 0; i < n && off < len; i++)
+        if (cat[i].direction != TT_SCORE_REPORT)
+            off += (size_t)snprintf(buf + off, len - off, ", %s", cat[i].name);
+    for (size_t i = 0; oracle_metrics[i] && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, ", %s", oracle_metrics[i]);
+}
+
+static tt_status cfg_read_scoring(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = tt_cfg_check_keys(rd, t, "scoring", scoring_keys);
+    if (st != TT_OK)
+        return st;
+    if (tt_cfg_get(L, t, "scores") != LUA_TNIL) {
+        if ((st = tt_cfg_take_strings(rd, -1, "scoring.scores", 0, 1, &cfg->scores,
+                                      &cfg->n_scores)))
+            return st;
+        for (size_t i = 0; i < cfg->n_scores; i++)
+            if (!tt_score_find(cfg->scores[i])) {
+                size_t n, off = 0;
+                char list[512] = "";
+                const tt_score_info *cat = tt_score_catalogue(&n);
+                for (size_t k = 0; k < n && off < sizeof list; k++)
+                    off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", k ? ", " : "",
+                                            cat[k].name);
+                return tt_cfg_fail(rd, 0, "scoring.scores", "unknown score \"%s\" (known: %s)",
+                                   cfg->scores[i], list);
+            }
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "costs") != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TTABLE || tt_space_dsl_is_space(L, lua_gettop(L)))
+            return tt_cfg_wrong_type(rd, -1, "scoring.costs", "a list of numbers, one per treated arm");
+        size_t n = lua_rawlen(L, -1);
+        cfg->costs = calloc(n + 1, sizeof *cfg->costs);
+        if (!cfg->costs)
+            return tt_cfg_nomem(rd);
+        for (size_t i = 0; i < n; i++) {
+            char kp[64];
+            snprintf(kp, sizeof kp, "scoring.costs[%zu]", i + 1);
+            lua_rawgeti(L, -1, (lua_Integer)(i + 1));
+            if ((st = tt_cfg_take_number(rd, -1, kp, &cfg->costs[i])))
+                return st;
+            lua_pop(L, 1);
+        }
+        cfg->n_costs = n;
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "clip") != LUA_TNIL) {
+        if ((st = tt_cfg_take_number(rd, -1, "scoring.clip", &cfg->clip)))
+            return st;
+        if (!(cfg->clip >= 0 && cfg->clip < 0.5))
+            return tt_cfg_fail(rd, 0, "scoring.clip", "must be in [0, 0.5), got %g", cfg->clip);
+    }
+    lua_pop(L, 1);
+    char *policy = NULL;
+    if ((st = take_one_of(rd, t, "erupt_policy", "scoring.erupt_policy", erupt_policies, &policy)))
+        return st;
+    cfg->erupt_thompson = policy && strcmp(policy, "thompson") == 0;
+    free(policy);
+    static const char *const flags[] = {"qini_weighted", "energy_standardize"};
+    int *dst[] = {&cfg->qini_weighted, &cfg->energy_standardize};
+    for (size_t i = 0; i < 2; i++) {
+        int type = tt_cfg_get(L, t, flags[i]);
+        if (type == LUA_TBOOLEAN) {
+            *dst[i] = lua_toboolean(L, -1);
+        } else if (type != LUA_TNIL) {
+            char kp[64];
+            snprintf(kp, sizeof kp, "scoring.%s", flags[i]);
+            return tt_cfg_wrong_type(rd, -1, kp, "a boolean");
+        }
+        lua_pop(L, 1);
+    }
+    long long v;
+    if (tt_cfg_get(L, t, "energy_max_rows") != LUA_TNIL) {
+        if ((st = tt_cfg_take_integer(rd, -1, "scoring.energy_max_rows", 0, LLONG_MAX, &v)))
+            return st;
+        cfg->energy_max_rows = (size_t)v;
+    }
+    lua_pop(L, 1);
+    return TT_OK;
+}
+
 /* Reads the value at the top for one top-level key; the caller pops it. */
 static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
 {
@@ -148,11 +244,13 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
     if (strcmp(key, "metric") == 0) {
         if ((st = tt_cfg_take_string(rd, v, "metric", &cfg->metric)))
             return st;
-        if (!tt_cfg_in_list(metrics, cfg->metric)) {
-            char list[128];
-            tt_cfg_join_list(metrics, list, sizeof list);
+        const tt_score_info *info = tt_score_find(cfg->metric);
+        if (strcmp(cfg->metric, "auto") != 0 && !tt_cfg_in_list(oracle_metrics, cfg->metric) &&
+            (!info || info->direction == TT_SCORE_REPORT)) {
+            char list[512];
+            metric_names(list, sizeof list);
             return tt_cfg_fail(rd, 0, "metric", "unknown metric \"%s\" (expected one of: %s)",
-                            cfg->metric, list);
+                               cfg->metric, list);
         }
         return TT_OK;
     }
@@ -168,6 +266,8 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
         return cfg_read_budget(rd, v);
     if (strcmp(key, "search") == 0)
         return cfg_read_search(rd, v);
+    if (strcmp(key, "scoring") == 0)
+        return cfg_read_scoring(rd, v);
     return tt_cfg_read_estimators(rd, v);
 }
 
@@ -298,6 +398,8 @@ static tt_config *config_new(const char *path)
     cfg->metric = tt_strdup("auto");
     cfg->searcher = tt_strdup("cfo");
     cfg->memory_mb = -1;
+    cfg->clip = 0.05;
+    cfg->energy_standardize = 1;
     if (!cfg->path || !cfg->metric || !cfg->searcher) {
         tt_config_free(cfg);
         return NULL;
@@ -415,8 +517,13 @@ void tt_config_free(tt_config *cfg)
     free(cfg->id_col);
     free(cfg->weight_col);
     free(cfg->split_col);
+    tt_free_strings(cfg->data_paths, cfg->n_data_paths);
+    tt_free_strings(cfg->exclude_cols, cfg->n_exclude);
+    tt_free_strings(cfg->exclude_vals, cfg->n_exclude);
     free(cfg->metric);
     free(cfg->searcher);
+    tt_free_strings(cfg->scores, cfg->n_scores);
+    free(cfg->costs);
     free(cfg->out_dir);
     free(cfg);
 }

@@ -23,15 +23,24 @@
  *     z = {"inst"}, propensity = "e" or {"e0", "e1", "e2"}, true_propensity = ...,
  *     id = "id", weight = "w8", split = "fold",   -- split: train/validation or 0/1
  *     drop_missing = false, level_cap = 20, missing = {"", "NA", "NaN", "null"},
+ *     path = {"a.csv", "b.csv"},     -- files with one header, rows stacked
+ *     exclude = {sample = "NSW", treat = 0},  -- rows matching all are left out
  *                                    -- x, w, z may hold globs ("x*") and "..." (the rest)
  *   }
  *   Generators (data.generator): see data/gen.h; arms = K where the DGP allows.
  *   validation  number in (0, 1), default 0.3: share of rows held out for scoring
- *   metric      "auto" (default: energy when data.randomized, else psw_energy),
- *               "energy", "psw_energy", or an oracle figure "pehe"/"ate_error"
- *               (benchmark mode)
+ *   metric      "auto" (default: energy when data.randomized, else psw_energy), any
+ *               rankable score of score/scores.h's catalogue ("energy", "erupt",
+ *               "qini", "r_score", ...), or an oracle figure "pehe", "ate_error",
+ *               "cate_corr", "policy_true" (benchmark mode)
  *   budget = { seconds = 30, trials = 100,    -- each optional; none = 60 s
  *              trial_seconds = 10 }           -- per-trial timeout (default: from the budget)
+ *   scoring = {                               -- all optional (METRICS.md)
+ *     scores = {"energy", "erupt"},           -- reported scores; default: all that apply
+ *     costs = {1.5, 2},                       -- per treated arm (arm 1..K-1); default 0
+ *     clip = 0.05, erupt_policy = "greedy" or "thompson", qini_weighted = false,
+ *     energy_standardize = true, energy_max_rows = 0 (0: exact on every row),
+ *   }
  *   search = { searcher = "cfo" or "random",  -- default "cfo" (see search/searcher.h)
  *              cost = "trials" or "seconds",  -- cfo's cost per trial; "trials" is reproducible
  *              jobs = 1,                      -- trials in parallel worker processes
@@ -108,11 +117,20 @@ typedef struct tt_config {
     int drop_missing;           /* drop rows with a missing outcome/treatment (default: error) */
     long level_cap;             /* one-hot levels kept per string column (default 20) */
     char **missing; size_t n_missing; /* missing-value tokens; NULL = the reader's defaults */
+    char **data_paths; size_t n_data_paths; /* data.path as a list: files stacked (resolved);
+                                               data_path is then the first */
+    char **exclude_cols, **exclude_vals; size_t n_exclude; /* data.exclude = {col = value} */
 
     double validation;
     char *metric;
     double budget_seconds;      /* 0 = no wall-clock limit */
     long max_trials;            /* 0 = no trial cap */
+    char **scores; size_t n_scores; /* scoring.scores; NULL = all that apply */
+    double *costs; size_t n_costs;  /* scoring.costs, per treated arm; NULL = all 0 */
+    double clip;                /* scoring.clip, default 0.05 */
+    int erupt_thompson;         /* scoring.erupt_policy == "thompson" */
+    int qini_weighted, energy_standardize; /* defaults 0, 1 */
+    size_t energy_max_rows;     /* 0 = exact energy on every validation row */
     double trial_seconds;       /* per-trial timeout; 0 = derived from the budget */
     char *searcher;             /* "cfo" or "random" */
     int cost_in_seconds;        /* search.cost == "seconds" */

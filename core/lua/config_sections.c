@@ -11,18 +11,22 @@
 #include <lauxlib.h>
 
 #include "lua/config_lines.h"
+#include "data/gen.h"
 #include "lua/space_dsl.h"
 #include "util/err.h"
 #include "util/mem.h"
 
 static const char *const data_keys[] = {"generator", "rows", "arms", "seed", "path",
                                         "outcome", "treatment", "control", "x", "w",
-                                        "true_effect", "randomized", NULL};
+                                        "true_effect", "randomized", "z", "propensity",
+                                        "true_propensity", "id", "weight", "split",
+                                        "drop_missing", "level_cap", "missing", "exclude", NULL};
 static const char *const gen_only_keys[] = {"rows", "arms", "seed", NULL};
 static const char *const file_only_keys[] = {"outcome", "treatment", "control", "x", "w",
-                                             "true_effect", NULL};
-/* Names tt_synth_generate knows (data/synth.h). */
-static const char *const generators[] = {"synthetic", NULL};
+                                             "true_effect", "z", "propensity",
+                                             "true_propensity", "id", "weight", "split",
+                                             "drop_missing", "level_cap", "missing",
+                                             "exclude", NULL};
 
 /* ---- data --------------------------------------------------------------- */
 
@@ -64,9 +68,9 @@ static tt_status cfg_read_generator(tt_cfg_reader *rd, int t)
                               "only used with data.path (a CSV file), not with a generator");
     if (st != TT_OK)
         return st;
-    if (!tt_cfg_in_list(generators, cfg->generator)) {
-        char list[128];
-        tt_cfg_join_list(generators, list, sizeof list);
+    if (!tt_gen_known(cfg->generator)) {
+        char list[256];
+        tt_cfg_join_list(tt_gen_names(), list, sizeof list);
         return tt_cfg_fail(rd, 0, "data.generator", "unknown generator \"%s\" (available: %s)",
                         cfg->generator, list);
     }
@@ -92,6 +96,94 @@ static tt_status cfg_read_generator(tt_cfg_reader *rd, int t)
     return TT_OK;
 }
 
+/* data.missing: a list of tokens; unlike column names, "" is allowed (it is
+ * the usual spelling of an empty cell). */
+static tt_status cfg_read_missing(tt_cfg_reader *rd, int idx)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    if (lua_type(L, idx) != LUA_TTABLE || tt_space_dsl_is_space(L, idx))
+        return tt_cfg_wrong_type(rd, idx, "data.missing", "a list of strings, e.g. {\"\", \"NA\"}");
+    size_t n = lua_rawlen(L, idx);
+    if (!(cfg->missing = calloc(n ? n : 1, sizeof(char *))))
+        return tt_cfg_nomem(rd);
+    for (size_t i = 0; i < n; i++) {
+        char kp[TT_CFG_KP_MAX];
+        snprintf(kp, sizeof kp, "data.missing[%zu]", i + 1);
+        lua_rawgeti(L, idx, (lua_Integer)(i + 1));
+        size_t len;
+        if (lua_type(L, -1) != LUA_TSTRING)
+            return tt_cfg_wrong_type(rd, -1, kp, "a string");
+        const char *s = lua_tolstring(L, -1, &len);
+        if (strlen(s) != len)
+            return tt_cfg_fail(rd, 0, kp, "must not contain NUL bytes");
+        if (!(cfg->missing[i] = tt_strdup(s)))
+            return tt_cfg_nomem(rd);
+        cfg->n_missing++;
+        lua_pop(L, 1);
+    }
+    return TT_OK;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* data.exclude = { column = value, ... }: rows matching every pair are left
+ * out. Columns are kept sorted so messages do not follow hashing. */
+static tt_status cfg_read_exclude(tt_cfg_reader *rd, int idx)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    if (lua_type(L, idx) != LUA_TTABLE || tt_space_dsl_is_space(L, idx))
+        return tt_cfg_wrong_type(rd, idx, "data.exclude", "a table {column = value}");
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            return tt_cfg_fail(rd, 0, "data.exclude", "keys must be column names");
+        }
+        n++;
+    }
+    if (n == 0 || n > 16)
+        return tt_cfg_fail(rd, 0, "data.exclude", "needs 1 to 16 column = value pairs");
+    cfg->exclude_cols = calloc(n, sizeof(char *));
+    cfg->exclude_vals = calloc(n, sizeof(char *));
+    if (!cfg->exclude_cols || !cfg->exclude_vals)
+        return tt_cfg_nomem(rd);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!(cfg->exclude_cols[cfg->n_exclude++] = tt_strdup(lua_tostring(L, -1)))) {
+            lua_pop(L, 1);
+            return tt_cfg_nomem(rd);
+        }
+    }
+    qsort(cfg->exclude_cols, n, sizeof(char *), cmp_cstr);
+    for (size_t i = 0; i < n; i++) {
+        char kp[TT_CFG_KP_MAX];
+        tt_cfg_kp_join(kp, "data.exclude", cfg->exclude_cols[i]);
+        int type = tt_cfg_get(L, idx, cfg->exclude_cols[i]);
+        char buf[64];
+        if (type == LUA_TNUMBER) {
+            tt_cfg_format_number(L, -1, buf, sizeof buf);
+            if (!(cfg->exclude_vals[i] = tt_strdup(buf)))
+                return tt_cfg_nomem(rd);
+        } else if (type == LUA_TSTRING) {
+            tt_status st = tt_cfg_take_string(rd, -1, kp, &cfg->exclude_vals[i]);
+            if (st)
+                return st;
+        } else {
+            return tt_cfg_wrong_type(rd, -1, kp, "a string or a number");
+        }
+        lua_pop(L, 1);
+    }
+    return TT_OK;
+}
+
 static tt_status cfg_read_file_source(tt_cfg_reader *rd, int t)
 {
     lua_State *L = rd->L;
@@ -105,6 +197,14 @@ static tt_status cfg_read_file_source(tt_cfg_reader *rd, int t)
     free(given);
     if (st != TT_OK)
         return st;
+    for (size_t i = 0; i < cfg->n_data_paths; i++) {
+        given = cfg->data_paths[i];
+        cfg->data_paths[i] = NULL;
+        st = cfg_resolve_path(rd, given, &cfg->data_paths[i]);
+        free(given);
+        if (st != TT_OK)
+            return st;
+    }
 
     static const char *const required[] = {"outcome", "treatment"};
     char **dst[] = {&cfg->outcome, &cfg->treatment};
@@ -138,16 +238,50 @@ static tt_status cfg_read_file_source(tt_cfg_reader *rd, int t)
 
     if (tt_cfg_get(L, t, "x") == LUA_TNIL)
         return tt_cfg_fail(rd, 0, "data", "x (the effect-modifier columns) is required with data.path");
-    if ((st = tt_cfg_take_strings(rd, -1, "data.x", 0, 1, &cfg->x, &cfg->n_x)))
+    if ((st = tt_cfg_take_strings(rd, -1, "data.x", 1, 1, &cfg->x, &cfg->n_x)))
         return st;
     lua_pop(L, 1);
-    if (tt_cfg_get(L, t, "w") != LUA_TNIL &&
-        (st = tt_cfg_take_strings(rd, -1, "data.w", 0, 0, &cfg->w, &cfg->n_w)))
+    struct { const char *key; char ***dst; size_t *n; size_t min; } lists[] = {
+        {"w", &cfg->w, &cfg->n_w, 0},
+        {"true_effect", &cfg->true_effect, &cfg->n_true_effect, 1},
+        {"z", &cfg->z, &cfg->n_z, 1},
+        {"propensity", &cfg->propensity, &cfg->n_propensity, 1},
+        {"true_propensity", &cfg->true_propensity, &cfg->n_true_propensity, 1},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        tt_cfg_kp_join(kp, "data", lists[i].key);
+        if (tt_cfg_get(L, t, lists[i].key) != LUA_TNIL &&
+            (st = tt_cfg_take_strings(rd, -1, kp, 1, lists[i].min, lists[i].dst, lists[i].n)))
+            return st;
+        lua_pop(L, 1);
+    }
+    struct { const char *key; char **dst; } names[] = {
+        {"id", &cfg->id_col}, {"weight", &cfg->weight_col}, {"split", &cfg->split_col},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        tt_cfg_kp_join(kp, "data", names[i].key);
+        if (tt_cfg_get(L, t, names[i].key) != LUA_TNIL &&
+            (st = tt_cfg_take_string(rd, -1, kp, names[i].dst)))
+            return st;
+        lua_pop(L, 1);
+    }
+    type = tt_cfg_get(L, t, "drop_missing");
+    if (type == LUA_TBOOLEAN)
+        cfg->drop_missing = lua_toboolean(L, -1);
+    else if (type != LUA_TNIL)
+        return tt_cfg_wrong_type(rd, -1, "data.drop_missing", "a boolean");
+    lua_pop(L, 1);
+    long long v;
+    if (tt_cfg_get(L, t, "level_cap") != LUA_TNIL) {
+        if ((st = tt_cfg_take_integer(rd, -1, "data.level_cap", 1, 100000, &v)))
+            return st;
+        cfg->level_cap = (long)v;
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "missing") != LUA_TNIL && (st = cfg_read_missing(rd, lua_gettop(L))))
         return st;
     lua_pop(L, 1);
-    if (tt_cfg_get(L, t, "true_effect") != LUA_TNIL &&
-        (st = tt_cfg_take_strings(rd, -1, "data.true_effect", 1, 1, &cfg->true_effect,
-                               &cfg->n_true_effect)))
+    if (tt_cfg_get(L, t, "exclude") != LUA_TNIL && (st = cfg_read_exclude(rd, lua_gettop(L))))
         return st;
     lua_pop(L, 1);
     return TT_OK;
@@ -165,8 +299,16 @@ tt_status tt_cfg_read_data(tt_cfg_reader *rd, int t)
         return st;
     lua_pop(L, 1);
     int has_path = tt_cfg_get(L, t, "path") != LUA_TNIL;
-    if (has_path && (st = tt_cfg_take_string(rd, -1, "data.path", &cfg->data_path)))
+    if (has_path && lua_type(L, -1) == LUA_TTABLE) {
+        /* Several files, stacked: data_path names the first for messages. */
+        if ((st = tt_cfg_take_strings(rd, -1, "data.path", 0, 1, &cfg->data_paths,
+                                      &cfg->n_data_paths)))
+            return st;
+        if (!(cfg->data_path = tt_strdup(cfg->data_paths[0])))
+            return tt_cfg_nomem(rd);
+    } else if (has_path && (st = tt_cfg_take_string(rd, -1, "data.path", &cfg->data_path))) {
         return st;
+    }
     lua_pop(L, 1);
     if (has_gen && has_path)
         return tt_cfg_fail(rd, 0, "data.path", "give either data.generator or data.path, not both");

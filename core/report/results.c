@@ -140,12 +140,16 @@ static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
     if (info->propensity) {
         cJSON *sc = cJSON_AddObjectToObject(root, "scoring");
         cJSON *pr = cJSON_AddObjectToObject(sc, "propensity");
-        cJSON_AddStringToObject(pr, "model", "logistic(alpha=1) on standardised [x, w], "
-                                             "fitted on the training rows");
+        cJSON_AddStringToObject(pr, "model", info->known_propensity
+                                                 ? "known (data.propensity)"
+                                                 : "logistic(alpha=1) on standardised [x, w], "
+                                                   "fitted on the training rows");
         cJSON_AddNumberToObject(pr, "clip", info->propensity_clip);
         cJSON_AddItemToObject(pr, "min", number_or_null(info->propensity->min));
         cJSON_AddItemToObject(pr, "max", number_or_null(info->propensity->max));
         cJSON_AddNumberToObject(pr, "rows_outside_clip", (double)info->propensity->outside_clip);
+        if (info->energy_rows)
+            cJSON_AddNumberToObject(sc, "energy_rows", (double)info->energy_rows);
     }
 
     cJSON *data = cJSON_AddObjectToObject(root, "data");
@@ -158,6 +162,9 @@ static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
     cJSON_AddItemToObject(data, "train_arm_rows", counts_to_json(info->train_arm_counts, (size_t)info->n_arms));
     cJSON_AddItemToObject(data, "validation_arm_rows", counts_to_json(info->valid_arm_counts, (size_t)info->n_arms));
     cJSON_AddBoolToObject(data, "has_true_effect", info->has_truth);
+    const cJSON *fact;
+    cJSON_ArrayForEach(fact, info->data_facts)
+        cJSON_AddItemToObject(data, fact->string, cJSON_Duplicate(fact, 1));
 
     cJSON *budget = cJSON_AddObjectToObject(root, "budget");
     cJSON_AddItemToObject(budget, "seconds", info->budget_seconds > 0 ? cJSON_CreateNumber(info->budget_seconds) : cJSON_CreateNull());

@@ -27,6 +27,9 @@ typedef struct tt_run_info {
     const char *direction;           /* "min" or "max" */
     const tt_propensity_summary *propensity; /* scoring propensity on validation rows, or NULL */
     double propensity_clip;
+    int known_propensity;            /* the data's propensity columns, not a model */
+    size_t energy_rows;              /* rows the energy scores used (< validation_rows: subsample) */
+    const cJSON *data_facts;         /* more members for "data" (copied), or NULL */
     const char *data_source;
     size_t rows, train_rows, validation_rows;
     int n_arms;

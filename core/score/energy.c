@@ -1,15 +1,11 @@
 /*
- * energy.c - the energy score (METRICS.md, "energy"), exact and blocked.
+ * energy.c - the energy scores (METRICS.md: energy, psw_energy, and the IV
+ * variant), exact. The pairwise sums are energy_pairs.c's blocked,
+ * multithreaded kernel; this file builds the points, groups and weights.
  *
- * Points are stored row-major (n x d, d = p + 1), grouped by arm so each arm
- * is one contiguous slab. Pairwise sums run over tiles of TILE x TILE points:
- * the column tile is transposed into a d x TILE scratch, so the inner loop
- * runs over TILE contiguous doubles per coordinate and vectorises; squared
- * distances build up in a TILE-long accumulator and are square-rooted once.
- * Memory beyond the points is O(d * TILE). Within-sample sums visit only
- * tiles on or above the diagonal and double the result (d(a,a') symmetric,
- * diagonal 0). Tile totals are added with compensation, so 10^8 and more
- * terms keep full precision.
+ * Points are stored row-major (n x d, d = p + 1), grouped so each group (an
+ * arm, or an instrument value for IV) is one contiguous slab. Memory beyond
+ * the points is O(d * TILE) per thread.
  */
 #include "score/energy.h"
 
@@ -17,156 +13,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "score/energy_pairs.h"
 #include "util/err.h"
 #include "util/mem.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
-/* 128 points x 21 coordinates of the transposed tile is ~21 KiB: it and the
- * row being processed stay in L1. */
-#define TILE 128
-
-typedef struct ksum { /* Neumaier compensated sum */
-    double s, c;
-} ksum;
-
-static void ksum_add(ksum *k, double v)
-{
-    const double t = k->s + v;
-    if (fabs(k->s) >= fabs(v))
-        k->c += (k->s - t) + v;
-    else
-        k->c += (v - t) + k->s;
-    k->s = t;
-}
-
-/* Two doubles, one SSE2/NEON register. Written out rather than left to the
- * auto-vectoriser because the default build (-O2) uses GCC's cheapest cost
- * model, which leaves much of this loop scalar. */
-typedef double v2d __attribute__((vector_size(16)));
-
-/* bt[k * TILE + j] = coordinate k of point j of the m points at b; an odd m
- * gets a zero column so the last vector lane holds finite numbers. */
-static void transpose_tile(const double *b, size_t m, size_t d, double *bt)
-{
-    for (size_t j = 0; j < m; j++)
-        for (size_t k = 0; k < d; k++)
-            bt[k * TILE + j] = b[j * d + k];
-    if (m % 2)
-        for (size_t k = 0; k < d; k++)
-            bt[k * TILE + m] = 0.0;
-}
-
-/* sum_{j0 <= j < m} sqrt(acc[j]). The SSE2 square root skips the errno
- * check that a libm sqrt call keeps under default flags. Fixed grouping, so
- * the result does not depend on anything but the inputs. */
-static double sum_sqrt(const double *acc, size_t j0, size_t m)
-{
-    size_t j = j0;
-    double s = 0.0;
-#if defined(__SSE2__)
-    __m128d s0 = _mm_setzero_pd(), s1 = _mm_setzero_pd();
-    for (; j + 4 <= m; j += 4) {
-        s0 = _mm_add_pd(s0, _mm_sqrt_pd(_mm_loadu_pd(acc + j)));
-        s1 = _mm_add_pd(s1, _mm_sqrt_pd(_mm_loadu_pd(acc + j + 2)));
-    }
-    s0 = _mm_add_pd(s0, s1);
-    double lanes[2];
-    _mm_storeu_pd(lanes, s0);
-    s = lanes[0] + lanes[1];
-#endif
-    for (; j < m; j++)
-        s += sqrt(acc[j]);
-    return s;
-}
-
-/* sum_{j0 <= j < m} wb[j] sqrt(acc[j]), for the weighted (psw) score. */
-static double weighted_sum_sqrt(const double *acc, const double *wb, size_t j0, size_t m)
-{
-    double s = 0.0;
-    for (size_t j = j0; j < m; j++)
-        s += wb[j] * sqrt(acc[j]);
-    return s;
-}
-
-/* Sum of wa_i wb_j d(a_i, b_j) over the ma x mb tile (weights 1 when wa/wb
- * are NULL; both NULL or both set); with upper != 0 the two tiles are the
- * same and only pairs j > i count. acc: TILE doubles, 16-byte aligned, as is
- * bt (TILE is even). */
-static double tile_sum(const double *a, const double *wa, size_t ma, const double *bt,
-                       const double *wb, size_t mb, size_t d, int upper, double *acc)
-{
-    v2d *vacc = (v2d *)acc;
-    const size_t nv = (mb + 1) / 2;
-    double total = 0.0;
-    for (size_t i = 0; i < ma; i++) {
-        const double *ai = a + i * d;
-        const size_t j0 = upper ? i + 1 : 0;
-        if (j0 >= mb)
-            break;
-        const size_t v0 = j0 / 2; /* whole vectors; lanes below j0 are ignored */
-        for (size_t v = v0; v < nv; v++)
-            vacc[v] = (v2d){0.0, 0.0};
-        for (size_t k = 0; k < d; k++) {
-            const v2d aik = {ai[k], ai[k]};
-            const v2d *bk = (const v2d *)(bt + k * TILE);
-            for (size_t v = v0; v < nv; v++) {
-                const v2d diff = aik - bk[v];
-                vacc[v] += diff * diff;
-            }
-        }
-        total += wa ? wa[i] * weighted_sum_sqrt(acc, wb, j0, mb) : sum_sqrt(acc, j0, mb);
-    }
-    return total;
-}
-
-/* sum_{a in A, b in B} wa_a wb_b d(a, b) (weights 1 when NULL). work: d * TILE
- * + TILE doubles. */
-static double cross_sum(const double *a, const double *wa, size_t na, const double *b,
-                        const double *wb, size_t nb, size_t d, double *work)
-{
-    double *bt = work, *acc = work + d * TILE;
-    ksum total = {0.0, 0.0};
-    for (size_t jb = 0; jb < nb; jb += TILE) {
-        const size_t mb = nb - jb < TILE ? nb - jb : TILE;
-        transpose_tile(b + jb * d, mb, d, bt);
-        for (size_t ib = 0; ib < na; ib += TILE) {
-            const size_t ma = na - ib < TILE ? na - ib : TILE;
-            ksum_add(&total, tile_sum(a + ib * d, wa ? wa + ib : NULL, ma, bt,
-                                      wb ? wb + jb : NULL, mb, d, 0, acc));
-        }
-    }
-    return total.s + total.c;
-}
-
-/* sum_{a, a' in A} w_a w_a' d(a, a') over ordered pairs (a V-statistic
- * numerator; weights 1 when w is NULL). */
-static double self_sum(const double *a, const double *w, size_t na, size_t d, double *work)
-{
-    double *bt = work, *acc = work + d * TILE;
-    ksum total = {0.0, 0.0};
-    for (size_t jb = 0; jb < na; jb += TILE) {
-        const size_t mb = na - jb < TILE ? na - jb : TILE;
-        transpose_tile(a + jb * d, mb, d, bt);
-        for (size_t ib = 0; ib <= jb; ib += TILE) {
-            const size_t ma = na - ib < TILE ? na - ib : TILE;
-            ksum_add(&total, tile_sum(a + ib * d, w ? w + ib : NULL, ma, bt, w ? w + jb : NULL,
-                                      mb, d, ib == jb, acc));
-        }
-    }
-    return 2.0 * (total.s + total.c);
-}
-
-/* Scratch for the pair sums: a d x TILE transposed tile and TILE
- * accumulators, aligned for the vector loads. */
-static double *alloc_work(size_t d)
-{
-    if (d > (SIZE_MAX / sizeof(double) - TILE) / TILE - 1)
-        return NULL;
-    return aligned_alloc(64, ((d + 1) * TILE * sizeof(double) + 63) / 64 * 64);
-}
+#include "util/rng.h"
 
 /* E from its three sums. E >= 0 is a theorem; a negative value can only be
  * rounding residue of near-identical samples, so it is reported as 0. */
@@ -181,14 +31,14 @@ double tt_energy_distance(const double *a, size_t n_a, const double *b, size_t n
 {
     if (n_a == 0 || n_b == 0)
         return NAN;
-    double *work = alloc_work(d);
-    if (!work)
+    tt_pair_sum sums[3] = {
+        {.a = a, .na = n_a, .b = b, .nb = n_b},
+        {.a = a, .na = n_a, .self = 1},
+        {.a = b, .na = n_b, .self = 1},
+    };
+    if (tt_pair_sums(sums, 3, d, 0) != TT_OK)
         return NAN;
-    const double cross = cross_sum(a, NULL, n_a, b, NULL, n_b, d, work);
-    const double sa = self_sum(a, NULL, n_a, d, work);
-    const double sb = self_sum(b, NULL, n_b, d, work);
-    free(work);
-    return energy_from_sums(cross, sa, n_a, sb, n_b);
+    return energy_from_sums(sums[0].result, sums[1].result, n_a, sums[2].result, n_b);
 }
 
 /* Mean and population sd of one column; a constant column (max == min) gets
@@ -210,87 +60,128 @@ static void centre_scale(size_t n, const double *v, double *mean, double *scale)
     *scale = (hi > lo && sd > 0.0) ? sd : 1.0;
 }
 
-static tt_status validate(size_t n, size_t p, const double *x, const double *y, const int *t,
-                          int n_arms, const double *tau_hat, size_t *count,
-                          char *err, size_t errlen)
+/* What one call scores: groups are the arms, or the instrument values (IV). */
+typedef struct problem {
+    size_t n, p;
+    const double *x, *y, *tau_hat;
+    const int *t, *group;   /* group == t unless IV */
+    int n_arms, n_groups;
+    const double *prop;     /* n x n_groups, indexed by group; NULL: unweighted */
+    double clip;
+    int standardize, n_threads;
+    size_t max_rows;
+    uint64_t subsample_seed;
+    const char *name;       /* for messages */
+    const char *unit;       /* "arm" or "instrument value" */
+} problem;
+
+static tt_status validate(const problem *pb, size_t *count, char *err, size_t errlen)
 {
-    if (n_arms < 2)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "energy: need at least 2 arms, got %d",
-                       n_arms);
-    if (n > 0 && (!y || !t || !tau_hat || (p > 0 && !x)))
-        return tt_errf(err, errlen, TT_ERR_INVALID, "energy: x, y, t or tau_hat is NULL");
+    const size_t n = pb->n, p = pb->p;
+    if (pb->n_arms < 2)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: need at least 2 arms, got %d", pb->name,
+                       pb->n_arms);
+    if (pb->n_groups < 2)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: need at least 2 %ss, got %d", pb->name,
+                       pb->unit, pb->n_groups);
+    if (n > 0 && (!pb->y || !pb->t || !pb->group || !pb->tau_hat || (p > 0 && !pb->x)))
+        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: x, y, t or tau_hat is NULL", pb->name);
     for (size_t i = 0; i < n; i++) {
-        if (t[i] < 0 || t[i] >= n_arms)
-            return tt_errf(err, errlen, TT_ERR_INVALID,
-                           "energy: row %zu has arm %d, outside 0..%d", i, t[i], n_arms - 1);
-        count[t[i]]++;
-        if (!isfinite(y[i]))
-            return tt_errf(err, errlen, TT_ERR_DATA, "energy: y at row %zu is not finite", i);
+        if (pb->t[i] < 0 || pb->t[i] >= pb->n_arms)
+            return tt_errf(err, errlen, TT_ERR_INVALID, "%s: row %zu has arm %d, outside 0..%d",
+                           pb->name, i, pb->t[i], pb->n_arms - 1);
+        if (pb->group[i] < 0 || pb->group[i] >= pb->n_groups)
+            return tt_errf(err, errlen, TT_ERR_INVALID, "%s: row %zu has %s %d, outside 0..%d",
+                           pb->name, i, pb->unit, pb->group[i], pb->n_groups - 1);
+        count[pb->group[i]]++;
+        if (!isfinite(pb->y[i]))
+            return tt_errf(err, errlen, TT_ERR_DATA, "%s: y at row %zu is not finite", pb->name,
+                           i);
     }
-    for (int k = 0; k < n_arms; k++)
+    for (int k = 0; k < pb->n_groups; k++)
         if (count[k] == 0)
-            return tt_errf(err, errlen, TT_ERR_DATA, "energy: arm %d has no validation rows", k);
+            return tt_errf(err, errlen, TT_ERR_DATA, "%s: %s %d has no validation rows", pb->name,
+                           pb->unit, k);
     for (size_t j = 0; j < p; j++)
         for (size_t i = 0; i < n; i++)
-            if (!isfinite(x[j * n + i]))
+            if (!isfinite(pb->x[j * n + i]))
                 return tt_errf(err, errlen, TT_ERR_DATA,
-                               "energy: x at row %zu, column %zu is not finite", i, j);
-    for (int k = 1; k < n_arms; k++)
+                               "%s: x at row %zu, column %zu is not finite", pb->name, i, j);
+    for (int k = 1; k < pb->n_arms; k++)
         for (size_t i = 0; i < n; i++)
-            if (!isfinite(tau_hat[(size_t)(k - 1) * n + i]))
+            if (!isfinite(pb->tau_hat[(size_t)(k - 1) * n + i]))
                 return tt_errf(err, errlen, TT_ERR_NUMERIC,
-                               "energy: tau_hat of arm %d at row %zu is not finite", k, i);
+                               "%s: tau_hat of arm %d at row %zu is not finite", pb->name, k, i);
+    if (pb->prop) {
+        if (!(pb->clip >= 0.0 && pb->clip < 0.5))
+            return tt_errf(err, errlen, TT_ERR_INVALID, "%s: clip %g outside [0, 0.5)", pb->name,
+                           pb->clip);
+        for (size_t i = 0; i < n; i++) {
+            const double e = pb->prop[(size_t)pb->group[i] * n + i];
+            if (!(e >= 0.0 && e <= 1.0) || (pb->clip == 0.0 && e == 0.0))
+                return tt_errf(err, errlen, TT_ERR_DATA,
+                               "%s: propensity of row %zu's %s is %g, not in (0, 1]", pb->name,
+                               i, pb->unit, e);
+        }
+    }
     return TT_OK;
 }
 
-/* Both scores: prop == NULL gives the plain energy score; otherwise each row
- * carries u_i = 1 / clip(prop[t_i * n + i]), normalised within its arm. */
-static tt_status score_impl(size_t n, size_t p, const double *x, const double *y, const int *t,
-                            int n_arms, const double *tau_hat, const double *prop, double clip,
-                            int standardize, double *out, char *err, size_t errlen)
+/* score = sum_{g >= 1} n_g / (n - n_0) E(group g, group 0), with E weighted
+ * by u_i = 1 / clip(prop[g_i * n + i]) normalised within the group when prop
+ * is set. */
+static tt_status score_impl(const problem *pb, double *out, char *err, size_t errlen)
 {
     if (!out)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "energy: out is NULL");
+        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: out is NULL", pb->name);
     *out = NAN;
-    const size_t d = p + 1;
+    const size_t n = pb->n, p = pb->p, d = p + 1;
+    const int G = pb->n_groups;
     size_t *count = NULL, *start = NULL, *fill = NULL;
-    double *z = NULL, *u = NULL, *mean = NULL, *scale = NULL, *work = NULL, *arm_w = NULL;
+    double *z = NULL, *u = NULL, *mean = NULL, *scale = NULL, *grp_w = NULL;
+    unsigned char *keep = NULL; /* NULL: every row */
+    tt_pair_sum *sums = NULL;
     tt_status st = TT_OK;
-    if (n_arms >= 2) {
-        count = calloc((size_t)n_arms, sizeof *count);
-        start = tt_malloc_array((size_t)n_arms, sizeof *start);
-        fill = tt_malloc_array((size_t)n_arms, sizeof *fill);
-        arm_w = calloc((size_t)n_arms, sizeof *arm_w);
-        if (!count || !start || !fill || !arm_w) {
-            st = tt_errf(err, errlen, TT_ERR_NOMEM, "energy: no memory for %d arms", n_arms);
+    if (G >= 2) {
+        count = calloc((size_t)G, sizeof *count);
+        start = tt_malloc_array((size_t)G, sizeof *start);
+        fill = tt_malloc_array((size_t)G, sizeof *fill);
+        grp_w = calloc((size_t)G, sizeof *grp_w);
+        sums = tt_malloc_array(2 * (size_t)G, sizeof *sums);
+        if (!count || !start || !fill || !grp_w || !sums) {
+            st = tt_errf(err, errlen, TT_ERR_NOMEM, "%s: no memory for %d %ss", pb->name, G,
+                         pb->unit);
             goto done;
         }
     }
-    st = validate(n, p, x, y, t, n_arms, tau_hat, count, err, errlen);
+    st = validate(pb, count, err, errlen);
     if (st != TT_OK)
         goto done;
-    if (prop) {
-        if (!(clip >= 0.0 && clip < 0.5)) {
-            st = tt_errf(err, errlen, TT_ERR_INVALID, "psw_energy: clip %g outside [0, 0.5)", clip);
+    if (pb->max_rows > 0 && n > pb->max_rows) {
+        size_t kept;
+        keep = malloc(n);
+        if (!keep) {
+            st = tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory", pb->name);
             goto done;
         }
-        for (size_t i = 0; i < n; i++) {
-            const double e = prop[(size_t)t[i] * n + i];
-            if (!(e >= 0.0 && e <= 1.0) || (clip == 0.0 && e == 0.0)) {
-                st = tt_errf(err, errlen, TT_ERR_DATA,
-                             "psw_energy: propensity of row %zu's arm is %g, not in (0, 1]", i, e);
-                goto done;
-            }
+        st = tt_energy_subsample(n, pb->group, G, pb->max_rows, pb->subsample_seed, keep, &kept);
+        if (st != TT_OK) {
+            st = tt_errf(err, errlen, st, "%s: cannot draw the subsample", pb->name);
+            goto done;
         }
+        for (int k = 0; k < G; k++)
+            count[k] = 0;
+        for (size_t i = 0; i < n; i++)
+            count[pb->group[i]] += keep[i];
     }
 
     z = tt_malloc_array(n, d * sizeof *z);
-    u = prop ? tt_malloc_array(n + 1, sizeof *u) : NULL;
+    u = pb->prop ? tt_malloc_array(n + 1, sizeof *u) : NULL;
     mean = tt_malloc_array(d, sizeof *mean);
     scale = tt_malloc_array(d, sizeof *scale);
-    work = alloc_work(d);
-    if (!z || !mean || !scale || !work || (prop && !u)) {
-        st = tt_errf(err, errlen, TT_ERR_NOMEM, "energy: no memory for %zu x %zu points", n, d);
+    if (!z || !mean || !scale || (pb->prop && !u)) {
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "%s: no memory for %zu x %zu points", pb->name,
+                     n, d);
         goto done;
     }
     for (size_t j = 0; j < d; j++) {
@@ -299,46 +190,58 @@ static tt_status score_impl(size_t n, size_t p, const double *x, const double *y
     }
     /* The outcome component is scaled by the observed y, not by y - tau_hat,
      * so every candidate is measured in the same units. */
-    if (standardize) {
+    if (pb->standardize) {
         for (size_t j = 0; j < p; j++)
-            centre_scale(n, x + j * n, &mean[j], &scale[j]);
-        centre_scale(n, y, &mean[p], &scale[p]);
+            centre_scale(n, pb->x + j * n, &mean[j], &scale[j]);
+        centre_scale(n, pb->y, &mean[p], &scale[p]);
     }
 
-    /* Counting sort by arm, stable, so each arm is one contiguous slab. */
+    /* Counting sort by group, stable, so each group is one contiguous slab. */
     size_t s = 0;
-    for (int k = 0; k < n_arms; k++) {
+    for (int k = 0; k < G; k++) {
         start[k] = fill[k] = s;
         s += count[k];
     }
     for (size_t i = 0; i < n; i++) {
-        const int k = t[i];
+        if (keep && !keep[i])
+            continue;
+        const int k = pb->group[i], a = pb->t[i];
         const size_t at = fill[k]++;
         double *zi = z + at * d;
         for (size_t j = 0; j < p; j++)
-            zi[j] = (x[j * n + i] - mean[j]) / scale[j];
-        const double y0 = k == 0 ? y[i] : y[i] - tau_hat[(size_t)(k - 1) * n + i];
+            zi[j] = (pb->x[j * n + i] - mean[j]) / scale[j];
+        const double y0 = a == 0 ? pb->y[i] : pb->y[i] - pb->tau_hat[(size_t)(a - 1) * n + i];
         zi[p] = (y0 - mean[p]) / scale[p];
         if (u) {
-            double e = prop[(size_t)k * n + i];
-            e = e < clip ? clip : e > 1.0 - clip ? 1.0 - clip : e;
+            double e = pb->prop[(size_t)k * n + i];
+            e = e < pb->clip ? pb->clip : e > 1.0 - pb->clip ? 1.0 - pb->clip : e;
             u[at] = 1.0 / e;
-            arm_w[k] += u[at];
+            grp_w[k] += u[at];
         }
     }
     if (u)
-        for (int k = 0; k < n_arms; k++)
+        for (int k = 0; k < G; k++)
             for (size_t i = start[k]; i < start[k] + count[k]; i++)
-                u[i] /= arm_w[k];
+                u[i] /= grp_w[k];
 
+    /* One job for all sums, so the threads stay busy across groups. Sum 0:
+     * self of group 0; sums 2k-1, 2k: cross(k, 0) and self(k). */
     const double *z0 = z + start[0] * d, *u0 = u ? u + start[0] : NULL;
-    const double self0 = self_sum(z0, u0, count[0], d, work);
-    const double n_treated = (double)(n - count[0]);
-    double score = 0.0;
-    for (int k = 1; k < n_arms; k++) {
+    sums[0] = (tt_pair_sum){.a = z0, .wa = u0, .na = count[0], .self = 1};
+    for (int k = 1; k < G; k++) {
         const double *zk = z + start[k] * d, *uk = u ? u + start[k] : NULL;
-        const double cross = cross_sum(zk, uk, count[k], z0, u0, count[0], d, work);
-        const double selfk = self_sum(zk, uk, count[k], d, work);
+        sums[2 * k - 1] = (tt_pair_sum){.a = zk, .wa = uk, .na = count[k], .b = z0, .wb = u0,
+                                        .nb = count[0]};
+        sums[2 * k] = (tt_pair_sum){.a = zk, .wa = uk, .na = count[k], .self = 1};
+    }
+    if (tt_pair_sums(sums, 2 * (size_t)G - 1, d, pb->n_threads) != TT_OK) {
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "%s: no memory for the pair sums", pb->name);
+        goto done;
+    }
+    const double self0 = sums[0].result, n_rest = (double)(s - count[0]);
+    double score = 0.0;
+    for (int k = 1; k < G; k++) {
+        const double cross = sums[2 * k - 1].result, selfk = sums[2 * k].result;
         double e;
         if (u) { /* normalised weights: the sums are already the means */
             e = 2.0 * cross - selfk - self0;
@@ -346,28 +249,87 @@ static tt_status score_impl(size_t n, size_t p, const double *x, const double *y
         } else {
             e = energy_from_sums(cross, selfk, count[k], self0, count[0]);
         }
-        score += ((double)count[k] / n_treated) * e;
+        score += ((double)count[k] / n_rest) * e;
     }
     *out = score;
 
 done:
+    free(keep);
     free(count);
     free(start);
     free(fill);
-    free(arm_w);
+    free(grp_w);
+    free(sums);
     free(z);
     free(u);
     free(mean);
     free(scale);
-    free(work);
     return st;
+}
+
+void tt_energy_opts_init(tt_energy_opts *opts)
+{
+    opts->standardize = 1;
+    opts->propensity = NULL;
+    opts->clip = 0.05;
+    opts->n_threads = 0;
+    opts->max_rows = 0;
+    opts->subsample_seed = 0;
+}
+
+tt_status tt_energy_subsample(size_t n, const int *group, int n_groups, size_t max_rows,
+                              uint64_t seed, unsigned char *keep, size_t *kept)
+{
+    *kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (group[i] < 0 || group[i] >= n_groups)
+            return TT_ERR_INVALID;
+        keep[i] = 1;
+    }
+    if (max_rows == 0 || n <= max_rows) {
+        *kept = n;
+        return TT_OK;
+    }
+    size_t *idx = tt_malloc_array(n, sizeof *idx);
+    if (!idx)
+        return TT_ERR_NOMEM;
+    tt_rng rng;
+    tt_rng_seed(&rng, seed, "score:energy_subsample");
+    for (int g = 0; g < n_groups; g++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (group[i] == g)
+                idx[m++] = i;
+        size_t take = (size_t)llround((double)m * (double)max_rows / (double)n);
+        const size_t floor_rows = m < 2 ? m : 2; /* an arm keeps a distance to itself */
+        take = take < floor_rows ? floor_rows : take > m ? m : take;
+        tt_rng_shuffle_size(&rng, idx, m);
+        for (size_t j = take; j < m; j++)
+            keep[idx[j]] = 0;
+        *kept += take;
+    }
+    free(idx);
+    return TT_OK;
+}
+
+tt_status tt_energy_score_ex(size_t n, size_t p, const double *x, const double *y, const int *t,
+                             int n_arms, const double *tau_hat, const tt_energy_opts *opts,
+                             double *out, char *err, size_t errlen)
+{
+    const problem pb = {n, p, x, y, tau_hat, t, t, n_arms, n_arms, opts->propensity, opts->clip,
+                        opts->standardize, opts->n_threads, opts->max_rows,
+                        opts->subsample_seed, opts->propensity ? "psw_energy" : "energy", "arm"};
+    return score_impl(&pb, out, err, errlen);
 }
 
 tt_status tt_energy_score(size_t n, size_t p, const double *x, const double *y, const int *t,
                           int n_arms, const double *tau_hat, int standardize, double *out,
                           char *err, size_t errlen)
 {
-    return score_impl(n, p, x, y, t, n_arms, tau_hat, NULL, 0.0, standardize, out, err, errlen);
+    tt_energy_opts o;
+    tt_energy_opts_init(&o);
+    o.standardize = standardize;
+    return tt_energy_score_ex(n, p, x, y, t, n_arms, tau_hat, &o, out, err, errlen);
 }
 
 tt_status tt_psw_energy_score(size_t n, size_t p, const double *x, const double *y, const int *t,
@@ -379,6 +341,20 @@ tt_status tt_psw_energy_score(size_t n, size_t p, const double *x, const double 
             *out = NAN;
         return tt_errf(err, errlen, TT_ERR_INVALID, "psw_energy: no propensities");
     }
-    return score_impl(n, p, x, y, t, n_arms, tau_hat, propensity, clip, standardize, out, err,
-                      errlen);
+    tt_energy_opts o;
+    tt_energy_opts_init(&o);
+    o.standardize = standardize;
+    o.propensity = propensity;
+    o.clip = clip;
+    return tt_energy_score_ex(n, p, x, y, t, n_arms, tau_hat, &o, out, err, errlen);
+}
+
+tt_status tt_iv_energy_score(size_t n, size_t p, const double *x, const double *y, const int *t,
+                             int n_arms, const double *tau_hat, const int *z, int n_z,
+                             const tt_energy_opts *opts, double *out, char *err, size_t errlen)
+{
+    const problem pb = {n, p, x, y, tau_hat, t, z, n_arms, n_z, opts->propensity, opts->clip,
+                        opts->standardize, opts->n_threads, opts->max_rows,
+                        opts->subsample_seed, "iv_energy", "instrument value"};
+    return score_impl(&pb, out, err, errlen);
 }

@@ -55,15 +55,18 @@ static int already_tried(const tt_search_outcome *out, size_t est, const double 
     return 0;
 }
 
-/* Lower objective wins; among equal objectives the earlier trial, so the
- * winner does not depend on the order in which parallel trials finished. */
-static int better(const tt_trial_result *a, const tt_trial_result *b)
+/* The better objective wins (lower, or higher for a maximised metric);
+ * among equal objectives the earlier trial, so the winner does not depend on
+ * the order in which parallel trials finished. A failure never wins. */
+static int better(const tt_trial_result *a, const tt_trial_result *b, int maximize)
 {
     if (a->status != TT_TRIAL_OK || isnan(a->objective))
         return 0;
-    if (!b || isnan(b->objective) || a->objective < b->objective)
+    if (!b || isnan(b->objective))
         return 1;
-    return a->objective == b->objective && a->id < b->id;
+    if (a->objective != b->objective)
+        return maximize ? a->objective > b->objective : a->objective < b->objective;
+    return a->id < b->id;
 }
 
 static tt_status grow(loop *lp)
@@ -154,7 +157,7 @@ static void finish(loop *lp, size_t slot)
     tt_search_outcome *out = lp->out;
     lp->done[slot] = 1;
     lp->n_done++;
-    if (better(&out->trials[slot], out->best >= 0 ? &out->trials[out->best] : NULL))
+    if (better(&out->trials[slot], out->best >= 0 ? &out->trials[out->best] : NULL, lp->problem->maximize))
         out->best = (long)slot;
     if (lp->sink_stop == 0 && lp->sink && lp->sink(lp->sink_ctx, &out->trials[slot]))
         lp->sink_stop = 1;
@@ -197,7 +200,7 @@ static void compact(loop *lp)
     out->n_trials = k;
     out->best = -1;
     for (size_t i = 0; i < k; i++)
-        if (better(&out->trials[i], out->best >= 0 ? &out->trials[out->best] : NULL))
+        if (better(&out->trials[i], out->best >= 0 ? &out->trials[out->best] : NULL, lp->problem->maximize))
             out->best = (long)i;
 }
 
@@ -231,7 +234,7 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
     }
     qsort(out->trials, out->n_trials, sizeof *out->trials, by_id);
     for (size_t i = 0; i < out->n_trials; i++)
-        if (better(&out->trials[i], out->best >= 0 ? &out->trials[out->best] : NULL))
+        if (better(&out->trials[i], out->best >= 0 ? &out->trials[out->best] : NULL, lp->problem->maximize))
             out->best = (long)i;
     return TT_OK;
 }
@@ -302,7 +305,8 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
                .next_id = 1, .sink = sink, .sink_ctx = sink_ctx,
                .jobs = opt->isolate && opt->jobs > 1 ? (size_t)opt->jobs : 1};
     tt_status st = tt_searcher_new(opt->searcher ? opt->searcher : "cfo", config, descs,
-                                   opt->seed, opt->cost_in_seconds, &lp.searcher, err, errlen);
+                                   opt->seed, opt->cost_in_seconds, problem->maximize,
+                                   &lp.searcher, err, errlen);
     if (st != TT_OK)
         return st;
     lp.default_tried = calloc(config->n_estimators, 1);

@@ -33,6 +33,7 @@ typedef struct est_state {
 
 struct tt_searcher {
     int cfo, cost_in_seconds;
+    double sign;              /* +1 to minimise the objective, -1 to maximise it */
     size_t n_est;
     est_state *est;
     double global_best;
@@ -55,7 +56,8 @@ void tt_searcher_free(tt_searcher *s)
 
 tt_status tt_searcher_new(const char *kind, const tt_config *config,
                           const tt_plugin_descriptor *const *descs, uint64_t seed,
-                          int cost_in_seconds, tt_searcher **out, char *err, size_t errlen)
+                          int cost_in_seconds, int maximize, tt_searcher **out, char *err,
+                          size_t errlen)
 {
     int cfo = strcmp(kind, "cfo") == 0;
     if (!cfo && strcmp(kind, "random") != 0)
@@ -68,6 +70,7 @@ tt_status tt_searcher_new(const char *kind, const tt_config *config,
     }
     s->cfo = cfo;
     s->cost_in_seconds = cost_in_seconds;
+    s->sign = maximize ? -1.0 : 1.0;
     s->n_est = config->n_estimators;
     s->global_best = INFINITY;
     tt_rng_seed(&s->rng, seed, cfo ? "search:cfo" : "search:random");
@@ -196,20 +199,22 @@ void tt_searcher_observe(tt_searcher *s, const tt_trial_result *r)
     est_state *st = &s->est[r->estimator];
     st->trials++;
     st->seconds += r->seconds;
-    int ok = r->status == TT_TRIAL_OK && isfinite(r->objective);
-    if (ok && r->objective < st->best) {
-        st->best = r->objective;
+    /* Internally lower is better: a maximised objective is negated. */
+    double loss = s->sign * r->objective;
+    int ok = r->status == TT_TRIAL_OK && isfinite(loss);
+    if (ok && loss < st->best) {
+        st->best = loss;
         st->since_improvement = 0;
     } else {
         st->since_improvement++;
     }
-    if (ok && r->objective < s->global_best)
-        s->global_best = r->objective;
+    if (ok && loss < s->global_best)
+        s->global_best = loss;
     if (!s->cfo)
         return;
-    if (ok && r->objective < st->local_best) {
+    if (ok && loss < st->local_best) {
         /* The incumbent moves here; the next step starts a new direction. */
-        st->local_best = r->objective;
+        st->local_best = loss;
         tt_space_to_unit(st->dims, st->n, r->point, st->incumbent);
         st->has_incumbent = 1;
         st->opposite_pending = 0;

@@ -18,7 +18,7 @@
  * trial is 1 by default, which keeps runs reproducible; with cost_in_seconds
  * it is the estimator's mean trial time (faster, but timing-dependent).
  *
- * Lower objectives are better. Not thread-safe.
+ * Not thread-safe.
  */
 #ifndef TT_SEARCH_SEARCHER_H
 #define TT_SEARCH_SEARCHER_H
@@ -31,10 +31,12 @@
 
 typedef struct tt_searcher tt_searcher;
 
-/* kind: "random" or "cfo". Unknown kind: TT_ERR_CONFIG. */
+/* kind: "random" or "cfo". Unknown kind: TT_ERR_CONFIG. maximize: the
+ * objective is better when higher. */
 tt_status tt_searcher_new(const char *kind, const tt_config *config,
                           const tt_plugin_descriptor *const *descs, uint64_t seed,
-                          int cost_in_seconds, tt_searcher **out, char *err, size_t errlen);
+                          int cost_in_seconds, int maximize, tt_searcher **out, char *err,
+                          size_t errlen);
 
 /* The next candidate (never an estimator's default point: the loop tries
  * those first). point: descs[*estimator]->n_params values. */

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "plugin/host.h"
-#include "score/energy.h"
 #include "score/oracle.h"
 #include "util/clock.h"
 
@@ -58,45 +57,33 @@ static void fail(tt_trial_result *r, tt_status st, double deadline, const char *
     snprintf(r->error, sizeof r->error, "%s: %s", stage, msg[0] ? msg : tt_strerror(st));
 }
 
-static void score_effects(const tt_trial_problem *pb, const double *tau_hat, tt_trial_result *r)
+static void score_effects(const tt_trial_problem *pb, const double *tau_hat, const double *lo,
+                          const double *hi, tt_trial_result *r)
 {
-    const tt_plugin_data *v = &pb->valid;
-    size_t n = v->n;
+    size_t n = pb->valid.n;
     char err[256] = "";
-
-    double mean = 0;
-    for (size_t i = 0; i < n; i++)
-        mean += tau_hat[i];
-    r->ate = n ? mean / (double)n : NAN;
-
-    double energy;
-    tt_status st = tt_energy_score(n, v->p_x, v->x, v->y, v->t, pb->n_arms, tau_hat, 1, &energy,
-                                   err, sizeof err);
-    if (st == TT_OK)
-        set_score(&r->scores[r->n_scores++], "energy", energy);
-    else
-        set_null(&r->scores[r->n_scores++], "energy", err);
-
-    if (pb->valid_propensity) {
-        double psw;
-        st = tt_psw_energy_score(n, v->p_x, v->x, v->y, v->t, pb->n_arms, tau_hat,
-                                 pb->valid_propensity, pb->propensity_clip, 1, &psw, err,
-                                 sizeof err);
-        if (st == TT_OK)
-            set_score(&r->scores[r->n_scores++], "psw_energy", psw);
-        else
-            set_null(&r->scores[r->n_scores++], "psw_energy", err);
-    } else {
-        set_null(&r->scores[r->n_scores++], "psw_energy", "no scoring propensity in this run");
+    if (tt_scores_compute(pb->scores, tau_hat, lo, hi, pb->score_names, pb->n_score_names,
+                          r->scores, TT_MAX_SCORES, &r->n_scores, err, sizeof err) != TT_OK) {
+        r->status = TT_TRIAL_FAILED;
+        snprintf(r->error, sizeof r->error, "scores: %s", err);
+        r->n_scores = 0;
+        return;
     }
-
+    const tt_score_value *ate = tt_trial_find_score(r, "ate");
+    r->ate = ate && !ate->is_null ? ate->value : NAN;
     if (pb->valid_tau) {
-        set_score(&r->oracle[r->n_oracle++], "pehe",
-                  tt_oracle_pehe(n, pb->n_arms, tau_hat, pb->valid_tau));
+        const double *tau = pb->valid_tau;
+        set_score(&r->oracle[r->n_oracle++], "pehe", tt_oracle_pehe(n, pb->n_arms, tau_hat, tau));
         set_score(&r->oracle[r->n_oracle++], "ate_error",
-                  tt_oracle_ate_error(n, pb->n_arms, tau_hat, pb->valid_tau));
+                  tt_oracle_ate_error(n, pb->n_arms, tau_hat, tau));
+        double corr = tt_oracle_cate_corr(n, pb->n_arms, tau_hat, tau);
+        if (isnan(corr))
+            set_null(&r->oracle[r->n_oracle++], "cate_corr", "tau_hat or tau is constant");
+        else
+            set_score(&r->oracle[r->n_oracle++], "cate_corr", corr);
+        set_score(&r->oracle[r->n_oracle++], "policy_true",
+                  tt_oracle_policy_true(n, pb->n_arms, tau_hat, tau, pb->cost));
     }
-
     const tt_score_value *obj = tt_trial_find_score(r, pb->metric);
     r->objective = (obj && !obj->is_null) ? obj->value : NAN;
 }
@@ -108,7 +95,7 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     double start = tt_now();
     char err[1024] = "";
     void *inst = NULL;
-    double *tau_hat = NULL;
+    double *tau_hat = NULL, *lo = NULL, *hi = NULL;
     tt_status st;
 
     r->status = TT_TRIAL_OK;
@@ -155,12 +142,30 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
             goto done;
         }
     }
-    score_effects(problem, tau_hat, r);
+    /* Intervals, where the plugin has them, feed the scores that use them
+     * (Thompson ERUPT, the interval of the mean). A plugin that fails to give
+     * them is still scored, without those. */
+    if ((desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && desc->effect_interval) {
+        lo = malloc(sizeof *lo * (problem->valid.n * cols + 1));
+        hi = malloc(sizeof *hi * (problem->valid.n * cols + 1));
+        int usable = lo && hi &&
+                     desc->effect_interval(inst, &problem->valid, 0.05, lo, hi, err, sizeof err) == 0;
+        for (size_t i = 0; usable && i < problem->valid.n * cols; i++)
+            usable = isfinite(lo[i]) && isfinite(hi[i]) && lo[i] <= hi[i];
+        if (!usable) {
+            free(lo);
+            free(hi);
+            lo = hi = NULL;
+        }
+    }
+    score_effects(problem, tau_hat, lo, hi, r);
 
 done:
     if (inst)
         desc->destroy(inst);
     free(tau_hat);
+    free(lo);
+    free(hi);
     r->seconds = tt_now() - start;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "score/score_value.h"
+#include "score/scores.h"
 #include "tautune/plugin.h"
 
 typedef enum tt_trial_status {
@@ -24,7 +25,7 @@ typedef enum tt_trial_status {
 
 const char *tt_trial_status_name(tt_trial_status status); /* "ok", "failed", "timeout" */
 
-#define TT_MAX_SCORES 8
+#define TT_MAX_SCORES 32
 
 
 /* What every trial sees: the rows (views borrowed from the caller). */
@@ -32,10 +33,13 @@ typedef struct tt_trial_problem {
     tt_plugin_data train;
     tt_plugin_data valid;
     const double *valid_tau;   /* n_valid * (K-1) true effects, or NULL */
-    const double *valid_propensity; /* n_valid * K scoring propensities, or NULL */
-    double propensity_clip;    /* METRICS.md's c, 0.05 by default */
+    const tt_score_context *scores; /* the run's scoring context (scores.h) */
+    const char *const *score_names; /* scores to report; n_score_names == 0: all that apply */
+    size_t n_score_names;
+    const double *cost;        /* K per-arm costs for policy_true, or NULL */
     int n_arms;
     const char *metric;        /* a score or oracle name: "energy", "psw_energy", "pehe", ... */
+    int maximize;              /* the metric's direction: higher is better */
 } tt_trial_problem;
 
 typedef struct tt_trial_result {

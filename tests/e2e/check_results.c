@@ -82,6 +82,7 @@ int main(int argc, char **argv)
     CHECK(strcmp(str(root, "metric"), want_metric) == 0, "metric is %s, not %s",
           str(root, "metric"), want_metric);
     const char *want_status = !strcmp(argv[2], "interrupted") ? "interrupted" : "complete";
+    /* quickstart_like: a completed run on confounded synthetic data. */
     CHECK(strcmp(str(root, "status"), want_status) == 0, "status is %s, not %s",
           str(root, "status"), want_status);
     CHECK(strcmp(str(root, "direction"), "min") == 0, "direction is not min");

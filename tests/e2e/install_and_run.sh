@@ -39,6 +39,7 @@ echo "== same seed, same trials"
 "$tt" run "$src/configs/quickstart.lua" --out "$work/run2" --trials 15 --quiet > /dev/null
 "$tt" run "$src/configs/quickstart.lua" --out "$work/run3" --trials 15 --quiet > /dev/null
 strip() { sed -E 's/"seconds":[^,}]*//' "$1"; }
+strip_sorted() { strip "$1" | sort; }
 diff <(strip "$work/run2/trials.jsonl") <(strip "$work/run3/trials.jsonl") >/dev/null \
   || fail "two runs with the same seed differ"
 "$tt" run "$src/configs/quickstart.lua" --out "$work/run4" --trials 15 --seed 99 --quiet > /dev/null
@@ -107,6 +108,44 @@ wait $pid; code=$?
 set -e
 [ $code -eq 130 ] || fail "interrupted run: exit $code, expected 130"
 "$check" "$work/run_int" interrupted
+before=$(wc -l < "$work/run_int/trials.jsonl")
+
+echo "== --resume continues without losing or repeating a trial"
+"$tt" run "$work/long.lua" --resume "$work/run_int" --trials $((before + 3)) --quiet > /dev/null
+after=$(wc -l < "$work/run_int/trials.jsonl")
+[ "$after" -eq $((before + 3)) ] || fail "resume: $before trials before, $after after (expected $((before + 3)))"
+ids=$(grep -o '"id":[0-9]*' "$work/run_int/trials.jsonl" | sort | uniq -d)
+[ -z "$ids" ] || fail "resume repeated trial ids: $ids"
+"$check" "$work/run_int" quickstart_like
+
+echo "== --jobs 2 repeats itself"
+"$tt" run "$src/configs/quickstart.lua" --out "$work/jobs_a" --trials 12 --jobs 2 --quiet > /dev/null
+"$tt" run "$src/configs/quickstart.lua" --out "$work/jobs_b" --trials 12 --jobs 2 --quiet > /dev/null
+diff <(strip_sorted "$work/jobs_a/trials.jsonl") <(strip_sorted "$work/jobs_b/trials.jsonl") >/dev/null \
+  || fail "two --jobs 2 runs with the same seed differ"
+
+echo "== plugins that crash, hang or return NaN cost one trial each"
+cat > "$work/bad.lua" <<'LUA'
+return {
+  data = { generator = "synthetic", rows = 800 },
+  budget = { trials = 4, trial_seconds = 2 },
+  estimators = { diff_in_means = {}, mb_crash = {}, mb_hang = {}, mb_nan = {} },
+}
+LUA
+"$tt" run "$work/bad.lua" --plugin-path "$build/tests/misbehaving" --out "$work/run_bad" --quiet \
+  > /dev/null || fail "a run with misbehaving plugins did not succeed"
+grep -q '"estimator":"mb_crash","params":{},"default_params":true,"status":"failed","error":"worker died of signal 11' \
+  "$work/run_bad/trials.jsonl" || fail "the crash was not recorded with its signal"
+grep -q '"estimator":"mb_hang".*"status":"timeout"' "$work/run_bad/trials.jsonl" \
+  || fail "the hang was not recorded as a timeout"
+grep -q '"estimator":"mb_nan".*"status":"failed".*non-finite effect' "$work/run_bad/trials.jsonl" \
+  || fail "the NaN effect was not recorded"
+"$check" "$work/run_bad" plugin diff_in_means
+
+echo "== the budget is honoured"
+"$tt" run "$work/long.lua" --out "$work/run_budget" --budget 3 --quiet > /dev/null
+elapsed=$(grep -o '"elapsed_seconds":[^,]*' "$work/run_budget/results.json" | head -n 1 | cut -d: -f2)
+awk -v e="$elapsed" 'BEGIN { exit !(e <= 5.0) }' || fail "a 3 s budget took $elapsed s"
 
 echo "== errors come with exit codes"
 cat > "$work/typo.lua" <<'LUA'

@@ -71,12 +71,44 @@ static void test_search_errors(void **state)
                  "cfg.lua:3: budget.trial_seconds: must be > 0");
 }
 
+static void test_scoring_table(void **state)
+{
+    (void)state;
+    tt_config *cfg = load(BASE "metric = 'erupt', scoring = { scores = {'energy', 'qini'},"
+                               " costs = {0.5, 1}, clip = 0.1, erupt_policy = 'thompson',"
+                               " qini_weighted = true, energy_standardize = false,"
+                               " energy_max_rows = 5000 } }");
+    assert_non_null(cfg);
+    assert_string_equal(cfg->metric, "erupt");
+    assert_int_equal(cfg->n_scores, 2);
+    assert_string_equal(cfg->scores[1], "qini");
+    assert_int_equal(cfg->n_costs, 2);
+    assert_true(cfg->costs[0] == 0.5 && cfg->costs[1] == 1);
+    assert_true(cfg->clip == 0.1);
+    assert_true(cfg->erupt_thompson && cfg->qini_weighted && !cfg->energy_standardize);
+    assert_int_equal(cfg->energy_max_rows, 5000);
+    tt_config_free(cfg);
+
+    cfg = load(BASE "}");
+    assert_true(cfg->clip == 0.05 && cfg->energy_standardize && !cfg->erupt_thompson);
+    assert_null(cfg->scores);
+    tt_config_free(cfg);
+
+    expect_error(BASE "scoring = {\n scores = {'energy', 'nrg'} } }",
+                 "cfg.lua:3: scoring.scores: unknown score \"nrg\" (known: energy, psw_energy,");
+    expect_error(BASE "scoring = {\n clip = 0.5 } }", "cfg.lua:3: scoring.clip: must be in [0, 0.5)");
+    expect_error(BASE "scoring = {\n erupt_policy = 'best' } }",
+                 "scoring.erupt_policy: unknown value \"best\" (expected one of: greedy, thompson)");
+    expect_error(BASE "scoring = {\n costs = {1, 'x'} } }", "cfg.lua:3: scoring.costs[2]: expected a number");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_search_defaults),
         cmocka_unit_test(test_search_table),
         cmocka_unit_test(test_search_errors),
+        cmocka_unit_test(test_scoring_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,9 +210,15 @@ static void test_value_errors(void **state)
 
     const char *const xs[] = {"x"};
     tt_roles rx = {.outcome = "y", .treatment = "t", .control = "0", .x = xs, .n_x = 1};
-    build_fails("y,t,x\n1,0,1\n2,1,NA\n3,0,2\n", &rx, TT_ERR_DATA, "line 3", "missing value");
+    /* A gap in x is imputed (prep.h); a non-number in x is an error. */
+    build_fails("y,t,x\n1,0,1\n2,1,5\n3,0,2\n4,1,inf\n", &rx, TT_ERR_DATA, "line 5",
+                "non-finite");
     assert_non_null(strstr(err, "'x'"));
-    build_fails("y,t,x\n1,0,1\n2,,5\n3,0,2\n", &r, TT_ERR_DATA, "line 3", "'t' has a missing");
+    build_fails("y,t,x\n1,0,1\n2,,5\n3,0,2\n", &r, TT_ERR_DATA, "line 3",
+                "treatment column 't' has a missing");
+    build_fails("y,t,x\n1,0,1\nNA,1,5\n3,0,2\n", &r, TT_ERR_DATA, "line 3",
+                "outcome column 'y' has a missing");
+    assert_non_null(strstr(err, "drop_missing"));
 
     /* A quoted field moves later records down a line; the message follows. */
     build_fails("y,t,n\n1,0,\"a\nb\"\ninf,1,c\n", &r, TT_ERR_DATA, "line 4", "non-finite");

@@ -14,6 +14,7 @@
 #include "data/synth.h"
 #include "lua/config.h"
 #include "score/energy.h"
+#include "score/scores.h"
 #include "search/search.h"
 #include "search/space.h"
 #include "util/rng.h"
@@ -217,6 +218,7 @@ typedef struct problem_fixture {
     tt_dataset *data, *train, *valid;
     tt_split split;
     tt_trial_problem problem;
+    tt_score_context *scores;
 } problem_fixture;
 
 static tt_plugin_data view(const tt_dataset *d)
@@ -243,6 +245,16 @@ static int setup_problem(void **state)
     f->problem.train = view(f->train);
     f->problem.valid = view(f->valid);
     f->problem.valid_tau = f->valid->tau;
+    tt_score_options so;
+    tt_score_options_init(&so);
+    so.seed = 1;
+    so.fit_nuisances = 0; /* r_score and dr_mse are not what these tests are about */
+    if (tt_score_context_build(&f->problem.train, &f->problem.valid, &so, &f->scores, err,
+                               sizeof err) != TT_OK) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    f->problem.scores = f->scores;
     f->problem.n_arms = 2;
     f->problem.metric = "energy";
     g_fail_fit = g_nan_effect = g_create_calls = g_destroy_calls = 0;
@@ -253,6 +265,7 @@ static int setup_problem(void **state)
 static int teardown_problem(void **state)
 {
     problem_fixture *f = *state;
+    tt_score_context_free(f->scores);
     tt_dataset_free(f->data);
     tt_dataset_free(f->train);
     tt_dataset_free(f->valid);

@@ -86,7 +86,7 @@ static double run_searcher(const char *kind, const tt_config *cfg, uint64_t seed
     const tt_plugin_descriptor *descs[] = {&bowl};
     tt_searcher *s;
     char err[256];
-    assert_int_equal(tt_searcher_new(kind, cfg, descs, seed, 0, &s, err, sizeof err), TT_OK);
+    assert_int_equal(tt_searcher_new(kind, cfg, descs, seed, 0, 0, &s, err, sizeof err), TT_OK);
     tt_trial_result r;
     memset(&r, 0, sizeof r);
     double point[4];
@@ -149,7 +149,7 @@ static void test_cfo_prefers_the_improving_estimator(void **state)
     const tt_plugin_descriptor *descs[] = {&bowl, &flat};
     tt_searcher *s;
     char err[256];
-    assert_int_equal(tt_searcher_new("cfo", cfg, descs, 1, 0, &s, err, sizeof err), TT_OK);
+    assert_int_equal(tt_searcher_new("cfo", cfg, descs, 1, 0, 0, &s, err, sizeof err), TT_OK);
     for (int i = 0; i < 50; i++) {
         size_t est;
         double point[4];
@@ -157,7 +157,7 @@ static void test_cfo_prefers_the_improving_estimator(void **state)
         assert_int_equal(est, 0);
     }
     tt_searcher_free(s);
-    assert_int_equal(tt_searcher_new("grid", cfg, descs, 1, 0, &s, err, sizeof err),
+    assert_int_equal(tt_searcher_new("grid", cfg, descs, 1, 0, 0, &s, err, sizeof err),
                      TT_ERR_CONFIG);
     assert_non_null(strstr(err, "unknown searcher 'grid'"));
     tt_config_free(cfg);

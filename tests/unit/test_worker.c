@@ -17,6 +17,7 @@
 #include "lua/config.h"
 #include "plugin/registry.h"
 #include "search/protocol.h"
+#include "score/scores.h"
 #include "search/search.h"
 #include "util/clock.h"
 
@@ -45,6 +46,7 @@ typedef struct fixture {
     tt_dataset *data, *train, *valid;
     tt_split split;
     tt_trial_problem problem;
+    tt_score_context *scores;
 } fixture;
 
 static tt_plugin_data view(const tt_dataset *d)
@@ -75,6 +77,16 @@ static int setup(void **state)
     f->problem.train = view(f->train);
     f->problem.valid = view(f->valid);
     f->problem.valid_tau = f->valid->tau;
+    tt_score_options so;
+    tt_score_options_init(&so);
+    so.seed = 1;
+    so.fit_nuisances = 0; /* r_score and dr_mse are not what these tests are about */
+    if (tt_score_context_build(&f->problem.train, &f->problem.valid, &so, &f->scores, err,
+                               sizeof err) != TT_OK) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    f->problem.scores = f->scores;
     f->problem.n_arms = 2;
     f->problem.metric = "energy";
     *state = f;
@@ -85,6 +97,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     tt_registry_free(f->reg);
+    tt_score_context_free(f->scores);
     tt_dataset_free(f->data);
     tt_dataset_free(f->train);
     tt_dataset_free(f->valid);

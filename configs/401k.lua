@@ -1,0 +1,28 @@
+-- 401k.lua: SIPP 1991 (Chernozhukov et al. 2018; DoubleML's example):
+-- effect of 401(k) eligibility e401 on net financial assets net_tfa, dollars.
+-- Covariates as in DoubleML: age, inc, educ, fsize, marr, twoearn, db, pira,
+-- hown. p401 (participation) is a consequence of eligibility and nifa, tw are
+-- other asset measures, so none of them is a covariate. DoubleML's AIPW
+-- estimate is about 8,200 (s.e. 1,100); the naive difference is 19,559.
+-- (The IV question, p401 instrumented by e401, needs IV plugins:
+--  treatment = "p401", z = "e401".)
+--
+--   tautune run configs/401k.lua
+return {
+  seed = 1,
+  data = {
+    path = "../../shared/data/401k/sipp1991.csv",
+    outcome = "net_tfa",
+    treatment = "e401",
+    control = 0,
+    x = { "age", "inc", "educ", "fsize", "marr", "twoearn", "db", "pira", "hown" },
+  },
+  validation = 0.3,
+  metric = "auto",
+  budget = { seconds = 20, trials = 20 },
+  estimators = {
+    diff_in_means = {},
+    s_learner = { alpha = loguniform(1e-2, 1e4) },
+    t_learner = { alpha = loguniform(1e-2, 1e4) },
+  },
+}

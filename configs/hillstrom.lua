@@ -1,0 +1,29 @@
+-- hillstrom.lua: Kevin Hillstrom's e-mail RCT (MineThatData 2008), 64,000
+-- customers, 3 arms: "No E-Mail" (control), "Mens E-Mail", "Womens E-Mail".
+-- The file has CRLF line ends and quoted fields with commas; zip_code, channel
+-- (and history_segment) are strings and are one-hot encoded (levels ordered by
+-- frequency, the most frequent is the reference). Outcome: spend (dollars);
+-- use "visit" or "conversion" for the other outcomes.
+--
+--   tautune run configs/hillstrom.lua
+return {
+  seed = 1,
+  data = {
+    path = "../../shared/data/hillstrom/hillstrom.csv",
+    outcome = "spend",
+    treatment = "segment",
+    control = "No E-Mail",
+    x = { "recency", "history", "mens", "womens", "newbie", "zip_code", "channel" },
+    -- history_segment is a binned copy of history; with it the shared scoring
+    -- propensity (L2-logistic) stops short of its convergence tolerance.
+    randomized = true,          -- an RCT: metric auto = energy
+  },
+  validation = 0.3,
+  metric = "auto",
+  budget = { seconds = 30, trials = 12 },
+  estimators = {
+    diff_in_means = {},
+    s_learner = { alpha = loguniform(1e-1, 1e3) },
+    t_learner = { alpha = loguniform(1e-1, 1e3) },
+  },
+}

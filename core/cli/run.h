@@ -1,0 +1,77 @@
+/*
+ * run.h - the stages of `tautune run`, shared by the files that implement
+ * them (cmd_run.c: arguments, plugins, the search and the run folder;
+ * run_data.c: data in; run_scoring.c: the scoring context). Internal to the
+ * command.
+ */
+#ifndef TT_CLI_RUN_H
+#define TT_CLI_RUN_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "data/dataset.h"
+#include "data/frame.h"
+#include "data/prep.h"
+#include "data/split.h"
+#include "score/propensity.h"
+#include "score/scores.h"
+
+typedef struct run_args {
+    const char *config;
+    const char *out;
+    const char *data;            /* --data PATH: replaces the config's data.path */
+    const char *resume;          /* --resume DIR: continue the run in DIR */
+    int has_seed, has_budget, has_trials, has_jobs, quiet;
+    unsigned long long seed;
+    double budget;
+    long trials;
+    int jobs;
+    tt_plugin_paths paths;
+} run_args;
+
+/* Everything a run owns, so one cleanup frees it whatever stage failed. */
+typedef struct run_state {
+    tt_config *cfg;
+    tt_registry *reg;
+    const tt_plugin_descriptor **descs;
+    tt_dataset *data, *train, *valid;
+    tt_split split;
+    tt_csv_table *table;         /* CSV runs: the raw table, its frame and the */
+    tt_data_frame *frame;        /* preprocessing fitted on the training rows */
+    tt_prep *prep;
+    size_t *train_counts, *valid_counts;
+    tt_score_context *scores;    /* the shared scoring context */
+    tt_propensity_summary prop_summary;
+    double *costs;               /* K per-arm costs (arm 0: 0), or NULL */
+    const char *metric;          /* the objective, "auto" resolved */
+    int maximize;                /* the metric's direction */
+    FILE *trials_fp;
+    tt_search_outcome outcome;
+    tt_trial_result *prior;      /* --resume: the finished trials read back */
+    size_t n_prior;
+    tt_progress progress;
+    int quiet;
+} run_state;
+
+/* Stages; each prints its own error and returns a TT_EXIT_* code. */
+int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
+int tt_run_check_data(const run_state *s);
+int tt_run_split(run_state *s);
+int tt_run_build_scores(run_state *s);                   /* run_scoring.c */
+
+/* The view plugins and scores get of a dataset (borrowed pointers). */
+tt_plugin_data tt_run_view(const tt_dataset *d);
+
+/* Data facts for results.json's "data" beyond tt_run_info's own fields
+ * (dropped and excluded rows, split, features, missing indicators). The
+ * caller owns the object. */
+cJSON *tt_run_data_facts(const run_state *s);
+
+/* dir/preprocessing.txt, for applying the run's preprocessing to new rows;
+ * a failure is a warning. */
+void tt_run_write_preprocessing(const run_state *s, const char *dir);
+
+#endif

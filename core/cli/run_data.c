@@ -1,0 +1,226 @@
+/* run_data.c - the data stages of `tautune run`: read the file (or run the
+ * generator), check it against the plugins, split it, fit the preprocessing
+ * on the training rows, and describe what happened for results.json. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/run.h"
+#include "data/gen.h"
+#include "util/err.h"
+#include "util/mem.h"
+
+/* data.path, or the files of a data.path list stacked into one table. */
+tt_status tt_cli_read_tables(const tt_config *c, const tt_csv_options *opt, tt_csv_table **out,
+                             char *err, size_t errlen)
+{
+    if (c->n_data_paths < 2)
+        return tt_csv_read_opts(c->data_path, opt, out, err, errlen);
+    tt_csv_table **parts = calloc(c->n_data_paths, sizeof *parts);
+    tt_status st = parts ? TT_OK : tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < c->n_data_paths && st == TT_OK; i++)
+        st = tt_csv_read_opts(c->data_paths[i], opt, &parts[i], err, errlen);
+    if (st == TT_OK)
+        st = tt_csv_concat(parts, c->n_data_paths, out, err, errlen);
+    for (size_t i = 0; parts && i < c->n_data_paths; i++)
+        tt_csv_free(parts[i]);
+    free(parts);
+    return st;
+}
+
+static cJSON *names_json(char **names, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
+    return arr;
+}
+
+/* Generators give the whole dataset at once; a CSV file stops at the frame
+ * (roles resolved and checked) because its features are preprocessed with
+ * statistics of the training rows, which exist only after the split. */
+int tt_run_load_data(run_state *s, const run_args *a)
+{
+    char err[2048];
+    tt_status st;
+    tt_config *c = s->cfg;
+    if (a->data) {
+        if (c->generator) {
+            fprintf(stderr, "tautune: --data needs a config that reads a file (data.path and "
+                            "its column roles); %s uses data.generator\n", c->path);
+            return TT_EXIT_USAGE;
+        }
+        char *p = strdup(a->data);
+        if (!p) {
+            fprintf(stderr, "tautune: out of memory\n");
+            return TT_EXIT_ERROR;
+        }
+        free(c->data_path);
+        c->data_path = p;
+        tt_free_strings(c->data_paths, c->n_data_paths);
+        c->data_paths = NULL;
+        c->n_data_paths = 0;
+    }
+    if (c->generator) {
+        tt_gen_options opt;
+        tt_gen_options_init(&opt);
+        opt.rows = c->gen_rows;
+        opt.arms = c->gen_arms;
+        opt.seed = c->gen_seed;
+        st = tt_gen_generate(c->generator, &opt, &s->data, err, sizeof err);
+    } else {
+        tt_csv_options copt = {.missing = (const char *const *)c->missing,
+                               .n_missing = c->n_missing, .has_missing = c->missing != NULL};
+        st = tt_cli_read_tables(c, &copt, &s->table, err, sizeof err);
+        if (st == TT_OK) {
+            tt_roles roles = {
+                .outcome = c->outcome, .treatment = c->treatment, .control = c->control,
+                .x = (const char *const *)c->x, .n_x = c->n_x,
+                .w = (const char *const *)c->w, .n_w = c->n_w,
+                .true_effect = (const char *const *)c->true_effect,
+                .n_true_effect = c->n_true_effect,
+                .z = (const char *const *)c->z, .n_z = c->n_z,
+                .propensity = (const char *const *)c->propensity, .n_propensity = c->n_propensity,
+                .true_propensity = (const char *const *)c->true_propensity,
+                .n_true_propensity = c->n_true_propensity,
+                .id = c->id_col, .weight = c->weight_col, .split = c->split_col,
+                .drop_missing = c->drop_missing, .level_cap = (size_t)c->level_cap,
+                .exclude_cols = (const char *const *)c->exclude_cols,
+                .exclude_vals = (const char *const *)c->exclude_vals, .n_exclude = c->n_exclude,
+            };
+            st = tt_frame_build(s->table, &roles, &s->frame, err, sizeof err);
+        }
+    }
+    if (st != TT_OK) {
+        fprintf(stderr, "tautune: %s\n", err);
+        /* A column the config names wrongly is a config error; a file that is
+         * missing, unreadable or malformed is a data error. */
+        return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : TT_EXIT_DATA;
+    }
+    if (s->frame && s->frame->base->n_dropped > 0 && !s->quiet)
+        fprintf(stderr, "tautune: %s: dropped %zu rows with a missing outcome or treatment "
+                        "(data.drop_missing)\n", c->data_path, s->frame->base->n_dropped);
+    return TT_EXIT_OK;
+}
+
+/* The dataset the checks look at: the whole data, or the frame's base. */
+static const tt_dataset *data_of(const run_state *s)
+{
+    return s->data ? s->data : s->frame->base;
+}
+
+/* Checks that need both the data and the plugins. */
+int tt_run_check_data(const run_state *s)
+{
+    const tt_config *c = s->cfg;
+    for (size_t i = 0; i < c->n_estimators; i++) {
+        const tt_plugin_descriptor *d = s->descs[i];
+        if (data_of(s)->n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM)) {
+            fprintf(stderr, "tautune: %s: estimators.%s: '%s' handles two arms only; the data have %d\n",
+                    c->path, d->name, d->name, data_of(s)->n_arms);
+            return TT_EXIT_PLUGIN;
+        }
+        if (d->capabilities & TT_PLUGIN_CAP_IV) {
+            fprintf(stderr, "tautune: %s: estimators.%s: '%s' needs instruments, which this "
+                            "version does not read yet\n", c->path, d->name, d->name);
+            return TT_EXIT_PLUGIN;
+        }
+    }
+    return TT_EXIT_OK;
+}
+
+/* CSV: split the frame (user column or stratified), fit the preprocessing on
+ * the training rows only, then run every row through it. */
+static tt_status split_frame(run_state *s, char *err, size_t errlen)
+{
+    tt_status st = tt_frame_split(s->frame, s->cfg->validation, s->cfg->seed, &s->split, err,
+                                  errlen);
+    if (st == TT_OK)
+        st = tt_prep_fit(s->frame, s->split.train, s->split.n_train, &s->prep, err, errlen);
+    if (st == TT_OK)
+        st = tt_frame_dataset(s->frame, s->prep, &s->data, err, errlen);
+    return st;
+}
+
+int tt_run_split(run_state *s)
+{
+    char err[1024];
+    tt_status st;
+    if (s->frame) {
+        st = split_frame(s, err, sizeof err);
+    } else {
+        const tt_dataset *g = s->data;
+        st = tt_split_stratified(g->t, g->n, g->n_arms, (const char *const *)g->arm_labels,
+                                 s->cfg->validation, s->cfg->seed, &s->split, err, sizeof err);
+        if (st != TT_OK)
+            tt_err_prefix(err, sizeof err, "%s", g->source);
+    }
+    const tt_dataset *d = s->data;
+    if (st == TT_OK)
+        st = tt_dataset_subset(d, s->split.train, s->split.n_train, &s->train, err, sizeof err);
+    if (st == TT_OK)
+        st = tt_dataset_subset(d, s->split.valid, s->split.n_valid, &s->valid, err, sizeof err);
+    if (st == TT_OK) {
+        s->train_counts = calloc((size_t)d->n_arms, sizeof(size_t));
+        s->valid_counts = calloc((size_t)d->n_arms, sizeof(size_t));
+        if (!s->train_counts || !s->valid_counts)
+            st = tt_errf(err, sizeof err, TT_ERR_NOMEM, "out of memory");
+    }
+    if (st != TT_OK) {
+        fprintf(stderr, "tautune: %s\n", err);
+        return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : TT_EXIT_DATA;
+    }
+    tt_dataset_arm_counts(s->train, s->train_counts);
+    tt_dataset_arm_counts(s->valid, s->valid_counts);
+    return TT_EXIT_OK;
+}
+
+tt_plugin_data tt_run_view(const tt_dataset *d)
+{
+    tt_plugin_data v = {
+        .struct_size = sizeof v, .n = d->n, .p_x = d->p_x, .p_w = d->p_w,
+        .x = d->x, .w = d->w, .t = d->t, .y = d->y, .weight = d->weight, .n_arms = d->n_arms,
+        .x_names = (const char *const *)d->x_names, .w_names = (const char *const *)d->w_names,
+    };
+    return v;
+}
+
+
+/* Data facts beyond tt_run_info's own fields. */
+cJSON *tt_run_data_facts(const run_state *s)
+{
+    const tt_dataset *d = s->data;
+    cJSON *data = cJSON_CreateObject();
+    if (!data)
+        return NULL;
+    cJSON_AddNumberToObject(data, "dropped_rows", (double)d->n_dropped);
+    cJSON_AddNumberToObject(data, "excluded_rows", s->frame ? (double)s->frame->n_excluded : 0);
+    cJSON_AddBoolToObject(data, "known_propensity", d->propensity != NULL);
+    cJSON_AddStringToObject(data, "split", s->frame && s->frame->user_split ? "column"
+                                                                             : "stratified");
+    cJSON *feat = cJSON_AddObjectToObject(data, "features");
+    if (feat) {
+        cJSON_AddItemToObject(feat, "x", names_json(d->x_names, d->p_x));
+        cJSON_AddItemToObject(feat, "w", names_json(d->w_names, d->p_w));
+        cJSON_AddItemToObject(feat, "z", names_json(d->z_names, d->p_z));
+    }
+    const char *ind[256];
+    size_t n_ind = tt_prep_indicators(s->prep, ind, 256);
+    cJSON *mi = cJSON_AddArrayToObject(data, "missing_indicators");
+    for (size_t i = 0; mi && i < n_ind && i < 256; i++)
+        cJSON_AddItemToArray(mi, cJSON_CreateString(ind[i]));
+    return data;
+}
+
+void tt_run_write_preprocessing(const run_state *s, const char *dir)
+{
+    char err[512], path[4200];
+    if (!s->prep)
+        return;
+    snprintf(path, sizeof path, "%s/preprocessing.txt", dir);
+    FILE *fp = fopen(path, "w");
+    if (!fp || tt_prep_save(s->prep, fp, err, sizeof err) != TT_OK)
+        fprintf(stderr, "tautune: warning: cannot write %s\n", path);
+    if (fp && fclose(fp) != 0)
+        fprintf(stderr, "tautune: warning: cannot write %s\n", path);
+}

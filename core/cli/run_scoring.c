@@ -1,0 +1,116 @@
+/* run_scoring.c - the objective and the shared scoring context of a run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/run.h"
+#include "util/rng.h"
+
+/* Oracle figures a config may rank by (benchmark mode), and their direction. */
+static const struct {
+    const char *name;
+    int maximize;
+} oracles[] = {{"pehe", 0}, {"ate_error", 0}, {"cate_corr", 1}, {"policy_true", 1}};
+
+/* "auto" resolved, checked against the problem, and its direction. */
+static int resolve_metric(run_state *s)
+{
+    const tt_config *c = s->cfg;
+    const tt_dataset *d = s->data;
+    char err[1024];
+    /* METRICS.md: "auto" is energy for randomized assignment (or known
+     * propensities that are constant per arm would say so too), otherwise the
+     * propensity-weighted energy: plain energy is fooled by confounding. */
+    s->metric = strcmp(c->metric, "auto") ? c->metric : c->randomized ? "energy" : "psw_energy";
+    for (size_t i = 0; i < sizeof oracles / sizeof oracles[0]; i++) {
+        if (strcmp(s->metric, oracles[i].name) != 0)
+            continue;
+        if (!d->tau) {
+            fprintf(stderr, "tautune: %s: metric '%s' is an oracle figure and needs a true-effect "
+                            "column (data.true_effect)\n", c->path, s->metric);
+            return TT_EXIT_USAGE;
+        }
+        s->maximize = oracles[i].maximize;
+        return TT_EXIT_OK;
+    }
+    int has_instrument = d->p_z > 0;
+    if (tt_score_check(s->metric, d->n_arms, has_instrument, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune: %s: metric: %s\n", c->path, err);
+        return TT_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < c->n_scores; i++)
+        if (tt_score_check(c->scores[i], d->n_arms, has_instrument, err, sizeof err) != TT_OK) {
+            fprintf(stderr, "tautune: %s: scoring.scores: %s\n", c->path, err);
+            return TT_EXIT_USAGE;
+        }
+    s->maximize = tt_score_find(s->metric)->direction == TT_SCORE_MAX;
+    return TT_EXIT_OK;
+}
+
+/* scoring.costs names the treated arms; the scores want all K, arm 0 free. */
+static int arm_costs(run_state *s)
+{
+    const tt_config *c = s->cfg;
+    int k_arms = s->data->n_arms;
+    if (!c->costs)
+        return TT_EXIT_OK;
+    if (c->n_costs != (size_t)(k_arms - 1)) {
+        fprintf(stderr, "tautune: %s: scoring.costs has %zu values; the data have %d treated "
+                        "arm%s (%s", c->path, c->n_costs, k_arms - 1, k_arms == 2 ? "" : "s",
+                s->data->arm_labels[1]);
+        for (int k = 2; k < k_arms; k++)
+            fprintf(stderr, ", %s", s->data->arm_labels[k]);
+        fprintf(stderr, ")\n");
+        return TT_EXIT_USAGE;
+    }
+    s->costs = calloc((size_t)k_arms, sizeof *s->costs);
+    if (!s->costs) {
+        fprintf(stderr, "tautune: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    memcpy(s->costs + 1, c->costs, c->n_costs * sizeof *s->costs);
+    return TT_EXIT_OK;
+}
+
+int tt_run_build_scores(run_state *s)
+{
+    int rc;
+    if ((rc = resolve_metric(s)) || (rc = arm_costs(s)))
+        return rc;
+    const tt_config *c = s->cfg;
+    tt_score_options so;
+    tt_score_options_init(&so);
+    so.seed = c->seed;
+    so.clip = c->clip;
+    so.cost = s->costs;
+    so.erupt_policy = c->erupt_thompson ? TT_ERUPT_THOMPSON : TT_ERUPT_GREEDY;
+    so.qini_weighted = c->qini_weighted;
+    so.energy_standardize = c->energy_standardize;
+    so.energy_max_rows = c->energy_max_rows;
+    /* Known propensities (data.propensity) are the truth of the design: they
+     * replace the estimate everywhere. */
+    so.known_propensity = s->valid->propensity;
+    tt_plugin_data train = tt_run_view(s->train), valid = tt_run_view(s->valid);
+    char err[1024];
+    tt_status st = tt_score_context_build(&train, &valid, &so, &s->scores, err, sizeof err);
+    if (st != TT_OK) {
+        fprintf(stderr, "tautune: %s: cannot prepare the scores: %s\n", s->data->source, err);
+        return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : st == TT_ERR_DATA ? TT_EXIT_DATA
+                                                                        : TT_EXIT_ERROR;
+    }
+    tt_propensity_summarise(tt_score_context_propensity(s->scores), s->valid->t, s->valid->n,
+                            c->clip, &s->prop_summary);
+    if (!s->quiet && s->valid->propensity)
+        fprintf(stderr, "tautune: scoring propensity: the known propensity columns of the data "
+                        "(data.propensity), not an estimate\n");
+    if (!s->quiet && s->prop_summary.outside_clip > 0)
+        fprintf(stderr, "tautune: warning: %zu of %zu validation rows have a propensity outside "
+                        "[%g, %g] (clipped in the scores; overlap is weak)\n",
+                s->prop_summary.outside_clip, s->valid->n, c->clip, 1 - c->clip);
+    size_t energy_rows = tt_score_context_energy_rows(s->scores);
+    if (!s->quiet && energy_rows < s->valid->n)
+        fprintf(stderr, "tautune: energy scores use a seeded subsample of %zu of the %zu "
+                        "validation rows (scoring.energy_max_rows)\n", energy_rows, s->valid->n);
+    return TT_EXIT_OK;
+}

@@ -1,0 +1,31 @@
+/*
+ * rscore.h - r_score and dr_mse (METRICS.md), from validation-cross-fitted
+ * scoring nuisances (score_nuisance.h). O(n K^2).
+ *
+ * r_score: Y~ = Y - m_hat, T~_k = 1{T = k} - e_hat_k for k = 1..K-1 (the
+ * one-hot residual; binary: T - e_hat_1). R(tau) = mean_i (Y~_i - sum_k
+ * tau_k(x_i) T~_ik)^2. tau_bar = least squares of Y~ on T~ (the best constant
+ * effect, one per arm). r_score = 1 - R(tau_hat) / R(tau_bar); NaN (null) when
+ * R(tau_bar) = 0 or the T~ normal equations are singular. The propensities
+ * are not clipped here: they are only subtracted, never divided by.
+ *
+ * dr_mse: for each treated arm k, Gamma_ik = mu_k - mu_0 + 1{T=k}(Y - mu_k)/e_k
+ * - 1{T=0}(Y - mu_0)/e_0 with e clipped to [clip, 1 - clip]; dr_mse = sum_k
+ * n_k / (n - n_0) mean_i (Gamma_ik - tau_hat_k(x_i))^2 (binary: the plain mean).
+ */
+#ifndef TT_SCORE_RSCORE_H
+#define TT_SCORE_RSCORE_H
+
+#include <stddef.h>
+
+#include "score/score_nuisance.h"
+
+/* tau_hat: n x (K-1) column-major; t, y: the validation rows the nuisances
+ * were fitted on. */
+double tt_r_score(const tt_score_nuisance *nu, const int *t, const double *y,
+                  const double *tau_hat);
+
+double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
+                 const double *tau_hat, double clip);
+
+#endif

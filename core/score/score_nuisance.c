@@ -1,0 +1,240 @@
+/* score_nuisance.c - validation-cross-fitted nuisances (score_nuisance.h). */
+#include "score/score_nuisance.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn/learner.h"
+#include "score/propensity.h"
+#include "util/err.h"
+#include "util/mem.h"
+#include "util/rng.h"
+
+void tt_score_nuisance_free(tt_score_nuisance *nu)
+{
+    if (!nu)
+        return;
+    free(nu->fold);
+    free(nu->m_hat);
+    free(nu->e_hat);
+    free(nu->mu_hat);
+    memset(nu, 0, sizeof *nu);
+}
+
+/* Stratified by arm so every training part keeps every arm (the per-arm
+ * models and the propensity need them). */
+static tt_status assign_folds(const tt_plugin_data *v, int folds, uint64_t seed, int *fold,
+                              char *err, size_t errlen)
+{
+    size_t *idx = tt_malloc_array(v->n + 1, sizeof *idx);
+    if (!idx)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "score nuisances: out of memory");
+    tt_rng rng;
+    tt_rng_seed(&rng, seed, "score:folds");
+    for (int k = 0; k < v->n_arms; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < v->n; i++)
+            if (v->t[i] == k)
+                idx[m++] = i;
+        if (m < (size_t)folds) {
+            free(idx);
+            return tt_errf(err, errlen, TT_ERR_DATA,
+                           "score nuisances: arm %d has %zu validation rows, fewer than the %d "
+                           "folds", k, m, folds);
+        }
+        tt_rng_shuffle_size(&rng, idx, m);
+        for (size_t j = 0; j < m; j++)
+            fold[idx[j]] = (int)(j % (size_t)folds);
+    }
+    free(idx);
+    return TT_OK;
+}
+
+/* Rows idx[0..m-1] of v as a contiguous view; the arrays live in *buf. */
+static tt_status subset(const tt_plugin_data *v, const size_t *idx, size_t m, tt_plugin_data *out,
+                        double **buf, int **tbuf)
+{
+    const size_t px = v->p_x, pw = v->p_w;
+    double *b = tt_malloc_array(m * (px + pw + 1) + 1, sizeof *b);
+    int *t = tt_malloc_array(m + 1, sizeof *t);
+    if (!b || !t) {
+        free(b);
+        free(t);
+        return TT_ERR_NOMEM;
+    }
+    double *x = b, *w = b + m * px, *y = b + m * (px + pw);
+    for (size_t r = 0; r < m; r++) {
+        const size_t i = idx[r];
+        for (size_t j = 0; j < px; j++)
+            x[j * m + r] = v->x[j * v->n + i];
+        for (size_t j = 0; j < pw; j++)
+            w[j * m + r] = v->w[j * v->n + i];
+        y[r] = v->y[i];
+        t[r] = v->t[i];
+    }
+    *out = *v;
+    out->n = m;
+    out->x = px ? x : NULL;
+    out->w = pw ? w : NULL;
+    out->y = y;
+    out->t = t;
+    out->weight = NULL;
+    *buf = b;
+    *tbuf = t;
+    return TT_OK;
+}
+
+/* [x, w] of view d standardised with the moments of view ref (train part). */
+static void design(const tt_plugin_data *ref, const tt_plugin_data *d, double *f)
+{
+    const size_t p = d->p_x + d->p_w;
+    for (size_t j = 0; j < p; j++) {
+        const double *rc = j < ref->p_x ? ref->x + j * ref->n : ref->w + (j - ref->p_x) * ref->n;
+        const double *dc = j < d->p_x ? d->x + j * d->n : d->w + (j - d->p_x) * d->n;
+        double s = 0.0, ss = 0.0;
+        for (size_t i = 0; i < ref->n; i++)
+            s += rc[i];
+        const double mean = s / (double)ref->n;
+        for (size_t i = 0; i < ref->n; i++)
+            ss += (rc[i] - mean) * (rc[i] - mean);
+        const double sd = sqrt(ss / (double)ref->n), scale = sd > 0.0 ? sd : 1.0;
+        for (size_t i = 0; i < d->n; i++)
+            f[j * d->n + i] = (dc[i] - mean) / scale;
+    }
+}
+
+/* Ridge of y on m rows of the design f (m x p), predicting the q rows of g. */
+static tt_status ridge(size_t m, size_t p, const double *f, const double *y, size_t q,
+                       const double *g, double alpha, uint64_t seed, double *pred, char *err,
+                       size_t errlen)
+{
+    static const char *const keys[] = {"alpha"};
+    tt_learner *model = NULL;
+    tt_status st = tt_learner_create("ridge", keys, &alpha, 1, seed, &model, err, errlen);
+    if (st == TT_OK)
+        st = tt_learner_fit(model, m, p, f, y, NULL, err, errlen);
+    if (st == TT_OK)
+        st = tt_learner_predict(model, q, p, g, pred, err, errlen);
+    tt_learner_destroy(model);
+    return st;
+}
+
+/* Rows of f (m x p) and y whose arm is k, packed into fk, yk; returns count. */
+static size_t arm_rows(size_t m, size_t p, const double *f, const double *y, const int *t, int k,
+                       double *fk, double *yk)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < m; i++)
+        c += t[i] == k;
+    size_t r = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (t[i] != k)
+            continue;
+        for (size_t j = 0; j < p; j++)
+            fk[j * c + r] = f[j * m + i];
+        yk[r++] = y[i];
+    }
+    return c;
+}
+
+static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu, int f,
+                          uint64_t seed, double a_ridge, double a_logit, size_t *idx,
+                          char *err, size_t errlen)
+{
+    const size_t n = v->n, p = v->p_x + v->p_w, K = (size_t)v->n_arms;
+    size_t m_tr = 0, m_te = 0;
+    for (size_t i = 0; i < n; i++)
+        if (nu->fold[i] != f)
+            idx[m_tr++] = i;
+    for (size_t i = 0; i < n; i++)
+        if (nu->fold[i] == f)
+            idx[m_tr + m_te++] = i;
+    tt_plugin_data tr, te;
+    double *btr = NULL, *bte = NULL, *ftr = NULL, *fte = NULL, *fk = NULL, *yk = NULL, *pr = NULL;
+    int *ttr = NULL, *tte = NULL;
+    tt_status st = subset(v, idx, m_tr, &tr, &btr, &ttr);
+    if (st == TT_OK)
+        st = subset(v, idx + m_tr, m_te, &te, &bte, &tte);
+    if (st == TT_OK) {
+        ftr = tt_malloc_array(m_tr * p + 1, sizeof *ftr);
+        fte = tt_malloc_array(m_te * p + 1, sizeof *fte);
+        fk = tt_malloc_array(m_tr * p + 1, sizeof *fk);
+        yk = tt_malloc_array(m_tr + 1, sizeof *yk);
+        pr = tt_malloc_array(m_te * K + 1, sizeof *pr);
+        if (!ftr || !fte || !fk || !yk || !pr)
+            st = TT_ERR_NOMEM;
+    }
+    if (st == TT_ERR_NOMEM) {
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "score nuisances: out of memory");
+        goto done;
+    }
+    const uint64_t fseed = seed + (uint64_t)f;
+    st = tt_scoring_propensity(&tr, &te, a_logit, fseed, pr, err, errlen);
+    if (st != TT_OK)
+        goto done;
+    for (size_t k = 0; k < K; k++)
+        for (size_t r = 0; r < m_te; r++)
+            nu->e_hat[k * n + idx[m_tr + r]] = pr[k * m_te + r];
+    design(&tr, &tr, ftr);
+    design(&tr, &te, fte);
+    st = ridge(m_tr, p, ftr, tr.y, m_te, fte, a_ridge, fseed, pr, err, errlen);
+    if (st != TT_OK)
+        goto done;
+    for (size_t r = 0; r < m_te; r++)
+        nu->m_hat[idx[m_tr + r]] = pr[r];
+    for (int k = 0; k < v->n_arms && st == TT_OK; k++) {
+        const size_t c = arm_rows(m_tr, p, ftr, tr.y, ttr, k, fk, yk);
+        st = ridge(c, p, fk, yk, m_te, fte, a_ridge, fseed, pr, err, errlen);
+        if (st == TT_OK)
+            for (size_t r = 0; r < m_te; r++)
+                nu->mu_hat[(size_t)k * n + idx[m_tr + r]] = pr[r];
+        else
+            tt_err_prefix(err, errlen, "outcome model of arm %d", k);
+    }
+done:
+    if (st != TT_OK)
+        tt_err_prefix(err, errlen, "score nuisances, fold %d", f);
+    free(btr);
+    free(bte);
+    free(ttr);
+    free(tte);
+    free(ftr);
+    free(fte);
+    free(fk);
+    free(yk);
+    free(pr);
+    return st;
+}
+
+tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t seed,
+                                double alpha_ridge, double alpha_logistic,
+                                tt_score_nuisance *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (folds < 2)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "score nuisances: folds must be >= 2, got %d",
+                       folds);
+    if (!v->t || !v->y || v->n_arms < 2)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "score nuisances: need arms and outcomes");
+    const size_t n = v->n, K = (size_t)v->n_arms;
+    out->n = n;
+    out->n_arms = v->n_arms;
+    out->folds = folds;
+    out->fold = tt_malloc_array(n + 1, sizeof *out->fold);
+    out->m_hat = tt_malloc_array(n + 1, sizeof *out->m_hat);
+    out->e_hat = tt_malloc_array(n * K + 1, sizeof *out->e_hat);
+    out->mu_hat = tt_malloc_array(n * K + 1, sizeof *out->mu_hat);
+    size_t *idx = tt_malloc_array(n + 1, sizeof *idx);
+    tt_status st = TT_OK;
+    if (!out->fold || !out->m_hat || !out->e_hat || !out->mu_hat || !idx)
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "score nuisances: out of memory");
+    if (st == TT_OK)
+        st = assign_folds(v, folds, seed, out->fold, err, errlen);
+    for (int f = 0; f < folds && st == TT_OK; f++)
+        st = fit_fold(v, out, f, seed, alpha_ridge, alpha_logistic, idx, err, errlen);
+    free(idx);
+    if (st != TT_OK)
+        tt_score_nuisance_free(out);
+    return st;
+}
