@@ -160,7 +160,7 @@ static void log_to_stderr(void *ctx, tt_log_level level, const char *msg)
     fprintf(stderr, "tautune: %s: %s\n", names[level], msg);
 }
 
-static void run_state_free(run_state *s)
+void tt_run_state_free(run_state *s)
 {
     tt_config_free(s->cfg);
     tt_registry_free(s->reg);
@@ -460,6 +460,6 @@ int tt_cmd_run(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.outcome.best = -1;
     int rc = execute(&s, &a, start);
-    run_state_free(&s);
+    tt_run_state_free(&s);
     return rc;
 }

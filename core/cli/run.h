@@ -56,6 +56,9 @@ typedef struct run_state {
     int quiet;
 } run_state;
 
+/* Frees everything the state owns (cmd_run.c); the struct itself is the caller's. */
+void tt_run_state_free(run_state *s);
+
 /* Stages; each prints its own error and returns a TT_EXIT_* code. */
 int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
 int tt_run_check_data(const run_state *s);

@@ -130,6 +130,17 @@ static void energy_kind(const tt_score_context *c, const double *tau, int kind,
 }
 
 /* One score into s. Out of memory is recorded in k and the score is null. */
+
+/* 1 if every treated arm's effect is the same on every row. */
+static int constant_effects(const double *tau, size_t n, int K)
+{
+    for (size_t k = 0; k + 1 < (size_t)K; k++)
+        for (size_t i = 1; i < n; i++)
+            if (tau[k * n + i] != tau[k * n])
+                return 0;
+    return 1;
+}
+
 static void compute_one(const tt_score_context *c, int which, const double *tau, const double *lo,
                         const double *hi, cache *k, tt_score_value *s)
 {
@@ -169,6 +180,13 @@ static void compute_one(const tt_score_context *c, int which, const double *tau,
         return;
     case SC_QINI:
     case SC_AUUC:
+        /* Ranking rows needs effects that differ between rows: a constant
+         * candidate ties every row, and its "curve" is the random line
+         * (ESTIMATORS.md: such scores are null, never jittered). */
+        if (constant_effects(tau, n, K)) {
+            set_null(s, name, "tau_hat is the same for every row, so it ranks nothing");
+            return;
+        }
         if (!k->uplift_done) {
             if (tt_uplift_scores(n, K, c->t, c->y, tau, c->qini_weight, &k->qini, &k->auuc,
                                  NULL, 0) != TT_OK) {

@@ -4,6 +4,7 @@
  *   check_results RUN_DIR plugin NAME        NAME ran and succeeded at least once
  *   check_results RUN_DIR csv                the CSV run (string arms, randomized)
  *   check_results RUN_DIR interrupted        a run stopped by SIGINT
+ *   check_results RUN_DIR same_scores F.json the winner's scores equal `tautune score`'s
  * Exits non-zero with a message on the first failed check.
  */
 #include <math.h>
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
     CHECK(strlen(str(root, "tautune_version")) > 0, "no tautune_version");
     /* The quickstart data are confounded: "auto" must pick psw_energy; the
      * CSV run says randomized, so plain energy. */
-    const char *want_metric = !strcmp(argv[2], "csv") ? "energy" : "psw_energy";
+    const char *want_metric = !strcmp(argv[2], "csv") || !strcmp(argv[2], "same_scores")
+                                  ? "energy" : "psw_energy";
     CHECK(strcmp(str(root, "metric"), want_metric) == 0, "metric is %s, not %s",
           str(root, "metric"), want_metric);
     const char *want_status = !strcmp(argv[2], "interrupted") ? "interrupted" : "complete";
@@ -138,6 +140,34 @@ int main(int argc, char **argv)
                best_pehe, dim_best_pehe);
     } else if (!strcmp(argv[2], "plugin")) {
         CHECK(argc > 3 && plugin_ok, "plugin %s has no successful trial", argc > 3 ? argv[3] : "?");
+    } else if (!strcmp(argv[2], "same_scores") && argc > 3) {
+        /* `tautune score` of the winner's effects gives the winner's scores. */
+        char *stext = slurp(argv[3]);
+        cJSON *sj = stext ? cJSON_Parse(stext) : NULL;
+        free(stext);
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(best, "scores");
+        const cJSON *got = cJSON_GetObjectItemCaseSensitive(sj, "scores");
+        CHECK(cJSON_IsObject(got), "%s has no scores", argv[3]);
+        int compared = 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, want) {
+            const cJSON *g = cJSON_GetObjectItemCaseSensitive(got, w->string);
+            if (!strncmp(w->string, "ate_", 4))
+                continue; /* interval figures: the run had Welch intervals, the file none */
+            CHECK(g != NULL, "score %s missing from %s", w->string, argv[3]);
+            if (!g)
+                continue;
+            if (cJSON_IsNull(w) || cJSON_IsNull(g)) {
+                CHECK(cJSON_IsNull(w) == cJSON_IsNull(g), "score %s: null in one only", w->string);
+                continue;
+            }
+            double a = w->valuedouble, b = g->valuedouble;
+            CHECK(fabs(a - b) <= 1e-9 * fmax(1.0, fabs(a)), "score %s: run %.17g, score %.17g",
+                  w->string, a, b);
+            compared++;
+        }
+        CHECK(compared >= 8, "only %d scores compared", compared);
+        cJSON_Delete(sj);
     } else if (!strcmp(argv[2], "csv")) {
         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(data, "arm_labels");
         CHECK(cJSON_GetArraySize(labels) == 2 &&

@@ -88,6 +88,25 @@ LUA
 "$tt" run "$work/rct.lua" --out "$work/run_csv" --quiet > /dev/null
 "$check" "$work/run_csv" csv
 
+echo "== tautune score gives a model made elsewhere the run's own scores"
+cat > "$work/rct_dim.lua" <<'LUA'
+return {
+  data = { path = "rct.csv", outcome = "y", treatment = "arm", control = "ctrl",
+           x = { "x1", "x2" }, randomized = true },
+  budget = { trials = 1 },
+  estimators = { diff_in_means = {} },
+}
+LUA
+"$tt" run "$work/rct_dim.lua" --out "$work/run_dim" --quiet > /dev/null
+ate=$(grep -o '"ate":[^,}]*' "$work/run_dim/trials.jsonl" | head -n 1 | cut -d: -f2)
+awk -v a="$ate" 'BEGIN { print "tau"; for (i = 0; i < 800; i++) print a }' > "$work/dim_cate.csv"
+"$tt" score "$work/rct_dim.lua" --cate "$work/dim_cate.csv" > "$work/dim_score.json"
+"$check" "$work/run_dim" same_scores "$work/dim_score.json"
+set +e
+"$tt" score "$work/rct_dim.lua" --cate "$work/rct.csv" > /dev/null 2> "$work/score.err"; code=$?
+set -e
+[ $code -eq 3 ] && grep -q "effect column" "$work/score.err" || fail "a CATE file with 5 columns for 1 arm was not refused"
+
 echo "== Ctrl-C keeps finished work"
 cat > "$work/long.lua" <<'LUA'
 return {
