@@ -162,6 +162,8 @@ tt_status tt_trials_read(const char *path, const tt_config *config,
             cap = grown_cap;
         }
         char why[512];
+        /* Zeroed first: read_trial may fail before it owns anything. */
+        memset(&(*trials)[*n], 0, sizeof (*trials)[*n]);
         st = read_trial(o, config, descs, &(*trials)[*n], why, sizeof why);
         cJSON_Delete(o);
         if (st != TT_OK) {
