@@ -1,29 +1,11 @@
 /*
- * learner.c - the shared half of every learner: hyperparameters, input
- * validation, prediction and the saved text format.
- *
- * Saved format (one item per line, '\n', C locale, doubles as %.17g so they
- * read back bit-identical):
- *   tautune-learner <name> <format_version>
- *   param <key> <value>        one per hyperparameter, in schema order
- *   seed <u64>
- *   p <features>
- *   intercept <b0>
- *   coef <b_j>                 p lines
- *   end
- * load() reads one byte at a time and stops right after "end", so a learner
- * can sit inside a larger stream (a plugin's saved model) without over-reading.
+ * learner.c - the shared half of every learner: registry, hyperparameters,
+ * input validation, featurizers (poly2, standardize) and the fit / predict
+ * dispatch. The saved text format is in learner_save.c.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* newlocale, uselocale, strtod_l */
-#endif
 #include "learn/learner.h"
 
-#include <inttypes.h>
-#include <limits.h>
-#include <locale.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,28 +15,27 @@
 #include "util/err.h"
 #include "util/mem.h"
 
-#define TAG "tautune-learner"
-#define LINE_MAX_LEN 256
 
-struct tt_learner {
-    const tt_learner_ops *ops;
-    double param[TT_LEARNER_MAX_PARAMS];
-    uint64_t seed; /* unused by today's deterministic learners; kept for later ones */
-    int fitted;
-    size_t p;
-    double intercept;
-    double *coef; /* p values once fitted; NULL when p == 0 */
-};
-
-static const tt_learner_ops *const all_ops[] = {&tt_ridge_ops, &tt_logistic_ops};
+static const tt_learner_ops *const all_ops[] = {&tt_ridge_ops, &tt_logistic_ops, &tt_lasso_ops,
+                                                &tt_elastic_net_ops, &tt_forest_ops, &tt_gbm_ops};
 #define N_OPS (sizeof all_ops / sizeof all_ops[0])
 
-static const tt_learner_ops *find_ops(const char *name)
+const tt_learner_ops *tt_learn_find_ops(const char *name)
 {
     for (size_t i = 0; i < N_OPS; i++)
         if (strcmp(all_ops[i]->name, name) == 0)
             return all_ops[i];
     return NULL;
+}
+
+size_t tt_learner_count(void)
+{
+    return N_OPS;
+}
+
+const char *tt_learner_name_at(size_t index)
+{
+    return index < N_OPS ? all_ops[index]->name : NULL;
 }
 
 static void list_names(char *buf, size_t len)
@@ -69,6 +50,27 @@ static void list_names(char *buf, size_t len)
     }
 }
 
+static tt_status unknown_name(const char *name, char *err, size_t errlen)
+{
+    char names[160];
+    list_names(names, sizeof names);
+    return tt_errf(err, errlen, TT_ERR_CONFIG, "unknown learner '%s'; valid names: %s", name,
+                   names);
+}
+
+tt_status tt_learner_describe(const char *name, const tt_learner_param_info **params,
+                              size_t *n_params, char *err, size_t errlen)
+{
+    const tt_learner_ops *ops = name ? tt_learn_find_ops(name) : NULL;
+    if (!ops)
+        return unknown_name(name ? name : "(null)", err, errlen);
+    if (params)
+        *params = ops->params;
+    if (n_params)
+        *n_params = ops->n_params;
+    return TT_OK;
+}
+
 static void list_keys(const tt_learner_ops *ops, char *buf, size_t len)
 {
     size_t used = 0;
@@ -81,7 +83,7 @@ static void list_keys(const tt_learner_ops *ops, char *buf, size_t len)
     }
 }
 
-static int find_param(const tt_learner_ops *ops, const char *key)
+int tt_learn_find_param(const tt_learner_ops *ops, const char *key)
 {
     for (size_t i = 0; i < ops->n_params; i++)
         if (strcmp(ops->params[i].name, key) == 0)
@@ -89,13 +91,18 @@ static int find_param(const tt_learner_ops *ops, const char *key)
     return -1;
 }
 
-static tt_status check_param(const tt_learner_ops *ops, size_t idx, double v, tt_status status,
+tt_status tt_learn_check_param(const tt_learner_ops *ops, size_t idx, double v, tt_status status,
                              char *err, size_t errlen)
 {
     const tt_learner_param_spec *s = &ops->params[idx];
+    if (s->auto_ok && v == TT_LEARNER_AUTO)
+        return TT_OK;
     if (!isfinite(v) || v < s->lo || v > s->hi)
-        return tt_errf(err, errlen, status, "%s: %s must be a finite number in [%g, %g], got %g",
-                       ops->name, s->name, s->lo, s->hi, v);
+        return tt_errf(err, errlen, status, "%s: %s must be a finite number in [%g, %g]%s, got %g",
+                       ops->name, s->name, s->lo, s->hi, s->auto_ok ? " or auto (-1)" : "", v);
+    if ((s->kind == TT_PARAM_INT || s->kind == TT_PARAM_BOOL) && v != floor(v))
+        return tt_errf(err, errlen, status, "%s: %s must be a whole number, got %g", ops->name,
+                       s->name, v);
     return TT_OK;
 }
 
@@ -108,13 +115,9 @@ tt_status tt_learner_create(const char *name, const char *const *keys, const dou
     *out = NULL;
     if (!name)
         return tt_errf(err, errlen, TT_ERR_INVALID, "learner: name is NULL");
-    const tt_learner_ops *ops = find_ops(name);
-    if (!ops) {
-        char names[128];
-        list_names(names, sizeof names);
-        return tt_errf(err, errlen, TT_ERR_CONFIG, "unknown learner '%s'; valid names: %s", name,
-                       names);
-    }
+    const tt_learner_ops *ops = tt_learn_find_ops(name);
+    if (!ops)
+        return unknown_name(name, err, errlen);
     if (n_params > 0 && (!keys || !values))
         return tt_errf(err, errlen, TT_ERR_INVALID, "%s: %zu hyperparameters but keys or values "
                        "is NULL", ops->name, n_params);
@@ -127,9 +130,9 @@ tt_status tt_learner_create(const char *name, const char *const *keys, const dou
         if (!keys[i])
             return tt_errf(err, errlen, TT_ERR_INVALID, "%s: hyperparameter key %zu is NULL",
                            ops->name, i);
-        int idx = find_param(ops, keys[i]);
+        int idx = tt_learn_find_param(ops, keys[i]);
         if (idx < 0) {
-            char valid[128];
+            char valid[256];
             list_keys(ops, valid, sizeof valid);
             return tt_errf(err, errlen, TT_ERR_CONFIG,
                            "%s: unknown hyperparameter '%s'; valid keys: %s", ops->name, keys[i],
@@ -138,7 +141,7 @@ tt_status tt_learner_create(const char *name, const char *const *keys, const dou
         if (seen[idx]++)
             return tt_errf(err, errlen, TT_ERR_CONFIG, "%s: hyperparameter '%s' given twice",
                            ops->name, keys[i]);
-        tt_status st = check_param(ops, (size_t)idx, values[i], TT_ERR_CONFIG, err, errlen);
+        tt_status st = tt_learn_check_param(ops, (size_t)idx, values[i], TT_ERR_CONFIG, err, errlen);
         if (st != TT_OK)
             return st;
         param[idx] = values[i];
@@ -158,8 +161,12 @@ static void forget_fit(tt_learner *l)
 {
     free(l->coef);
     l->coef = NULL;
+    if (l->model)
+        l->ops->model_free(l->model);
+    l->model = NULL;
     l->fitted = 0;
     l->p = 0;
+    l->n_outputs = 0;
     l->intercept = 0.0;
 }
 
@@ -203,6 +210,146 @@ static tt_status validate_inputs(const char *name, size_t n, size_t p, const dou
     return TT_OK;
 }
 
+/* ---- featurizers (linear learners) ---------------------------------------- */
+
+int tt_learn_flag(const tt_learner *l, const char *key)
+{
+    int i = tt_learn_find_param(l->ops, key);
+    return i >= 0 && l->param[i] != 0.0;
+}
+
+size_t tt_learn_feature_width(size_t p, int poly2)
+{
+    return poly2 ? p + p * (p + 1) / 2 : p;
+}
+
+/* Degree-2 expansion: the p columns, then x_j x_k for j <= k (squares and
+ * interactions, in that row-major upper-triangle order). */
+static double *expand_poly2(size_t n, size_t p, const double *x)
+{
+    size_t q = tt_learn_feature_width(p, 1);
+    double *z = tt_malloc_array(n, q * sizeof *z);
+    if (!z)
+        return NULL;
+    memcpy(z, x, n * p * sizeof *z);
+    size_t c = p;
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = j; k < p; k++, c++)
+            for (size_t i = 0; i < n; i++)
+                z[c * n + i] = x[j * n + i] * x[k * n + i];
+    return z;
+}
+
+/* K when y holds whole labels 0..K-1 with K > 2 (up to 64), else 0. */
+static size_t multinomial_classes(const tt_fit_input *in)
+{
+    double mx = 0.0;
+    for (size_t i = 0; i < in->n; i++) {
+        double v = in->y[i];
+        if (v < 0.0 || v > 63.0 || v != floor(v))
+            return 0;
+        mx = fmax(mx, v);
+    }
+    return mx >= 2.0 ? (size_t)mx + 1 : 0;
+}
+
+static tt_status fit_linear(tt_learner *l, const tt_fit_input *raw, char *err, size_t errlen)
+{
+    const int poly2 = tt_learn_flag(l, "poly2"), standardize = tt_learn_flag(l, "standardize");
+    const size_t n = raw->n, q = tt_learn_feature_width(raw->p, poly2);
+    tt_fit_input in = *raw;
+    in.p = q;
+    double *z = NULL, *mean = NULL, *scale = NULL, *coef = NULL;
+    tt_status st = TT_OK;
+    if (q > 0 && !(coef = tt_malloc_array(q, sizeof *coef)))
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu coefficients", q);
+    if (poly2 && raw->p > 0) {
+        if (!(z = expand_poly2(n, raw->p, raw->x))) {
+            st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu x %zu poly2 features",
+                         n, q);
+            goto done;
+        }
+        in.x = z;
+    }
+    if (standardize && q > 0) {
+        mean = tt_malloc_array(q, sizeof *mean);
+        scale = tt_malloc_array(q, sizeof *scale);
+        if (!z)
+            z = tt_malloc_array(n, q * sizeof *z);
+        if (!mean || !scale || !z) {
+            st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory to standardize");
+            goto done;
+        }
+        tt_linalg_weighted_means(n, q, in.x, in.w, in.w_sum, mean);
+        for (size_t j = 0; j < q; j++) {
+            const double *col = in.x + j * n;
+            double ss = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double d = col[i] - mean[j];
+                ss += (in.w ? in.w[i] : 1.0) * d * d;
+            }
+            double sd = sqrt(ss / in.w_sum);
+            scale[j] = sd > 0.0 ? sd : 1.0; /* constant column: leave it */
+            for (size_t i = 0; i < n; i++)
+                z[j * n + i] = (col[i] - mean[j]) / scale[j];
+        }
+        in.x = z;
+    }
+    size_t k = l->ops->multinomial ? multinomial_classes(raw) : 0;
+    if (k > 2) {
+        double *blocks = tt_malloc_array(k, (q + 1) * sizeof *blocks);
+        if (!blocks) {
+            st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu classes", k);
+            goto done;
+        }
+        st = tt_logistic_multi_fit(l->fit_param[0], &in, k, blocks, err, errlen);
+        for (size_t c = 0; st == TT_OK && mean && c < k; c++)
+            for (size_t j = 0; j < q; j++) {
+                blocks[c * (q + 1) + 1 + j] /= scale[j];
+                blocks[c * (q + 1)] -= mean[j] * blocks[c * (q + 1) + 1 + j];
+            }
+        for (size_t j = 0; st == TT_OK && j < k * (q + 1); j++)
+            if (!isfinite(blocks[j]))
+                st = tt_errf(err, errlen, TT_ERR_NUMERIC, "the fit produced non-finite "
+                             "coefficients");
+        if (st != TT_OK) {
+            free(blocks);
+            goto done;
+        }
+        l->coef = blocks;
+        l->n_outputs = k;
+        goto done;
+    }
+    double b0 = 0.0;
+    st = l->ops->fit(l->fit_param, &in, &b0, coef, err, errlen);
+    if (st != TT_OK)
+        goto done;
+    if (mean) {
+        /* Back to the raw scale, so prediction needs no stored statistics. */
+        for (size_t j = 0; j < q; j++) {
+            coef[j] /= scale[j];
+            b0 -= mean[j] * coef[j];
+        }
+    }
+    int finite = isfinite(b0);
+    for (size_t j = 0; j < q && finite; j++)
+        finite = isfinite(coef[j]);
+    if (!finite) {
+        st = tt_errf(err, errlen, TT_ERR_NUMERIC, "the fit produced non-finite coefficients");
+        goto done;
+    }
+    l->coef = coef;
+    coef = NULL;
+    l->intercept = b0;
+    l->n_outputs = 1;
+done:
+    free(coef);
+    free(z);
+    free(mean);
+    free(scale);
+    return st;
+}
+
 tt_status tt_learner_fit(tt_learner *learner, size_t n, size_t p, const double *x,
                          const double *y, const double *weight, char *err, size_t errlen)
 {
@@ -214,30 +361,36 @@ tt_status tt_learner_fit(tt_learner *learner, size_t n, size_t p, const double *
     tt_status st = validate_inputs(name, n, p, x, y, weight, &w_sum, err, errlen);
     if (st != TT_OK)
         return st;
-
-    double *coef = NULL;
-    if (p > 0 && !(coef = tt_malloc_array(p, sizeof *coef)))
-        return tt_errf(err, errlen, TT_ERR_NOMEM, "%s: no memory for %zu coefficients", name, p);
-    double b0 = 0.0;
-    st = learner->ops->fit(learner->param, n, p, x, y, weight, w_sum, &b0, coef, err, errlen);
+    tt_fit_input in = {n, p, x, y, weight, w_sum, learner->seed};
+    memcpy(learner->fit_param, learner->param, sizeof learner->param);
+    if (learner->ops->fit)
+        st = fit_linear(learner, &in, err, errlen);
+    else
+        st = learner->ops->model_fit(learner->param, &in, &learner->model,
+                                     &learner->n_outputs, err, errlen);
     if (st != TT_OK) {
-        free(coef);
+        learner->model = NULL;
+        learner->n_outputs = 0;
         tt_err_prefix(err, errlen, "%s", name);
         return st;
     }
-    int finite = isfinite(b0);
-    for (size_t j = 0; j < p && finite; j++)
-        finite = isfinite(coef[j]);
-    if (!finite) {
-        free(coef);
-        return tt_errf(err, errlen, TT_ERR_NUMERIC, "%s: the fit produced non-finite "
-                       "coefficients", name);
-    }
-    learner->coef = coef;
     learner->p = p;
-    learner->intercept = b0;
     learner->fitted = 1;
     return TT_OK;
+}
+
+/* Scores (n x k, column-major) to class probabilities in place. */
+static void softmax_rows(size_t n, size_t k, double *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        double mx = -INFINITY, z = 0.0;
+        for (size_t c = 0; c < k; c++)
+            mx = fmax(mx, s[c * n + i]);
+        for (size_t c = 0; c < k; c++)
+            z += (s[c * n + i] = exp(s[c * n + i] - mx));
+        for (size_t c = 0; c < k; c++)
+            s[c * n + i] /= z;
+    }
 }
 
 tt_status tt_learner_predict(const tt_learner *learner, size_t n, size_t p, const double *x,
@@ -261,244 +414,27 @@ tt_status tt_learner_predict(const tt_learner *learner, size_t n, size_t p, cons
         tt_err_prefix(err, errlen, "%s", name);
         return st;
     }
-    tt_linalg_affine(n, p, x, learner->intercept, learner->coef, out);
-    if (learner->ops->inverse_link)
-        learner->ops->inverse_link(n, out);
-    return TT_OK;
-}
-
-/* ---- save ----------------------------------------------------------------- */
-
-static tt_status emit(const tt_plugin_sink *sink, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static tt_status emit(const tt_plugin_sink *sink, char *err, size_t errlen, const char *fmt, ...)
-{
-    char line[LINE_MAX_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    int len = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (len < 0 || (size_t)len >= sizeof line)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "learner save: line too long");
-    if (sink->write(sink->ctx, line, (size_t)len) != 0)
-        return tt_errf(err, errlen, TT_ERR_IO, "learner save: the sink refused %d bytes", len);
-    return TT_OK;
-}
-
-static tt_status save_body(const tt_learner *l, const tt_plugin_sink *sink, char *err,
-                           size_t errlen)
-{
-    const tt_learner_ops *ops = l->ops;
-    tt_status st = emit(sink, err, errlen, TAG " %s %d\n", ops->name, ops->format_version);
-    for (size_t i = 0; i < ops->n_params && st == TT_OK; i++)
-        st = emit(sink, err, errlen, "param %s %.17g\n", ops->params[i].name, l->param[i]);
-    if (st == TT_OK)
-        st = emit(sink, err, errlen, "seed %" PRIu64 "\np %zu\nintercept %.17g\n", l->seed, l->p,
-                  l->intercept);
-    for (size_t j = 0; j < l->p && st == TT_OK; j++)
-        st = emit(sink, err, errlen, "coef %.17g\n", l->coef[j]);
-    if (st == TT_OK)
-        st = emit(sink, err, errlen, "end\n");
-    return st;
-}
-
-tt_status tt_learner_save(const tt_learner *learner, const tt_plugin_sink *sink,
-                          char *err, size_t errlen)
-{
-    if (!learner || !sink || !sink->write)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "learner save: NULL learner or sink");
-    if (!learner->fitted)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: save before a successful fit",
-                       learner->ops->name);
-    /* The process locale may use a decimal comma; switch this thread only. */
-    locale_t c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (c_loc == (locale_t)0)
-        return tt_errf(err, errlen, TT_ERR_NOMEM, "learner save: cannot create the C locale");
-    locale_t old = uselocale(c_loc);
-    tt_status st = save_body(learner, sink, err, errlen);
-    uselocale(old);
-    freelocale(c_loc);
-    return st;
-}
-
-/* ---- load ----------------------------------------------------------------- */
-
-typedef struct reader {
-    const tt_plugin_source *src;
-    locale_t c_loc;
-    size_t line_no;
-    char line[LINE_MAX_LEN];
-    char *err;
-    size_t errlen;
-} reader;
-
-static tt_status parse_error(reader *r, const char *what)
-{
-    return tt_errf(r->err, r->errlen, TT_ERR_PARSE, "saved learner, line %zu: %s (got '%.60s')",
-                   r->line_no, what, r->line);
-}
-
-static tt_status read_line(reader *r)
-{
-    size_t len = 0;
-    r->line_no++;
-    r->line[0] = '\0';
-    for (;;) {
-        char c;
-        if (r->src->read(r->src->ctx, &c, 1) != 0)
-            return tt_errf(r->err, r->errlen, TT_ERR_PARSE,
-                           "saved learner, line %zu: unexpected end of data", r->line_no);
-        if (c == '\n')
-            break;
-        if (len + 1 >= sizeof r->line) {
-            r->line[len] = '\0';
-            return parse_error(r, "line too long");
-        }
-        r->line[len++] = c;
-        r->line[len] = '\0';
+    if (!learner->ops->fit) {
+        learner->ops->model_predict(learner->model, n, p, x, out);
+        return TT_OK;
     }
-    return TT_OK;
-}
-
-/* Reads a line "<keyword> <value>" and returns the value text in *rest. */
-static tt_status read_item(reader *r, const char *keyword, const char **rest)
-{
-    tt_status st = read_line(r);
-    if (st != TT_OK)
-        return st;
-    size_t k = strlen(keyword);
-    if (strncmp(r->line, keyword, k) != 0 || r->line[k] != ' ' || r->line[k + 1] == '\0') {
-        char what[64];
-        snprintf(what, sizeof what, "expected '%s <value>'", keyword);
-        return parse_error(r, what);
+    const int poly2 = tt_learn_flag(learner, "poly2");
+    double *z = NULL;
+    if (poly2 && p > 0 && !(z = expand_poly2(n, p, x)))
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "%s: no memory for poly2 features", name);
+    const size_t q = tt_learn_feature_width(p, poly2), k = learner->n_outputs;
+    if (k > 1) {
+        for (size_t c = 0; c < k; c++)
+            tt_linalg_affine(n, q, z ? z : x, learner->coef[c * (q + 1)],
+                             learner->coef + c * (q + 1) + 1, out + c * n);
+        softmax_rows(n, k, out);
+    } else {
+        tt_linalg_affine(n, q, z ? z : x, learner->intercept, learner->coef, out);
+        if (learner->ops->inverse_link)
+            learner->ops->inverse_link(n, out);
     }
-    *rest = r->line + k + 1;
+    free(z);
     return TT_OK;
-}
-
-static tt_status parse_double(reader *r, const char *s, double *out)
-{
-    char *end = NULL;
-    double v = strtod_l(s, &end, r->c_loc);
-    if (end == s || *end != '\0' || !isfinite(v))
-        return parse_error(r, "expected a finite number");
-    *out = v;
-    return TT_OK;
-}
-
-static tt_status parse_u64(reader *r, const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (*s == '\0')
-        return parse_error(r, "expected an unsigned integer");
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return parse_error(r, "expected an unsigned integer");
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return TT_OK;
-}
-
-static tt_status load_header(reader *r, const tt_learner_ops **ops)
-{
-    tt_status st = read_line(r);
-    if (st != TT_OK)
-        return st;
-    const size_t k = strlen(TAG);
-    if (strncmp(r->line, TAG " ", k + 1) != 0)
-        return parse_error(r, "not a saved tautune learner");
-    char *name = r->line + k + 1;
-    char *space = strchr(name, ' ');
-    if (!space)
-        return parse_error(r, "expected '" TAG " <name> <version>'");
-    *space = '\0';
-    *ops = find_ops(name);
-    if (!*ops) {
-        char what[96];
-        snprintf(what, sizeof what, "unknown learner '%.40s'", name);
-        *space = ' ';
-        return parse_error(r, what);
-    }
-    *space = ' ';
-    uint64_t version = 0;
-    st = parse_u64(r, space + 1, &version);
-    if (st != TT_OK)
-        return st;
-    if (version != (uint64_t)(*ops)->format_version)
-        return parse_error(r, "unsupported format version");
-    return TT_OK;
-}
-
-static tt_status load_body(reader *r, tt_learner **out)
-{
-    const tt_learner_ops *ops = NULL;
-    tt_status st = load_header(r, &ops);
-    if (st != TT_OK)
-        return st;
-    tt_learner *l = calloc(1, sizeof *l);
-    if (!l)
-        return tt_errf(r->err, r->errlen, TT_ERR_NOMEM, "learner load: no memory");
-    l->ops = ops;
-    const char *rest = NULL;
-    for (size_t i = 0; i < ops->n_params && st == TT_OK; i++) {
-        st = read_item(r, "param", &rest);
-        if (st != TT_OK)
-            break;
-        size_t klen = strlen(ops->params[i].name);
-        if (strncmp(rest, ops->params[i].name, klen) != 0 || rest[klen] != ' ') {
-            st = parse_error(r, "hyperparameters missing or out of order");
-            break;
-        }
-        st = parse_double(r, rest + klen + 1, &l->param[i]);
-        if (st == TT_OK && check_param(ops, i, l->param[i], TT_ERR_PARSE, NULL, 0) != TT_OK)
-            st = parse_error(r, "hyperparameter out of range");
-    }
-    uint64_t u = 0;
-    if (st == TT_OK && (st = read_item(r, "seed", &rest)) == TT_OK)
-        st = parse_u64(r, rest, &l->seed);
-    if (st == TT_OK && (st = read_item(r, "p", &rest)) == TT_OK &&
-        (st = parse_u64(r, rest, &u)) == TT_OK) {
-        if (u >= (uint64_t)INT_MAX)
-            st = parse_error(r, "feature count too large");
-        else
-            l->p = (size_t)u;
-    }
-    if (st == TT_OK && (st = read_item(r, "intercept", &rest)) == TT_OK)
-        st = parse_double(r, rest, &l->intercept);
-    if (st == TT_OK && l->p > 0 && !(l->coef = tt_malloc_array(l->p, sizeof *l->coef)))
-        st = tt_errf(r->err, r->errlen, TT_ERR_NOMEM, "learner load: no memory for %zu "
-                     "coefficients", l->p);
-    for (size_t j = 0; j < l->p && st == TT_OK; j++)
-        if ((st = read_item(r, "coef", &rest)) == TT_OK)
-            st = parse_double(r, rest, &l->coef[j]);
-    if (st == TT_OK && (st = read_line(r)) == TT_OK && strcmp(r->line, "end") != 0)
-        st = parse_error(r, "expected 'end'");
-    if (st != TT_OK) {
-        tt_learner_destroy(l);
-        return st;
-    }
-    l->fitted = 1;
-    *out = l;
-    return TT_OK;
-}
-
-tt_status tt_learner_load(const tt_plugin_source *source, tt_learner **out,
-                          char *err, size_t errlen)
-{
-    if (!out)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "learner load: out is NULL");
-    *out = NULL;
-    if (!source || !source->read)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "learner load: NULL source");
-    reader r = {.src = source, .err = err, .errlen = errlen};
-    r.c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (r.c_loc == (locale_t)0)
-        return tt_errf(err, errlen, TT_ERR_NOMEM, "learner load: cannot create the C locale");
-    tt_status st = load_body(&r, out);
-    freelocale(r.c_loc);
-    return st;
 }
 
 const char *tt_learner_name(const tt_learner *learner)
@@ -506,10 +442,34 @@ const char *tt_learner_name(const tt_learner *learner)
     return learner ? learner->ops->name : NULL;
 }
 
+size_t tt_learner_n_outputs(const tt_learner *learner)
+{
+    return learner && learner->fitted ? learner->n_outputs : 0;
+}
+
+double tt_learner_param(const tt_learner *learner, const char *key)
+{
+    int i = learner && key ? tt_learn_find_param(learner->ops, key) : -1;
+    if (i < 0)
+        return NAN;
+    return learner->fitted ? learner->fit_param[i] : learner->param[i];
+}
+
+tt_status tt_learner_oob_predict(const tt_learner *learner, size_t n, double *out,
+                                 char *err, size_t errlen)
+{
+    if (!learner || !out)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "learner: NULL learner or out");
+    if (!learner->fitted || !learner->ops->model_oob)
+        return tt_errf(err, errlen, TT_ERR_UNSUPPORTED, "%s: no out-of-bag predictions",
+                       learner->ops->name);
+    return learner->ops->model_oob(learner->model, n, out, err, errlen);
+}
+
 void tt_learner_destroy(tt_learner *learner)
 {
     if (!learner)
         return;
-    free(learner->coef);
+    forget_fit(learner);
     free(learner);
 }

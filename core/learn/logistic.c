@@ -6,7 +6,8 @@
  * by Newton's method with backtracking (Armijo) step halving. The iteration
  * runs in centred coordinates, eta_i = c0 + (x_i - mean_w(x))'b, which leaves
  * the optimum unchanged (the intercept is unpenalised) but keeps the Hessian
- * well conditioned when features have large means.
+ * well conditioned when features have large means. Labels 0..K-1 with K > 2
+ * go to logistic_multi.c instead (learner.c routes them).
  */
 #include <float.h>
 #include <math.h>
@@ -148,10 +149,11 @@ static tt_status check_labels(size_t n, const double *y, const double *w, double
     return TT_OK;
 }
 
-static tt_status logistic_fit(const double *param, size_t n, size_t p, const double *x,
-                              const double *y, const double *w, double w_sum, double *b0,
-                              double *coef, char *err, size_t errlen)
+static tt_status logistic_fit(double *param, const tt_fit_input *in, double *b0, double *coef,
+                              char *err, size_t errlen)
 {
+    const size_t n = in->n, p = in->p;
+    const double *x = in->x, *y = in->y, *w = in->w, w_sum = in->w_sum;
     const double alpha = param[0];
     const size_t q = p + 1;
     double w1 = 0.0, w0 = 0.0;
@@ -265,7 +267,8 @@ done:
 }
 
 static const tt_learner_param_spec logistic_params[] = {
-    {"alpha", 1.0, 0.0, DBL_MAX},
+    {"alpha", TT_PARAM_REAL, 1.0, 0.0, DBL_MAX, 0, "L2 penalty (alpha/2)|b|^2 on the log-likelihood"},
+    TT_FEATURIZER_PARAMS,
 };
 
 const tt_learner_ops tt_logistic_ops = {
@@ -275,4 +278,5 @@ const tt_learner_ops tt_logistic_ops = {
     .n_params = sizeof logistic_params / sizeof logistic_params[0],
     .fit = logistic_fit,
     .inverse_link = logistic_inverse_link,
+    .multinomial = 1,
 };

@@ -14,10 +14,11 @@
 #include "util/err.h"
 #include "util/mem.h"
 
-static tt_status ridge_fit(const double *param, size_t n, size_t p, const double *x,
-                           const double *y, const double *w, double w_sum, double *b0,
-                           double *coef, char *err, size_t errlen)
+static tt_status ridge_fit(double *param, const tt_fit_input *in, double *b0, double *coef,
+                           char *err, size_t errlen)
 {
+    const size_t n = in->n, p = in->p;
+    const double *x = in->x, *y = in->y, *w = in->w, w_sum = in->w_sum;
     const double alpha = param[0];
     double y_mean;
     tt_linalg_weighted_means(n, 1, y, w, w_sum, &y_mean);
@@ -75,7 +76,8 @@ done:
 }
 
 static const tt_learner_param_spec ridge_params[] = {
-    {"alpha", 1.0, 0.0, DBL_MAX},
+    {"alpha", TT_PARAM_REAL, 1.0, 0.0, DBL_MAX, 0, "L2 penalty alpha |b|^2"},
+    TT_FEATURIZER_PARAMS,
 };
 
 const tt_learner_ops tt_ridge_ops = {

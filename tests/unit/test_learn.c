@@ -410,7 +410,7 @@ static void test_load_rejects_garbage(void **state)
     (void)state;
     const char *texts[] = {
         "hello\n",
-        "tautune-learner forest 1\n",
+        "tautune-learner forest 99\n",
         "tautune-learner ridge 2\n",
         "tautune-learner ridge 1\nparam alpha -1\nseed 0\np 0\nintercept 0\nend\n",
         "tautune-learner ridge 1\nparam alpha 1\nseed 0\np 0\nintercept 1,5\nend\n",
@@ -441,7 +441,7 @@ static void test_errors(void **state)
     (void)state;
     char err[256] = "";
     tt_learner *l = NULL;
-    assert_int_equal(tt_learner_create("lasso", NULL, NULL, 0, 0, &l, err, sizeof err),
+    assert_int_equal(tt_learner_create("no_such_learner", NULL, NULL, 0, 0, &l, err, sizeof err),
                      TT_ERR_CONFIG);
     assert_non_null(strstr(err, "ridge"));
     assert_non_null(strstr(err, "logistic"));

@@ -1,0 +1,37 @@
+/*
+ * gbm_impl.h - one boosting tree on gradients and hessians (gbm.c), used by
+ * the "gbm" learner (gbm_learner.c). Internal to learn/.
+ */
+#ifndef TT_LEARN_GBM_IMPL_H
+#define TT_LEARN_GBM_IMPL_H
+
+#include "learn/learner_impl.h"
+#include "learn/tree.h"
+
+struct level_node;
+
+typedef struct tt_gbm_work {
+    size_t max_level;
+    struct level_node *nodes; /* two levels */
+    double *hist[2];
+    double *fbest_gain;
+    size_t *fbest_bin;
+    double *gh; /* n (g, h) pairs */
+    double *fbest_gl, *fbest_hl; /* left sums of each (node, feature) best split */
+    size_t *chunk_lo, *chunk_hi; /* gather tasks */
+} tt_gbm_work;
+
+tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth);
+void tt_gbm_work_free(tt_gbm_work *wk);
+
+/* Grows one tree on rows idx (m; reordered) with per-row g, h; leaf values
+ * already scaled by lr. row_delta[i] receives the value of row i's leaf for
+ * every i in idx. use_feat: p flags (column subsample). colcode: the bins'
+ * codes transposed to p x n. */
+tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
+                      const double *g, const double *h, size_t *idx, size_t m,
+                      const uint8_t *use_feat, size_t max_depth, double lambda,
+                      double min_child, double min_gain, double lr, tt_learn_pool *pool,
+                      tt_tree *t, double *row_delta);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * nuisance.h - cross-fitted nuisance models, their selection and their cache.
+ *
+ * Roles (arms are labels 0..K-1; arm 0 is control):
+ *   TT_NUISANCE_PROPENSITY  e(x) = P(W = k | x): width 1 (P(W = 1)) for two
+ *                           arms, K columns otherwise; chosen by log-loss;
+ *   TT_NUISANCE_OUTCOME     m(x) = E[Y | x] over all rows; chosen by MSE;
+ *   TT_NUISANCE_ARM_OUTCOME mu_k(x) = E[Y | x, W = k], trained on arm k's rows,
+ *                           predicted for every row; MSE on arm k's rows.
+ * Cross-fitting: K folds (default 5), stratified by arm, from the seed. Row i
+ * of the out-of-fold predictions comes from a model that never saw row i;
+ * the result also holds a model fitted on all rows, for new x.
+ *
+ * Cache: a result is keyed by (role, arm, learner spec, fold plan); asking
+ * again returns the same result without refitting. Results stay owned by the
+ * engine until tt_nuisance_engine_free.
+ *
+ * Thread-safety: one engine per thread (learners may use threads inside).
+ * Library code: never prints.
+ */
+#ifndef TT_NUISANCE_NUISANCE_H
+#define TT_NUISANCE_NUISANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "learn/learner.h"
+
+typedef enum tt_nuisance_role {
+    TT_NUISANCE_PROPENSITY = 0,
+    TT_NUISANCE_OUTCOME,
+    TT_NUISANCE_ARM_OUTCOME
+} tt_nuisance_role;
+
+const char *tt_nuisance_role_name(tt_nuisance_role role); /* "propensity", "outcome", "mu" */
+
+#define TT_NUISANCE_MAX_PARAMS 16
+#define TT_NUISANCE_NAME_LEN 32
+
+/* A learner with hyperparameters (keys not listed take their defaults). */
+typedef struct tt_nuisance_spec {
+    const char *learner;
+    size_t n_params;
+    const char *keys[TT_NUISANCE_MAX_PARAMS];
+    double values[TT_NUISANCE_MAX_PARAMS];
+} tt_nuisance_spec;
+
+/* Training data, borrowed (must outlive the engine): column-major x (n x p);
+ * y the outcome (may be NULL if only propensities are asked); arm in
+ * 0..n_arms-1 (may be NULL for outcome-only use); weight may be NULL. */
+typedef struct tt_nuisance_data {
+    size_t n, p;
+    const double *x;
+    const double *y;
+    const int32_t *arm;
+    size_t n_arms;
+    const double *weight;
+} tt_nuisance_data;
+
+typedef struct tt_nuisance_diag {
+    char learner[TT_NUISANCE_NAME_LEN]; /* "known" for given propensities */
+    size_t n_params;
+    char keys[TT_NUISANCE_MAX_PARAMS][TT_NUISANCE_NAME_LEN];
+    double values[TT_NUISANCE_MAX_PARAMS];
+    double oof_loss;       /* log-loss (propensity) or MSE (outcomes), out of fold */
+    double r2;             /* outcomes: 1 - MSE / variance of y; NAN for propensity */
+    double auc;            /* two-arm propensity: AUC of e for W = 1; NAN otherwise */
+    double calibration;    /* propensity: expected calibration error, 10 bins; NAN otherwise */
+    double prop_min, prop_max; /* propensity: range of the predicted probabilities */
+    size_t n_outside;      /* rows with a probability outside [0.05, 0.95] */
+    size_t n_candidates;   /* candidates evaluated by the selection (1 if fixed) */
+    double seconds;        /* wall time spent, selection included */
+} tt_nuisance_diag;
+
+typedef struct tt_nuisance_result {
+    tt_nuisance_role role;
+    int arm;               /* ARM_OUTCOME: the arm; otherwise -1 */
+    size_t n, width;       /* rows, values per row */
+    double *oof;           /* n x width column-major, out-of-fold */
+    tt_learner *full;      /* fitted on all (role-relevant) rows; NULL for "known" */
+    tt_nuisance_diag diag;
+} tt_nuisance_result;
+
+typedef struct tt_nuisance_engine tt_nuisance_engine;
+
+/* folds >= 2 (0 = 5). TT_ERR_DATA if an arm has fewer rows than folds
+ * (a fold would train without it) or a label is out of range. */
+tt_status tt_nuisance_engine_new(const tt_nuisance_data *data, size_t folds, uint64_t seed,
+                                 tt_nuisance_engine **out, char *err, size_t errlen);
+void tt_nuisance_engine_free(tt_nuisance_engine *e);
+
+/* The fold of each training row (n values in 0..folds-1). */
+const uint32_t *tt_nuisance_folds(const tt_nuisance_engine *e, size_t *folds);
+
+/* Cross-fits one spec for (role, arm); cached. arm is ignored (use -1)
+ * except for ARM_OUTCOME. For the propensity a learner with a "classify"
+ * parameter gets classify = 1. */
+tt_status tt_nuisance_fit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
+                          const tt_nuisance_spec *spec, const tt_nuisance_result **out,
+                          char *err, size_t errlen);
+
+/* Cross-fits candidates in order until budget_s seconds have passed (at
+ * least one is always evaluated), and returns the one with the lowest
+ * out-of-fold loss; it becomes the role's choice (tt_nuisance_chosen).
+ * cands NULL / n_cands 0: the default candidates of the role (below).
+ * Candidates that fail (unknown learner, a fit that does not converge) are
+ * skipped; if all fail the last error is returned. */
+tt_status tt_nuisance_select(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
+                             const tt_nuisance_spec *cands, size_t n_cands, double budget_s,
+                             const tt_nuisance_result **out, char *err, size_t errlen);
+
+/* The default candidates for a role: *cands points at n static specs. */
+void tt_nuisance_default_candidates(tt_nuisance_role role, const tt_nuisance_spec **cands,
+                                    size_t *n);
+
+/* Known propensities (n x width column-major, width 1 for two arms = P(W = 1),
+ * else n_arms), in (0, 1): they become the propensity choice, with
+ * diagnostics, and no model is fitted. */
+tt_status tt_nuisance_set_propensity(tt_nuisance_engine *e, const double *prop, size_t width,
+                                     const tt_nuisance_result **out, char *err,
+                                     size_t errlen);
+
+/* The role's current choice (from select or set_propensity), or NULL. */
+const tt_nuisance_result *tt_nuisance_chosen(const tt_nuisance_engine *e,
+                                             tt_nuisance_role role, int arm);
+
+/* Diagnostics of one out-of-fold result (exposed for tests / known columns). */
+void tt_nuisance_diagnose(const tt_nuisance_data *d, tt_nuisance_result *r);
+
+#endif

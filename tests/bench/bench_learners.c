@@ -1,0 +1,208 @@
+/*
+ * bench_learners.c - times tautune's learners on a data set that
+ * tests/bench/learners_reference.py reads too (driven by tests/bench/learners).
+ *
+ *   bench_learners gen <n> <seed> <file.csv>
+ *       writes n rows: x0..x19 ~ N(0, 1), yreg (nonlinear + noise), yclf (0/1)
+ *   bench_learners run <task> <train.csv> <test.csv> <threads> [coef_out]
+ *       task: forest_reg | forest_clf | lasso | logistic | gbm_reg | gbm_clf
+ *       prints "RESULT <task> fit_s=<wall s> fit_cpu=<cpu s> predict_s=<s>
+ *       loss=<held-out MSE or log-loss>"
+ *       lasso/logistic also write their coefficients to coef_out.
+ * Hyperparameters are fixed here and mirrored in learners_reference.py.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <time.h>
+
+#include "learn/learner.h"
+#include "util/clock.h"
+#include "util/rng.h"
+
+#define P 20
+
+/* CPU seconds of the whole process (all threads): steadier than wall time
+ * on a shared machine. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int gen(size_t n, uint64_t seed, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 1;
+    tt_rng r;
+    tt_rng_seed(&r, seed, "bench-learners");
+    for (int j = 0; j < P; j++)
+        fprintf(f, "x%d,", j);
+    fprintf(f, "yreg,yclf\n");
+    double x[P];
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < P; j++) {
+            x[j] = tt_rng_normal(&r);
+            fprintf(f, "%.6f,", x[j]);
+        }
+        double yr = sin(2.0 * x[0]) + x[1] * x[1] + 0.5 * x[2] * x[3] + x[4] - 0.5 * x[5] +
+                    0.5 * tt_rng_normal(&r);
+        double eta = x[0] - x[1] + 0.5 * x[2] * x[3] + 0.5 * x[6];
+        double yc = tt_rng_uniform(&r) < 1.0 / (1.0 + exp(-eta)) ? 1.0 : 0.0;
+        fprintf(f, "%.6f,%g\n", yr, yc);
+    }
+    return fclose(f) != 0;
+}
+
+/* Reads the CSV gen wrote into column-major x (n x P), yreg, yclf. */
+static size_t load(const char *path, double **x, double **yr, double **yc)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t cap = 1024, n = 0;
+    double *rows = malloc(cap * (P + 2) * sizeof *rows);
+    char line[4096];
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        free(rows);
+        return 0;
+    }
+    while (fgets(line, sizeof line, f)) {
+        if (n == cap) {
+            cap *= 2;
+            rows = realloc(rows, cap * (P + 2) * sizeof *rows);
+        }
+        char *s = line;
+        for (int j = 0; j < P + 2; j++) {
+            rows[n * (P + 2) + (size_t)j] = strtod(s, &s);
+            if (*s == ',')
+                s++;
+        }
+        n++;
+    }
+    fclose(f);
+    *x = malloc(n * P * sizeof **x);
+    *yr = malloc(n * sizeof **yr);
+    *yc = malloc(n * sizeof **yc);
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < P; j++)
+            (*x)[(size_t)j * n + i] = rows[i * (P + 2) + (size_t)j];
+        (*yr)[i] = rows[i * (P + 2) + P];
+        (*yc)[i] = rows[i * (P + 2) + P + 1];
+    }
+    free(rows);
+    return n;
+}
+
+static int run(const char *task, const char *train, const char *test, double threads,
+               const char *coef_out)
+{
+    double *x, *yr, *yc, *tx, *tyr, *tyc;
+    size_t n = load(train, &x, &yr, &yc), m = load(test, &tx, &tyr, &tyc);
+    if (!n || !m) {
+        fprintf(stderr, "cannot read %s or %s\n", train, test);
+        return 1;
+    }
+    const char *name = NULL;
+    const char *keys[8];
+    double vals[8];
+    size_t k = 0;
+    int clf = 0;
+    if (strncmp(task, "forest", 6) == 0) {
+        name = "forest";
+        clf = strcmp(task, "forest_clf") == 0;
+        keys[k] = "n_trees", vals[k++] = 100;
+        keys[k] = "min_leaf", vals[k++] = 5;
+        keys[k] = "mtry", vals[k++] = clf ? 4 : 7; /* sqrt(p) / p/3 */
+        keys[k] = "classify", vals[k++] = clf;
+        keys[k] = "threads", vals[k++] = threads;
+    } else if (strcmp(task, "lasso") == 0) {
+        name = "lasso";
+        keys[k] = "alpha", vals[k++] = TT_LEARNER_AUTO;
+        keys[k] = "cv_folds", vals[k++] = 5;
+        keys[k] = "tol", vals[k++] = 1e-12;
+    } else if (strcmp(task, "logistic") == 0) {
+        name = "logistic";
+        clf = 1;
+        keys[k] = "alpha", vals[k++] = 1.0;
+    } else if (strncmp(task, "gbm", 3) == 0) {
+        name = "gbm";
+        clf = strcmp(task, "gbm_clf") == 0;
+        keys[k] = "n_rounds", vals[k++] = 200;
+        keys[k] = "learning_rate", vals[k++] = 0.1;
+        keys[k] = "max_depth", vals[k++] = 6;
+        keys[k] = "classify", vals[k++] = clf;
+        keys[k] = "threads", vals[k++] = threads;
+    } else {
+        fprintf(stderr, "unknown task %s\n", task);
+        return 2;
+    }
+    const double *y = clf ? yc : yr, *ty = clf ? tyc : tyr;
+    tt_learner *l = NULL;
+    char err[512] = "";
+    if (tt_learner_create(name, keys, vals, k, 2024, &l, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    double t0 = tt_now(), c0 = cpu_now();
+    if (tt_learner_fit(l, n, P, x, y, NULL, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 3;
+    }
+    double fit_s = tt_now() - t0, fit_cpu = cpu_now() - c0;
+    double *pred = malloc(m * sizeof *pred);
+    t0 = tt_now();
+    tt_learner_predict(l, m, P, tx, pred, err, sizeof err);
+    double pred_s = tt_now() - t0;
+    double loss = 0.0;
+    for (size_t i = 0; i < m; i++) {
+        if (clf) {
+            double q = fmin(fmax(pred[i], 1e-15), 1.0 - 1e-15);
+            loss -= ty[i] * log(q) + (1.0 - ty[i]) * log(1.0 - q);
+        } else {
+            loss += (ty[i] - pred[i]) * (ty[i] - pred[i]);
+        }
+    }
+    printf("RESULT %s fit_s=%.4f fit_cpu=%.4f predict_s=%.4f loss=%.6f\n", task, fit_s, fit_cpu,
+           pred_s, loss / (double)m);
+    if (coef_out && (strcmp(name, "lasso") == 0 || strcmp(name, "logistic") == 0)) {
+        /* Linear coefficients recovered from predictions at 0 and unit vectors. */
+        FILE *f = fopen(coef_out, "w");
+        double z[P] = {0}, b0 = 0.0, v;
+        tt_learner_predict(l, 1, P, z, &b0, err, sizeof err);
+        if (strcmp(name, "logistic") == 0)
+            b0 = log(b0 / (1.0 - b0));
+        fprintf(f, "%.17g\n", b0);
+        for (int j = 0; j < P; j++) {
+            z[j] = 1.0;
+            tt_learner_predict(l, 1, P, z, &v, err, sizeof err);
+            if (strcmp(name, "logistic") == 0)
+                v = log(v / (1.0 - v));
+            fprintf(f, "%.17g\n", v - b0);
+            z[j] = 0.0;
+        }
+        if (strcmp(name, "lasso") == 0)
+            fprintf(f, "alpha %.17g\n", tt_learner_param(l, "alpha"));
+        fclose(f);
+    }
+    tt_learner_destroy(l);
+    free(pred);
+    free(x), free(yr), free(yc), free(tx), free(tyr), free(tyc);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[1], "gen") == 0)
+        return gen(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), argv[4]);
+    if (argc >= 6 && strcmp(argv[1], "run") == 0)
+        return run(argv[2], argv[3], argv[4], atof(argv[5]), argc > 6 ? argv[6] : NULL);
+    fprintf(stderr, "usage: bench_learners gen <n> <seed> <csv> | run <task> <train> <test> "
+                    "<threads> [coef_out]\n");
+    return 2;
+}
