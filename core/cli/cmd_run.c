@@ -175,6 +175,9 @@ void tt_run_state_free(run_state *s)
     free(s->train_counts);
     free(s->valid_counts);
     tt_score_context_free(s->scores);
+    tt_nuisance_engine_free(s->engine);
+    free(s->nu_features);
+    free(s->nu_arm_outcome);
     free(s->costs);
     if (s->trials_fp)
         fclose(s->trials_fp);
@@ -349,12 +352,13 @@ static void report(const run_state *s, const char *dir, double start)
 {
     const tt_config *c = s->cfg;
     char err[1024];
-    cJSON *facts = tt_run_data_facts(s);
+    cJSON *facts = tt_run_data_facts(s), *nuisances = tt_run_nuisance_facts(s);
     tt_run_info info = {
         .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = s->metric,
         .metric_requested = c->metric, .propensity = &s->prop_summary,
         .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
+        .nuisances = nuisances,
         .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
         .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
         .n_arms = s->data->n_arms, .arm_labels = (const char *const *)s->data->arm_labels,
@@ -366,6 +370,7 @@ static void report(const run_state *s, const char *dir, double start)
     if (tt_results_write(dir, &info, &s->outcome, err, sizeof err) != TT_OK)
         fprintf(stderr, "tautune: %s\n", err);
     cJSON_Delete(facts);
+    cJSON_Delete(nuisances);
     tt_run_write_preprocessing(s, dir);
 }
 
@@ -393,6 +398,7 @@ static int execute(run_state *s, const run_args *a, double start)
 
     if ((rc = resolve_plugins(s, a)) || (rc = tt_run_load_data(s, a)) ||
         (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) || (rc = tt_run_build_scores(s)) ||
+        (rc = tt_run_fit_nuisances(s)) ||
         (rc = open_run_folder(s, a, dir, sizeof dir)))
         return rc;
 
@@ -408,7 +414,8 @@ static int execute(run_state *s, const run_args *a, double start)
         .train = tt_run_view(s->train), .valid = tt_run_view(s->valid),
         .valid_tau = s->valid->tau, .scores = s->scores,
         .score_names = (const char *const *)c->scores, .n_score_names = c->n_scores,
-        .cost = s->costs, .n_arms = s->data->n_arms, .metric = s->metric,
+        .cost = s->costs, .nuisances = s->engine ? &s->nuisances : NULL,
+        .n_arms = s->data->n_arms, .metric = s->metric,
         .maximize = s->maximize,
     };
     tt_search_options opt;

@@ -16,6 +16,8 @@
 #include "data/frame.h"
 #include "data/prep.h"
 #include "data/split.h"
+#include "nuisance/nuisance.h"
+#include "plugin/host.h"
 #include "score/propensity.h"
 #include "score/scores.h"
 
@@ -46,6 +48,11 @@ typedef struct run_state {
     tt_score_context *scores;    /* the shared scoring context */
     tt_propensity_summary prop_summary;
     double *costs;               /* K per-arm costs (arm 0: 0), or NULL */
+    tt_nuisance_engine *engine;  /* nuisance models the plugins need, or NULL */
+    tt_nuisance_data nu_data;    /* the engine's view of the training rows */
+    double *nu_features;         /* [x, w] of the training rows, column-major */
+    const tt_nuisance_result **nu_arm_outcome; /* K per-arm outcome models */
+    tt_host_nuisances nuisances; /* what the host table serves to plugins */
     const char *metric;          /* the objective, "auto" resolved */
     int maximize;                /* the metric's direction */
     FILE *trials_fp;
@@ -64,6 +71,11 @@ int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
 int tt_run_check_data(const run_state *s);
 int tt_run_split(run_state *s);
 int tt_run_build_scores(run_state *s);                   /* run_scoring.c */
+int tt_run_fit_nuisances(run_state *s);                  /* run_nuisance.c */
+
+/* The chosen nuisance models and their diagnostics, for results.json's
+ * "nuisances" (caller owns), or NULL when the run fitted none. */
+cJSON *tt_run_nuisance_facts(const run_state *s);
 
 /* The view plugins and scores get of a dataset (borrowed pointers). */
 tt_plugin_data tt_run_view(const tt_dataset *d);

@@ -12,6 +12,7 @@
 #include "lua/config_read.h"
 #include "lua/sandbox.h"
 #include "lua/space_dsl.h"
+#include "learn/learner.h"
 #include "score/scores.h"
 #include "util/err.h"
 #include "util/mem.h"
@@ -21,8 +22,9 @@
 #define CFG_DEFAULT_BUDGET_SECONDS 60.0
 
 static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
-                                       "scoring", "budget", "search", "estimators", "out",
-                                       NULL};
+                                       "scoring", "budget", "search", "nuisance",
+                                       "estimators", "out", NULL};
+static const char *const nuisance_keys[] = {"propensity", "outcome", "folds", "seconds", NULL};
 static const char *const scoring_keys[] = {"scores", "costs", "clip", "erupt_policy",
                                            "qini_weighted", "energy_standardize",
                                            "energy_max_rows", NULL};
@@ -121,6 +123,69 @@ static tt_status cfg_read_search(tt_cfg_reader *rd, int t)
     if (st == TT_OK)
         lua_pop(L, 1);
     return st;
+}
+
+/* A learner list for a nuisance role: "auto" (NULL list), one name, or a
+ * list of names; each must be a learner of core/learn. */
+static tt_status take_learners(tt_cfg_reader *rd, int t, const char *key, const char *kp,
+                               char ***out, size_t *n_out)
+{
+    lua_State *L = rd->L;
+    tt_status st = TT_OK;
+    if (tt_cfg_get(L, t, key) != LUA_TNIL) {
+        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "auto") == 0) {
+            lua_pop(L, 1);
+            return TT_OK;
+        }
+        if ((st = tt_cfg_take_strings(rd, -1, kp, 1, 1, out, n_out)))
+            return st;
+        for (size_t i = 0; i < *n_out; i++) {
+            size_t k = 0;
+            while (k < tt_learner_count() && strcmp(tt_learner_name_at(k), (*out)[i]) != 0)
+                k++;
+            if (k == tt_learner_count()) {
+                char list[256] = "";
+                size_t off = 0;
+                for (size_t j = 0; j < tt_learner_count() && off < sizeof list; j++)
+                    off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", j ? ", " : "",
+                                            tt_learner_name_at(j));
+                return tt_cfg_fail(rd, 0, kp, "unknown learner \"%s\" (learners: %s, or \"auto\")",
+                                   (*out)[i], list);
+            }
+        }
+    }
+    lua_pop(L, 1);
+    return st;
+}
+
+static tt_status cfg_read_nuisance(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = tt_cfg_check_keys(rd, t, "nuisance", nuisance_keys);
+    if (st == TT_OK)
+        st = take_learners(rd, t, "propensity", "nuisance.propensity", &cfg->nu_propensity,
+                           &cfg->n_nu_propensity);
+    if (st == TT_OK)
+        st = take_learners(rd, t, "outcome", "nuisance.outcome", &cfg->nu_outcome,
+                           &cfg->n_nu_outcome);
+    if (st != TT_OK)
+        return st;
+    long long v;
+    if (tt_cfg_get(L, t, "folds") != LUA_TNIL) {
+        if ((st = tt_cfg_take_integer(rd, -1, "nuisance.folds", 2, 20, &v)))
+            return st;
+        cfg->nu_folds = (int)v;
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "seconds") != LUA_TNIL) {
+        if ((st = tt_cfg_take_number(rd, -1, "nuisance.seconds", &cfg->nu_seconds)))
+            return st;
+        if (!(cfg->nu_seconds > 0))
+            return tt_cfg_fail(rd, 0, "nuisance.seconds", "must be > 0, got %g", cfg->nu_seconds);
+    }
+    lua_pop(L, 1);
+    return TT_OK;
 }
 
 /* "auto", every rankable score of the catalogue, then the oracle figures. */
@@ -268,6 +333,8 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
         return cfg_read_search(rd, v);
     if (strcmp(key, "scoring") == 0)
         return cfg_read_scoring(rd, v);
+    if (strcmp(key, "nuisance") == 0)
+        return cfg_read_nuisance(rd, v);
     return tt_cfg_read_estimators(rd, v);
 }
 
@@ -523,6 +590,8 @@ void tt_config_free(tt_config *cfg)
     free(cfg->metric);
     free(cfg->searcher);
     tt_free_strings(cfg->scores, cfg->n_scores);
+    tt_free_strings(cfg->nu_propensity, cfg->n_nu_propensity);
+    tt_free_strings(cfg->nu_outcome, cfg->n_nu_outcome);
     free(cfg->costs);
     free(cfg->out_dir);
     free(cfg);

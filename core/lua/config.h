@@ -41,6 +41,11 @@
  *     clip = 0.05, erupt_policy = "greedy" or "thompson", qini_weighted = false,
  *     energy_standardize = true, energy_max_rows = 0 (0: exact on every row),
  *   }
+ *   nuisance = {                              -- models plugins get from the host (ABI 1.1)
+ *     propensity = "auto" or "logistic" or {"logistic", "gbm"},  -- chosen by out-of-fold loss
+ *     outcome = "auto" or ...,                -- for m(x, w) and every mu_k(x, w)
+ *     folds = 5, seconds = N,                 -- cross-fitting folds; selection time per role
+ *   }
  *   search = { searcher = "cfo" or "random",  -- default "cfo" (see search/searcher.h)
  *              cost = "trials" or "seconds",  -- cfo's cost per trial; "trials" is reproducible
  *              jobs = 1,                      -- trials in parallel worker processes
@@ -131,6 +136,10 @@ typedef struct tt_config {
     int erupt_thompson;         /* scoring.erupt_policy == "thompson" */
     int qini_weighted, energy_standardize; /* defaults 0, 1 */
     size_t energy_max_rows;     /* 0 = exact energy on every validation row */
+    char **nu_propensity; size_t n_nu_propensity; /* nuisance.propensity; NULL = auto */
+    char **nu_outcome; size_t n_nu_outcome;         /* nuisance.outcome; NULL = auto */
+    int nu_folds;               /* 0 = 5 */
+    double nu_seconds;          /* selection time per role; 0 = from the budget */
     double trial_seconds;       /* per-trial timeout; 0 = derived from the budget */
     char *searcher;             /* "cfo" or "random" */
     int cost_in_seconds;        /* search.cost == "seconds" */

@@ -10,9 +10,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "learn/learner.h"
 #include "util/clock.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "util/rng.h"
 
@@ -84,6 +86,85 @@ static int host_learner_load(void *host_ctx, const tt_plugin_source *source, tt_
     return (int)tt_learner_load(source, out, err, errlen);
 }
 
+static size_t host_learner_n_outputs(const tt_learner *learner)
+{
+    return tt_learner_n_outputs(learner);
+}
+
+/* The result serving (kind, arm), if the plugin declared it and the run has it. */
+static const tt_nuisance_result *find_nuisance(const tt_host_ctx *ctx, tt_nuisance_kind kind,
+                                               int arm, char *err, size_t errlen)
+{
+    static const uint32_t need[] = {TT_PLUGIN_CAP_NEEDS_PROPENSITY, TT_PLUGIN_CAP_NEEDS_OUTCOME,
+                                    TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES};
+    static const char *const names[] = {"propensity", "outcome", "per-arm outcome"};
+    if ((unsigned)kind > TT_NUISANCE_KIND_ARM_OUTCOME) {
+        tt_errf(err, errlen, TT_ERR_INVALID, "unknown nuisance kind %d", (int)kind);
+        return NULL;
+    }
+    const tt_host_nuisances *nu = ctx ? ctx->nuisances : NULL;
+    if (!(ctx && (ctx->capabilities & need[kind]))) {
+        tt_errf(err, errlen, TT_ERR_UNSUPPORTED,
+                "the %s nuisance was not declared (capability TT_PLUGIN_CAP_NEEDS_*)", names[kind]);
+        return NULL;
+    }
+    const tt_nuisance_result *r = NULL;
+    if (nu && kind == TT_NUISANCE_KIND_PROPENSITY)
+        r = nu->propensity;
+    else if (nu && kind == TT_NUISANCE_KIND_OUTCOME)
+        r = nu->outcome;
+    else if (nu && nu->arm_outcome && arm >= 0 && arm < nu->n_arms)
+        r = nu->arm_outcome[arm];
+    if (!r)
+        tt_errf(err, errlen, TT_ERR_UNSUPPORTED, "the host has no %s nuisance%s", names[kind],
+                kind == TT_NUISANCE_KIND_ARM_OUTCOME ? " for that arm" : "");
+    return r;
+}
+
+static int host_nuisance_oof(void *host_ctx, tt_nuisance_kind kind, int arm,
+                             const double **values, size_t *n, size_t *width, char *err,
+                             size_t errlen)
+{
+    const tt_nuisance_result *r = find_nuisance(host_ctx, kind, arm, err, errlen);
+    if (!r)
+        return TT_ERR_UNSUPPORTED;
+    *values = r->oof;
+    *n = r->n;
+    *width = r->width;
+    return TT_OK;
+}
+
+static int host_nuisance_predict(void *host_ctx, tt_nuisance_kind kind, int arm,
+                                 const tt_plugin_data *rows, double *out, char *err,
+                                 size_t errlen)
+{
+    const tt_host_ctx *ctx = host_ctx;
+    const tt_nuisance_result *r = find_nuisance(ctx, kind, arm, err, errlen);
+    if (!r)
+        return TT_ERR_UNSUPPORTED;
+    const tt_host_nuisances *nu = ctx->nuisances;
+    if (!r->full)
+        return tt_errf(err, errlen, TT_ERR_UNSUPPORTED,
+                       "the propensities are the data's known columns: there is no model for "
+                       "other rows");
+    if (rows->p_x != nu->p_x || rows->p_w != nu->p_w)
+        return tt_errf(err, errlen, TT_ERR_INVALID,
+                       "rows have %zu + %zu columns; the nuisance models use %zu + %zu",
+                       rows->p_x, rows->p_w, nu->p_x, nu->p_w);
+    size_t n = rows->n, p = nu->p_x + nu->p_w;
+    double *f = malloc(sizeof *f * (n * p + 1));
+    if (!f)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    if (nu->p_x)
+        memcpy(f, rows->x, sizeof *f * n * nu->p_x);
+    if (nu->p_w)
+        memcpy(f + n * nu->p_x, rows->w, sizeof *f * n * nu->p_w);
+    /* A two-arm propensity model predicts P(T = 1) only, as oof holds. */
+    int rc = (int)tt_learner_predict(r->full, n, p, f, out, err, errlen);
+    free(f);
+    return rc;
+}
+
 void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed)
 {
     if (ctx)
@@ -105,5 +186,8 @@ void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed
         .learner_save = host_learner_save,
         .learner_load = host_learner_load,
         .learner_destroy = tt_learner_destroy,
+        .learner_n_outputs = host_learner_n_outputs,
+        .nuisance_oof = host_nuisance_oof,
+        .nuisance_predict = host_nuisance_predict,
     };
 }

@@ -14,13 +14,27 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "nuisance/nuisance.h"
 #include "tautune/plugin.h"
+
+/* The run's nuisance models as the table serves them (nuisance_oof and
+ * nuisance_predict): the engine's chosen results, fitted on the training
+ * rows with features [x, w] (p_x + p_w columns). Borrowed. */
+typedef struct tt_host_nuisances {
+    const tt_nuisance_result *propensity;          /* or NULL */
+    const tt_nuisance_result *outcome;             /* or NULL */
+    const tt_nuisance_result *const *arm_outcome;  /* n_arms entries, or NULL */
+    int n_arms;
+    size_t p_x, p_w;
+} tt_host_nuisances;
 
 typedef struct tt_host_ctx {
     const char *plugin_name;        /* for log prefixes */
     volatile sig_atomic_t *stop_flag;
     double deadline;                /* tt_now() value after which should_stop is true; 0 = none */
     uint64_t seed;                  /* set by tt_host_services_init */
+    const tt_host_nuisances *nuisances; /* NULL: the run has none */
+    uint32_t capabilities;          /* the plugin's, to check what it declared it needs */
 } tt_host_ctx;
 
 void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed);

@@ -107,6 +107,9 @@ static const struct {
     {TT_PLUGIN_CAP_IV, "iv"},
     {TT_PLUGIN_CAP_INTERVALS, "intervals"},
     {TT_PLUGIN_CAP_SAVE_LOAD, "save-load"},
+    {TT_PLUGIN_CAP_NEEDS_PROPENSITY, "needs-propensity"},
+    {TT_PLUGIN_CAP_NEEDS_OUTCOME, "needs-outcome"},
+    {TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES, "needs-arm-outcomes"},
 };
 
 void tt_capabilities_text(uint32_t caps, char *buf, size_t len)

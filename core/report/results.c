@@ -166,6 +166,8 @@ static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
     cJSON_ArrayForEach(fact, info->data_facts)
         cJSON_AddItemToObject(data, fact->string, cJSON_Duplicate(fact, 1));
 
+    if (info->nuisances)
+        cJSON_AddItemToObject(root, "nuisances", cJSON_Duplicate(info->nuisances, 1));
     cJSON *budget = cJSON_AddObjectToObject(root, "budget");
     cJSON_AddItemToObject(budget, "seconds", info->budget_seconds > 0 ? cJSON_CreateNumber(info->budget_seconds) : cJSON_CreateNull());
     cJSON_AddItemToObject(budget, "trials", info->max_trials > 0 ? cJSON_CreateNumber((double)info->max_trials) : cJSON_CreateNull());

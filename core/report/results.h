@@ -30,6 +30,7 @@ typedef struct tt_run_info {
     int known_propensity;            /* the data's propensity columns, not a model */
     size_t energy_rows;              /* rows the energy scores used (< validation_rows: subsample) */
     const cJSON *data_facts;         /* more members for "data" (copied), or NULL */
+    const cJSON *nuisances;          /* "nuisances": the run's nuisance models (copied), or NULL */
     const char *data_source;
     size_t rows, train_rows, validation_rows;
     int n_arms;

@@ -104,7 +104,8 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     r->ate = NAN;
     r->n_scores = r->n_oracle = 0;
 
-    tt_host_ctx ctx = {.plugin_name = desc->name, .stop_flag = stop_flag, .deadline = deadline};
+    tt_host_ctx ctx = {.plugin_name = desc->name, .stop_flag = stop_flag, .deadline = deadline,
+                       .nuisances = problem->nuisances, .capabilities = desc->capabilities};
     tt_plugin_host host;
     tt_host_services_init(&host, &ctx, seed);
 

@@ -37,6 +37,7 @@ typedef struct tt_trial_problem {
     const char *const *score_names; /* scores to report; n_score_names == 0: all that apply */
     size_t n_score_names;
     const double *cost;        /* K per-arm costs for policy_true, or NULL */
+    const struct tt_host_nuisances *nuisances; /* the run's nuisance models (plugin/host.h), or NULL */
     int n_arms;
     const char *metric;        /* a score or oracle name: "energy", "psw_energy", "pehe", ... */
     int maximize;              /* the metric's direction: higher is better */

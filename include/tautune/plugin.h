@@ -51,7 +51,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 0
+#define TT_PLUGIN_ABI_MINOR 1
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -78,7 +78,21 @@ extern "C" {
 #define TT_PLUGIN_CAP_IV         (1u << 1) /* uses instruments (needs Z) */
 #define TT_PLUGIN_CAP_INTERVALS  (1u << 2) /* implements effect_interval */
 #define TT_PLUGIN_CAP_SAVE_LOAD  (1u << 3) /* implements save and load */
-#define TT_PLUGIN_CAP_ALL        (0xfu)    /* every bit known to ABI 1.0 */
+/* ABI 1.1: the host's cached nuisance models the plugin asks for (see
+ * nuisance_oof in tt_plugin_host). The host fits them once, before any trial,
+ * so every trial shares them; a plugin that asks for a nuisance it did not
+ * declare gets TT_ERR_UNSUPPORTED. */
+#define TT_PLUGIN_CAP_NEEDS_PROPENSITY   (1u << 4) /* e_k(x, w) */
+#define TT_PLUGIN_CAP_NEEDS_OUTCOME      (1u << 5) /* m(x, w) = E[Y | x, w] */
+#define TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES (1u << 6) /* mu_k(x, w) = E[Y | x, w, T = k] */
+#define TT_PLUGIN_CAP_ALL        (0x7fu)   /* every bit known to ABI 1.1 */
+
+/* Nuisance roles for nuisance_oof / nuisance_predict (ABI 1.1). */
+typedef enum tt_nuisance_kind {
+    TT_NUISANCE_KIND_PROPENSITY = 0, /* width 1 (P(T = 1)) for 2 arms, else K (P(T = k)) */
+    TT_NUISANCE_KIND_OUTCOME = 1,    /* width 1 */
+    TT_NUISANCE_KIND_ARM_OUTCOME = 2 /* width 1, for the arm given */
+} tt_nuisance_kind;
 
 /* ---- hyperparameter schema ---------------------------------------------- */
 
@@ -180,10 +194,11 @@ typedef struct tt_plugin_host {
     /* Opaque context to pass to log, should_stop and learner_create. */
     void *host_ctx;
 
-    /* Learners of core/learn. name: "ridge" (regression; param "alpha",
-     * default 1) or "logistic" (binary 0/1 labels, predicts P(y = 1); param
-     * "alpha" = L2 penalty, default 1). keys/values: n_params hyperparameters
-     * (may be 0). Inputs x are column-major n x p; weights may be NULL. */
+    /* Learners of core/learn by name: "ridge", "logistic" (binary: P(y = 1);
+     * K classes: K probabilities), "lasso", "elastic_net", "forest", "gbm"
+     * (core/learn/learner.h describes each one's parameters).
+     * keys/values: n_params hyperparameters (may be 0); unknown keys are an
+     * error. Inputs x are column-major n x p; weights may be NULL. */
     int (*learner_create)(void *host_ctx, const char *name,
                           const char *const *keys, const double *values, size_t n_params,
                           tt_learner **out, char *err, size_t errlen);
@@ -196,6 +211,26 @@ typedef struct tt_plugin_host {
     int (*learner_load)(void *host_ctx, const tt_plugin_source *source, tt_learner **out,
                         char *err, size_t errlen);
     void (*learner_destroy)(tt_learner *learner); /* NULL is a no-op */
+
+    /* ---- ABI 1.1 (check abi_minor >= 1 or struct_size before use) ---- */
+
+    /* Values per row a learner predicts (1, or K for a multi-class one). */
+    size_t (*learner_n_outputs)(const tt_learner *learner);
+
+    /* The run's nuisance models, cross-fitted once on the training rows with
+     * [x, w] as features and chosen by out-of-fold loss. nuisance_oof gives
+     * the out-of-fold predictions for exactly the rows fit() receives, in
+     * their order: *values is n x width column-major, host-owned, valid until
+     * the instance is destroyed. arm: the arm for ARM_OUTCOME, else ignored.
+     * TT_ERR_UNSUPPORTED when the plugin did not declare the matching
+     * TT_PLUGIN_CAP_NEEDS_* bit or the host has none. */
+    int (*nuisance_oof)(void *host_ctx, tt_nuisance_kind kind, int arm, const double **values,
+                        size_t *n, size_t *width, char *err, size_t errlen);
+    /* The same nuisance, from the model fitted on all training rows, for
+     * other rows (rows->x and rows->w set). out: rows->n x width. Known
+     * propensity columns exist only for the data's rows: TT_ERR_UNSUPPORTED. */
+    int (*nuisance_predict)(void *host_ctx, tt_nuisance_kind kind, int arm,
+                            const tt_plugin_data *rows, double *out, char *err, size_t errlen);
 } tt_plugin_host;
 
 /* ---- the descriptor -------------------------------------------------------- */

@@ -5,6 +5,7 @@
  *   check_results RUN_DIR csv                the CSV run (string arms, randomized)
  *   check_results RUN_DIR interrupted        a run stopped by SIGINT
  *   check_results RUN_DIR same_scores F.json the winner's scores equal `tautune score`'s
+ *   check_results RUN_DIR nuisance           plugins on the host's nuisance models
  * Exits non-zero with a message on the first failed check.
  */
 #include <math.h>
@@ -168,6 +169,25 @@ int main(int argc, char **argv)
         }
         CHECK(compared >= 8, "only %d scores compared", compared);
         cJSON_Delete(sj);
+    } else if (!strcmp(argv[2], "nuisance")) {
+        /* Plugins on the host's nuisance models: diagnostics are reported, and
+         * the doubly robust average effect corrects the confounding that the
+         * difference in means suffers. */
+        const cJSON *nu = cJSON_GetObjectItemCaseSensitive(root, "nuisances");
+        CHECK(cJSON_GetArraySize(nu) == 3, "expected 3 nuisance models (e, mu_0, mu_1)");
+        const cJSON *first = cJSON_GetArrayItem(nu, 0);
+        CHECK(!strcmp(str(first, "role"), "propensity") && isfinite(num(first, "auc")),
+              "the propensity model has no AUC");
+        double aipw = NAN, dim = NAN;
+        cJSON_ArrayForEach(t, trials) {
+            double e = num(cJSON_GetObjectItemCaseSensitive(t, "oracle"), "ate_error");
+            if (!strcmp(str(t, "estimator"), "nx_aipw"))
+                aipw = e;
+            if (!strcmp(str(t, "estimator"), "diff_in_means"))
+                dim = e;
+        }
+        CHECK(aipw < 0.3 && dim > 0.5, "ate_error: aipw %g (want < 0.3), diff_in_means %g", aipw,
+              dim);
     } else if (!strcmp(argv[2], "csv")) {
         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(data, "arm_labels");
         CHECK(cJSON_GetArraySize(labels) == 2 &&

@@ -167,6 +167,20 @@ echo "== the budget is honoured"
 elapsed=$(grep -o '"elapsed_seconds":[^,]*' "$work/run_budget/results.json" | head -n 1 | cut -d: -f2)
 awk -v e="$elapsed" 'BEGIN { exit !(e <= 5.0) }' || fail "a 3 s budget took $elapsed s"
 
+echo "== plugins on the host's nuisance models (ABI 1.1)"
+cat > "$work/aipw.lua" <<'LUA'
+return {
+  seed = 3,
+  data = { generator = "synthetic", rows = 3000 },
+  budget = { trials = 4 },
+  nuisance = { propensity = "auto", outcome = { "ridge", "lasso" }, seconds = 2 },
+  estimators = { nx_aipw = {}, diff_in_means = {} },
+}
+LUA
+"$tt" run "$work/aipw.lua" --plugin-path "$build/tests/nuisance_plugins" --out "$work/run_aipw" \
+  --quiet > /dev/null || fail "the run with nuisance plugins failed"
+"$check" "$work/run_aipw" nuisance
+
 echo "== errors come with exit codes"
 cat > "$work/typo.lua" <<'LUA'
 return { data = { generator = "synthetic" }, estimators = { t_lerner = {} } }

@@ -102,6 +102,26 @@ static void test_scoring_table(void **state)
     expect_error(BASE "scoring = {\n costs = {1, 'x'} } }", "cfg.lua:3: scoring.costs[2]: expected a number");
 }
 
+static void test_nuisance_table(void **state)
+{
+    (void)state;
+    tt_config *cfg = load(BASE "nuisance = { propensity = {'logistic', 'gbm'}, outcome = 'auto',"
+                               " folds = 3, seconds = 1.5 } }");
+    assert_non_null(cfg);
+    assert_int_equal(cfg->n_nu_propensity, 2);
+    assert_string_equal(cfg->nu_propensity[1], "gbm");
+    assert_null(cfg->nu_outcome); /* auto */
+    assert_int_equal(cfg->nu_folds, 3);
+    assert_true(cfg->nu_seconds == 1.5);
+    tt_config_free(cfg);
+    cfg = load(BASE "nuisance = { outcome = 'forest' } }");
+    assert_int_equal(cfg->n_nu_outcome, 1);
+    tt_config_free(cfg);
+    expect_error(BASE "nuisance = {\n propensity = 'svm' } }",
+                 "cfg.lua:3: nuisance.propensity: unknown learner \"svm\" (learners: ridge,");
+    expect_error(BASE "nuisance = {\n folds = 1 } }", "cfg.lua:3: nuisance.folds: must be >= 2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +129,7 @@ int main(void)
         cmocka_unit_test(test_search_table),
         cmocka_unit_test(test_search_errors),
         cmocka_unit_test(test_scoring_table),
+        cmocka_unit_test(test_nuisance_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

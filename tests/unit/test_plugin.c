@@ -63,7 +63,7 @@ static const reject_case reject_cases[] = {
     {"fx_null_descriptor.so", "NULL descriptor"},
     {"fx_bad_magic.so", "bad magic 0x4c505455, expected 0x4c505454"},
     {"fx_bad_major.so", "ABI major 2, host supports 1"},
-    {"fx_newer_minor.so", "ABI 1.1 is newer than the host's 1.0"},
+    {"fx_newer_minor.so", "ABI 1.2 is newer than the host's 1.1"},
     {"fx_short_struct.so", "smaller than the ABI 1.0 layout"},
     {"fx_bad_build_tag.so", "build tag 'real=f32;blasint=64', host expects 'real=f64;blasint=32'"},
     {"fx_missing_callback.so", "missing required callback 'fit'"},
@@ -539,9 +539,10 @@ static void test_names(void **state)
     tt_capabilities_text(TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_INTERVALS, buf, sizeof buf);
     assert_string_equal(buf, "multi-arm,intervals");
     tt_capabilities_text(TT_PLUGIN_CAP_ALL, buf, sizeof buf);
-    assert_string_equal(buf, "multi-arm,iv,intervals,save-load");
-    tt_capabilities_text(TT_PLUGIN_CAP_IV | 0x40u, buf, sizeof buf);
-    assert_string_equal(buf, "iv,unknown(0x40)");
+    assert_string_equal(buf, "multi-arm,iv,intervals,save-load,needs-propensity,needs-outcome,"
+                             "needs-arm-outcomes");
+    tt_capabilities_text(TT_PLUGIN_CAP_IV | 0x80u, buf, sizeof buf);
+    assert_string_equal(buf, "iv,unknown(0x80)");
     char small[6];
     tt_capabilities_text(TT_PLUGIN_CAP_ALL, small, sizeof small);
     assert_true(strlen(small) < sizeof small);
