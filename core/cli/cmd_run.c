@@ -328,11 +328,12 @@ static void search_options(const run_state *s, double start, tt_search_options *
     opt->cost_in_seconds = c->cost_in_seconds;
     opt->prior = s->prior;
     opt->n_prior = s->n_prior;
-    /* Without a setting, one trial may take a quarter of the budget: enough
-     * for any sane candidate, and a hung one cannot eat the run. */
+    /* Without a setting, one trial may take a quarter of the budget (10
+     * minutes when only trials are counted): enough for any sane candidate,
+     * and a hung one cannot eat the run. */
     opt->trial_timeout = c->trial_seconds > 0 ? c->trial_seconds
                          : c->budget_seconds > 0 ? fmax(5.0, 0.25 * c->budget_seconds)
-                                                 : 0;
+                                                 : 600.0;
     /* Default cap: the machine's memory shared by the workers, so one runaway
      * plugin fails its trial instead of the machine. AddressSanitizer builds
      * reserve terabytes of address space and cannot take a cap. */
