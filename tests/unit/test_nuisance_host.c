@@ -20,46 +20,38 @@
 #include "score/scores.h"
 #include "search/trial.h"
 
+#include "test_problem.h"
+
 #ifndef TT_NUISANCE_PLUGIN_DIR
 #define TT_NUISANCE_PLUGIN_DIR "tests/nuisance_plugins"
 #endif
 
 typedef struct fixture {
     tt_registry *reg;
-    tt_dataset *data, *train, *valid;
-    tt_split split;
+    test_problem tp;
     double *features;
     tt_nuisance_data nd;
     tt_nuisance_engine *engine;
     const tt_nuisance_result *prop, *mu[2];
     tt_host_nuisances nu;
-    tt_score_context *scores;
     tt_trial_problem problem;
+    const tt_dataset *train, *valid;
 } fixture;
-
-static tt_plugin_data view(const tt_dataset *d)
-{
-    tt_plugin_data v = {.struct_size = sizeof v, .n = d->n, .p_x = d->p_x, .p_w = d->p_w,
-                        .x = d->x, .w = d->w, .t = d->t, .y = d->y, .n_arms = d->n_arms};
-    return v;
-}
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     char err[1024];
     f->reg = tt_registry_new();
-    tt_synth_options opt;
-    tt_synth_options_init(&opt);
-    opt.rows = 2000;
-    if (tt_registry_load_dir(f->reg, TT_NUISANCE_PLUGIN_DIR, NULL, NULL, NULL, err, sizeof err) ||
-        tt_synth_generate("synthetic", &opt, &f->data, err, sizeof err) ||
-        tt_split_stratified(f->data->t, f->data->n, 2, NULL, 0.3, 1, &f->split, err, sizeof err) ||
-        tt_dataset_subset(f->data, f->split.train, f->split.n_train, &f->train, err, sizeof err) ||
-        tt_dataset_subset(f->data, f->split.valid, f->split.n_valid, &f->valid, err, sizeof err)) {
+    if (tt_registry_load_dir(f->reg, TT_NUISANCE_PLUGIN_DIR, NULL, NULL, NULL, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
+    if (test_problem_make(&f->tp, 2000) != 0)
+        return -1;
+    f->train = f->tp.train;
+    f->valid = f->tp.valid;
+    /* The engine's features: [x, w] of the training rows, as the run builds them. */
     size_t n = f->train->n, p = f->train->p_x + f->train->p_w;
     f->features = malloc(n * p * sizeof *f->features);
     memcpy(f->features, f->train->x, n * f->train->p_x * sizeof(double));
@@ -76,17 +68,7 @@ static int setup(void **state)
     }
     f->nu = (tt_host_nuisances){.propensity = f->prop, .arm_outcome = f->mu, .n_arms = 2,
                                 .p_x = f->train->p_x, .p_w = f->train->p_w};
-    f->problem.train = view(f->train);
-    f->problem.valid = view(f->valid);
-    tt_score_options so;
-    tt_score_options_init(&so);
-    so.fit_nuisances = 0;
-    if (tt_score_context_build(&f->problem.train, &f->problem.valid, &so, &f->scores, err,
-                               sizeof err))
-        return -1;
-    f->problem.scores = f->scores;
-    f->problem.n_arms = 2;
-    f->problem.metric = "energy";
+    f->problem = f->tp.problem;
     f->problem.nuisances = &f->nu;
     *state = f;
     return 0;
@@ -95,13 +77,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    tt_score_context_free(f->scores);
     tt_nuisance_engine_free(f->engine);
     free(f->features);
-    tt_dataset_free(f->data);
-    tt_dataset_free(f->train);
-    tt_dataset_free(f->valid);
-    tt_split_free(&f->split);
+    test_problem_free(&f->tp);
     tt_registry_free(f->reg);
     free(f);
     return 0;

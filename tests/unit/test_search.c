@@ -17,6 +17,7 @@
 #include "score/scores.h"
 #include "search/search.h"
 #include "search/space.h"
+#include "test_problem.h"
 #include "util/rng.h"
 
 /* ---- an in-process estimator: constant effect = param "shift" ---------------- */
@@ -214,49 +215,13 @@ static void test_space_sample_stays_in_space(void **state)
 
 /* ---- trial and search ------------------------------------------------------ */
 
-typedef struct problem_fixture {
-    tt_dataset *data, *train, *valid;
-    tt_split split;
-    tt_trial_problem problem;
-    tt_score_context *scores;
-} problem_fixture;
-
-static tt_plugin_data view(const tt_dataset *d)
-{
-    tt_plugin_data v = {.struct_size = sizeof v, .n = d->n, .p_x = d->p_x, .p_w = d->p_w,
-                        .x = d->x, .w = d->w, .t = d->t, .y = d->y, .n_arms = d->n_arms};
-    return v;
-}
+typedef test_problem problem_fixture;
 
 static int setup_problem(void **state)
 {
     problem_fixture *f = calloc(1, sizeof *f);
-    char err[512];
-    tt_synth_options opt;
-    tt_synth_options_init(&opt);
-    opt.rows = 600;
-    assert_int_equal(tt_synth_generate("synthetic", &opt, &f->data, err, sizeof err), TT_OK);
-    assert_int_equal(tt_split_stratified(f->data->t, f->data->n, 2, NULL, 0.3, 1, &f->split, err,
-                                         sizeof err), TT_OK);
-    assert_int_equal(tt_dataset_subset(f->data, f->split.train, f->split.n_train, &f->train, err,
-                                       sizeof err), TT_OK);
-    assert_int_equal(tt_dataset_subset(f->data, f->split.valid, f->split.n_valid, &f->valid, err,
-                                       sizeof err), TT_OK);
-    f->problem.train = view(f->train);
-    f->problem.valid = view(f->valid);
-    f->problem.valid_tau = f->valid->tau;
-    tt_score_options so;
-    tt_score_options_init(&so);
-    so.seed = 1;
-    so.fit_nuisances = 0; /* r_score and dr_mse are not what these tests are about */
-    if (tt_score_context_build(&f->problem.train, &f->problem.valid, &so, &f->scores, err,
-                               sizeof err) != TT_OK) {
-        fprintf(stderr, "%s\n", err);
+    if (test_problem_make(f, 600) != 0)
         return -1;
-    }
-    f->problem.scores = f->scores;
-    f->problem.n_arms = 2;
-    f->problem.metric = "energy";
     g_fail_fit = g_nan_effect = g_create_calls = g_destroy_calls = 0;
     *state = f;
     return 0;
@@ -264,13 +229,8 @@ static int setup_problem(void **state)
 
 static int teardown_problem(void **state)
 {
-    problem_fixture *f = *state;
-    tt_score_context_free(f->scores);
-    tt_dataset_free(f->data);
-    tt_dataset_free(f->train);
-    tt_dataset_free(f->valid);
-    tt_split_free(&f->split);
-    free(f);
+    test_problem_free(*state);
+    free(*state);
     return 0;
 }
 

@@ -21,6 +21,8 @@
 #include "search/search.h"
 #include "util/clock.h"
 
+#include "test_problem.h"
+
 #ifndef TT_MISBEHAVING_DIR
 #define TT_MISBEHAVING_DIR "tests/misbehaving"
 #endif
@@ -43,18 +45,9 @@
 
 typedef struct fixture {
     tt_registry *reg;
-    tt_dataset *data, *train, *valid;
-    tt_split split;
+    test_problem tp;
     tt_trial_problem problem;
-    tt_score_context *scores;
 } fixture;
-
-static tt_plugin_data view(const tt_dataset *d)
-{
-    tt_plugin_data v = {.struct_size = sizeof v, .n = d->n, .p_x = d->p_x, .p_w = d->p_w,
-                        .x = d->x, .w = d->w, .t = d->t, .y = d->y, .n_arms = d->n_arms};
-    return v;
-}
 
 static int setup(void **state)
 {
@@ -66,29 +59,9 @@ static int setup(void **state)
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    tt_synth_options opt;
-    tt_synth_options_init(&opt);
-    opt.rows = 400;
-    if (tt_synth_generate("synthetic", &opt, &f->data, err, sizeof err) ||
-        tt_split_stratified(f->data->t, f->data->n, 2, NULL, 0.3, 1, &f->split, err, sizeof err) ||
-        tt_dataset_subset(f->data, f->split.train, f->split.n_train, &f->train, err, sizeof err) ||
-        tt_dataset_subset(f->data, f->split.valid, f->split.n_valid, &f->valid, err, sizeof err))
+    if (test_problem_make(&f->tp, 400) != 0)
         return -1;
-    f->problem.train = view(f->train);
-    f->problem.valid = view(f->valid);
-    f->problem.valid_tau = f->valid->tau;
-    tt_score_options so;
-    tt_score_options_init(&so);
-    so.seed = 1;
-    so.fit_nuisances = 0; /* r_score and dr_mse are not what these tests are about */
-    if (tt_score_context_build(&f->problem.train, &f->problem.valid, &so, &f->scores, err,
-                               sizeof err) != TT_OK) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    f->problem.scores = f->scores;
-    f->problem.n_arms = 2;
-    f->problem.metric = "energy";
+    f->problem = f->tp.problem;
     *state = f;
     return 0;
 }
@@ -97,11 +70,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     tt_registry_free(f->reg);
-    tt_score_context_free(f->scores);
-    tt_dataset_free(f->data);
-    tt_dataset_free(f->train);
-    tt_dataset_free(f->valid);
-    tt_split_free(&f->split);
+    test_problem_free(&f->tp);
     free(f);
     return 0;
 }
