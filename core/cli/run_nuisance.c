@@ -132,8 +132,13 @@ static void add_result(cJSON *arr, const tt_nuisance_result *r)
         cJSON_AddNumberToObject(o, "arm", r->arm);
     cJSON_AddStringToObject(o, "learner", d->learner);
     cJSON *params = cJSON_AddObjectToObject(o, "params");
-    for (size_t i = 0; i < d->n_params; i++)
-        cJSON_AddNumberToObject(params, d->keys[i], d->values[i]);
+    for (size_t i = 0; i < d->n_params; i++) {
+        /* "auto" parameters (the lasso's penalty) are reported as chosen. */
+        double v = d->values[i];
+        if (v == TT_LEARNER_AUTO && r->full)
+            v = tt_learner_param(r->full, d->keys[i]);
+        cJSON_AddNumberToObject(params, d->keys[i], v);
+    }
     const struct {
         const char *name;
         double v;
