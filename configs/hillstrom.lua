@@ -13,9 +13,8 @@ return {
     outcome = "spend",
     treatment = "segment",
     control = "No E-Mail",
-    x = { "recency", "history", "mens", "womens", "newbie", "zip_code", "channel" },
-    -- history_segment is a binned copy of history; with it the shared scoring
-    -- propensity (L2-logistic) stops short of its convergence tolerance.
+    x = { "recency", "history", "history_segment", "mens", "womens", "newbie", "zip_code",
+          "channel" },
     randomized = true,          -- an RCT: metric auto = energy
   },
   validation = 0.3,
