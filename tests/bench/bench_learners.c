@@ -2,9 +2,10 @@
  * bench_learners.c - times tautune's learners on a data set that
  * tests/bench/learners_reference.py reads too (driven by tests/bench/learners).
  *
- *   bench_learners gen <n> <seed> <file.csv>
- *       writes n rows: x0..x19 ~ N(0, 1), yreg (nonlinear + noise), yclf (0/1)
  *   bench_learners run <task> <train.csv> <test.csv> <threads> [coef_out]
+ *       Files in the bench format (learners_reference.py prep writes them from
+ *       `tautune gen` output or ../shared/data): a header, then numeric rows of
+ *       p feature columns followed by yreg (regression target) and yclf (0/1).
  *       task: forest_reg | forest_clf | lasso | logistic | gbm_reg | gbm_clf
  *       prints "RESULT <task> fit_s=<wall s> fit_cpu=<cpu s> predict_s=<s>
  *       loss=<held-out MSE or log-loss>"
@@ -20,9 +21,6 @@
 
 #include "learn/learner.h"
 #include "util/clock.h"
-#include "util/rng.h"
-
-#define P 20
 
 /* CPU seconds of the whole process (all threads): steadier than wall time
  * on a shared machine. */
@@ -33,67 +31,74 @@ static double cpu_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int gen(size_t n, uint64_t seed, const char *path)
+/* One line of any length (NULL at end of file); *buf grows as needed. */
+static char *read_line(FILE *f, char **buf, size_t *cap)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return 1;
-    tt_rng r;
-    tt_rng_seed(&r, seed, "bench-learners");
-    for (int j = 0; j < P; j++)
-        fprintf(f, "x%d,", j);
-    fprintf(f, "yreg,yclf\n");
-    double x[P];
-    for (size_t i = 0; i < n; i++) {
-        for (int j = 0; j < P; j++) {
-            x[j] = tt_rng_normal(&r);
-            fprintf(f, "%.6f,", x[j]);
-        }
-        double yr = sin(2.0 * x[0]) + x[1] * x[1] + 0.5 * x[2] * x[3] + x[4] - 0.5 * x[5] +
-                    0.5 * tt_rng_normal(&r);
-        double eta = x[0] - x[1] + 0.5 * x[2] * x[3] + 0.5 * x[6];
-        double yc = tt_rng_uniform(&r) < 1.0 / (1.0 + exp(-eta)) ? 1.0 : 0.0;
-        fprintf(f, "%.6f,%g\n", yr, yc);
+    size_t len = 0;
+    if (!*buf) {
+        *cap = 4096;
+        *buf = malloc(*cap);
     }
-    return fclose(f) != 0;
+    while (fgets(*buf + len, (int)(*cap - len), f)) {
+        len += strlen(*buf + len);
+        if (len && (*buf)[len - 1] == '\n')
+            return *buf;
+        *cap *= 2;
+        *buf = realloc(*buf, *cap);
+    }
+    return len ? *buf : NULL;
 }
 
-/* Reads the CSV gen wrote into column-major x (n x P), yreg, yclf. */
-static size_t load(const char *path, double **x, double **yr, double **yc)
+/* Reads the bench CSV (header; p feature columns, yreg, yclf) into
+ * column-major x (n x p), yr, yc. Returns n (0 on failure); sets *p. */
+static size_t load(const char *path, size_t *p, double **x, double **yr, double **yc)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
-    size_t cap = 1024, n = 0;
-    double *rows = malloc(cap * (P + 2) * sizeof *rows);
-    char line[4096];
-    if (!fgets(line, sizeof line, f)) {
+    char *line = NULL;
+    size_t lcap = 0;
+    if (!read_line(f, &line, &lcap)) {
         fclose(f);
-        free(rows);
+        free(line);
         return 0;
     }
-    while (fgets(line, sizeof line, f)) {
+    size_t q = 1; /* columns */
+    for (const char *s = line; *s; s++)
+        q += *s == ',';
+    if (q < 3) {
+        fclose(f);
+        free(line);
+        return 0;
+    }
+    size_t cap = 1024, n = 0;
+    double *rows = malloc(cap * q * sizeof *rows);
+    while (read_line(f, &line, &lcap)) {
+        if (line[0] == '\n' || line[0] == '\r' || line[0] == 0)
+            continue;
         if (n == cap) {
             cap *= 2;
-            rows = realloc(rows, cap * (P + 2) * sizeof *rows);
+            rows = realloc(rows, cap * q * sizeof *rows);
         }
         char *s = line;
-        for (int j = 0; j < P + 2; j++) {
-            rows[n * (P + 2) + (size_t)j] = strtod(s, &s);
+        for (size_t j = 0; j < q; j++) {
+            rows[n * q + j] = strtod(s, &s);
             if (*s == ',')
                 s++;
         }
         n++;
     }
     fclose(f);
-    *x = malloc(n * P * sizeof **x);
+    free(line);
+    *p = q - 2;
+    *x = malloc(n * *p * sizeof **x);
     *yr = malloc(n * sizeof **yr);
     *yc = malloc(n * sizeof **yc);
     for (size_t i = 0; i < n; i++) {
-        for (int j = 0; j < P; j++)
-            (*x)[(size_t)j * n + i] = rows[i * (P + 2) + (size_t)j];
-        (*yr)[i] = rows[i * (P + 2) + P];
-        (*yc)[i] = rows[i * (P + 2) + P + 1];
+        for (size_t j = 0; j < *p; j++)
+            (*x)[j * n + i] = rows[i * q + j];
+        (*yr)[i] = rows[i * q + *p];
+        (*yc)[i] = rows[i * q + *p + 1];
     }
     free(rows);
     return n;
@@ -103,11 +108,16 @@ static int run(const char *task, const char *train, const char *test, double thr
                const char *coef_out)
 {
     double *x, *yr, *yc, *tx, *tyr, *tyc;
-    size_t n = load(train, &x, &yr, &yc), m = load(test, &tx, &tyr, &tyc);
-    if (!n || !m) {
-        fprintf(stderr, "cannot read %s or %s\n", train, test);
+    size_t P = 0, tp = 0;
+    size_t n = load(train, &P, &x, &yr, &yc), m = load(test, &tp, &tx, &tyr, &tyc);
+    if (!n || !m || P != tp) {
+        fprintf(stderr, "cannot read %s or %s (or their columns differ)\n", train, test);
         return 1;
     }
+    /* mtry: round(p/3) for regression, round(sqrt(p)) for classification (as
+     * learners_reference.py). */
+    double mtry_reg = fmax(1.0, floor((double)P / 3.0 + 0.5));
+    double mtry_clf = fmax(1.0, floor(sqrt((double)P) + 0.5));
     const char *name = NULL;
     const char *keys[8];
     double vals[8];
@@ -118,7 +128,7 @@ static int run(const char *task, const char *train, const char *test, double thr
         clf = strcmp(task, "forest_clf") == 0;
         keys[k] = "n_trees", vals[k++] = 100;
         keys[k] = "min_leaf", vals[k++] = 5;
-        keys[k] = "mtry", vals[k++] = clf ? 4 : 7; /* sqrt(p) / p/3 */
+        keys[k] = "mtry", vals[k++] = clf ? mtry_clf : mtry_reg;
         keys[k] = "classify", vals[k++] = clf;
         keys[k] = "threads", vals[k++] = threads;
     } else if (strcmp(task, "lasso") == 0) {
@@ -168,17 +178,17 @@ static int run(const char *task, const char *train, const char *test, double thr
             loss += (ty[i] - pred[i]) * (ty[i] - pred[i]);
         }
     }
-    printf("RESULT %s fit_s=%.4f fit_cpu=%.4f predict_s=%.4f loss=%.6f\n", task, fit_s, fit_cpu,
+    printf("RESULT %s fit_s=%.4f fit_cpu=%.4f predict_s=%.4f loss=%.8g\n", task, fit_s, fit_cpu,
            pred_s, loss / (double)m);
     if (coef_out && (strcmp(name, "lasso") == 0 || strcmp(name, "logistic") == 0)) {
         /* Linear coefficients recovered from predictions at 0 and unit vectors. */
         FILE *f = fopen(coef_out, "w");
-        double z[P] = {0}, b0 = 0.0, v;
+        double *z = calloc(P, sizeof *z), b0 = 0.0, v;
         tt_learner_predict(l, 1, P, z, &b0, err, sizeof err);
         if (strcmp(name, "logistic") == 0)
             b0 = log(b0 / (1.0 - b0));
         fprintf(f, "%.17g\n", b0);
-        for (int j = 0; j < P; j++) {
+        for (size_t j = 0; j < P; j++) {
             z[j] = 1.0;
             tt_learner_predict(l, 1, P, z, &v, err, sizeof err);
             if (strcmp(name, "logistic") == 0)
@@ -189,6 +199,7 @@ static int run(const char *task, const char *train, const char *test, double thr
         if (strcmp(name, "lasso") == 0)
             fprintf(f, "alpha %.17g\n", tt_learner_param(l, "alpha"));
         fclose(f);
+        free(z);
     }
     tt_learner_destroy(l);
     free(pred);
@@ -198,11 +209,8 @@ static int run(const char *task, const char *train, const char *test, double thr
 
 int main(int argc, char **argv)
 {
-    if (argc == 5 && strcmp(argv[1], "gen") == 0)
-        return gen(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), argv[4]);
     if (argc >= 6 && strcmp(argv[1], "run") == 0)
         return run(argv[2], argv[3], argv[4], atof(argv[5]), argc > 6 ? argv[6] : NULL);
-    fprintf(stderr, "usage: bench_learners gen <n> <seed> <csv> | run <task> <train> <test> "
-                    "<threads> [coef_out]\n");
+    fprintf(stderr, "usage: bench_learners run <task> <train> <test> <threads> [coef_out]\n");
     return 2;
 }
