@@ -12,9 +12,12 @@
 #include "learn/learner.h"
 #include "util/rng.h"
 
+#include "test_learn_util.h"
+
 /* ---- helpers ---------------------------------------------------------------- */
 
-static tt_learner *make(const char *name, double alpha)
+/* A learner with only its penalty set (test_learn_util.h's make takes a list). */
+static tt_learner *make_with_alpha(const char *name, double alpha)
 {
     const char *keys[] = {"alpha"};
     double values[] = {alpha};
@@ -31,24 +34,6 @@ static void fill_normal(tt_rng *r, double *v, size_t m, double scale, double shi
         v[i] = shift + scale * tt_rng_normal(r);
 }
 
-static void predict_ok(const tt_learner *l, size_t n, size_t p, const double *x, double *out)
-{
-    char err[256] = "";
-    tt_status st = tt_learner_predict(l, n, p, x, out, err, sizeof err);
-    if (st != TT_OK)
-        fail_msg("predict: %s", err);
-}
-
-static void fit_ok(tt_learner *l, size_t n, size_t p, const double *x, const double *y,
-                   const double *w)
-{
-    char err[256] = "";
-    tt_status st = tt_learner_fit(l, n, p, x, y, w, err, sizeof err);
-    if (st != TT_OK)
-        fail_msg("fit: %s", err);
-}
-
-/* Gaussian elimination with partial pivoting on an m x m row-major system. */
 static void gauss_solve(size_t m, double *a, double *b)
 {
     for (size_t c = 0; c < m; c++) {
@@ -98,34 +83,6 @@ static void coefficients(const tt_learner *l, size_t p, int logit, double *beta)
     free(out);
 }
 
-/* In-memory byte stream for save/load. */
-typedef struct membuf {
-    char *data;
-    size_t len, cap, pos;
-} membuf;
-
-static int mem_write(void *ctx, const void *bytes, size_t len)
-{
-    membuf *m = ctx;
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2;
-        m->data = realloc(m->data, m->cap);
-    }
-    memcpy(m->data + m->len, bytes, len);
-    m->len += len;
-    return 0;
-}
-
-static int mem_read(void *ctx, void *bytes, size_t len)
-{
-    membuf *m = ctx;
-    if (m->pos + len > m->len)
-        return 1;
-    memcpy(bytes, m->data + m->pos, len);
-    m->pos += len;
-    return 0;
-}
-
 /* ---- ridge ------------------------------------------------------------------ */
 
 static void test_ridge_matches_normal_equations(void **state)
@@ -157,7 +114,7 @@ static void test_ridge_matches_normal_equations(void **state)
         a[j * q + j] += alpha;
     gauss_solve(q, a, rhs);
 
-    tt_learner *l = make("ridge", alpha);
+    tt_learner *l = make_with_alpha("ridge", alpha);
     fit_ok(l, n, p, x, y, w);
     double beta[5];
     coefficients(l, p, 0, beta);
@@ -189,7 +146,7 @@ static void test_ridge_exact_linear(void **state)
     const double truth[4] = {1.5, 2.0, -3.0, 0.25};
     const double alphas[] = {0.0, 1e-12};
     for (size_t a = 0; a < 2; a++) {
-        tt_learner *l = make("ridge", alphas[a]);
+        tt_learner *l = make_with_alpha("ridge", alphas[a]);
         fit_ok(l, n, p, x, y, NULL);
         double beta[4];
         coefficients(l, p, 0, beta);
@@ -203,7 +160,7 @@ static void test_ridge_intercept_only_and_singular(void **state)
 {
     (void)state;
     double y[4] = {1.0, 2.0, 4.0, 8.0}, w[4] = {1.0, 0.0, 2.0, 1.0};
-    tt_learner *l = make("ridge", 1.0);
+    tt_learner *l = make_with_alpha("ridge", 1.0);
     fit_ok(l, 4, 0, NULL, y, w);
     double out[2];
     predict_ok(l, 2, 0, NULL, out);
@@ -212,7 +169,7 @@ static void test_ridge_intercept_only_and_singular(void **state)
     /* Duplicate column: singular with alpha = 0, fine with alpha > 0. */
     double x[8] = {1, 2, 3, 5, 1, 2, 3, 5};
     char err[256] = "";
-    tt_learner *l0 = make("ridge", 0.0);
+    tt_learner *l0 = make_with_alpha("ridge", 0.0);
     assert_int_equal(tt_learner_fit(l0, 4, 2, x, y, NULL, err, sizeof err), TT_ERR_NUMERIC);
     assert_non_null(strstr(err, "alpha > 0"));
     assert_int_equal(tt_learner_predict(l0, 1, 2, x, out, err, sizeof err), TT_ERR_INVALID);
@@ -271,7 +228,7 @@ static void test_logistic_stationary(void **state)
     make_logistic_data(&r, n, p, x, y, w);
     const double alphas[] = {0.0, 0.5, 10.0};
     for (size_t a = 0; a < 3; a++) {
-        tt_learner *l = make("logistic", alphas[a]);
+        tt_learner *l = make_with_alpha("logistic", alphas[a]);
         fit_ok(l, n, p, x, y, w);
         double beta[4];
         coefficients(l, p, 1, beta);
@@ -293,7 +250,7 @@ static void test_logistic_separable(void **state)
         x[i] = (double)i - 24.5;
         y[i] = x[i] > 0.0 ? 1.0 : 0.0;
     }
-    tt_learner *l = make("logistic", 1.0);
+    tt_learner *l = make_with_alpha("logistic", 1.0);
     fit_ok(l, n, 1, x, y, NULL);
     double beta[2];
     coefficients(l, 1, 1, beta);
@@ -303,7 +260,7 @@ static void test_logistic_separable(void **state)
 
     /* Without a penalty the optimum is at infinity: a clear failure. */
     char err[256] = "";
-    l = make("logistic", 0.0);
+    l = make_with_alpha("logistic", 0.0);
     assert_int_equal(tt_learner_fit(l, n, 1, x, y, NULL, err, sizeof err), TT_ERR_NUMERIC);
     assert_non_null(strstr(err, "separable"));
     tt_learner_destroy(l);
@@ -313,7 +270,7 @@ static void test_logistic_intercept_only(void **state)
 {
     (void)state;
     double y[5] = {1, 0, 0, 1, 1}, w[5] = {1, 1, 2, 0.5, 0.5};
-    tt_learner *l = make("logistic", 1.0);
+    tt_learner *l = make_with_alpha("logistic", 1.0);
     fit_ok(l, 5, 0, NULL, y, w);
     double out;
     predict_ok(l, 1, 0, NULL, &out);
@@ -346,7 +303,7 @@ static void test_weights_equal_duplicates(void **state)
         }
     const char *names[] = {"ridge", "logistic"};
     for (size_t a = 0; a < 2; a++) {
-        tt_learner *lw = make(names[a], 0.3), *ld = make(names[a], 0.3);
+        tt_learner *lw = make_with_alpha(names[a], 0.3), *ld = make_with_alpha(names[a], 0.3);
         fit_ok(lw, n, p, x, y, w);
         fit_ok(ld, m, p, xd, yd, NULL);
         double pw[80], pd[80];
@@ -371,7 +328,7 @@ static void test_save_load_roundtrip(void **state)
     make_logistic_data(&r, n, p, x, y, w);
     const char *names[] = {"ridge", "logistic"};
     for (size_t a = 0; a < 2; a++) {
-        tt_learner *l = make(names[a], 0.123456789);
+        tt_learner *l = make_with_alpha(names[a], 0.123456789);
         fit_ok(l, n, p, x, y, w);
         membuf mb = {0};
         tt_plugin_sink sink = {sizeof sink, &mb, mem_write};
@@ -511,7 +468,7 @@ static void test_deterministic(void **state)
     const char *names[] = {"ridge", "logistic"};
     for (size_t a = 0; a < 2; a++) {
         double p1[200], p2[200];
-        tt_learner *l1 = make(names[a], 2.0), *l2 = make(names[a], 2.0);
+        tt_learner *l1 = make_with_alpha(names[a], 2.0), *l2 = make_with_alpha(names[a], 2.0);
         fit_ok(l1, n, p, x, y, w);
         fit_ok(l2, n, p, x, y, w);
         fit_ok(l2, n, p, x, y, w); /* refit replaces */
