@@ -41,6 +41,7 @@ int tt_cmd_run(int argc, char **argv);
 int tt_cmd_plugins(int argc, char **argv);
 int tt_cmd_gen(int argc, char **argv);
 int tt_cmd_score(int argc, char **argv);
+int tt_cmd_predict(int argc, char **argv);
 
 /* The data path of `tautune run` (run_data.c). Reads cfg's data.path, or its
  * list of files stacked into one table. */

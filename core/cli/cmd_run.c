@@ -349,7 +349,7 @@ static void search_options(const run_state *s, double start, tt_search_options *
     opt->memory_cap = cap;
 }
 
-static void report(const run_state *s, const char *dir, double start)
+static void report(const run_state *s, const char *dir, double start, const cJSON *winner)
 {
     const tt_config *c = s->cfg;
     char err[1024];
@@ -359,7 +359,7 @@ static void report(const run_state *s, const char *dir, double start)
         .metric_requested = c->metric, .propensity = &s->prop_summary,
         .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
-        .nuisances = nuisances,
+        .nuisances = nuisances, .winner = winner,
         .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
         .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
         .n_arms = s->data->n_arms, .arm_labels = (const char *const *)s->data->arm_labels,
@@ -373,6 +373,23 @@ static void report(const run_state *s, const char *dir, double start)
     cJSON_Delete(facts);
     cJSON_Delete(nuisances);
     tt_run_write_preprocessing(s, dir);
+}
+
+/* Trials ask for intervals only when something uses them: a bootstrap
+ * interval costs its plugin dozens of refits. */
+static int wants_intervals(const tt_config *c, const char *metric)
+{
+    if (c->intervals_in_trials || c->erupt_thompson)
+        return 1;
+    const tt_score_info *m = tt_score_find(metric);
+    if (m && (m->needs & TT_SCORE_NEEDS_INTERVALS))
+        return 1;
+    for (size_t i = 0; i < c->n_scores; i++) {
+        const tt_score_info *info = tt_score_find(c->scores[i]);
+        if (info && (info->needs & TT_SCORE_NEEDS_INTERVALS))
+            return 1;
+    }
+    return 0;
 }
 
 static int execute(run_state *s, const run_args *a, double start)
@@ -417,7 +434,8 @@ static int execute(run_state *s, const run_args *a, double start)
         .score_names = (const char *const *)c->scores, .n_score_names = c->n_scores,
         .cost = s->costs, .nuisances = s->engine ? &s->nuisances : NULL,
         .n_arms = s->data->n_arms, .metric = s->metric,
-        .maximize = s->maximize,
+        .maximize = s->maximize, .want_intervals = wants_intervals(c, s->metric),
+        .interval_resamples = c->interval_resamples,
     };
     tt_search_options opt;
     search_options(s, start, &opt);
@@ -429,7 +447,16 @@ static int execute(run_state *s, const run_args *a, double start)
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
     tt_progress_end(&s->progress);
-    report(s, dir, start);
+    /* Finished trials go to disk first: refitting the winner must never put
+     * them at risk. */
+    report(s, dir, start, NULL);
+    cJSON *winner = NULL;
+    if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop) {
+        tt_run_winner(s, dir, &g_stop, &winner);
+        if (winner)
+            report(s, dir, start, winner);
+        cJSON_Delete(winner);
+    }
     tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->maximize,
                              s->valid->n, s->valid->tau != NULL);
     printf("Run folder: %s\n", dir);

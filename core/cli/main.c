@@ -16,6 +16,7 @@ static void usage(FILE *out)
             "  tautune plugins [NAME] [options]   list plugins, or one plugin's schema\n"
             "  tautune gen NAME --out FILE.csv    write a synthetic data set (generators)\n"
             "  tautune score CONFIG.lua --cate F  score effects made by any tool (JSON)\n"
+            "  tautune predict MODEL --data F     apply a run's winner (model.ttm) to new rows\n"
             "  tautune version                    program and plugin ABI versions\n"
             "  tautune help                       this text\n"
             "\n"
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
         return tt_cmd_gen(argc - 1, argv + 1);
     if (strcmp(cmd, "score") == 0)
         return tt_cmd_score(argc - 1, argv + 1);
+    if (strcmp(cmd, "predict") == 0)
+        return tt_cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("tautune %s (plugin ABI %d.%d, build tag %s, results schema %d)\n",
                TT_VERSION_STRING, TT_PLUGIN_ABI_MAJOR, TT_PLUGIN_ABI_MINOR, TT_PLUGIN_BUILD_TAG,

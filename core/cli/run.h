@@ -8,6 +8,7 @@
 #define TT_CLI_RUN_H
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -84,6 +85,11 @@ tt_plugin_data tt_run_view(const tt_dataset *d);
  * (dropped and excluded rows, split, features, missing indicators). The
  * caller owns the object. */
 cJSON *tt_run_data_facts(const run_state *s);
+
+/* After a search with a winner: refit it, write dir/cate.csv and
+ * dir/model.ttm, and return results.json's "winner" object in *facts (caller
+ * owns; NULL when the refit failed, which is reported). run_winner.c. */
+int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJSON **facts);
 
 /* dir/preprocessing.txt, for applying the run's preprocessing to new rows;
  * a failure is a warning. */

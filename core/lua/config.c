@@ -23,7 +23,8 @@
 
 static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
                                        "scoring", "budget", "search", "nuisance",
-                                       "estimators", "out", NULL};
+                                       "intervals", "estimators", "out", NULL};
+static const char *const interval_keys[] = {"resamples", "in_trials", NULL};
 static const char *const nuisance_keys[] = {"propensity", "outcome", "folds", "seconds", NULL};
 static const char *const scoring_keys[] = {"scores", "costs", "clip", "erupt_policy",
                                            "qini_weighted", "energy_standardize",
@@ -156,6 +157,29 @@ static tt_status take_learners(tt_cfg_reader *rd, int t, const char *key, const 
     }
     lua_pop(L, 1);
     return st;
+}
+
+static tt_status cfg_read_intervals(tt_cfg_reader *rd, int t)
+{
+    lua_State *L = rd->L;
+    tt_config *cfg = rd->cfg;
+    tt_status st = tt_cfg_check_keys(rd, t, "intervals", interval_keys);
+    if (st != TT_OK)
+        return st;
+    long long v;
+    if (tt_cfg_get(L, t, "resamples") != LUA_TNIL) {
+        if ((st = tt_cfg_take_integer(rd, -1, "intervals.resamples", 2, 100000, &v)))
+            return st;
+        cfg->interval_resamples = (size_t)v;
+    }
+    lua_pop(L, 1);
+    if (tt_cfg_get(L, t, "in_trials") != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            return tt_cfg_wrong_type(rd, -1, "intervals.in_trials", "true or false");
+        cfg->intervals_in_trials = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    return TT_OK;
 }
 
 static tt_status cfg_read_nuisance(tt_cfg_reader *rd, int t)
@@ -335,6 +359,8 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
         return cfg_read_scoring(rd, v);
     if (strcmp(key, "nuisance") == 0)
         return cfg_read_nuisance(rd, v);
+    if (strcmp(key, "intervals") == 0)
+        return cfg_read_intervals(rd, v);
     return tt_cfg_read_estimators(rd, v);
 }
 

@@ -46,14 +46,19 @@
  *     outcome = "auto" or ...,                -- for m(x, w) and every mu_k(x, w)
  *     folds = 5, seconds = N,                 -- cross-fitting folds; selection time per role
  *   }
+ *   intervals = { resamples = 30,             -- bootstrap replicas of plugins without
+ *                                             -- analytic intervals (default: the plugin's)
+ *                 in_trials = false }         -- every trial computes intervals (default: only
+ *                                             -- when a score or erupt_policy uses them; the
+ *                                             -- winner always gets them)
  *   search = { searcher = "cfo" or "random",  -- default "cfo" (see search/searcher.h)
  *              cost = "trials" or "seconds",  -- cfo's cost per trial; "trials" is reproducible
  *              jobs = 1,                      -- trials in parallel worker processes
  *              memory_mb = N }                -- address-space cap per worker; 0 = none
  *   estimators = {                            -- at least one; keys are plugin names
  *     diff_in_means = {},
- *     t_learner = { alpha = loguniform(1e-3, 1e3) },
- *     s_learner = { alpha = 1.0, interactions = choice({true, false}) },
+ *     t_learner = { model_alpha = loguniform(1e-3, 1e3) },
+ *     s_learner = { model_learner = "gbm", interactions = choice({true, false}) },
  *   }
  *   out         string: run folder (default runs/<name>-<UTC time>)
  * Estimators are kept sorted by name (Lua tables have no order).
@@ -141,6 +146,9 @@ typedef struct tt_config {
     int nu_folds;               /* 0 = 5 */
     double nu_seconds;          /* selection time per role; 0 = from the budget */
     double trial_seconds;       /* per-trial timeout; 0 = derived from the budget */
+    size_t interval_resamples;  /* intervals.resamples: bootstrap replicas; 0 = plugin default */
+    int intervals_in_trials;    /* intervals.in_trials: every trial computes intervals (default:
+                                   only when a score or the Thompson policy uses them) */
     char *searcher;             /* "cfo" or "random" */
     int cost_in_seconds;        /* search.cost == "seconds" */
     int jobs;                   /* 0 = not given (one) */

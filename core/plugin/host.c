@@ -189,5 +189,6 @@ void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed
         .learner_n_outputs = host_learner_n_outputs,
         .nuisance_oof = host_nuisance_oof,
         .nuisance_predict = host_nuisance_predict,
+        .interval_resamples = ctx ? ctx->interval_resamples : 0,
     };
 }

@@ -35,6 +35,7 @@ typedef struct tt_host_ctx {
     uint64_t seed;                  /* set by tt_host_services_init */
     const tt_host_nuisances *nuisances; /* NULL: the run has none */
     uint32_t capabilities;          /* the plugin's, to check what it declared it needs */
+    size_t interval_resamples;      /* served as host->interval_resamples (0 = plugin default) */
 } tt_host_ctx;
 
 void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed);

@@ -254,6 +254,23 @@ static tt_status validate_schema(const tt_plugin_descriptor *d, char *err, size_
     return TT_OK;
 }
 
+/* A descriptor built against ABI 1.0 or 1.1 ends at destroy: reading past
+ * its struct_size would read someone else's memory. */
+static int has_v1_2_fields(const tt_plugin_descriptor *d)
+{
+    return d->abi_minor >= 2 && d->struct_size >= TT_PLUGIN_DESCRIPTOR_SIZE_V1_2;
+}
+
+const char *tt_plugin_interval_method(const tt_plugin_descriptor *d)
+{
+    return has_v1_2_fields(d) ? d->interval_method : NULL;
+}
+
+tt_plugin_average_fn tt_plugin_average_effect(const tt_plugin_descriptor *d)
+{
+    return has_v1_2_fields(d) ? d->average_effect : NULL;
+}
+
 tt_status tt_plugin_validate(const tt_plugin_descriptor *d, char *err, size_t errlen)
 {
     if (!d)

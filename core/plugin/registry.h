@@ -45,6 +45,13 @@ size_t tt_registry_count(const tt_registry *reg);
 const tt_plugin_entry *tt_registry_at(const tt_registry *reg, size_t i); /* sorted by name */
 const tt_plugin_entry *tt_registry_find(const tt_registry *reg, const char *name);
 
+/* ABI 1.2 fields, NULL when the descriptor predates them or leaves them out. */
+const char *tt_plugin_interval_method(const tt_plugin_descriptor *desc);
+typedef int (*tt_plugin_average_fn)(void *instance, const tt_plugin_data *rows, double alpha,
+                                    double *ate, double *lo, double *hi, char *err,
+                                    size_t errlen);
+tt_plugin_average_fn tt_plugin_average_effect(const tt_plugin_descriptor *desc);
+
 /* Text names for messages and listings. */
 const char *tt_param_kind_name(tt_param_kind kind);        /* "int", "real", "log-real", "bool", "choice" */
 void tt_capabilities_text(uint32_t caps, char *buf, size_t len); /* "multi-arm,intervals" or "-" */

@@ -180,6 +180,8 @@ static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
         cJSON_AddItemToObject(root, "best", best_to_json(&out->trials[out->best]));
     else
         cJSON_AddNullToObject(root, "best");
+    if (info->winner)
+        cJSON_AddItemToObject(root, "winner", cJSON_Duplicate(info->winner, 1));
     return root;
 }
 

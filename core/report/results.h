@@ -31,6 +31,7 @@ typedef struct tt_run_info {
     size_t energy_rows;              /* rows the energy scores used (< validation_rows: subsample) */
     const cJSON *data_facts;         /* more members for "data" (copied), or NULL */
     const cJSON *nuisances;          /* "nuisances": the run's nuisance models (copied), or NULL */
+    const cJSON *winner;             /* "winner": the refitted winner's outputs (copied), or NULL */
     const char *data_source;
     size_t rows, train_rows, validation_rows;
     int n_arms;

@@ -143,12 +143,17 @@ static void observe_upto(loop *lp, size_t limit)
     }
 }
 
-static uint64_t trial_seed(const loop *lp, size_t id)
+uint64_t tt_search_trial_seed(uint64_t run_seed, size_t id)
 {
     /* Each trial's randomness depends only on the run seed and its id. */
     char stream[32];
     snprintf(stream, sizeof stream, "trial:%zu", id);
-    return tt_rng_derive(lp->opt->seed, stream);
+    return tt_rng_derive(run_seed, stream);
+}
+
+static uint64_t trial_seed(const loop *lp, size_t id)
+{
+    return tt_search_trial_seed(lp->opt->seed, id);
 }
 
 /* Record a finished trial whose computed fields are already in place. */

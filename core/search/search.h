@@ -55,6 +55,10 @@ typedef struct tt_search_outcome {
 
 /* descs[i] is the plugin of config->estimators[i]. Lower objective is better
  * (every metric today is minimised). */
+/* The seed trial `id` (1-based) of a run with run_seed hands its plugin
+ * instance; refitting a trial's point with it reproduces the trial. */
+uint64_t tt_search_trial_seed(uint64_t run_seed, size_t id);
+
 tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config,
                         const tt_plugin_descriptor *const *descs, const tt_search_options *opt,
                         tt_trial_sink sink, void *sink_ctx, tt_search_outcome *out,

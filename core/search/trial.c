@@ -105,7 +105,8 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     r->n_scores = r->n_oracle = 0;
 
     tt_host_ctx ctx = {.plugin_name = desc->name, .stop_flag = stop_flag, .deadline = deadline,
-                       .nuisances = problem->nuisances, .capabilities = desc->capabilities};
+                       .nuisances = problem->nuisances, .capabilities = desc->capabilities,
+                       .interval_resamples = problem->interval_resamples};
     tt_plugin_host host;
     tt_host_services_init(&host, &ctx, seed);
 
@@ -143,10 +144,12 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
             goto done;
         }
     }
-    /* Intervals, where the plugin has them, feed the scores that use them
-     * (Thompson ERUPT, the interval of the mean). A plugin that fails to give
-     * them is still scored, without those. */
-    if ((desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && desc->effect_interval) {
+    /* Intervals, where the plugin has them and a score uses them (Thompson
+     * ERUPT, the interval of the mean), feed those scores. Only then: a
+     * bootstrap interval costs its plugin many refits. A plugin that fails
+     * to give them is still scored, without those. */
+    if (problem->want_intervals && (desc->capabilities & TT_PLUGIN_CAP_INTERVALS) &&
+        desc->effect_interval) {
         lo = malloc(sizeof *lo * (problem->valid.n * cols + 1));
         hi = malloc(sizeof *hi * (problem->valid.n * cols + 1));
         int usable = lo && hi &&

@@ -41,6 +41,8 @@ typedef struct tt_trial_problem {
     int n_arms;
     const char *metric;        /* a score or oracle name: "energy", "psw_energy", "pehe", ... */
     int maximize;              /* the metric's direction: higher is better */
+    int want_intervals;        /* ask plugins for intervals (a score uses them) */
+    size_t interval_resamples; /* handed to plugins (host->interval_resamples) */
 } tt_trial_problem;
 
 typedef struct tt_trial_result {

@@ -51,7 +51,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 1
+#define TT_PLUGIN_ABI_MINOR 2
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -231,6 +231,13 @@ typedef struct tt_plugin_host {
      * propensity columns exist only for the data's rows: TT_ERR_UNSUPPORTED. */
     int (*nuisance_predict)(void *host_ctx, tt_nuisance_kind kind, int arm,
                             const tt_plugin_data *rows, double *out, char *err, size_t errlen);
+
+    /* ---- ABI 1.2 (check abi_minor >= 2 before use) ---- */
+
+    /* Resamples for bootstrap intervals, from the run's config
+     * (intervals.resamples); 0 = the plugin's own default. A setting of the
+     * run rather than a hyperparameter, so the search never tunes it. */
+    size_t interval_resamples;
 } tt_plugin_host;
 
 /* ---- the descriptor -------------------------------------------------------- */
@@ -276,12 +283,33 @@ typedef struct tt_plugin_descriptor {
 
     /* Required. Free the instance and everything it owns; NULL is a no-op. */
     void (*destroy)(void *instance);
+
+    /* ---- ABI 1.2 (the host reads these only when struct_size covers them) ---- */
+
+    /* How effect_interval makes its intervals, in a few words that go into
+     * results.json ("HC1 sandwich", "debiased lasso", "bootstrap (normal,
+     * B resamples)", ...); may be NULL. */
+    const char *interval_method;
+
+    /* Optional. The average effect over rows of each treated arm with its
+     * two-sided (1 - alpha) interval: ate, lo and hi hold n_arms - 1 values.
+     * Only the plugin knows how its row effects covary (a linear model's
+     * average is phi_bar'beta; a bootstrap can average each replica), so this
+     * is its job; without it the host reports the mean effect and the mean of
+     * the row bounds, labelled as such. */
+    int (*average_effect)(void *instance, const tt_plugin_data *rows, double alpha,
+                          double *ate, double *lo, double *hi, char *err, size_t errlen);
 } tt_plugin_descriptor;
 
 /* Layout size of ABI 1.0's descriptor: the smallest struct_size the host
  * accepts. Later minors only grow it. */
 #define TT_PLUGIN_DESCRIPTOR_SIZE_V1_0 \
     (offsetof(tt_plugin_descriptor, destroy) + sizeof(void (*)(void *)))
+
+/* Layout size of ABI 1.2's descriptor: a struct_size at least this large
+ * carries interval_method and average_effect. */
+#define TT_PLUGIN_DESCRIPTOR_SIZE_V1_2 \
+    (offsetof(tt_plugin_descriptor, average_effect) + sizeof(void (*)(void)))
 
 typedef const tt_plugin_descriptor *(*tt_plugin_entry_fn)(void);
 

@@ -1,0 +1,359 @@
+/* cmd_predict.c - `tautune predict`: a run's winner applied to new rows.
+ *
+ * The model file (model/model.h) holds everything between a CSV row and
+ * tau_hat: the run's preprocessing, its nuisance models and the plugin's
+ * state. New rows go through the same preprocessing, the plugin is loaded
+ * from its saved state, and the effects (and intervals) come out in the same
+ * CSV layout as the run's cate.csv, so the two compare cell for cell. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "plugin/host.h"
+#include "report/cate.h"
+
+static void predict_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: tautune predict MODEL --data FILE.csv [--out FILE.csv] [options]\n"
+            "\n"
+            "Applies the winner a run saved (RUN_FOLDER/model.ttm) to the rows of\n"
+            "FILE.csv: the run's preprocessing (one-hot levels, imputation) is applied\n"
+            "as fitted on its training rows, then the estimator gives the effect of\n"
+            "every treated arm and, where it has them, (1 - alpha) intervals. The output\n"
+            "has the columns of the run's cate.csv: row (1-based data row of FILE.csv),\n"
+            "the id column if the run had one, then tau_ARM, lo_ARM, hi_ARM per treated\n"
+            "arm. Outcome and treatment columns are not needed.\n"
+            "\n"
+            "Options:\n"
+            "  --data FILE.csv       rows to predict (required)\n"
+            "  --out FILE.csv        where to write (default: standard output)\n"
+            "  --alpha A             interval level 1 - A (default 0.05)\n"
+            "  --no-intervals        effects only\n"
+            "  --plugin-path DIR     extra plugin folder (repeatable; colon lists allowed)\n"
+            "\n"
+            "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error, 3 data error\n"
+            "(a column the model needs is missing or malformed), 4 the model's plugin\n"
+            "is not installed or cannot load the model.\n");
+}
+
+typedef struct predict_args {
+    const char *model, *data, *out;
+    double alpha;
+    int intervals;
+    tt_plugin_paths paths;
+} predict_args;
+
+static int parse_args(int argc, char **argv, predict_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->out = "-";
+    a->alpha = 0.05;
+    a->intervals = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            predict_usage(stdout);
+            exit(TT_EXIT_OK);
+        }
+        if (!strcmp(arg, "--no-intervals")) {
+            a->intervals = 0;
+            continue;
+        }
+        if (arg[0] != '-' && !a->model) {
+            a->model = arg;
+            continue;
+        }
+        if (!val) {
+            fprintf(stderr, "tautune predict: unknown option or missing value: '%s'\n", arg);
+            return -1;
+        }
+        if (!strcmp(arg, "--data")) {
+            a->data = val;
+        } else if (!strcmp(arg, "--out")) {
+            a->out = val;
+        } else if (!strcmp(arg, "--alpha")) {
+            char *end;
+            a->alpha = strtod(val, &end);
+            if (*end || !(a->alpha > 0 && a->alpha < 1)) {
+                fprintf(stderr, "tautune predict: --alpha must be in (0, 1), got '%s'\n", val);
+                return -1;
+            }
+        } else if (!strcmp(arg, "--plugin-path")) {
+            if (a->paths.n < sizeof a->paths.dirs / sizeof a->paths.dirs[0])
+                a->paths.dirs[a->paths.n++] = val;
+        } else {
+            fprintf(stderr, "tautune predict: unknown option '%s'\n", arg);
+            return -1;
+        }
+        i++;
+    }
+    if (!a->model || !a->data) {
+        fprintf(stderr, "tautune predict: %s\n",
+                !a->model ? "no MODEL file given" : "--data FILE.csv is required");
+        return -1;
+    }
+    return 0;
+}
+
+/* Features of a generated-data run: the named columns, numbers without gaps. */
+static int read_named(const tt_csv_table *t, char *const *names, size_t p, double **out)
+{
+    *out = p ? malloc(sizeof **out * p * (t->n_rows + 1)) : NULL;
+    if (p && !*out) {
+        fprintf(stderr, "tautune predict: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    for (size_t j = 0; j < p; j++) {
+        long c = tt_csv_find(t, names[j]);
+        if (c < 0) {
+            fprintf(stderr, "tautune predict: %s: no column '%s' (the model uses it)\n", t->path,
+                    names[j]);
+            return TT_EXIT_DATA;
+        }
+        const tt_csv_column *col = &t->cols[c];
+        for (size_t i = 0; i < t->n_rows; i++) {
+            if (col->kind != TT_CSV_NUMERIC || col->missing[i]) {
+                fprintf(stderr, "tautune predict: %s: line %zu, column '%s': %s\n", t->path,
+                        t->line[i], names[j],
+                        col->kind != TT_CSV_NUMERIC && !col->missing[i] ? "not a number"
+                                                                          : "missing value");
+                return TT_EXIT_DATA;
+            }
+            (*out)[j * t->n_rows + i] = col->num[i];
+        }
+    }
+    return TT_EXIT_OK;
+}
+
+/* The rows' features into ds (x, w, names). */
+static int features(const tt_model *m, const tt_csv_table *t, tt_dataset *ds)
+{
+    char err[1024];
+    ds->n = t->n_rows;
+    if (m->prep) {
+        size_t *rows = malloc(sizeof *rows * (t->n_rows + 1));
+        if (!rows)
+            return TT_EXIT_ERROR;
+        for (size_t i = 0; i < t->n_rows; i++)
+            rows[i] = i;
+        tt_status st = tt_prep_apply(m->prep, t, rows, t->n_rows, ds, err, sizeof err);
+        free(rows);
+        if (st != TT_OK) {
+            fprintf(stderr, "tautune predict: %s\n", err);
+            return TT_EXIT_DATA;
+        }
+    } else {
+        int rc = read_named(t, m->x_names, m->p_x, &ds->x);
+        if (!rc)
+            rc = read_named(t, m->w_names, m->p_w, &ds->w);
+        if (rc)
+            return rc;
+        ds->p_x = m->p_x;
+        ds->p_w = m->p_w;
+    }
+    if (ds->p_x != m->p_x || ds->p_w != m->p_w) {
+        fprintf(stderr, "tautune predict: %s: the preprocessing gave %zu + %zu feature columns; "
+                        "the model was fitted on %zu + %zu\n", t->path, ds->p_x, ds->p_w,
+                m->p_x, m->p_w);
+        return TT_EXIT_DATA;
+    }
+    return TT_EXIT_OK;
+}
+
+/* The ids of the rows as text, when the run had an id column and FILE has it. */
+static char **ids_of(const tt_model *m, const tt_csv_table *t)
+{
+    long c = m->id_name ? tt_csv_find(t, m->id_name) : -1;
+    if (c < 0)
+        return NULL;
+    char **ids = calloc(t->n_rows + 1, sizeof *ids);
+    const tt_csv_column *col = &t->cols[c];
+    for (size_t i = 0; ids && i < t->n_rows; i++) {
+        char buf[64];
+        const char *s = "";
+        if (!col->missing[i] && col->kind == TT_CSV_NUMERIC) {
+            tt_csv_format_number(col->num[i], buf, sizeof buf);
+            s = buf;
+        } else if (!col->missing[i]) {
+            s = col->str[i];
+        }
+        ids[i] = strdup(s);
+    }
+    return ids;
+}
+
+typedef struct predictor {
+    tt_nuisance_result prop, outcome, *mu;
+    const tt_nuisance_result **mu_ptr;
+    tt_host_nuisances nu;
+    tt_host_ctx ctx;
+    tt_plugin_host host;
+    void *inst;
+} predictor;
+
+/* The model's nuisance learners as the host serves them (prediction only:
+ * there are no out-of-fold values for new rows). */
+static int serve_nuisances(const tt_model *m, predictor *pr)
+{
+    pr->nu = (tt_host_nuisances){.n_arms = m->n_arms, .p_x = m->p_x, .p_w = m->p_w};
+    if (m->propensity) {
+        pr->prop = (tt_nuisance_result){.role = TT_NUISANCE_PROPENSITY, .arm = -1,
+                                        .width = m->prop_width, .full = m->propensity};
+        pr->nu.propensity = &pr->prop;
+    }
+    if (m->outcome) {
+        pr->outcome = (tt_nuisance_result){.role = TT_NUISANCE_OUTCOME, .arm = -1, .width = 1,
+                                           .full = m->outcome};
+        pr->nu.outcome = &pr->outcome;
+    }
+    if (m->arm_outcome) {
+        pr->mu = calloc((size_t)m->n_arms, sizeof *pr->mu);
+        pr->mu_ptr = calloc((size_t)m->n_arms, sizeof *pr->mu_ptr);
+        if (!pr->mu || !pr->mu_ptr)
+            return -1;
+        for (int k = 0; k < m->n_arms; k++) {
+            pr->mu[k] = (tt_nuisance_result){.role = TT_NUISANCE_ARM_OUTCOME, .arm = k,
+                                             .width = 1, .full = m->arm_outcome[k]};
+            pr->mu_ptr[k] = &pr->mu[k];
+        }
+        pr->nu.arm_outcome = pr->mu_ptr;
+    }
+    return 0;
+}
+
+static int load_plugin(const tt_model *m, const tt_plugin_descriptor *d, predictor *pr)
+{
+    char err[1024] = "";
+    if (serve_nuisances(m, pr)) {
+        fprintf(stderr, "tautune predict: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    pr->ctx = (tt_host_ctx){.plugin_name = d->name, .nuisances = &pr->nu,
+                            .capabilities = d->capabilities};
+    tt_host_services_init(&pr->host, &pr->ctx, m->seed);
+    tt_model_state_reader rd = {.bytes = m->state, .len = m->state_len};
+    tt_plugin_source src = tt_model_state_source(&rd);
+    if (!(d->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) ||
+        d->load(&pr->host, &src, &pr->inst, err, sizeof err) != TT_OK || !pr->inst) {
+        fprintf(stderr, "tautune predict: plugin '%s' cannot load the model: %s\n", d->name,
+                err[0] ? err : "it has no load callback");
+        pr->inst = NULL;
+        return TT_EXIT_PLUGIN;
+    }
+    return TT_EXIT_OK;
+}
+
+static int predict(const predict_args *a, const tt_model *m, const tt_plugin_descriptor *d,
+                   const tt_csv_table *t, tt_dataset *ds, predictor *pr)
+{
+    char err[1024] = "";
+    int rc = features(m, t, ds);
+    if (rc || (rc = load_plugin(m, d, pr)))
+        return rc;
+    tt_plugin_data rows = {.struct_size = sizeof rows, .n = ds->n, .p_x = ds->p_x,
+                           .p_w = ds->p_w, .x = ds->x, .w = ds->w, .n_arms = m->n_arms,
+                           .x_names = (const char *const *)ds->x_names,
+                           .w_names = (const char *const *)ds->w_names};
+    size_t cells = ds->n * (size_t)(m->n_arms - 1);
+    double *tau = malloc(sizeof *tau * (cells + 1));
+    double *lo = NULL, *hi = NULL;
+    char **ids = ids_of(m, t);
+    if (!tau) {
+        rc = TT_EXIT_ERROR;
+        goto out;
+    }
+    if (d->effect(pr->inst, &rows, tau, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune predict: %s: effect: %s\n", d->name, err);
+        rc = TT_EXIT_ERROR;
+        goto out;
+    }
+    if (a->intervals && (d->capabilities & TT_PLUGIN_CAP_INTERVALS)) {
+        lo = malloc(sizeof *lo * (cells + 1));
+        hi = malloc(sizeof *hi * (cells + 1));
+        if (!lo || !hi ||
+            d->effect_interval(pr->inst, &rows, a->alpha, lo, hi, err, sizeof err) != TT_OK) {
+            fprintf(stderr, "tautune predict: warning: %s gave no intervals: %s\n", d->name,
+                    err[0] ? err : "out of memory");
+            free(lo);
+            free(hi);
+            lo = hi = NULL;
+        }
+    }
+    tt_cate_rows out = {.n = ds->n, .n_arms = m->n_arms,
+                        .arm_labels = (const char *const *)m->arm_labels,
+                        .id_name = ids ? m->id_name : NULL, .ids = (const char *const *)ids,
+                        .tau = tau, .lo = lo, .hi = hi};
+    if (tt_cate_write(a->out, &out, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune predict: %s\n", err);
+        rc = TT_EXIT_ERROR;
+    }
+out:
+    for (size_t i = 0; ids && i < t->n_rows; i++)
+        free(ids[i]);
+    free(ids);
+    free(tau);
+    free(lo);
+    free(hi);
+    return rc;
+}
+
+int tt_cmd_predict(int argc, char **argv)
+{
+    predict_args a;
+    if (parse_args(argc, argv, &a) != 0) {
+        predict_usage(stderr);
+        return TT_EXIT_USAGE;
+    }
+    char err[2048];
+    tt_model *m = NULL;
+    tt_registry *reg = NULL;
+    tt_csv_table *table = NULL;
+    tt_dataset *ds = calloc(1, sizeof *ds);
+    predictor pr;
+    memset(&pr, 0, sizeof pr);
+    int rc = TT_EXIT_OK;
+    const tt_plugin_descriptor *d = NULL;
+    if (!ds) {
+        rc = TT_EXIT_ERROR;
+        goto out;
+    }
+    if (tt_model_read(a.model, &m, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune predict: %s\n", err);
+        rc = TT_EXIT_DATA;
+        goto out;
+    }
+    reg = tt_cli_load_plugins(&a.paths, 0);
+    const tt_plugin_entry *e = reg ? tt_registry_find(reg, m->plugin) : NULL;
+    if (!e) {
+        fprintf(stderr, "tautune predict: %s: the model needs plugin '%s', which is not "
+                        "installed (see `tautune plugins`, --plugin-path)\n", a.model, m->plugin);
+        rc = TT_EXIT_PLUGIN;
+        goto out;
+    }
+    d = e->desc;
+    if (strcmp(d->version, m->plugin_version ? m->plugin_version : "") != 0)
+        fprintf(stderr, "tautune predict: warning: %s was saved by %s %s; %s %s is loading it\n",
+                a.model, m->plugin, m->plugin_version ? m->plugin_version : "?", d->name,
+                d->version);
+    if (tt_csv_read(a.data, &table, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune predict: %s\n", err);
+        rc = TT_EXIT_DATA;
+        goto out;
+    }
+    rc = predict(&a, m, d, table, ds, &pr);
+out:
+    if (pr.inst)
+        d->destroy(pr.inst);
+    free(pr.mu);
+    free(pr.mu_ptr);
+    tt_dataset_free(ds);
+    tt_csv_free(table);
+    tt_registry_free(reg);
+    tt_model_free(m);
+    return rc;
+}

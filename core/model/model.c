@@ -1,0 +1,394 @@
+/* model.c - writing and reading a fitted winner (model.h has the format). */
+#include "model/model.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/err.h"
+
+#define MODEL_MAGIC "tautune-model"
+#define MODEL_VERSION 1
+/* Sanity caps for counts read from a file: a corrupt count must give an
+ * error, not a huge allocation. */
+#define MAX_ARMS 100000
+#define MAX_COLUMNS 10000000
+#define MAX_STRING (1u << 20)
+
+/* ---- FILE streams as the plugin ABI's sink/source ---------------------- */
+
+static int file_write(void *ctx, const void *bytes, size_t len)
+{
+    return fwrite(bytes, 1, len, ctx) == len ? 0 : -1;
+}
+
+static int file_read(void *ctx, void *bytes, size_t len)
+{
+    return fread(bytes, 1, len, ctx) == len ? 0 : -1;
+}
+
+/* ---- in-memory state ----------------------------------------------------- */
+
+static int buffer_write(void *ctx, const void *bytes, size_t len)
+{
+    tt_model_state_buffer *b = ctx;
+    if (b->failed)
+        return -1;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len)
+            cap *= 2;
+        unsigned char *grown = realloc(b->bytes, cap);
+        if (!grown) {
+            b->failed = 1;
+            return -1;
+        }
+        b->bytes = grown;
+        b->cap = cap;
+    }
+    memcpy(b->bytes + b->len, bytes, len);
+    b->len += len;
+    return 0;
+}
+
+tt_plugin_sink tt_model_state_sink(tt_model_state_buffer *b)
+{
+    return (tt_plugin_sink){.struct_size = sizeof(tt_plugin_sink), .ctx = b, .write = buffer_write};
+}
+
+static int reader_read(void *ctx, void *bytes, size_t len)
+{
+    tt_model_state_reader *r = ctx;
+    if (len > r->len - r->pos)
+        return -1;
+    memcpy(bytes, r->bytes + r->pos, len);
+    r->pos += len;
+    return 0;
+}
+
+tt_plugin_source tt_model_state_source(tt_model_state_reader *r)
+{
+    return (tt_plugin_source){.struct_size = sizeof(tt_plugin_source), .ctx = r,
+                              .read = reader_read};
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static void put_string(FILE *fp, const char *key, const char *s)
+{
+    if (!s)
+        fprintf(fp, "%s -\n", key);
+    else
+        fprintf(fp, "%s %zu %s\n", key, strlen(s), s);
+}
+
+static void put_strings(FILE *fp, const char *key, char *const *v, size_t n)
+{
+    fprintf(fp, "%s %zu\n", key, n);
+    for (size_t i = 0; i < n; i++)
+        put_string(fp, "s", v[i]);
+}
+
+static tt_status put_learner(FILE *fp, const char *key, const tt_learner *l, char *err,
+                             size_t errlen)
+{
+    if (!l) {
+        fprintf(fp, "%s 0\n", key);
+        return TT_OK;
+    }
+    fprintf(fp, "%s 1\n", key);
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = fp, .write = file_write};
+    return tt_learner_save(l, &sink, err, errlen);
+}
+
+static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errlen)
+{
+    fprintf(fp, "%s %d\n", MODEL_MAGIC, MODEL_VERSION);
+    put_string(fp, "plugin", m->plugin);
+    put_string(fp, "version", m->plugin_version);
+    fprintf(fp, "seed %llu\nparams %zu", (unsigned long long)m->seed, m->n_params);
+    for (size_t i = 0; i < m->n_params; i++)
+        fprintf(fp, " %.17g", m->params[i]);
+    fprintf(fp, "\n");
+    put_strings(fp, "arms", m->arm_labels, (size_t)m->n_arms);
+    put_string(fp, "id", m->id_name);
+    put_strings(fp, "x", m->x_names, m->p_x);
+    put_strings(fp, "w", m->w_names, m->p_w);
+    fprintf(fp, "prep %d\n", m->prep != NULL);
+    tt_status st = m->prep ? tt_prep_save(m->prep, fp, err, errlen) : TT_OK;
+    if (st == TT_OK)
+        fprintf(fp, "\nprop_width %zu\n", m->prop_width);
+    if (st == TT_OK)
+        st = put_learner(fp, "propensity", m->propensity, err, errlen);
+    if (st == TT_OK)
+        st = put_learner(fp, "outcome", m->outcome, err, errlen);
+    if (st == TT_OK)
+        fprintf(fp, "arm_outcomes %d\n", m->arm_outcome != NULL);
+    for (int k = 0; st == TT_OK && m->arm_outcome && k < m->n_arms; k++)
+        st = put_learner(fp, "mu", m->arm_outcome[k], err, errlen);
+    if (st == TT_OK) {
+        fprintf(fp, "state %zu\n", m->state_len);
+        if (m->state_len && fwrite(m->state, 1, m->state_len, fp) != m->state_len)
+            st = TT_ERR_IO;
+        fprintf(fp, "\nend\n");
+    }
+    return st;
+}
+
+tt_status tt_model_write(const char *path, const tt_model *m, char *err, size_t errlen)
+{
+    size_t len = strlen(path) + 16;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    snprintf(tmp, len, "%s.tmp", path);
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        tt_status st = tt_errf(err, errlen, TT_ERR_IO, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t old = c ? uselocale(c) : (locale_t)0;
+    char why[512] = "";
+    tt_status st = write_body(fp, m, why, sizeof why);
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    if (fflush(fp) != 0 || ferror(fp))
+        st = st ? st : TT_ERR_IO;
+    if (fclose(fp) != 0)
+        st = st ? st : TT_ERR_IO;
+    if (st == TT_OK && rename(tmp, path) != 0)
+        st = TT_ERR_IO;
+    if (st != TT_OK) {
+        tt_errf(err, errlen, st, "%s: cannot write the model: %s", path,
+                why[0] ? why : strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return st;
+}
+
+/* ---- reading ----------------------------------------------------------------- */
+
+typedef struct reader {
+    FILE *fp;
+    const char *path;
+    char *err;
+    size_t errlen;
+    tt_status st;
+} reader;
+
+static int bad(reader *r, const char *what)
+{
+    if (r->st == TT_OK)
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
+                        "%s: not a readable tautune model (%s; truncated or corrupt?)", r->path,
+                        what);
+    return -1;
+}
+
+/* Expect the word key, then whitespace. */
+static int get_key(reader *r, const char *key)
+{
+    char word[32];
+    if (r->st != TT_OK)
+        return -1;
+    if (fscanf(r->fp, " %31s", word) != 1 || strcmp(word, key) != 0)
+        return bad(r, key);
+    return 0;
+}
+
+static int get_size(reader *r, const char *key, size_t max, size_t *out)
+{
+    unsigned long long v;
+    if (get_key(r, key) || fscanf(r->fp, " %llu", &v) != 1 || v > max)
+        return bad(r, key);
+    *out = (size_t)v;
+    return 0;
+}
+
+/* "key <len> <bytes>" or "key -" (NULL). */
+static int get_string(reader *r, const char *key, char **out)
+{
+    *out = NULL;
+    if (get_key(r, key))
+        return -1;
+    int c;
+    while ((c = fgetc(r->fp)) == ' ')
+        ;
+    if (c == '-')
+        return 0;
+    ungetc(c, r->fp);
+    unsigned long long len;
+    if (fscanf(r->fp, "%llu", &len) != 1 || len > MAX_STRING || fgetc(r->fp) != ' ')
+        return bad(r, key);
+    char *s = malloc((size_t)len + 1);
+    if (!s)
+        return bad(r, "out of memory");
+    if (fread(s, 1, (size_t)len, r->fp) != len) {
+        free(s);
+        return bad(r, key);
+    }
+    s[len] = '\0';
+    *out = s;
+    return 0;
+}
+
+static int get_strings(reader *r, const char *key, size_t max, char ***out, size_t *n)
+{
+    if (get_size(r, key, max, n))
+        return -1;
+    *out = calloc(*n + 1, sizeof **out);
+    if (!*out)
+        return bad(r, "out of memory");
+    for (size_t i = 0; i < *n; i++)
+        if (get_string(r, "s", &(*out)[i]))
+            return -1;
+    return 0;
+}
+
+static int get_learner(reader *r, const char *key, tt_learner **out)
+{
+    size_t present;
+    if (get_size(r, key, 1, &present))
+        return -1;
+    if (!present)
+        return 0;
+    if (fgetc(r->fp) != '\n')
+        return bad(r, key);
+    tt_plugin_source src = {.struct_size = sizeof src, .ctx = r->fp, .read = file_read};
+    char why[512];
+    if (tt_learner_load(&src, out, why, sizeof why) != TT_OK) {
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: %s model: %s", r->path, key, why);
+        return -1;
+    }
+    return 0;
+}
+
+static void read_body(reader *r, tt_model *m)
+{
+    size_t version, n_arms, has_prep, has_mu;
+    unsigned long long seed;
+    char word[32];
+    if (fscanf(r->fp, " %31s", word) != 1 || strcmp(word, MODEL_MAGIC) != 0) {
+        bad(r, "no 'tautune-model' header");
+        return;
+    }
+    if (fscanf(r->fp, " %zu", &version) != 1 || version != MODEL_VERSION) {
+        if (r->st == TT_OK)
+            r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
+                            "%s: model format version %zu; this tautune reads version %d",
+                            r->path, version, MODEL_VERSION);
+        return;
+    }
+    if (get_string(r, "plugin", &m->plugin) || get_string(r, "version", &m->plugin_version) ||
+        get_key(r, "seed") || fscanf(r->fp, " %llu", &seed) != 1 ||
+        get_size(r, "params", 4096, &m->n_params))
+        return (void)bad(r, "header");
+    m->seed = seed;
+    m->params = calloc(m->n_params + 1, sizeof *m->params);
+    if (!m->params)
+        return (void)bad(r, "out of memory");
+    for (size_t i = 0; i < m->n_params; i++)
+        if (fscanf(r->fp, " %lf", &m->params[i]) != 1)
+            return (void)bad(r, "params");
+    n_arms = 0;
+    int rc = get_strings(r, "arms", MAX_ARMS, &m->arm_labels, &n_arms);
+    m->n_arms = (int)n_arms; /* set before checking, so tt_model_free frees what was read */
+    if (rc || n_arms < 2)
+        return (void)bad(r, "arms");
+    if (get_string(r, "id", &m->id_name) ||
+        get_strings(r, "x", MAX_COLUMNS, &m->x_names, &m->p_x) ||
+        get_strings(r, "w", MAX_COLUMNS, &m->w_names, &m->p_w) ||
+        get_size(r, "prep", 1, &has_prep))
+        return;
+    char why[512];
+    if (has_prep && fgetc(r->fp) != '\n') /* the prep reader expects its header first */
+        return (void)bad(r, "prep");
+    if (has_prep && tt_prep_load(r->fp, &m->prep, why, sizeof why) != TT_OK) {
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: preprocessing: %s", r->path, why);
+        return;
+    }
+    if (get_size(r, "prop_width", MAX_ARMS, &m->prop_width) ||
+        get_learner(r, "propensity", &m->propensity) || get_learner(r, "outcome", &m->outcome) ||
+        get_size(r, "arm_outcomes", 1, &has_mu))
+        return;
+    if (has_mu) {
+        m->arm_outcome = calloc(n_arms, sizeof *m->arm_outcome);
+        if (!m->arm_outcome)
+            return (void)bad(r, "out of memory");
+        for (size_t k = 0; k < n_arms; k++)
+            if (get_learner(r, "mu", &m->arm_outcome[k]))
+                return;
+    }
+    if (get_size(r, "state", (size_t)1 << 40, &m->state_len) || fgetc(r->fp) != '\n')
+        return (void)bad(r, "state");
+    m->state = malloc(m->state_len + 1);
+    if (!m->state)
+        return (void)bad(r, "out of memory (state)");
+    if (fread(m->state, 1, m->state_len, r->fp) != m->state_len)
+        return (void)bad(r, "state");
+    get_key(r, "end");
+}
+
+tt_status tt_model_read(const char *path, tt_model **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
+    tt_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        fclose(fp);
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    }
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t old = c ? uselocale(c) : (locale_t)0;
+    reader r = {.fp = fp, .path = path, .err = err, .errlen = errlen, .st = TT_OK};
+    read_body(&r, m);
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    fclose(fp);
+    if (r.st != TT_OK) {
+        tt_model_free(m);
+        return r.st;
+    }
+    *out = m;
+    return TT_OK;
+}
+
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void tt_model_free(tt_model *m)
+{
+    if (!m)
+        return;
+    free(m->plugin);
+    free(m->plugin_version);
+    free(m->params);
+    free_strings(m->arm_labels, (size_t)m->n_arms);
+    free(m->id_name);
+    free_strings(m->x_names, m->p_x);
+    free_strings(m->w_names, m->p_w);
+    tt_prep_free(m->prep);
+    tt_learner_destroy(m->propensity);
+    tt_learner_destroy(m->outcome);
+    for (int k = 0; m->arm_outcome && k < m->n_arms; k++)
+        tt_learner_destroy(m->arm_outcome[k]);
+    free(m->arm_outcome);
+    free(m->state);
+    free(m);
+}

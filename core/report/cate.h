@@ -1,0 +1,34 @@
+/*
+ * cate.h - per-row effects as CSV: the run's cate.csv and `tautune predict`'s
+ * output share this writer, so the two can be compared cell for cell.
+ *
+ * Columns: "row" (the 1-based data row of the source file, header excluded),
+ * the id column (under its own name) when there is one, "arm" (the observed
+ * arm's label) when arms are known, then for every treated arm k (label L):
+ * "tau_L", and "lo_L", "hi_L" when intervals are given. Numbers are written
+ * with 17 significant digits (they read back exactly). Text is quoted when
+ * it holds a comma, quote or line break.
+ */
+#ifndef TT_REPORT_CATE_H
+#define TT_REPORT_CATE_H
+
+#include <stddef.h>
+
+#include "tautune/tautune.h"
+
+typedef struct tt_cate_rows {
+    size_t n;
+    int n_arms;
+    const char *const *arm_labels;  /* n_arms */
+    const size_t *row;              /* n 0-based source rows, or NULL (0..n-1) */
+    const char *id_name;            /* or NULL */
+    const char *const *ids;         /* n, when id_name */
+    const int *t;                   /* n observed arms, or NULL */
+    const double *tau;              /* n x (K-1) column-major */
+    const double *lo, *hi;          /* same shape, or both NULL */
+} tt_cate_rows;
+
+/* Write to path atomically ("-": standard output). */
+tt_status tt_cate_write(const char *path, const tt_cate_rows *r, char *err, size_t errlen);
+
+#endif

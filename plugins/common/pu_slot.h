@@ -1,0 +1,66 @@
+/*
+ * pu_slot.h - learner slots: a host learner that a plugin's search space
+ * chooses and tunes (the X-learner's stage-2 model, the DR final model, ...).
+ *
+ * PU_SLOT_PARAMS("final", "the final model") expands to PU_SLOT_N schema
+ * entries, in this order (names are the prefix plus the suffix):
+ *   <prefix>_learner        choice {ridge, lasso, forest, gbm}, default ridge
+ *   <prefix>_alpha          log-real [1e-3, 1e3], default 1    ridge's penalty
+ *   <prefix>_trees          int [20, 500], default 100         forest trees / gbm rounds
+ *   <prefix>_depth          int [2, 10], default 4             gbm max_depth
+ *   <prefix>_min_leaf       int [1, 50], default 5             forest min_leaf / gbm min_child_weight
+ *   <prefix>_learning_rate  log-real [0.01, 0.3], default 0.1  gbm
+ * lasso takes its penalty by cross-validation ("auto"), forest grows full
+ * depth. The defaults are the cheap ones (ridge first), since the searcher
+ * tries defaults first. A plugin puts the macro inside its params[] array and
+ * reads the slot back with pu_slot_read(params, index of <prefix>_learner).
+ */
+#ifndef TT_PLUGINS_PU_SLOT_H
+#define TT_PLUGINS_PU_SLOT_H
+
+#include <stddef.h>
+
+#include <tautune/plugin.h>
+
+enum { PU_SLOT_RIDGE = 0, PU_SLOT_LASSO, PU_SLOT_FOREST, PU_SLOT_GBM };
+#define PU_SLOT_N 6
+
+extern const char *const pu_slot_learners[]; /* {"ridge", "lasso", "forest", "gbm", NULL} */
+
+#define PU_SLOT_PARAMS(prefix, what)                                                          \
+    {.name = prefix "_learner", .kind = TT_PARAM_CHOICE, .default_value = 0,                   \
+     .choices = pu_slot_learners, .help = "learner of " what},                                 \
+    {.name = prefix "_alpha", .kind = TT_PARAM_LOG_REAL, .lo = 1e-3, .hi = 1e3,                \
+     .default_value = 1.0, .help = "ridge penalty of " what},                                  \
+    {.name = prefix "_trees", .kind = TT_PARAM_INT, .lo = 20, .hi = 500, .default_value = 100, \
+     .help = "trees (forest) or rounds (gbm) of " what},                                       \
+    {.name = prefix "_depth", .kind = TT_PARAM_INT, .lo = 2, .hi = 10, .default_value = 4,     \
+     .help = "tree depth (gbm) of " what},                                                     \
+    {.name = prefix "_min_leaf", .kind = TT_PARAM_INT, .lo = 1, .hi = 50, .default_value = 5,  \
+     .help = "minimum leaf size (forest) or child weight (gbm) of " what},                     \
+    {.name = prefix "_learning_rate", .kind = TT_PARAM_LOG_REAL, .lo = 0.01, .hi = 0.3,        \
+     .default_value = 0.1, .help = "learning rate (gbm) of " what}
+
+typedef struct pu_slot {
+    int learner;          /* PU_SLOT_* */
+    double alpha;
+    int trees, depth, min_leaf;
+    double learning_rate;
+} pu_slot;
+
+/* params[first .. first + PU_SLOT_N - 1] as laid out by PU_SLOT_PARAMS. */
+void pu_slot_read(const double *params, size_t first, pu_slot *slot);
+
+const char *pu_slot_name(const pu_slot *slot); /* "ridge", ... */
+
+/* A new unfitted host learner for the slot. classify != 0 asks a forest or
+ * gbm for classification (labels 0..K-1); ridge and lasso refuse it
+ * (TT_ERR_INVALID): a plugin that needs a classifier uses the host's nuisances. */
+int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify,
+                   tt_learner **out, char *err, size_t errlen);
+
+/* Save / load the slot's settings as one text line "slot <6 numbers>". */
+int pu_slot_save(const pu_slot *slot, const tt_plugin_sink *sink);
+int pu_slot_load(const tt_plugin_source *src, pu_slot *slot);
+
+#endif
