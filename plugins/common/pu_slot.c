@@ -1,0 +1,101 @@
+/* pu_slot.c - learner slots: a schema block that picks and tunes a host learner. */
+#include "pu_slot.h"
+
+#include <math.h>
+
+#include "pu.h"
+
+const char *const pu_slot_learners[] = {"ridge", "lasso", "forest", "gbm", NULL};
+
+/* The host validated the values against the schema, so rounding only
+ * removes the representation noise of integers carried as doubles. */
+void pu_slot_read(const double *params, size_t first, pu_slot *slot)
+{
+    const double *v = params + first;
+    slot->learner = (int)lround(v[0]);
+    slot->alpha = v[1];
+    slot->trees = (int)lround(v[2]);
+    slot->depth = (int)lround(v[3]);
+    slot->min_leaf = (int)lround(v[4]);
+    slot->learning_rate = v[5];
+}
+
+const char *pu_slot_name(const pu_slot *slot)
+{
+    if (slot->learner < PU_SLOT_RIDGE || slot->learner > PU_SLOT_GBM)
+        return "unknown";
+    return pu_slot_learners[slot->learner];
+}
+
+int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify,
+                   tt_learner **out, char *err, size_t errlen)
+{
+    /* At most five keys per learner: the arrays below are sized for that. */
+    const char *keys[5];
+    double values[5];
+    size_t n = 0;
+    *out = NULL;
+    switch (slot->learner) {
+    case PU_SLOT_RIDGE:
+        keys[n] = "alpha", values[n++] = slot->alpha;
+        break;
+    case PU_SLOT_LASSO:
+        /* No keys: the lasso's penalty defaults to cross-validation ("auto"). */
+        break;
+    case PU_SLOT_FOREST:
+        keys[n] = "n_trees", values[n++] = slot->trees;
+        keys[n] = "min_leaf", values[n++] = slot->min_leaf;
+        break;
+    case PU_SLOT_GBM:
+        keys[n] = "n_rounds", values[n++] = slot->trees;
+        keys[n] = "max_depth", values[n++] = slot->depth;
+        keys[n] = "learning_rate", values[n++] = slot->learning_rate;
+        keys[n] = "min_child_weight", values[n++] = slot->min_leaf;
+        break;
+    default:
+        return pu_errf(err, errlen, TT_ERR_INVALID, "unknown slot learner index %d",
+                       slot->learner);
+    }
+    if (classify) {
+        if (slot->learner == PU_SLOT_RIDGE || slot->learner == PU_SLOT_LASSO)
+            return pu_errf(err, errlen, TT_ERR_INVALID,
+                           "the %s learner cannot classify; use forest or gbm, or the host's "
+                           "nuisance models",
+                           pu_slot_name(slot));
+        keys[n] = "classify", values[n++] = 1.0;
+    }
+    return host->learner_create(host->host_ctx, pu_slot_name(slot), keys, values, n, out, err,
+                                errlen);
+}
+
+int pu_slot_save(const pu_slot *slot, const tt_plugin_sink *sink)
+{
+    double v[PU_SLOT_N] = {slot->learner, slot->alpha,    slot->trees,
+                           slot->depth,   slot->min_leaf, slot->learning_rate};
+    return pu_write_doubles(sink, "slot", v, PU_SLOT_N);
+}
+
+/* An integer field read back from a double: must be integral and in range. */
+static int whole(double v, double lo, double hi, int *out)
+{
+    if (!(v >= lo && v <= hi) || v != floor(v))
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int pu_slot_load(const tt_plugin_source *src, pu_slot *slot)
+{
+    double v[PU_SLOT_N];
+    if (pu_read_doubles(src, "slot", v, PU_SLOT_N) != 0)
+        return -1;
+    pu_slot s;
+    if (whole(v[0], PU_SLOT_RIDGE, PU_SLOT_GBM, &s.learner) != 0 ||
+        whole(v[2], 0, 1e9, &s.trees) != 0 || whole(v[3], 0, 1e9, &s.depth) != 0 ||
+        whole(v[4], 0, 1e9, &s.min_leaf) != 0 || !isfinite(v[1]) || !isfinite(v[5]))
+        return -1;
+    s.alpha = v[1];
+    s.learning_rate = v[5];
+    *slot = s;
+    return 0;
+}
