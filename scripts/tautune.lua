@@ -9,7 +9,7 @@
 --
 -- Where both sides hold a plain table under the same key, the two are merged
 -- the same way, so a config can adjust one hyperparameter of a preset:
---   estimators = merge(presets.linear, { t_learner = { alpha = 1.0 } })
+--   estimators = merge(presets.linear, { t_learner = { model_alpha = 1.0 } })
 -- Search spaces (the tables uniform() and friends return) and other values
 -- are taken as they are, b's winning. Neither argument is modified, so a
 -- preset can be merged into several configs. nil for either side counts as
@@ -69,7 +69,7 @@ presets = {
   -- on a log scale, plus the baseline for comparison.
   linear = {
     diff_in_means = {},
-    s_learner = { alpha = loguniform(1e-3, 1e3) },
-    t_learner = { alpha = loguniform(1e-3, 1e3) },
+    s_learner = { model_learner = "ridge", model_alpha = loguniform(1e-3, 1e3) },
+    t_learner = { model_learner = "ridge", model_alpha = loguniform(1e-3, 1e3) },
   },
 }

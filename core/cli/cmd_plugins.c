@@ -54,6 +54,10 @@ static void print_plugin(const tt_plugin_entry *e)
     if (d->summary)
         printf("    %s\n", d->summary);
     printf("    file: %s\n", e->path);
+    const char *method = tt_plugin_interval_method(d);
+    if (method)
+        printf("    intervals: %s%s\n", method,
+               tt_plugin_average_effect(d) ? "; average effect with its own interval" : "");
     if (d->n_params == 0)
         printf("    (no hyperparameters)\n");
     for (size_t i = 0; i < d->n_params; i++)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -460,12 +461,17 @@ static char *default_name(const char *path)
     return strndup(base, n);
 }
 
-static tt_status run_prelude(lua_State *L, const char *scripts_dir, char *err, size_t errlen)
+static tt_status run_script(lua_State *L, const char *scripts_dir, const char *name,
+                            int optional, char *err, size_t errlen)
 {
     char *path = NULL, *chunk = NULL, *src = NULL;
     size_t len;
-    if (asprintf(&path, "%s/tautune.lua", scripts_dir) < 0)
+    if (asprintf(&path, "%s/%s", scripts_dir, name) < 0)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    if (optional && access(path, R_OK) != 0) {
+        free(path);
+        return TT_OK;
+    }
     tt_status st = read_file(path, "the Lua prelude", &src, &len, err, errlen);
     if (st == TT_OK && asprintf(&chunk, "@%s", path) < 0) {
         chunk = NULL;
@@ -476,6 +482,17 @@ static tt_status run_prelude(lua_State *L, const char *scripts_dir, char *err, s
     free(src);
     free(chunk);
     free(path);
+    return st;
+}
+
+/* The prelude: tautune.lua (the space helpers), then presets.lua (named
+ * search spaces, the global `presets`) when shipped. The sandbox has no
+ * require, so shipped Lua reaches configs this way. */
+static tt_status run_prelude(lua_State *L, const char *scripts_dir, char *err, size_t errlen)
+{
+    tt_status st = run_script(L, scripts_dir, "tautune.lua", 0, err, errlen);
+    if (st == TT_OK)
+        st = run_script(L, scripts_dir, "presets.lua", 1, err, errlen);
     return st;
 }
 

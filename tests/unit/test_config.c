@@ -716,7 +716,7 @@ static void test_presets(void **state)
     assert_int_equal(load("return {\n  " GEN "\n  estimators = presets.linear }", &cfg), TT_OK);
     assert_int_equal(cfg->n_estimators, 3);
     assert_string_equal(cfg->estimators[0].plugin, "diff_in_means");
-    const tt_space_param *p = param(cfg, "t_learner", "alpha");
+    const tt_space_param *p = param(cfg, "t_learner", "model_alpha");
     assert_int_equal(p->kind, TT_SPACE_LOGUNIFORM);
     assert_true(p->lo == 1e-3 && p->hi == 1e3);
     /* Made in the prelude: the line falls back to the config's own text. */
@@ -725,19 +725,19 @@ static void test_presets(void **state)
 
     assert_int_equal(load("return { " GEN "\n"
                           "  estimators = merge(presets.linear, {\n"
-                          "    t_learner = { alpha = 2.5, extra = choice({1, 2}) } }) }",
+                          "    t_learner = { model_alpha = 2.5, extra = choice({1, 2}) } }) }",
                           &cfg),
                      TT_OK);
-    p = param(cfg, "t_learner", "alpha");
+    p = param(cfg, "t_learner", "model_alpha");
     assert_int_equal(p->kind, TT_SPACE_FIXED);
     assert_true(p->fixed.num == 2.5);
     assert_int_equal(param(cfg, "t_learner", "extra")->line, 3);
-    assert_int_equal(param(cfg, "s_learner", "alpha")->kind, TT_SPACE_LOGUNIFORM);
+    assert_int_equal(param(cfg, "s_learner", "model_alpha")->kind, TT_SPACE_LOGUNIFORM);
     tt_config_free(cfg);
 
     /* merge leaves the preset alone; without drops keys. */
-    assert_int_equal(load("local m = merge(presets.linear, { s_learner = { alpha = 1 } })\n"
-                          "assert(presets.linear.s_learner.alpha.__tt_space == 'loguniform')\n"
+    assert_int_equal(load("local m = merge(presets.linear, { s_learner = { model_alpha = 1 } })\n"
+                          "assert(presets.linear.s_learner.model_alpha.__tt_space == 'loguniform')\n"
                           "return { " GEN "estimators = without(presets.linear, 'diff_in_means', "
                           "'s_learner') }",
                           &cfg),
@@ -748,6 +748,16 @@ static void test_presets(void **state)
 
     assert_int_equal(load("return { " GEN "estimators = presets.baseline }", &cfg), TT_OK);
     assert_int_equal(cfg->n_estimators, 1);
+    tt_config_free(cfg);
+
+    /* scripts/presets.lua runs after the prelude: every wave-1 plugin at
+     * three levels, and families. */
+    assert_int_equal(load("return { " GEN "estimators = presets.cheap }", &cfg), TT_OK);
+    assert_int_equal(cfg->n_estimators, 13);
+    assert_string_equal(cfg->estimators[0].plugin, "da_learner");
+    tt_config_free(cfg);
+    assert_int_equal(load("return { " GEN "estimators = presets.dml.medium }", &cfg), TT_OK);
+    assert_int_equal(cfg->n_estimators, 3);
     tt_config_free(cfg);
 
     /* Without the prelude there are no presets. */

@@ -1,0 +1,401 @@
+/*
+ * dr.c - the doubly robust learners: dr, dr_linear and dr_sparse_linear.
+ *
+ * One source, built once per variant (PU_DR_LEARNER / PU_DR_LINEAR /
+ * PU_DR_SPARSE); each build is its own shared object with its own name.
+ *
+ * Fit. From the host's cached cross-fitted nuisances (propensities e_k
+ * clipped into [min_propensity, 1 - min_propensity], arm outcomes mu_k), the
+ * pseudo-outcome of each treated arm k on EVERY training row i is
+ *   Gamma_k,i = mu_k - mu_0 + 1{t_i = k}(Y_i - mu_k)/e_k - 1{t_i = 0}(Y_i - mu_0)/e_0
+ * (all nuisances at row i). Its conditional mean given x is tau_k(x) when
+ * either the propensities or the outcome models are right. The final stage
+ * (pu_final, one struct for every variant) regresses Gamma_k on x:
+ *   dr                a slot learner, bootstrap intervals of the final stage;
+ *   dr_linear         OLS on phi(x), HC1 sandwich intervals;
+ *   dr_sparse_linear  debiased lasso on phi(x), debiased-lasso intervals.
+ * The nuisances are taken as fixed: intervals cover the final stage only
+ * (as in EconML's DRLearner).
+ *
+ * Sample weights (train->weight) become the final regression's weights for
+ * every arm; the nuisances were already fitted by the host with them.
+ * dr's bootstrap replicas: the run's setting (host->interval_resamples, ABI
+ * 1.2) when it gives one, else the "resamples" hyperparameter.
+ *
+ * A new variant (dr_forest, say) is one more block in "Variants" below: a
+ * name, a summary, the interval text, the final kind, its schema (starting
+ * with min_propensity) and dr_read_spec, which fills a pu_final_spec from
+ * the params. Nothing else in this file knows which variant it is.
+ *
+ * Saved form: "<name> 1", "arms K", "p_x P", then pu_final's own lines.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <tautune/plugin.h>
+
+#include "common/pu.h"
+#include "common/pu_final.h"
+#include "common/pu_nuis.h"
+
+#define DR_VERSION "1.0.0"
+#define DR_SAVE_VERSION 1
+
+#if !defined(PU_DR_LEARNER)
+static const char *const dr_featurizers[] = {"none", "poly2", NULL};
+#endif
+
+/* ---- Variants --------------------------------------------------------------- */
+
+/* Every variant's schema starts with min_propensity (index 0). */
+enum { P_MIN_PROPENSITY = 0 };
+
+#define DR_MIN_PROPENSITY_PARAM                                                              \
+    [P_MIN_PROPENSITY] = {.name = "min_propensity", .kind = TT_PARAM_LOG_REAL, .lo = 1e-6,    \
+                          .hi = 0.1, .default_value = 0.01,                                  \
+                          .help = "propensities are clipped into [m, 1 - m] before dividing"}
+
+#if defined(PU_DR_LEARNER)
+
+#define DR_NAME "dr"
+#define DR_SUMMARY "Doubly robust pseudo-outcome regressed on x by any learner; bootstrap intervals"
+#define DR_INTERVALS "bootstrap (normal)"
+enum { P_SLOT = 1, P_RESAMPLES = P_SLOT + PU_SLOT_N, DR_N_PARAMS };
+static const tt_plugin_param dr_params[] = {
+    DR_MIN_PROPENSITY_PARAM,
+    PU_SLOT_PARAMS("final", "the final model"),
+    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
+                     .default_value = PU_BOOT_DEFAULT_RESAMPLES,
+                     .help = "bootstrap replicas of the final model (fitted only for intervals)"},
+};
+
+
+/* Bootstrap replicas: the run's setting (host->interval_resamples, ABI 1.2)
+ * when it gives one, else the "resamples" hyperparameter. */
+static size_t dr_resamples(const tt_plugin_host *h, double param)
+{
+    if (h->abi_minor >= 2 &&
+        h->struct_size >= offsetof(tt_plugin_host, interval_resamples) + sizeof(size_t) &&
+        h->interval_resamples > 0)
+        return h->interval_resamples;
+    return (size_t)param;
+}
+
+static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p_x,
+                         pu_final_spec *spec)
+{
+    (void)p_x;
+    spec->kind = PU_FINAL_LEARNER;
+    pu_slot_read(params, P_SLOT, &spec->slot);
+    spec->resamples = dr_resamples(h, params[P_RESAMPLES]);
+}
+
+#elif defined(PU_DR_LINEAR)
+
+#define DR_NAME "dr_linear"
+#define DR_SUMMARY "Doubly robust pseudo-outcome, OLS on phi(x); HC1 sandwich intervals"
+#define DR_INTERVALS "HC1 sandwich"
+enum { P_INTERCEPT = 1, P_FEATURIZER, DR_N_PARAMS };
+static const tt_plugin_param dr_params[] = {
+    DR_MIN_PROPENSITY_PARAM,
+    [P_INTERCEPT] = {.name = "fit_cate_intercept", .kind = TT_PARAM_BOOL, .default_value = 1,
+                     .help = "constant term in the effect model"},
+    [P_FEATURIZER] = {.name = "featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,
+                      .choices = dr_featurizers,
+                      .help = "phi(x): x itself, or x with squares and pairwise products"},
+};
+
+static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p_x,
+                         pu_final_spec *spec)
+{
+    (void)h;
+    spec->kind = PU_FINAL_LINEAR;
+    spec->phi.intercept = params[P_INTERCEPT] != 0;
+    spec->phi.poly2 = params[P_FEATURIZER] == 1;
+    spec->phi.p_x = p_x;
+}
+
+#elif defined(PU_DR_SPARSE)
+
+#define DR_NAME "dr_sparse_linear"
+#define DR_SUMMARY "Doubly robust pseudo-outcome, debiased lasso on phi(x); debiased-lasso intervals"
+#define DR_INTERVALS "debiased lasso"
+enum { P_FEATURIZER = 1, DR_N_PARAMS };
+static const tt_plugin_param dr_params[] = {
+    DR_MIN_PROPENSITY_PARAM,
+    [P_FEATURIZER] = {.name = "featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,
+                      .choices = dr_featurizers,
+                      .help = "phi(x): x itself, or x with squares and pairwise products"},
+};
+
+/* The lasso fits its own unpenalised intercept: the cate intercept is always on. */
+static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p_x,
+                         pu_final_spec *spec)
+{
+    (void)h;
+    spec->kind = PU_FINAL_SPARSE;
+    spec->phi.intercept = 1;
+    spec->phi.poly2 = params[P_FEATURIZER] == 1;
+    spec->phi.p_x = p_x;
+}
+
+#else
+#error "build dr.c with one of PU_DR_LEARNER, PU_DR_LINEAR, PU_DR_SPARSE"
+#endif
+
+_Static_assert(sizeof dr_params / sizeof dr_params[0] == DR_N_PARAMS,
+               "schema and parameter indices disagree");
+
+/* ---- the model ------------------------------------------------------------ */
+
+typedef struct dr_model {
+    const tt_plugin_host *host;
+    int n_arms;
+    double params[DR_N_PARAMS]; /* as given to create (unused after load) */
+    size_t p_x;                 /* effect modifiers seen by fit */
+    pu_final *final;            /* NULL until fitted */
+} dr_model;
+
+static void dr_destroy(void *instance)
+{
+    dr_model *m = instance;
+    if (!m)
+        return;
+    pu_final_free(m->final);
+    m->host->release(m);
+}
+
+/* The host checks values against the schema; this repeats the check so a
+ * caller that bypasses the host (a test, a future host) still gets a clear
+ * message rather than a nonsensical fit. */
+static int dr_check_params(const double *params, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < DR_N_PARAMS; i++) {
+        const tt_plugin_param *p = &dr_params[i];
+        double v = params[i], lo = p->lo, hi = p->hi;
+        if (p->kind == TT_PARAM_BOOL) {
+            lo = 0;
+            hi = 1;
+        } else if (p->kind == TT_PARAM_CHOICE) {
+            size_t n = 0;
+            while (p->choices[n])
+                n++;
+            lo = 0;
+            hi = (double)n - 1;
+        }
+        if (!isfinite(v) || v < lo || v > hi ||
+            (p->kind != TT_PARAM_REAL && p->kind != TT_PARAM_LOG_REAL && v != floor(v)))
+            return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": %s = %g is out of range",
+                           p->name, v);
+    }
+    return TT_OK;
+}
+
+static int dr_create(const tt_plugin_host *host, const double *params, int n_arms,
+                     void **instance, char *err, size_t errlen)
+{
+    if (n_arms < 2)
+        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": need at least 2 arms, got %d",
+                       n_arms);
+    int rc = dr_check_params(params, err, errlen);
+    if (rc)
+        return rc;
+    dr_model *m = host->alloc_zero(1, sizeof *m);
+    if (!m)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    m->host = host;
+    m->n_arms = n_arms;
+    memcpy(m->params, params, sizeof m->params);
+    *instance = m;
+    return TT_OK;
+}
+
+/* Gamma (n x (K-1), column-major) from the nuisances: e and mu are n x K. */
+static void dr_pseudo_outcomes(size_t n, int n_arms, const int *t, const double *y,
+                               const double *e, const double *mu, double *gamma)
+{
+    for (int k = 1; k < n_arms; k++) {
+        const double *ek = e + (size_t)k * n, *muk = mu + (size_t)k * n;
+        double *g = gamma + (size_t)(k - 1) * n;
+        for (size_t i = 0; i < n; i++) {
+            g[i] = muk[i] - mu[i];
+            if (t[i] == k)
+                g[i] += (y[i] - muk[i]) / ek[i];
+            else if (t[i] == 0)
+                g[i] -= (y[i] - mu[i]) / e[i];
+        }
+    }
+}
+
+static int dr_check_train(const dr_model *m, const tt_plugin_data *d, char *err, size_t errlen)
+{
+    if (!d->t || !d->y)
+        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": fit needs treatments and outcomes");
+    if (d->n_arms != m->n_arms)
+        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": created for %d arms, data has %d",
+                       m->n_arms, d->n_arms);
+    if (d->n == 0 || (d->p_x > 0 && !d->x))
+        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": no training rows or no x");
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->t[i] < 0 || d->t[i] >= m->n_arms)
+            return pu_errf(err, errlen, TT_ERR_DATA, DR_NAME ": row %zu has arm %d (K = %d)", i,
+                           d->t[i], m->n_arms);
+        if (!isfinite(d->y[i]))
+            return pu_errf(err, errlen, TT_ERR_DATA, DR_NAME ": row %zu has outcome %g", i,
+                           d->y[i]);
+    }
+    return TT_OK;
+}
+
+/* Weights for every arm's regression: the sample weights repeated, or NULL. */
+static double *dr_weights(const tt_plugin_host *h, const tt_plugin_data *d, int n_arms)
+{
+    size_t n = d->n, cols = (size_t)n_arms - 1;
+    double *w = h->alloc(sizeof *w * n * cols);
+    for (size_t c = 0; w && c < cols; c++)
+        memcpy(w + c * n, d->weight, sizeof *w * n);
+    return w;
+}
+
+static int dr_fit(void *instance, const tt_plugin_data *d, char *err, size_t errlen)
+{
+    dr_model *m = instance;
+    const tt_plugin_host *h = m->host;
+    int rc = dr_check_train(m, d, err, errlen);
+    if (rc)
+        return rc;
+    size_t n = d->n, cols = (size_t)m->n_arms - 1;
+    double *e = NULL, *mu = NULL, *gamma = NULL, *w = NULL;
+    rc = pu_nuis_propensity_oof(h, m->n_arms, n, m->params[P_MIN_PROPENSITY], &e, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_nuis_arm_outcomes_oof(h, m->n_arms, n, &mu, err, errlen);
+    if (rc == TT_OK) {
+        gamma = h->alloc(sizeof *gamma * n * cols);
+        w = d->weight ? dr_weights(h, d, m->n_arms) : NULL;
+        if (!gamma || (d->weight && !w))
+            rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    }
+    if (rc == TT_OK) {
+        dr_pseudo_outcomes(n, m->n_arms, d->t, d->y, e, mu, gamma);
+        pu_final_spec spec = {0};
+        dr_read_spec(h, m->params, d->p_x, &spec);
+        pu_final_free(m->final);
+        m->final = NULL;
+        m->p_x = d->p_x;
+        rc = pu_final_new(h, &spec, m->n_arms, &m->final, err, errlen);
+        if (rc == TT_OK)
+            rc = pu_final_fit(m->final, n, d->p_x, d->x, d->t, gamma, w, NULL, err, errlen);
+        if (rc) { /* never leave a half-fitted final stage behind */
+            pu_final_free(m->final);
+            m->final = NULL;
+        }
+    }
+    h->release(e);
+    h->release(mu);
+    h->release(gamma);
+    h->release(w);
+    return rc;
+}
+
+static int dr_check_rows(const dr_model *m, const tt_plugin_data *rows, char *err, size_t errlen)
+{
+    if (!m->final)
+        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": not fitted");
+    if (rows->p_x != m->p_x)
+        return pu_errf(err, errlen, TT_ERR_INVALID,
+                       DR_NAME ": fitted on %zu effect modifiers, got %zu", m->p_x, rows->p_x);
+    return TT_OK;
+}
+
+static int dr_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
+                     size_t errlen)
+{
+    dr_model *m = instance;
+    int rc = dr_check_rows(m, rows, err, errlen);
+    return rc ? rc : pu_final_effect(m->final, rows, out, err, errlen);
+}
+
+static int dr_interval(void *instance, const tt_plugin_data *rows, double alpha, double *lo,
+                       double *hi, char *err, size_t errlen)
+{
+    dr_model *m = instance;
+    int rc = dr_check_rows(m, rows, err, errlen);
+    if (rc == TT_OK && !(alpha > 0 && alpha < 1))
+        rc = pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    return rc ? rc : pu_final_interval(m->final, rows, alpha, lo, hi, err, errlen);
+}
+
+static int dr_average(void *instance, const tt_plugin_data *rows, double alpha, double *ate,
+                      double *lo, double *hi, char *err, size_t errlen)
+{
+    dr_model *m = instance;
+    int rc = dr_check_rows(m, rows, err, errlen);
+    if (rc == TT_OK && !(alpha > 0 && alpha < 1))
+        rc = pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    return rc ? rc : pu_final_average(m->final, rows, alpha, ate, lo, hi, err, errlen);
+}
+
+static int dr_save(void *instance, const tt_plugin_sink *sink, char *err, size_t errlen)
+{
+    dr_model *m = instance;
+    if (!m->final)
+        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": not fitted");
+    if (pu_writef(sink, DR_NAME " %d\narms %d\np_x %zu\n", DR_SAVE_VERSION, m->n_arms, m->p_x))
+        return pu_errf(err, errlen, TT_ERR_IO, "cannot write the model");
+    return pu_final_save(m->final, sink, err, errlen);
+}
+
+static int dr_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
+                   char *err, size_t errlen)
+{
+    char line[80], want[80];
+    long arms, p_x;
+    snprintf(want, sizeof want, DR_NAME " %d", DR_SAVE_VERSION);
+    if (pu_read_line(src, line, sizeof line) || strcmp(line, want) ||
+        pu_read_long(src, "arms", &arms) || arms < 2 || arms > 100000 ||
+        pu_read_long(src, "p_x", &p_x) || p_x < 0)
+        return pu_errf(err, errlen, TT_ERR_PARSE, "not a " DR_NAME " model (version %d)",
+                       DR_SAVE_VERSION);
+    dr_model *m = host->alloc_zero(1, sizeof *m);
+    if (!m)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    m->host = host;
+    m->n_arms = (int)arms;
+    m->p_x = (size_t)p_x;
+    int rc = pu_final_load(host, src, &m->final, err, errlen);
+    if (rc) {
+        dr_destroy(m);
+        return rc;
+    }
+    *instance = m;
+    return TT_OK;
+}
+
+static const tt_plugin_descriptor dr_descriptor = {
+    TT_PLUGIN_DESCRIPTOR_HEADER,
+    .name = DR_NAME,
+    .version = DR_VERSION,
+    .summary = DR_SUMMARY,
+    .capabilities = TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_INTERVALS |
+                    TT_PLUGIN_CAP_SAVE_LOAD | TT_PLUGIN_CAP_NEEDS_PROPENSITY |
+                    TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES,
+    .params = dr_params,
+    .n_params = DR_N_PARAMS,
+    .create = dr_create,
+    .fit = dr_fit,
+    .effect = dr_effect,
+    .effect_interval = dr_interval,
+    .save = dr_save,
+    .load = dr_load,
+    .destroy = dr_destroy,
+    .interval_method = DR_INTERVALS,
+    .average_effect = dr_average,
+};
+
+TT_PLUGIN_EXPORT const tt_plugin_descriptor *TT_PLUGIN_ENTRY(void);
+TT_PLUGIN_EXPORT const tt_plugin_descriptor *TT_PLUGIN_ENTRY(void)
+{
+    return &dr_descriptor;
+}

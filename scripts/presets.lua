@@ -1,0 +1,207 @@
+-- presets.lua - ready-made search spaces for every wave-1 estimator plugin.
+--
+-- Three levels per plugin, by how much a search may spend:
+--   cheap   ridge-only learner slots and linear final stages without
+--           features, propensity clips at their defaults: every trial fits
+--           in well under a second on a few thousand rows; for quick looks
+--           and small budgets.
+--   medium  ridge, lasso and small boosted models; the polynomial featurizer;
+--           the propensity clip searched. The usual choice.
+--   wide    every learner of a slot over its whole schema range. For long
+--           runs: forests and deep gbm models are slow on big data.
+--
+-- What it defines (all plain tables of search spaces; take a copy with
+-- merge() before changing one, the spaces are shared values):
+--   presets.spaces.<plugin>.<level>        one plugin's hyperparameter table
+--   presets.<level>                        every wave-1 plugin at that level
+--   presets.<family>.<level>               one family: baselines, meta, dr, dml
+--   presets.level(level, "dr", "dml_linear", ...)   the named plugins only
+-- e.g.
+--   estimators = presets.medium
+--   estimators = merge(presets.dr.cheap, { dr = { final_learner = "gbm" } })
+--
+-- Every preset names every parameter of its plugin: one a config leaves out
+-- is searched over its plugin's whole schema range. The bootstrap replicas
+-- ("resamples") stay at 30 everywhere: they shape intervals, not scores.
+-- The parameter names are the plugins' schemas (`tautune plugins NAME`);
+-- learner slots follow plugins/common/pu_slot.h: <slot>_learner, _alpha,
+-- _trees, _depth, _min_leaf, _learning_rate.
+--
+-- Loading: configs cannot `require` files (the sandbox removes require,
+-- dofile and loadfile). This file is a chunk in the style of the prelude
+-- scripts/tautune.lua: run after it in the same state, it adds its tables to
+-- the global `presets` (creating it if absent) and also returns them, so a
+-- loader that runs every scripts/*.lua after tautune.lua, or one that
+-- `require`s it, both work. It only needs uniform, loguniform, randint and
+-- choice, which the program defines before any script runs.
+
+local P = {}
+
+-- A learner slot's hyperparameters at a level; prefix is the slot's name.
+local function slot(prefix, level)
+  local s = {}
+  if level == "cheap" then
+    -- Only the penalty varies; the rest is pinned at the schema defaults
+    -- (a parameter a config leaves out is searched over its whole range).
+    s.learner = "ridge"
+    s.alpha = loguniform(1e-2, 1e2)
+    s.trees = 100
+    s.depth = 4
+    s.min_leaf = 5
+    s.learning_rate = 0.1
+  elseif level == "medium" then
+    s.learner = choice({ "ridge", "lasso", "gbm" })
+    s.alpha = loguniform(1e-2, 1e2)
+    s.trees = randint(20, 200)
+    s.depth = randint(2, 6)
+    s.min_leaf = randint(1, 20)
+    s.learning_rate = loguniform(0.03, 0.3)
+  else
+    s.learner = choice({ "ridge", "lasso", "forest", "gbm" })
+    s.alpha = loguniform(1e-3, 1e3)
+    s.trees = randint(20, 500)
+    s.depth = randint(2, 10)
+    s.min_leaf = randint(1, 50)
+    s.learning_rate = loguniform(0.01, 0.3)
+  end
+  local out = {}
+  for k, v in pairs(s) do
+    out[prefix .. "_" .. k] = v
+  end
+  return out
+end
+
+-- a, b, ... merged into one new table (later ones win); none is modified.
+local function join(...)
+  local out = {}
+  for _, t in ipairs({ ... }) do
+    for k, v in pairs(t) do
+      out[k] = v
+    end
+  end
+  return out
+end
+
+-- Bootstrap replicas only shape the intervals, never the point estimates the
+-- scores use: pinned at the schema default rather than searched.
+local boot = { resamples = 30 }
+
+-- The propensity clip of the estimators that divide by propensities.
+local function min_propensity(level)
+  if level == "cheap" then
+    return { min_propensity = 0.01 }
+  elseif level == "medium" then
+    return { min_propensity = loguniform(1e-3, 0.1) }
+  end
+  return { min_propensity = loguniform(1e-6, 0.1) }
+end
+
+-- phi(x) of the linear final stages (dr_linear, dml_linear, ...).
+local function linear_stage(level, with_intercept)
+  local t = {}
+  if level == "cheap" then
+    t.featurizer = "none"
+    if with_intercept then
+      t.fit_cate_intercept = true
+    end
+  else
+    t.featurizer = choice({ "none", "poly2" })
+    if with_intercept then
+      t.fit_cate_intercept = choice({ true, false })
+    end
+  end
+  return t
+end
+
+-- Each plugin's space as a function of the level.
+local builders = {
+  diff_in_means = function() return {} end,
+  ipw = function(level) return min_propensity(level) end,
+  transformed_outcome = function(level)
+    local clip = { clip = 0.05 }
+    if level == "medium" then
+      clip.clip = uniform(0.02, 0.1)
+    elseif level == "wide" then
+      clip.clip = uniform(0.01, 0.2)
+    end
+    return join(clip, slot("final", level), boot)
+  end,
+  s_learner = function(level)
+    local t = join(slot("model", level), boot)
+    t.interactions = level == "cheap" or choice({ true, false })
+    return t
+  end,
+  t_learner = function(level) return join(slot("model", level), boot) end,
+  x_learner = function(level)
+    return join(slot("outcome", level), slot("effect", level), boot)
+  end,
+  da_learner = function(level)
+    return join(slot("outcome", level), slot("effect", level), boot)
+  end,
+  dr = function(level) return join(min_propensity(level), slot("final", level), boot) end,
+  dr_linear = function(level) return join(min_propensity(level), linear_stage(level, true)) end,
+  dr_sparse_linear = function(level)
+    return join(min_propensity(level), linear_stage(level, false))
+  end,
+  dml_linear = function(level) return linear_stage(level, true) end,
+  dml_sparse_linear = function(level) return linear_stage(level, true) end,
+  dml_nonparam = function(level) return join(slot("final", level), boot) end,
+}
+
+local families = {
+  baselines = { "diff_in_means", "ipw", "transformed_outcome" },
+  meta = { "s_learner", "t_learner", "x_learner", "da_learner" },
+  dr = { "dr", "dr_linear", "dr_sparse_linear" },
+  dml = { "dml_linear", "dml_sparse_linear", "dml_nonparam" },
+}
+
+local levels = { "cheap", "medium", "wide" }
+
+P.spaces = {}
+for name, build in pairs(builders) do
+  P.spaces[name] = {}
+  for _, level in ipairs(levels) do
+    P.spaces[name][level] = build(level)
+  end
+end
+
+-- level(level, name, ...) -> an estimators table of the named plugins.
+function P.level(level, ...)
+  local out = {}
+  for _, name in ipairs({ ... }) do
+    local s = P.spaces[name]
+    if s == nil then
+      error("presets.level: no preset for plugin '" .. tostring(name) .. "'", 2)
+    end
+    if s[level] == nil then
+      error("presets.level: level must be cheap, medium or wide, got '" .. tostring(level) .. "'", 2)
+    end
+    out[name] = s[level]
+  end
+  return out
+end
+
+local all = {}
+for _, family in pairs(families) do
+  for _, name in ipairs(family) do
+    all[#all + 1] = name
+  end
+end
+for _, level in ipairs(levels) do
+  P[level] = P.level(level, table.unpack(all))
+end
+for family, names in pairs(families) do
+  P[family] = {}
+  for _, level in ipairs(levels) do
+    P[family][level] = P.level(level, table.unpack(names))
+  end
+end
+
+-- Add to the prelude's presets (baseline, linear) without replacing them.
+if type(presets) ~= "table" then
+  presets = {}
+end
+for k, v in pairs(P) do
+  presets[k] = v
+end
+return P
