@@ -19,7 +19,7 @@ return {
   budget = { seconds = 10, trials = 40 },
   estimators = {
     diff_in_means = {},
-    s_learner = { alpha = loguniform(1e-3, 1e3), interactions = choice({ true, false }) },
-    t_learner = { alpha = loguniform(1e-3, 1e3) },
+    s_learner = { model_alpha = loguniform(1e-3, 1e3), interactions = choice({ true, false }) },
+    t_learner = { model_alpha = loguniform(1e-3, 1e3) },
   },
 }

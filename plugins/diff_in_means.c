@@ -125,6 +125,24 @@ static int dim_interval(void *instance, const tt_plugin_data *rows, double alpha
     return TT_OK;
 }
 
+/* The effect is the same on every row, so its average is that constant with
+ * the same Welch interval (the rows add no sampling error of their own). */
+static int dim_average(void *instance, const tt_plugin_data *rows, double alpha, double *ate,
+                       double *lo, double *hi, char *err, size_t errlen)
+{
+    dim_model *m = instance;
+    (void)rows;
+    if (!(alpha > 0 && alpha < 1))
+        return pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    double z = pu_normal_quantile(1 - alpha / 2);
+    for (int k = 1; k < m->n_arms; k++) {
+        ate[k - 1] = m->effect[k - 1];
+        lo[k - 1] = m->effect[k - 1] - z * m->se[k - 1];
+        hi[k - 1] = m->effect[k - 1] + z * m->se[k - 1];
+    }
+    return TT_OK;
+}
+
 static int dim_save(void *instance, const tt_plugin_sink *sink, char *err, size_t errlen)
 {
     dim_model *m = instance;
@@ -160,7 +178,7 @@ static int dim_load(const tt_plugin_host *host, const tt_plugin_source *src, voi
 static const tt_plugin_descriptor dim_descriptor = {
     TT_PLUGIN_DESCRIPTOR_HEADER,
     .name = "diff_in_means",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "Constant effect per arm: difference of arm means (Welch intervals)",
     .capabilities = TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_INTERVALS | TT_PLUGIN_CAP_SAVE_LOAD,
     .params = NULL,
@@ -172,6 +190,8 @@ static const tt_plugin_descriptor dim_descriptor = {
     .save = dim_save,
     .load = dim_load,
     .destroy = dim_destroy,
+    .interval_method = "Welch normal approximation",
+    .average_effect = dim_average,
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_descriptor *TT_PLUGIN_ENTRY(void);

@@ -1,10 +1,15 @@
 /*
  * t_learner - one outcome model per arm: tau_k(x) = mu_k(x, w) - mu_0(x, w).
  *
- * Each mu_k is the host's ridge regression on (x, w) fitted to the rows of
- * arm k. tau_hat must be a function of x alone, so at prediction time w is
- * held at its training mean (documented choice; for linear models this equals
- * averaging over the training w).
+ * Each mu_k is a slot learner ("model": ridge, lasso, forest or gbm) on the
+ * features [x, w], fitted to the rows of arm k. tau_hat must be a function of
+ * x alone, so at prediction time w is held at its training mean (documented
+ * choice; for linear models this equals averaging over the training w).
+ *
+ * Intervals: bootstrap over the whole T-learner (a replica is every arm's
+ * model refitted on a resample stratified by arm), fitted lazily on the first
+ * interval, average or save request. The training rows are copied at fit()
+ * for that purpose.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,124 +17,158 @@
 #include <tautune/plugin.h>
 
 #include "common/pu.h"
+#include "common/pu_boot.h"
+#include "common/pu_slot.h"
 
-enum { P_ALPHA };
+enum { P_MODEL, P_RESAMPLES = P_MODEL + PU_SLOT_N, P_COUNT };
 
 static const tt_plugin_param t_params[] = {
-    [P_ALPHA] = {.name = "alpha", .kind = TT_PARAM_LOG_REAL, .lo = 1e-4, .hi = 1e4,
-                 .default_value = 1.0, .help = "ridge penalty of every arm's outcome model"},
+    PU_SLOT_PARAMS("model", "every arm's outcome model"),
+    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
+                     .default_value = 30, .help = "bootstrap resamples for intervals"},
 };
+
+/* The training rows, copied at fit() so bootstrap replicas can be fitted
+ * after fit() returns. Owned by the model. */
+typedef struct t_train {
+    size_t n, p_x, p_w;
+    double *x, *w, *y, *wt; /* wt NULL: unit weights */
+    int *t;
+} t_train;
+
+/* One fitted T-learner: an outcome model per arm (the point estimate, or a
+ * bootstrap replica). */
+typedef struct t_core {
+    tt_learner **mu;
+} t_core;
 
 typedef struct t_model {
     const tt_plugin_host *host;
     int n_arms;
-    double alpha;
+    pu_slot slot;
+    size_t resamples;
     size_t p_x, p_w;
-    double *w_mean;       /* p_w training means */
-    tt_learner **mu;      /* n_arms outcome models */
+    double *w_mean;  /* p_w training means */
+    t_train train;   /* empty after load */
+    t_core *point;
+    pu_boot boot;
+    int boot_ready;  /* boot initialised (by fit or load) */
 } t_model;
 
-static void t_destroy(void *instance)
+static void *t_dup(const tt_plugin_host *h, const void *src, size_t bytes)
 {
-    t_model *m = instance;
-    if (!m)
+    void *p = h->alloc(bytes + 1);
+    if (p && bytes)
+        memcpy(p, src, bytes);
+    return p;
+}
+
+static void t_train_free(const tt_plugin_host *h, t_train *tr)
+{
+    h->release(tr->x);
+    h->release(tr->w);
+    h->release(tr->y);
+    h->release(tr->wt);
+    h->release(tr->t);
+    memset(tr, 0, sizeof *tr);
+}
+
+static int t_train_copy(const tt_plugin_host *h, const tt_plugin_data *d, t_train *tr)
+{
+    size_t n = d->n;
+    tr->n = n;
+    tr->p_x = d->p_x;
+    tr->p_w = d->p_w;
+    tr->x = t_dup(h, d->x, sizeof(double) * n * d->p_x);
+    tr->w = t_dup(h, d->w, sizeof(double) * n * d->p_w);
+    tr->y = t_dup(h, d->y, sizeof(double) * n);
+    tr->t = t_dup(h, d->t, sizeof(int) * n);
+    tr->wt = d->weight ? t_dup(h, d->weight, sizeof(double) * n) : NULL;
+    return tr->x && tr->w && tr->y && tr->t && (tr->wt || !d->weight) ? TT_OK : TT_ERR_NOMEM;
+}
+
+static void t_core_free(const t_model *m, t_core *c)
+{
+    if (!c)
         return;
-    for (int k = 0; m->mu && k < m->n_arms; k++)
-        m->host->learner_destroy(m->mu[k]);
-    m->host->release(m->mu);
-    m->host->release(m->w_mean);
-    m->host->release(m);
+    for (int k = 0; c->mu && k < m->n_arms; k++)
+        m->host->learner_destroy(c->mu[k]);
+    m->host->release(c->mu);
+    m->host->release(c);
 }
 
-static int t_alloc(const tt_plugin_host *host, int n_arms, t_model **out, char *err,
-                   size_t errlen)
+static t_core *t_core_new(const t_model *m)
 {
-    t_model *m = host->alloc_zero(1, sizeof *m);
-    if (!m)
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->n_arms = n_arms;
-    m->mu = host->alloc_zero((size_t)n_arms, sizeof *m->mu);
-    if (!m->mu) {
-        t_destroy(m);
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    t_core *c = m->host->alloc_zero(1, sizeof *c);
+    if (c && !(c->mu = m->host->alloc_zero((size_t)m->n_arms, sizeof *c->mu))) {
+        m->host->release(c);
+        c = NULL;
     }
-    *out = m;
-    return TT_OK;
+    return c;
 }
 
-static int t_create(const tt_plugin_host *host, const double *params, int n_arms,
-                    void **instance, char *err, size_t errlen)
+/* Fit arm k's model on the training rows idx[j] of arm k (repeats allowed). */
+static int t_fit_arm(const t_model *m, const size_t *idx, size_t n_idx, int k, tt_learner **out,
+                     char *err, size_t errlen)
 {
-    if (n_arms < 2)
-        return pu_errf(err, errlen, TT_ERR_INVALID, "need at least 2 arms, got %d", n_arms);
-    t_model *m;
-    int rc = t_alloc(host, n_arms, &m, err, errlen);
-    if (rc == TT_OK) {
-        m->alpha = params[P_ALPHA];
-        *instance = m;
-    }
-    return rc;
-}
-
-static int t_fit(void *instance, const tt_plugin_data *d, char *err, size_t errlen)
-{
-    t_model *m = instance;
     const tt_plugin_host *h = m->host;
-    size_t p = d->p_x + d->p_w;
-    m->p_x = d->p_x;
-    m->p_w = d->p_w;
-    h->release(m->w_mean);
-    m->w_mean = h->alloc_zero(d->p_w + 1, sizeof *m->w_mean);
-    double *all = pu_features_xw(h, d, d->p_w, NULL);
-    double *sub = h->alloc(sizeof *sub * (d->n * p + 1));
-    double *y = h->alloc(sizeof *y * (d->n + 1));
-    double *wt = h->alloc(sizeof *wt * (d->n + 1));
+    const t_train *tr = &m->train;
+    size_t nk = 0, p = tr->p_x + tr->p_w;
+    for (size_t j = 0; j < n_idx; j++)
+        nk += tr->t[idx[j]] == k;
+    if (nk == 0)
+        return pu_errf(err, errlen, TT_ERR_DATA, "arm %d has no training rows", k);
+    double *f = h->alloc(sizeof *f * (nk * p + 1));
+    double *y = h->alloc(sizeof *y * nk);
+    double *wt = h->alloc(sizeof *wt * nk);
     int rc = TT_OK;
-    if (!m->w_mean || !all || !sub || !y || !wt) {
+    if (!f || !y || !wt) {
         rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    pu_column_means(d->w, d->n, d->p_w, m->w_mean);
-
-    static const char *const keys[] = {"alpha"};
-    for (int k = 0; k < m->n_arms && rc == TT_OK; k++) {
-        size_t nk = 0;
-        for (size_t i = 0; i < d->n; i++)
-            nk += d->t[i] == k;
-        if (nk == 0) {
-            rc = pu_errf(err, errlen, TT_ERR_DATA, "arm %d has no training rows", k);
-            break;
-        }
-        /* Gather arm k's rows into a dense column-major block. */
-        size_t r = 0;
-        for (size_t i = 0; i < d->n; i++) {
-            if (d->t[i] != k)
-                continue;
-            for (size_t j = 0; j < p; j++)
-                sub[j * nk + r] = all[j * d->n + i];
-            y[r] = d->y[i];
-            wt[r] = d->weight ? d->weight[i] : 1.0;
-            r++;
-        }
-        h->learner_destroy(m->mu[k]);
-        m->mu[k] = NULL;
-        rc = h->learner_create(h->host_ctx, "ridge", keys, &m->alpha, 1, &m->mu[k], err, errlen);
-        if (rc == TT_OK)
-            rc = h->learner_fit(m->mu[k], nk, p, sub, y, d->weight ? wt : NULL, err, errlen);
+    size_t r = 0;
+    for (size_t j = 0; j < n_idx; j++) {
+        size_t i = idx[j];
+        if (tr->t[i] != k)
+            continue;
+        for (size_t c = 0; c < tr->p_x; c++)
+            f[c * nk + r] = tr->x[c * tr->n + i];
+        for (size_t c = 0; c < tr->p_w; c++)
+            f[(tr->p_x + c) * nk + r] = tr->w[c * tr->n + i];
+        y[r] = tr->y[i];
+        wt[r] = tr->wt ? tr->wt[i] : 1.0;
+        r++;
     }
+    rc = pu_slot_create(h, &m->slot, 0, out, err, errlen);
+    if (rc == TT_OK)
+        rc = h->learner_fit(*out, nk, p, f, y, tr->wt ? wt : NULL, err, errlen);
 out:
-    h->release(all);
-    h->release(sub);
+    h->release(f);
     h->release(y);
     h->release(wt);
     return rc;
 }
 
-static int t_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
-                    size_t errlen)
+static int t_core_fit(const t_model *m, const size_t *idx, size_t n_idx, t_core **out,
+                      char *err, size_t errlen)
 {
-    t_model *m = instance;
+    t_core *c = t_core_new(m);
+    if (!c)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    int rc = TT_OK;
+    for (int k = 0; k < m->n_arms && rc == TT_OK; k++)
+        rc = t_fit_arm(m, idx, n_idx, k, &c->mu[k], err, errlen);
+    if (rc != TT_OK) {
+        t_core_free(m, c);
+        return rc;
+    }
+    *out = c;
+    return TT_OK;
+}
+
+static int t_core_effect(const t_model *m, const t_core *c, const tt_plugin_data *rows,
+                         double *out, char *err, size_t errlen)
+{
     const tt_plugin_host *h = m->host;
     if (rows->p_x != m->p_x)
         return pu_errf(err, errlen, TT_ERR_INVALID, "fitted on %zu effect modifiers, got %zu",
@@ -141,10 +180,10 @@ static int t_effect(void *instance, const tt_plugin_data *rows, double *out, cha
     if (!f || !base) {
         rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     } else {
-        rc = h->learner_predict(m->mu[0], n, p, f, base, err, errlen);
+        rc = h->learner_predict(c->mu[0], n, p, f, base, err, errlen);
         for (int k = 1; k < m->n_arms && rc == TT_OK; k++) {
             double *col = out + (size_t)(k - 1) * n;
-            rc = h->learner_predict(m->mu[k], n, p, f, col, err, errlen);
+            rc = h->learner_predict(c->mu[k], n, p, f, col, err, errlen);
             for (size_t i = 0; rc == TT_OK && i < n; i++)
                 col[i] -= base[i];
         }
@@ -154,19 +193,213 @@ static int t_effect(void *instance, const tt_plugin_data *rows, double *out, cha
     return rc;
 }
 
+static int t_core_save(const t_model *m, const t_core *c, const tt_plugin_sink *sink, char *err,
+                       size_t errlen)
+{
+    int rc = TT_OK;
+    for (int k = 0; k < m->n_arms && rc == TT_OK; k++)
+        rc = pu_save_learner(m->host, c->mu[k], sink, err, errlen);
+    return rc;
+}
+
+static int t_core_load(const t_model *m, const tt_plugin_source *src, t_core **out, char *err,
+                       size_t errlen)
+{
+    t_core *c = t_core_new(m);
+    if (!c)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    int rc = TT_OK;
+    for (int k = 0; k < m->n_arms && rc == TT_OK; k++)
+        rc = pu_load_learner(m->host, src, &c->mu[k], err, errlen);
+    if (rc != TT_OK) {
+        t_core_free(m, c);
+        return rc;
+    }
+    *out = c;
+    return TT_OK;
+}
+
+/* ---- bootstrap ops: a replica is a whole t_core ---- */
+
+static int t_boot_fit(void *ctx, const size_t *idx, size_t n, void **replica, char *err,
+                      size_t errlen)
+{
+    return t_core_fit(ctx, idx, n, (t_core **)replica, err, errlen);
+}
+
+static int t_boot_effect(void *ctx, const void *replica, const tt_plugin_data *rows, double *out,
+                         char *err, size_t errlen)
+{
+    return t_core_effect(ctx, replica, rows, out, err, errlen);
+}
+
+static int t_boot_save(void *ctx, const void *replica, const tt_plugin_sink *sink, char *err,
+                       size_t errlen)
+{
+    return t_core_save(ctx, replica, sink, err, errlen);
+}
+
+static int t_boot_load(void *ctx, const tt_plugin_source *src, void **replica, char *err,
+                       size_t errlen)
+{
+    return t_core_load(ctx, src, (t_core **)replica, err, errlen);
+}
+
+static void t_boot_destroy(void *ctx, void *replica)
+{
+    t_core_free(ctx, replica);
+}
+
+static const pu_boot_ops t_boot_ops = {
+    .fit = t_boot_fit,
+    .effect = t_boot_effect,
+    .save = t_boot_save,
+    .load = t_boot_load,
+    .destroy = t_boot_destroy,
+};
+
+/* ---- the plugin ---- */
+
+static void t_destroy(void *instance)
+{
+    t_model *m = instance;
+    if (!m)
+        return;
+    if (m->boot_ready)
+        pu_boot_free(&m->boot);
+    t_core_free(m, m->point);
+    t_train_free(m->host, &m->train);
+    m->host->release(m->w_mean);
+    m->host->release(m);
+}
+
+static int t_create(const tt_plugin_host *host, const double *params, int n_arms,
+                    void **instance, char *err, size_t errlen)
+{
+    if (n_arms < 2)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "need at least 2 arms, got %d", n_arms);
+    t_model *m = host->alloc_zero(1, sizeof *m);
+    if (!m)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    m->host = host;
+    m->n_arms = n_arms;
+    pu_slot_read(params, P_MODEL, &m->slot);
+    m->resamples = (size_t)params[P_RESAMPLES];
+    *instance = m;
+    return TT_OK;
+}
+
+/* Forget a previous fit (fit may be called again on the same instance). */
+static void t_reset(t_model *m)
+{
+    if (m->boot_ready)
+        pu_boot_free(&m->boot);
+    m->boot_ready = 0;
+    t_core_free(m, m->point);
+    m->point = NULL;
+    t_train_free(m->host, &m->train);
+    m->host->release(m->w_mean);
+    m->w_mean = NULL;
+}
+
+static int t_fit(void *instance, const tt_plugin_data *d, char *err, size_t errlen)
+{
+    t_model *m = instance;
+    const tt_plugin_host *h = m->host;
+    if (d->n_arms != m->n_arms)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "created for %d arms, data has %d",
+                       m->n_arms, d->n_arms);
+    t_reset(m);
+    m->p_x = d->p_x;
+    m->p_w = d->p_w;
+    m->w_mean = h->alloc_zero(d->p_w + 1, sizeof *m->w_mean);
+    size_t *all = h->alloc(sizeof *all * (d->n + 1));
+    int rc = TT_OK;
+    if (!m->w_mean || !all || t_train_copy(h, d, &m->train) != TT_OK) {
+        rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    pu_column_means(d->w, d->n, d->p_w, m->w_mean);
+    for (size_t i = 0; i < d->n; i++)
+        all[i] = i;
+    rc = t_core_fit(m, all, d->n, &m->point, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_boot_init(&m->boot, h, &t_boot_ops, m, m->n_arms, m->resamples, d->n, d->t, err,
+                          errlen);
+    m->boot_ready = rc == TT_OK;
+out:
+    h->release(all);
+    if (rc != TT_OK)
+        t_reset(m);
+    return rc;
+}
+
+static int t_check(const t_model *m, char *err, size_t errlen)
+{
+    return m->point ? TT_OK : pu_errf(err, errlen, TT_ERR_INVALID, "t_learner is not fitted");
+}
+
+static int t_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
+                    size_t errlen)
+{
+    t_model *m = instance;
+    int rc = t_check(m, err, errlen);
+    return rc ? rc : t_core_effect(m, m->point, rows, out, err, errlen);
+}
+
+/* The point estimate for rows, in a new array (host->release). */
+static int t_point(t_model *m, const tt_plugin_data *rows, double **out, char *err,
+                   size_t errlen)
+{
+    int rc = t_check(m, err, errlen);
+    if (rc)
+        return rc;
+    *out = m->host->alloc(sizeof **out * (rows->n * (size_t)(m->n_arms - 1) + 1));
+    if (!*out)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    rc = t_core_effect(m, m->point, rows, *out, err, errlen);
+    if (rc) {
+        m->host->release(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int t_interval(void *instance, const tt_plugin_data *rows, double alpha, double *lo,
+                      double *hi, char *err, size_t errlen)
+{
+    t_model *m = instance;
+    double *point = NULL;
+    int rc = t_point(m, rows, &point, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_boot_interval(&m->boot, rows, point, alpha, lo, hi, err, errlen);
+    m->host->release(point);
+    return rc;
+}
+
+static int t_average(void *instance, const tt_plugin_data *rows, double alpha, double *ate,
+                     double *lo, double *hi, char *err, size_t errlen)
+{
+    t_model *m = instance;
+    double *point = NULL;
+    int rc = t_point(m, rows, &point, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_boot_average(&m->boot, rows, point, alpha, ate, lo, hi, err, errlen);
+    m->host->release(point);
+    return rc;
+}
+
 static int t_save(void *instance, const tt_plugin_sink *sink, char *err, size_t errlen)
 {
     t_model *m = instance;
-    if (pu_writef(sink, "t_learner 1\narms %d\np_x %zu\np_w %zu\n", m->n_arms, m->p_x, m->p_w) ||
-        pu_write_doubles(sink, "alpha", &m->alpha, 1) ||
-        pu_write_doubles(sink, "w_mean", m->w_mean, m->p_w))
+    int rc = t_check(m, err, errlen);
+    if (rc)
+        return rc;
+    if (pu_writef(sink, "t_learner 2\narms %d\np_x %zu\np_w %zu\n", m->n_arms, m->p_x, m->p_w) ||
+        pu_slot_save(&m->slot, sink) || pu_write_doubles(sink, "w_mean", m->w_mean, m->p_w))
         return pu_errf(err, errlen, TT_ERR_IO, "cannot write the model");
-    for (int k = 0; k < m->n_arms; k++) {
-        int rc = pu_save_learner(m->host, m->mu[k], sink, err, errlen);
-        if (rc)
-            return rc;
-    }
-    return TT_OK;
+    rc = t_core_save(m, m->point, sink, err, errlen);
+    return rc ? rc : pu_boot_save(&m->boot, sink, err, errlen);
 }
 
 static int t_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
@@ -174,26 +407,32 @@ static int t_load(const tt_plugin_host *host, const tt_plugin_source *src, void 
 {
     char line[64];
     long arms, p_x, p_w;
-    if (pu_read_line(src, line, sizeof line) || strcmp(line, "t_learner 1") ||
+    if (pu_read_line(src, line, sizeof line) || strcmp(line, "t_learner 2") ||
         pu_read_long(src, "arms", &arms) || arms < 2 || arms > 100000 ||
         pu_read_long(src, "p_x", &p_x) || p_x < 0 || pu_read_long(src, "p_w", &p_w) || p_w < 0)
-        return pu_errf(err, errlen, TT_ERR_PARSE, "not a t_learner model (version 1)");
-    t_model *m;
-    int rc = t_alloc(host, (int)arms, &m, err, errlen);
-    if (rc)
-        return rc;
+        return pu_errf(err, errlen, TT_ERR_PARSE, "not a t_learner model (version 2)");
+    t_model *m = host->alloc_zero(1, sizeof *m);
+    if (!m)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    m->host = host;
+    m->n_arms = (int)arms;
     m->p_x = (size_t)p_x;
     m->p_w = (size_t)p_w;
     m->w_mean = host->alloc_zero(m->p_w + 1, sizeof *m->w_mean);
-    if (!m->w_mean || pu_read_doubles(src, "alpha", &m->alpha, 1) ||
+    int rc = TT_OK;
+    if (!m->w_mean || pu_slot_load(src, &m->slot) ||
         pu_read_doubles(src, "w_mean", m->w_mean, m->p_w))
         rc = pu_errf(err, errlen, TT_ERR_PARSE, "t_learner model: bad header");
-    for (int k = 0; rc == TT_OK && k < m->n_arms; k++)
-        rc = pu_load_learner(host, src, &m->mu[k], err, errlen);
+    if (rc == TT_OK)
+        rc = t_core_load(m, src, &m->point, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_boot_load(&m->boot, host, &t_boot_ops, m, src, err, errlen);
+    m->boot_ready = rc == TT_OK;
     if (rc) {
         t_destroy(m);
         return rc;
     }
+    m->resamples = m->boot.resamples;
     *instance = m;
     return TT_OK;
 }
@@ -201,17 +440,20 @@ static int t_load(const tt_plugin_host *host, const tt_plugin_source *src, void 
 static const tt_plugin_descriptor t_descriptor = {
     TT_PLUGIN_DESCRIPTOR_HEADER,
     .name = "t_learner",
-    .version = "1.0.0",
-    .summary = "One ridge outcome model per arm; effect = mu_k(x) - mu_0(x)",
-    .capabilities = TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_SAVE_LOAD,
+    .version = "2.0.0",
+    .summary = "One outcome model per arm; effect = mu_k(x) - mu_0(x)",
+    .capabilities = TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_INTERVALS | TT_PLUGIN_CAP_SAVE_LOAD,
     .params = t_params,
-    .n_params = sizeof t_params / sizeof t_params[0],
+    .n_params = P_COUNT,
     .create = t_create,
     .fit = t_fit,
     .effect = t_effect,
+    .effect_interval = t_interval,
     .save = t_save,
     .load = t_load,
     .destroy = t_destroy,
+    .interval_method = "bootstrap (normal) over the whole T-learner",
+    .average_effect = t_average,
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_descriptor *TT_PLUGIN_ENTRY(void);
