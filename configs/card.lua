@@ -27,7 +27,7 @@ return {
   budget = { seconds = 15, trials = 30 },
   estimators = {
     diff_in_means = {},
-    s_learner = { alpha = loguniform(1e-2, 1e3) },
-    t_learner = { alpha = loguniform(1e-2, 1e3) },
+    s_learner = { model_learner = "ridge", model_alpha = loguniform(1e-2, 1e3) },
+    t_learner = { model_learner = "ridge", model_alpha = loguniform(1e-2, 1e3) },
   },
 }

@@ -11,7 +11,8 @@
 -- load another script; with a prelude that runs presets.lua this is
 --   estimators = presets.medium
 -- The true effect is known, so the leaderboard also shows PEHE (reported,
--- not used for selection).
+-- not used for selection). Bootstrap replicas are no hyperparameter: the
+-- run's `intervals = { resamples = B }` sets them (default 30).
 
 -- A learner slot (plugins/common/pu_slot.h) searched over ridge, lasso and
 -- small boosted models; prefix names the slot ("model", "final", ...).
@@ -37,9 +38,6 @@ local function join(...)
   return out
 end
 
--- Bootstrap replicas shape the intervals only, never the scores: pinned (a
--- parameter left out here would be searched over its whole schema range).
-local boot = { resamples = 30 }
 local clip = { min_propensity = loguniform(1e-3, 0.1) }
 local featurizer = choice({ "none", "poly2" })
 
@@ -56,19 +54,19 @@ return {
     -- baselines
     diff_in_means = {},
     ipw = clip,
-    transformed_outcome = join({ clip = uniform(0.02, 0.1) }, slot("final"), boot),
+    transformed_outcome = join({ clip = uniform(0.02, 0.1) }, slot("final")),
     -- meta-learners
-    s_learner = join(slot("model"), boot, { interactions = choice({ true, false }) }),
-    t_learner = join(slot("model"), boot),
-    x_learner = join(slot("outcome"), slot("effect"), boot),
-    da_learner = join(slot("outcome"), slot("effect"), boot),
+    s_learner = join(slot("model"), { interactions = choice({ true, false }) }),
+    t_learner = slot("model"),
+    x_learner = join(slot("outcome"), slot("effect")),
+    da_learner = join(slot("outcome"), slot("effect")),
     -- doubly robust learners
-    dr = join(clip, slot("final"), boot),
+    dr = join(clip, slot("final")),
     dr_linear = join(clip, { fit_cate_intercept = choice({ true, false }), featurizer = featurizer }),
     dr_sparse_linear = join(clip, { featurizer = featurizer }),
     -- double machine learning
     dml_linear = { fit_cate_intercept = choice({ true, false }), featurizer = featurizer },
     dml_sparse_linear = { fit_cate_intercept = choice({ true, false }), featurizer = featurizer },
-    dml_nonparam = join(slot("final"), boot),
+    dml_nonparam = slot("final"),
   },
 }

@@ -17,10 +17,7 @@ return {
   },
   validation = 0.3,
   metric = "auto",              -- psw_energy: assignment is not random
-  budget = { seconds = 15, trials = 30 },
-  estimators = {
-    diff_in_means = {},
-    s_learner = { alpha = loguniform(1e-2, 1e3), interactions = choice({ true, false }) },
-    t_learner = { alpha = loguniform(1e-2, 1e3) },
-  },
+  budget = { seconds = 30, trials = 100 },
+  -- Every wave-1 estimator at its medium preset (scripts/presets.lua).
+  estimators = presets.medium,
 }

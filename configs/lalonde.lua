@@ -21,10 +21,8 @@ return {
   },
   validation = 0.3,
   metric = "auto",
-  budget = { seconds = 15, trials = 30 },
-  estimators = {
-    diff_in_means = {},
-    s_learner = { alpha = loguniform(1e-2, 1e4) },
-    t_learner = { alpha = loguniform(1e-2, 1e4) },
-  },
+  budget = { seconds = 30, trials = 100 },
+  -- Every wave-1 estimator at its medium preset (scripts/presets.lua): the
+  -- doubly robust and DML ones use the run's cross-fitted nuisance models.
+  estimators = presets.medium,
 }

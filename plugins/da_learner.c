@@ -19,6 +19,8 @@
  * on a resample stratified by arm, with the same out-of-fold propensities;
  * they are not refitted), fitted lazily on the first interval, average or
  * save request; the training rows and their propensities are copied at fit().
+ * The replica count is the run's intervals.resamples (pu_boot_resamples), not
+ * a hyperparameter.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,15 +35,12 @@
 enum {
     P_OUTCOME,
     P_EFFECT = P_OUTCOME + PU_SLOT_N,
-    P_RESAMPLES = P_EFFECT + PU_SLOT_N,
-    P_COUNT
+    P_COUNT = P_EFFECT + PU_SLOT_N
 };
 
 static const tt_plugin_param da_params[] = {
     PU_SLOT_PARAMS("outcome", "the stage-1 outcome models"),
     PU_SLOT_PARAMS("effect", "the stage-2 effect models"),
-    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
-                     .default_value = 30, .help = "bootstrap resamples for intervals"},
 };
 
 /* The training rows, copied at fit() for the bootstrap. Owned by the model. */
@@ -64,7 +63,6 @@ typedef struct da_model {
     const tt_plugin_host *host;
     int n_arms;
     pu_slot outcome, effect;
-    size_t resamples;
     size_t p_x, p_w;
     da_train train;  /* empty after load */
     da_core *point;
@@ -469,7 +467,6 @@ static int da_create(const tt_plugin_host *host, const double *params, int n_arm
         return rc;
     pu_slot_read(params, P_OUTCOME, &m->outcome);
     pu_slot_read(params, P_EFFECT, &m->effect);
-    m->resamples = (size_t)params[P_RESAMPLES];
     *instance = m;
     return TT_OK;
 }
@@ -497,8 +494,8 @@ static int da_fit(void *instance, const tt_plugin_data *d, char *err, size_t err
         all[i] = i;
     rc = da_core_fit(m, all, d->n, &m->point, err, errlen);
     if (rc == TT_OK)
-        rc = pu_boot_init(&m->boot, h, &da_boot_ops, m, m->n_arms, m->resamples, d->n, d->t, err,
-                          errlen);
+        rc = pu_boot_init(&m->boot, h, &da_boot_ops, m, m->n_arms, pu_boot_resamples(h), d->n,
+                          d->t, err, errlen);
     m->boot_ready = rc == TT_OK;
 out:
     h->release(all);
@@ -591,7 +588,6 @@ static int da_load(const tt_plugin_host *host, const tt_plugin_source *src, void
         da_destroy(m);
         return rc;
     }
-    m->resamples = m->boot.resamples;
     *instance = m;
     return TT_OK;
 }

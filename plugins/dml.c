@@ -30,8 +30,8 @@
  *
  * Sample weights (train->weight, NULL = 1) multiply the regression weights
  * w_i above in every variant. Intervals treat the nuisances as fixed.
- * dml_nonparam's bootstrap replicas: the run's setting
- * (host->interval_resamples, ABI 1.2) when it gives one, else "resamples".
+ * dml_nonparam's bootstrap replicas: the run's intervals.resamples
+ * (pu_boot_resamples), a setting of the run rather than a hyperparameter.
  *
  * Saved form: "<name> 1", "arms K", "p_x P", then pu_linear's or pu_final's
  * own lines.
@@ -88,25 +88,10 @@ static const tt_plugin_param dml_params[] = {
 #define DML_INTERVALS "bootstrap (normal)"
 #define DML_CAPS 0u
 
-enum { P_SLOT = 0, P_RESAMPLES = P_SLOT + PU_SLOT_N, DML_N_PARAMS };
+enum { P_SLOT = 0, DML_N_PARAMS = P_SLOT + PU_SLOT_N };
 static const tt_plugin_param dml_params[] = {
     PU_SLOT_PARAMS("final", "the final model"),
-    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
-                     .default_value = PU_BOOT_DEFAULT_RESAMPLES,
-                     .help = "bootstrap replicas of the final model (fitted only for intervals)"},
 };
-
-
-/* Bootstrap replicas: the run's setting (host->interval_resamples, ABI 1.2)
- * when it gives one, else the "resamples" hyperparameter. */
-static size_t dml_resamples(const tt_plugin_host *h, double param)
-{
-    if (h->abi_minor >= 2 &&
-        h->struct_size >= offsetof(tt_plugin_host, interval_resamples) + sizeof(size_t) &&
-        h->interval_resamples > 0)
-        return h->interval_resamples;
-    return (size_t)param;
-}
 
 #else
 #error "build dml.c with one of PU_DML_LINEAR, PU_DML_SPARSE, PU_DML_NONPARAM"
@@ -369,8 +354,7 @@ static int dml_stage_fit(dml_model *m, const tt_plugin_data *d, const double *yr
     if (rc == TT_OK && kept == 0)
         rc = pu_errf(err, errlen, TT_ERR_DATA,
                      DML_NAME ": every treatment residual is ~0 (propensities of exactly 0/1?)");
-    pu_final_spec spec = {.kind = PU_FINAL_LEARNER,
-                          .resamples = dml_resamples(h, m->params[P_RESAMPLES])};
+    pu_final_spec spec = {.kind = PU_FINAL_LEARNER, .resamples = pu_boot_resamples(h)};
     pu_slot_read(m->params, P_SLOT, &spec.slot);
     if (rc == TT_OK)
         rc = pu_final_new(h, &spec, m->n_arms, &m->final, err, errlen);

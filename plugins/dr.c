@@ -19,8 +19,8 @@
  *
  * Sample weights (train->weight) become the final regression's weights for
  * every arm; the nuisances were already fitted by the host with them.
- * dr's bootstrap replicas: the run's setting (host->interval_resamples, ABI
- * 1.2) when it gives one, else the "resamples" hyperparameter.
+ * dr's bootstrap replicas: the run's intervals.resamples (pu_boot_resamples),
+ * a setting of the run rather than a hyperparameter.
  *
  * A new variant (dr_forest, say) is one more block in "Variants" below: a
  * name, a summary, the interval text, the final kind, its schema (starting
@@ -62,26 +62,11 @@ enum { P_MIN_PROPENSITY = 0 };
 #define DR_NAME "dr"
 #define DR_SUMMARY "Doubly robust pseudo-outcome regressed on x by any learner; bootstrap intervals"
 #define DR_INTERVALS "bootstrap (normal)"
-enum { P_SLOT = 1, P_RESAMPLES = P_SLOT + PU_SLOT_N, DR_N_PARAMS };
+enum { P_SLOT = 1, DR_N_PARAMS = P_SLOT + PU_SLOT_N };
 static const tt_plugin_param dr_params[] = {
     DR_MIN_PROPENSITY_PARAM,
     PU_SLOT_PARAMS("final", "the final model"),
-    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
-                     .default_value = PU_BOOT_DEFAULT_RESAMPLES,
-                     .help = "bootstrap replicas of the final model (fitted only for intervals)"},
 };
-
-
-/* Bootstrap replicas: the run's setting (host->interval_resamples, ABI 1.2)
- * when it gives one, else the "resamples" hyperparameter. */
-static size_t dr_resamples(const tt_plugin_host *h, double param)
-{
-    if (h->abi_minor >= 2 &&
-        h->struct_size >= offsetof(tt_plugin_host, interval_resamples) + sizeof(size_t) &&
-        h->interval_resamples > 0)
-        return h->interval_resamples;
-    return (size_t)param;
-}
 
 static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p_x,
                          pu_final_spec *spec)
@@ -89,7 +74,7 @@ static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p
     (void)p_x;
     spec->kind = PU_FINAL_LEARNER;
     pu_slot_read(params, P_SLOT, &spec->slot);
-    spec->resamples = dr_resamples(h, params[P_RESAMPLES]);
+    spec->resamples = pu_boot_resamples(h);
 }
 
 #elif defined(PU_DR_LINEAR)

@@ -13,6 +13,8 @@
  * Intervals: bootstrap over the whole S-learner (a replica is the outcome
  * model refitted on a resample stratified by arm), fitted lazily on the first
  * interval, average or save request; the training rows are copied at fit().
+ * The replica count is the run's intervals.resamples (pu_boot_resamples), not
+ * a hyperparameter.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +25,13 @@
 #include "common/pu_boot.h"
 #include "common/pu_slot.h"
 
-enum { P_MODEL, P_INTERACTIONS = P_MODEL + PU_SLOT_N, P_RESAMPLES, P_COUNT };
+enum { P_MODEL, P_INTERACTIONS = P_MODEL + PU_SLOT_N, P_COUNT };
 
 static const tt_plugin_param s_params[] = {
     PU_SLOT_PARAMS("model", "the outcome model"),
     [P_INTERACTIONS] = {.name = "interactions", .kind = TT_PARAM_BOOL, .lo = 0, .hi = 1,
                         .default_value = 1,
                         .help = "add treatment x effect-modifier products (heterogeneous effects)"},
-    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
-                     .default_value = 30, .help = "bootstrap resamples for intervals"},
 };
 
 /* The training rows, copied at fit() so bootstrap replicas can be fitted
@@ -53,7 +53,6 @@ typedef struct s_model {
     int n_arms;
     pu_slot slot;
     int interactions;
-    size_t resamples;
     size_t p_x, p_w;
     double *w_mean;  /* p_w training means */
     s_train train;   /* empty after load */
@@ -292,7 +291,6 @@ static int s_create(const tt_plugin_host *host, const double *params, int n_arms
     m->n_arms = n_arms;
     pu_slot_read(params, P_MODEL, &m->slot);
     m->interactions = params[P_INTERACTIONS] != 0.0;
-    m->resamples = (size_t)params[P_RESAMPLES];
     *instance = m;
     return TT_OK;
 }
@@ -332,8 +330,8 @@ static int s_fit(void *instance, const tt_plugin_data *d, char *err, size_t errl
         all[i] = i;
     rc = s_core_fit(m, all, d->n, &m->point, err, errlen);
     if (rc == TT_OK)
-        rc = pu_boot_init(&m->boot, h, &s_boot_ops, m, m->n_arms, m->resamples, d->n, d->t, err,
-                          errlen);
+        rc = pu_boot_init(&m->boot, h, &s_boot_ops, m, m->n_arms, pu_boot_resamples(h), d->n,
+                          d->t, err, errlen);
     m->boot_ready = rc == TT_OK;
 out:
     h->release(all);
@@ -443,7 +441,6 @@ static int s_load(const tt_plugin_host *host, const tt_plugin_source *src, void 
         s_destroy(m);
         return rc;
     }
-    m->resamples = m->boot.resamples;
     *instance = m;
     return TT_OK;
 }

@@ -9,7 +9,8 @@
  * Intervals: bootstrap over the whole T-learner (a replica is every arm's
  * model refitted on a resample stratified by arm), fitted lazily on the first
  * interval, average or save request. The training rows are copied at fit()
- * for that purpose.
+ * for that purpose. The replica count is the run's intervals.resamples
+ * (pu_boot_resamples), not a hyperparameter.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,10 @@
 #include "common/pu_boot.h"
 #include "common/pu_slot.h"
 
-enum { P_MODEL, P_RESAMPLES = P_MODEL + PU_SLOT_N, P_COUNT };
+enum { P_MODEL, P_COUNT = P_MODEL + PU_SLOT_N };
 
 static const tt_plugin_param t_params[] = {
     PU_SLOT_PARAMS("model", "every arm's outcome model"),
-    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
-                     .default_value = 30, .help = "bootstrap resamples for intervals"},
 };
 
 /* The training rows, copied at fit() so bootstrap replicas can be fitted
@@ -46,7 +45,6 @@ typedef struct t_model {
     const tt_plugin_host *host;
     int n_arms;
     pu_slot slot;
-    size_t resamples;
     size_t p_x, p_w;
     double *w_mean;  /* p_w training means */
     t_train train;   /* empty after load */
@@ -284,7 +282,6 @@ static int t_create(const tt_plugin_host *host, const double *params, int n_arms
     m->host = host;
     m->n_arms = n_arms;
     pu_slot_read(params, P_MODEL, &m->slot);
-    m->resamples = (size_t)params[P_RESAMPLES];
     *instance = m;
     return TT_OK;
 }
@@ -324,8 +321,8 @@ static int t_fit(void *instance, const tt_plugin_data *d, char *err, size_t errl
         all[i] = i;
     rc = t_core_fit(m, all, d->n, &m->point, err, errlen);
     if (rc == TT_OK)
-        rc = pu_boot_init(&m->boot, h, &t_boot_ops, m, m->n_arms, m->resamples, d->n, d->t, err,
-                          errlen);
+        rc = pu_boot_init(&m->boot, h, &t_boot_ops, m, m->n_arms, pu_boot_resamples(h), d->n,
+                          d->t, err, errlen);
     m->boot_ready = rc == TT_OK;
 out:
     h->release(all);
@@ -432,7 +429,6 @@ static int t_load(const tt_plugin_host *host, const tt_plugin_source *src, void 
         t_destroy(m);
         return rc;
     }
-    m->resamples = m->boot.resamples;
     *instance = m;
     return TT_OK;
 }

@@ -6,7 +6,8 @@
  * the weakest of the catalogue, kept as a reference point), so a strongly
  * regularised final model is the usual choice. e is the host's out-of-fold
  * propensity. Intervals: bootstrap of the final model (pu_final, kind
- * PU_FINAL_LEARNER), with the transformed outcomes held fixed.
+ * PU_FINAL_LEARNER), with the transformed outcomes held fixed; the replica
+ * count is the run's intervals.resamples (pu_boot_resamples).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,12 @@
 #include "common/pu_nuis.h"
 #include "common/pu_slot.h"
 
-enum { P_CLIP, P_FINAL, P_RESAMPLES = P_FINAL + PU_SLOT_N, P_COUNT };
+enum { P_CLIP, P_FINAL, P_COUNT = P_FINAL + PU_SLOT_N };
 
 static const tt_plugin_param to_params[] = {
     [P_CLIP] = {.name = "clip", .kind = TT_PARAM_REAL, .lo = 0.01, .hi = 0.2,
                 .default_value = 0.05, .help = "propensities are clipped into [clip, 1 - clip]"},
     PU_SLOT_PARAMS("final", "the final model"),
-    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
-                     .default_value = 30, .help = "bootstrap resamples for intervals"},
 };
 
 typedef struct to_model {
@@ -61,7 +60,7 @@ static int to_create(const tt_plugin_host *host, const double *params, int n_arm
     m->clip = params[P_CLIP];
     m->spec.kind = PU_FINAL_LEARNER;
     pu_slot_read(params, P_FINAL, &m->spec.slot);
-    m->spec.resamples = (size_t)params[P_RESAMPLES];
+    m->spec.resamples = pu_boot_resamples(host);
     *instance = m;
     return TT_OK;
 }

@@ -18,6 +18,8 @@
  * on a resample stratified by arm; the propensities are not refitted), fitted
  * lazily on the first interval, average or save request; the training rows
  * are copied at fit() for that purpose.
+ * The replica count is the run's intervals.resamples (pu_boot_resamples), not
+ * a hyperparameter.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +34,12 @@
 enum {
     P_OUTCOME,
     P_EFFECT = P_OUTCOME + PU_SLOT_N,
-    P_RESAMPLES = P_EFFECT + PU_SLOT_N,
-    P_COUNT
+    P_COUNT = P_EFFECT + PU_SLOT_N
 };
 
 static const tt_plugin_param x_params[] = {
     PU_SLOT_PARAMS("outcome", "the stage-1 outcome models"),
     PU_SLOT_PARAMS("effect", "the stage-2 effect models"),
-    [P_RESAMPLES] = {.name = "resamples", .kind = TT_PARAM_INT, .lo = 10, .hi = 200,
-                     .default_value = 30, .help = "bootstrap resamples for intervals"},
 };
 
 /* The training rows, copied at fit() for the bootstrap. Owned by the model. */
@@ -61,7 +60,6 @@ typedef struct x_model {
     const tt_plugin_host *host;
     int n_arms;
     pu_slot outcome, effect;
-    size_t resamples;
     size_t p_x, p_w;
     double *share;   /* K training shares of the arms (fallback propensity) */
     x_train train;   /* empty after load */
@@ -511,7 +509,6 @@ static int x_create(const tt_plugin_host *host, const double *params, int n_arms
         return rc;
     pu_slot_read(params, P_OUTCOME, &m->outcome);
     pu_slot_read(params, P_EFFECT, &m->effect);
-    m->resamples = (size_t)params[P_RESAMPLES];
     *instance = m;
     return TT_OK;
 }
@@ -539,8 +536,8 @@ static int x_fit(void *instance, const tt_plugin_data *d, char *err, size_t errl
         all[i] = i;
     rc = x_core_fit(m, all, d->n, &m->point, err, errlen);
     if (rc == TT_OK)
-        rc = pu_boot_init(&m->boot, h, &x_boot_ops, m, m->n_arms, m->resamples, d->n, d->t, err,
-                          errlen);
+        rc = pu_boot_init(&m->boot, h, &x_boot_ops, m, m->n_arms, pu_boot_resamples(h), d->n,
+                          d->t, err, errlen);
     m->boot_ready = rc == TT_OK;
 out:
     h->release(all);
@@ -647,7 +644,6 @@ static int x_load(const tt_plugin_host *host, const tt_plugin_source *src, void 
         x_destroy(m);
         return rc;
     }
-    m->resamples = m->boot.resamples;
     *instance = m;
     return TT_OK;
 }

@@ -22,7 +22,8 @@
 --
 -- Every preset names every parameter of its plugin: one a config leaves out
 -- is searched over its plugin's whole schema range. The bootstrap replicas
--- ("resamples") stay at 30 everywhere: they shape intervals, not scores.
+-- are not a hyperparameter and appear in no preset: they are the run's
+-- setting `intervals = { resamples = B }` (default 30 for the built-ins).
 -- The parameter names are the plugins' schemas (`tautune plugins NAME`);
 -- learner slots follow plugins/common/pu_slot.h: <slot>_learner, _alpha,
 -- _trees, _depth, _min_leaf, _learning_rate.
@@ -82,10 +83,6 @@ local function join(...)
   return out
 end
 
--- Bootstrap replicas only shape the intervals, never the point estimates the
--- scores use: pinned at the schema default rather than searched.
-local boot = { resamples = 30 }
-
 -- The propensity clip of the estimators that divide by propensities.
 local function min_propensity(level)
   if level == "cheap" then
@@ -124,28 +121,28 @@ local builders = {
     elseif level == "wide" then
       clip.clip = uniform(0.01, 0.2)
     end
-    return join(clip, slot("final", level), boot)
+    return join(clip, slot("final", level))
   end,
   s_learner = function(level)
-    local t = join(slot("model", level), boot)
+    local t = slot("model", level)
     t.interactions = level == "cheap" or choice({ true, false })
     return t
   end,
-  t_learner = function(level) return join(slot("model", level), boot) end,
+  t_learner = function(level) return slot("model", level) end,
   x_learner = function(level)
-    return join(slot("outcome", level), slot("effect", level), boot)
+    return join(slot("outcome", level), slot("effect", level))
   end,
   da_learner = function(level)
-    return join(slot("outcome", level), slot("effect", level), boot)
+    return join(slot("outcome", level), slot("effect", level))
   end,
-  dr = function(level) return join(min_propensity(level), slot("final", level), boot) end,
+  dr = function(level) return join(min_propensity(level), slot("final", level)) end,
   dr_linear = function(level) return join(min_propensity(level), linear_stage(level, true)) end,
   dr_sparse_linear = function(level)
     return join(min_propensity(level), linear_stage(level, false))
   end,
   dml_linear = function(level) return linear_stage(level, true) end,
   dml_sparse_linear = function(level) return linear_stage(level, true) end,
-  dml_nonparam = function(level) return join(slot("final", level), boot) end,
+  dml_nonparam = function(level) return slot("final", level) end,
 }
 
 local families = {

@@ -173,6 +173,7 @@ int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJ
     double start = tt_now();
     char err[1024] = "", path[4096];
     winner w = {.desc = best->desc};
+    unsigned char *is_valid = NULL;
     w.seed = tt_search_trial_seed(s->cfg->seed, best->id);
     w.ctx = (tt_host_ctx){.plugin_name = w.desc->name, .stop_flag = stop,
                           .nuisances = s->engine ? &s->nuisances : NULL,
@@ -194,6 +195,10 @@ int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJ
         rc = fail("effect", w.desc->name, err);
         goto out;
     }
+    /* The split as data-row flags: s->split indexes the dataset's rows. */
+    is_valid = calloc(s->data->n + 1, 1);
+    for (size_t i = 0; is_valid && i < s->split.n_valid; i++)
+        is_valid[s->split.valid[i]] = 1;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "estimator", w.desc->name);
     cJSON_AddNumberToObject(o, "trial", (double)best->id);
@@ -201,6 +206,7 @@ int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJ
                          .arm_labels = (const char *const *)s->data->arm_labels,
                          .row = s->data->row, .id_name = s->data->id_name,
                          .ids = (const char *const *)s->data->ids, .t = s->data->t,
+                         .is_valid = is_valid,
                          .tau = w.tau, .lo = w.lo, .hi = w.hi};
     snprintf(path, sizeof path, "%s/cate.csv", dir);
     if (tt_cate_write(path, &rows, err, sizeof err) == TT_OK)
@@ -223,6 +229,7 @@ int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJ
     cJSON_AddNumberToObject(o, "seconds", tt_now() - start);
     *facts = o;
 out:
+    free(is_valid);
     winner_free(&w);
     return rc;
 }

@@ -48,6 +48,8 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
     }
     if (r->t)
         fputs(",arm", fp);
+    if (r->is_valid)
+        fputs(",split", fp);
     for (int k = 1; k < r->n_arms; k++) {
         put_prefixed(fp, "tau_", r->arm_labels[k]);
         if (intervals) {
@@ -66,6 +68,8 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
             fputc(',', fp);
             put_text(fp, r->arm_labels[r->t[i]]);
         }
+        if (r->is_valid)
+            fputs(r->is_valid[i] ? ",validation" : ",train", fp);
         for (int k = 1; k < r->n_arms; k++) {
             size_t at = (size_t)(k - 1) * r->n + i;
             fprintf(fp, ",%.17g", r->tau[at]);

@@ -4,7 +4,9 @@
  *
  * Columns: "row" (the 1-based data row of the source file, header excluded),
  * the id column (under its own name) when there is one, "arm" (the observed
- * arm's label) when arms are known, then for every treated arm k (label L):
+ * arm's label) when arms are known, "split" ("train" or "validation": the
+ * rows the winner was fitted on, and the rows every score used) when given,
+ * then for every treated arm k (label L):
  * "tau_L", and "lo_L", "hi_L" when intervals are given. Numbers are written
  * with 17 significant digits (they read back exactly). Text is quoted when
  * it holds a comma, quote or line break.
@@ -24,6 +26,7 @@ typedef struct tt_cate_rows {
     const char *id_name;            /* or NULL */
     const char *const *ids;         /* n, when id_name */
     const int *t;                   /* n observed arms, or NULL */
+    const unsigned char *is_valid;  /* n flags (1 = validation row), or NULL */
     const double *tau;              /* n x (K-1) column-major */
     const double *lo, *hi;          /* same shape, or both NULL */
 } tt_cate_rows;

@@ -46,6 +46,16 @@ static uint64_t replica_state(uint64_t seed, size_t b)
 
 /* ---- setup ---- */
 
+size_t pu_boot_resamples(const tt_plugin_host *host)
+{
+    /* A 1.0/1.1 host's struct ends before the field: never read past it. */
+    if (host && host->abi_minor >= 2 &&
+        host->struct_size >= offsetof(tt_plugin_host, interval_resamples) + sizeof(size_t) &&
+        host->interval_resamples > 0)
+        return host->interval_resamples;
+    return PU_BOOT_DEFAULT_RESAMPLES;
+}
+
 int pu_boot_init(pu_boot *b, const tt_plugin_host *host, const pu_boot_ops *ops, void *ctx,
                  int n_arms, size_t resamples, size_t n, const int *arm, char *err,
                  size_t errlen)

@@ -51,7 +51,17 @@ typedef struct pu_boot {
 
 #define PU_BOOT_DEFAULT_RESAMPLES 30
 
-/* Set up (nothing fitted): arm is copied. 0 or TT_ERR_NOMEM. */
+/* The replica count a plugin should use: the run's intervals.resamples
+ * (host->interval_resamples) when the host is ABI >= 1.2 (abi_minor >= 2 and
+ * struct_size covers the field) and sets it (> 0), else
+ * PU_BOOT_DEFAULT_RESAMPLES. The count is a setting of the run, never a
+ * hyperparameter, so plugins must not expose it in their schema. */
+size_t pu_boot_resamples(const tt_plugin_host *host);
+
+/* Set up (nothing fitted): arm is copied; resamples 0 means
+ * PU_BOOT_DEFAULT_RESAMPLES. Returns 0; TT_ERR_INVALID for fewer than 2 (or
+ * absurdly many) resamples, fewer than 2 arms, or an arm outside
+ * 0..n_arms-1; TT_ERR_NOMEM. On error b holds nothing to free. */
 int pu_boot_init(pu_boot *b, const tt_plugin_host *host, const pu_boot_ops *ops, void *ctx,
                  int n_arms, size_t resamples, size_t n, const int *arm, char *err,
                  size_t errlen);
@@ -69,7 +79,9 @@ int pu_boot_average(pu_boot *b, const tt_plugin_data *rows, const double *point,
 
 /* save fits the replicas first (a saved model can always give intervals). */
 int pu_boot_save(pu_boot *b, const tt_plugin_sink *sink, char *err, size_t errlen);
-/* load: b is uninitialised; ops and ctx as for init. */
+/* load: b is uninitialised; ops and ctx as for init. The replicas (and their
+ * count) come from the stream, already fitted; there are no training rows,
+ * so afterwards b->n is 0 and b->arm is NULL. */
 int pu_boot_load(pu_boot *b, const tt_plugin_host *host, const pu_boot_ops *ops, void *ctx,
                  const tt_plugin_source *src, char *err, size_t errlen);
 

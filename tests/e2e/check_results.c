@@ -6,6 +6,8 @@
  *   check_results RUN_DIR interrupted        a run stopped by SIGINT
  *   check_results RUN_DIR same_scores F.json the winner's scores equal `tautune score`'s
  *   check_results RUN_DIR nuisance           plugins on the host's nuisance models
+ *   check_results RUN_DIR winner PRED.csv    the refitted winner's outputs, and `tautune
+ *                                            predict`'s PRED.csv equal to its cate.csv
  * Exits non-zero with a message on the first failed check.
  */
 #include <math.h>
@@ -55,6 +57,124 @@ static const char *str(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* A small CSV of our own writing (no quoted fields): header names and rows
+ * of text cells. */
+typedef struct table {
+    int n_cols, n_rows;
+    char *names[64];
+    char **cells; /* n_rows * n_cols */
+    char *text;
+} table;
+
+static int table_read(const char *path, table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->text = slurp(path);
+    if (!t->text)
+        return -1;
+    int cap = 1024, header = 1;
+    t->cells = malloc(sizeof *t->cells * (size_t)cap);
+    char *save = NULL;
+    for (char *line = strtok_r(t->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *cell[64];
+        int n = 0;
+        for (char *c = line; n < 64;) {
+            cell[n++] = c;
+            char *comma = strchr(c, ',');
+            if (!comma)
+                break;
+            *comma = '\0';
+            c = comma + 1;
+        }
+        if (header) {
+            memcpy(t->names, cell, sizeof *cell * (size_t)n);
+            t->n_cols = n;
+            header = 0;
+            continue;
+        }
+        if (n != t->n_cols)
+            return -1;
+        if ((t->n_rows + 1) * n > cap) {
+            cap *= 2;
+            t->cells = realloc(t->cells, sizeof *t->cells * (size_t)cap);
+        }
+        memcpy(t->cells + t->n_rows * n, cell, sizeof *cell * (size_t)n);
+        t->n_rows++;
+    }
+    return t->n_cols > 0 ? 0 : -1;
+}
+
+static int table_col(const table *t, const char *name)
+{
+    for (int j = 0; j < t->n_cols; j++)
+        if (!strcmp(t->names[j], name))
+            return j;
+    return -1;
+}
+
+static void table_free(table *t)
+{
+    free(t->cells);
+    free(t->text);
+}
+
+/* The winner object, and predict's output equal to the run's cate.csv for
+ * every row they share (by row number), to 1e-12. */
+static void check_winner(const char *dir, const cJSON *root, const cJSON *best, const char *pred)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "winner");
+    CHECK(cJSON_IsObject(w), "results.json has no winner");
+    CHECK(!strcmp(str(w, "estimator"), str(best, "estimator")), "winner %s is not best %s",
+          str(w, "estimator"), str(best, "estimator"));
+    CHECK(!strcmp(str(w, "model"), "model.ttm") && !strcmp(str(w, "effects"), "cate.csv"),
+          "winner lacks model.ttm or cate.csv");
+    const cJSON *avg = cJSON_GetObjectItemCaseSensitive(w, "average_effect");
+    CHECK(strlen(str(avg, "interval_method")) > 0, "average effect without interval_method");
+    const cJSON *arm;
+    cJSON_ArrayForEach(arm, cJSON_GetObjectItemCaseSensitive(avg, "arms")) {
+        double e = num(arm, "estimate"), lo = num(arm, "lo"), hi = num(arm, "hi");
+        CHECK(lo < e && e < hi, "average effect %g outside its interval [%g, %g]", e, lo, hi);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cate.csv", dir);
+    table run, got;
+    CHECK(table_read(path, &run) == 0, "cannot read %s", path);
+    CHECK(table_read(pred, &got) == 0, "cannot read %s", pred);
+    int rr = table_col(&run, "row"), gr = table_col(&got, "row");
+    int compared = 0;
+    double worst = 0;
+    for (int j = 0; j < run.n_cols; j++) {
+        const char *name = run.names[j];
+        if (strncmp(name, "tau_", 4) && strncmp(name, "lo_", 3) && strncmp(name, "hi_", 3))
+            continue;
+        int gj = table_col(&got, name);
+        CHECK(gj >= 0, "%s has no column %s", pred, name);
+        if (gj < 0)
+            continue;
+        /* Rows are in file order in both; the run may have dropped some. */
+        int g = 0;
+        for (int i = 0; i < run.n_rows; i++) {
+            long row = atol(run.cells[i * run.n_cols + rr]);
+            while (g < got.n_rows && atol(got.cells[g * got.n_cols + gr]) < row)
+                g++;
+            CHECK(g < got.n_rows && atol(got.cells[g * got.n_cols + gr]) == row,
+                  "row %ld of cate.csv is not in %s", row, pred);
+            if (g >= got.n_rows)
+                break;
+            double a = atof(run.cells[i * run.n_cols + j]);
+            double b = atof(got.cells[g * got.n_cols + gj]);
+            worst = fmax(worst, fabs(a - b) / fmax(1.0, fabs(a)));
+            compared++;
+        }
+    }
+    CHECK(compared > 0 && worst <= 1e-12, "predict vs cate.csv: %d cells, worst relative "
+          "difference %g", compared, worst);
+    printf("check_results: winner %s, predict == cate.csv on %d cells (worst %g)\n",
+           str(w, "estimator"), compared, worst);
+    table_free(&run);
+    table_free(&got);
 }
 
 int main(int argc, char **argv)
@@ -188,6 +308,8 @@ int main(int argc, char **argv)
         }
         CHECK(aipw < 0.3 && dim > 0.5, "ate_error: aipw %g (want < 0.3), diff_in_means %g", aipw,
               dim);
+    } else if (!strcmp(argv[2], "winner") && argc > 3) {
+        check_winner(argv[1], root, best, argv[3]);
     } else if (!strcmp(argv[2], "csv")) {
         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(data, "arm_labels");
         CHECK(cJSON_GetArraySize(labels) == 2 &&

@@ -181,6 +181,43 @@ LUA
   --quiet > /dev/null || fail "the run with nuisance plugins failed"
 "$check" "$work/run_aipw" nuisance
 
+echo "== the winner: cate.csv, average effect, model.ttm and tautune predict"
+# A string column (one-hot), gaps in a numeric one (imputed), an id column and
+# a common cause: everything the preprocessing and nuisance models carry.
+awk 'BEGIN { srand(11); print "cust,grp,x1,x2,w1,arm,y";
+  for (i = 1; i <= 1500; i++) { x1 = rand() * 2 - 1; x2 = rand(); w1 = rand() - 0.5;
+    g = rand() < 0.3 ? "north" : (rand() < 0.5 ? "south" : "east");
+    t = rand() < 1 / (1 + exp(-(x1 + w1))); x2s = (i % 17 == 0) ? "" : sprintf("%.6f", x2);
+    printf "c%04d,%s,%.6f,%s,%.6f,%s,%.6f\n", i, g, x1, x2s, w1, t ? "treat" : "ctrl",
+      x1 + w1 + (g == "north") + t * (1 + x1) + rand() } }' > "$work/obs.csv"
+cat > "$work/obs.lua" <<'LUA'
+return {
+  seed = 5,
+  data = { path = "obs.csv", outcome = "y", treatment = "arm", control = "ctrl",
+           x = { "x1", "x2", "grp" }, w = { "w1" }, id = "cust" },
+  budget = { trials = 10 },
+  intervals = { resamples = 12 },
+  estimators = { x_learner = {}, dr_linear = {}, t_learner = {} },
+}
+LUA
+"$tt" run "$work/obs.lua" --out "$work/run_obs" --quiet > /dev/null || fail "the observational run failed"
+[ -s "$work/run_obs/model.ttm" ] || fail "no model.ttm"
+# New rows need no outcome or treatment columns.
+cut -d, -f1-5 "$work/obs.csv" > "$work/obs_new.csv"
+"$tt" predict "$work/run_obs/model.ttm" --data "$work/obs_new.csv" --out "$work/obs_pred.csv" \
+  || fail "tautune predict failed"
+"$check" "$work/run_obs" winner "$work/obs_pred.csv"
+head -n 1 "$work/obs_pred.csv" | grep -q '^row,cust,tau_treat,lo_treat,hi_treat$' \
+  || fail "predict header: $(head -n 1 "$work/obs_pred.csv")"
+set +e
+"$tt" predict "$work/run_obs/model.ttm" --data "$work/rct.csv" > /dev/null 2> "$work/pred.err"; code=$?
+"$tt" predict "$work/obs.csv" --data "$work/obs.csv" > /dev/null 2> "$work/pred2.err"; code2=$?
+set -e
+[ $code -eq 3 ] || fail "predict on rows without the model's columns: exit $code, expected 3"
+grep -q "grp" "$work/pred.err" || fail "predict does not name the missing column: $(cat "$work/pred.err")"
+[ $code2 -eq 3 ] || fail "predict with a CSV as the model: exit $code2, expected 3"
+grep -q "not a readable tautune model" "$work/pred2.err" || fail "no clear message for a non-model"
+
 echo "== errors come with exit codes"
 cat > "$work/typo.lua" <<'LUA'
 return { data = { generator = "synthetic" }, estimators = { t_lerner = {} } }

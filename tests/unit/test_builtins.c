@@ -36,6 +36,8 @@ static int setup(void **state)
         return -1;
     }
     g_ctx.plugin_name = "test";
+    /* The run's intervals.resamples: few bootstrap replicas keep tests fast. */
+    g_ctx.interval_resamples = 10;
     tt_host_services_init(&g_host, &g_ctx, 11);
     return 0;
 }
@@ -257,6 +259,14 @@ static void test_all_builtins_load(void **state)
                                             TT_PLUGIN_CAP_NEEDS_OUTCOME |
                                             TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES),
                          needs ? TT_PLUGIN_CAP_NEEDS_PROPENSITY : 0);
+    }
+    /* The bootstrap replica count is a run setting (host->interval_resamples),
+     * so no plugin may offer it to the search as a hyperparameter. */
+    for (size_t i = 0; i < tt_registry_count(g_reg); i++) {
+        const tt_plugin_descriptor *d = tt_registry_at(g_reg, i)->desc;
+        for (size_t j = 0; j < d->n_params; j++)
+            if (strstr(d->params[j].name, "resample"))
+                fail_msg("%s has a schema parameter %s", d->name, d->params[j].name);
     }
 }
 
@@ -544,7 +554,6 @@ static void test_transformed_outcome_fits_and_round_trips(void **state)
         e[i] = 0.5;
     serve_known(e, d.n, 1, 2, d.p_x, d.p_w, desc->capabilities);
     double *params = defaults(desc);
-    set(desc, params, "resamples", 10);
     void *inst = fit(desc, params, &d);
     tt_plugin_data v = view(&d);
     double ate, lo, hi;
@@ -580,7 +589,6 @@ static void check_two_stage(const char *name)
     double *params = defaults(desc);
     set(desc, params, "outcome_alpha", 1e-3);
     set(desc, params, "effect_alpha", 1e-3);
-    set(desc, params, "resamples", 10);
     for (int arms = 2; arms <= 3; arms++) {
         data d = heterogeneous_data(arms);
         double *e = uniform_propensity(&d);
@@ -636,7 +644,6 @@ static void test_x_learner_with_a_propensity_model(void **state)
     double *params = defaults(desc);
     set(desc, params, "outcome_alpha", 1e-3);
     set(desc, params, "effect_alpha", 1e-3);
-    set(desc, params, "resamples", 10);
     void *inst = fit(desc, params, &d);
     check_effects(desc, inst, &d, 1e-3);
     check_round_trip(desc, inst, &d);
@@ -679,7 +686,6 @@ static void test_meta_learner_intervals(void **state)
         const tt_plugin_descriptor *desc = plugin(names[j]);
         serve_known(e, d.n, 3, 3, d.p_x, d.p_w, desc->capabilities);
         double *params = defaults(desc);
-        set(desc, params, "resamples", 10);
         void *inst = fit(desc, params, &d), *again = fit(desc, params, &d);
         assert_int_equal(desc->effect(inst, &v, pt, err, sizeof err), 0);
         assert_int_equal(desc->effect_interval(inst, &v, 0.1, lo, hi, err, sizeof err), 0);
@@ -729,7 +735,6 @@ static void test_tree_slots_round_trip(void **state)
             if (len > 6 && strcmp(name + len - 6, "_trees") == 0)
                 params[i] = 20;
         }
-        set(desc, params, "resamples", 10);
         void *inst = fit(desc, params, &d);
         check_round_trip(desc, inst, &d);
         desc->destroy(inst);
@@ -799,7 +804,6 @@ static void test_x_learner_blend_by_hand(void **state)
     double *e = uniform_propensity(&d);
     serve_known(e, d.n, 1, 2, d.p_x, d.p_w, desc->capabilities);
     double *params = defaults(desc); /* ridge, alpha 1, in both slots */
-    set(desc, params, "resamples", 10);
     void *inst = fit(desc, params, &d);
     double *out = calloc(d.n, sizeof *out);
     tt_plugin_data v = view(&d);
@@ -861,7 +865,6 @@ static void test_da_learner_by_hand(void **state)
     d.t[5] = 1;
     serve_known(e, n, 1, 2, d.p_x, d.p_w, desc->capabilities);
     double *params = defaults(desc); /* ridge, alpha 1, in both slots */
-    set(desc, params, "resamples", 10);
     void *inst = fit(desc, params, &d);
     double *out = calloc(n, sizeof *out);
     tt_plugin_data v = view(&d);
@@ -902,6 +905,84 @@ static void test_da_learner_by_hand(void **state)
     free_data(&d);
 }
 
+/* Save inst into a fresh stream (caller frees s->buf). */
+static void save_to(const tt_plugin_descriptor *desc, void *inst, stream *s)
+{
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = s, .write = s_write};
+    char err[512] = "";
+    if (desc->save(inst, &sink, err, sizeof err) != 0)
+        fail_msg("%s save: %s", desc->name, err);
+    s_write(s, "", 1); /* NUL-terminate for strstr; never read back */
+}
+
+/* The run's intervals.resamples (host->interval_resamples) sets every
+ * bootstrap builtin's replica count: 7 replicas, or PU_BOOT_DEFAULT_RESAMPLES
+ * (30) when the run leaves it at 0. The saved model records the count and a
+ * host with another setting loads the saved replicas unchanged. */
+static void test_run_sets_the_bootstrap_replicas(void **state)
+{
+    (void)state;
+    const char *names[] = {"transformed_outcome", "s_learner", "t_learner", "x_learner",
+                           "da_learner"};
+    data d = make_data(300, 2, 1, 2, 21);
+    tt_rng rng;
+    tt_rng_seed(&rng, 21, "noise");
+    for (size_t i = 0; i < d.n; i++)
+        d.y[i] = d.x[i] + d.w[i] + (d.t[i] ? 1.0 + d.x[d.n + i] : 0.0) + tt_rng_normal(&rng);
+    double *e = uniform_propensity(&d);
+    tt_plugin_data v = view(&d);
+    double *lo[2], *hi[2], *lo_loaded = calloc(d.n, sizeof *lo_loaded),
+                           *hi_loaded = calloc(d.n, sizeof *hi_loaded);
+    for (int r = 0; r < 2; r++) {
+        lo[r] = calloc(d.n, sizeof *lo[r]);
+        hi[r] = calloc(d.n, sizeof *hi[r]);
+    }
+    const size_t run_setting[2] = {7, 0};
+    const char *header[2] = {"\nresamples 7\n", "\nresamples 30\n"};
+    char err[512] = "";
+    for (size_t j = 0; j < sizeof names / sizeof names[0]; j++) {
+        const tt_plugin_descriptor *desc = plugin(names[j]);
+        serve_known(e, d.n, 1, 2, d.p_x, d.p_w, desc->capabilities);
+        double *params = defaults(desc);
+        for (int r = 0; r < 2; r++) {
+            g_host.interval_resamples = run_setting[r];
+            void *inst = fit(desc, params, &d);
+            assert_int_equal(desc->effect_interval(inst, &v, 0.1, lo[r], hi[r], err, sizeof err),
+                             0);
+            stream s = {0};
+            save_to(desc, inst, &s);
+            if (!strstr(s.buf, header[r]))
+                fail_msg("%s: saved model lacks '%s'", desc->name, header[r] + 1);
+            /* Loading follows the stream, not the loading run's setting. */
+            g_host.interval_resamples = 40;
+            void *loaded = NULL;
+            tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = s_read};
+            if (desc->load(&g_host, &src, &loaded, err, sizeof err) != 0)
+                fail_msg("%s load: %s", desc->name, err);
+            assert_int_equal(
+                desc->effect_interval(loaded, &v, 0.1, lo_loaded, hi_loaded, err, sizeof err), 0);
+            assert_memory_equal(lo[r], lo_loaded, d.n * sizeof *lo_loaded);
+            assert_memory_equal(hi[r], hi_loaded, d.n * sizeof *hi_loaded);
+            desc->destroy(loaded);
+            desc->destroy(inst);
+            free(s.buf);
+        }
+        /* Different replica counts give different (same-seed) intervals. */
+        assert_memory_not_equal(lo[0], lo[1], d.n * sizeof *lo[0]);
+        free(params);
+    }
+    g_host.interval_resamples = 10;
+    for (int r = 0; r < 2; r++) {
+        free(lo[r]);
+        free(hi[r]);
+    }
+    free(lo_loaded);
+    free(hi_loaded);
+    free(e);
+    serve_nothing();
+    free_data(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_da_learner_recovers_linear_effects),
         cmocka_unit_test(test_x_learner_with_a_propensity_model),
         cmocka_unit_test(test_meta_learner_intervals),
+        cmocka_unit_test(test_run_sets_the_bootstrap_replicas),
         cmocka_unit_test(test_tree_slots_round_trip),
         cmocka_unit_test(test_x_learner_blend_by_hand),
         cmocka_unit_test(test_da_learner_by_hand),

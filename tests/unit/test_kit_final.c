@@ -618,6 +618,27 @@ static void test_boot_stops_and_resumes(void **state)
     free(d.arm);
 }
 
+/* pu_boot_resamples: the run's setting from an ABI 1.2 host, else 30. */
+static void test_boot_resamples_from_the_run(void **state)
+{
+    (void)state;
+    tt_host_ctx ctx = {.plugin_name = "test", .interval_resamples = 12};
+    tt_plugin_host host;
+    tt_host_services_init(&host, &ctx, 7);
+    assert_int_equal(pu_boot_resamples(&host), 12);
+    host.interval_resamples = 0; /* the run left it to the plugin */
+    assert_int_equal(pu_boot_resamples(&host), PU_BOOT_DEFAULT_RESAMPLES);
+    assert_int_equal(PU_BOOT_DEFAULT_RESAMPLES, 30);
+    host.interval_resamples = 12;
+    host.abi_minor = 1; /* a 1.1 host has no such field: never read it */
+    assert_int_equal(pu_boot_resamples(&host), 30);
+    host.abi_minor = 2;
+    host.struct_size = offsetof(tt_plugin_host, interval_resamples); /* field cut off */
+    assert_int_equal(pu_boot_resamples(&host), 30);
+    host.struct_size = sizeof host;
+    assert_int_equal(pu_boot_resamples(&host), 12);
+}
+
 /* ---- pu_final ---------------------------------------------------------------- */
 
 /* The data of kit_ref.py (deterministic, so numpy reproduces it exactly). */
@@ -1037,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test_nuis_predict),
         cmocka_unit_test(test_boot_matches_welch_and_seeds),
         cmocka_unit_test(test_boot_stops_and_resumes),
+        cmocka_unit_test(test_boot_resamples_from_the_run),
         cmocka_unit_test(test_final_linear_matches_statsmodels),
         cmocka_unit_test(test_final_linear_multi_arm),
         cmocka_unit_test(test_final_learner_intervals),

@@ -113,10 +113,14 @@ static plugin open_plugin(const char *name)
 static tt_plugin_host g_host;
 static tt_host_ctx g_ctx;
 
+/* The run's intervals.resamples served by host_make (0 = plugin default). */
+static size_t g_run_resamples;
+
 static const tt_plugin_host *host_make(uint64_t seed)
 {
     memset(&g_ctx, 0, sizeof g_ctx);
     g_ctx.plugin_name = "test";
+    g_ctx.interval_resamples = g_run_resamples;
     tt_host_services_init(&g_host, &g_ctx, seed);
     g_host.nuisance_oof = fake_oof;
     return &g_host;
@@ -461,7 +465,8 @@ static void test_bootstrap_deterministic(void **state)
     plugin p = open_plugin("dr");
     double prm[16], lo[3][NP * 2], hi[3][NP * 2];
     char err[256];
-    params_for(p.d, prm, "resamples", 20.0, NULL);
+    params_for(p.d, prm, NULL, 0.0);
+    g_run_resamples = 20;
     uint64_t seeds[3] = {5, 5, 6};
     for (int r = 0; r < 3; r++) {
         void *inst = fit_plugin(&p, prm, 0, seeds[r]);
@@ -469,39 +474,88 @@ static void test_bootstrap_deterministic(void **state)
         assert_int_equal(p.d->effect_interval(inst, &rows, 0.1, lo[r], hi[r], err, sizeof err), 0);
         p.d->destroy(inst);
     }
+    g_run_resamples = 0;
     assert_memory_equal(lo[0], lo[1], sizeof lo[0]);
     assert_memory_equal(hi[0], hi[1], sizeof hi[0]);
     assert_memory_not_equal(lo[0], lo[2], sizeof lo[0]);
     dlclose(p.so);
 }
 
-/* The run's intervals.resamples (host->interval_resamples) wins over the
- * hyperparameter; 0 leaves the hyperparameter in charge. */
+/* Fit under a host whose interval_resamples is B (abi_minor as given), take
+ * the intervals on the prediction rows and the saved model (NUL-terminated;
+ * caller frees b->p). */
+static void fit_with_replicas(const plugin *p, const double *prm, size_t B, uint32_t abi_minor,
+                              double *lo, double *hi, buf *b)
+{
+    char err[256];
+    void *inst = NULL;
+    const tt_plugin_host *h = host_make(3);
+    g_host.interval_resamples = B;
+    g_host.abi_minor = abi_minor;
+    assert_int_equal(p->d->create(h, prm, g_fx.k, &inst, err, sizeof err), 0);
+    tt_plugin_data tr = train_data(0);
+    assert_int_equal(p->d->fit(inst, &tr, err, sizeof err), 0);
+    tt_plugin_data rows = predict_rows();
+    assert_int_equal(p->d->effect_interval(inst, &rows, 0.1, lo, hi, err, sizeof err), 0);
+    tt_plugin_sink sink = {sizeof sink, b, buf_write};
+    assert_int_equal(p->d->save(inst, &sink, err, sizeof err), 0);
+    assert_int_equal(buf_write(b, "", 1), 0);
+    p->d->destroy(inst);
+}
+
+/* The replica count is the run's intervals.resamples (host->interval_resamples),
+ * not a hyperparameter: B = 5 and B = 40 give different intervals and each
+ * saved model records its count; 0, or a host reporting ABI 1.1 (which has
+ * no such field to read), means PU_BOOT_DEFAULT_RESAMPLES (30). A model saved with B = 5 loads
+ * its 5 replicas (bit-identical intervals) under a host asking for 40. */
 static void test_run_resamples_override(void **state)
 {
     (void)state;
     static const char *const names[] = {"dr", "dml_nonparam"};
+    const uint32_t abi = TT_PLUGIN_ABI_MINOR;
     for (size_t c = 0; c < 2; c++) {
         data_make(200, c == 0 ? 3 : 2);
         plugin p = open_plugin(names[c]);
-        double prm[16];
-        params_for(p.d, prm, "resamples", 25.0, NULL);
-        for (size_t run = 0; run < 2; run++) {
-            char err[256];
-            void *inst = NULL;
-            const tt_plugin_host *h = host_make(3);
-            g_host.interval_resamples = run == 0 ? 12 : 0;
-            assert_int_equal(p.d->create(h, prm, g_fx.k, &inst, err, sizeof err), 0);
-            tt_plugin_data tr = train_data(0);
-            assert_int_equal(p.d->fit(inst, &tr, err, sizeof err), 0);
+        for (size_t i = 0; i < p.d->n_params; i++)
+            assert_null(strstr(p.d->params[i].name, "resample"));
+        double prm[16], lo[4][NP * 2], hi[4][NP * 2];
+        params_for(p.d, prm, NULL, 0.0);
+        const size_t B[4] = {5, 40, 0, 5};
+        const uint32_t minor[4] = {abi, abi, abi, 1};
+        const char *const header[4] = {"\nresamples 5\n", "\nresamples 40\n",
+                                       "\nresamples 30\n", "\nresamples 30\n"};
+        buf saved5 = {0};
+        for (int r = 0; r < 4; r++) {
             buf b = {0};
-            tt_plugin_sink sink = {sizeof sink, &b, buf_write};
-            assert_int_equal(p.d->save(inst, &sink, err, sizeof err), 0);
-            assert_int_equal(buf_write(&b, "", 1), 0); /* NUL-terminate */
-            assert_non_null(strstr(b.p, run == 0 ? "\nresamples 12\n" : "\nresamples 25\n"));
-            free(b.p);
-            p.d->destroy(inst);
+            fit_with_replicas(&p, prm, B[r], minor[r], lo[r], hi[r], &b);
+            if (!strstr(b.p, header[r]))
+                fail_msg("%s, run %d: saved model lacks '%s'", names[c], r, header[r] + 1);
+            if (r == 0)
+                saved5 = b;
+            else
+                free(b.p);
         }
+        size_t m = (size_t)NP * (size_t)(g_fx.k - 1);
+        assert_memory_not_equal(lo[0], lo[1], m * sizeof lo[0][0]);
+        assert_memory_not_equal(hi[0], hi[1], m * sizeof hi[0][0]);
+        /* The ABI 1.1 host's setting is never read: the default, as for 0. */
+        assert_memory_equal(lo[2], lo[3], m * sizeof lo[0][0]);
+        assert_memory_equal(hi[2], hi[3], m * sizeof hi[0][0]);
+
+        char err[256];
+        void *loaded = NULL;
+        const tt_plugin_host *h = host_make(3);
+        g_host.interval_resamples = 40;
+        saved5.len--; /* drop the NUL terminator */
+        tt_plugin_source src = {sizeof src, &saved5, buf_read};
+        assert_int_equal(p.d->load(h, &src, &loaded, err, sizeof err), 0);
+        tt_plugin_data rows = predict_rows();
+        double llo[NP * 2], lhi[NP * 2];
+        assert_int_equal(p.d->effect_interval(loaded, &rows, 0.1, llo, lhi, err, sizeof err), 0);
+        assert_memory_equal(lo[0], llo, m * sizeof llo[0]);
+        assert_memory_equal(hi[0], lhi, m * sizeof lhi[0]);
+        p.d->destroy(loaded);
+        free(saved5.p);
         dlclose(p.so);
     }
 }
