@@ -192,11 +192,11 @@ static void test_logistic_multinomial(void **state)
 static void test_logistic_multinomial_flat(void **state)
 {
     (void)state;
-    const size_t n = 2000, p = 4;
+    const size_t n = 1600, p = 4; /* seeds 14 and 25 stalled before the fix */
     double *x = malloc(sizeof *x * n * p), *y = malloc(sizeof *y * n), *pr = malloc(sizeof *pr * n * 3);
     const char *keys[] = {"alpha"};
     double one[] = {1.0};
-    for (uint64_t seed = 1; seed <= 5; seed++) {
+    for (uint64_t seed = 1; seed <= 30; seed++) {
         tt_rng rng;
         tt_rng_seed(&rng, seed, "flat");
         double share[3] = {0, 0, 0};
