@@ -168,6 +168,9 @@ void tt_run_state_free(run_state *s)
     tt_dataset_free(s->data);
     tt_dataset_free(s->train);
     tt_dataset_free(s->valid);
+    free(s->winner_tau);
+    free(s->winner_lo);
+    free(s->winner_hi);
     tt_split_free(&s->split);
     tt_prep_free(s->prep);
     tt_frame_free(s->frame);
@@ -349,7 +352,8 @@ static void search_options(const run_state *s, double start, tt_search_options *
     opt->memory_cap = cap;
 }
 
-static void report(const run_state *s, const char *dir, double start, const cJSON *winner)
+/* results.json; with pages, also report.html and summary.md. */
+static void report(run_state *s, const char *dir, double start, const cJSON *winner, int pages)
 {
     const tt_config *c = s->cfg;
     char err[1024];
@@ -370,6 +374,12 @@ static void report(const run_state *s, const char *dir, double start, const cJSO
     };
     if (tt_results_write(dir, &info, &s->outcome, err, sizeof err) != TT_OK)
         fprintf(stderr, "tautune: %s\n", err);
+    if (pages) {
+        cJSON *root = tt_results_json(&info, &s->outcome);
+        if (root)
+            tt_run_report(s, dir, root);
+        cJSON_Delete(root);
+    }
     cJSON_Delete(facts);
     cJSON_Delete(nuisances);
     tt_run_write_preprocessing(s, dir);
@@ -449,14 +459,12 @@ static int execute(run_state *s, const run_args *a, double start)
     tt_progress_end(&s->progress);
     /* Finished trials go to disk first: refitting the winner must never put
      * them at risk. */
-    report(s, dir, start, NULL);
+    report(s, dir, start, NULL, 0);
     cJSON *winner = NULL;
-    if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop) {
+    if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop)
         tt_run_winner(s, dir, &g_stop, &winner);
-        if (winner)
-            report(s, dir, start, winner);
-        cJSON_Delete(winner);
-    }
+    report(s, dir, start, winner, 1);
+    cJSON_Delete(winner);
     tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->maximize,
                              s->valid->n, s->valid->tau != NULL);
     printf("Run folder: %s\n", dir);

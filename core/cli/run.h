@@ -62,6 +62,9 @@ typedef struct run_state {
     size_t n_prior;
     tt_progress progress;
     int quiet;
+    /* The refitted winner's effects for every data row (run_winner.c), kept
+     * for the report; NULL when there is none. lo/hi NULL without intervals. */
+    double *winner_tau, *winner_lo, *winner_hi;
 } run_state;
 
 /* Frees everything the state owns (cmd_run.c); the struct itself is the caller's. */
@@ -90,6 +93,17 @@ cJSON *tt_run_data_facts(const run_state *s);
  * dir/model.ttm, and return results.json's "winner" object in *facts (caller
  * owns; NULL when the refit failed, which is reported). run_winner.c. */
 int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJSON **facts);
+
+/* Refit trial r (its point, its seed) on the training rows and write its
+ * effects on the validation rows into tau (n_valid x (K-1)); -1 with err set
+ * on failure. run_winner.c. */
+int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_atomic_t *stop,
+                         double *tau, char *err, size_t errlen);
+
+/* report.html and summary.md from the final results.json object: the
+ * validation rows as the scores saw them and the effects of the winner and
+ * the next best estimators (refitted). Failures are warnings. run_report.c. */
+void tt_run_report(run_state *s, const char *dir, const cJSON *results);
 
 /* dir/preprocessing.txt, for applying the run's preprocessing to new rows;
  * a failure is a warning. */

@@ -166,29 +166,53 @@ static int write_model(run_state *s, winner *w, const tt_trial_result *best, con
     return st == TT_OK ? 0 : -1;
 }
 
+/* Create the trial's instance with the trial's seed and fit it on the
+ * training rows; on failure says where in err. */
+static int refit(run_state *s, const tt_trial_result *r, volatile sig_atomic_t *stop, winner *w,
+                 const char **stage, char *err, size_t errlen)
+{
+    w->desc = r->desc;
+    w->seed = tt_search_trial_seed(s->cfg->seed, r->id);
+    w->ctx = (tt_host_ctx){.plugin_name = w->desc->name, .stop_flag = stop,
+                           .nuisances = s->engine ? &s->nuisances : NULL,
+                           .capabilities = w->desc->capabilities,
+                           .interval_resamples = s->cfg->interval_resamples};
+    tt_host_services_init(&w->host, &w->ctx, w->seed);
+    tt_plugin_data train = tt_run_view(s->train);
+    *stage = "create";
+    if (w->desc->create(&w->host, r->point, s->data->n_arms, &w->inst, err, errlen) || !w->inst) {
+        w->inst = NULL;
+        return -1;
+    }
+    *stage = "fit";
+    return w->desc->fit(w->inst, &train, err, errlen) == TT_OK ? 0 : -1;
+}
+
+int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_atomic_t *stop,
+                         double *tau, char *err, size_t errlen)
+{
+    winner w = {0};
+    const char *stage = "";
+    tt_plugin_data valid = tt_run_view(s->valid);
+    int rc = refit(s, r, stop, &w, &stage, err, errlen);
+    if (rc == 0 && w.desc->effect(w.inst, &valid, tau, err, errlen) != TT_OK)
+        rc = -1;
+    winner_free(&w);
+    return rc;
+}
+
 int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJSON **facts)
 {
     *facts = NULL;
     const tt_trial_result *best = &s->outcome.trials[s->outcome.best];
     double start = tt_now();
     char err[1024] = "", path[4096];
-    winner w = {.desc = best->desc};
+    winner w = {0};
     unsigned char *is_valid = NULL;
-    w.seed = tt_search_trial_seed(s->cfg->seed, best->id);
-    w.ctx = (tt_host_ctx){.plugin_name = w.desc->name, .stop_flag = stop,
-                          .nuisances = s->engine ? &s->nuisances : NULL,
-                          .capabilities = w.desc->capabilities,
-                          .interval_resamples = s->cfg->interval_resamples};
-    tt_host_services_init(&w.host, &w.ctx, w.seed);
-    tt_plugin_data train = tt_run_view(s->train);
+    const char *stage = "";
     int rc = TT_EXIT_OK;
-    if (w.desc->create(&w.host, best->point, s->data->n_arms, &w.inst, err, sizeof err) ||
-        !w.inst) {
-        rc = fail("create", w.desc->name, err);
-        goto out;
-    }
-    if (w.desc->fit(w.inst, &train, err, sizeof err)) {
-        rc = fail("fit", w.desc->name, err);
+    if (refit(s, best, stop, &w, &stage, err, sizeof err)) {
+        rc = fail(stage, best->desc->name, err);
         goto out;
     }
     if (effects_all_rows(s, &w, err, sizeof err)) {
@@ -228,6 +252,11 @@ int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJ
     }
     cJSON_AddNumberToObject(o, "seconds", tt_now() - start);
     *facts = o;
+    /* The report plots the winner's validation effects: hand them over. */
+    s->winner_tau = w.tau;
+    s->winner_lo = w.lo;
+    s->winner_hi = w.hi;
+    w.tau = w.lo = w.hi = NULL;
 out:
     free(is_valid);
     winner_free(&w);

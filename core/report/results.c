@@ -59,6 +59,7 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
     else
         cJSON_AddStringToObject(o, "error", r->error);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    cJSON_AddNumberToObject(o, "finished_seconds", isfinite(r->finished) ? r->finished : 0.0);
     cJSON_AddItemToObject(o, "objective", number_or_null(r->objective));
     cJSON *reasons = cJSON_CreateObject();
     add_scores(o, "scores", r->scores, r->n_scores, reasons);
@@ -116,7 +117,7 @@ static cJSON *best_to_json(const tt_trial_result *b)
     return o;
 }
 
-static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
+cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
@@ -188,7 +189,7 @@ static cJSON *run_to_json(const tt_run_info *info, const tt_search_outcome *out)
 tt_status tt_results_write(const char *dir, const tt_run_info *info,
                            const tt_search_outcome *out, char *err, size_t errlen)
 {
-    cJSON *root = run_to_json(info, out);
+    cJSON *root = tt_results_json(info, out);
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (!text)

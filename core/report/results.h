@@ -51,6 +51,10 @@ cJSON *tt_trial_to_json(const tt_trial_result *r);
 /* Append one line to an open trials.jsonl and flush it. */
 tt_status tt_trials_append(FILE *fp, const tt_trial_result *r, char *err, size_t errlen);
 
+/* The whole run as results.json's object (caller deletes); NULL on out of
+ * memory. */
+cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out);
+
 /* Write dir/results.json atomically. */
 tt_status tt_results_write(const char *dir, const tt_run_info *info,
                            const tt_search_outcome *out, char *err, size_t errlen);

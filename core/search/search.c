@@ -35,6 +35,8 @@ typedef struct loop {
     tt_trial_sink sink;
     void *sink_ctx;
     int sink_stop;
+    double t0;                  /* tt_now() when this search began */
+    double offset;              /* a resumed run's timeline: its prior trials' last finish */
 } loop;
 
 static int stop_requested(const loop *lp)
@@ -162,6 +164,7 @@ static void finish(loop *lp, size_t slot)
     tt_search_outcome *out = lp->out;
     lp->done[slot] = 1;
     lp->n_done++;
+    out->trials[slot].finished = lp->offset + (tt_now() - lp->t0);
     if (better(&out->trials[slot], out->best >= 0 ? &out->trials[out->best] : NULL, lp->problem->maximize))
         out->best = (long)slot;
     if (lp->sink_stop == 0 && lp->sink && lp->sink(lp->sink_ctx, &out->trials[slot]))
@@ -236,6 +239,8 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
             lp->default_tried[r->estimator] = 1;
         if (r->id >= lp->next_id)
             lp->next_id = r->id + 1;
+        if (isfinite(r->finished) && r->finished > lp->offset)
+            lp->offset = r->finished;
     }
     qsort(out->trials, out->n_trials, sizeof *out->trials, by_id);
     for (size_t i = 0; i < out->n_trials; i++)
@@ -308,7 +313,8 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
 
     loop lp = {.problem = problem, .config = config, .descs = descs, .opt = opt, .out = out,
                .next_id = 1, .sink = sink, .sink_ctx = sink_ctx,
-               .jobs = opt->isolate && opt->jobs > 1 ? (size_t)opt->jobs : 1};
+               .jobs = opt->isolate && opt->jobs > 1 ? (size_t)opt->jobs : 1,
+               .t0 = tt_now()};
     tt_status st = tt_searcher_new(opt->searcher ? opt->searcher : "cfo", config, descs,
                                    opt->seed, opt->cost_in_seconds, problem->maximize,
                                    &lp.searcher, err, errlen);

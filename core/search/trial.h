@@ -54,6 +54,8 @@ typedef struct tt_trial_result {
     tt_trial_status status;
     char error[1024];
     double seconds;
+    double finished;           /* seconds since the search began when it finished (a resumed
+                                  run continues its prior timeline) */
     double objective;          /* the metric's value; NaN unless ok and computable */
     double ate;                /* mean of tau_hat over validation rows, arm 1 */
     tt_score_value scores[TT_MAX_SCORES];
