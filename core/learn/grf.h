@@ -1,0 +1,102 @@
+/*
+ * grf.h - generalised random forests (Athey, Tibshirani & Wager 2019): one
+ * engine for the regression forest, the causal forest (binary or K-arm) and
+ * the instrumental forest, and later the DR/DML forest final stages.
+ *
+ * The local moment of each kind, with Y~ = Y - m(x), W~ = W - e(x) (the
+ * caller centres with its nuisances; the forest never fits them):
+ *   REGRESSION   E[Y - mu(x) | x] = 0                      -> mu(x)
+ *   CAUSAL       E[(Y~ - W~' theta(x)) W~ | x] = 0         -> theta(x) (K-1 values)
+ *   INSTRUMENTAL E[(Y~ - W~ theta(x)) Z~ | x] = 0          -> theta(x) (1 treatment)
+ * Growing (per tree): draw a subsample without replacement of
+ * sample_fraction * n rows (in groups of ci_group_size trees sharing a
+ * half-sample, for the little-bags variance); with honesty, split it into a
+ * part that chooses the splits and a part (honesty_fraction) that fills the
+ * leaves. Splits maximise the CART criterion on gradient-based pseudo-
+ * outcomes (relabelling) of the node's local moment, recomputed at every
+ * node as grf does; candidates must keep min_node_size rows and an alpha
+ * share of the node per child, and pay imbalance_penalty; mtry features
+ * tried per split (0 = min(ceil(sqrt(p) + 20), p), grf's default).
+ * Prediction: forest weights alpha_i(x) = mean over trees of 1{i in leaf(x)} /
+ * |leaf(x)| over the filling rows, and theta(x) solves the weighted moment
+ * (not an average of leaf estimates). Variance by little bags (the
+ * between-group variance of group estimates minus the within-group part,
+ * as in grf), for every kind. Out-of-bag predictions use only trees whose
+ * subsample left the row out.
+ * Determinism: the same seed and data give the same forest for any thread
+ * count (each tree's randomness comes from (seed, tree index)).
+ *
+ * Ownership: tt_grf_fit returns a forest the caller frees with tt_grf_free.
+ * A fitted forest is immutable: predict may run from several threads.
+ */
+#ifndef TT_LEARN_GRF_H
+#define TT_LEARN_GRF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tautune/plugin.h" /* tt_plugin_sink / tt_plugin_source */
+
+typedef enum tt_grf_kind {
+    TT_GRF_REGRESSION = 0,
+    TT_GRF_CAUSAL,
+    TT_GRF_INSTRUMENTAL
+} tt_grf_kind;
+
+typedef struct tt_grf_options {
+    size_t n_trees;            /* default 2000 */
+    double sample_fraction;    /* default 0.5; rows per tree / n, without replacement */
+    int honesty;               /* default 1 */
+    double honesty_fraction;   /* default 0.5 */
+    int honesty_prune_leaves;  /* default 1: drop leaves the filling half leaves empty */
+    size_t mtry;               /* default 0 = min(ceil(sqrt(p) + 20), p) */
+    size_t min_node_size;      /* default 5 */
+    double alpha;              /* default 0.05: minimum child share */
+    double imbalance_penalty;  /* default 0 */
+    size_t ci_group_size;      /* default 2; 1 = no variance estimates */
+    int threads;               /* default 0 = all online CPUs */
+    uint64_t seed;
+} tt_grf_options;
+
+void tt_grf_options_init(tt_grf_options *opt); /* the defaults above (grf's) */
+
+/* Training data, borrowed for the fit only. Column-major x (n x p). */
+typedef struct tt_grf_data {
+    size_t n, p;
+    const double *x;
+    const double *y;           /* n outcomes (centred by the caller for CAUSAL/IV) */
+    const double *w;           /* CAUSAL: n x k treatment columns (centred); IV: n x 1 */
+    size_t k;                  /* CAUSAL: number of treatment columns (K - 1); else 0/1 */
+    const double *z;           /* INSTRUMENTAL: n instrument values (centred); else NULL */
+    const double *weight;      /* n sample weights or NULL */
+} tt_grf_data;
+
+typedef struct tt_grf tt_grf;
+
+/* Errors: bad options or shapes (TT_ERR_INVALID naming the field), non-finite
+ * data (TT_ERR_DATA naming the row), TT_ERR_NOMEM, TT_ERR_STOPPED when
+ * *stop becomes non-zero (stop may be NULL). */
+tt_status tt_grf_fit(tt_grf_kind kind, const tt_grf_data *d, const tt_grf_options *opt,
+                     volatile const int *stop, tt_grf **out, char *err, size_t errlen);
+
+/* Values per row a prediction gives: 1 (REGRESSION, INSTRUMENTAL) or k. */
+size_t tt_grf_n_outputs(const tt_grf *f);
+
+/* Estimates for n rows of column-major x (n x p): est n x n_outputs; var
+ * (may be NULL) the little-bags variance of each estimate (NAN when
+ * ci_group_size < 2). */
+tt_status tt_grf_predict(const tt_grf *f, size_t n, const double *x, double *est, double *var,
+                         char *err, size_t errlen);
+
+/* Out-of-bag estimates for the n training rows (same layout). */
+tt_status tt_grf_predict_oob(const tt_grf *f, double *est, double *var, char *err,
+                             size_t errlen);
+
+/* Text, C locale, %.17g; a loaded forest predicts bit-identically (OOB
+ * predictions need the training data and are not kept). */
+tt_status tt_grf_save(const tt_grf *f, const tt_plugin_sink *sink, char *err, size_t errlen);
+tt_status tt_grf_load(const tt_plugin_source *src, tt_grf **out, char *err, size_t errlen);
+
+void tt_grf_free(tt_grf *f); /* NULL is a no-op */
+
+#endif
