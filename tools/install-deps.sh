@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tautune builds with, if any are missing.
+#   --browser   also Chromium, for the test that renders report.html (CI)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev
       libcjson-dev libcmocka-dev)
+[ "${1:-}" = --browser ] && pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

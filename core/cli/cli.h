@@ -21,6 +21,7 @@ enum {
     TT_EXIT_DATA = 3,        /* the data cannot be used */
     TT_EXIT_PLUGIN = 4,      /* a configured estimator is missing or unusable */
     TT_EXIT_NO_TRIAL = 5,    /* the search finished without one successful trial */
+    TT_EXIT_THRESHOLD = 6,   /* run --fail-under/--fail-over: the winner missed a threshold */
     TT_EXIT_INTERRUPTED = 130 /* Ctrl-C / SIGTERM; finished work was written */
 };
 
@@ -42,6 +43,7 @@ int tt_cmd_plugins(int argc, char **argv);
 int tt_cmd_gen(int argc, char **argv);
 int tt_cmd_score(int argc, char **argv);
 int tt_cmd_predict(int argc, char **argv);
+int tt_cmd_check(int argc, char **argv);
 
 /* The data path of `tautune run` (run_data.c). Reads cfg's data.path, or its
  * list of files stacked into one table. */

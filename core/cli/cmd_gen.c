@@ -5,41 +5,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "data/gen.h"
-
-static void gen_usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: tautune gen NAME --rows N --seed S [--arms K] [--x P] --out FILE.csv\n"
-            "\n"
-            "Writes a seeded synthetic data set with every truth column: y, t, [z,]\n"
-            "x1..xP, w1, w2, tau1..tau(K-1) (true effect of arm k vs 0), e0..e(K-1) (true\n"
-            "propensity), [p0..p(K-1): the design's known propensity,] mu0 (E[Y(0) | x, w]).\n"
-            "Numbers are written with 17 significant digits (exact). --out - is stdout.\n"
-            "x, w ~ N(0, 1); sigma = logistic; K arms: softmax with s_0 = 0.\n"
-            "\n"
-            "Generators:\n");
-    for (const char *const *n = tt_gen_names(); *n; n++)
-        fprintf(out, "  %-21s %s\n", *n, tt_gen_summary(*n));
-    fprintf(out,
-            "\n"
-            "Formulas:\n"
-            "  synthetic             e = sigma(0.8 x1 + 0.6 w1); tau_k = k (0.5 + x1 + 0.5 x2^2);\n"
-            "                        Y = 0.5 x3 + w1 + 0.5 w2 + tau_T + N(0,1)  (always x1..x5)\n"
-            "  rct_linear            T uniform; tau_k = k (1 + 0.5 x1);\n"
-            "                        Y = x2 + 0.5 w1 + tau_T + N(0,1)\n"
-            "  rct_nonlinear         T uniform; tau_k = k (sin(2 x1) + 0.5 x2^2); Y as rct_linear\n"
-            "  confounded_linear     s_k = 0.8 x1 + 0.8 w1 + 0.2 (k-1); tau_k = k (1 + 0.5 x1);\n"
-            "                        Y = x2 + w1 + tau_T + N(0,1)\n"
-            "  confounded_nonlinear  s_k = x1 w1 + 0.5 w2 - 0.25 + 0.2 (k-1);\n"
-            "                        tau_k = k (1 + max(x1,0) + 0.5 sin(pi x2));\n"
-            "                        Y = x2 + w1 + 0.5 w2^2 + tau_T + N(0,1)\n"
-            "  known_propensity      e = 0.5/K + 0.5 softmax(1.2 x1 + 0.6 w1 + 0.2 (k-1));\n"
-            "                        tau_k = k (1 + 0.5 x1); Y = x2 + w1 + tau_T + N(0,1)\n"
-            "  iv                    z ~ Bernoulli(0.5), U ~ N(0,1) unobserved;\n"
-            "                        T = 1{-0.5 + 1.5 z + 0.5 x1 + U + N(0,1) > 0};\n"
-            "                        tau = 1 + 0.5 x1; Y = x2 + w1 + tau T + U + N(0,1)\n");
-}
 
 static int parse_count(const char *opt, const char *v, unsigned long long lo,
                        unsigned long long hi, unsigned long long *out)
@@ -65,7 +32,7 @@ int tt_cmd_gen(int argc, char **argv)
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long long n;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            gen_usage(stdout);
+            tt_help_print("gen", stdout);
             return TT_EXIT_OK;
         }
         if (arg[0] != '-') {
@@ -107,7 +74,7 @@ int tt_cmd_gen(int argc, char **argv)
     if (!name || !out) {
         fprintf(stderr, "tautune gen: %s\n\n",
                 !name ? "no generator named" : "--out FILE is required");
-        gen_usage(stderr);
+        tt_help_print("gen", stderr);
         return TT_EXIT_USAGE;
     }
     char err[1024];

@@ -3,17 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-
-static void plugins_usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: tautune plugins [NAME] [--plugin-path DIR[:DIR...]]...\n"
-            "\n"
-            "Lists every estimator plugin found on the plugin path with its version,\n"
-            "capabilities and hyperparameter schema; with NAME, only that plugin.\n"
-            "Plugin folders are searched in order: --plugin-path, $TAUTUNE_PLUGIN_PATH,\n"
-            "then the built-in folder. Rejected files are reported on stderr.\n");
-}
+#include "cli/help.h"
 
 static void print_param(const tt_plugin_param *p)
 {
@@ -70,7 +60,7 @@ int tt_cmd_plugins(int argc, char **argv)
     const char *name = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            plugins_usage(stdout);
+            tt_help_print("plugins", stdout);
             return TT_EXIT_OK;
         } else if (strcmp(argv[i], "--plugin-path") == 0 && i + 1 < argc) {
             if (paths.n < sizeof paths.dirs / sizeof paths.dirs[0])
@@ -79,7 +69,7 @@ int tt_cmd_plugins(int argc, char **argv)
             name = argv[i];
         } else {
             fprintf(stderr, "tautune plugins: unexpected argument '%s'\n", argv[i]);
-            plugins_usage(stderr);
+            tt_help_print("plugins", stderr);
             return TT_EXIT_USAGE;
         }
     }

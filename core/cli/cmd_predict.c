@@ -11,35 +11,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "data/dataset.h"
 #include "model/model.h"
 #include "plugin/host.h"
 #include "report/cate.h"
-
-static void predict_usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: tautune predict MODEL --data FILE.csv [--out FILE.csv] [options]\n"
-            "\n"
-            "Applies the winner a run saved (RUN_FOLDER/model.ttm) to the rows of\n"
-            "FILE.csv: the run's preprocessing (one-hot levels, imputation) is applied\n"
-            "as fitted on its training rows, then the estimator gives the effect of\n"
-            "every treated arm and, where it has them, (1 - alpha) intervals. The output\n"
-            "has the columns of the run's cate.csv: row (1-based data row of FILE.csv),\n"
-            "the id column if the run had one, then tau_ARM, lo_ARM, hi_ARM per treated\n"
-            "arm. Outcome and treatment columns are not needed.\n"
-            "\n"
-            "Options:\n"
-            "  --data FILE.csv       rows to predict (required)\n"
-            "  --out FILE.csv        where to write (default: standard output)\n"
-            "  --alpha A             interval level 1 - A (default 0.05)\n"
-            "  --no-intervals        effects only\n"
-            "  --plugin-path DIR     extra plugin folder (repeatable; colon lists allowed)\n"
-            "\n"
-            "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error, 3 data error\n"
-            "(a column the model needs is missing or malformed), 4 the model's plugin\n"
-            "is not installed or cannot load the model.\n");
-}
 
 typedef struct predict_args {
     const char *model, *data, *out;
@@ -57,7 +33,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            predict_usage(stdout);
+            tt_help_print("predict", stdout);
             exit(TT_EXIT_OK);
         }
         if (!strcmp(arg, "--no-intervals")) {
@@ -306,7 +282,7 @@ int tt_cmd_predict(int argc, char **argv)
 {
     predict_args a;
     if (parse_args(argc, argv, &a) != 0) {
-        predict_usage(stderr);
+        tt_help_print("predict", stderr);
         return TT_EXIT_USAGE;
     }
     char err[2048];

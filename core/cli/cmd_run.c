@@ -1,5 +1,6 @@
 /* cmd_run.c - `tautune run`: config -> data -> plugins -> search -> run folder.
  * The data and scoring stages live in run_data.c and run_scoring.c. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/help.h"
 #include "cli/run.h"
 #include "lua/config.h"
 #include "report/results.h"
@@ -32,29 +34,85 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+/* run --help; the text lives in help.c with every other command's. */
 static void run_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: tautune run CONFIG.lua [options]\n"
-            "\n"
-            "Searches the estimators of CONFIG.lua within its budget, scores every\n"
-            "candidate on held-out rows, prints a leaderboard and writes a run folder\n"
-            "(trials.jsonl, results.json, config.lua).\n"
-            "\n"
-            "Options (each overrides the config):\n"
-            "  --out DIR            run folder (default runs/<config name>-<UTC time>)\n"
-            "  --data PATH          CSV file instead of the config's data.path (same roles)\n"
-            "  --seed N             run seed (same seed, same results)\n"
-            "  --budget SECONDS     wall-clock budget for the whole run\n"
-            "  --trials N           stop after N trials (a resumed run counts its old ones)\n"
-            "  --jobs N             trials in parallel worker processes (default 1)\n"
-            "  --resume DIR         continue the interrupted run in DIR: finished trials are\n"
-            "                       kept and not repeated; the budget counts new time only\n"
-            "  --plugin-path DIRS   extra plugin folders (colon-separated; repeatable)\n"
-            "  --quiet              no progress on stderr\n"
-            "\n"
-            "Exit codes: 0 ok, 1 I/O or internal error, 2 usage or config error,\n"
-            "3 data error, 4 plugin error, 5 no successful trial, 130 interrupted.\n");
+    tt_help_print("run", out);
+}
+
+/* One --fail-under / --fail-over SCORE=VALUE. */
+typedef struct run_threshold {
+    char score[64];
+    const char *text; /* VALUE as given, for the message */
+    double value;
+    int over;         /* --fail-over: the score must stay <= value */
+} run_threshold;
+
+/* The command line of `tautune run`: the stages' run_args (run.h) plus the
+ * options only this command acts on. */
+typedef struct run_cli {
+    run_args a;
+    int ci;
+    run_threshold th[32];
+    size_t n_th;
+    char ci_dir[4096]; /* --ci without --out: runs/<config name> */
+} run_cli;
+
+/* The oracle figures a trial can carry besides the catalogue scores (trial.c). */
+static const char *const oracle_names[] = {"pehe", "ate_error", "cate_corr", "policy_true", NULL};
+
+static int known_score(const char *name)
+{
+    if (tt_score_find(name))
+        return 1;
+    for (size_t i = 0; oracle_names[i]; i++)
+        if (strcmp(oracle_names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void list_scores(FILE *out)
+{
+    size_t n;
+    const tt_score_info *cat = tt_score_catalogue(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%s", i ? ", " : "", cat[i].name);
+    for (size_t i = 0; oracle_names[i]; i++)
+        fprintf(out, ", %s", oracle_names[i]);
+}
+
+static int parse_number(const char *opt, const char *text, double *out);
+
+/* SCORE=VALUE; the name is checked now so a typo fails before the search. */
+static int parse_threshold(run_cli *cli, const char *opt, const char *text)
+{
+    const char *eq = strchr(text, '=');
+    if (cli->n_th == sizeof cli->th / sizeof cli->th[0]) {
+        fprintf(stderr, "tautune run: too many thresholds (at most %zu)\n",
+                sizeof cli->th / sizeof cli->th[0]);
+        return -1;
+    }
+    run_threshold *t = &cli->th[cli->n_th];
+    if (!eq || eq == text || (size_t)(eq - text) >= sizeof t->score) {
+        fprintf(stderr, "tautune run: %s expects SCORE=VALUE (e.g. %s qini=0.02), got '%s'\n",
+                opt, opt, text);
+        return -1;
+    }
+    memcpy(t->score, text, (size_t)(eq - text));
+    t->score[eq - text] = '\0';
+    if (!known_score(t->score)) {
+        fprintf(stderr, "tautune run: %s: '%s' is not a score or oracle figure; known: ", opt,
+                t->score);
+        list_scores(stderr);
+        fputc('\n', stderr);
+        return -1;
+    }
+    if (parse_number(opt, eq + 1, &t->value))
+        return -1;
+    t->text = eq + 1;
+    t->over = strcmp(opt, "--fail-over") == 0;
+    cli->n_th++;
+    return 0;
 }
 
 static int parse_number(const char *opt, const char *text, double *out)
@@ -79,9 +137,10 @@ static int parse_whole(const char *opt, const char *text, double lo, double hi, 
     return 0;
 }
 
-static int parse_args(int argc, char **argv, run_args *a)
+static int parse_args(int argc, char **argv, run_cli *cli)
 {
-    memset(a, 0, sizeof *a);
+    memset(cli, 0, sizeof *cli);
+    run_args *a = &cli->a;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -91,6 +150,9 @@ static int parse_args(int argc, char **argv, run_args *a)
             exit(TT_EXIT_OK);
         } else if (strcmp(arg, "--quiet") == 0) {
             a->quiet = 1;
+            continue;
+        } else if (strcmp(arg, "--ci") == 0) {
+            cli->ci = 1;
             continue;
         } else if (arg[0] != '-') {
             if (a->config) {
@@ -115,6 +177,9 @@ static int parse_args(int argc, char **argv, run_args *a)
         } else if (strcmp(arg, "--plugin-path") == 0) {
             if (a->paths.n < sizeof a->paths.dirs / sizeof a->paths.dirs[0])
                 a->paths.dirs[a->paths.n++] = val;
+        } else if (strcmp(arg, "--fail-under") == 0 || strcmp(arg, "--fail-over") == 0) {
+            if (parse_threshold(cli, arg, val))
+                return -1;
         } else if (strcmp(arg, "--seed") == 0) {
             if (parse_whole(arg, val, 0, 9.0e15, &num))
                 return -1;
@@ -190,7 +255,7 @@ void tt_run_state_free(run_state *s)
     free(s->prior);
 }
 
-static int resolve_plugins(run_state *s, const run_args *a)
+int tt_run_resolve_plugins(run_state *s, const run_args *a, int keep_going)
 {
     s->reg = tt_cli_load_plugins(&a->paths, 1);
     s->descs = calloc(s->cfg->n_estimators + 1, sizeof *s->descs);
@@ -198,7 +263,8 @@ static int resolve_plugins(run_state *s, const run_args *a)
         fprintf(stderr, "tautune: out of memory\n");
         return TT_EXIT_ERROR;
     }
-    for (size_t i = 0; i < s->cfg->n_estimators; i++) {
+    int rc = TT_EXIT_OK;
+    for (size_t i = 0; i < s->cfg->n_estimators && (keep_going || !rc); i++) {
         const tt_space_estimator *est = &s->cfg->estimators[i];
         const tt_plugin_entry *e = tt_registry_find(s->reg, est->plugin);
         if (!e) {
@@ -211,16 +277,20 @@ static int resolve_plugins(run_state *s, const run_args *a)
                     " (see `tautune plugins`)\n",
                     s->cfg->path, line, est->plugin, est->plugin, near ? "; did you mean '" : "",
                     near ? near : "", near ? "'?" : "");
-            return TT_EXIT_PLUGIN;
+            if (!rc)
+                rc = TT_EXIT_PLUGIN;
+            continue;
         }
         char err[1024];
         if (tt_space_check(est, e->desc, s->cfg->path, err, sizeof err) != TT_OK) {
             fprintf(stderr, "tautune: %s\n", err);
-            return TT_EXIT_USAGE;
+            if (!rc)
+                rc = TT_EXIT_USAGE;
+            continue;
         }
         s->descs[i] = e->desc;
     }
-    return TT_EXIT_OK;
+    return rc;
 }
 
 /* runs/<name>-<UTC time>, with -2, -3 ... if that folder exists. */
@@ -402,8 +472,63 @@ static int wants_intervals(const tt_config *c, const char *metric)
     return 0;
 }
 
-static int execute(run_state *s, const run_args *a, double start)
+/* --ci without --out (and no out_dir in the config): the fixed folder
+ * runs/<config name>, so scripts know where the run lands. An existing
+ * folder with anything in it is refused rather than mixed into. */
+static int ci_out_dir(run_cli *cli, const tt_config *c)
 {
+    run_args *a = &cli->a;
+    if (!cli->ci || a->out || a->resume || c->out_dir)
+        return TT_EXIT_OK;
+    snprintf(cli->ci_dir, sizeof cli->ci_dir, "runs/%s", c->name);
+    DIR *d = opendir(cli->ci_dir);
+    if (d) {
+        struct dirent *e;
+        int empty = 1;
+        while (empty && (e = readdir(d)) != NULL)
+            empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+        closedir(d);
+        if (!empty) {
+            fprintf(stderr, "tautune: --ci: the run folder %s already exists and is not empty; "
+                            "pass --out DIR or remove it\n", cli->ci_dir);
+            return TT_EXIT_USAGE;
+        }
+    } else if (errno != ENOENT) {
+        fprintf(stderr, "tautune: --ci: cannot use %s: %s\n", cli->ci_dir, strerror(errno));
+        return TT_EXIT_USAGE;
+    }
+    a->out = cli->ci_dir;
+    return TT_EXIT_OK;
+}
+
+/* The winner's value of every --fail-under/--fail-over score; all misses
+ * are printed. TT_EXIT_THRESHOLD when one is missed or was not computed. */
+static int check_thresholds(const run_state *s, const run_cli *cli)
+{
+    int rc = TT_EXIT_OK;
+    const tt_trial_result *best = &s->outcome.trials[s->outcome.best];
+    for (size_t i = 0; i < cli->n_th; i++) {
+        const run_threshold *t = &cli->th[i];
+        const tt_score_value *v = tt_trial_find_score(best, t->score);
+        if (!v || v->is_null || !isfinite(v->value)) {
+            fprintf(stderr, "tautune: threshold missed: %s was not computed for the winner (%s)\n",
+                    t->score, v && v->reason[0] ? v->reason
+                              : !v ? "not among this run's scores: check scoring.scores, "
+                                     "and oracle figures need true effects"
+                                   : "null");
+            rc = TT_EXIT_THRESHOLD;
+        } else if (t->over ? v->value > t->value : v->value < t->value) {
+            fprintf(stderr, "tautune: threshold missed: %s = %.6g %s %s\n", t->score, v->value,
+                    t->over ? ">" : "<", t->text);
+            rc = TT_EXIT_THRESHOLD;
+        }
+    }
+    return rc;
+}
+
+static int execute(run_state *s, run_cli *cli, double start)
+{
+    const run_args *a = &cli->a;
     char err[2048], dir[4096];
     int rc;
     char scripts[4096];
@@ -423,8 +548,10 @@ static int execute(run_state *s, const run_args *a, double start)
     if (a->has_jobs)
         c->jobs = a->jobs;
     s->quiet = a->quiet;
+    if ((rc = ci_out_dir(cli, c)))
+        return rc;
 
-    if ((rc = resolve_plugins(s, a)) || (rc = tt_run_load_data(s, a)) ||
+    if ((rc = tt_run_resolve_plugins(s, a, 0)) || (rc = tt_run_load_data(s, a)) ||
         (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) || (rc = tt_run_build_scores(s)) ||
         (rc = tt_run_fit_nuisances(s)) ||
         (rc = open_run_folder(s, a, dir, sizeof dir)))
@@ -451,6 +578,8 @@ static int execute(run_state *s, const run_args *a, double start)
     search_options(s, start, &opt);
     tt_progress_init(&s->progress, stderr, a->quiet, start, c->budget_seconds, c->max_trials,
                      s->metric);
+    if (cli->ci)
+        tt_progress_plain(&s->progress);
     if (tt_search_run(&problem, c, s->descs, &opt, on_trial, s, &s->outcome, err, sizeof err) !=
         TT_OK) {
         fprintf(stderr, "tautune: search: %s\n", err);
@@ -479,15 +608,15 @@ static int execute(run_state *s, const run_args *a, double start)
         fprintf(stderr, "tautune: no trial succeeded (see %s/trials.jsonl for each error)\n", dir);
         return TT_EXIT_NO_TRIAL;
     }
-    return TT_EXIT_OK;
+    return check_thresholds(s, cli);
 }
 
 int tt_cmd_run(int argc, char **argv)
 {
     double start = tt_now();
-    run_args a;
-    if (parse_args(argc, argv, &a) != 0) {
-        run_usage(stderr);
+    run_cli cli;
+    if (parse_args(argc, argv, &cli) != 0) {
+        fprintf(stderr, "Run `tautune run --help` for the options.\n");
         return TT_EXIT_USAGE;
     }
     tt_log_set_sink(log_to_stderr, NULL, TT_LOG_INFO);
@@ -502,7 +631,7 @@ int tt_cmd_run(int argc, char **argv)
     run_state s;
     memset(&s, 0, sizeof s);
     s.outcome.best = -1;
-    int rc = execute(&s, &a, start);
+    int rc = execute(&s, &cli, start);
     tt_run_state_free(&s);
     return rc;
 }

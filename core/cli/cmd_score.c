@@ -12,30 +12,10 @@
 #include <cjson/cJSON.h>
 
 #include "cli/run.h"
+#include "cli/help.h"
 #include "data/csv.h"
 #include "score/oracle.h"
 #include "util/paths.h"
-
-static void score_usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: tautune score CONFIG.lua --cate FILE.csv [--columns A,B,...] [options]\n"
-            "\n"
-            "Scores per-row effect predictions made by any tool with the machinery of\n"
-            "`tautune run`: the config's data, validation split (same seed) and scoring\n"
-            "models. FILE.csv has one row per data row, in the data's order (after rows\n"
-            "the config drops or excludes), and one numeric column per treated arm (arm\n"
-            "1, 2, ... against the control): all its columns, or those named by --columns.\n"
-            "Only the validation rows are scored. Prints JSON on stdout.\n"
-            "\n"
-            "Options:\n"
-            "  --cate FILE.csv      the effects to score (required)\n"
-            "  --columns A,B,...    which columns of FILE.csv hold the effects\n"
-            "  --data PATH          CSV file instead of the config's data.path\n"
-            "  --seed N             the run seed (decides the split)\n"
-            "\n"
-            "Exit codes: 0 ok, 1 I/O or internal error, 2 usage or config error, 3 data error.\n");
-}
 
 typedef struct score_args {
     run_args run;
@@ -48,7 +28,7 @@ static int parse_args(int argc, char **argv, score_args *a)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            score_usage(stdout);
+            tt_help_print("score", stdout);
             exit(TT_EXIT_OK);
         }
         if (arg[0] != '-' && !a->run.config) {
@@ -245,7 +225,7 @@ int tt_cmd_score(int argc, char **argv)
 {
     score_args a;
     if (parse_args(argc, argv, &a) != 0) {
-        score_usage(stderr);
+        tt_help_print("score", stderr);
         return TT_EXIT_USAGE;
     }
     run_state s;

@@ -3,55 +3,56 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "tautune/plugin.h"
 #include "tautune/tautune.h"
 
-static void usage(FILE *out)
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"run", tt_cmd_run},         {"check", tt_cmd_check},     {"plugins", tt_cmd_plugins},
+    {"gen", tt_cmd_gen},         {"score", tt_cmd_score},     {"predict", tt_cmd_predict},
+    {"help", tt_cmd_help},
+};
+
+/* `tautune COMMAND ... --help` prints the command's text from help.c, so
+ * what a user sees is what docs/cli.md says, whatever the command's own
+ * parser does. `help --help` is left to tt_cmd_help. */
+static int wants_help(int argc, char **argv)
 {
-    fprintf(out,
-            "tautune %s - find the best causal-effect estimator for a data set\n"
-            "\n"
-            "Usage:\n"
-            "  tautune run CONFIG.lua [options]   search estimators, write a run folder\n"
-            "  tautune plugins [NAME] [options]   list plugins, or one plugin's schema\n"
-            "  tautune gen NAME --out FILE.csv    write a synthetic data set (generators)\n"
-            "  tautune score CONFIG.lua --cate F  score effects made by any tool (JSON)\n"
-            "  tautune predict MODEL --data F     apply a run's winner (model.ttm) to new rows\n"
-            "  tautune version                    program and plugin ABI versions\n"
-            "  tautune help                       this text\n"
-            "\n"
-            "Run `tautune COMMAND --help` for a command's options.\n",
-            TT_VERSION_STRING);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        tt_help_overview(stderr);
         return TT_EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "run") == 0)
-        return tt_cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "plugins") == 0)
-        return tt_cmd_plugins(argc - 1, argv + 1);
-    if (strcmp(cmd, "gen") == 0)
-        return tt_cmd_gen(argc - 1, argv + 1);
-    if (strcmp(cmd, "score") == 0)
-        return tt_cmd_score(argc - 1, argv + 1);
-    if (strcmp(cmd, "predict") == 0)
-        return tt_cmd_predict(argc - 1, argv + 1);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    if (strcmp(cmd, "--version") == 0)
+        cmd = "version";
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        cmd = "help";
+    if (strcmp(cmd, "help") != 0 && wants_help(argc, argv) && tt_help_print(cmd, stdout) == 0)
+        return TT_EXIT_OK;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0) {
         printf("tautune %s (plugin ABI %d.%d, build tag %s, results schema %d)\n",
                TT_VERSION_STRING, TT_PLUGIN_ABI_MAJOR, TT_PLUGIN_ABI_MINOR, TT_PLUGIN_BUILD_TAG,
                TT_RESULTS_SCHEMA_VERSION);
         return TT_EXIT_OK;
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
-        return TT_EXIT_OK;
-    }
     fprintf(stderr, "tautune: unknown command '%s'\n\n", cmd);
-    usage(stderr);
+    tt_help_overview(stderr);
     return TT_EXIT_USAGE;
 }

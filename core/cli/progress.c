@@ -23,6 +23,11 @@ void tt_progress_init(tt_progress *p, FILE *out, int quiet, double start, double
     p->best_name = NULL;
 }
 
+void tt_progress_plain(tt_progress *p)
+{
+    p->live = 0;
+}
+
 static void status_line(const tt_progress *p, double now)
 {
     double elapsed = now - p->start;

@@ -29,6 +29,10 @@ typedef struct tt_progress {
 
 void tt_progress_init(tt_progress *p, FILE *out, int quiet, double start, double budget,
                       long max_trials, const char *metric);
+/* Never the live line (run --ci): plain lines as when out is not a terminal,
+ * so a CI log holds no carriage returns or terminal control codes. Call
+ * after tt_progress_init. */
+void tt_progress_plain(tt_progress *p);
 void tt_progress_trial(tt_progress *p, const tt_trial_result *r);
 void tt_progress_end(tt_progress *p); /* ends the live line */
 

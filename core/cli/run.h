@@ -71,6 +71,9 @@ typedef struct run_state {
 void tt_run_state_free(run_state *s);
 
 /* Stages; each prints its own error and returns a TT_EXIT_* code. */
+/* Plugins of the config's estimators, every space checked against its
+ * schema; keep_going: report every problem (`check`), the code of the first. */
+int tt_run_resolve_plugins(run_state *s, const run_args *a, int keep_going);
 int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
 int tt_run_check_data(const run_state *s);
 int tt_run_split(run_state *s);

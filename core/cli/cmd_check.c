@@ -1,0 +1,166 @@
+/* cmd_check.c - `tautune check CONFIG.lua`: the stages of `tautune run` up to
+ * the split (config, plugins and their spaces, data and roles), then a short
+ * report. Nothing is scored or searched and no run folder is made. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/help.h"
+#include "cli/run.h"
+#include "lua/config.h"
+#include "search/space.h"
+#include "util/paths.h"
+
+/* Names printed per feature role before "... (N more)". */
+#define CHECK_MAX_NAMES 8
+
+static int parse_args(int argc, char **argv, run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            tt_help_print("check", stdout);
+            exit(TT_EXIT_OK);
+        } else if (arg[0] != '-') {
+            if (a->config) {
+                fprintf(stderr, "tautune check: more than one config given ('%s', '%s')\n",
+                        a->config, arg);
+                return -1;
+            }
+            a->config = arg;
+        } else if (!val) {
+            fprintf(stderr, "tautune check: unknown option or missing value: '%s'\n", arg);
+            return -1;
+        } else if (strcmp(arg, "--data") == 0) {
+            a->data = val;
+            i++;
+        } else if (strcmp(arg, "--plugin-path") == 0) {
+            if (a->paths.n < sizeof a->paths.dirs / sizeof a->paths.dirs[0])
+                a->paths.dirs[a->paths.n++] = val;
+            i++;
+        } else {
+            fprintf(stderr, "tautune check: unknown option '%s'\n", arg);
+            return -1;
+        }
+    }
+    if (!a->config) {
+        fprintf(stderr, "tautune check: no config given\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void print_names(const char *role, char **names, size_t n)
+{
+    printf("%s %zu", role, n);
+    for (size_t i = 0; i < n && i < CHECK_MAX_NAMES; i++)
+        printf("%s%s", i ? ", " : " (", names[i]);
+    if (n > CHECK_MAX_NAMES)
+        printf(", ... %zu more", n - CHECK_MAX_NAMES);
+    if (n)
+        putchar(')');
+}
+
+/* What an estimator cannot do with these data; "" when nothing. The rules
+ * are tt_run_check_data's, which decides the exit code. */
+static const char *capability_problem(const tt_plugin_descriptor *d, int n_arms)
+{
+    if (n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM))
+        return "handles two arms only";
+    if (d->capabilities & TT_PLUGIN_CAP_IV)
+        return "needs instruments, which this version does not read yet";
+    return "";
+}
+
+static void print_estimator(const tt_space_estimator *est, const tt_plugin_descriptor *d,
+                            int n_arms)
+{
+    char caps[128];
+    tt_capabilities_text(d->capabilities, caps, sizeof caps);
+    tt_space_dim *dims = NULL;
+    size_t searched = 0;
+    if (tt_space_dims(est, d, &dims) == TT_OK) {
+        searched = tt_space_free_dims(dims, d->n_params);
+        tt_space_dims_free(dims, d->n_params);
+    }
+    const char *problem = capability_problem(d, n_arms);
+    printf("  %-20s %zu of %zu parameters searched  [%s]%s%s\n", est->plugin, searched,
+           (size_t)d->n_params, caps, problem[0] ? "  PROBLEM: " : "", problem);
+}
+
+static void print_estimators(const run_state *s, int n_arms)
+{
+    const tt_config *c = s->cfg;
+    printf("estimators  %zu\n", c->n_estimators);
+    for (size_t i = 0; i < c->n_estimators; i++)
+        print_estimator(&c->estimators[i], s->descs[i], n_arms);
+}
+
+static void print_report(const run_state *s)
+{
+    const tt_config *c = s->cfg;
+    const tt_dataset *d = s->data;
+    printf("config      %s (%s)\n", c->name, c->path);
+    printf("data        %s\n", d->source);
+    printf("rows        %zu (%zu train, %zu validation)", d->n, s->train->n, s->valid->n);
+    if (d->n_dropped)
+        printf(", %zu dropped", d->n_dropped);
+    if (s->frame && s->frame->n_excluded)
+        printf(", %zu excluded", s->frame->n_excluded);
+    printf("\narms        %d:", d->n_arms);
+    for (int k = 0; k < d->n_arms; k++)
+        printf("%s %s (%zu)", k ? "," : "", d->arm_labels[k],
+               s->train_counts[k] + s->valid_counts[k]);
+    printf("\nfeatures    ");
+    print_names("x", d->x_names, d->p_x);
+    printf("; ");
+    print_names("w", d->w_names, d->p_w);
+    printf("\ntruth       %s\n", d->tau ? "true effects present (oracle figures available)"
+                                        : "none");
+    printf("metric      %s\n", c->metric ? c->metric : "auto");
+    print_estimators(s, d->n_arms);
+}
+
+/* The stages in run's order, so check exits as run would. */
+static int check(run_state *s, const run_args *a)
+{
+    char err[2048], scripts[4096];
+    int rc;
+    const char *scripts_dir = tt_default_scripts_dir(scripts, sizeof scripts) == 0 &&
+                                      tt_is_dir(scripts) ? scripts : NULL;
+    if (tt_config_load(a->config, scripts_dir, &s->cfg, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune: %s\n", err);
+        return TT_EXIT_USAGE;
+    }
+    if ((rc = tt_run_resolve_plugins(s, a, 1)) || (rc = tt_run_load_data(s, a)))
+        return rc;
+    if ((rc = tt_run_check_data(s))) {
+        /* Its message is on stderr; show every estimator's standing too. */
+        const tt_dataset *d = s->data ? s->data : s->frame->base;
+        printf("config      %s (%s)\n", s->cfg->name, s->cfg->path);
+        print_estimators(s, d->n_arms);
+        return rc;
+    }
+    if ((rc = tt_run_split(s)))
+        return rc;
+    print_report(s);
+    printf("check       ok: nothing was run, no run folder was made\n");
+    return TT_EXIT_OK;
+}
+
+int tt_cmd_check(int argc, char **argv)
+{
+    run_args a;
+    if (parse_args(argc, argv, &a) != 0) {
+        fprintf(stderr, "Run `tautune check --help` for the options.\n");
+        return TT_EXIT_USAGE;
+    }
+    run_state s;
+    memset(&s, 0, sizeof s);
+    s.outcome.best = -1;
+    int rc = check(&s, &a);
+    tt_run_state_free(&s);
+    return rc;
+}

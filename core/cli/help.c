@@ -1,0 +1,297 @@
+/* help.c - every command's usage text, `tautune help` and docs/cli.md. */
+#include "cli/help.h"
+
+#include <string.h>
+
+#include "cli/cli.h"
+#include "data/gen.h"
+#include "tautune/tautune.h"
+
+/* The exit codes, shared by the overview, `run --help` and docs/cli.md. */
+static const struct {
+    int code;
+    const char *meaning;
+} exit_codes[] = {
+    {TT_EXIT_OK, "success"},
+    {TT_EXIT_ERROR, "I/O or internal error"},
+    {TT_EXIT_USAGE, "bad command line or config (also: an unknown --fail-under/--fail-over score)"},
+    {TT_EXIT_DATA, "the data cannot be used"},
+    {TT_EXIT_PLUGIN, "a configured plugin is missing or cannot handle the data"},
+    {TT_EXIT_NO_TRIAL, "the search finished without one successful trial"},
+    {TT_EXIT_THRESHOLD, "a --fail-under/--fail-over threshold was missed (or its score is null)"},
+    {TT_EXIT_INTERRUPTED, "interrupted (Ctrl-C, SIGTERM); finished work was written"},
+};
+
+void tt_help_exit_codes(FILE *out)
+{
+    for (size_t i = 0; i < sizeof exit_codes / sizeof exit_codes[0]; i++)
+        fprintf(out, "  %3d  %s\n", exit_codes[i].code, exit_codes[i].meaning);
+}
+
+static void run_text(FILE *out)
+{
+    fputs("Usage: tautune run CONFIG.lua [options]\n"
+          "\n"
+          "Searches the estimators of CONFIG.lua within its budget, scores every\n"
+          "candidate on held-out rows, prints a leaderboard and writes a run folder\n"
+          "(trials.jsonl, results.json, config.lua).\n"
+          "\n"
+          "Options (each overrides the config):\n"
+          "  --out DIR            run folder (default runs/<config name>-<UTC time>)\n"
+          "  --data PATH          CSV file instead of the config's data.path (same roles)\n"
+          "  --seed N             run seed (same seed, same results)\n"
+          "  --budget SECONDS     wall-clock budget for the whole run\n"
+          "  --trials N           stop after N trials (a resumed run counts its old ones)\n"
+          "  --jobs N             trials in parallel worker processes (default 1)\n"
+          "  --resume DIR         continue the interrupted run in DIR: finished trials are\n"
+          "                       kept and not repeated; the budget counts new time only\n"
+          "  --plugin-path DIRS   extra plugin folders (colon-separated; repeatable)\n"
+          "  --quiet              no progress on stderr\n"
+          "  --ci                 for scripts and CI: plain progress lines (never the live\n"
+          "                       line or terminal control codes) and, without --out, the\n"
+          "                       fixed run folder runs/<config name>, refused when it\n"
+          "                       exists and is not empty\n"
+          "  --fail-under SCORE=VALUE\n"
+          "                       exit 6 when the winner's SCORE (a score or oracle figure,\n"
+          "                       e.g. qini=0.02 or pehe=0.5) is below VALUE (repeatable)\n"
+          "  --fail-over SCORE=VALUE\n"
+          "                       exit 6 when the winner's SCORE is above VALUE (repeatable)\n"
+          "\n"
+          "Thresholds are checked after everything is written; a SCORE the run did not\n"
+          "compute for the winner (null, or not asked for by the config's scoring.scores)\n"
+          "also exits 6. A SCORE that is no score or oracle name is refused at once.\n"
+          "\n"
+          "Exit codes:\n",
+          out);
+    tt_help_exit_codes(out);
+}
+
+static void check_text(FILE *out)
+{
+    fputs("Usage: tautune check CONFIG.lua [--data FILE.csv] [--plugin-path DIRS]...\n"
+          "\n"
+          "Validates CONFIG.lua without running anything: loads the config and its\n"
+          "search spaces, finds every estimator's plugin and checks its space against\n"
+          "the plugin's schema, reads the data with its column roles and validation\n"
+          "split, and checks the plugins can handle it (arms, instruments). Prints a\n"
+          "short report on stdout; problems go to stderr. No run folder is created.\n"
+          "\n"
+          "Options:\n"
+          "  --data FILE.csv      CSV file instead of the config's data.path (same roles)\n"
+          "  --plugin-path DIRS   extra plugin folders (colon-separated; repeatable)\n"
+          "\n"
+          "Exit codes: 0 ok, 1 I/O or internal error, 2 usage or config error,\n"
+          "3 data error, 4 plugin error (as `tautune run` would exit).\n",
+          out);
+}
+
+static void score_text(FILE *out)
+{
+    fputs("Usage: tautune score CONFIG.lua --cate FILE.csv [--columns A,B,...] [options]\n"
+          "\n"
+          "Scores per-row effect predictions made by any tool with the machinery of\n"
+          "`tautune run`: the config's data, validation split (same seed) and scoring\n"
+          "models. FILE.csv has one row per data row, in the data's order (after rows\n"
+          "the config drops or excludes), and one numeric column per treated arm (arm\n"
+          "1, 2, ... against the control): all its columns, or those named by --columns.\n"
+          "Only the validation rows are scored. Prints JSON on stdout.\n"
+          "\n"
+          "Options:\n"
+          "  --cate FILE.csv      the effects to score (required)\n"
+          "  --columns A,B,...    which columns of FILE.csv hold the effects\n"
+          "  --data PATH          CSV file instead of the config's data.path\n"
+          "  --seed N             the run seed (decides the split)\n"
+          "\n"
+          "Exit codes: 0 ok, 1 I/O or internal error, 2 usage or config error, 3 data error.\n",
+          out);
+}
+
+static void predict_text(FILE *out)
+{
+    fputs("Usage: tautune predict MODEL --data FILE.csv [--out FILE.csv] [options]\n"
+          "\n"
+          "Applies the winner a run saved (RUN_FOLDER/model.ttm) to the rows of\n"
+          "FILE.csv: the run's preprocessing (one-hot levels, imputation) is applied\n"
+          "as fitted on its training rows, then the estimator gives the effect of\n"
+          "every treated arm and, where it has them, (1 - alpha) intervals. The output\n"
+          "has the columns of the run's cate.csv: row (1-based data row of FILE.csv),\n"
+          "the id column if the run had one, then tau_ARM, lo_ARM, hi_ARM per treated\n"
+          "arm. Outcome and treatment columns are not needed.\n"
+          "\n"
+          "Options:\n"
+          "  --data FILE.csv       rows to predict (required)\n"
+          "  --out FILE.csv        where to write (default: standard output)\n"
+          "  --alpha A             interval level 1 - A (default 0.05)\n"
+          "  --no-intervals        effects only\n"
+          "  --plugin-path DIR     extra plugin folder (repeatable; colon lists allowed)\n"
+          "\n"
+          "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error, 3 data error\n"
+          "(a column the model needs is missing or malformed), 4 the model's plugin\n"
+          "is not installed or cannot load the model.\n",
+          out);
+}
+
+static void plugins_text(FILE *out)
+{
+    fputs("Usage: tautune plugins [NAME] [--plugin-path DIR[:DIR...]]...\n"
+          "\n"
+          "Lists every estimator plugin found on the plugin path with its version,\n"
+          "capabilities and hyperparameter schema; with NAME, only that plugin.\n"
+          "Plugin folders are searched in order: --plugin-path, $TAUTUNE_PLUGIN_PATH,\n"
+          "then the built-in folder. Rejected files are reported on stderr.\n",
+          out);
+}
+
+/* The generator list comes from the generators themselves. */
+static void gen_text(FILE *out)
+{
+    fputs("Usage: tautune gen NAME --rows N --seed S [--arms K] [--x P] --out FILE.csv\n"
+          "\n"
+          "Writes a seeded synthetic data set with every truth column: y, t, [z,]\n"
+          "x1..xP, w1, w2, tau1..tau(K-1) (true effect of arm k vs 0), e0..e(K-1) (true\n"
+          "propensity), [p0..p(K-1): the design's known propensity,] mu0 (E[Y(0) | x, w]).\n"
+          "Numbers are written with 17 significant digits (exact). --out - is stdout.\n"
+          "x, w ~ N(0, 1); sigma = logistic; K arms: softmax with s_0 = 0.\n"
+          "\n"
+          "Generators:\n",
+          out);
+    for (const char *const *n = tt_gen_names(); *n; n++)
+        fprintf(out, "  %-21s %s\n", *n, tt_gen_summary(*n));
+    fputs("\n"
+          "Formulas:\n"
+          "  synthetic             e = sigma(0.8 x1 + 0.6 w1); tau_k = k (0.5 + x1 + 0.5 x2^2);\n"
+          "                        Y = 0.5 x3 + w1 + 0.5 w2 + tau_T + N(0,1)  (always x1..x5)\n"
+          "  rct_linear            T uniform; tau_k = k (1 + 0.5 x1);\n"
+          "                        Y = x2 + 0.5 w1 + tau_T + N(0,1)\n"
+          "  rct_nonlinear         T uniform; tau_k = k (sin(2 x1) + 0.5 x2^2); Y as rct_linear\n"
+          "  confounded_linear     s_k = 0.8 x1 + 0.8 w1 + 0.2 (k-1); tau_k = k (1 + 0.5 x1);\n"
+          "                        Y = x2 + w1 + tau_T + N(0,1)\n"
+          "  confounded_nonlinear  s_k = x1 w1 + 0.5 w2 - 0.25 + 0.2 (k-1);\n"
+          "                        tau_k = k (1 + max(x1,0) + 0.5 sin(pi x2));\n"
+          "                        Y = x2 + w1 + 0.5 w2^2 + tau_T + N(0,1)\n"
+          "  known_propensity      e = 0.5/K + 0.5 softmax(1.2 x1 + 0.6 w1 + 0.2 (k-1));\n"
+          "                        tau_k = k (1 + 0.5 x1); Y = x2 + w1 + tau_T + N(0,1)\n"
+          "  iv                    z ~ Bernoulli(0.5), U ~ N(0,1) unobserved;\n"
+          "                        T = 1{-0.5 + 1.5 z + 0.5 x1 + U + N(0,1) > 0};\n"
+          "                        tau = 1 + 0.5 x1; Y = x2 + w1 + tau T + U + N(0,1)\n",
+          out);
+}
+
+static void version_text(FILE *out)
+{
+    fputs("Usage: tautune version\n"
+          "\n"
+          "Prints the program version, the plugin ABI it serves (a plugin must have\n"
+          "the same major and at most this minor), the plugin build tag and the\n"
+          "results.json schema version. Also: tautune --version.\n",
+          out);
+}
+
+static void help_text(FILE *out)
+{
+    fputs("Usage: tautune help [COMMAND | --markdown]\n"
+          "\n"
+          "Without arguments: the list of commands. With COMMAND: that command's usage\n"
+          "(the same as `tautune COMMAND --help`). With --markdown: every command's\n"
+          "usage as Markdown, the content of docs/cli.md.\n",
+          out);
+}
+
+static const tt_help_entry table[] = {
+    {"run", "search estimators, write a run folder", run_text},
+    {"check", "validate a config, its plugins and data without running", check_text},
+    {"score", "score effects made by any tool (JSON)", score_text},
+    {"predict", "apply a run's winner (model.ttm) to new rows", predict_text},
+    {"plugins", "list plugins, or one plugin's schema", plugins_text},
+    {"gen", "write a synthetic data set (generators)", gen_text},
+    {"version", "program and plugin ABI versions", version_text},
+    {"help", "this list, a command's usage, or docs/cli.md", help_text},
+};
+
+const tt_help_entry *tt_help_table(size_t *n)
+{
+    *n = sizeof table / sizeof table[0];
+    return table;
+}
+
+const tt_help_entry *tt_help_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+int tt_help_print(const char *name, FILE *out)
+{
+    const tt_help_entry *e = tt_help_find(name);
+    if (!e)
+        return -1;
+    e->print(out);
+    return 0;
+}
+
+/* The overview; the version only where it cannot make docs/cli.md stale. */
+static void overview(FILE *out, int with_version)
+{
+    if (with_version)
+        fprintf(out, "tautune %s - ", TT_VERSION_STRING);
+    else
+        fputs("tautune - ", out);
+    fputs("find the best causal-effect estimator for a data set\n\nUsage:\n", out);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        fprintf(out, "  tautune %-9s %s\n", table[i].name, table[i].synopsis);
+    fputs("\nRun `tautune COMMAND --help` for a command's options.\n", out);
+}
+
+void tt_help_markdown(FILE *out)
+{
+    fputs("# The `tautune` command line\n"
+          "\n"
+          "<!-- Generated by `tautune help --markdown` from core/cli/help.c; do not edit.\n"
+          "     Regenerate: ./build/tautune help --markdown > docs/cli.md -->\n"
+          "\n"
+          "| Command | What it does |\n"
+          "|---|---|\n",
+          out);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        fprintf(out, "| [`tautune %s`](#tautune-%s) | %s |\n", table[i].name, table[i].name,
+                table[i].synopsis);
+    fputs("\n## Exit codes\n\n| Code | Meaning |\n|---|---|\n", out);
+    for (size_t i = 0; i < sizeof exit_codes / sizeof exit_codes[0]; i++)
+        fprintf(out, "| %d | %s |\n", exit_codes[i].code, exit_codes[i].meaning);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        fprintf(out, "\n## tautune %s\n\n```text\n", table[i].name);
+        table[i].print(out);
+        fputs("```\n", out);
+    }
+}
+
+int tt_cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        overview(stdout, 1);
+        return TT_EXIT_OK;
+    }
+    if (argc == 2 && strcmp(argv[1], "--markdown") == 0) {
+        tt_help_markdown(stdout);
+        return TT_EXIT_OK;
+    }
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        help_text(stdout);
+        return TT_EXIT_OK;
+    }
+    if (argc == 2 && tt_help_print(argv[1], stdout) == 0)
+        return TT_EXIT_OK;
+    if (argc == 2 && argv[1][0] != '-')
+        fprintf(stderr, "tautune help: no command named '%s'\n\n", argv[1]);
+    else
+        fprintf(stderr, "tautune help: unexpected arguments\n\n");
+    overview(stderr, 1);
+    return TT_EXIT_USAGE;
+}
+
+void tt_help_overview(FILE *out)
+{
+    overview(out, 1);
+}
