@@ -1,0 +1,176 @@
+/* report_summary.c - summary.md (report.h): status, winner, objective, the
+ * top 5 of the leaderboard and the caveats, in under 60 lines (a CI job
+ * summary), numbers from results.json. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_int.h"
+#include "util/err.h"
+
+#define SUMMARY_TOP 5
+/* Caveats beyond this many are counted, not listed, to stay under 60 lines. */
+#define SUMMARY_CAVEATS 8
+
+static void md_num(tt_rbuf *b, double v)
+{
+    if (isfinite(v))
+        tt_rb_printf(b, "%.6g", v);
+    else
+        tt_rb_puts(b, "n/a");
+}
+
+static void winner_line(tt_rbuf *b, const tt_report_input *in)
+{
+    const cJSON *r = in->results, *best = cJSON_GetObjectItemCaseSensitive(r, "best");
+    if (!cJSON_IsObject(best)) {
+        tt_rb_puts(b, "**Winner: none** (no trial succeeded)\n\n");
+        return;
+    }
+    tt_rb_puts(b, "**Winner: ");
+    tt_rb_md(b, tt_rj_str(best, "estimator"));
+    tt_rb_printf(b, "** (trial %.0f)", tt_rj_num(best, "trial"));
+    const cJSON *ae = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "winner"), "average_effect");
+    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(ae, "arms"), *a;
+    if (cJSON_GetArraySize(arms) > 0) {
+        double alpha = tt_rj_num(ae, "alpha");
+        tt_rb_puts(b, ": average effect");
+        int first = 1;
+        cJSON_ArrayForEach(a, arms)
+        {
+            tt_rb_puts(b, first ? " " : "; ");
+            first = 0;
+            if (cJSON_GetArraySize(arms) > 1) {
+                tt_rb_puts(b, "arm ");
+                tt_rb_md(b, tt_rj_str(a, "arm"));
+                tt_rb_puts(b, " ");
+            }
+            md_num(b, tt_rj_num(a, "estimate"));
+            tt_rb_puts(b, " [");
+            md_num(b, tt_rj_num(a, "lo"));
+            tt_rb_puts(b, ", ");
+            md_num(b, tt_rj_num(a, "hi"));
+            tt_rb_puts(b, "]");
+        }
+        tt_rb_printf(b, " (%g %%, ", isfinite(alpha) ? 100 * (1 - alpha) : 95.0);
+        tt_rb_md(b, tt_rj_str(ae, "interval_method") ? tt_rj_str(ae, "interval_method") : "?");
+        tt_rb_puts(b, ")");
+    } else {
+        tt_rb_puts(b, ": average effect ");
+        md_num(b, tt_rj_num(best, "ate"));
+    }
+    tt_rb_puts(b, "\n\n");
+}
+
+static void leaderboard(tt_rbuf *b, const tt_report_input *in)
+{
+    int oom = 0;
+    const cJSON **lead = NULL;
+    size_t n = tt_report_leaders(in->results, &lead, &oom);
+    b->oom |= oom;
+    if (n == 0)
+        return;
+    const char *metric = tt_rj_str(in->results, "metric");
+    tt_rb_puts(b, "## Leaderboard (top 5)\n\n| rank | estimator | trial | ");
+    tt_rb_md(b, metric ? metric : "objective");
+    tt_rb_puts(b, " | ate |\n|---:|---|---:|---:|---:|\n");
+    for (size_t i = 0; i < n && i < SUMMARY_TOP; i++) {
+        tt_rb_printf(b, "| %zu | ", i + 1);
+        tt_rb_md(b, tt_rj_str(lead[i], "estimator"));
+        tt_rb_printf(b, " | %.0f | ", tt_rj_num(lead[i], "id"));
+        md_num(b, tt_rj_num(lead[i], "objective"));
+        tt_rb_puts(b, " | ");
+        md_num(b, tt_rj_num(lead[i], "ate"));
+        tt_rb_puts(b, " |\n");
+    }
+    if (n > SUMMARY_TOP)
+        tt_rb_printf(b, "\n%zu more estimators in report.html.\n", n - SUMMARY_TOP);
+    tt_rb_puts(b, "\n");
+    free(lead);
+}
+
+/* One line naming the estimators that never succeeded (a CI reader's first
+ * question when a plugin breaks). */
+static void never_ok(tt_rbuf *b, const cJSON *results)
+{
+    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(results, "trials"), *tr, *o;
+    size_t shown = 0;
+    cJSON_ArrayForEach(tr, trials)
+    {
+        const char *est = tt_rj_str(tr, "estimator");
+        int ok = 0, first = 1, before = 1;
+        cJSON_ArrayForEach(o, trials)
+        {
+            const char *e = tt_rj_str(o, "estimator"), *st = tt_rj_str(o, "status");
+            before &= o != tr;
+            if (!est || !e || strcmp(e, est))
+                continue;
+            ok |= st && !strcmp(st, "ok");
+            first &= !(before && o != tr); /* an earlier trial of est: named there */
+        }
+        if (!est || ok || !first)
+            continue;
+        tt_rb_puts(b, shown++ ? ", " : "**No successful trial:** ");
+        tt_rb_md(b, est);
+    }
+    if (shown)
+        tt_rb_puts(b, " (errors in report.html)\n\n");
+}
+
+static void caveats(tt_rbuf *b, const tt_report_input *in)
+{
+    int oom = 0;
+    size_t n = 0;
+    char **cv = tt_report_caveats(in, &n, &oom);
+    b->oom |= oom;
+    tt_rb_puts(b, "## Caveats\n\n");
+    if (n == 0)
+        tt_rb_puts(b, "None found.\n");
+    for (size_t i = 0; i < n && i < SUMMARY_CAVEATS; i++) {
+        tt_rb_puts(b, "- ");
+        tt_rb_md(b, cv[i]);
+        tt_rb_puts(b, "\n");
+    }
+    if (n > SUMMARY_CAVEATS)
+        tt_rb_printf(b, "- and %zu more in report.html\n", n - SUMMARY_CAVEATS);
+    tt_report_free_strings(cv, n);
+}
+
+tt_status tt_report_write_summary(const char *dir, const tt_report_input *in, char *err,
+                                  size_t errlen)
+{
+    if (!dir || !in || !cJSON_IsObject(in->results))
+        return tt_errf(err, errlen, TT_ERR_INVALID,
+                       "summary.md: needs a folder and the results object");
+    const cJSON *r = in->results;
+    const char *name = tt_rj_str(cJSON_GetObjectItemCaseSensitive(r, "config"), "name");
+    tt_report_counts c;
+    tt_report_count_trials(r, &c);
+    tt_rbuf b = {0};
+    tt_rb_puts(&b, "# tautune run: ");
+    tt_rb_md(&b, name ? name : "run");
+    tt_rb_puts(&b, "\n\n**Status:** ");
+    tt_rb_md(&b, tt_rj_str(r, "status") ? tt_rj_str(r, "status") : "?");
+    tt_rb_printf(&b, ", %zu trials (%zu ok, %zu failed, %zu timed out) in ", c.total, c.ok,
+                 c.failed, c.timeout);
+    md_num(&b, tt_rj_num(r, "elapsed_seconds"));
+    tt_rb_puts(&b, " s\n\n");
+    winner_line(&b, in);
+    const cJSON *best = cJSON_GetObjectItemCaseSensitive(r, "best");
+    tt_rb_puts(&b, "**Objective:** ");
+    tt_rb_md(&b, tt_rj_str(r, "metric") ? tt_rj_str(r, "metric") : "?");
+    tt_rb_printf(&b, " (%s is better)", tt_report_minimize(r) ? "lower" : "higher");
+    if (cJSON_IsObject(best)) {
+        tt_rb_puts(&b, " = ");
+        md_num(&b, tt_rj_num(best, "objective"));
+    }
+    tt_rb_puts(&b, "\n\n");
+    leaderboard(&b, in);
+    never_ok(&b, r);
+    caveats(&b, in);
+    tt_rb_puts(&b, "\nDetails: report.html and results.json in the run folder.\n");
+    tt_status st = tt_rb_write_atomic(&b, dir, "summary.md", err, errlen);
+    tt_rb_free(&b);
+    return st;
+}
