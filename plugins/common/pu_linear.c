@@ -320,7 +320,12 @@ static int lasso_fit(dl_work *s, size_t n, size_t p, const double *x, const doub
 {
     const tt_plugin_host *host = s->host;
     if (!s->lasso) {
-        int rc = host->learner_create(host->host_ctx, "lasso", NULL, NULL, 0, &s->lasso, err,
+        /* Inference needs the coefficients to a few digits, not the core's
+         * default 1e-10 sweep tolerance; on residualised designs (DML) the
+         * tight tolerance cost seconds per nodewise path. */
+        static const char *const keys[] = {"tol", "n_alphas"};
+        static const double values[] = {1e-7, 50};
+        int rc = host->learner_create(host->host_ctx, "lasso", keys, values, 2, &s->lasso, err,
                                       errlen);
         if (rc)
             return rc;

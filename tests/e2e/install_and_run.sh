@@ -35,6 +35,11 @@ echo "== quickstart run"
 cat "$work/run1.txt"
 "$check" "$work/run1" quickstart
 
+echo "== report.html and summary.md (rendered by a real browser where Chromium is installed)"
+[ -s "$work/run1/report.html" ] || fail "no report.html"
+grep -q "^\*\*Winner: " "$work/run1/summary.md" || fail "summary.md has no winner line"
+bash "$src/tests/e2e/report_browser.sh" "$work/run1" "$work/report.png" || fail "report.html did not render"
+
 echo "== same seed, same trials"
 "$tt" run "$src/configs/quickstart.lua" --out "$work/run2" --trials 15 --quiet > /dev/null
 "$tt" run "$src/configs/quickstart.lua" --out "$work/run3" --trials 15 --quiet > /dev/null
