@@ -38,7 +38,6 @@
  */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <tautune/plugin.h>
@@ -47,6 +46,7 @@
 #include "common/pu_final.h"
 #include "common/pu_linear.h"
 #include "common/pu_nuis.h"
+#include "common/pu_plugin.h"
 
 #define DML_VERSION "1.0.0"
 #define DML_SAVE_VERSION 1
@@ -137,31 +137,6 @@ static void dml_destroy(void *instance)
     m->host->release(m);
 }
 
-/* The host checks values against the schema; repeated here so that a caller
- * bypassing it still gets a clear message. */
-static int dml_check_params(const double *params, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < DML_N_PARAMS; i++) {
-        const tt_plugin_param *p = &dml_params[i];
-        double v = params[i], lo = p->lo, hi = p->hi;
-        if (p->kind == TT_PARAM_BOOL) {
-            lo = 0;
-            hi = 1;
-        } else if (p->kind == TT_PARAM_CHOICE) {
-            size_t n = 0;
-            while (p->choices[n])
-                n++;
-            lo = 0;
-            hi = (double)n - 1;
-        }
-        if (!isfinite(v) || v < lo || v > hi ||
-            (p->kind != TT_PARAM_REAL && p->kind != TT_PARAM_LOG_REAL && v != floor(v)))
-            return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": %s = %g is out of range",
-                           p->name, v);
-    }
-    return TT_OK;
-}
-
 static int dml_create(const tt_plugin_host *host, const double *params, int n_arms,
                       void **instance, char *err, size_t errlen)
 {
@@ -174,7 +149,7 @@ static int dml_create(const tt_plugin_host *host, const double *params, int n_ar
                        DML_NAME " handles a binary treatment only, the problem has %d arms "
                        "(use dml_linear or dml_sparse_linear for several arms)", n_arms);
 #endif
-    int rc = dml_check_params(params, err, errlen);
+    int rc = pu_check_params(DML_NAME, dml_params, DML_N_PARAMS, params, err, errlen);
     if (rc)
         return rc;
     dml_model *m = host->alloc_zero(1, sizeof *m);
@@ -184,27 +159,6 @@ static int dml_create(const tt_plugin_host *host, const double *params, int n_ar
     m->n_arms = n_arms;
     memcpy(m->params, params, sizeof m->params);
     *instance = m;
-    return TT_OK;
-}
-
-static int dml_check_train(const dml_model *m, const tt_plugin_data *d, char *err,
-                           size_t errlen)
-{
-    if (!d->t || !d->y)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": fit needs treatments and outcomes");
-    if (d->n_arms != m->n_arms)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": created for %d arms, data has %d",
-                       m->n_arms, d->n_arms);
-    if (d->n == 0 || (d->p_x > 0 && !d->x))
-        return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": no training rows or no x");
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->t[i] < 0 || d->t[i] >= m->n_arms)
-            return pu_errf(err, errlen, TT_ERR_DATA, DML_NAME ": row %zu has arm %d (K = %d)", i,
-                           d->t[i], m->n_arms);
-        if (!isfinite(d->y[i]))
-            return pu_errf(err, errlen, TT_ERR_DATA, DML_NAME ": row %zu has outcome %g", i,
-                           d->y[i]);
-    }
     return TT_OK;
 }
 
@@ -406,7 +360,7 @@ static int dml_fit(void *instance, const tt_plugin_data *d, char *err, size_t er
 {
     dml_model *m = instance;
     const tt_plugin_host *h = m->host;
-    int rc = dml_check_train(m, d, err, errlen);
+    int rc = pu_check_train(DML_NAME, m->n_arms, d, err, errlen);
     if (rc)
         return rc;
     dml_clear(m);
@@ -425,12 +379,7 @@ static int dml_fit(void *instance, const tt_plugin_data *d, char *err, size_t er
 static int dml_check_rows(const dml_model *m, const tt_plugin_data *rows, char *err,
                           size_t errlen)
 {
-    if (!m->fitted)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": not fitted");
-    if (rows->p_x != m->p_x)
-        return pu_errf(err, errlen, TT_ERR_INVALID,
-                       DML_NAME ": fitted on %zu effect modifiers, got %zu", m->p_x, rows->p_x);
-    return TT_OK;
+    return pu_check_rows(DML_NAME, m->fitted, m->p_x, rows, err, errlen);
 }
 
 static int dml_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
@@ -446,8 +395,8 @@ static int dml_interval(void *instance, const tt_plugin_data *rows, double alpha
 {
     dml_model *m = instance;
     int rc = dml_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK && !(alpha > 0 && alpha < 1))
-        rc = pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    if (rc == TT_OK)
+        rc = pu_check_alpha(alpha, err, errlen);
     return rc ? rc : dml_stage_interval(m, rows, alpha, lo, hi, err, errlen);
 }
 
@@ -456,8 +405,8 @@ static int dml_average(void *instance, const tt_plugin_data *rows, double alpha,
 {
     dml_model *m = instance;
     int rc = dml_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK && !(alpha > 0 && alpha < 1))
-        rc = pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    if (rc == TT_OK)
+        rc = pu_check_alpha(alpha, err, errlen);
     return rc ? rc : dml_stage_average(m, rows, alpha, ate, lo, hi, err, errlen);
 }
 
@@ -466,29 +415,25 @@ static int dml_save(void *instance, const tt_plugin_sink *sink, char *err, size_
     dml_model *m = instance;
     if (!m->fitted)
         return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": not fitted");
-    if (pu_writef(sink, DML_NAME " %d\narms %d\np_x %zu\n", DML_SAVE_VERSION, m->n_arms, m->p_x))
-        return pu_errf(err, errlen, TT_ERR_IO, "cannot write the model");
-    return dml_stage_save(m, sink, err, errlen);
+    int rc = pu_save_header(sink, DML_NAME, DML_SAVE_VERSION, m->n_arms, m->p_x, err, errlen);
+    return rc ? rc : dml_stage_save(m, sink, err, errlen);
 }
 
 static int dml_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
                     char *err, size_t errlen)
 {
-    char line[80], want[80];
-    long arms, p_x;
-    snprintf(want, sizeof want, DML_NAME " %d", DML_SAVE_VERSION);
-    if (pu_read_line(src, line, sizeof line) || strcmp(line, want) ||
-        pu_read_long(src, "arms", &arms) || arms < 2 || arms > 100000 ||
-        pu_read_long(src, "p_x", &p_x) || p_x < 0)
-        return pu_errf(err, errlen, TT_ERR_PARSE, "not a " DML_NAME " model (version %d)",
-                       DML_SAVE_VERSION);
+    int arms;
+    size_t p_x;
+    int rc = pu_load_header(src, DML_NAME, DML_SAVE_VERSION, &arms, &p_x, err, errlen);
+    if (rc)
+        return rc;
     dml_model *m = host->alloc_zero(1, sizeof *m);
     if (!m)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     m->host = host;
-    m->n_arms = (int)arms;
-    m->p_x = (size_t)p_x;
-    int rc = dml_stage_load(m, src, err, errlen);
+    m->n_arms = arms;
+    m->p_x = p_x;
+    rc = dml_stage_load(m, src, err, errlen);
     if (rc) {
         dml_destroy(m);
         return rc;

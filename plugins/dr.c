@@ -29,9 +29,7 @@
  *
  * Saved form: "<name> 1", "arms K", "p_x P", then pu_final's own lines.
  */
-#include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <tautune/plugin.h>
@@ -39,6 +37,7 @@
 #include "common/pu.h"
 #include "common/pu_final.h"
 #include "common/pu_nuis.h"
+#include "common/pu_plugin.h"
 
 #define DR_VERSION "1.0.0"
 #define DR_SAVE_VERSION 1
@@ -152,39 +151,13 @@ static void dr_destroy(void *instance)
     m->host->release(m);
 }
 
-/* The host checks values against the schema; this repeats the check so a
- * caller that bypasses the host (a test, a future host) still gets a clear
- * message rather than a nonsensical fit. */
-static int dr_check_params(const double *params, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < DR_N_PARAMS; i++) {
-        const tt_plugin_param *p = &dr_params[i];
-        double v = params[i], lo = p->lo, hi = p->hi;
-        if (p->kind == TT_PARAM_BOOL) {
-            lo = 0;
-            hi = 1;
-        } else if (p->kind == TT_PARAM_CHOICE) {
-            size_t n = 0;
-            while (p->choices[n])
-                n++;
-            lo = 0;
-            hi = (double)n - 1;
-        }
-        if (!isfinite(v) || v < lo || v > hi ||
-            (p->kind != TT_PARAM_REAL && p->kind != TT_PARAM_LOG_REAL && v != floor(v)))
-            return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": %s = %g is out of range",
-                           p->name, v);
-    }
-    return TT_OK;
-}
-
 static int dr_create(const tt_plugin_host *host, const double *params, int n_arms,
                      void **instance, char *err, size_t errlen)
 {
     if (n_arms < 2)
         return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": need at least 2 arms, got %d",
                        n_arms);
-    int rc = dr_check_params(params, err, errlen);
+    int rc = pu_check_params(DR_NAME, dr_params, DR_N_PARAMS, params, err, errlen);
     if (rc)
         return rc;
     dr_model *m = host->alloc_zero(1, sizeof *m);
@@ -214,26 +187,6 @@ static void dr_pseudo_outcomes(size_t n, int n_arms, const int *t, const double 
     }
 }
 
-static int dr_check_train(const dr_model *m, const tt_plugin_data *d, char *err, size_t errlen)
-{
-    if (!d->t || !d->y)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": fit needs treatments and outcomes");
-    if (d->n_arms != m->n_arms)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": created for %d arms, data has %d",
-                       m->n_arms, d->n_arms);
-    if (d->n == 0 || (d->p_x > 0 && !d->x))
-        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": no training rows or no x");
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->t[i] < 0 || d->t[i] >= m->n_arms)
-            return pu_errf(err, errlen, TT_ERR_DATA, DR_NAME ": row %zu has arm %d (K = %d)", i,
-                           d->t[i], m->n_arms);
-        if (!isfinite(d->y[i]))
-            return pu_errf(err, errlen, TT_ERR_DATA, DR_NAME ": row %zu has outcome %g", i,
-                           d->y[i]);
-    }
-    return TT_OK;
-}
-
 /* Weights for every arm's regression: the sample weights repeated, or NULL. */
 static double *dr_weights(const tt_plugin_host *h, const tt_plugin_data *d, int n_arms)
 {
@@ -248,7 +201,7 @@ static int dr_fit(void *instance, const tt_plugin_data *d, char *err, size_t err
 {
     dr_model *m = instance;
     const tt_plugin_host *h = m->host;
-    int rc = dr_check_train(m, d, err, errlen);
+    int rc = pu_check_train(DR_NAME, m->n_arms, d, err, errlen);
     if (rc)
         return rc;
     size_t n = d->n, cols = (size_t)m->n_arms - 1;
@@ -286,12 +239,7 @@ static int dr_fit(void *instance, const tt_plugin_data *d, char *err, size_t err
 
 static int dr_check_rows(const dr_model *m, const tt_plugin_data *rows, char *err, size_t errlen)
 {
-    if (!m->final)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": not fitted");
-    if (rows->p_x != m->p_x)
-        return pu_errf(err, errlen, TT_ERR_INVALID,
-                       DR_NAME ": fitted on %zu effect modifiers, got %zu", m->p_x, rows->p_x);
-    return TT_OK;
+    return pu_check_rows(DR_NAME, m->final != NULL, m->p_x, rows, err, errlen);
 }
 
 static int dr_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
@@ -307,8 +255,8 @@ static int dr_interval(void *instance, const tt_plugin_data *rows, double alpha,
 {
     dr_model *m = instance;
     int rc = dr_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK && !(alpha > 0 && alpha < 1))
-        rc = pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    if (rc == TT_OK)
+        rc = pu_check_alpha(alpha, err, errlen);
     return rc ? rc : pu_final_interval(m->final, rows, alpha, lo, hi, err, errlen);
 }
 
@@ -317,8 +265,8 @@ static int dr_average(void *instance, const tt_plugin_data *rows, double alpha, 
 {
     dr_model *m = instance;
     int rc = dr_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK && !(alpha > 0 && alpha < 1))
-        rc = pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    if (rc == TT_OK)
+        rc = pu_check_alpha(alpha, err, errlen);
     return rc ? rc : pu_final_average(m->final, rows, alpha, ate, lo, hi, err, errlen);
 }
 
@@ -327,29 +275,25 @@ static int dr_save(void *instance, const tt_plugin_sink *sink, char *err, size_t
     dr_model *m = instance;
     if (!m->final)
         return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": not fitted");
-    if (pu_writef(sink, DR_NAME " %d\narms %d\np_x %zu\n", DR_SAVE_VERSION, m->n_arms, m->p_x))
-        return pu_errf(err, errlen, TT_ERR_IO, "cannot write the model");
-    return pu_final_save(m->final, sink, err, errlen);
+    int rc = pu_save_header(sink, DR_NAME, DR_SAVE_VERSION, m->n_arms, m->p_x, err, errlen);
+    return rc ? rc : pu_final_save(m->final, sink, err, errlen);
 }
 
 static int dr_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
                    char *err, size_t errlen)
 {
-    char line[80], want[80];
-    long arms, p_x;
-    snprintf(want, sizeof want, DR_NAME " %d", DR_SAVE_VERSION);
-    if (pu_read_line(src, line, sizeof line) || strcmp(line, want) ||
-        pu_read_long(src, "arms", &arms) || arms < 2 || arms > 100000 ||
-        pu_read_long(src, "p_x", &p_x) || p_x < 0)
-        return pu_errf(err, errlen, TT_ERR_PARSE, "not a " DR_NAME " model (version %d)",
-                       DR_SAVE_VERSION);
+    int arms;
+    size_t p_x;
+    int rc = pu_load_header(src, DR_NAME, DR_SAVE_VERSION, &arms, &p_x, err, errlen);
+    if (rc)
+        return rc;
     dr_model *m = host->alloc_zero(1, sizeof *m);
     if (!m)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     m->host = host;
-    m->n_arms = (int)arms;
-    m->p_x = (size_t)p_x;
-    int rc = pu_final_load(host, src, &m->final, err, errlen);
+    m->n_arms = arms;
+    m->p_x = p_x;
+    rc = pu_final_load(host, src, &m->final, err, errlen);
     if (rc) {
         dr_destroy(m);
         return rc;

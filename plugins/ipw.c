@@ -20,6 +20,7 @@
 #include <tautune/plugin.h>
 
 #include "common/pu.h"
+#include "common/pu_plugin.h"
 #include "common/pu_nuis.h"
 
 enum { P_MIN_PROPENSITY };
@@ -150,9 +151,7 @@ static int ipw_effect(void *instance, const tt_plugin_data *rows, double *out, c
     (void)err;
     (void)errlen;
     ipw_model *m = instance;
-    for (int k = 1; k < m->n_arms; k++)
-        for (size_t i = 0; i < rows->n; i++)
-            out[(size_t)(k - 1) * rows->n + i] = m->effect[k - 1];
+    pu_const_effect(m->n_arms, m->effect, rows->n, out);
     return TT_OK;
 }
 
@@ -160,16 +159,7 @@ static int ipw_interval(void *instance, const tt_plugin_data *rows, double alpha
                         double *hi, char *err, size_t errlen)
 {
     ipw_model *m = instance;
-    if (!(alpha > 0 && alpha < 1))
-        return pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
-    double z = pu_normal_quantile(1 - alpha / 2);
-    for (int k = 1; k < m->n_arms; k++)
-        for (size_t i = 0; i < rows->n; i++) {
-            size_t at = (size_t)(k - 1) * rows->n + i;
-            lo[at] = m->effect[k - 1] - z * m->se[k - 1];
-            hi[at] = m->effect[k - 1] + z * m->se[k - 1];
-        }
-    return TT_OK;
+    return pu_const_interval(m->n_arms, m->effect, m->se, rows->n, alpha, lo, hi, err, errlen);
 }
 
 /* Constant effect: the average is the constant, with the same interval. */
@@ -178,15 +168,7 @@ static int ipw_average(void *instance, const tt_plugin_data *rows, double alpha,
 {
     ipw_model *m = instance;
     (void)rows;
-    if (!(alpha > 0 && alpha < 1))
-        return pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
-    double z = pu_normal_quantile(1 - alpha / 2);
-    for (int k = 1; k < m->n_arms; k++) {
-        ate[k - 1] = m->effect[k - 1];
-        lo[k - 1] = m->effect[k - 1] - z * m->se[k - 1];
-        hi[k - 1] = m->effect[k - 1] + z * m->se[k - 1];
-    }
-    return TT_OK;
+    return pu_const_average(m->n_arms, m->effect, m->se, alpha, ate, lo, hi, err, errlen);
 }
 
 static int ipw_save(void *instance, const tt_plugin_sink *sink, char *err, size_t errlen)

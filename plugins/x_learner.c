@@ -27,7 +27,7 @@
 #include <tautune/plugin.h>
 
 #include "common/pu.h"
-#include "common/pu_boot.h"
+#include "common/pu_meta.h"
 #include "common/pu_nuis.h"
 #include "common/pu_slot.h"
 
@@ -42,13 +42,6 @@ static const tt_plugin_param x_params[] = {
     PU_SLOT_PARAMS("effect", "the stage-2 effect models"),
 };
 
-/* The training rows, copied at fit() for the bootstrap. Owned by the model. */
-typedef struct x_train {
-    size_t n, p_x, p_w;
-    double *x, *w, *y, *wt; /* wt NULL: unit weights */
-    int *t;
-} x_train;
-
 /* One fitted X-learner (the point estimate or a bootstrap replica). */
 typedef struct x_core {
     tt_learner **mu;   /* K stage-1 outcome models on [x, w] */
@@ -56,16 +49,11 @@ typedef struct x_core {
     tt_learner **tau0; /* K-1 stage-2 models fitted on control rows, on x */
 } x_core;
 
+/* meta owns the training copy, the point core and the bootstrap. */
 typedef struct x_model {
-    const tt_plugin_host *host;
-    int n_arms;
+    pu_meta meta;
     pu_slot outcome, effect;
-    size_t p_x, p_w;
     double *share;   /* K training shares of the arms (fallback propensity) */
-    x_train train;   /* empty after load */
-    x_core *point;
-    pu_boot boot;
-    int boot_ready;
     int logged_shares;
     /* Blend weights of the rows being bootstrapped, computed once per
      * interval / average call rather than once per replica. */
@@ -73,97 +61,16 @@ typedef struct x_model {
     const double *g_cached;
 } x_model;
 
-/* ---- training copy and row subsets ---- */
-
-static void *x_dup(const tt_plugin_host *h, const void *src, size_t bytes)
-{
-    void *p = h->alloc(bytes + 1);
-    if (p && bytes)
-        memcpy(p, src, bytes);
-    return p;
-}
-
-static void x_train_free(const tt_plugin_host *h, x_train *tr)
-{
-    h->release(tr->x);
-    h->release(tr->w);
-    h->release(tr->y);
-    h->release(tr->wt);
-    h->release(tr->t);
-    memset(tr, 0, sizeof *tr);
-}
-
-static int x_train_copy(const tt_plugin_host *h, const tt_plugin_data *d, x_train *tr)
-{
-    size_t n = d->n;
-    tr->n = n;
-    tr->p_x = d->p_x;
-    tr->p_w = d->p_w;
-    tr->x = x_dup(h, d->x, sizeof(double) * n * d->p_x);
-    tr->w = x_dup(h, d->w, sizeof(double) * n * d->p_w);
-    tr->y = x_dup(h, d->y, sizeof(double) * n);
-    tr->t = x_dup(h, d->t, sizeof(int) * n);
-    tr->wt = d->weight ? x_dup(h, d->weight, sizeof(double) * n) : NULL;
-    return tr->x && tr->w && tr->y && tr->t && (tr->wt || !d->weight) ? TT_OK : TT_ERR_NOMEM;
-}
-
-/* The entries of idx whose arm is `arm`, as a new list (host->alloc). */
-static size_t *x_select(const x_model *m, const size_t *idx, size_t n_idx, int arm, size_t *cnt)
-{
-    size_t *list = m->host->alloc(sizeof *list * (n_idx + 1));
-    size_t c = 0;
-    for (size_t j = 0; list && j < n_idx; j++)
-        if (m->train.t[idx[j]] == arm)
-            list[c++] = idx[j];
-    *cnt = c;
-    return list;
-}
-
-/* Features of the training rows list[0..cnt-1]: [x, w] (with_w) or x. */
-static double *x_features(const x_model *m, const size_t *list, size_t cnt, int with_w)
-{
-    const x_train *tr = &m->train;
-    size_t p = tr->p_x + (with_w ? tr->p_w : 0);
-    double *f = m->host->alloc(sizeof *f * (cnt * p + 1));
-    for (size_t r = 0; f && r < cnt; r++) {
-        for (size_t c = 0; c < tr->p_x; c++)
-            f[c * cnt + r] = tr->x[c * tr->n + list[r]];
-        for (size_t c = 0; with_w && c < tr->p_w; c++)
-            f[(tr->p_x + c) * cnt + r] = tr->w[c * tr->n + list[r]];
-    }
-    return f;
-}
-
-/* A new slot learner fitted to target on features f of the rows in list
- * (sample weights taken from the training copy). */
-static int x_fit_learner(const x_model *m, const pu_slot *slot, const size_t *list, size_t cnt,
-                         size_t p, const double *f, const double *target, tt_learner **out,
-                         char *err, size_t errlen)
-{
-    const tt_plugin_host *h = m->host;
-    double *wt = NULL;
-    if (m->train.wt) {
-        wt = h->alloc(sizeof *wt * (cnt + 1));
-        if (!wt)
-            return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-        for (size_t r = 0; r < cnt; r++)
-            wt[r] = m->train.wt[list[r]];
-    }
-    int rc = pu_slot_create(h, slot, 0, out, err, errlen);
-    if (rc == TT_OK)
-        rc = h->learner_fit(*out, cnt, p, f, target, wt, err, errlen);
-    h->release(wt);
-    return rc;
-}
-
 /* ---- one X-learner ---- */
 
-static void x_core_free(const x_model *m, x_core *c)
+static void x_core_free(void *ctx, void *core)
 {
+    const x_model *m = ctx;
+    x_core *c = core;
     if (!c)
         return;
-    const tt_plugin_host *h = m->host;
-    for (int k = 0; k < m->n_arms; k++) {
+    const tt_plugin_host *h = m->meta.host;
+    for (int k = 0; k < m->meta.n_arms; k++) {
         if (c->mu)
             h->learner_destroy(c->mu[k]);
         if (k > 0 && c->tau1)
@@ -179,80 +86,29 @@ static void x_core_free(const x_model *m, x_core *c)
 
 static x_core *x_core_new(const x_model *m)
 {
-    const tt_plugin_host *h = m->host;
+    const tt_plugin_host *h = m->meta.host;
     x_core *c = h->alloc_zero(1, sizeof *c);
     if (!c)
         return NULL;
-    c->mu = h->alloc_zero((size_t)m->n_arms, sizeof *c->mu);
-    c->tau1 = h->alloc_zero((size_t)m->n_arms, sizeof *c->tau1);
-    c->tau0 = h->alloc_zero((size_t)m->n_arms, sizeof *c->tau0);
+    c->mu = h->alloc_zero((size_t)m->meta.n_arms, sizeof *c->mu);
+    c->tau1 = h->alloc_zero((size_t)m->meta.n_arms, sizeof *c->tau1);
+    c->tau0 = h->alloc_zero((size_t)m->meta.n_arms, sizeof *c->tau0);
     if (!c->mu || !c->tau1 || !c->tau0) {
-        x_core_free(m, c);
+        x_core_free((void *)m, c);
         return NULL;
     }
     return c;
 }
 
-/* Row lists and [x, w] features of every arm within idx. */
-typedef struct x_groups {
-    size_t **list;
-    size_t *cnt;
-    double **fxw; /* [x, w] of the rows */
-    double **y;   /* outcomes of the rows */
-} x_groups;
-
-static void x_groups_free(const x_model *m, x_groups *g)
-{
-    for (int k = 0; k < m->n_arms; k++) {
-        if (g->list)
-            m->host->release(g->list[k]);
-        if (g->fxw)
-            m->host->release(g->fxw[k]);
-        if (g->y)
-            m->host->release(g->y[k]);
-    }
-    m->host->release(g->list);
-    m->host->release(g->cnt);
-    m->host->release(g->fxw);
-    m->host->release(g->y);
-}
-
-static int x_groups_make(const x_model *m, const size_t *idx, size_t n_idx, x_groups *g,
-                         char *err, size_t errlen)
-{
-    const tt_plugin_host *h = m->host;
-    size_t K = (size_t)m->n_arms;
-    g->list = h->alloc_zero(K, sizeof *g->list);
-    g->cnt = h->alloc_zero(K, sizeof *g->cnt);
-    g->fxw = h->alloc_zero(K, sizeof *g->fxw);
-    g->y = h->alloc_zero(K, sizeof *g->y);
-    if (!g->list || !g->cnt || !g->fxw || !g->y)
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    for (int k = 0; k < m->n_arms; k++) {
-        g->list[k] = x_select(m, idx, n_idx, k, &g->cnt[k]);
-        if (!g->list[k])
-            return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-        if (g->cnt[k] == 0)
-            return pu_errf(err, errlen, TT_ERR_DATA, "arm %d has no training rows", k);
-        g->fxw[k] = x_features(m, g->list[k], g->cnt[k], 1);
-        g->y[k] = h->alloc(sizeof *g->y[k] * g->cnt[k]);
-        if (!g->fxw[k] || !g->y[k])
-            return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-        for (size_t r = 0; r < g->cnt[k]; r++)
-            g->y[k][r] = m->train.y[g->list[k][r]];
-    }
-    return TT_OK;
-}
-
 /* Stage 2 for one arm's group of rows `of`: D = sign (Y - mu_other(x, w)),
  * then a learner of D on x. */
-static int x_stage2(const x_model *m, const x_groups *g, int of, const tt_learner *other,
+static int x_stage2(const x_model *m, const pu_meta_groups *g, int of, const tt_learner *other,
                     double sign, tt_learner **out, char *err, size_t errlen)
 {
-    const tt_plugin_host *h = m->host;
-    size_t cnt = g->cnt[of], p = m->p_x + m->p_w;
+    const tt_plugin_host *h = m->meta.host;
+    size_t cnt = g->cnt[of], p = m->meta.p_x + m->meta.p_w;
     double *d = h->alloc(sizeof *d * (cnt + 1));
-    double *fx = x_features(m, g->list[of], cnt, 0);
+    double *fx = pu_meta_features(&m->meta, g->list[of], cnt, 0);
     int rc = TT_OK;
     if (!d || !fx)
         rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
@@ -261,34 +117,36 @@ static int x_stage2(const x_model *m, const x_groups *g, int of, const tt_learne
     if (rc == TT_OK) {
         for (size_t r = 0; r < cnt; r++)
             d[r] = sign * (g->y[of][r] - d[r]);
-        rc = x_fit_learner(m, &m->effect, g->list[of], cnt, m->p_x, fx, d, out, err, errlen);
+        rc = pu_meta_fit_learner(&m->meta, &m->effect, g->list[of], cnt, m->meta.p_x, fx, d,
+                                 out, err, errlen);
     }
     h->release(d);
     h->release(fx);
     return rc;
 }
 
-static int x_core_fit(const x_model *m, const size_t *idx, size_t n_idx, x_core **out,
-                      char *err, size_t errlen)
+static int x_core_fit(void *ctx, const size_t *idx, size_t n_idx, void **out, char *err,
+                      size_t errlen)
 {
+    const x_model *m = ctx;
     x_core *c = x_core_new(m);
     if (!c)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    x_groups g = {0};
-    int rc = x_groups_make(m, idx, n_idx, &g, err, errlen);
-    size_t p = m->p_x + m->p_w;
-    for (int k = 0; k < m->n_arms && rc == TT_OK; k++)
-        rc = x_fit_learner(m, &m->outcome, g.list[k], g.cnt[k], p, g.fxw[k], g.y[k],
-                           &c->mu[k], err, errlen);
-    for (int k = 1; k < m->n_arms && rc == TT_OK; k++) {
+    pu_meta_groups g = {0};
+    int rc = pu_meta_groups_make(&m->meta, idx, n_idx, &g, err, errlen);
+    size_t p = m->meta.p_x + m->meta.p_w;
+    for (int k = 0; k < m->meta.n_arms && rc == TT_OK; k++)
+        rc = pu_meta_fit_learner(&m->meta, &m->outcome, g.list[k], g.cnt[k], p, g.fxw[k],
+                                 g.y[k], &c->mu[k], err, errlen);
+    for (int k = 1; k < m->meta.n_arms && rc == TT_OK; k++) {
         /* Treated rows: D = Y - mu_0; control rows: D = mu_k - Y = -(Y - mu_k). */
         rc = x_stage2(m, &g, k, c->mu[0], 1.0, &c->tau1[k - 1], err, errlen);
         if (rc == TT_OK)
             rc = x_stage2(m, &g, 0, c->mu[k], -1.0, &c->tau0[k - 1], err, errlen);
     }
-    x_groups_free(m, &g);
+    pu_meta_groups_free(&m->meta, &g);
     if (rc != TT_OK) {
-        x_core_free(m, c);
+        x_core_free(ctx, c);
         return rc;
     }
     *out = c;
@@ -299,19 +157,19 @@ static int x_core_fit(const x_model *m, const size_t *idx, size_t n_idx, x_core 
 static int x_core_effect_g(const x_model *m, const x_core *c, const tt_plugin_data *rows,
                            const double *g, double *out, char *err, size_t errlen)
 {
-    const tt_plugin_host *h = m->host;
-    size_t n = rows->n;
+    const tt_plugin_host *h = m->meta.host;
+    size_t n = rows->n, p_x = m->meta.p_x;
     double *t0 = h->alloc(sizeof *t0 * (n + 1));
-    double *x = h->alloc(sizeof *x * (n * m->p_x + 1));
+    double *x = h->alloc(sizeof *x * (n * p_x + 1));
     int rc = (t0 && x) ? TT_OK : pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    if (rc == TT_OK && m->p_x)
-        memcpy(x, rows->x, sizeof *x * n * m->p_x);
-    for (int k = 1; k < m->n_arms && rc == TT_OK; k++) {
+    if (rc == TT_OK && p_x)
+        memcpy(x, rows->x, sizeof *x * n * p_x);
+    for (int k = 1; k < m->meta.n_arms && rc == TT_OK; k++) {
         double *col = out + (size_t)(k - 1) * n;
         const double *gk = g + (size_t)(k - 1) * n;
-        rc = h->learner_predict(c->tau1[k - 1], n, m->p_x, x, col, err, errlen);
+        rc = h->learner_predict(c->tau1[k - 1], n, p_x, x, col, err, errlen);
         if (rc == TT_OK)
-            rc = h->learner_predict(c->tau0[k - 1], n, m->p_x, x, t0, err, errlen);
+            rc = h->learner_predict(c->tau0[k - 1], n, p_x, x, t0, err, errlen);
         for (size_t i = 0; rc == TT_OK && i < n; i++)
             col[i] = gk[i] * t0[i] + (1.0 - gk[i]) * col[i];
     }
@@ -324,16 +182,16 @@ static int x_core_effect_g(const x_model *m, const x_core *c, const tt_plugin_da
 static int x_blend(x_model *m, const tt_plugin_data *rows, double **out, char *err,
                    size_t errlen)
 {
-    const tt_plugin_host *h = m->host;
+    const tt_plugin_host *h = m->meta.host;
     size_t n = rows->n;
-    double *g = h->alloc(sizeof *g * (n * (size_t)(m->n_arms - 1) + 1));
+    double *g = h->alloc(sizeof *g * (n * (size_t)(m->meta.n_arms - 1) + 1));
     if (!g)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     double *e = NULL;
     char why[256] = "";
     int rc = TT_ERR_UNSUPPORTED;
     if (h->abi_minor >= 1 && h->nuisance_predict)
-        rc = pu_nuis_propensity_predict(h, m->n_arms, rows, 0.0, &e, why, sizeof why);
+        rc = pu_nuis_propensity_predict(h, m->meta.n_arms, rows, 0.0, &e, why, sizeof why);
     if (rc == TT_ERR_UNSUPPORTED) {
         if (!m->logged_shares)
             h->log(h->host_ctx, TT_LOG_INFO,
@@ -345,7 +203,7 @@ static int x_blend(x_model *m, const tt_plugin_data *rows, double **out, char *e
         h->release(g);
         return pu_errf(err, errlen, rc, "x_learner propensities: %s", why);
     }
-    for (int k = 1; k < m->n_arms; k++)
+    for (int k = 1; k < m->meta.n_arms; k++)
         for (size_t i = 0; i < n; i++) {
             double ek = e ? e[(size_t)k * n + i] : m->share[k];
             double e0 = e ? e[i] : m->share[0];
@@ -356,19 +214,29 @@ static int x_blend(x_model *m, const tt_plugin_data *rows, double **out, char *e
     return TT_OK;
 }
 
-static int x_core_effect(x_model *m, const x_core *c, const tt_plugin_data *rows, double *out,
+static int x_check_rows(const x_model *m, const tt_plugin_data *rows, char *err, size_t errlen)
+{
+    if (rows->p_x != m->meta.p_x)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "fitted on %zu effect modifiers, got %zu",
+                       m->meta.p_x, rows->p_x);
+    return TT_OK;
+}
+
+/* Uses the cached blend weights when they are for these rows. */
+static int x_core_effect(void *ctx, const void *core, const tt_plugin_data *rows, double *out,
                          char *err, size_t errlen)
 {
-    if (rows->p_x != m->p_x)
-        return pu_errf(err, errlen, TT_ERR_INVALID, "fitted on %zu effect modifiers, got %zu",
-                       m->p_x, rows->p_x);
+    x_model *m = ctx;
+    int rc = x_check_rows(m, rows, err, errlen);
+    if (rc)
+        return rc;
     if (m->g_cached && m->g_rows == rows)
-        return x_core_effect_g(m, c, rows, m->g_cached, out, err, errlen);
+        return x_core_effect_g(m, core, rows, m->g_cached, out, err, errlen);
     double *g = NULL;
-    int rc = x_blend(m, rows, &g, err, errlen);
+    rc = x_blend(m, rows, &g, err, errlen);
     if (rc == TT_OK)
-        rc = x_core_effect_g(m, c, rows, g, out, err, errlen);
-    m->host->release(g);
+        rc = x_core_effect_g(m, core, rows, g, out, err, errlen);
+    m->meta.host->release(g);
     return rc;
 }
 
@@ -377,7 +245,7 @@ static int x_save_list(const x_model *m, tt_learner *const *l, int count,
 {
     int rc = TT_OK;
     for (int k = 0; k < count && rc == TT_OK; k++)
-        rc = pu_save_learner(m->host, l[k], sink, err, errlen);
+        rc = pu_save_learner(m->meta.host, l[k], sink, err, errlen);
     return rc;
 }
 
@@ -386,99 +254,72 @@ static int x_load_list(const x_model *m, tt_learner **l, int count, const tt_plu
 {
     int rc = TT_OK;
     for (int k = 0; k < count && rc == TT_OK; k++)
-        rc = pu_load_learner(m->host, src, &l[k], err, errlen);
+        rc = pu_load_learner(m->meta.host, src, &l[k], err, errlen);
     return rc;
 }
 
-static int x_core_save(const x_model *m, const x_core *c, const tt_plugin_sink *sink, char *err,
+static int x_core_save(void *ctx, const void *core, const tt_plugin_sink *sink, char *err,
                        size_t errlen)
 {
-    int rc = x_save_list(m, c->mu, m->n_arms, sink, err, errlen);
+    const x_model *m = ctx;
+    const x_core *c = core;
+    int rc = x_save_list(m, c->mu, m->meta.n_arms, sink, err, errlen);
     if (rc == TT_OK)
-        rc = x_save_list(m, c->tau1, m->n_arms - 1, sink, err, errlen);
+        rc = x_save_list(m, c->tau1, m->meta.n_arms - 1, sink, err, errlen);
     if (rc == TT_OK)
-        rc = x_save_list(m, c->tau0, m->n_arms - 1, sink, err, errlen);
+        rc = x_save_list(m, c->tau0, m->meta.n_arms - 1, sink, err, errlen);
     return rc;
 }
 
-static int x_core_load(const x_model *m, const tt_plugin_source *src, x_core **out, char *err,
+static int x_core_load(void *ctx, const tt_plugin_source *src, void **out, char *err,
                        size_t errlen)
 {
+    const x_model *m = ctx;
     x_core *c = x_core_new(m);
     if (!c)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    int rc = x_load_list(m, c->mu, m->n_arms, src, err, errlen);
+    int rc = x_load_list(m, c->mu, m->meta.n_arms, src, err, errlen);
     if (rc == TT_OK)
-        rc = x_load_list(m, c->tau1, m->n_arms - 1, src, err, errlen);
+        rc = x_load_list(m, c->tau1, m->meta.n_arms - 1, src, err, errlen);
     if (rc == TT_OK)
-        rc = x_load_list(m, c->tau0, m->n_arms - 1, src, err, errlen);
+        rc = x_load_list(m, c->tau0, m->meta.n_arms - 1, src, err, errlen);
     if (rc != TT_OK) {
-        x_core_free(m, c);
+        x_core_free(ctx, c);
         return rc;
     }
     *out = c;
     return TT_OK;
 }
 
-/* ---- bootstrap ops: a replica is a whole x_core ---- */
-
-static int x_boot_fit(void *ctx, const size_t *idx, size_t n, void **replica, char *err,
-                      size_t errlen)
+/* The training shares of the arms, the fallback propensities. */
+static int x_prepare(void *ctx, const tt_plugin_data *d, char *err, size_t errlen)
 {
-    return x_core_fit(ctx, idx, n, (x_core **)replica, err, errlen);
+    (void)err;
+    (void)errlen;
+    x_model *m = ctx;
+    memset(m->share, 0, sizeof *m->share * (size_t)m->meta.n_arms);
+    for (size_t i = 0; i < d->n; i++)
+        m->share[d->t[i]] += 1.0 / (double)d->n;
+    return TT_OK;
 }
 
-static int x_boot_effect(void *ctx, const void *replica, const tt_plugin_data *rows, double *out,
-                         char *err, size_t errlen)
-{
-    return x_core_effect(ctx, replica, rows, out, err, errlen);
-}
-
-static int x_boot_save(void *ctx, const void *replica, const tt_plugin_sink *sink, char *err,
-                       size_t errlen)
-{
-    return x_core_save(ctx, replica, sink, err, errlen);
-}
-
-static int x_boot_load(void *ctx, const tt_plugin_source *src, void **replica, char *err,
-                       size_t errlen)
-{
-    return x_core_load(ctx, src, (x_core **)replica, err, errlen);
-}
-
-static void x_boot_destroy(void *ctx, void *replica)
-{
-    x_core_free(ctx, replica);
-}
-
-static const pu_boot_ops x_boot_ops = {
-    .fit = x_boot_fit,
-    .effect = x_boot_effect,
-    .save = x_boot_save,
-    .load = x_boot_load,
-    .destroy = x_boot_destroy,
+static const pu_meta_ops x_meta_ops = {
+    .name = "x_learner",
+    .core = {.fit = x_core_fit, .effect = x_core_effect, .save = x_core_save,
+             .load = x_core_load, .destroy = x_core_free},
+    .prepare = x_prepare,
 };
 
 /* ---- the plugin ---- */
-
-static void x_reset(x_model *m)
-{
-    if (m->boot_ready)
-        pu_boot_free(&m->boot);
-    m->boot_ready = 0;
-    x_core_free(m, m->point);
-    m->point = NULL;
-    x_train_free(m->host, &m->train);
-}
 
 static void x_destroy(void *instance)
 {
     x_model *m = instance;
     if (!m)
         return;
-    x_reset(m);
-    m->host->release(m->share);
-    m->host->release(m);
+    pu_meta_reset(&m->meta);
+    m->meta.host->release(m->share);
+    m->meta.host->release(m);
 }
 
 static int x_alloc(const tt_plugin_host *host, int n_arms, x_model **out, char *err,
@@ -487,8 +328,7 @@ static int x_alloc(const tt_plugin_host *host, int n_arms, x_model **out, char *
     x_model *m = host->alloc_zero(1, sizeof *m);
     if (!m)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->n_arms = n_arms;
+    pu_meta_init(&m->meta, host, &x_meta_ops, m, n_arms);
     m->share = host->alloc_zero((size_t)n_arms, sizeof *m->share);
     if (!m->share) {
         host->release(m);
@@ -515,79 +355,36 @@ static int x_create(const tt_plugin_host *host, const double *params, int n_arms
 
 static int x_fit(void *instance, const tt_plugin_data *d, char *err, size_t errlen)
 {
-    x_model *m = instance;
-    const tt_plugin_host *h = m->host;
-    if (d->n_arms != m->n_arms)
-        return pu_errf(err, errlen, TT_ERR_INVALID, "created for %d arms, data has %d",
-                       m->n_arms, d->n_arms);
-    x_reset(m);
-    m->p_x = d->p_x;
-    m->p_w = d->p_w;
-    memset(m->share, 0, sizeof *m->share * (size_t)m->n_arms);
-    for (size_t i = 0; i < d->n; i++)
-        m->share[d->t[i]] += 1.0 / (double)d->n;
-    size_t *all = h->alloc(sizeof *all * (d->n + 1));
-    int rc = TT_OK;
-    if (!all || x_train_copy(h, d, &m->train) != TT_OK) {
-        rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < d->n; i++)
-        all[i] = i;
-    rc = x_core_fit(m, all, d->n, &m->point, err, errlen);
-    if (rc == TT_OK)
-        rc = pu_boot_init(&m->boot, h, &x_boot_ops, m, m->n_arms, pu_boot_resamples(h), d->n,
-                          d->t, err, errlen);
-    m->boot_ready = rc == TT_OK;
-out:
-    h->release(all);
-    if (rc != TT_OK)
-        x_reset(m);
-    return rc;
-}
-
-static int x_check(const x_model *m, char *err, size_t errlen)
-{
-    return m->point ? TT_OK : pu_errf(err, errlen, TT_ERR_INVALID, "x_learner is not fitted");
+    return pu_meta_fit(&((x_model *)instance)->meta, d, err, errlen);
 }
 
 static int x_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
                     size_t errlen)
 {
-    x_model *m = instance;
-    int rc = x_check(m, err, errlen);
-    return rc ? rc : x_core_effect(m, m->point, rows, out, err, errlen);
+    return pu_meta_effect(&((x_model *)instance)->meta, rows, out, err, errlen);
 }
 
-/* Point effects and blend weights for rows, then the bootstrap call with the
- * weights cached so the replicas reuse them. */
+/* The bootstrap call with the rows' blend weights computed once and cached,
+ * so the point estimate and every replica reuse them. */
 static int x_boot_call(x_model *m, const tt_plugin_data *rows, double alpha, double *ate,
                        double *lo, double *hi, char *err, size_t errlen)
 {
-    const tt_plugin_host *h = m->host;
-    int rc = x_check(m, err, errlen);
+    int rc = pu_meta_check(&m->meta, err, errlen);
+    if (rc == TT_OK)
+        rc = x_check_rows(m, rows, err, errlen);
     if (rc)
         return rc;
-    if (rows->p_x != m->p_x)
-        return pu_errf(err, errlen, TT_ERR_INVALID, "fitted on %zu effect modifiers, got %zu",
-                       m->p_x, rows->p_x);
     double *g = NULL;
-    double *point = h->alloc(sizeof *point * (rows->n * (size_t)(m->n_arms - 1) + 1));
-    if (!point)
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     rc = x_blend(m, rows, &g, err, errlen);
-    if (rc == TT_OK)
-        rc = x_core_effect_g(m, m->point, rows, g, point, err, errlen);
     if (rc == TT_OK) {
         m->g_rows = rows;
         m->g_cached = g;
-        rc = ate ? pu_boot_average(&m->boot, rows, point, alpha, ate, lo, hi, err, errlen)
-                 : pu_boot_interval(&m->boot, rows, point, alpha, lo, hi, err, errlen);
+        rc = ate ? pu_meta_average(&m->meta, rows, alpha, ate, lo, hi, err, errlen)
+                 : pu_meta_interval(&m->meta, rows, alpha, lo, hi, err, errlen);
         m->g_rows = NULL;
         m->g_cached = NULL;
     }
-    h->release(g);
-    h->release(point);
+    m->meta.host->release(g);
     return rc;
 }
 
@@ -606,15 +403,15 @@ static int x_average(void *instance, const tt_plugin_data *rows, double alpha, d
 static int x_save(void *instance, const tt_plugin_sink *sink, char *err, size_t errlen)
 {
     x_model *m = instance;
-    int rc = x_check(m, err, errlen);
+    int rc = pu_meta_check(&m->meta, err, errlen);
     if (rc)
         return rc;
-    if (pu_writef(sink, "x_learner 1\narms %d\np_x %zu\np_w %zu\n", m->n_arms, m->p_x, m->p_w) ||
+    if (pu_writef(sink, "x_learner 1\narms %d\np_x %zu\np_w %zu\n", m->meta.n_arms,
+                  m->meta.p_x, m->meta.p_w) ||
         pu_slot_save(&m->outcome, sink) || pu_slot_save(&m->effect, sink) ||
-        pu_write_doubles(sink, "share", m->share, (size_t)m->n_arms))
+        pu_write_doubles(sink, "share", m->share, (size_t)m->meta.n_arms))
         return pu_errf(err, errlen, TT_ERR_IO, "cannot write the model");
-    rc = x_core_save(m, m->point, sink, err, errlen);
-    return rc ? rc : pu_boot_save(&m->boot, sink, err, errlen);
+    return pu_meta_save(&m->meta, sink, err, errlen);
 }
 
 static int x_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
@@ -630,16 +427,13 @@ static int x_load(const tt_plugin_host *host, const tt_plugin_source *src, void 
     int rc = x_alloc(host, (int)arms, &m, err, errlen);
     if (rc)
         return rc;
-    m->p_x = (size_t)p_x;
-    m->p_w = (size_t)p_w;
+    m->meta.p_x = (size_t)p_x;
+    m->meta.p_w = (size_t)p_w;
     if (pu_slot_load(src, &m->outcome) || pu_slot_load(src, &m->effect) ||
         pu_read_doubles(src, "share", m->share, (size_t)arms))
         rc = pu_errf(err, errlen, TT_ERR_PARSE, "x_learner model: bad header");
     if (rc == TT_OK)
-        rc = x_core_load(m, src, &m->point, err, errlen);
-    if (rc == TT_OK)
-        rc = pu_boot_load(&m->boot, host, &x_boot_ops, m, src, err, errlen);
-    m->boot_ready = rc == TT_OK;
+        rc = pu_meta_load(&m->meta, src, err, errlen);
     if (rc) {
         x_destroy(m);
         return rc;

@@ -1,0 +1,139 @@
+/* pu_plugin.c - shared callback pieces (see pu_plugin.h). */
+#include "pu_plugin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pu.h"
+
+/* ---- checks ---- */
+
+int pu_check_alpha(double alpha, char *err, size_t errlen)
+{
+    if (!(alpha > 0 && alpha < 1))
+        return pu_errf(err, errlen, TT_ERR_INVALID, "alpha must be in (0, 1), got %g", alpha);
+    return TT_OK;
+}
+
+int pu_check_params(const char *name, const tt_plugin_param *schema, size_t n,
+                    const double *params, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const tt_plugin_param *p = &schema[i];
+        double v = params[i], lo = p->lo, hi = p->hi;
+        if (p->kind == TT_PARAM_BOOL) {
+            lo = 0;
+            hi = 1;
+        } else if (p->kind == TT_PARAM_CHOICE) {
+            size_t count = 0;
+            while (p->choices[count])
+                count++;
+            lo = 0;
+            hi = (double)count - 1;
+        }
+        if (!isfinite(v) || v < lo || v > hi ||
+            (p->kind != TT_PARAM_REAL && p->kind != TT_PARAM_LOG_REAL && v != floor(v)))
+            return pu_errf(err, errlen, TT_ERR_INVALID, "%s: %s = %g is out of range", name,
+                           p->name, v);
+    }
+    return TT_OK;
+}
+
+int pu_check_train(const char *name, int n_arms, const tt_plugin_data *d, char *err,
+                   size_t errlen)
+{
+    if (!d->t || !d->y)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "%s: fit needs treatments and outcomes",
+                       name);
+    if (d->n_arms != n_arms)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "%s: created for %d arms, data has %d", name,
+                       n_arms, d->n_arms);
+    if (d->n == 0 || (d->p_x > 0 && !d->x))
+        return pu_errf(err, errlen, TT_ERR_INVALID, "%s: no training rows or no x", name);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->t[i] < 0 || d->t[i] >= n_arms)
+            return pu_errf(err, errlen, TT_ERR_DATA, "%s: row %zu has arm %d (K = %d)", name, i,
+                           d->t[i], n_arms);
+        if (!isfinite(d->y[i]))
+            return pu_errf(err, errlen, TT_ERR_DATA, "%s: row %zu has outcome %g", name, i,
+                           d->y[i]);
+    }
+    return TT_OK;
+}
+
+int pu_check_rows(const char *name, int fitted, size_t p_x, const tt_plugin_data *rows,
+                  char *err, size_t errlen)
+{
+    if (!fitted)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "%s: not fitted", name);
+    if (rows->p_x != p_x)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "%s: fitted on %zu effect modifiers, got %zu",
+                       name, p_x, rows->p_x);
+    return TT_OK;
+}
+
+/* ---- save header ---- */
+
+int pu_save_header(const tt_plugin_sink *sink, const char *name, int version, int n_arms,
+                   size_t p_x, char *err, size_t errlen)
+{
+    if (pu_writef(sink, "%s %d\narms %d\np_x %zu\n", name, version, n_arms, p_x))
+        return pu_errf(err, errlen, TT_ERR_IO, "cannot write the model");
+    return TT_OK;
+}
+
+int pu_load_header(const tt_plugin_source *src, const char *name, int version, int *n_arms,
+                   size_t *p_x, char *err, size_t errlen)
+{
+    char line[80], want[80];
+    long arms, px;
+    snprintf(want, sizeof want, "%s %d", name, version);
+    if (pu_read_line(src, line, sizeof line) || strcmp(line, want) ||
+        pu_read_long(src, "arms", &arms) || arms < 2 || arms > 100000 ||
+        pu_read_long(src, "p_x", &px) || px < 0)
+        return pu_errf(err, errlen, TT_ERR_PARSE, "not a %s model (version %d)", name, version);
+    *n_arms = (int)arms;
+    *p_x = (size_t)px;
+    return TT_OK;
+}
+
+/* ---- constant effects ---- */
+
+void pu_const_effect(int n_arms, const double *effect, size_t n, double *out)
+{
+    for (int k = 1; k < n_arms; k++)
+        for (size_t i = 0; i < n; i++)
+            out[(size_t)(k - 1) * n + i] = effect[k - 1];
+}
+
+int pu_const_interval(int n_arms, const double *effect, const double *se, size_t n,
+                      double alpha, double *lo, double *hi, char *err, size_t errlen)
+{
+    int rc = pu_check_alpha(alpha, err, errlen);
+    if (rc)
+        return rc;
+    double z = pu_normal_quantile(1 - alpha / 2);
+    for (int k = 1; k < n_arms; k++)
+        for (size_t i = 0; i < n; i++) {
+            size_t at = (size_t)(k - 1) * n + i;
+            lo[at] = effect[k - 1] - z * se[k - 1];
+            hi[at] = effect[k - 1] + z * se[k - 1];
+        }
+    return TT_OK;
+}
+
+int pu_const_average(int n_arms, const double *effect, const double *se, double alpha,
+                     double *ate, double *lo, double *hi, char *err, size_t errlen)
+{
+    int rc = pu_check_alpha(alpha, err, errlen);
+    if (rc)
+        return rc;
+    double z = pu_normal_quantile(1 - alpha / 2);
+    for (int k = 1; k < n_arms; k++) {
+        ate[k - 1] = effect[k - 1];
+        lo[k - 1] = effect[k - 1] - z * se[k - 1];
+        hi[k - 1] = effect[k - 1] + z * se[k - 1];
+    }
+    return TT_OK;
+}
