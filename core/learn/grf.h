@@ -4,10 +4,12 @@
  * the instrumental forest, and later the DR/DML forest final stages.
  *
  * The local moment of each kind, with Y~ = Y - m(x), W~ = W - e(x) (the
- * caller centres with its nuisances; the forest never fits them):
- *   REGRESSION   E[Y - mu(x) | x] = 0                      -> mu(x)
- *   CAUSAL       E[(Y~ - W~' theta(x)) W~ | x] = 0         -> theta(x) (K-1 values)
- *   INSTRUMENTAL E[(Y~ - W~ theta(x)) Z~ | x] = 0          -> theta(x) (1 treatment)
+ * caller centres with its nuisances; the forest never fits them). As in grf,
+ * each moment carries a local intercept c(x), so the forest also removes the
+ * local mean the centring missed:
+ *   REGRESSION   E[Y - mu(x) | x] = 0                              -> mu(x)
+ *   CAUSAL       E[(Y~ - c - W~' theta(x)) (1, W~) | x] = 0        -> theta(x) (k values)
+ *   INSTRUMENTAL E[(Y~ - c - W~ theta(x)) (1, Z~) | x] = 0         -> theta(x) (1 treatment)
  * Growing (per tree): draw a subsample without replacement of
  * sample_fraction * n rows (in groups of ci_group_size trees sharing a
  * half-sample, for the little-bags variance); with honesty, split it into a
@@ -45,7 +47,9 @@ typedef enum tt_grf_kind {
 
 typedef struct tt_grf_options {
     size_t n_trees;            /* default 2000 */
-    double sample_fraction;    /* default 0.5; rows per tree / n, without replacement */
+    double sample_fraction;    /* default 0.5; rows per tree / n, without replacement;
+                                  <= 0.5 when ci_group_size > 1 (a group's trees draw
+                                  from one half-sample, as in grf) */
     int honesty;               /* default 1 */
     double honesty_fraction;   /* default 0.5 */
     int honesty_prune_leaves;  /* default 1: drop leaves the filling half leaves empty */
@@ -65,7 +69,8 @@ typedef struct tt_grf_data {
     size_t n, p;
     const double *x;
     const double *y;           /* n outcomes (centred by the caller for CAUSAL/IV) */
-    const double *w;           /* CAUSAL: n x k treatment columns (centred); IV: n x 1 */
+    const double *w;           /* CAUSAL: n x k column-major treatment columns (centred,
+                                  k <= 8); IV: n x 1 */
     size_t k;                  /* CAUSAL: number of treatment columns (K - 1); else 0/1 */
     const double *z;           /* INSTRUMENTAL: n instrument values (centred); else NULL */
     const double *weight;      /* n sample weights or NULL */
