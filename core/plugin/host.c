@@ -6,6 +6,7 @@
  * function gets a small adapter here instead of a cast.
  */
 #include "plugin/host.h"
+#include "plugin/host_forest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -190,5 +191,12 @@ void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed
         .nuisance_oof = host_nuisance_oof,
         .nuisance_predict = host_nuisance_predict,
         .interval_resamples = ctx ? ctx->interval_resamples : 0,
+        .forest_fit = tt_host_forest_fit,
+        .forest_n_outputs = tt_host_forest_n_outputs,
+        .forest_predict = tt_host_forest_predict,
+        .forest_predict_oob = tt_host_forest_predict_oob,
+        .forest_save = tt_host_forest_save,
+        .forest_load = tt_host_forest_load,
+        .forest_destroy = tt_host_forest_destroy,
     };
 }

@@ -51,7 +51,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 2
+#define TT_PLUGIN_ABI_MINOR 3
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -93,6 +93,35 @@ typedef enum tt_nuisance_kind {
     TT_NUISANCE_KIND_OUTCOME = 1,    /* width 1 */
     TT_NUISANCE_KIND_ARM_OUTCOME = 2 /* width 1, for the arm given */
 } tt_nuisance_kind;
+
+/* Kinds of generalised random forest (ABI 1.3, forest_fit). */
+typedef enum tt_forest_kind {
+    TT_FOREST_REGRESSION = 0, /* E[y | x] */
+    TT_FOREST_CAUSAL = 1,     /* theta(x) of E[(y - c - w'theta) (1, w) | x] = 0, w: k columns */
+    TT_FOREST_INSTRUMENTAL = 2 /* theta(x) of E[(y - c - w theta) (1, z) | x] = 0 */
+} tt_forest_kind;
+
+/* Forest settings (ABI 1.3); zero-initialise, set struct_size, then fill what
+ * differs: a 0 field means grf's default (2000 trees, sample_fraction 0.5,
+ * honesty on with fraction 0.5 and pruning, mtry min(ceil(sqrt(p) + 20), p),
+ * min_node_size 5, alpha 0.05, no imbalance penalty, ci_group_size 2).
+ * The booleans are tri-state: 0 default (on), 1 on, 2 off. */
+typedef struct tt_forest_options {
+    size_t struct_size;
+    size_t n_trees;
+    double sample_fraction;
+    int honesty;               /* 0 default, 1 on, 2 off */
+    double honesty_fraction;
+    int prune_empty_leaves;    /* 0 default, 1 on, 2 off */
+    size_t mtry;
+    size_t min_node_size;
+    double alpha;              /* minimum child share; a negative value means 0 */
+    double imbalance_penalty;
+    size_t ci_group_size;      /* 1: no variance estimates */
+    int threads;               /* 0: all CPUs */
+} tt_forest_options;
+
+typedef struct tt_forest tt_forest; /* a fitted forest, owned by the plugin instance */
 
 /* ---- hyperparameter schema ---------------------------------------------- */
 
@@ -238,6 +267,32 @@ typedef struct tt_plugin_host {
      * (intervals.resamples); 0 = the plugin's own default. A setting of the
      * run rather than a hyperparameter, so the search never tunes it. */
     size_t interval_resamples;
+
+    /* ---- ABI 1.3 (check abi_minor >= 3 before use) ---- */
+
+    /* Generalised random forests (the engine behind the regression forest,
+     * the causal and instrumental forests and the forest final stages).
+     * x column-major n x p; y n values; w: CAUSAL n x k column-major
+     * (k <= 8), INSTRUMENTAL n x 1, else NULL; z: INSTRUMENTAL n values,
+     * else NULL; weight n or NULL. The forest's randomness comes from the
+     * instance's seed. Estimates: n x n_outputs (REGRESSION and INSTRUMENTAL
+     * 1, CAUSAL k); var (may be NULL) the variance of each estimate (NAN
+     * without variance groups). forest_predict_oob: out-of-bag estimates of
+     * the training rows of the fit (not after load: TT_ERR_UNSUPPORTED). */
+    int (*forest_fit)(void *host_ctx, tt_forest_kind kind, const tt_forest_options *opt,
+                      size_t n, size_t p, const double *x, const double *y, const double *w,
+                      size_t k, const double *z, const double *weight, tt_forest **out,
+                      char *err, size_t errlen);
+    size_t (*forest_n_outputs)(const tt_forest *forest);
+    int (*forest_predict)(const tt_forest *forest, size_t n, size_t p, const double *x,
+                          double *est, double *var, char *err, size_t errlen);
+    int (*forest_predict_oob)(const tt_forest *forest, double *est, double *var, char *err,
+                              size_t errlen);
+    int (*forest_save)(const tt_forest *forest, const tt_plugin_sink *sink, char *err,
+                       size_t errlen);
+    int (*forest_load)(void *host_ctx, const tt_plugin_source *source, tt_forest **out,
+                       char *err, size_t errlen);
+    void (*forest_destroy)(tt_forest *forest); /* NULL is a no-op */
 } tt_plugin_host;
 
 /* ---- the descriptor -------------------------------------------------------- */
