@@ -1,9 +1,11 @@
 /*
- * dml.c - double machine learning: dml_linear, dml_sparse_linear and
- * dml_nonparam.
+ * dml.c - double machine learning: dml_linear, dml_sparse_linear,
+ * dml_nonparam and the causal forests causal_forest_dml, causal_forest and
+ * multi_arm_causal_forest.
  *
  * One source, built once per variant (PU_DML_LINEAR / PU_DML_SPARSE /
- * PU_DML_NONPARAM); each build is its own shared object with its own name.
+ * PU_DML_NONPARAM / PU_DML_CF_DML / PU_DML_CF / PU_DML_MACF); each build is
+ * its own shared object with its own name.
  *
  * Residuals from the host's cached cross-fitted nuisances on the training rows:
  *   Y_res = Y - m(x, w),   T_res_k = 1{T = k} - e_k(x, w)   (k = 1..K-1).
@@ -27,6 +29,21 @@
  *                      Rows with |T_res| < 1e-6 are left out (mask): their
  *                      weight is ~1e-12 of a typical row's, so dropping them
  *                      changes nothing but avoids dividing by ~0.
+ *   causal forests     a CAUSAL forest of the host (ABI 1.3) on
+ *                      (x, Y_res, T_res with K-1 columns): theta(x) solves
+ *                      the forest-weighted local moment
+ *                      E[(Y_res - c - T_res'theta) (1, T_res) | x] = 0 (the
+ *                      grf recipe: centred by the cached m, e). Intervals
+ *                      theta_k +- z sqrt(var_k), little-bags variance.
+ *                      causal_forest_dml: multi-arm, EconML's CausalForestDML
+ *                        defaults (max_samples 0.45, every feature tried);
+ *                        average effect = mean estimate with the mean of the
+ *                        row bounds as its (conservative) interval.
+ *                      causal_forest (binary) and multi_arm_causal_forest:
+ *                        grf's defaults except trees (200, see pu_forest.h);
+ *                        average effect by AIPW (grf's
+ *                        average_treatment_effect) when the rows carry t and
+ *                        y, else as causal_forest_dml's (see dml_aipw).
  *
  * Sample weights (train->weight, NULL = 1) multiply the regression weights
  * w_i above in every variant. Intervals treat the nuisances as fixed.
@@ -44,11 +61,17 @@
 
 #include "common/pu.h"
 #include "common/pu_final.h"
+#include "common/pu_forest.h"
 #include "common/pu_linear.h"
 #include "common/pu_nuis.h"
 #include "common/pu_plugin.h"
 
 #define DML_VERSION "1.0.0"
+#if defined(PU_DML_CF)
+#define DML_MANY_ARMS "multi_arm_causal_forest or causal_forest_dml"
+#else
+#define DML_MANY_ARMS "dml_linear or dml_sparse_linear"
+#endif
 #define DML_SAVE_VERSION 1
 /* dml_nonparam: rows whose treatment residual is smaller than this are left out. */
 #define DML_MIN_TRES 1e-6
@@ -93,8 +116,51 @@ static const tt_plugin_param dml_params[] = {
     PU_SLOT_PARAMS("final", "the final model"),
 };
 
+#elif defined(PU_DML_CF_DML) || defined(PU_DML_CF) || defined(PU_DML_MACF)
+
+#define DML_IS_LINEAR 0
+#define DML_IS_FOREST 1
+#if defined(PU_DML_CF_DML)
+#define DML_NAME "causal_forest_dml"
+#define DML_SUMMARY "DML causal forest: Y residual on T residuals by a generalised random forest; forest-variance intervals"
+#define DML_CAPS TT_PLUGIN_CAP_MULTI_ARM
+#define DML_AIPW 0
+#define DML_SAMPLE_FRACTION 0.45
+#define DML_MTRY_SHARE 1.0
+#elif defined(PU_DML_CF)
+#define DML_NAME "causal_forest"
+#define DML_SUMMARY "grf causal forest (binary), centred by the cached nuisances; forest-variance intervals, AIPW average effect"
+#define DML_CAPS 0u
+#define DML_AIPW 1
+#define DML_SAMPLE_FRACTION 0.5
+#define DML_MTRY_SHARE 0.0
 #else
-#error "build dml.c with one of PU_DML_LINEAR, PU_DML_SPARSE, PU_DML_NONPARAM"
+#define DML_NAME "multi_arm_causal_forest"
+#define DML_SUMMARY "grf multi-arm causal forest, centred by the cached nuisances; forest-variance intervals, AIPW average effect"
+#define DML_CAPS TT_PLUGIN_CAP_MULTI_ARM
+#define DML_AIPW 1
+#define DML_SAMPLE_FRACTION 0.5
+#define DML_MTRY_SHARE 0.0
+#endif
+#define DML_INTERVALS "forest variance (little bags)"
+/* The engine takes at most 8 treatment columns. */
+#define DML_MAX_ARMS 9
+/* AIPW divides by the propensities of the rows it averages over: they are
+ * clipped into [DML_AIPW_CLIP, 1 - DML_AIPW_CLIP] (grf does not clip; this
+ * only guards against an exact 0 or 1 from the nuisance model). */
+#define DML_AIPW_CLIP 1e-3
+
+enum { P_FOREST = 0, DML_N_PARAMS = P_FOREST + PU_FOREST_N };
+static const tt_plugin_param dml_params[] = {
+    PU_FOREST_PARAMS(200, DML_SAMPLE_FRACTION, DML_MTRY_SHARE),
+};
+
+#else
+#error "build dml.c with one of PU_DML_LINEAR, PU_DML_SPARSE, PU_DML_NONPARAM, PU_DML_CF_DML, PU_DML_CF, PU_DML_MACF"
+#endif
+
+#ifndef DML_IS_FOREST
+#define DML_IS_FOREST 0
 #endif
 
 _Static_assert(sizeof dml_params / sizeof dml_params[0] == DML_N_PARAMS,
@@ -110,6 +176,8 @@ typedef struct dml_model {
     int fitted;
 #if DML_IS_LINEAR
     pu_linear lin;               /* valid when fitted */
+#elif DML_IS_FOREST
+    tt_forest *forest;           /* non-NULL when fitted */
 #else
     pu_final *final;             /* non-NULL when fitted */
 #endif
@@ -121,6 +189,9 @@ static void dml_clear(dml_model *m)
     if (m->fitted)
         pu_linear_free(&m->lin);
     memset(&m->lin, 0, sizeof m->lin);
+#elif DML_IS_FOREST
+    m->host->forest_destroy(m->forest);
+    m->forest = NULL;
 #else
     pu_final_free(m->final);
     m->final = NULL;
@@ -143,11 +214,20 @@ static int dml_create(const tt_plugin_host *host, const double *params, int n_ar
     if (n_arms < 2)
         return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": need at least 2 arms, got %d",
                        n_arms);
-#if !DML_IS_LINEAR
+#if DML_IS_FOREST
+    if (n_arms > DML_MAX_ARMS)
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED,
+                       DML_NAME " handles at most %d arms (8 treatment columns), the problem has %d",
+                       DML_MAX_ARMS, n_arms);
+    int frc = pu_forest_check_host(host, DML_NAME, err, errlen);
+    if (frc)
+        return frc;
+#endif
+#if !DML_IS_LINEAR && (!DML_IS_FOREST || !(DML_CAPS & TT_PLUGIN_CAP_MULTI_ARM))
     if (n_arms > 2)
         return pu_errf(err, errlen, TT_ERR_UNSUPPORTED,
                        DML_NAME " handles a binary treatment only, the problem has %d arms "
-                       "(use dml_linear or dml_sparse_linear for several arms)", n_arms);
+                       "(use " DML_MANY_ARMS " for several arms)", n_arms);
 #endif
     int rc = pu_check_params(DML_NAME, dml_params, DML_N_PARAMS, params, err, errlen);
     if (rc)
@@ -282,6 +362,208 @@ static int dml_stage_load(dml_model *m, const tt_plugin_source *src, char *err, 
             rc = pu_errf(err, errlen, TT_ERR_PARSE,
                          DML_NAME " model: the linear stage disagrees with the header");
     }
+    return rc;
+}
+
+#elif DML_IS_FOREST
+
+static int dml_stage_fit(dml_model *m, const tt_plugin_data *d, const double *yres,
+                         const double *tres, char *err, size_t errlen)
+{
+    pu_forest_cfg cfg;
+    tt_forest_options opt;
+    pu_forest_read(m->params, P_FOREST, &cfg);
+    pu_forest_options(&cfg, d->p_x, &opt);
+    int rc = m->host->forest_fit(m->host->host_ctx, TT_FOREST_CAUSAL, &opt, d->n, d->p_x, d->x,
+                                 yres, tres, (size_t)m->n_arms - 1, NULL, d->weight, &m->forest,
+                                 err, errlen);
+    m->fitted = rc == TT_OK;
+    return rc;
+}
+
+static int dml_stage_effect(dml_model *m, const tt_plugin_data *rows, double *out, char *err,
+                            size_t errlen)
+{
+    return m->host->forest_predict(m->forest, rows->n, m->p_x, rows->x, out, NULL, err, errlen);
+}
+
+/* Estimates and row bounds (n x (K-1) each, allocated by the caller). */
+static int dml_forest_bounds(dml_model *m, const tt_plugin_data *rows, double alpha, double *est,
+                             double *lo, double *hi, char *err, size_t errlen)
+{
+    size_t cnt = rows->n * ((size_t)m->n_arms - 1);
+    double *var = m->host->alloc(sizeof *var * (cnt + 1));
+    if (!var)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    int rc = m->host->forest_predict(m->forest, rows->n, m->p_x, rows->x, est, var, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_forest_bounds(cnt, est, var, alpha, lo, hi, err, errlen);
+    m->host->release(var);
+    return rc;
+}
+
+static int dml_stage_interval(dml_model *m, const tt_plugin_data *rows, double alpha, double *lo,
+                              double *hi, char *err, size_t errlen)
+{
+    size_t cnt = rows->n * ((size_t)m->n_arms - 1);
+    double *est = m->host->alloc(sizeof *est * (cnt + 1));
+    if (!est)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    int rc = dml_forest_bounds(m, rows, alpha, est, lo, hi, err, errlen);
+    m->host->release(est);
+    return rc;
+}
+
+/* Mean estimate per arm, interval = mean of the row bounds: the forest gives
+ * no covariance between rows, and averaging the bounds (perfectly correlated
+ * row errors) is the conservative choice. */
+static int dml_mean_bounds(dml_model *m, const tt_plugin_data *rows, double alpha, double *ate,
+                           double *lo, double *hi, char *err, size_t errlen)
+{
+    const tt_plugin_host *h = m->host;
+    size_t n = rows->n, cnt = n * ((size_t)m->n_arms - 1);
+    double *est = h->alloc(sizeof *est * (cnt + 1)), *rl = h->alloc(sizeof *rl * (cnt + 1));
+    double *rh = h->alloc(sizeof *rh * (cnt + 1));
+    int rc = (!est || !rl || !rh) ? pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory") : TT_OK;
+    if (rc == TT_OK)
+        rc = dml_forest_bounds(m, rows, alpha, est, rl, rh, err, errlen);
+    for (int k = 1; rc == TT_OK && k < m->n_arms; k++) {
+        size_t off = (size_t)(k - 1) * n;
+        double se = 0, sl = 0, sh = 0;
+        for (size_t i = 0; i < n; i++) {
+            se += est[off + i];
+            sl += rl[off + i];
+            sh += rh[off + i];
+        }
+        ate[k - 1] = se / (double)n;
+        lo[k - 1] = sl / (double)n;
+        hi[k - 1] = sh / (double)n;
+    }
+    h->release(est);
+    h->release(rl);
+    h->release(rh);
+    return rc;
+}
+
+#if DML_AIPW
+/* AIPW scores of arm k on every row into score (n), from the forest's tau
+ * (n x (K-1)), the outcome model m (n) and the propensities e (n x K):
+ * under the partially linear model the arm means are
+ *   mu_k = m + tau_k - sum_j e_j tau_j  (tau_0 = 0),
+ * and the score is mu_k - mu_0 + (1{t = k}/e_k - 1{t = 0}/e_0) (y - mu_t).
+ * With two arms this is grf's average_treatment_effect score
+ *   tau + (W - e)/(e (1 - e)) (Y - m - (W - e) tau). */
+static void dml_aipw_scores(int n_arms, int k, const tt_plugin_data *rows, const double *tau,
+                            const double *mo, const double *e, double *score)
+{
+    size_t n = rows->n;
+    for (size_t i = 0; i < n; i++) {
+        double mix = 0;
+        for (int j = 1; j < n_arms; j++)
+            mix += e[(size_t)j * n + i] * tau[(size_t)(j - 1) * n + i];
+        int t = rows->t[i];
+        double mu_t = mo[i] - mix + (t > 0 ? tau[(size_t)(t - 1) * n + i] : 0.0);
+        double r = rows->y[i] - mu_t, tk = tau[(size_t)(k - 1) * n + i];
+        double wgt = (t == k ? 1.0 / e[(size_t)k * n + i] : 0.0) - (t == 0 ? 1.0 / e[i] : 0.0);
+        score[i] = tk + wgt * r;
+    }
+}
+
+static int dml_check_aipw_rows(const dml_model *m, const tt_plugin_data *rows, char *err,
+                               size_t errlen)
+{
+    if (rows->n < 2)
+        return pu_errf(err, errlen, TT_ERR_INVALID,
+                       DML_NAME ": the AIPW average effect needs at least 2 rows, got %zu",
+                       rows->n);
+    for (size_t i = 0; i < rows->n; i++) {
+        if (rows->t[i] < 0 || rows->t[i] >= m->n_arms)
+            return pu_errf(err, errlen, TT_ERR_DATA, DML_NAME ": row %zu has arm %d (K = %d)",
+                           i, rows->t[i], m->n_arms);
+        if (!isfinite(rows->y[i]))
+            return pu_errf(err, errlen, TT_ERR_DATA, DML_NAME ": row %zu has outcome %g", i,
+                           rows->y[i]);
+    }
+    return TT_OK;
+}
+
+/* grf's average_treatment_effect on the given rows: mean AIPW score per arm,
+ * standard error sd(score)/sqrt(n), normal interval. The forest's estimates
+ * are its predictions for these rows; m and e come from the host's nuisance
+ * models fitted on all training rows (nuisance_predict). */
+static int dml_aipw(dml_model *m, const tt_plugin_data *rows, double alpha, double *ate,
+                    double *lo, double *hi, char *err, size_t errlen)
+{
+    const tt_plugin_host *h = m->host;
+    size_t n = rows->n, cnt = n * ((size_t)m->n_arms - 1);
+    int rc = dml_check_aipw_rows(m, rows, err, errlen);
+    if (rc)
+        return rc;
+    if (h->abi_minor < 1 || !h->nuisance_predict)
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED,
+                       DML_NAME ": the AIPW average effect needs the host's nuisance models");
+    double *tau = h->alloc(sizeof *tau * (cnt + 1)), *mo = h->alloc(sizeof *mo * (n + 1));
+    double *score = h->alloc(sizeof *score * (n + 1)), *e = NULL;
+    if (!tau || !mo || !score)
+        rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    if (rc == TT_OK)
+        rc = dml_stage_effect(m, rows, tau, err, errlen);
+    if (rc == TT_OK)
+        rc = h->nuisance_predict(h->host_ctx, TT_NUISANCE_KIND_OUTCOME, 0, rows, mo, err,
+                                 errlen);
+    if (rc == TT_OK)
+        rc = pu_nuis_propensity_predict(h, m->n_arms, rows, DML_AIPW_CLIP, &e, err, errlen);
+    double z = pu_normal_quantile(1.0 - alpha / 2.0);
+    for (int k = 1; rc == TT_OK && k < m->n_arms; k++) {
+        dml_aipw_scores(m->n_arms, k, rows, tau, mo, e, score);
+        double mean = 0, ss = 0;
+        for (size_t i = 0; i < n; i++)
+            mean += score[i];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            ss += (score[i] - mean) * (score[i] - mean);
+        double se = sqrt(ss / (double)(n - 1) / (double)n);
+        if (!isfinite(mean) || !isfinite(se)) {
+            rc = pu_errf(err, errlen, TT_ERR_NUMERIC,
+                         DML_NAME ": the AIPW average effect of arm %d is not finite", k);
+            break;
+        }
+        ate[k - 1] = mean;
+        lo[k - 1] = mean - z * se;
+        hi[k - 1] = mean + z * se;
+    }
+    h->release(tau);
+    h->release(mo);
+    h->release(score);
+    h->release(e);
+    return rc;
+}
+#endif
+
+static int dml_stage_average(dml_model *m, const tt_plugin_data *rows, double alpha, double *ate,
+                             double *lo, double *hi, char *err, size_t errlen)
+{
+#if DML_AIPW
+    if (rows->t && rows->y)
+        return dml_aipw(m, rows, alpha, ate, lo, hi, err, errlen);
+#endif
+    return dml_mean_bounds(m, rows, alpha, ate, lo, hi, err, errlen);
+}
+
+static int dml_stage_save(dml_model *m, const tt_plugin_sink *sink, char *err, size_t errlen)
+{
+    return pu_forest_save(m->host, m->forest, sink, err, errlen);
+}
+
+static int dml_stage_load(dml_model *m, const tt_plugin_source *src, char *err, size_t errlen)
+{
+    int rc = pu_forest_check_host(m->host, DML_NAME, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_forest_load(m->host, src, &m->forest, err, errlen);
+    if (rc == TT_OK && m->host->forest_n_outputs(m->forest) != (size_t)m->n_arms - 1)
+        rc = pu_errf(err, errlen, TT_ERR_PARSE,
+                     DML_NAME " model: the forest's outputs disagree with the header's arms");
+    m->fitted = m->forest != NULL;
     return rc;
 }
 

@@ -1,8 +1,10 @@
 /*
- * dr.c - the doubly robust learners: dr, dr_linear and dr_sparse_linear.
+ * dr.c - the doubly robust learners: dr, dr_linear, dr_sparse_linear and
+ * dr_forest.
  *
  * One source, built once per variant (PU_DR_LEARNER / PU_DR_LINEAR /
- * PU_DR_SPARSE); each build is its own shared object with its own name.
+ * PU_DR_SPARSE / PU_DR_FOREST); each build is its own shared object with its
+ * own name.
  *
  * Fit. From the host's cached cross-fitted nuisances (propensities e_k
  * clipped into [min_propensity, 1 - min_propensity], arm outcomes mu_k), the
@@ -13,7 +15,11 @@
  * (pu_final, one struct for every variant) regresses Gamma_k on x:
  *   dr                a slot learner, bootstrap intervals of the final stage;
  *   dr_linear         OLS on phi(x), HC1 sandwich intervals;
- *   dr_sparse_linear  debiased lasso on phi(x), debiased-lasso intervals.
+ *   dr_sparse_linear  debiased lasso on phi(x), debiased-lasso intervals;
+ *   dr_forest         a regression forest of the host (ABI 1.3) per arm,
+ *                     intervals from its little-bags variance; the average
+ *                     effect's interval is the mean of the row bounds
+ *                     (conservative: the forest gives no covariance).
  * The nuisances are taken as fixed: intervals cover the final stage only
  * (as in EconML's DRLearner).
  *
@@ -42,7 +48,7 @@
 #define DR_VERSION "1.0.0"
 #define DR_SAVE_VERSION 1
 
-#if !defined(PU_DR_LEARNER)
+#if defined(PU_DR_LINEAR) || defined(PU_DR_SPARSE)
 static const char *const dr_featurizers[] = {"none", "poly2", NULL};
 #endif
 
@@ -125,8 +131,33 @@ static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p
     spec->phi.p_x = p_x;
 }
 
+#elif defined(PU_DR_FOREST)
+
+#define DR_NAME "dr_forest"
+#define DR_SUMMARY "Doubly robust pseudo-outcome regressed on x by a regression forest; forest-variance intervals"
+#define DR_INTERVALS "forest variance (little bags)"
+#define DR_NEEDS_FORESTS 1
+enum { P_FOREST = 1, DR_N_PARAMS = P_FOREST + PU_FOREST_N };
+static const tt_plugin_param dr_params[] = {
+    DR_MIN_PROPENSITY_PARAM,
+    PU_FOREST_PARAMS(200, 0.5, 0),
+};
+
+static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p_x,
+                         pu_final_spec *spec)
+{
+    (void)h;
+    (void)p_x;
+    spec->kind = PU_FINAL_FOREST;
+    pu_forest_read(params, P_FOREST, &spec->forest);
+}
+
 #else
-#error "build dr.c with one of PU_DR_LEARNER, PU_DR_LINEAR, PU_DR_SPARSE"
+#error "build dr.c with one of PU_DR_LEARNER, PU_DR_LINEAR, PU_DR_SPARSE, PU_DR_FOREST"
+#endif
+
+#ifndef DR_NEEDS_FORESTS
+#define DR_NEEDS_FORESTS 0
 #endif
 
 _Static_assert(sizeof dr_params / sizeof dr_params[0] == DR_N_PARAMS,
@@ -158,6 +189,8 @@ static int dr_create(const tt_plugin_host *host, const double *params, int n_arm
         return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": need at least 2 arms, got %d",
                        n_arms);
     int rc = pu_check_params(DR_NAME, dr_params, DR_N_PARAMS, params, err, errlen);
+    if (rc == TT_OK && DR_NEEDS_FORESTS)
+        rc = pu_forest_check_host(host, DR_NAME, err, errlen);
     if (rc)
         return rc;
     dr_model *m = host->alloc_zero(1, sizeof *m);

@@ -14,7 +14,10 @@
 -- merge() before changing one, the spaces are shared values):
 --   presets.spaces.<plugin>.<level>        one plugin's hyperparameter table
 --   presets.<level>                        every wave-1 plugin at that level
---   presets.<family>.<level>               one family: baselines, meta, dr, dml
+--   presets.<family>.<level>               one family: baselines, meta, dr, dml,
+--                                          forests (issue 9: dr_forest,
+--                                          causal_forest_dml, causal_forest,
+--                                          multi_arm_causal_forest)
 --   presets.level(level, "dr", "dml_linear", ...)   the named plugins only
 -- e.g.
 --   estimators = presets.medium
@@ -110,6 +113,24 @@ local function linear_stage(level, with_intercept)
   return t
 end
 
+-- The forest plugins' hyperparameters (plugins/common/pu_forest.h). The
+-- schema's default of 200 trees keeps search trials cheap; "wide" searches
+-- up to grf's 2000. mtry_share 0 means grf's default mtry.
+local function forest(level)
+  if level == "cheap" then
+    return { trees = 100, min_node_size = 5, sample_fraction = 0.5, mtry_share = 0,
+             honesty = true, honesty_fraction = 0.5, alpha = 0.05 }
+  elseif level == "medium" then
+    return { trees = randint(100, 500), min_node_size = randint(1, 20),
+             sample_fraction = uniform(0.2, 0.5), mtry_share = uniform(0.1, 1),
+             honesty = true, honesty_fraction = uniform(0.4, 0.6), alpha = uniform(0, 0.15) }
+  end
+  return { trees = randint(50, 2000), min_node_size = randint(1, 50),
+           sample_fraction = uniform(0.05, 0.5), mtry_share = uniform(0.1, 1),
+           honesty = choice({ true, false }), honesty_fraction = uniform(0.3, 0.7),
+           alpha = uniform(0, 0.25) }
+end
+
 -- Each plugin's space as a function of the level.
 local builders = {
   diff_in_means = function() return {} end,
@@ -143,6 +164,10 @@ local builders = {
   dml_linear = function(level) return linear_stage(level, true) end,
   dml_sparse_linear = function(level) return linear_stage(level, true) end,
   dml_nonparam = function(level) return slot("final", level) end,
+  dr_forest = function(level) return join(min_propensity(level), forest(level)) end,
+  causal_forest_dml = forest,
+  causal_forest = forest,
+  multi_arm_causal_forest = forest,
 }
 
 local families = {
@@ -150,6 +175,11 @@ local families = {
   meta = { "s_learner", "t_learner", "x_learner", "da_learner" },
   dr = { "dr", "dr_linear", "dr_sparse_linear" },
   dml = { "dml_linear", "dml_sparse_linear", "dml_nonparam" },
+}
+-- Not in families, hence not in presets.<level> (which stays the wave-1
+-- set): the forests, reachable as presets.forests.<level> and presets.level().
+local extra_families = {
+  forests = { "dr_forest", "causal_forest_dml", "causal_forest", "multi_arm_causal_forest" },
 }
 
 local levels = { "cheap", "medium", "wide" }
@@ -186,6 +216,9 @@ for _, family in pairs(families) do
 end
 for _, level in ipairs(levels) do
   P[level] = P.level(level, table.unpack(all))
+end
+for family, names in pairs(extra_families) do
+  families[family] = names
 end
 for family, names in pairs(families) do
   P[family] = {}

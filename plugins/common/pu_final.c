@@ -8,6 +8,9 @@
  * replica is K-1 learners refitted on a resample; the training rows are
  * copied at fit so the bootstrap can run after fit returns.
  *
+ * FOREST keeps one host regression forest per treated arm (PU_FINAL_FOREST in
+ * pu_final.h); the forests carry their own variance, so nothing is copied.
+ *
  * p_x == 0 (no effect modifiers): the core's learners accept p = 0 and fit
  * an intercept only (ridge, lasso), or a single leaf (forest, gbm), i.e. the
  * (weighted) mean target, so no special case is needed here.
@@ -30,6 +33,8 @@ struct pu_final {
     pu_linear lin;
     /* LEARNER */
     tt_learner **learners; /* K-1, owned */
+    /* FOREST */
+    tt_forest **forests;   /* K-1, owned */
     pu_boot boot;          /* replicas are tt_learner *[K-1] arrays */
     int boot_ready;        /* boot initialised or loaded */
     /* LEARNER training copy, for the lazy bootstrap (all NULL after load) */
@@ -59,6 +64,9 @@ static void set_method(pu_final *f)
         pu_boot_method(&tmp, f->method, sizeof f->method);
         break;
     }
+    case PU_FINAL_FOREST:
+        snprintf(f->method, sizeof f->method, "forest variance (little bags)");
+        break;
     }
 }
 
@@ -73,6 +81,15 @@ static void destroy_learners(const tt_plugin_host *h, tt_learner **l, int n_arms
     h->release(l);
 }
 
+static void destroy_forests(const tt_plugin_host *h, tt_forest **fo, int n_arms)
+{
+    if (!fo)
+        return;
+    for (int k = 0; k < n_arms - 1; k++)
+        h->forest_destroy(fo[k]);
+    h->release(fo);
+}
+
 /* Forget any previous fit (refit, or cleanup). */
 static void reset(pu_final *f)
 {
@@ -84,6 +101,8 @@ static void reset(pu_final *f)
     f->boot_ready = 0;
     destroy_learners(h, f->learners, f->n_arms);
     f->learners = NULL;
+    destroy_forests(h, f->forests, f->n_arms);
+    f->forests = NULL;
     h->release(f->x);
     h->release(f->target);
     h->release(f->weight);
@@ -99,7 +118,7 @@ static int check_spec(const pu_final_spec *spec, int n_arms, char *err, size_t e
     if (n_arms < 2)
         return pu_errf(err, errlen, TT_ERR_INVALID, "need at least 2 arms, got %d", n_arms);
     if (spec->kind != PU_FINAL_LINEAR && spec->kind != PU_FINAL_SPARSE &&
-        spec->kind != PU_FINAL_LEARNER)
+        spec->kind != PU_FINAL_LEARNER && spec->kind != PU_FINAL_FOREST)
         return pu_errf(err, errlen, TT_ERR_INVALID, "unknown final-stage kind %d",
                        (int)spec->kind);
     if (spec->kind == PU_FINAL_LEARNER &&
@@ -114,6 +133,8 @@ int pu_final_new(const tt_plugin_host *host, const pu_final_spec *spec, int n_ar
 {
     *out = NULL;
     int rc = check_spec(spec, n_arms, err, errlen);
+    if (rc == TT_OK && spec->kind == PU_FINAL_FOREST)
+        rc = pu_forest_check_host(host, "the forest final stage", err, errlen);
     if (rc != TT_OK)
         return rc;
     pu_final *f = host->alloc_zero(1, sizeof *f);
@@ -397,6 +418,126 @@ static int fit_learner_kind(pu_final *f, size_t n, const double *x, const int *a
     return rc;
 }
 
+/* ---- fitting: forest kind ---- */
+
+/* Arm k's forest on the rows its mask keeps (gathered: the engine has no mask). */
+static int fit_forest_arm(pu_final *f, int k, size_t n, const double *x, const double *target,
+                          const double *weight, const unsigned char *mask, char *err,
+                          size_t errlen)
+{
+    const tt_plugin_host *h = f->host;
+    size_t p = f->p_x, col = (size_t)(k - 1) * n, cnt = 0;
+    for (size_t i = 0; i < n; i++)
+        cnt += !mask || mask[col + i];
+    if (cnt == 0)
+        return pu_errf(err, errlen, TT_ERR_DATA, "final stage of arm %d has no rows", k);
+    double *xs = h->alloc(sizeof *xs * (cnt * p + 1));
+    double *ys = h->alloc(sizeof *ys * (cnt + 1));
+    double *ws = weight ? h->alloc(sizeof *ws * (cnt + 1)) : NULL;
+    int rc = TT_OK;
+    if (!xs || !ys || (weight && !ws))
+        rc = oom(err, errlen);
+    size_t c = 0;
+    for (size_t i = 0; rc == TT_OK && i < n; i++) {
+        if (mask && !mask[col + i])
+            continue;
+        for (size_t j = 0; j < p; j++)
+            xs[j * cnt + c] = x[j * n + i];
+        ys[c] = target[col + i];
+        if (ws)
+            ws[c] = weight[col + i];
+        c++;
+    }
+    tt_forest_options opt;
+    pu_forest_options(&f->spec.forest, p, &opt);
+    if (rc == TT_OK)
+        rc = h->forest_fit(h->host_ctx, TT_FOREST_REGRESSION, &opt, cnt, p, xs, ys, NULL, 0,
+                           NULL, ws, &f->forests[k - 1], err, errlen);
+    h->release(xs);
+    h->release(ys);
+    h->release(ws);
+    return rc;
+}
+
+static int fit_forest_kind(pu_final *f, size_t n, const double *x, const double *target,
+                           const double *weight, const unsigned char *mask, char *err,
+                           size_t errlen)
+{
+    f->forests = f->host->alloc_zero((size_t)f->n_arms, sizeof *f->forests);
+    if (!f->forests)
+        return oom(err, errlen);
+    int rc = TT_OK;
+    for (int k = 1; k < f->n_arms && rc == TT_OK; k++)
+        rc = fit_forest_arm(f, k, n, x, target, weight, mask, err, errlen);
+    return rc;
+}
+
+/* Estimates (and variances when var != NULL) of every arm's forest for rows:
+ * n x (K-1) column-major, like effect()'s out. */
+static int predict_forests(const pu_final *f, const tt_plugin_data *rows, double *est,
+                           double *var, char *err, size_t errlen)
+{
+    size_t n = rows->n;
+    int rc = TT_OK;
+    for (int k = 1; k < f->n_arms && rc == TT_OK; k++)
+        rc = f->host->forest_predict(f->forests[k - 1], n, f->p_x, rows->x,
+                                     est + (size_t)(k - 1) * n,
+                                     var ? var + (size_t)(k - 1) * n : NULL, err, errlen);
+    return rc;
+}
+
+/* Row bounds est -+ z sqrt(var); est may be NULL. */
+static int forest_bounds(pu_final *f, const tt_plugin_data *rows, double alpha, double *est_out,
+                         double *lo, double *hi, char *err, size_t errlen)
+{
+    const tt_plugin_host *h = f->host;
+    size_t m = rows->n * ((size_t)f->n_arms - 1);
+    double *est = est_out ? est_out : h->alloc(sizeof *est * (m + 1));
+    double *var = h->alloc(sizeof *var * (m + 1));
+    int rc = (!est || !var) ? oom(err, errlen) : TT_OK;
+    if (rc == TT_OK)
+        rc = predict_forests(f, rows, est, var, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_forest_bounds(m, est, var, alpha, lo, hi, err, errlen);
+    if (!est_out)
+        h->release(est);
+    h->release(var);
+    return rc;
+}
+
+/* Mean estimate per arm; its interval is the mean of the row bounds (no
+ * covariance between rows is available: see pu_final.h). */
+static int forest_average(pu_final *f, const tt_plugin_data *rows, double alpha, double *ate,
+                          double *lo, double *hi, char *err, size_t errlen)
+{
+    const tt_plugin_host *h = f->host;
+    size_t n = rows->n, m = n * ((size_t)f->n_arms - 1);
+    if (n == 0)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "average effect over no rows");
+    double *est = h->alloc(sizeof *est * (m + 1));
+    double *rl = h->alloc(sizeof *rl * (m + 1));
+    double *rh = h->alloc(sizeof *rh * (m + 1));
+    int rc = (!est || !rl || !rh) ? oom(err, errlen) : TT_OK;
+    if (rc == TT_OK)
+        rc = forest_bounds(f, rows, alpha, est, rl, rh, err, errlen);
+    for (int k = 1; rc == TT_OK && k < f->n_arms; k++) {
+        size_t off = (size_t)(k - 1) * n;
+        double se = 0, sl = 0, sh = 0;
+        for (size_t i = 0; i < n; i++) {
+            se += est[off + i];
+            sl += rl[off + i];
+            sh += rh[off + i];
+        }
+        ate[k - 1] = se / (double)n;
+        lo[k - 1] = sl / (double)n;
+        hi[k - 1] = sh / (double)n;
+    }
+    h->release(est);
+    h->release(rl);
+    h->release(rh);
+    return rc;
+}
+
 int pu_final_fit(pu_final *f, size_t n, size_t p_x, const double *x, const int *arm,
                  const double *target, const double *weight, const unsigned char *mask,
                  char *err, size_t errlen)
@@ -414,9 +555,13 @@ int pu_final_fit(pu_final *f, size_t n, size_t p_x, const double *x, const int *
             return pu_errf(err, errlen, TT_ERR_INVALID, "row %zu has arm %d, outside 0..%d", i,
                            arm[i], f->n_arms - 1);
     f->p_x = p_x;
-    int rc = f->spec.kind == PU_FINAL_LEARNER
-                 ? fit_learner_kind(f, n, x, arm, target, weight, mask, err, errlen)
-                 : fit_linear(f, n, x, target, weight, mask, err, errlen);
+    int rc;
+    if (f->spec.kind == PU_FINAL_LEARNER)
+        rc = fit_learner_kind(f, n, x, arm, target, weight, mask, err, errlen);
+    else if (f->spec.kind == PU_FINAL_FOREST)
+        rc = fit_forest_kind(f, n, x, target, weight, mask, err, errlen);
+    else
+        rc = fit_linear(f, n, x, target, weight, mask, err, errlen);
     if (rc != TT_OK) {
         reset(f);
         return rc;
@@ -444,6 +589,8 @@ int pu_final_effect(pu_final *f, const tt_plugin_data *rows, double *out, char *
     int rc = check_rows(f, rows, err, errlen);
     if (rc != TT_OK)
         return rc;
+    if (f->spec.kind == PU_FINAL_FOREST)
+        return predict_forests(f, rows, out, NULL, err, errlen);
     if (f->spec.kind != PU_FINAL_LEARNER)
         return pu_linear_effect(&f->lin, rows, out, err, errlen);
     return predict_learners(f, f->learners, rows, out, err, errlen);
@@ -471,6 +618,8 @@ int pu_final_interval(pu_final *f, const tt_plugin_data *rows, double alpha, dou
     int rc = check_rows(f, rows, err, errlen);
     if (rc != TT_OK)
         return rc;
+    if (f->spec.kind == PU_FINAL_FOREST)
+        return forest_bounds(f, rows, alpha, NULL, lo, hi, err, errlen);
     if (f->spec.kind != PU_FINAL_LEARNER)
         return pu_linear_interval(&f->lin, rows, alpha, lo, hi, err, errlen);
     double *point;
@@ -487,6 +636,8 @@ int pu_final_average(pu_final *f, const tt_plugin_data *rows, double alpha, doub
     int rc = check_rows(f, rows, err, errlen);
     if (rc != TT_OK)
         return rc;
+    if (f->spec.kind == PU_FINAL_FOREST)
+        return forest_average(f, rows, alpha, ate, lo, hi, err, errlen);
     if (f->spec.kind != PU_FINAL_LEARNER)
         return pu_linear_average(&f->lin, rows, alpha, ate, lo, hi, err, errlen);
     double *point;
@@ -514,7 +665,10 @@ int pu_final_save(pu_final *f, const tt_plugin_sink *sink, char *err, size_t err
         pu_write_doubles(sink, "phi", phi, 3) != 0 || pu_slot_save(&f->spec.slot, sink) != 0 ||
         pu_writef(sink, "resamples %zu\n", f->spec.resamples) != 0)
         return pu_errf(err, errlen, TT_ERR_IO, "cannot write the final stage's header");
-    if (f->spec.kind != PU_FINAL_LEARNER) {
+    if (f->spec.kind == PU_FINAL_FOREST) {
+        for (int k = 1; k < f->n_arms && rc == TT_OK; k++)
+            rc = pu_forest_save(f->host, f->forests[k - 1], sink, err, errlen);
+    } else if (f->spec.kind != PU_FINAL_LEARNER) {
         rc = pu_linear_save(&f->lin, sink, err, errlen);
     } else {
         for (int k = 1; k < f->n_arms && rc == TT_OK; k++)
@@ -539,8 +693,8 @@ static int load_header(pu_final *f, const tt_plugin_source *src, char *err, size
     double phi[3];
     if (pu_read_long(src, "pu_final", &version) != 0 || version != 1)
         return parse_error("'pu_final 1'", err, errlen);
-    if (pu_read_long(src, "kind", &kind) != 0 || kind < PU_FINAL_LINEAR || kind > PU_FINAL_LEARNER)
-        return parse_error("'kind <0..2>'", err, errlen);
+    if (pu_read_long(src, "kind", &kind) != 0 || kind < PU_FINAL_LINEAR || kind > PU_FINAL_FOREST)
+        return parse_error("'kind <0..3>'", err, errlen);
     if (pu_read_long(src, "arms", &arms) != 0 || arms < 2 || arms > 1000000)
         return parse_error("'arms <count >= 2>'", err, errlen);
     if (pu_read_long(src, "px", &px) != 0 || px < 0 || px > 100000000)
@@ -564,6 +718,15 @@ static int load_body(pu_final *f, const tt_plugin_source *src, char *err, size_t
 {
     const tt_plugin_host *h = f->host;
     int rc;
+    if (f->spec.kind == PU_FINAL_FOREST) {
+        rc = pu_forest_check_host(h, "the forest final stage", err, errlen);
+        f->forests = rc == TT_OK ? h->alloc_zero((size_t)f->n_arms, sizeof *f->forests) : NULL;
+        if (rc == TT_OK && !f->forests)
+            rc = oom(err, errlen);
+        for (int k = 1; k < f->n_arms && rc == TT_OK; k++)
+            rc = pu_forest_load(h, src, &f->forests[k - 1], err, errlen);
+        return rc;
+    }
     if (f->spec.kind != PU_FINAL_LEARNER) {
         rc = pu_linear_load(&f->lin, h, src, err, errlen);
         if (rc == TT_OK && (f->lin.n_arms != f->n_arms || f->lin.phi.p_x != f->p_x ||

@@ -9,6 +9,13 @@
  *   PU_FINAL_LINEAR   OLS of g_k on phi(x), HC1 intervals        (pu_linear.h)
  *   PU_FINAL_SPARSE   debiased lasso of g_k on phi(x)            (pu_linear.h)
  *   PU_FINAL_LEARNER  a slot learner on x, bootstrap intervals   (pu_slot.h, pu_boot.h)
+ *   PU_FINAL_FOREST   a regression forest of the host (ABI 1.3) on x per arm,
+ *                     intervals est +- z sqrt(var) from the little-bags
+ *                     variance; the average effect is the mean estimate with
+ *                     the MEAN OF THE ROW BOUNDS as its interval (the forest
+ *                     gives no covariance between rows, and averaging the
+ *                     bounds is the conservative choice: it assumes perfectly
+ *                     correlated row errors)                      (pu_forest.h)
  * Rows: each arm's regression uses the rows where the row mask of that arm
  * is set (NULL = all rows) - the DR learner uses every row, dml_nonparam too.
  * For PU_FINAL_SPARSE the phi intercept is the lasso's own intercept.
@@ -25,12 +32,14 @@
 
 #include "pu_boot.h"
 #include "pu_linear.h"
+#include "pu_forest.h"
 #include "pu_slot.h"
 
 typedef enum pu_final_kind {
     PU_FINAL_LINEAR = 0,
     PU_FINAL_SPARSE,
-    PU_FINAL_LEARNER
+    PU_FINAL_LEARNER,
+    PU_FINAL_FOREST
 } pu_final_kind;
 
 typedef struct pu_final_spec {
@@ -38,6 +47,7 @@ typedef struct pu_final_spec {
     pu_phi phi;          /* LINEAR / SPARSE (p_x is set by fit) */
     pu_slot slot;        /* LEARNER */
     size_t resamples;    /* LEARNER: bootstrap replicas (0 = PU_BOOT_DEFAULT_RESAMPLES) */
+    pu_forest_cfg forest; /* FOREST (not saved: the fitted forests carry their settings) */
 } pu_final_spec;
 
 typedef struct pu_final pu_final;
@@ -64,7 +74,8 @@ int pu_final_save(pu_final *f, const tt_plugin_sink *sink, char *err, size_t err
 int pu_final_load(const tt_plugin_host *host, const tt_plugin_source *src, pu_final **out,
                   char *err, size_t errlen);
 
-/* "HC1 sandwich", "debiased lasso" or pu_boot_method's text. */
+/* "HC1 sandwich", "debiased lasso", pu_boot_method's text or
+ * "forest variance (little bags)". */
 const char *pu_final_method(const pu_final *f);
 
 #endif
