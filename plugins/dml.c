@@ -143,6 +143,11 @@ static const tt_plugin_param dml_params[] = {
 #define DML_MTRY_SHARE 0.0
 #endif
 #define DML_INTERVALS "forest variance (little bags)"
+#if DML_AIPW
+#define DML_AVERAGE "AIPW on the forest's estimates (grf's average_treatment_effect)"
+#else
+#define DML_AVERAGE "mean of the forest-variance row intervals (conservative)"
+#endif
 /* The engine takes at most 8 treatment columns. */
 #define DML_MAX_ARMS 9
 /* AIPW divides by the propensities of the rows it averages over: they are
@@ -742,6 +747,9 @@ static const tt_plugin_descriptor dml_descriptor = {
     .destroy = dml_destroy,
     .interval_method = DML_INTERVALS,
     .average_effect = dml_average,
+#ifdef DML_AVERAGE
+    .average_method = DML_AVERAGE,
+#endif
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_descriptor *TT_PLUGIN_ENTRY(void);

@@ -136,6 +136,7 @@ static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p
 #define DR_NAME "dr_forest"
 #define DR_SUMMARY "Doubly robust pseudo-outcome regressed on x by a regression forest; forest-variance intervals"
 #define DR_INTERVALS "forest variance (little bags)"
+#define DR_AVERAGE "mean of the forest-variance row intervals (conservative)"
 #define DR_NEEDS_FORESTS 1
 enum { P_FOREST = 1, DR_N_PARAMS = P_FOREST + PU_FOREST_N };
 static const tt_plugin_param dr_params[] = {
@@ -354,6 +355,9 @@ static const tt_plugin_descriptor dr_descriptor = {
     .destroy = dr_destroy,
     .interval_method = DR_INTERVALS,
     .average_effect = dr_average,
+#ifdef DR_AVERAGE
+    .average_method = DR_AVERAGE,
+#endif
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_descriptor *TT_PLUGIN_ENTRY(void);

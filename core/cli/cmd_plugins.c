@@ -45,9 +45,11 @@ static void print_plugin(const tt_plugin_entry *e)
         printf("    %s\n", d->summary);
     printf("    file: %s\n", e->path);
     const char *method = tt_plugin_interval_method(d);
+    const char *avg = tt_plugin_average_method(d);
     if (method)
-        printf("    intervals: %s%s\n", method,
-               tt_plugin_average_effect(d) ? "; average effect with its own interval" : "");
+        printf("    intervals: %s\n", method);
+    if (tt_plugin_average_effect(d) && avg)
+        printf("    average effect: with its own interval (%s)\n", avg);
     if (d->n_params == 0)
         printf("    (no hyperparameters)\n");
     for (size_t i = 0; i < d->n_params; i++)

@@ -75,7 +75,7 @@ static cJSON *average_effect(run_state *s, winner *w)
     int k_eff = s->data->n_arms - 1;
     double ate[k_eff], lo[k_eff], hi[k_eff];
     char err[512] = "";
-    const char *method = tt_plugin_interval_method(w->desc);
+    const char *method = tt_plugin_average_method(w->desc);
     tt_plugin_average_fn avg = tt_plugin_average_effect(w->desc);
     int have = 0;
     if (avg && avg(w->inst, &valid, WINNER_ALPHA, ate, lo, hi, err, sizeof err) == TT_OK) {

@@ -271,6 +271,13 @@ tt_plugin_average_fn tt_plugin_average_effect(const tt_plugin_descriptor *d)
     return has_v1_2_fields(d) ? d->average_effect : NULL;
 }
 
+const char *tt_plugin_average_method(const tt_plugin_descriptor *d)
+{
+    if (d->abi_minor >= 3 && d->struct_size >= TT_PLUGIN_DESCRIPTOR_SIZE_V1_3 && d->average_method)
+        return d->average_method;
+    return tt_plugin_interval_method(d);
+}
+
 tt_status tt_plugin_validate(const tt_plugin_descriptor *d, char *err, size_t errlen)
 {
     if (!d)

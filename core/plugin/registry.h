@@ -51,6 +51,9 @@ typedef int (*tt_plugin_average_fn)(void *instance, const tt_plugin_data *rows, 
                                     double *ate, double *lo, double *hi, char *err,
                                     size_t errlen);
 tt_plugin_average_fn tt_plugin_average_effect(const tt_plugin_descriptor *desc);
+/* How the average effect's interval is made: average_method (ABI 1.3) when
+ * given, else interval_method, else NULL. */
+const char *tt_plugin_average_method(const tt_plugin_descriptor *desc);
 
 /* Text names for messages and listings. */
 const char *tt_param_kind_name(tt_param_kind kind);        /* "int", "real", "log-real", "bool", "choice" */

@@ -354,6 +354,13 @@ typedef struct tt_plugin_descriptor {
      * the row bounds, labelled as such. */
     int (*average_effect)(void *instance, const tt_plugin_data *rows, double alpha,
                           double *ate, double *lo, double *hi, char *err, size_t errlen);
+
+    /* ---- ABI 1.3 ---- */
+
+    /* How average_effect makes its interval when that differs from
+     * interval_method (a causal forest's AIPW average, a mean of row bounds);
+     * NULL: interval_method says it. */
+    const char *average_method;
 } tt_plugin_descriptor;
 
 /* Layout size of ABI 1.0's descriptor: the smallest struct_size the host
@@ -365,6 +372,10 @@ typedef struct tt_plugin_descriptor {
  * carries interval_method and average_effect. */
 #define TT_PLUGIN_DESCRIPTOR_SIZE_V1_2 \
     (offsetof(tt_plugin_descriptor, average_effect) + sizeof(void (*)(void)))
+
+/* Layout size of ABI 1.3's descriptor (adds average_method). */
+#define TT_PLUGIN_DESCRIPTOR_SIZE_V1_3 \
+    (offsetof(tt_plugin_descriptor, average_method) + sizeof(const char *))
 
 typedef const tt_plugin_descriptor *(*tt_plugin_entry_fn)(void);
 
