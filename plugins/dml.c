@@ -432,18 +432,8 @@ static int dml_mean_bounds(dml_model *m, const tt_plugin_data *rows, double alph
     int rc = (!est || !rl || !rh) ? pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory") : TT_OK;
     if (rc == TT_OK)
         rc = dml_forest_bounds(m, rows, alpha, est, rl, rh, err, errlen);
-    for (int k = 1; rc == TT_OK && k < m->n_arms; k++) {
-        size_t off = (size_t)(k - 1) * n;
-        double se = 0, sl = 0, sh = 0;
-        for (size_t i = 0; i < n; i++) {
-            se += est[off + i];
-            sl += rl[off + i];
-            sh += rh[off + i];
-        }
-        ate[k - 1] = se / (double)n;
-        lo[k - 1] = sl / (double)n;
-        hi[k - 1] = sh / (double)n;
-    }
+    if (rc == TT_OK)
+        pu_mean_of_rows(n, m->n_arms - 1, est, rl, rh, ate, lo, hi);
     h->release(est);
     h->release(rl);
     h->release(rh);

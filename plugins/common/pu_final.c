@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "pu.h"
+#include "pu_plugin.h"
 
 struct pu_final {
     const tt_plugin_host *host;
@@ -520,18 +521,8 @@ static int forest_average(pu_final *f, const tt_plugin_data *rows, double alpha,
     int rc = (!est || !rl || !rh) ? oom(err, errlen) : TT_OK;
     if (rc == TT_OK)
         rc = forest_bounds(f, rows, alpha, est, rl, rh, err, errlen);
-    for (int k = 1; rc == TT_OK && k < f->n_arms; k++) {
-        size_t off = (size_t)(k - 1) * n;
-        double se = 0, sl = 0, sh = 0;
-        for (size_t i = 0; i < n; i++) {
-            se += est[off + i];
-            sl += rl[off + i];
-            sh += rh[off + i];
-        }
-        ate[k - 1] = se / (double)n;
-        lo[k - 1] = sl / (double)n;
-        hi[k - 1] = sh / (double)n;
-    }
+    if (rc == TT_OK)
+        pu_mean_of_rows(n, f->n_arms - 1, est, rl, rh, ate, lo, hi);
     h->release(est);
     h->release(rl);
     h->release(rh);

@@ -137,3 +137,20 @@ int pu_const_average(int n_arms, const double *effect, const double *se, double 
     }
     return TT_OK;
 }
+
+void pu_mean_of_rows(size_t n, int n_eff, const double *est, const double *rl, const double *rh,
+                     double *ate, double *lo, double *hi)
+{
+    for (int k = 0; k < n_eff; k++) {
+        size_t off = (size_t)k * n;
+        double se = 0, sl = 0, sh = 0;
+        for (size_t i = 0; i < n; i++) {
+            se += est[off + i];
+            sl += rl[off + i];
+            sh += rh[off + i];
+        }
+        ate[k] = se / (double)n;
+        lo[k] = sl / (double)n;
+        hi[k] = sh / (double)n;
+    }
+}

@@ -54,4 +54,11 @@ int pu_const_interval(int n_arms, const double *effect, const double *se, size_t
 int pu_const_average(int n_arms, const double *effect, const double *se, double alpha,
                      double *ate, double *lo, double *hi, char *err, size_t errlen);
 
+/* The mean effect per treated arm with the mean of the row bounds as its
+ * interval (conservative: exact only when the rows' errors move together),
+ * for estimators that know each row's interval but not how rows covary.
+ * est, rl, rh: n x n_eff column-major; ate, lo, hi: n_eff values; n > 0. */
+void pu_mean_of_rows(size_t n, int n_eff, const double *est, const double *rl, const double *rh,
+                     double *ate, double *lo, double *hi);
+
 #endif
