@@ -157,7 +157,7 @@ static const tt_plugin_param dml_params[] = {
 
 enum { P_FOREST = 0, DML_N_PARAMS = P_FOREST + PU_FOREST_N };
 static const tt_plugin_param dml_params[] = {
-    PU_FOREST_PARAMS(200, DML_SAMPLE_FRACTION, DML_MTRY_SHARE),
+    PU_FOREST_PARAMS(200, 5, DML_SAMPLE_FRACTION, DML_MTRY_SHARE),
 };
 
 #else

@@ -4,14 +4,14 @@
  * tt_forest_options, the ABI check, intervals from the little-bags variance
  * and save/load framing.
  *
- * PU_FOREST_PARAMS(trees, sample_fraction, mtry_share) expands to PU_FOREST_N
- * schema entries, in this order (the three arguments are defaults, so each
+ * PU_FOREST_PARAMS(trees, min_node, sample_fraction, mtry_share) expands to PU_FOREST_N
+ * schema entries, in this order (the four arguments are defaults, so each
  * plugin can start from its reference implementation's settings):
  *   trees             int [50, 2000]            forest size. The plugins default
  *                                               to 200, not grf's 2000, so that a
  *                                               search's trials stay cheap; the
  *                                               "wide" preset searches up to 2000
- *   min_node_size     int [1, 50], default 5    grf min.node.size (EconML min_samples_leaf)
+ *   min_node_size     int [1, 50]               grf min.node.size (EconML min_samples_leaf)
  *   sample_fraction   real [0.05, 0.5]          rows per tree / n (EconML max_samples);
  *                                               at most 0.5 because the variance
  *                                               groups draw from half-samples
@@ -34,10 +34,11 @@
 #define PU_FOREST_N 7
 #define PU_FOREST_THREADS 2
 
-#define PU_FOREST_PARAMS(trees, sample_fraction, mtry_share)                                  \
+#define PU_FOREST_PARAMS(trees, min_node, sample_fraction, mtry_share)                        \
     {.name = "trees", .kind = TT_PARAM_INT, .lo = 50, .hi = 2000, .default_value = (trees),    \
      .help = "trees in the forest (grf's default is 2000)"},                                   \
-    {.name = "min_node_size", .kind = TT_PARAM_INT, .lo = 1, .hi = 50, .default_value = 5,     \
+    {.name = "min_node_size", .kind = TT_PARAM_INT, .lo = 1, .hi = 50,                         \
+     .default_value = (min_node),                                                              \
      .help = "minimum rows in a leaf"},                                                        \
     {.name = "sample_fraction", .kind = TT_PARAM_REAL, .lo = 0.05, .hi = 0.5,                  \
      .default_value = (sample_fraction), .help = "share of the rows each tree draws"},         \

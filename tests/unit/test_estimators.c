@@ -100,20 +100,6 @@ static est_spec g_specs[] = {
 };
 #define N_SPECS (sizeof g_specs / sizeof g_specs[0])
 
-/* Plugins held to the _io test only: their recovery tests are skipped.
- * dr_forest: a forest on the noisy DR pseudo-outcomes with min_node_size 5
- * has CATE MAE 11-12.5 se_b here (10.7-12 se_b even with 1000 trees), above
- * CATE_FACTOR; its recovery is checked in test_forest_plugins instead. */
-static const char *const g_io_only[] = {"dr_forest"};
-
-static int io_only(const est_spec *sp)
-{
-    for (size_t i = 0; i < sizeof g_io_only / sizeof g_io_only[0]; i++)
-        if (strcmp(sp->name, g_io_only[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* ---- data sets, built on first use and shared by the tests ---------------- */
 
 typedef struct dataset {
@@ -242,8 +228,6 @@ static void check_recovery(const est_spec *sp, const char *what, const dataset *
 
 static void run_recovery(const est_spec *sp, int n_arms, et_tau tau)
 {
-    if (io_only(sp))
-        skip();
     const tt_plugin_descriptor *desc = et_plugin(g_reg, sp->name);
     const dataset *s = get_set(n_arms, tau, sp->randomized);
     et_run *r = et_fit(desc, NULL, get_nuis(s, desc), &s->train, SEED);
