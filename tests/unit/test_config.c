@@ -767,6 +767,31 @@ static void test_presets(void **state)
     assert_string_equal(err, "cfg.lua:1: attempt to index a nil value (global 'presets')");
 }
 
+/* intervals = { resamples, in_trials }: read, defaulted, and checked with
+ * the config line. */
+static void test_intervals(void **state)
+{
+    (void)state;
+    tt_config *cfg = NULL;
+    assert_int_equal(load("return { " GEN "estimators = { t_learner = {} } }", &cfg), TT_OK);
+    assert_int_equal(cfg->interval_resamples, 0); /* 0 = each plugin's own default */
+    assert_int_equal(cfg->intervals_in_trials, 0);
+    tt_config_free(cfg);
+    assert_int_equal(load("return { " GEN "intervals = { resamples = 40, in_trials = true },\n"
+                          "  estimators = { t_learner = {} } }", &cfg),
+                     TT_OK);
+    assert_int_equal(cfg->interval_resamples, 40);
+    assert_int_equal(cfg->intervals_in_trials, 1);
+    tt_config_free(cfg);
+    expect_error("return { " GEN "\n  intervals = { resamples = 1 },\n"
+                 "  estimators = { t_learner = {} } }",
+                 "cfg.lua:2: intervals.resamples: must be >= 2, got 1");
+    expect_error_part("return { " GEN "intervals = { in_trials = 1 }, "
+                      "estimators = { t_learner = {} } }", "intervals.in_trials");
+    expect_error_part("return { " GEN "intervals = { bootstrap = 3 }, "
+                      "estimators = { t_learner = {} } }", "unknown key");
+}
+
 static void test_missing_prelude(void **state)
 {
     (void)state;
@@ -874,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_instruction_limit),
         cmocka_unit_test(test_memory_limit),
         cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_intervals),
         cmocka_unit_test(test_missing_prelude),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_bad_arguments),
