@@ -92,15 +92,10 @@
 #endif
 #define DML_CAPS TT_PLUGIN_CAP_MULTI_ARM
 
-static const char *const dml_featurizers[] = {"none", "poly2", NULL};
-
 enum { P_INTERCEPT = 0, P_FEATURIZER, DML_N_PARAMS };
 static const tt_plugin_param dml_params[] = {
-    [P_INTERCEPT] = {.name = "fit_cate_intercept", .kind = TT_PARAM_BOOL, .default_value = 1,
-                     .help = "constant term in the effect model"},
-    [P_FEATURIZER] = {.name = "featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,
-                      .choices = dml_featurizers,
-                      .help = "phi(x): x itself, or x with squares and pairwise products"},
+    [P_INTERCEPT] = PU_PHI_INTERCEPT_PARAM,
+    [P_FEATURIZER] = PU_PHI_FEATURIZER_PARAM,
 };
 
 #elif defined(PU_DML_NONPARAM)

@@ -48,10 +48,6 @@
 #define DR_VERSION "1.0.0"
 #define DR_SAVE_VERSION 1
 
-#if defined(PU_DR_LINEAR) || defined(PU_DR_SPARSE)
-static const char *const dr_featurizers[] = {"none", "poly2", NULL};
-#endif
-
 /* ---- Variants --------------------------------------------------------------- */
 
 /* Every variant's schema starts with min_propensity (index 0). */
@@ -90,11 +86,8 @@ static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p
 enum { P_INTERCEPT = 1, P_FEATURIZER, DR_N_PARAMS };
 static const tt_plugin_param dr_params[] = {
     DR_MIN_PROPENSITY_PARAM,
-    [P_INTERCEPT] = {.name = "fit_cate_intercept", .kind = TT_PARAM_BOOL, .default_value = 1,
-                     .help = "constant term in the effect model"},
-    [P_FEATURIZER] = {.name = "featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,
-                      .choices = dr_featurizers,
-                      .help = "phi(x): x itself, or x with squares and pairwise products"},
+    [P_INTERCEPT] = PU_PHI_INTERCEPT_PARAM,
+    [P_FEATURIZER] = PU_PHI_FEATURIZER_PARAM,
 };
 
 static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p_x,
@@ -115,9 +108,7 @@ static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p
 enum { P_FEATURIZER = 1, DR_N_PARAMS };
 static const tt_plugin_param dr_params[] = {
     DR_MIN_PROPENSITY_PARAM,
-    [P_FEATURIZER] = {.name = "featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,
-                      .choices = dr_featurizers,
-                      .help = "phi(x): x itself, or x with squares and pairwise products"},
+    [P_FEATURIZER] = PU_PHI_FEATURIZER_PARAM,
 };
 
 /* The lasso fits its own unpenalised intercept: the cate intercept is always on. */

@@ -14,36 +14,11 @@
 #include "plugin/host.h"
 #include "util/rng.h"
 
-typedef struct stream {
-    char *buf;
-    size_t len, cap, pos;
-} stream;
-
-static int s_write(void *ctx, const void *bytes, size_t len)
-{
-    stream *s = ctx;
-    if (s->len + len > s->cap) {
-        s->cap = (s->len + len) * 2;
-        s->buf = realloc(s->buf, s->cap);
-    }
-    memcpy(s->buf + s->len, bytes, len);
-    s->len += len;
-    return 0;
-}
-
-static int s_read(void *ctx, void *bytes, size_t len)
-{
-    stream *s = ctx;
-    if (len > s->len - s->pos)
-        return -1;
-    memcpy(bytes, s->buf + s->pos, len);
-    s->pos += len;
-    return 0;
-}
+#include "test_learn_util.h" /* membuf, mem_write, mem_read */
 
 enum { N = 2000, P = 3 };
 
-static void make(uint64_t seed, double *x, double *y, double *w, double tau_step)
+static void make_data(uint64_t seed, double *x, double *y, double *w, double tau_step)
 {
     tt_rng r;
     tt_rng_seed(&r, seed, "host-forest");
@@ -65,7 +40,7 @@ static void test_regression_and_round_trip(void **state)
     tt_host_services_init(&h, &ctx, 3);
     assert_true(h.abi_minor >= 3);
     double *x = malloc(sizeof *x * N * P), *y = malloc(sizeof *y * N), *w = malloc(sizeof *w * N);
-    make(1, x, y, w, 0.0);
+    make_data(1, x, y, w, 0.0);
     tt_forest_options o = {.struct_size = sizeof o, .n_trees = 200, .threads = 2};
     tt_forest *f = NULL;
     char err[256] = "";
@@ -79,16 +54,16 @@ static void test_regression_and_round_trip(void **state)
     assert_true(fabs(est[0] - 0.5) < 0.3 && fabs(est[1] - 2.5) < 0.3);
     assert_true(var[0] > 0 && var[1] > 0);
     assert_int_equal(h.forest_predict(f, 2, P - 1, q, est, var, err, sizeof err), TT_ERR_INVALID);
-    stream s = {0};
-    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &s, .write = s_write};
+    membuf s = {0};
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &s, .write = mem_write};
     assert_int_equal(h.forest_save(f, &sink, err, sizeof err), TT_OK);
     const char tail[] = "after";
-    s_write(&s, tail, sizeof tail); /* the loader must stop at the forest's end */
-    tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = s_read};
+    mem_write(&s, tail, sizeof tail); /* the loader must stop at the forest's end */
+    tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = mem_read};
     tt_forest *g = NULL;
     assert_int_equal(h.forest_load(h.host_ctx, &src, &g, err, sizeof err), TT_OK);
     char after[sizeof tail];
-    assert_int_equal(s_read(&s, after, sizeof after), 0);
+    assert_int_equal(mem_read(&s, after, sizeof after), 0);
     assert_string_equal(after, "after");
     assert_int_equal(h.forest_predict(g, 2, P, q, est2, var2, err, sizeof err), TT_OK);
     assert_memory_equal(est, est2, sizeof est);
@@ -104,7 +79,7 @@ static void test_regression_and_round_trip(void **state)
     assert_int_not_equal(h.forest_fit(h.host_ctx, TT_FOREST_REGRESSION, &o, N, P, x, y, NULL, 0,
                                       NULL, NULL, &f, err, sizeof err), TT_OK);
     free(oob);
-    free(s.buf);
+    free(s.data);
     free(x);
     free(y);
     free(w);
@@ -118,7 +93,7 @@ static void test_causal(void **state)
     tt_plugin_host h;
     tt_host_services_init(&h, &ctx, 5);
     double *x = malloc(sizeof *x * N * P), *y = malloc(sizeof *y * N), *w = malloc(sizeof *w * N);
-    make(2, x, y, w, 2.0);
+    make_data(2, x, y, w, 2.0);
     double mean = 0;
     for (size_t i = 0; i < N; i++)
         mean += y[i] / N;
