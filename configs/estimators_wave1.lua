@@ -1,4 +1,5 @@
--- estimators_wave1.lua: every wave-1 estimator plugin on the built-in
+-- estimators_wave1.lua: the medium preset (the wave-1 plugins, causal_forest
+-- and dr_forest) on the built-in
 -- synthetic data (known effects, confounded assignment, nonlinear effect).
 --
 --   tautune run configs/estimators_wave1.lua
@@ -19,7 +20,7 @@ return {
     rows = 4000,
   },
   validation = 0.3,
-  metric = "auto",            -- psw_energy: the assignment is confounded
+  metric = "auto",            -- dr_mse: the assignment is confounded
   budget = { seconds = 120, trials = 80 },
   estimators = presets.medium,
 }

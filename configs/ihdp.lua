@@ -16,8 +16,8 @@ return {
     true_effect = "mu1 - mu0",  -- a difference of two columns
   },
   validation = 0.3,
-  metric = "auto",              -- psw_energy: assignment is not random
+  metric = "auto",              -- dr_mse: assignment is not random
   budget = { seconds = 30, trials = 100 },
-  -- Every wave-1 estimator at its medium preset (scripts/presets.lua).
+  -- The medium preset (scripts/presets.lua: the wave-1 estimators, causal_forest, dr_forest).
   estimators = presets.medium,
 }

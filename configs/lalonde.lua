@@ -22,7 +22,8 @@ return {
   validation = 0.3,
   metric = "auto",
   budget = { seconds = 30, trials = 100 },
-  -- Every wave-1 estimator at its medium preset (scripts/presets.lua): the
-  -- doubly robust and DML ones use the run's cross-fitted nuisance models.
+  -- The medium preset (scripts/presets.lua: the wave-1 estimators, causal_forest
+  -- and dr_forest); the doubly robust, DML and forest ones use the run's
+  -- cross-fitted nuisance models.
   estimators = presets.medium,
 }

@@ -13,7 +13,7 @@ return {
     rows = 4000,
   },
   validation = 0.3,
-  -- "auto": psw_energy here, because assignment is confounded (plain energy
+  -- "auto": dr_mse here, because assignment is confounded (plain energy
   -- would favour the biased difference in means); energy for randomized data.
   metric = "auto",
   budget = { seconds = 10, trials = 40 },

@@ -43,23 +43,32 @@
  *                        grf's defaults except trees (200, see pu_forest.h);
  *                        average effect by AIPW (grf's
  *                        average_treatment_effect) when the rows carry t and
- *                        y, else as causal_forest_dml's (see dml_aipw).
+ *                        y, else as causal_forest_dml's (see dml_aipw); and
+ *                        (ABI 1.4) grf's own version of it, on the training
+ *                        rows with the forest's out-of-bag estimates and the
+ *                        cross-fitted nuisances, computed at fit and saved
+ *                        (average_effect_oob, see dml_oob_average).
  *
  * Sample weights (train->weight, NULL = 1) multiply the regression weights
  * w_i above in every variant. Intervals treat the nuisances as fixed.
  * dml_nonparam's bootstrap replicas: the run's intervals.resamples
  * (pu_boot_resamples), a setting of the run rather than a hyperparameter.
  *
- * Saved form: "<name> 1", "arms K", "p_x P", then pu_linear's or pu_final's
- * own lines.
+ * Saved form: "<name> 1", "arms K", "p_x P", then pu_linear's, pu_final's or
+ * the forest's own lines. causal_forest and multi_arm_causal_forest save
+ * version 2: after p_x, "oob_average 1" with "oob_ate" and "oob_se" lines of
+ * K-1 values (or "oob_average 0"); they still read version 1 (no OOB
+ * average).
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <tautune/plugin.h>
 
 #include "common/pu.h"
+#include "common/pu_aipw.h"
 #include "common/pu_final.h"
 #include "common/pu_forest.h"
 #include "common/pu_linear.h"
@@ -72,7 +81,6 @@
 #else
 #define DML_MANY_ARMS "dml_linear or dml_sparse_linear"
 #endif
-#define DML_SAVE_VERSION 1
 /* dml_nonparam: rows whose treatment residual is smaller than this are left out. */
 #define DML_MIN_TRES 1e-6
 
@@ -144,7 +152,7 @@ static const tt_plugin_param dml_params[] = {
 #define DML_AVERAGE "mean of the forest-variance row intervals (conservative)"
 #endif
 /* The engine takes at most 8 treatment columns. */
-#define DML_MAX_ARMS 9
+#define DML_MAX_ARMS (PU_AIPW_MAX_EFF + 1)
 /* AIPW divides by the propensities of the rows it averages over: they are
  * clipped into [DML_AIPW_CLIP, 1 - DML_AIPW_CLIP] (grf does not clip; this
  * only guards against an exact 0 or 1 from the nuisance model). */
@@ -162,6 +170,16 @@ static const tt_plugin_param dml_params[] = {
 #ifndef DML_IS_FOREST
 #define DML_IS_FOREST 0
 #endif
+#ifndef DML_AIPW
+#define DML_AIPW 0
+#endif
+/* Version 2 added the out-of-bag average of the AIPW forests. */
+#if DML_AIPW
+#define DML_SAVE_VERSION 2
+#define DML_AVERAGE_OOB "AIPW on out-of-bag forest estimates (grf's average_treatment_effect)"
+#else
+#define DML_SAVE_VERSION 1
+#endif
 
 _Static_assert(sizeof dml_params / sizeof dml_params[0] == DML_N_PARAMS,
                "schema and parameter indices disagree");
@@ -178,6 +196,11 @@ typedef struct dml_model {
     pu_linear lin;               /* valid when fitted */
 #elif DML_IS_FOREST
     tt_forest *forest;           /* non-NULL when fitted */
+#if DML_AIPW
+    /* The out-of-bag average effect of the last fit, or why there is none:
+     * made at fit, when the training rows are at hand, and saved. */
+    pu_aipw_kept oob;
+#endif
 #else
     pu_final *final;             /* non-NULL when fitted */
 #endif
@@ -192,6 +215,9 @@ static void dml_clear(dml_model *m)
 #elif DML_IS_FOREST
     m->host->forest_destroy(m->forest);
     m->forest = NULL;
+#if DML_AIPW
+    memset(&m->oob, 0, sizeof m->oob);
+#endif
 #else
     pu_final_free(m->final);
     m->final = NULL;
@@ -436,36 +462,9 @@ static int dml_mean_bounds(dml_model *m, const tt_plugin_data *rows, double alph
 }
 
 #if DML_AIPW
-/* AIPW scores of arm k on every row into score (n), from the forest's tau
- * (n x (K-1)), the outcome model m (n) and the propensities e (n x K):
- * under the partially linear model the arm means are
- *   mu_k = m + tau_k - sum_j e_j tau_j  (tau_0 = 0),
- * and the score is mu_k - mu_0 + (1{t = k}/e_k - 1{t = 0}/e_0) (y - mu_t).
- * With two arms this is grf's average_treatment_effect score
- *   tau + (W - e)/(e (1 - e)) (Y - m - (W - e) tau). */
-static void dml_aipw_scores(int n_arms, int k, const tt_plugin_data *rows, const double *tau,
-                            const double *mo, const double *e, double *score)
-{
-    size_t n = rows->n;
-    for (size_t i = 0; i < n; i++) {
-        double mix = 0;
-        for (int j = 1; j < n_arms; j++)
-            mix += e[(size_t)j * n + i] * tau[(size_t)(j - 1) * n + i];
-        int t = rows->t[i];
-        double mu_t = mo[i] - mix + (t > 0 ? tau[(size_t)(t - 1) * n + i] : 0.0);
-        double r = rows->y[i] - mu_t, tk = tau[(size_t)(k - 1) * n + i];
-        double wgt = (t == k ? 1.0 / e[(size_t)k * n + i] : 0.0) - (t == 0 ? 1.0 / e[i] : 0.0);
-        score[i] = tk + wgt * r;
-    }
-}
-
 static int dml_check_aipw_rows(const dml_model *m, const tt_plugin_data *rows, char *err,
                                size_t errlen)
 {
-    if (rows->n < 2)
-        return pu_errf(err, errlen, TT_ERR_INVALID,
-                       DML_NAME ": the AIPW average effect needs at least 2 rows, got %zu",
-                       rows->n);
     for (size_t i = 0; i < rows->n; i++) {
         if (rows->t[i] < 0 || rows->t[i] >= m->n_arms)
             return pu_errf(err, errlen, TT_ERR_DATA, DML_NAME ": row %zu has arm %d (K = %d)",
@@ -477,10 +476,10 @@ static int dml_check_aipw_rows(const dml_model *m, const tt_plugin_data *rows, c
     return TT_OK;
 }
 
-/* grf's average_treatment_effect on the given rows: mean AIPW score per arm,
- * standard error sd(score)/sqrt(n), normal interval. The forest's estimates
- * are its predictions for these rows; m and e come from the host's nuisance
- * models fitted on all training rows (nuisance_predict). */
+/* grf's average_treatment_effect on the given rows (pu_aipw.h), unweighted,
+ * with a normal interval. The forest's estimates are its predictions for
+ * these rows; m and e come from the host's nuisance models fitted on all
+ * training rows (nuisance_predict). */
 static int dml_aipw(dml_model *m, const tt_plugin_data *rows, double alpha, double *ate,
                     double *lo, double *hi, char *err, size_t errlen)
 {
@@ -493,8 +492,8 @@ static int dml_aipw(dml_model *m, const tt_plugin_data *rows, double alpha, doub
         return pu_errf(err, errlen, TT_ERR_UNSUPPORTED,
                        DML_NAME ": the AIPW average effect needs the host's nuisance models");
     double *tau = h->alloc(sizeof *tau * (cnt + 1)), *mo = h->alloc(sizeof *mo * (n + 1));
-    double *score = h->alloc(sizeof *score * (n + 1)), *e = NULL;
-    if (!tau || !mo || !score)
+    double *e = NULL, se[DML_MAX_ARMS - 1];
+    if (!tau || !mo)
         rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     if (rc == TT_OK)
         rc = dml_stage_effect(m, rows, tau, err, errlen);
@@ -503,30 +502,66 @@ static int dml_aipw(dml_model *m, const tt_plugin_data *rows, double alpha, doub
                                  errlen);
     if (rc == TT_OK)
         rc = pu_nuis_propensity_predict(h, m->n_arms, rows, DML_AIPW_CLIP, &e, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_aipw_average(h, DML_NAME, m->n_arms, rows, tau, mo, e, NULL, ate, se, err,
+                             errlen);
     double z = pu_normal_quantile(1.0 - alpha / 2.0);
     for (int k = 1; rc == TT_OK && k < m->n_arms; k++) {
-        dml_aipw_scores(m->n_arms, k, rows, tau, mo, e, score);
-        double mean = 0, ss = 0;
-        for (size_t i = 0; i < n; i++)
-            mean += score[i];
-        mean /= (double)n;
-        for (size_t i = 0; i < n; i++)
-            ss += (score[i] - mean) * (score[i] - mean);
-        double se = sqrt(ss / (double)(n - 1) / (double)n);
-        if (!isfinite(mean) || !isfinite(se)) {
-            rc = pu_errf(err, errlen, TT_ERR_NUMERIC,
-                         DML_NAME ": the AIPW average effect of arm %d is not finite", k);
-            break;
-        }
-        ate[k - 1] = mean;
-        lo[k - 1] = mean - z * se;
-        hi[k - 1] = mean + z * se;
+        lo[k - 1] = ate[k - 1] - z * se[k - 1];
+        hi[k - 1] = ate[k - 1] + z * se[k - 1];
     }
     h->release(tau);
     h->release(mo);
-    h->release(score);
     h->release(e);
     return rc;
+}
+
+/* grf's average_treatment_effect as grf computes it: on the training rows
+ * d of the fit just made, with the forest's out-of-bag estimates and the
+ * host's cross-fitted nuisances of those rows (the m and e that centred the
+ * fit, e clipped as in dml_aipw), weighted by d->weight. Into m->oob_*. */
+static int dml_oob_average(dml_model *m, const tt_plugin_data *d, char *err, size_t errlen)
+{
+    const tt_plugin_host *h = m->host;
+    size_t n = d->n, cnt = n * ((size_t)m->n_arms - 1);
+    double *tau = h->alloc(sizeof *tau * (cnt + 1)), *mo = NULL, *e = NULL;
+    int rc = tau ? TT_OK : pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    if (rc == TT_OK)
+        rc = h->forest_predict_oob(m->forest, tau, NULL, err, errlen);
+    for (size_t i = 0; rc == TT_OK && i < cnt; i++)
+        if (!isfinite(tau[i])) /* a row no tree left out: grf would give NaN too */
+            rc = pu_errf(err, errlen, TT_ERR_NUMERIC,
+                         "row %zu has no out-of-bag estimate (too few trees)", i % n);
+    if (rc == TT_OK)
+        rc = pu_nuis_outcome_oof(h, n, &mo, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_nuis_propensity_oof(h, m->n_arms, n, DML_AIPW_CLIP, &e, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_aipw_average(h, DML_NAME, m->n_arms, d, tau, mo, e, d->weight, m->oob.ate,
+                             m->oob.se, err, errlen);
+    m->oob.has = rc == TT_OK;
+    h->release(tau);
+    h->release(mo);
+    h->release(e);
+    return rc;
+}
+
+/* Make the OOB average after a fit (pu_check_train has checked the rows).
+ * Its failure does not fail the fit (the effects are fine without it): the
+ * reason is kept for average_effect_oob and logged. */
+static void dml_after_fit(dml_model *m, const tt_plugin_data *d)
+{
+    if (dml_oob_average(m, d, m->oob.why, sizeof m->oob.why) != TT_OK)
+        m->host->log(m->host->host_ctx, TT_LOG_WARN, "no out-of-bag average effect: %s",
+                     m->oob.why);
+}
+
+static int dml_average_oob(void *instance, double alpha, double *ate, double *lo, double *hi,
+                           double *se, char *err, size_t errlen)
+{
+    const dml_model *m = instance;
+    return pu_aipw_kept_get(&m->oob, DML_NAME, m->fitted, m->n_arms - 1, alpha, ate, lo, hi, se,
+                            err, errlen);
 }
 #endif
 
@@ -643,6 +678,10 @@ static int dml_fit(void *instance, const tt_plugin_data *d, char *err, size_t er
         rc = dml_stage_fit(m, d, yres, tres, err, errlen);
     if (rc) /* never leave a half-fitted stage behind */
         dml_clear(m);
+#if DML_AIPW
+    else
+        dml_after_fit(m, d);
+#endif
     h->release(yres);
     h->release(tres);
     return rc;
@@ -688,15 +727,46 @@ static int dml_save(void *instance, const tt_plugin_sink *sink, char *err, size_
     if (!m->fitted)
         return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": not fitted");
     int rc = pu_save_header(sink, DML_NAME, DML_SAVE_VERSION, m->n_arms, m->p_x, err, errlen);
+#if DML_AIPW
+    if (rc == TT_OK && pu_aipw_kept_save(&m->oob, m->n_arms - 1, sink))
+        rc = pu_errf(err, errlen, TT_ERR_IO, DML_NAME ": cannot write the model");
+#endif
     return rc ? rc : dml_stage_save(m, sink, err, errlen);
+}
+
+/* pu_load_header with any version from 1 to DML_SAVE_VERSION (it takes one:
+ * the AIPW forests still read version 1, saved before the OOB average). */
+static int dml_load_header(const tt_plugin_source *src, int *version, int *arms, size_t *p_x,
+                           char *err, size_t errlen)
+{
+    *version = DML_SAVE_VERSION;
+#if DML_SAVE_VERSION == 1
+    return pu_load_header(src, DML_NAME, 1, arms, p_x, err, errlen);
+#else
+    char line[80], want[80];
+    long a = 0, px = -1;
+    *version = 0;
+    int got = pu_read_line(src, line, sizeof line) == 0;
+    for (int v = 1; got && !*version && v <= DML_SAVE_VERSION; v++) {
+        snprintf(want, sizeof want, DML_NAME " %d", v);
+        *version = strcmp(line, want) ? 0 : v;
+    }
+    if (!*version || pu_read_long(src, "arms", &a) || a < 2 || a > 100000 ||
+        pu_read_long(src, "p_x", &px) || px < 0)
+        return pu_errf(err, errlen, TT_ERR_PARSE, "not a %s model (version 1 to %d)", DML_NAME,
+                       DML_SAVE_VERSION);
+    *arms = (int)a;
+    *p_x = (size_t)px;
+    return TT_OK;
+#endif
 }
 
 static int dml_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
                     char *err, size_t errlen)
 {
-    int arms;
-    size_t p_x;
-    int rc = pu_load_header(src, DML_NAME, DML_SAVE_VERSION, &arms, &p_x, err, errlen);
+    int arms = 0, version = 0;
+    size_t p_x = 0;
+    int rc = dml_load_header(src, &version, &arms, &p_x, err, errlen);
     if (rc)
         return rc;
     dml_model *m = host->alloc_zero(1, sizeof *m);
@@ -705,7 +775,17 @@ static int dml_load(const tt_plugin_host *host, const tt_plugin_source *src, voi
     m->host = host;
     m->n_arms = arms;
     m->p_x = p_x;
-    rc = dml_stage_load(m, src, err, errlen);
+#if DML_AIPW
+    if (version < 2) /* saved before the OOB average */
+        snprintf(m->oob.why, sizeof m->oob.why,
+                 "the model was saved by a version without it (format %d)", version);
+    else if (pu_aipw_kept_load(&m->oob, m->n_arms - 1, src))
+        rc = pu_errf(err, errlen, TT_ERR_PARSE, DML_NAME " model: bad out-of-bag average lines");
+#else
+    (void)version;
+#endif
+    if (rc == TT_OK)
+        rc = dml_stage_load(m, src, err, errlen);
     if (rc) {
         dml_destroy(m);
         return rc;
@@ -734,6 +814,10 @@ static const tt_plugin_descriptor dml_descriptor = {
     .average_effect = dml_average,
 #ifdef DML_AVERAGE
     .average_method = DML_AVERAGE,
+#endif
+#if DML_AIPW
+    .average_effect_oob = dml_average_oob,
+    .average_oob_method = DML_AVERAGE_OOB,
 #endif
 };
 

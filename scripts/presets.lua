@@ -1,4 +1,4 @@
--- presets.lua - ready-made search spaces for every wave-1 estimator plugin.
+-- presets.lua - ready-made search spaces for every built-in estimator plugin.
 --
 -- Three levels per plugin, by how much a search may spend:
 --   cheap   ridge-only learner slots and linear final stages without
@@ -6,14 +6,23 @@
 --           in well under a second on a few thousand rows; for quick looks
 --           and small budgets.
 --   medium  ridge, lasso and small boosted models; the polynomial featurizer;
---           the propensity clip searched. The usual choice.
---   wide    every learner of a slot over its whole schema range. For long
---           runs: forests and deep gbm models are slow on big data.
+--           the propensity clip searched; forests of 100-500 trees. The
+--           usual choice.
+--   wide    every learner of a slot over its whole schema range, forests of
+--           up to 2000 trees. For long runs: forests and deep gbm models are
+--           slow on big data.
 --
 -- What it defines (all plain tables of search spaces; take a copy with
 -- merge() before changing one, the spaces are shared values):
 --   presets.spaces.<plugin>.<level>        one plugin's hyperparameter table
---   presets.<level>                        every wave-1 plugin at that level
+--   presets.<level>                        the 13 wave-1 plugins at that level,
+--                                          plus forests: none in cheap (a
+--                                          forest trial takes seconds, not
+--                                          milliseconds), causal_forest and
+--                                          dr_forest in medium, all four in
+--                                          wide. causal_forest is binary only:
+--                                          with 3+ arms take it out with
+--                                          without(presets.medium, "causal_forest")
 --   presets.<family>.<level>               one family: baselines, meta, dr, dml,
 --                                          forests (issue 9: dr_forest,
 --                                          causal_forest_dml, causal_forest,
@@ -29,7 +38,7 @@
 -- setting `intervals = { resamples = B }` (default 30 for the built-ins).
 -- The parameter names are the plugins' schemas (`tautune plugins NAME`);
 -- learner slots follow plugins/common/pu_slot.h: <slot>_learner, _alpha,
--- _trees, _depth, _min_leaf, _learning_rate.
+-- _trees, _depth, _min_leaf, _learning_rate, _featurizer.
 --
 -- Loading: configs cannot `require` files (the sandbox removes require,
 -- dofile and loadfile). This file is a chunk in the style of the prelude
@@ -53,6 +62,7 @@ local function slot(prefix, level)
     s.depth = 4
     s.min_leaf = 5
     s.learning_rate = 0.1
+    s.featurizer = "none"
   elseif level == "medium" then
     s.learner = choice({ "ridge", "lasso", "gbm" })
     s.alpha = loguniform(1e-2, 1e2)
@@ -60,6 +70,7 @@ local function slot(prefix, level)
     s.depth = randint(2, 6)
     s.min_leaf = randint(1, 20)
     s.learning_rate = loguniform(0.03, 0.3)
+    s.featurizer = choice({ "none", "poly2" })
   else
     s.learner = choice({ "ridge", "lasso", "forest", "gbm" })
     s.alpha = loguniform(1e-3, 1e3)
@@ -67,6 +78,7 @@ local function slot(prefix, level)
     s.depth = randint(2, 10)
     s.min_leaf = randint(1, 50)
     s.learning_rate = loguniform(0.01, 0.3)
+    s.featurizer = choice({ "none", "poly2" })
   end
   local out = {}
   for k, v in pairs(s) do
@@ -176,10 +188,17 @@ local families = {
   dr = { "dr", "dr_linear", "dr_sparse_linear" },
   dml = { "dml_linear", "dml_sparse_linear", "dml_nonparam" },
 }
--- Not in families, hence not in presets.<level> (which stays the wave-1
--- set): the forests, reachable as presets.forests.<level> and presets.level().
+-- Not in families, so presets.<level> takes them per level (level_forests
+-- below); all four are presets.forests.<level>.
 local extra_families = {
   forests = { "dr_forest", "causal_forest_dml", "causal_forest", "multi_arm_causal_forest" },
+}
+-- The forests each level adds to the wave-1 set: medium the binary grf
+-- forest and the DR forest (one of each kind of final stage), wide all.
+local level_forests = {
+  cheap = {},
+  medium = { "causal_forest", "dr_forest" },
+  wide = extra_families.forests,
 }
 
 local levels = { "cheap", "medium", "wide" }
@@ -215,7 +234,11 @@ for _, family in pairs(families) do
   end
 end
 for _, level in ipairs(levels) do
-  P[level] = P.level(level, table.unpack(all))
+  local names = { table.unpack(all) }
+  for _, name in ipairs(level_forests[level]) do
+    names[#names + 1] = name
+  end
+  P[level] = P.level(level, table.unpack(names))
 end
 for family, names in pairs(extra_families) do
   families[family] = names

@@ -1,8 +1,9 @@
 /* run_winner.c - what a run hands on: the winning trial refitted on the
  * training rows with the trial's own seed (so it is that trial's model, not a
  * look-alike), its effects and intervals for every row (cate.csv), its
- * average effect with an interval on the validation rows, and the model file
- * that `tautune predict` applies to new rows (model.ttm). */
+ * average effect with an interval on the validation rows (and, from a plugin
+ * with ABI 1.4's average_effect_oob, on the training rows out of bag), and
+ * the model file that `tautune predict` applies to new rows (model.ttm). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,11 @@ static int effects_all_rows(run_state *s, winner *w, char *err, size_t errlen)
     return 0;
 }
 
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
 /* "average_effect": per treated arm on the validation rows. */
 static cJSON *average_effect(run_state *s, winner *w)
 {
@@ -127,8 +133,41 @@ static cJSON *average_effect(run_state *s, winner *w)
         cJSON *a = cJSON_CreateObject();
         cJSON_AddStringToObject(a, "arm", s->data->arm_labels[k + 1]);
         cJSON_AddNumberToObject(a, "estimate", ate[k]);
-        cJSON_AddItemToObject(a, "lo", isfinite(lo[k]) ? cJSON_CreateNumber(lo[k]) : cJSON_CreateNull());
-        cJSON_AddItemToObject(a, "hi", isfinite(hi[k]) ? cJSON_CreateNumber(hi[k]) : cJSON_CreateNull());
+        cJSON_AddItemToObject(a, "lo", number_or_null(lo[k]));
+        cJSON_AddItemToObject(a, "hi", number_or_null(hi[k]));
+        cJSON_AddItemToArray(arms, a);
+    }
+    return o;
+}
+
+/* "average_effect_oob": the plugin's own average over the training rows of
+ * the refit, from out-of-bag estimates (grf's average_treatment_effect),
+ * when it offers one; NULL (with a warning if it failed) otherwise. */
+static cJSON *average_effect_oob(run_state *s, winner *w)
+{
+    tt_plugin_average_oob_fn oob = tt_plugin_average_effect_oob(w->desc);
+    if (!oob)
+        return NULL;
+    int k_eff = s->data->n_arms - 1;
+    double ate[k_eff], lo[k_eff], hi[k_eff], se[k_eff];
+    char err[512] = "";
+    if (oob(w->inst, WINNER_ALPHA, ate, lo, hi, se, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune: warning: the winner's average_effect_oob failed: %s\n", err);
+        return NULL;
+    }
+    const char *method = tt_plugin_average_oob_method(w->desc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "rows", "training (out-of-bag)");
+    cJSON_AddNumberToObject(o, "alpha", WINNER_ALPHA);
+    cJSON_AddItemToObject(o, "method", method ? cJSON_CreateString(method) : cJSON_CreateNull());
+    cJSON *arms = cJSON_AddArrayToObject(o, "arms");
+    for (int k = 0; k < k_eff; k++) {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "arm", s->data->arm_labels[k + 1]);
+        cJSON_AddItemToObject(a, "estimate", number_or_null(ate[k]));
+        cJSON_AddItemToObject(a, "se", number_or_null(se[k]));
+        cJSON_AddItemToObject(a, "lo", number_or_null(lo[k]));
+        cJSON_AddItemToObject(a, "hi", number_or_null(hi[k]));
         cJSON_AddItemToArray(arms, a);
     }
     return o;
@@ -240,6 +279,9 @@ int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJ
     cJSON *avg = average_effect(s, &w);
     if (avg)
         cJSON_AddItemToObject(o, "average_effect", avg);
+    cJSON *avg_oob = average_effect_oob(s, &w);
+    if (avg_oob)
+        cJSON_AddItemToObject(o, "average_effect_oob", avg_oob);
     if (w.desc->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) {
         snprintf(path, sizeof path, "%s/model.ttm", dir);
         if (write_model(s, &w, best, path, err, sizeof err) == 0)

@@ -278,6 +278,21 @@ const char *tt_plugin_average_method(const tt_plugin_descriptor *d)
     return tt_plugin_interval_method(d);
 }
 
+static int has_v1_4_fields(const tt_plugin_descriptor *d)
+{
+    return d->abi_minor >= 4 && d->struct_size >= TT_PLUGIN_DESCRIPTOR_SIZE_V1_4;
+}
+
+tt_plugin_average_oob_fn tt_plugin_average_effect_oob(const tt_plugin_descriptor *d)
+{
+    return has_v1_4_fields(d) ? d->average_effect_oob : NULL;
+}
+
+const char *tt_plugin_average_oob_method(const tt_plugin_descriptor *d)
+{
+    return has_v1_4_fields(d) ? d->average_oob_method : NULL;
+}
+
 tt_status tt_plugin_validate(const tt_plugin_descriptor *d, char *err, size_t errlen)
 {
     if (!d)

@@ -55,6 +55,14 @@ tt_plugin_average_fn tt_plugin_average_effect(const tt_plugin_descriptor *desc);
  * given, else interval_method, else NULL. */
 const char *tt_plugin_average_method(const tt_plugin_descriptor *desc);
 
+/* ABI 1.4: the out-of-bag average effect over the training rows of the last
+ * fit and how it is made; NULL when the descriptor predates them (abi_minor
+ * < 4 or a struct_size that does not cover them) or leaves them out. */
+typedef int (*tt_plugin_average_oob_fn)(void *instance, double alpha, double *ate, double *lo,
+                                        double *hi, double *se, char *err, size_t errlen);
+tt_plugin_average_oob_fn tt_plugin_average_effect_oob(const tt_plugin_descriptor *desc);
+const char *tt_plugin_average_oob_method(const tt_plugin_descriptor *desc);
+
 /* Text names for messages and listings. */
 const char *tt_param_kind_name(tt_param_kind kind);        /* "int", "real", "log-real", "bool", "choice" */
 void tt_capabilities_text(uint32_t caps, char *buf, size_t len); /* "multi-arm,intervals" or "-" */

@@ -239,6 +239,36 @@ static void section_caveats(tt_rbuf *b, const tt_report_input *in)
 
 /* ---- 3. the winner ---------------------------------------------------- */
 
+/* ABI 1.4: the plugin's own average over the training rows from
+ * out-of-bag estimates, in one line under the validation table. */
+static void winner_effects_oob(tt_rbuf *b, const cJSON *winner)
+{
+    const cJSON *oob = cJSON_GetObjectItemCaseSensitive(winner, "average_effect_oob");
+    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(oob, "arms"), *a;
+    if (cJSON_GetArraySize(arms) < 1)
+        return;
+    double alpha = tt_rj_num(oob, "alpha");
+    tt_rb_puts(b, "<p id=\"average-effect-oob\">Over the training rows, out of bag (");
+    tt_rb_esc(b, tt_rj_str(oob, "method") ? tt_rj_str(oob, "method") : "an unnamed method");
+    tt_rb_puts(b, "):");
+    int first = 1;
+    cJSON_ArrayForEach(a, arms)
+    {
+        tt_rb_puts(b, first ? " " : "; ");
+        first = 0;
+        tt_rb_esc(b, tt_rj_str(a, "arm"));
+        tt_rb_puts(b, " ");
+        tt_rb_num(b, tt_rj_num(a, "estimate"));
+        tt_rb_puts(b, " [");
+        tt_rb_num(b, tt_rj_num(a, "lo"));
+        tt_rb_puts(b, ", ");
+        tt_rb_num(b, tt_rj_num(a, "hi"));
+        tt_rb_puts(b, "], se ");
+        tt_rb_num(b, tt_rj_num(a, "se"));
+    }
+    tt_rb_printf(b, " (%g %% intervals).</p>\n", isfinite(alpha) ? 100 * (1 - alpha) : 95.0);
+}
+
 static void winner_effects(tt_rbuf *b, const cJSON *winner, const cJSON *best)
 {
     const cJSON *ae = cJSON_GetObjectItemCaseSensitive(winner, "average_effect");
@@ -271,6 +301,7 @@ static void winner_effects(tt_rbuf *b, const cJSON *winner, const cJSON *best)
         tt_rb_puts(b, "</tr>\n");
     }
     tt_rb_puts(b, "</tbody></table>\n");
+    winner_effects_oob(b, winner);
 }
 
 /* What the greedy policy of the winner's effects does on the validation

@@ -20,6 +20,39 @@ static void md_num(tt_rbuf *b, double v)
         tt_rb_puts(b, "n/a");
 }
 
+/* " est [lo, hi]" per arm ("; arm A est [lo, hi]" with several), with
+ * "(se s)" after the estimate when with_se, then " (95 %, method)". */
+static void average_text(tt_rbuf *b, const cJSON *ae, const char *method_key, int with_se)
+{
+    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(ae, "arms"), *a;
+    double alpha = tt_rj_num(ae, "alpha");
+    int first = 1;
+    cJSON_ArrayForEach(a, arms)
+    {
+        tt_rb_puts(b, first ? " " : "; ");
+        first = 0;
+        if (cJSON_GetArraySize(arms) > 1) {
+            tt_rb_puts(b, "arm ");
+            tt_rb_md(b, tt_rj_str(a, "arm"));
+            tt_rb_puts(b, " ");
+        }
+        md_num(b, tt_rj_num(a, "estimate"));
+        if (with_se) {
+            tt_rb_puts(b, " (se ");
+            md_num(b, tt_rj_num(a, "se"));
+            tt_rb_puts(b, ")");
+        }
+        tt_rb_puts(b, " [");
+        md_num(b, tt_rj_num(a, "lo"));
+        tt_rb_puts(b, ", ");
+        md_num(b, tt_rj_num(a, "hi"));
+        tt_rb_puts(b, "]");
+    }
+    tt_rb_printf(b, " (%g %%, ", isfinite(alpha) ? 100 * (1 - alpha) : 95.0);
+    tt_rb_md(b, tt_rj_str(ae, method_key) ? tt_rj_str(ae, method_key) : "?");
+    tt_rb_puts(b, ")");
+}
+
 static void winner_line(tt_rbuf *b, const tt_report_input *in)
 {
     const cJSON *r = in->results, *best = cJSON_GetObjectItemCaseSensitive(r, "best");
@@ -32,35 +65,22 @@ static void winner_line(tt_rbuf *b, const tt_report_input *in)
     tt_rb_printf(b, "** (trial %.0f)", tt_rj_num(best, "trial"));
     const cJSON *ae = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "winner"), "average_effect");
-    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(ae, "arms"), *a;
-    if (cJSON_GetArraySize(arms) > 0) {
-        double alpha = tt_rj_num(ae, "alpha");
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ae, "arms")) > 0) {
         tt_rb_puts(b, ": average effect");
-        int first = 1;
-        cJSON_ArrayForEach(a, arms)
-        {
-            tt_rb_puts(b, first ? " " : "; ");
-            first = 0;
-            if (cJSON_GetArraySize(arms) > 1) {
-                tt_rb_puts(b, "arm ");
-                tt_rb_md(b, tt_rj_str(a, "arm"));
-                tt_rb_puts(b, " ");
-            }
-            md_num(b, tt_rj_num(a, "estimate"));
-            tt_rb_puts(b, " [");
-            md_num(b, tt_rj_num(a, "lo"));
-            tt_rb_puts(b, ", ");
-            md_num(b, tt_rj_num(a, "hi"));
-            tt_rb_puts(b, "]");
-        }
-        tt_rb_printf(b, " (%g %%, ", isfinite(alpha) ? 100 * (1 - alpha) : 95.0);
-        tt_rb_md(b, tt_rj_str(ae, "interval_method") ? tt_rj_str(ae, "interval_method") : "?");
-        tt_rb_puts(b, ")");
+        average_text(b, ae, "interval_method", 0);
     } else {
         tt_rb_puts(b, ": average effect ");
         md_num(b, tt_rj_num(best, "ate"));
     }
     tt_rb_puts(b, "\n\n");
+    /* ABI 1.4: the plugin's own out-of-bag average over the training rows. */
+    const cJSON *oob = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "winner"), "average_effect_oob");
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(oob, "arms")) > 0) {
+        tt_rb_puts(b, "**Out-of-bag average effect** (training rows):");
+        average_text(b, oob, "method", 1);
+        tt_rb_puts(b, "\n\n");
+    }
 }
 
 static void leaderboard(tt_rbuf *b, const tt_report_input *in)

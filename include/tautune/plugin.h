@@ -51,7 +51,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 3
+#define TT_PLUGIN_ABI_MINOR 4
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -361,6 +361,26 @@ typedef struct tt_plugin_descriptor {
      * interval_method (a causal forest's AIPW average, a mean of row bounds);
      * NULL: interval_method says it. */
     const char *average_method;
+
+    /* ---- ABI 1.4 ---- */
+
+    /* Optional. The average effect of each treated arm over the training
+     * rows of the last fit, from out-of-bag estimates (a forest's estimate
+     * of each row by the trees that did not see it, as grf's
+     * average_treatment_effect uses): ate, lo, hi and se hold n_arms - 1
+     * values, se the standard error and [lo, hi] the two-sided (1 - alpha)
+     * normal interval ate -+ z se. The plugin computes it at fit time (only
+     * then does it see the training rows, their out-of-bag estimates and the
+     * host's cross-fitted nuisances) and keeps it in its saved state, so a
+     * loaded instance answers too. Returns non-zero with a message when the
+     * instance has none (not fitted, or loaded from a model saved without
+     * it). */
+    int (*average_effect_oob)(void *instance, double alpha, double *ate, double *lo,
+                              double *hi, double *se, char *err, size_t errlen);
+
+    /* How average_effect_oob is made, in a few words for results.json;
+     * may be NULL. */
+    const char *average_oob_method;
 } tt_plugin_descriptor;
 
 /* Layout size of ABI 1.0's descriptor: the smallest struct_size the host
@@ -376,6 +396,11 @@ typedef struct tt_plugin_descriptor {
 /* Layout size of ABI 1.3's descriptor (adds average_method). */
 #define TT_PLUGIN_DESCRIPTOR_SIZE_V1_3 \
     (offsetof(tt_plugin_descriptor, average_method) + sizeof(const char *))
+
+/* Layout size of ABI 1.4's descriptor (adds average_effect_oob and
+ * average_oob_method). */
+#define TT_PLUGIN_DESCRIPTOR_SIZE_V1_4 \
+    (offsetof(tt_plugin_descriptor, average_oob_method) + sizeof(const char *))
 
 typedef const tt_plugin_descriptor *(*tt_plugin_entry_fn)(void);
 

@@ -123,7 +123,10 @@ static char *read_long_line(const tt_plugin_source *src)
     return NULL;
 }
 
-int pu_read_doubles(const tt_plugin_source *src, const char *key, double *v, size_t n)
+const char *const pu_featurizers[] = {"none", "poly2", NULL};
+
+int pu_read_doubles_upto(const tt_plugin_source *src, const char *key, double *v, size_t n_min,
+                         size_t n_max, size_t *n_read)
 {
     char *line = read_long_line(src);
     if (!line)
@@ -133,7 +136,7 @@ int pu_read_doubles(const tt_plugin_source *src, const char *key, double *v, siz
     if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\0')) {
         char *p = line + klen, *end;
         size_t i = 0;
-        for (; i < n; i++) {
+        for (; i < n_max; i++) {
             v[i] = strtod_l(p, &end, c_locale());
             if (end == p)
                 break;
@@ -141,11 +144,19 @@ int pu_read_doubles(const tt_plugin_source *src, const char *key, double *v, siz
         }
         while (*p == ' ')
             p++;
-        if (i == n && *p == '\0')
+        if (i >= n_min && *p == '\0') {
+            *n_read = i;
             rc = 0;
+        }
     }
     free(line);
     return rc;
+}
+
+int pu_read_doubles(const tt_plugin_source *src, const char *key, double *v, size_t n)
+{
+    size_t got;
+    return pu_read_doubles_upto(src, key, v, n, n, &got);
 }
 
 int pu_read_long(const tt_plugin_source *src, const char *key, long *v)

@@ -24,8 +24,16 @@ int pu_write_doubles(const tt_plugin_sink *sink, const char *key, const double *
 int pu_read_line(const tt_plugin_source *src, char *buf, size_t len);
 /* Reads a line "key v1 v2 ... vn"; non-zero if the key or count differs. */
 int pu_read_doubles(const tt_plugin_source *src, const char *key, double *v, size_t n);
+/* The same for a line of n_min..n_max values (a format that grew fields at
+ * its end); *n_read says how many there were. */
+int pu_read_doubles_upto(const tt_plugin_source *src, const char *key, double *v, size_t n_min,
+                         size_t n_max, size_t *n_read);
 /* Reads a line "key <integer>". */
 int pu_read_long(const tt_plugin_source *src, const char *key, long *v);
+
+/* Featurizer choices shared by every schema that offers one (the linear
+ * final stages' phi, the learner slots): {"none", "poly2", NULL}. */
+extern const char *const pu_featurizers[];
 
 /* A host learner saved into the stream as "learner <bytes>\n" followed by its
  * bytes, so loading never depends on how much the learner's reader consumes. */

@@ -84,8 +84,6 @@ static void symmetrise_average(double *a, size_t D)
 
 /* ---- featurizer ------------------------------------------------------------ */
 
-const char *const pu_phi_featurizers[] = {"none", "poly2", NULL};
-
 size_t pu_phi_dim(const pu_phi *phi)
 {
     size_t p = phi->p_x;

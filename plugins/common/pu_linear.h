@@ -35,6 +35,8 @@
 
 #include <tautune/plugin.h>
 
+#include "pu.h" /* pu_featurizers, in PU_PHI_FEATURIZER_PARAM */
+
 typedef struct pu_phi {
     int intercept;   /* leading 1 */
     int poly2;       /* add squares and pairwise products */
@@ -46,13 +48,12 @@ size_t pu_phi_dim(const pu_phi *phi);
 /* Schema entries for phi, shared by every plugin with a linear final stage:
  * "fit_cate_intercept" (bool, default on) and "featurizer" (choice
  * {none, poly2}, default none; index 1 means poly2). */
-extern const char *const pu_phi_featurizers[]; /* {"none", "poly2", NULL} */
 #define PU_PHI_INTERCEPT_PARAM                                                        \
     {.name = "fit_cate_intercept", .kind = TT_PARAM_BOOL, .default_value = 1,         \
      .help = "constant term in the effect model"}
 #define PU_PHI_FEATURIZER_PARAM                                                       \
     {.name = "featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,               \
-     .choices = pu_phi_featurizers,                                                   \
+     .choices = pu_featurizers,                                                       \
      .help = "phi(x): x itself, or x with squares and pairwise products"}
 
 /* phi(x) for the n rows of column-major x (n x phi->p_x): a new n x d

@@ -18,6 +18,7 @@ void pu_slot_read(const double *params, size_t first, pu_slot *slot)
     slot->depth = (int)lround(v[3]);
     slot->min_leaf = (int)lround(v[4]);
     slot->learning_rate = v[5];
+    slot->featurizer = (int)lround(v[6]);
 }
 
 const char *pu_slot_name(const pu_slot *slot)
@@ -33,14 +34,19 @@ int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify
     /* At most five keys per learner: the arrays below are sized for that. */
     const char *keys[5];
     double values[5];
+    const int poly2 = slot->featurizer == 1;
     size_t n = 0;
     *out = NULL;
     switch (slot->learner) {
     case PU_SLOT_RIDGE:
         keys[n] = "alpha", values[n++] = slot->alpha;
+        if (poly2)
+            keys[n] = "poly2", values[n++] = 1.0, keys[n] = "standardize", values[n++] = 1.0;
         break;
     case PU_SLOT_LASSO:
-        /* No keys: the lasso's penalty defaults to cross-validation ("auto"). */
+        /* The lasso's penalty defaults to cross-validation ("auto"). */
+        if (poly2)
+            keys[n] = "poly2", values[n++] = 1.0, keys[n] = "standardize", values[n++] = 1.0;
         break;
     case PU_SLOT_FOREST:
         keys[n] = "n_trees", values[n++] = slot->trees;
@@ -70,8 +76,8 @@ int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify
 
 int pu_slot_save(const pu_slot *slot, const tt_plugin_sink *sink)
 {
-    double v[PU_SLOT_N] = {slot->learner, slot->alpha,    slot->trees,
-                           slot->depth,   slot->min_leaf, slot->learning_rate};
+    double v[PU_SLOT_N] = {slot->learner,  slot->alpha,         slot->trees,     slot->depth,
+                           slot->min_leaf, slot->learning_rate, slot->featurizer};
     return pu_write_doubles(sink, "slot", v, PU_SLOT_N);
 }
 
@@ -87,10 +93,14 @@ static int whole(double v, double lo, double hi, int *out)
 int pu_slot_load(const tt_plugin_source *src, pu_slot *slot)
 {
     double v[PU_SLOT_N];
-    if (pu_read_doubles(src, "slot", v, PU_SLOT_N) != 0)
+    size_t got = 0;
+    if (pu_read_doubles_upto(src, "slot", v, PU_SLOT_N - 1, PU_SLOT_N, &got) != 0)
         return -1;
+    if (got == PU_SLOT_N - 1)
+        v[PU_SLOT_N - 1] = 0.0; /* saved before the featurizer existed */
     pu_slot s;
     if (whole(v[0], PU_SLOT_RIDGE, PU_SLOT_GBM, &s.learner) != 0 ||
+        whole(v[6], 0, 1, &s.featurizer) != 0 ||
         whole(v[2], 0, 1e9, &s.trees) != 0 || whole(v[3], 0, 1e9, &s.depth) != 0 ||
         whole(v[4], 0, 1e9, &s.min_leaf) != 0 || !isfinite(v[1]) || !isfinite(v[5]))
         return -1;

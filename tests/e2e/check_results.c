@@ -8,6 +8,11 @@
  *   check_results RUN_DIR nuisance           plugins on the host's nuisance models
  *   check_results RUN_DIR winner PRED.csv    the refitted winner's outputs, and `tautune
  *                                            predict`'s PRED.csv equal to its cate.csv
+ *   check_results RUN_DIR winner_oob PRED.csv  the same for a causal forest winner, and its
+ *                                            out-of-bag average effect (ABI 1.4) near the
+ *                                            true ATE 1 of the e2e's obs.csv
+ *   check_results RUN_DIR budget SECONDS     the search (the run less the winner's refit)
+ *                                            and every trial ended within SECONDS
  * Exits non-zero with a message on the first failed check.
  */
 #include <math.h>
@@ -177,6 +182,32 @@ static void check_winner(const char *dir, const cJSON *root, const cJSON *best, 
     table_free(&got);
 }
 
+/* winner.average_effect_oob of a binary causal forest: its fields, the
+ * interval est -+ z_{0.975} se, and the estimate within 4 se of the true
+ * average effect (obs.csv: tau = 1 + x1, x1 ~ U(-1, 1), so 1). */
+static void check_oob(const cJSON *root)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "winner");
+    const cJSON *oob = cJSON_GetObjectItemCaseSensitive(w, "average_effect_oob");
+    CHECK(cJSON_IsObject(oob), "the winner has no average_effect_oob");
+    CHECK(!strcmp(str(oob, "rows"), "training (out-of-bag)"), "average_effect_oob.rows is '%s'",
+          str(oob, "rows"));
+    CHECK(num(oob, "alpha") == 0.05, "average_effect_oob.alpha is %g", num(oob, "alpha"));
+    CHECK(strstr(str(oob, "method"), "out-of-bag") != NULL, "average_effect_oob.method is '%s'",
+          str(oob, "method"));
+    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(oob, "arms");
+    CHECK(cJSON_GetArraySize(arms) == 1, "average_effect_oob has %d arms, not 1",
+          cJSON_GetArraySize(arms));
+    const cJSON *a = cJSON_GetArrayItem(arms, 0);
+    double e = num(a, "estimate"), se = num(a, "se"), lo = num(a, "lo"), hi = num(a, "hi");
+    CHECK(!strcmp(str(a, "arm"), "treat"), "average_effect_oob arm is '%s'", str(a, "arm"));
+    CHECK(se > 0 && fabs(lo - (e - 1.959963984540054 * se)) < 1e-9 &&
+              fabs(hi - (e + 1.959963984540054 * se)) < 1e-9,
+          "average_effect_oob: [%g, %g] is not %g -+ 1.96 x %g", lo, hi, e, se);
+    CHECK(fabs(e - 1.0) < 4 * se, "average_effect_oob %g (se %g) is far from the true 1", e, se);
+    printf("check_results: out-of-bag average effect %.4f (se %.4f), true 1\n", e, se);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -198,10 +229,10 @@ int main(int argc, char **argv)
     }
     CHECK(num(root, "schema_version") == 1, "schema_version is not 1");
     CHECK(strlen(str(root, "tautune_version")) > 0, "no tautune_version");
-    /* The quickstart data are confounded: "auto" must pick psw_energy; the
+    /* The quickstart data are confounded: "auto" must pick dr_mse; the
      * CSV run says randomized, so plain energy. */
     const char *want_metric = !strcmp(argv[2], "csv") || !strcmp(argv[2], "same_scores")
-                                  ? "energy" : "psw_energy";
+                                  ? "energy" : "dr_mse";
     CHECK(strcmp(str(root, "metric"), want_metric) == 0, "metric is %s, not %s",
           str(root, "metric"), want_metric);
     const char *want_status = !strcmp(argv[2], "interrupted") ? "interrupted" : "complete";
@@ -310,6 +341,21 @@ int main(int argc, char **argv)
               dim);
     } else if (!strcmp(argv[2], "winner") && argc > 3) {
         check_winner(argv[1], root, best, argv[3]);
+    } else if (!strcmp(argv[2], "winner_oob") && argc > 3) {
+        check_winner(argv[1], root, best, argv[3]);
+        check_oob(root);
+    } else if (!strcmp(argv[2], "budget") && argc > 3) {
+        /* The budget bounds the search; the winner's refit (a bootstrap winner
+         * refits B times for its intervals) follows it and is timed apart. */
+        const double limit = atof(argv[3]);
+        const cJSON *win = cJSON_GetObjectItemCaseSensitive(root, "winner");
+        const double search = num(root, "elapsed_seconds") - num(win, "seconds");
+        CHECK(search <= limit, "the search took %g s (run %g s, winner refit %g s), limit %g s",
+              search, num(root, "elapsed_seconds"), num(win, "seconds"), limit);
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "trials"))
+            CHECK(num(t, "finished_seconds") <= limit, "trial %g finished at %g s, limit %g s",
+                  num(t, "id"), num(t, "finished_seconds"), limit);
     } else if (!strcmp(argv[2], "csv")) {
         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(data, "arm_labels");
         CHECK(cJSON_GetArraySize(labels) == 2 &&

@@ -750,14 +750,46 @@ static void test_presets(void **state)
     assert_int_equal(cfg->n_estimators, 1);
     tt_config_free(cfg);
 
-    /* scripts/presets.lua runs after the prelude: every wave-1 plugin at
-     * three levels, and families. */
-    assert_int_equal(load("return { " GEN "estimators = presets.cheap }", &cfg), TT_OK);
-    assert_int_equal(cfg->n_estimators, 13);
-    assert_string_equal(cfg->estimators[0].plugin, "da_learner");
+    /* scripts/presets.lua runs after the prelude: the 13 wave-1 plugins at
+     * three levels, plus forests (none in cheap, causal_forest and dr_forest
+     * in medium, all four in wide), and families. */
+    static const char *const forests[] = {"causal_forest", "causal_forest_dml", "dr_forest",
+                                          "multi_arm_causal_forest"};
+    static const char *const levels[] = {"cheap", "medium", "wide"};
+    static const int in_level[3][4] = {{0, 0, 0, 0}, {1, 0, 1, 0}, {1, 1, 1, 1}};
+    for (int l = 0; l < 3; l++) {
+        char src[160];
+        snprintf(src, sizeof src, "return { " GEN "estimators = presets.%s }", levels[l]);
+        assert_int_equal(load(src, &cfg), TT_OK);
+        int n_forests = 0, has_dml = 0;
+        for (int f = 0; f < 4; f++) {
+            int found = 0;
+            for (size_t i = 0; i < cfg->n_estimators; i++)
+                found |= !strcmp(cfg->estimators[i].plugin, forests[f]);
+            if (found != in_level[l][f])
+                fail_msg("presets.%s: %s %s", levels[l], forests[f],
+                         found ? "present" : "missing");
+            n_forests += found;
+        }
+        for (size_t i = 0; i < cfg->n_estimators; i++)
+            has_dml |= !strcmp(cfg->estimators[i].plugin, "dml_nonparam");
+        assert_true(has_dml);
+        assert_int_equal(cfg->n_estimators, 13 + (size_t)n_forests);
+        /* In name order: causal_forest comes before da_learner. */
+        assert_string_equal(cfg->estimators[0].plugin, l ? "causal_forest" : "da_learner");
+        tt_config_free(cfg);
+    }
+    /* A forest's space is its level's: 100-500 trees in medium. */
+    assert_int_equal(load("return { " GEN "estimators = presets.medium }", &cfg), TT_OK);
+    p = param(cfg, "causal_forest", "trees");
+    assert_int_equal(p->kind, TT_SPACE_RANDINT);
+    assert_true(p->lo == 100 && p->hi == 500);
     tt_config_free(cfg);
     assert_int_equal(load("return { " GEN "estimators = presets.dml.medium }", &cfg), TT_OK);
     assert_int_equal(cfg->n_estimators, 3);
+    tt_config_free(cfg);
+    assert_int_equal(load("return { " GEN "estimators = presets.forests.cheap }", &cfg), TT_OK);
+    assert_int_equal(cfg->n_estimators, 4);
     tt_config_free(cfg);
 
     /* Without the prelude there are no presets. */

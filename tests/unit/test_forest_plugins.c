@@ -10,7 +10,10 @@
  * Y = x2 + sum_k 1{T = k} tau_k(x) + N(0, 1). True nuisances:
  * mu_k = x2 + tau_k, m = x2 + sum_k e_k tau_k.
  * References are closed forms: the true tau, the population ATE, and the
- * RMSE of dr_linear / dml_linear fitted on the same data.
+ * RMSE of dr_linear / dml_linear fitted on the same data; the out-of-bag
+ * average effect (ABI 1.4) against grf's AIPW formula computed here from the
+ * forest's own out-of-bag estimates (taken through the host table) and the
+ * true nuisances the fake host served.
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -25,6 +28,7 @@
 #include <cmocka.h>
 
 #include "plugin/host.h"
+#include "plugin/registry.h"
 #include "tautune/plugin.h"
 
 enum { NMAX = 4000, KMAX = 3, PX = 3 };
@@ -37,6 +41,7 @@ typedef struct sample {
     int k;
     double x[NMAX * PX], y[NMAX], e[NMAX * KMAX], e1[NMAX], mu[NMAX * KMAX], m[NMAX];
     double tau[NMAX * (KMAX - 1)];
+    double w[NMAX]; /* sample weights, used when a test asks (view_weighted) */
     int t[NMAX];
 } sample;
 
@@ -99,6 +104,9 @@ static void sample_make(sample *s, size_t n, int k, tau_kind kind, uint64_t seed
         s->m[i] = x2 + mix;
         s->y[i] = s->mu[(size_t)s->t[i] * n + i] + gauss();
     }
+    /* Drawn after the rows, so the rows do not depend on them. */
+    for (size_t i = 0; i < n; i++)
+        s->w[i] = 0.25 + 1.5 * unif();
 }
 
 /* ---- host with the true nuisances ------------------------------------------ */
@@ -490,6 +498,281 @@ static void test_aipw_formula(void **state)
     close_plugin(&p);
 }
 
+/* ---- the out-of-bag average effect (ABI 1.4) ---------------------------------- */
+
+#define OOB_METHOD "AIPW on out-of-bag forest estimates (grf's average_treatment_effect)"
+
+/* A spy on the host's forest_fit: the last forest a plugin fitted, so the
+ * test can ask that very forest for its out-of-bag estimates. */
+static tt_forest *g_last_forest;
+static int (*g_real_forest_fit)(void *, tt_forest_kind, const tt_forest_options *, size_t, size_t,
+                                const double *, const double *, const double *, size_t,
+                                const double *, const double *, tt_forest **, char *, size_t);
+
+static int spy_forest_fit(void *host_ctx, tt_forest_kind kind, const tt_forest_options *opt,
+                          size_t n, size_t p, const double *x, const double *y, const double *w,
+                          size_t k, const double *z, const double *weight, tt_forest **out,
+                          char *err, size_t errlen)
+{
+    int rc = g_real_forest_fit(host_ctx, kind, opt, n, p, x, y, w, k, z, weight, out, err, errlen);
+    g_last_forest = rc == 0 ? *out : NULL;
+    return rc;
+}
+
+/* fit_plugin with the spy in place, and g_train's weights when weighted. */
+static void *fit_spied(const plugin *p, double trees, uint64_t seed, int weighted)
+{
+    char err[512] = "";
+    void *inst = NULL;
+    double prm[32];
+    params_for(p->d, prm, trees);
+    host_make(seed);
+    g_real_forest_fit = g_host.forest_fit;
+    g_host.forest_fit = spy_forest_fit;
+    g_last_forest = NULL;
+    if (p->d->create(&g_host, prm, g_train.k, &inst, err, sizeof err))
+        fail_msg("%s create: %s", p->d->name, err);
+    tt_plugin_data tr = view(&g_train, 1);
+    tr.weight = weighted ? g_train.w : NULL;
+    if (p->d->fit(inst, &tr, err, sizeof err))
+        fail_msg("%s fit: %s", p->d->name, err);
+    assert_non_null(g_last_forest);
+    return inst;
+}
+
+/* grf's AIPW average of arm k over g_train, from the forest's out-of-bag
+ * estimates tau (n x (K-1)) and the true nuisances the fake host served.
+ * Two arms: grf's binary score tau + (W - e)/(e (1 - e)) (Y - m - (W - e) tau).
+ * K arms: tau_k + 1{T = k}/e_k (Y - mu_k) - 1{T = 0}/e_0 (Y - mu_0) with
+ * mu_0 = m - sum_j e_j tau_j and mu_j = mu_0 + tau_j. Then grf's weighted
+ * mean and se^2 = sum w^2 (G - ate)^2 / (sum w)^2 * n / (n - 1). */
+static void oob_by_hand(int k, const double *tau, const double *wt, double *ate, double *se)
+{
+    const sample *s = &g_train;
+    size_t n = s->n;
+    double *g = malloc(sizeof *g * n), sw = 0, sg = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s->k == 2) {
+            double e = s->e1[i], w = s->t[i], th = tau[i];
+            g[i] = th + (w - e) / (e * (1 - e)) * (s->y[i] - s->m[i] - (w - e) * th);
+        } else {
+            double mu0 = s->m[i];
+            for (int j = 1; j < s->k; j++)
+                mu0 -= s->e[(size_t)j * n + i] * tau[(size_t)(j - 1) * n + i];
+            double tk = tau[(size_t)(k - 1) * n + i], g_i = tk;
+            if (s->t[i] == k)
+                g_i += (s->y[i] - (mu0 + tk)) / s->e[(size_t)k * n + i];
+            if (s->t[i] == 0)
+                g_i -= (s->y[i] - mu0) / s->e[i];
+            g[i] = g_i;
+        }
+        double w = wt ? wt[i] : 1.0;
+        sw += w;
+        sg += w * g[i];
+    }
+    *ate = sg / sw;
+    for (size_t i = 0; i < n; i++) {
+        double d = (wt ? wt[i] : 1.0) * (g[i] - *ate);
+        ss += d * d;
+    }
+    *se = sqrt(ss / (sw * sw) * (double)n / (double)(n - 1));
+    free(g);
+}
+
+/* average_effect_oob of inst at alpha into ate/lo/hi/se (n_arms - 1 each). */
+static void oob_of(const plugin *p, void *inst, double alpha, double *ate, double *lo, double *hi,
+                   double *se)
+{
+    char err[256] = "";
+    tt_plugin_average_oob_fn f = tt_plugin_average_effect_oob(p->d);
+    assert_non_null(f);
+    if (f(inst, alpha, ate, lo, hi, se, err, sizeof err))
+        fail_msg("%s average_effect_oob: %s", p->d->name, err);
+}
+
+/* Who has it, and the registry's accessor on older layouts. */
+static void test_oob_abi(void **state)
+{
+    (void)state;
+    sample_make(&g_train, 200, 2, TAU_CONST, 1);
+    for (int i = 0; i < N_FORESTS; i++) {
+        plugin p = open_plugin(FORESTS[i]);
+        int aipw = !strcmp(p.d->name, "causal_forest") ||
+                   !strcmp(p.d->name, "multi_arm_causal_forest");
+        assert_int_equal(p.d->abi_minor, 4);
+        assert_int_equal(p.d->struct_size, sizeof(tt_plugin_descriptor));
+        assert_int_equal(tt_plugin_average_effect_oob(p.d) != NULL, aipw);
+        assert_int_equal(tt_plugin_average_oob_method(p.d) != NULL, aipw);
+        if (!aipw) {
+            close_plugin(&p);
+            continue;
+        }
+        assert_string_equal(tt_plugin_average_oob_method(p.d), OOB_METHOD);
+        /* A 1.3 layout, or a 1.3 plugin: the host never reads the fields. */
+        tt_plugin_descriptor old = *p.d;
+        old.struct_size = TT_PLUGIN_DESCRIPTOR_SIZE_V1_3;
+        assert_null(tt_plugin_average_effect_oob(&old));
+        assert_null(tt_plugin_average_oob_method(&old));
+        old = *p.d;
+        old.abi_minor = 3;
+        assert_null(tt_plugin_average_effect_oob(&old));
+        /* Not fitted: an error naming it; a bad alpha: an error. */
+        double prm[32], v[4];
+        params_for(p.d, prm, 0);
+        void *inst = NULL;
+        char err[256] = "";
+        assert_int_equal(p.d->create(host_make(1), prm, 2, &inst, err, sizeof err), 0);
+        assert_int_equal(p.d->average_effect_oob(inst, 0.05, v, v + 1, v + 2, v + 3, err,
+                                                 sizeof err),
+                         TT_ERR_INVALID);
+        assert_non_null(strstr(err, "not fitted"));
+        p.d->destroy(inst);
+        inst = fit_plugin(&p, 50, 1);
+        assert_int_equal(p.d->average_effect_oob(inst, 1.5, v, v + 1, v + 2, v + 3, err,
+                                                 sizeof err),
+                         TT_ERR_INVALID);
+        p.d->destroy(inst);
+        close_plugin(&p);
+    }
+}
+
+/* The plugin's OOB average equals grf's formula computed here from the same
+ * forest's out-of-bag estimates and the nuisances it was given: estimate and
+ * standard error to 1e-10, interval ate -+ z_{0.95} se; unweighted and with
+ * sample weights. */
+static void test_oob_by_hand(void **state)
+{
+    (void)state;
+    plugin p = open_plugin("causal_forest");
+    sample_make(&g_train, 800, 2, TAU_LINEAR, 61);
+    size_t n = g_train.n;
+    double *tau = malloc(sizeof *tau * n);
+    for (int weighted = 0; weighted < 2; weighted++) {
+        void *inst = fit_spied(&p, 50, 9, weighted);
+        char err[256];
+        assert_int_equal(g_host.forest_predict_oob(g_last_forest, tau, NULL, err, sizeof err), 0);
+        double ref, ref_se, ate, lo, hi, se;
+        oob_by_hand(1, tau, weighted ? g_train.w : NULL, &ref, &ref_se);
+        oob_of(&p, inst, 0.1, &ate, &lo, &hi, &se);
+        print_message("causal_forest OOB (%s): %.6f se %.6f, by hand %.6f se %.6f\n",
+                      weighted ? "weighted" : "unweighted", ate, se, ref, ref_se);
+        assert_true(fabs(ate - ref) < 1e-10);
+        assert_true(fabs(se - ref_se) < 1e-10 && se > 0);
+        assert_true(fabs(lo - (ate - 1.6448536269514722 * se)) < 1e-10);
+        assert_true(fabs(hi - (ate + 1.6448536269514722 * se)) < 1e-10);
+        /* Not the plain mean of the OOB estimates: the AIPW correction acts. */
+        double plain = 0;
+        for (size_t i = 0; i < n; i++)
+            plain += tau[i] / (double)n;
+        assert_true(fabs(ate - plain) > 1e-6);
+        p.d->destroy(inst);
+    }
+    free(tau);
+    close_plugin(&p);
+}
+
+/* Constant effect 2: over 40 seeds the 95 % OOB interval (n = 600) covers 2
+ * at a rate >= 0.85 (binomial sd at 0.95 and 40 draws: 0.034); the standard
+ * error shrinks as 1/sqrt(n): from n = 500 to n = 4000 by sqrt(8) = 2.83,
+ * within 20 % (the scores' sd itself hardly changes with n). */
+static void test_oob_constant(void **state)
+{
+    (void)state;
+    plugin p = open_plugin("causal_forest");
+    int covered = 0, runs = 40;
+    double mean_err = 0, ate, lo, hi, se;
+    for (int r = 0; r < runs; r++) {
+        sample_make(&g_train, 600, 2, TAU_CONST, 2000 + (uint64_t)r);
+        void *inst = fit_plugin(&p, 50, (uint64_t)r + 1);
+        oob_of(&p, inst, 0.05, &ate, &lo, &hi, &se);
+        assert_true(se > 0 && lo < ate && ate < hi);
+        covered += lo <= 2.0 && 2.0 <= hi;
+        mean_err += (ate - 2.0) / runs;
+        p.d->destroy(inst);
+    }
+    print_message("causal_forest OOB average: coverage %d/%d, mean error %.4f\n", covered, runs,
+                  mean_err);
+    assert_true(covered >= 34);
+    double se_n[2];
+    size_t sizes[2] = {500, 4000};
+    for (int j = 0; j < 2; j++) {
+        sample_make(&g_train, sizes[j], 2, TAU_CONST, 77);
+        void *inst = fit_plugin(&p, 100, 3);
+        oob_of(&p, inst, 0.05, &ate, &lo, &hi, &se_n[j]);
+        p.d->destroy(inst);
+    }
+    double ratio = se_n[0] / se_n[1];
+    print_message("OOB se n=500 %.4f, n=4000 %.4f, ratio %.3f (sqrt(8) = 2.828)\n", se_n[0],
+                  se_n[1], ratio);
+    assert_true(fabs(ratio / sqrt(8.0) - 1) < 0.2);
+    close_plugin(&p);
+}
+
+/* 3 arms: one value per treated arm (the third slot is left alone), each
+ * equal to the formula by hand and near its truth (tau_1 = 2, E[tau_2] =
+ * E[-0.5 + x2] = -0.5) within 4 standard errors. */
+static void test_oob_multi_arm(void **state)
+{
+    (void)state;
+    plugin p = open_plugin("multi_arm_causal_forest");
+    sample_make(&g_train, 3000, 3, TAU_CONST, 81);
+    size_t n = g_train.n;
+    void *inst = fit_spied(&p, 100, 4, 0);
+    double *tau = malloc(sizeof *tau * n * 2);
+    char err[256];
+    assert_int_equal(g_host.forest_predict_oob(g_last_forest, tau, NULL, err, sizeof err), 0);
+    double ate[3] = {99, 99, 99}, lo[3] = {99, 99, 99}, hi[3] = {99, 99, 99},
+           se[3] = {99, 99, 99};
+    oob_of(&p, inst, 0.05, ate, lo, hi, se);
+    assert_true(ate[2] == 99 && lo[2] == 99 && hi[2] == 99 && se[2] == 99);
+    const double truth[2] = {2.0, -0.5};
+    for (int k = 1; k <= 2; k++) {
+        double ref, ref_se;
+        oob_by_hand(k, tau, NULL, &ref, &ref_se);
+        print_message("multi_arm_causal_forest OOB arm %d: %.5f se %.5f (by hand %.5f, truth "
+                      "%.2f)\n", k, ate[k - 1], se[k - 1], ref, truth[k - 1]);
+        assert_true(fabs(ate[k - 1] - ref) < 1e-10 && fabs(se[k - 1] - ref_se) < 1e-10);
+        assert_true(se[k - 1] > 0 && fabs(ate[k - 1] - truth[k - 1]) < 4 * se[k - 1]);
+    }
+    free(tau);
+    p.d->destroy(inst);
+    close_plugin(&p);
+}
+
+static int failing_oob(const tt_forest *forest, double *est, double *var, char *err,
+                       size_t errlen)
+{
+    (void)forest;
+    (void)est;
+    (void)var;
+    return snprintf(err, errlen, "spy: no oob today"), TT_ERR_UNSUPPORTED;
+}
+
+/* Without out-of-bag estimates the fit still succeeds (its effects do not
+ * need them) and average_effect_oob says why there is no average. */
+static void test_oob_failure_keeps_fit(void **state)
+{
+    (void)state;
+    plugin p = open_plugin("causal_forest");
+    sample_make(&g_train, 400, 2, TAU_CONST, 91);
+    sample_make(&g_test, 100, 2, TAU_CONST, 92);
+    double prm[32], v[4];
+    params_for(p.d, prm, 50);
+    host_make(5);
+    g_host.forest_predict_oob = failing_oob;
+    void *inst = NULL;
+    char err[256] = "";
+    assert_int_equal(p.d->create(&g_host, prm, 2, &inst, err, sizeof err), 0);
+    tt_plugin_data tr = view(&g_train, 1);
+    assert_int_equal(p.d->fit(inst, &tr, err, sizeof err), 0);
+    assert_true(rmse_arm(&p, inst, 1) < 0.5);
+    assert_int_equal(p.d->average_effect_oob(inst, 0.05, v, v + 1, v + 2, v + 3, err, sizeof err),
+                     TT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "spy: no oob today"));
+    p.d->destroy(inst);
+    close_plugin(&p);
+}
+
 /* ---- save / load and determinism --------------------------------------------- */
 
 typedef struct buf {
@@ -567,6 +850,12 @@ static void test_save_load_determinism(void **state)
         assert_int_equal(st.pos, st.len);
         outputs(&p, c, vc);
         assert_memory_equal(va, vc, sizeof va);
+        if (tt_plugin_average_effect_oob(p.d)) { /* the OOB average survives, bit for bit */
+            double oa[4], oc[4];
+            oob_of(&p, a, 0.1, oa, oa + 1, oa + 2, oa + 3);
+            oob_of(&p, c, 0.1, oc, oc + 1, oc + 2, oc + 3);
+            assert_memory_equal(oa, oc, sizeof oa);
+        }
         /* truncated: an error, no instance */
         buf cut = {.p = st.p, .len = st.len / 2};
         tt_plugin_source cs = {.struct_size = sizeof cs, .ctx = &cut, .read = buf_read};
@@ -581,6 +870,71 @@ static void test_save_load_determinism(void **state)
     }
 }
 
+/* s without its lines that start with prefix (a new buffer). */
+static buf without_lines(const buf *s, const char *prefix)
+{
+    buf out = {0};
+    size_t i = 0, plen = strlen(prefix);
+    while (i < s->len) {
+        const char *nl = memchr(s->p + i, '\n', s->len - i);
+        size_t end = nl ? (size_t)(nl - s->p) + 1 : s->len;
+        if (!(end - i >= plen && !memcmp(s->p + i, prefix, plen)))
+            assert_int_equal(buf_write(&out, s->p + i, end - i), 0);
+        i = end;
+    }
+    return out;
+}
+
+/* A model saved before the OOB average (format 1: no "oob_" lines) still
+ * loads, with the same effects and no OOB average; a damaged OOB line is a
+ * load error. */
+static void test_oob_old_model(void **state)
+{
+    (void)state;
+    plugin p = open_plugin("causal_forest");
+    sample_make(&g_train, 600, 2, TAU_LINEAR, 95);
+    sample_make(&g_test, 300, 2, TAU_LINEAR, 96);
+    void *a = fit_plugin(&p, 50, 5);
+    buf st = {0};
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &st, .write = buf_write};
+    char err[256] = "";
+    assert_int_equal(p.d->save(a, &sink, err, sizeof err), 0);
+    const char *head = "causal_forest 2\narms 2\np_x 3\noob_average 1\noob_ate ";
+    assert_true(st.len > strlen(head) && !memcmp(st.p, head, strlen(head)));
+    buf v1 = without_lines(&st, "oob_");
+    v1.p[strlen("causal_forest ")] = '1';
+    tt_plugin_source src = {.struct_size = sizeof src, .ctx = &v1, .read = buf_read};
+    void *c = NULL;
+    if (p.d->load(host_make(99), &src, &c, err, sizeof err))
+        fail_msg("load of a format-1 model: %s", err);
+    assert_int_equal(v1.pos, v1.len);
+    static double va[3 * NQ + 3], vc[3 * NQ + 3];
+    outputs(&p, a, va);
+    outputs(&p, c, vc);
+    assert_memory_equal(va, vc, sizeof va);
+    double v[4];
+    assert_int_equal(p.d->average_effect_oob(c, 0.05, v, v + 1, v + 2, v + 3, err, sizeof err),
+                     TT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "saved by a version without it"));
+    /* Format 2 with its oob_se line gone: an error, no instance. */
+    buf cut = without_lines(&st, "oob_se");
+    tt_plugin_source cs = {.struct_size = sizeof cs, .ctx = &cut, .read = buf_read};
+    void *bad = NULL;
+    assert_int_equal(p.d->load(host_make(99), &cs, &bad, err, sizeof err), TT_ERR_PARSE);
+    assert_null(bad);
+    /* Format 3 does not exist yet. */
+    st.p[strlen("causal_forest ")] = '3';
+    tt_plugin_source s3 = {.struct_size = sizeof s3, .ctx = &st, .read = buf_read};
+    assert_int_equal(p.d->load(host_make(99), &s3, &bad, err, sizeof err), TT_ERR_PARSE);
+    assert_null(bad);
+    free(st.p);
+    free(v1.p);
+    free(cut.p);
+    p.d->destroy(a);
+    p.d->destroy(c);
+    close_plugin(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +947,12 @@ int main(void)
         cmocka_unit_test(test_aipw_formula),
         cmocka_unit_test(test_aipw_coverage),
         cmocka_unit_test(test_save_load_determinism),
+        cmocka_unit_test(test_oob_abi),
+        cmocka_unit_test(test_oob_by_hand),
+        cmocka_unit_test(test_oob_constant),
+        cmocka_unit_test(test_oob_multi_arm),
+        cmocka_unit_test(test_oob_failure_keeps_fit),
+        cmocka_unit_test(test_oob_old_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
