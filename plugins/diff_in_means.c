@@ -144,7 +144,7 @@ static int dim_load(const tt_plugin_host *host, const tt_plugin_source *src, voi
     if (pu_read_line(src, line, sizeof line) != 0 || strcmp(line, "diff_in_means 1") != 0 ||
         pu_read_long(src, "arms", &arms) != 0 || arms < 2 || arms > 1000000)
         return pu_errf(err, errlen, TT_ERR_PARSE, "not a diff_in_means model (version 1)");
-    dim_model *m;
+    dim_model *m = NULL;
     int rc = dim_alloc(host, (int)arms, &m, err, errlen);
     if (rc != TT_OK)
         return rc;

@@ -50,6 +50,10 @@ static void print_plugin(const tt_plugin_entry *e)
         printf("    intervals: %s\n", method);
     if (tt_plugin_average_effect(d) && avg)
         printf("    average effect: with its own interval (%s)\n", avg);
+    const char *oob = tt_plugin_average_oob_method(d);
+    if (tt_plugin_average_effect_oob(d))
+        printf("    out-of-bag average effect on the training rows: %s\n",
+               oob ? oob : "(method not named)");
     if (d->n_params == 0)
         printf("    (no hyperparameters)\n");
     for (size_t i = 0; i < d->n_params; i++)

@@ -536,7 +536,7 @@ int pu_linear_init(pu_linear *m, const tt_plugin_host *host, const pu_phi *phi, 
                    char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    size_t d, total;
+    size_t d = 0, total = 0; /* set by model_size; zeroed for gcc -O3 */
     int rc = model_size(phi, n_arms, &d, &total, err, errlen);
     if (rc)
         return rc;
@@ -726,7 +726,7 @@ int pu_linear_load(pu_linear *m, const tt_plugin_host *host, const tt_plugin_sou
     if (rc)
         return rc;
     pu_phi phi = {.intercept = (int)intercept, .poly2 = (int)poly2, .p_x = (size_t)p_x};
-    size_t d, total;
+    size_t d = 0, total = 0; /* set by model_size; zeroed for gcc -O3 */
     if (model_size(&phi, (int)n_arms, &d, &total, err, errlen) != 0)
         return TT_ERR_PARSE; /* the message says what is out of range */
     m->host = host;

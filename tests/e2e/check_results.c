@@ -352,10 +352,10 @@ int main(int argc, char **argv)
         const double search = num(root, "elapsed_seconds") - num(win, "seconds");
         CHECK(search <= limit, "the search took %g s (run %g s, winner refit %g s), limit %g s",
               search, num(root, "elapsed_seconds"), num(win, "seconds"), limit);
-        const cJSON *t;
-        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "trials"))
-            CHECK(num(t, "finished_seconds") <= limit, "trial %g finished at %g s, limit %g s",
-                  num(t, "id"), num(t, "finished_seconds"), limit);
+        const cJSON *trial;
+        cJSON_ArrayForEach(trial, cJSON_GetObjectItemCaseSensitive(root, "trials"))
+            CHECK(num(trial, "finished_seconds") <= limit, "trial %g finished at %g s, limit %g s",
+                  num(trial, "id"), num(trial, "finished_seconds"), limit);
     } else if (!strcmp(argv[2], "csv")) {
         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(data, "arm_labels");
         CHECK(cJSON_GetArraySize(labels) == 2 &&

@@ -28,6 +28,8 @@ for p in diff_in_means s_learner t_learner; do
   grep -q "^$p " "$work/plugins.txt" || fail "tautune plugins does not list $p"
 done
 grep -q "$prefix/lib/tautune/plugins" "$work/plugins.txt" || fail "plugins not loaded from the install"
+"$tt" plugins causal_forest | grep -q "out-of-bag average effect on the training rows: AIPW" \
+  || fail "tautune plugins causal_forest does not name its out-of-bag average (ABI 1.4)"
 
 echo "== quickstart run"
 "$tt" run "$prefix/share/tautune/configs/quickstart.lua" --out "$work/run1" --budget 20 --trials 15 --quiet \
