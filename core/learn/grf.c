@@ -35,7 +35,7 @@
 
 #define CHUNK 128
 #define VALUES_PER_LINE 8
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2 /* 2 added ny to the header; 1 (ny = 1) still loads */
 
 void tt_grf_options_init(tt_grf_options *opt)
 {
@@ -50,7 +50,11 @@ void tt_grf_options_init(tt_grf_options *opt)
                             .imbalance_penalty = 0.0,
                             .ci_group_size = 2,
                             .threads = 0,
-                            .seed = 0};
+                            .seed = 0,
+                            .bootstrap = 0,
+                            .max_depth = 0,
+                            .min_leaf = 0,
+                            .skip_oob = 0};
 }
 
 void tt_grf_free(tt_grf *f)
@@ -80,8 +84,16 @@ void tt_grf_trace_free(tt_grf_trace *t)
         if (t->fill_rows)
             free(t->fill_rows[b]);
     }
+    for (size_t b = 0; b < t->n_trees; b++) {
+        if (t->split_mult)
+            free(t->split_mult[b]);
+        if (t->fill_mult)
+            free(t->fill_mult[b]);
+    }
     free(t->split_rows);
     free(t->fill_rows);
+    free(t->split_mult);
+    free(t->fill_mult);
     free(t->n_split);
     free(t->n_fill);
     memset(t, 0, sizeof *t);
@@ -102,8 +114,8 @@ static tt_status check_options(const tt_grf_options *o, size_t n, char *err, siz
                        "ci_group_size > 1 (trees draw from half-samples)");
     if (o->honesty && !(o->honesty_fraction > 0.0 && o->honesty_fraction < 1.0))
         return tt_errf(err, errlen, TT_ERR_INVALID, "grf: honesty_fraction must be in (0, 1)");
-    if (!(o->alpha >= 0.0 && o->alpha < 0.5))
-        return tt_errf(err, errlen, TT_ERR_INVALID, "grf: alpha must be in [0, 0.5)");
+    if (!(o->alpha >= 0.0 && o->alpha <= 0.5))
+        return tt_errf(err, errlen, TT_ERR_INVALID, "grf: alpha must be in [0, 0.5]");
     if (!(o->imbalance_penalty >= 0.0) || !isfinite(o->imbalance_penalty))
         return tt_errf(err, errlen, TT_ERR_INVALID, "grf: imbalance_penalty must be >= 0");
     if (o->threads < 0 || o->threads > 1024)
@@ -123,7 +135,8 @@ static tt_status check_column(const double *v, size_t n, const char *name, size_
     return TT_OK;
 }
 
-static tt_status check_data(tt_grf_kind kind, const tt_grf_data *d, char *err, size_t errlen)
+static tt_status check_data(tt_grf_kind kind, const tt_grf_data *d, size_t ny, char *err,
+                            size_t errlen)
 {
     if (!d || !d->y || (d->p > 0 && !d->x))
         return tt_errf(err, errlen, TT_ERR_INVALID, "grf: data needs x and y");
@@ -135,11 +148,14 @@ static tt_status check_data(tt_grf_kind kind, const tt_grf_data *d, char *err, s
                        "and z");
     if (kind != TT_GRF_REGRESSION && kind != TT_GRF_CAUSAL && kind != TT_GRF_INSTRUMENTAL)
         return tt_errf(err, errlen, TT_ERR_INVALID, "grf: unknown kind %d", (int)kind);
+    if (ny < 1 || ny > TT_GRF_MAX_Y || (kind != TT_GRF_REGRESSION && ny != 1))
+        return tt_errf(err, errlen, TT_ERR_INVALID, "grf: ny must be in 1..%d (regression)",
+                       TT_GRF_MAX_Y);
     tt_status st = TT_OK;
     for (size_t j = 0; j < d->p && st == TT_OK; j++)
         st = check_column(d->x + j * d->n, d->n, "x", j, err, errlen);
-    if (st == TT_OK)
-        st = check_column(d->y, d->n, "y", 0, err, errlen);
+    for (size_t j = 0; j < ny && st == TT_OK; j++)
+        st = check_column(d->y + j * d->n, d->n, "y", j, err, errlen);
     size_t kw = kind == TT_GRF_CAUSAL ? d->k : (kind == TT_GRF_INSTRUMENTAL ? 1 : 0);
     for (size_t j = 0; j < kw && st == TT_OK; j++)
         st = check_column(d->w + j * d->n, d->n, "w", j, err, errlen);
@@ -160,9 +176,11 @@ typedef struct fit_job {
     tt_grf *f;
     size_t m, m_grow, half;
     int honesty;
+    double honesty_fraction;
     uint64_t group_stream, tree_stream;
     tt_grf_work **wk;
     size_t **pool, **sub; /* per thread: n-row pool, m-row tree draw */
+    uint32_t **mult;      /* bootstrap, per thread: n multiplicities (0 between trees) */
     uint8_t *inbag;       /* n_trees x bytes */
     size_t bytes;
     tt_grf_trace *trace;
@@ -189,6 +207,14 @@ static size_t *copy_rows(const size_t *rows, size_t m)
     return c;
 }
 
+static uint32_t *copy_mult(const uint32_t *mult, const size_t *rows, size_t m)
+{
+    uint32_t *c = tt_malloc_array(m ? m : 1, sizeof *c);
+    for (size_t r = 0; c && r < m; r++)
+        c[r] = mult ? mult[rows[r]] : 1;
+    return c;
+}
+
 static void grow_group(void *ctx, size_t g, size_t thread)
 {
     fit_job *j = ctx;
@@ -211,21 +237,44 @@ static void grow_group(void *ctx, size_t g, size_t thread)
     }
     for (size_t t = g * G; t < (g + 1) * G && t < j->f->n_trees; t++) {
         tt_rng_seed(&rng, j->tree_stream + t, "grf-tree");
-        memcpy(sub, pool, avail * sizeof *sub);
-        draw(&rng, sub, avail, j->m);
-        uint8_t *bits = j->inbag + t * j->bytes;
-        for (size_t r = 0; r < j->m; r++)
-            bits[sub[r] / 8] |= (uint8_t)(1u << (sub[r] % 8));
-        const size_t *fill = j->honesty ? sub + j->m_grow : sub;
-        const size_t m_fill = j->honesty ? j->m - j->m_grow : j->m_grow;
-        if (j->trace) {
-            j->trace->n_split[t] = j->m_grow;
-            j->trace->n_fill[t] = m_fill;
-            j->trace->split_rows[t] = copy_rows(sub, j->m_grow);
-            j->trace->fill_rows[t] = copy_rows(fill, m_fill);
+        uint32_t *mult = j->c->bootstrap ? j->mult[thread] : NULL;
+        size_t rows = j->m, m_grow = j->m_grow;
+        if (mult) {
+            /* m draws with replacement; sub lists the distinct rows in the
+             * order they were first drawn, a uniformly random order. */
+            rows = 0;
+            for (size_t r = 0; r < j->m; r++) {
+                const size_t i = pool[tt_rng_below(&rng, avail)];
+                if (mult[i]++ == 0)
+                    sub[rows++] = i;
+            }
+            m_grow = rows;
+            if (j->honesty && rows >= 2) {
+                size_t h = (size_t)llround((1.0 - j->honesty_fraction) * (double)rows);
+                m_grow = h < 1 ? 1 : (h >= rows ? rows - 1 : h);
+            }
+        } else {
+            memcpy(sub, pool, avail * sizeof *sub);
+            draw(&rng, sub, avail, j->m);
         }
-        tt_status st = tt_grf_grow_tree(j->c, j->wk[thread], sub, j->m_grow, fill, m_fill, &rng,
-                                        &j->f->trees[t]);
+        uint8_t *bits = j->inbag + t * j->bytes;
+        for (size_t r = 0; r < rows; r++)
+            bits[sub[r] / 8] |= (uint8_t)(1u << (sub[r] % 8));
+        const int honest = m_grow < rows;
+        const size_t *fill = honest ? sub + m_grow : sub;
+        const size_t m_fill = honest ? rows - m_grow : m_grow;
+        if (j->trace) {
+            j->trace->n_split[t] = m_grow;
+            j->trace->n_fill[t] = m_fill;
+            j->trace->split_rows[t] = copy_rows(sub, m_grow);
+            j->trace->fill_rows[t] = copy_rows(fill, m_fill);
+            j->trace->split_mult[t] = copy_mult(mult, sub, m_grow);
+            j->trace->fill_mult[t] = copy_mult(mult, fill, m_fill);
+        }
+        tt_status st = tt_grf_grow_tree(j->c, j->wk[thread], sub, m_grow, fill, m_fill, mult,
+                                        &rng, &j->f->trees[t]);
+        for (size_t r = 0; mult && r < rows; r++)
+            mult[sub[r]] = 0;
         if (st != TT_OK) {
             atomic_store(&j->failed, 1);
             return;
@@ -365,10 +414,10 @@ static void walk_group(const pred_job *j, const layout *L, size_t t0, size_t t1,
 static void finish_row(const pred_job *j, const layout *L, size_t i, const double *a)
 {
     const tt_grf *f = j->f;
-    const size_t q = f->q, d = f->d, E = L->E, G = f->group;
-    const size_t first = f->kind == TT_GRF_REGRESSION ? 0 : 1;
-    double S[TT_GRF_MAX_Q * TT_GRF_MAX_Q + TT_GRF_MAX_Q];
-    double Ji[TT_GRF_MAX_Q * TT_GRF_MAX_Q], beta[TT_GRF_MAX_Q] = {0};
+    const size_t q = f->q, d = f->d, ny = f->ny, E = L->E, G = f->group;
+    const int reg = f->kind == TT_GRF_REGRESSION;
+    double S[TT_GRF_MAX_E];
+    double Ji[TT_GRF_MAX_Q * TT_GRF_MAX_Q], B[TT_GRF_MAX_E] = {0}; /* q x ny, row-major */
     const double used = a[L->used];
     int ok = used > 0.0;
     if (ok) {
@@ -378,10 +427,13 @@ static void finish_row(const pred_job *j, const layout *L, size_t i, const doubl
     }
     if (ok)
         for (size_t r = 0; r < q; r++)
-            for (size_t e = 0; e < q; e++)
-                beta[r] += Ji[r * q + e] * S[q * q + e];
+            for (size_t c = 0; c < ny; c++)
+                for (size_t e = 0; e < q; e++)
+                    B[r * ny + c] += Ji[r * q + e] * S[q * q + e * ny + c];
     for (size_t o = 0; o < d; o++) {
-        j->est[o * j->n + i] = ok ? beta[first + o] : NAN;
+        /* Output o: regression's intercept for column o, else theta_o. */
+        const size_t br = reg ? 0 : 1 + o, bc = reg ? o : 0;
+        j->est[o * j->n + i] = ok ? B[br * ny + bc] : NAN;
         if (!j->var)
             continue;
         const double good = G > 1 ? a[L->good] : 0.0;
@@ -389,13 +441,14 @@ static void finish_row(const pred_job *j, const layout *L, size_t i, const doubl
             j->var[o * j->n + i] = NAN;
             continue;
         }
-        /* psi_o(s) = l . s with l from m = s_uy - s_uv beta, psi = Ji m. */
-        double l[TT_GRF_MAX_Q * TT_GRF_MAX_Q + TT_GRF_MAX_Q];
-        const double *row = Ji + (first + o) * q;
+        /* psi_o(s) = l . s with l from m = s_uy,bc - s_uv B_bc, psi = Ji m
+         * (row br); the other columns of s_uy do not enter. */
+        double l[TT_GRF_MAX_E] = {0};
+        const double *row = Ji + br * q;
         for (size_t r = 0; r < q; r++) {
-            l[q * q + r] = row[r];
+            l[q * q + r * ny + bc] = row[r];
             for (size_t e = 0; e < q; e++)
-                l[r * q + e] = -row[r] * beta[e];
+                l[r * q + e] = -row[r] * B[e * ny + bc];
         }
         double mean = 0.0;
         for (size_t e = 0; e < E; e++)
@@ -493,7 +546,8 @@ tt_status tt_grf_predict_oob(const tt_grf *f, double *est, double *var, char *er
         return tt_errf(err, errlen, TT_ERR_INVALID, "grf oob: NULL forest or est");
     if (!f->oob_est)
         return tt_errf(err, errlen, TT_ERR_UNSUPPORTED, "grf oob: out-of-bag estimates exist "
-                       "only for a forest fitted in this process (they are not saved)");
+                       "only for a forest fitted in this process without skip_oob (they are "
+                       "not saved)");
     memcpy(est, f->oob_est, f->n_train * f->d * sizeof *est);
     if (var)
         memcpy(var, f->oob_var, f->n_train * f->d * sizeof *var);
@@ -532,8 +586,13 @@ static tt_status alloc_trace(tt_grf_trace *tr, size_t n_trees)
     tr->n_fill = calloc(n_trees, sizeof *tr->n_fill);
     tr->split_rows = calloc(n_trees, sizeof *tr->split_rows);
     tr->fill_rows = calloc(n_trees, sizeof *tr->fill_rows);
+    tr->split_mult = calloc(n_trees, sizeof *tr->split_mult);
+    tr->fill_mult = calloc(n_trees, sizeof *tr->fill_mult);
     tr->n_trees = n_trees;
-    return tr->n_split && tr->n_fill && tr->split_rows && tr->fill_rows ? TT_OK : TT_ERR_NOMEM;
+    return tr->n_split && tr->n_fill && tr->split_rows && tr->fill_rows && tr->split_mult &&
+                   tr->fill_mult
+               ? TT_OK
+               : TT_ERR_NOMEM;
 }
 
 static size_t sizes(const tt_grf_options *o, size_t n, fit_job *j)
@@ -542,8 +601,9 @@ static size_t sizes(const tt_grf_options *o, size_t n, fit_job *j)
     size_t avail = o->ci_group_size > 1 ? j->half : n;
     size_t m = (size_t)llround(o->sample_fraction * (double)n);
     m = m < 2 ? 2 : m;
-    j->m = m > avail ? avail : m;
+    j->m = m > avail && !o->bootstrap ? avail : m;
     j->honesty = o->honesty && j->m >= 2;
+    j->honesty_fraction = o->honesty_fraction;
     j->m_grow = j->m;
     if (j->honesty) {
         size_t g = (size_t)llround((1.0 - o->honesty_fraction) * (double)j->m);
@@ -552,14 +612,14 @@ static size_t sizes(const tt_grf_options *o, size_t n, fit_job *j)
     return avail;
 }
 
-tt_status tt_grf_fit_traced(tt_grf_kind kind, const tt_grf_data *d, const tt_grf_options *opt,
-                            volatile const int *stop, tt_grf_trace *trace, tt_grf **out,
-                            char *err, size_t errlen)
+static tt_status fit(tt_grf_kind kind, const tt_grf_data *d, size_t ny,
+                     const tt_grf_options *opt, volatile const int *stop, tt_grf_trace *trace,
+                     tt_grf **out, char *err, size_t errlen)
 {
     if (!out || !opt)
         return tt_errf(err, errlen, TT_ERR_INVALID, "grf: NULL options or out");
     *out = NULL;
-    tt_status st = check_data(kind, d, err, errlen);
+    tt_status st = check_data(kind, d, ny, err, errlen);
     if (st == TT_OK)
         st = check_options(opt, d->n, err, errlen);
     if (st != TT_OK)
@@ -568,28 +628,37 @@ tt_status tt_grf_fit_traced(tt_grf_kind kind, const tt_grf_data *d, const tt_grf
     const size_t k = kind == TT_GRF_CAUSAL ? d->k : (kind == TT_GRF_INSTRUMENTAL ? 1 : 0);
     tt_grf *f = calloc(1, sizeof *f);
     double *u = NULL, *v = NULL;
-    uint32_t *order = NULL;
+    tt_grf_entry *order = NULL;
     fit_job job = {0};
     tt_grf_grow_ctx c = {0};
     size_t threads = tt_learn_threads((double)opt->threads);
     if (!f)
         goto nomem;
     f->kind = kind, f->p = p, f->k = k, f->q = k + 1;
-    f->d = kind == TT_GRF_REGRESSION ? 1 : k;
-    f->D = 1 + f->q * f->q + f->q;
+    f->ny = ny;
+    f->d = kind == TT_GRF_REGRESSION ? f->ny : k;
+    f->D = 1 + f->q * f->q + f->q * f->ny;
     f->n_trees = opt->n_trees, f->group = opt->ci_group_size, f->threads = threads;
     f->n_train = n;
     f->trees = calloc(f->n_trees, sizeof *f->trees);
     if (!f->trees || build_uv(kind, d, f->q, &u, &v) != TT_OK)
         goto nomem;
-    if (tt_grf_presort(n, p, d->x, &order) != TT_OK)
+    if (tt_grf_presort(n, p, d->x, threads, &order) != TT_OK)
         goto nomem;
     size_t mtry = opt->mtry ? opt->mtry : (size_t)ceil(sqrt((double)p) + 20.0);
-    c = (tt_grf_grow_ctx){kind, n, p, k, f->q, f->d, f->D, order, d->x, u, v, d->y, d->weight,
-                          mtry > p ? p : mtry, opt->min_node_size, opt->alpha,
-                          opt->imbalance_penalty, opt->honesty_prune_leaves};
-    job.c = &c, job.f = f, job.stop = stop, job.trace = trace;
     size_t avail = sizes(opt, n, &job);
+    c = (tt_grf_grow_ctx){.kind = kind, .n = n, .p = p, .k = k, .q = f->q, .ny = f->ny,
+                          .d = f->d, .D = f->D, .order = order, .x = d->x, .u = u, .v = v,
+                          .y = d->y, .wt = d->weight, .mtry = mtry > p ? p : mtry,
+                          .min_node_size = opt->min_node_size, .alpha = opt->alpha,
+                          .imbalance_penalty = opt->imbalance_penalty,
+                          .prune = opt->honesty_prune_leaves, .bootstrap = opt->bootstrap != 0,
+                          .max_depth = opt->max_depth, .min_leaf = opt->min_leaf,
+                          /* bootstrap: the distinct rows of m draws, all growing
+                           * at worst; else the fixed grow part */
+                          .max_grow = opt->bootstrap ? (job.m < avail ? job.m : avail)
+                                                     : job.m_grow};
+    job.c = &c, job.f = f, job.stop = stop, job.trace = trace;
     job.group_stream = tt_rng_derive(opt->seed, "grf-groups");
     job.tree_stream = tt_rng_derive(opt->seed, "grf-trees");
     job.bytes = (n + 7) / 8;
@@ -597,12 +666,15 @@ tt_status tt_grf_fit_traced(tt_grf_kind kind, const tt_grf_data *d, const tt_grf
     job.wk = calloc(threads, sizeof *job.wk);
     job.pool = calloc(threads, sizeof *job.pool);
     job.sub = calloc(threads, sizeof *job.sub);
-    if (!job.inbag || !job.wk || !job.pool || !job.sub)
+    job.mult = calloc(threads, sizeof *job.mult);
+    if (!job.inbag || !job.wk || !job.pool || !job.sub || !job.mult)
         goto nomem;
     for (size_t t = 0; t < threads; t++) {
         job.wk[t] = tt_grf_work_new(&c);
         job.pool[t] = tt_malloc_array(n, sizeof **job.pool);
         job.sub[t] = tt_malloc_array(avail, sizeof **job.sub);
+        if (c.bootstrap && !(job.mult[t] = calloc(n, sizeof **job.mult)))
+            goto nomem;
         if (!job.wk[t] || !job.pool[t] || !job.sub[t])
             goto nomem;
     }
@@ -616,14 +688,16 @@ tt_status tt_grf_fit_traced(tt_grf_kind kind, const tt_grf_data *d, const tt_grf
         st = tt_errf(err, errlen, TT_ERR_STOPPED, "grf: stopped while growing trees");
         goto done;
     }
-    f->oob_est = tt_malloc_array(n, f->d * sizeof *f->oob_est);
-    f->oob_var = tt_malloc_array(n, f->d * sizeof *f->oob_var);
-    if (!f->oob_est || !f->oob_var)
-        goto nomem;
-    pred_job pj = {.f = f, .n = n, .x = d->x, .est = f->oob_est, .var = f->oob_var,
-                   .inbag = job.inbag, .bytes = job.bytes};
-    if ((st = run_predict(&pj, threads, err, errlen)) != TT_OK)
-        goto done;
+    if (!opt->skip_oob) {
+        f->oob_est = tt_malloc_array(n, f->d * sizeof *f->oob_est);
+        f->oob_var = tt_malloc_array(n, f->d * sizeof *f->oob_var);
+        if (!f->oob_est || !f->oob_var)
+            goto nomem;
+        pred_job pj = {.f = f, .n = n, .x = d->x, .est = f->oob_est, .var = f->oob_var,
+                       .inbag = job.inbag, .bytes = job.bytes};
+        if ((st = run_predict(&pj, threads, err, errlen)) != TT_OK)
+            goto done;
+    }
     *out = f;
     f = NULL;
     goto done;
@@ -638,10 +712,13 @@ done:
             free(job.pool[t]);
         if (job.sub)
             free(job.sub[t]);
+        if (job.mult)
+            free(job.mult[t]);
     }
     free(job.wk);
     free(job.pool);
     free(job.sub);
+    free(job.mult);
     free(job.inbag);
     if (v != u)
         free(v);
@@ -651,15 +728,35 @@ done:
     return st;
 }
 
+tt_status tt_grf_fit_traced(tt_grf_kind kind, const tt_grf_data *d, const tt_grf_options *opt,
+                            volatile const int *stop, tt_grf_trace *trace, tt_grf **out,
+                            char *err, size_t errlen)
+{
+    return fit(kind, d, 1, opt, stop, trace, out, err, errlen);
+}
+
+tt_status tt_grf_fit_multi_traced(const tt_grf_data *d, size_t ny, const tt_grf_options *opt,
+                                  volatile const int *stop, tt_grf_trace *trace, tt_grf **out,
+                                  char *err, size_t errlen)
+{
+    return fit(TT_GRF_REGRESSION, d, ny, opt, stop, trace, out, err, errlen);
+}
+
 tt_status tt_grf_fit(tt_grf_kind kind, const tt_grf_data *d, const tt_grf_options *opt,
                      volatile const int *stop, tt_grf **out, char *err, size_t errlen)
 {
-    return tt_grf_fit_traced(kind, d, opt, stop, NULL, out, err, errlen);
+    return fit(kind, d, 1, opt, stop, NULL, out, err, errlen);
+}
+
+tt_status tt_grf_fit_multi(const tt_grf_data *d, size_t ny, const tt_grf_options *opt,
+                           volatile const int *stop, tt_grf **out, char *err, size_t errlen)
+{
+    return fit(TT_GRF_REGRESSION, d, ny, opt, stop, NULL, out, err, errlen);
 }
 
 /* ---- save / load ---------------------------------------------------------------
  * "grf <version>"
- * "forest <kind> <p> <k> <n_trees> <ci_group_size>"
+ * "forest <kind> <p> <k> <n_trees> <ci_group_size> <ny>" (version 1: no ny, 1)
  * per tree "tree <n_nodes>", then per node either "split <feature> <threshold>
  * <left>" (right = left + 1) or "leaf <count>" followed by "v ..." lines of at
  * most 8 values (the D - 1 averaged statistics); finally "end grf". */
@@ -677,12 +774,12 @@ static tt_status save_leaf(tt_learn_writer *w, const double *v, size_t D)
     return st;
 }
 
-static tt_status save_body(const tt_grf *f, tt_learn_writer *w)
+tt_status tt_grf_write(const tt_grf *f, tt_learn_writer *w)
 {
     tt_status st = tt_learn_emit(w, "grf %d\n", FORMAT_VERSION);
     if (st == TT_OK)
-        st = tt_learn_emit(w, "forest %d %zu %zu %zu %zu\n", (int)f->kind, f->p, f->k,
-                           f->n_trees, f->group);
+        st = tt_learn_emit(w, "forest %d %zu %zu %zu %zu %zu\n", (int)f->kind, f->p, f->k,
+                           f->n_trees, f->group, f->ny);
     for (size_t t = 0; t < f->n_trees && st == TT_OK; t++) {
         const tt_tree *tr = &f->trees[t];
         st = tt_learn_emit(w, "tree %zu\n", tr->n_nodes);
@@ -709,7 +806,7 @@ tt_status tt_grf_save(const tt_grf *f, const tt_plugin_sink *sink, char *err, si
         return tt_errf(err, errlen, TT_ERR_NOMEM, "grf save: cannot create the C locale");
     locale_t old = uselocale(c_loc);
     tt_learn_writer w = {sink, err, errlen};
-    tt_status st = save_body(f, &w);
+    tt_status st = tt_grf_write(f, &w);
     uselocale(old);
     freelocale(c_loc);
     return st;
@@ -779,16 +876,16 @@ static tt_status load_tree(tt_learn_reader *r, const tt_grf *f, tt_tree *tr)
         memset(tr->value + k * f->D, 0, f->D * sizeof *tr->value);
         st = load_node(r, f, tr, k, nn);
     }
-    tr->exact = 1;
     return st;
 }
 
-static tt_status load_body(tt_learn_reader *r, tt_grf **out)
+tt_status tt_grf_read(tt_learn_reader *r, tt_grf **out)
 {
     const char *rest = NULL;
-    long ver = 0, kind = 0, p = 0, k = 0, nt = 0, group = 0;
+    long ver = 0, kind = 0, p = 0, k = 0, nt = 0, group = 0, ny = 1;
     tt_status st = tt_learn_read_item(r, "grf", &rest);
-    if (st == TT_OK && (st = tt_learn_next_long(r, &rest, &ver)) == TT_OK && ver != FORMAT_VERSION)
+    if (st == TT_OK && (st = tt_learn_next_long(r, &rest, &ver)) == TT_OK &&
+        ver != FORMAT_VERSION && ver != 1)
         return tt_learn_parse_error(r, "unknown grf format version");
     if (st == TT_OK)
         st = tt_learn_read_item(r, "forest", &rest);
@@ -796,13 +893,14 @@ static tt_status load_body(tt_learn_reader *r, tt_grf **out)
                         (st = tt_learn_next_long(r, &rest, &p)) != TT_OK ||
                         (st = tt_learn_next_long(r, &rest, &k)) != TT_OK ||
                         (st = tt_learn_next_long(r, &rest, &nt)) != TT_OK ||
-                        (st = tt_learn_next_long(r, &rest, &group)) != TT_OK))
+                        (st = tt_learn_next_long(r, &rest, &group)) != TT_OK ||
+                        (ver >= 2 && (st = tt_learn_next_long(r, &rest, &ny)) != TT_OK)))
         return st;
     if (st != TT_OK)
         return st;
-    int kind_ok = (kind == TT_GRF_REGRESSION && k == 0) ||
-                  (kind == TT_GRF_CAUSAL && k >= 1 && k <= TT_GRF_MAX_K) ||
-                  (kind == TT_GRF_INSTRUMENTAL && k == 1);
+    int kind_ok = (kind == TT_GRF_REGRESSION && k == 0 && ny >= 1 && ny <= TT_GRF_MAX_Y) ||
+                  (kind == TT_GRF_CAUSAL && k >= 1 && k <= TT_GRF_MAX_K && ny == 1) ||
+                  (kind == TT_GRF_INSTRUMENTAL && k == 1 && ny == 1);
     if (*rest != '\0' || !kind_ok || p < 0 || p > 100000000 || nt < 1 || nt > 10000000 ||
         group < 1 || group > nt)
         return tt_learn_parse_error(r, "bad grf header");
@@ -812,8 +910,9 @@ static tt_status load_body(tt_learn_reader *r, tt_grf **out)
         return tt_errf(r->err, r->errlen, TT_ERR_NOMEM, "grf load: no memory");
     }
     f->kind = (tt_grf_kind)kind, f->p = (size_t)p, f->k = (size_t)k, f->q = f->k + 1;
-    f->d = f->kind == TT_GRF_REGRESSION ? 1 : f->k;
-    f->D = 1 + f->q * f->q + f->q;
+    f->ny = (size_t)ny;
+    f->d = f->kind == TT_GRF_REGRESSION ? f->ny : f->k;
+    f->D = 1 + f->q * f->q + f->q * f->ny;
     f->n_trees = (size_t)nt, f->group = (size_t)group, f->threads = tt_learn_threads(0.0);
     for (size_t t = 0; t < f->n_trees && st == TT_OK; t++)
         st = load_tree(r, f, &f->trees[t]);
@@ -839,7 +938,7 @@ tt_status tt_grf_load(const tt_plugin_source *src, tt_grf **out, char *err, size
     r.c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (r.c_loc == (locale_t)0)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "grf load: cannot create the C locale");
-    tt_status st = load_body(&r, out);
+    tt_status st = tt_grf_read(&r, out);
     freelocale(r.c_loc);
     return st;
 }

@@ -1,30 +1,38 @@
 /*
  * grf.h - generalised random forests (Athey, Tibshirani & Wager 2019): one
  * engine for the regression forest, the causal forest (binary or K-arm) and
- * the instrumental forest, and later the DR/DML forest final stages.
+ * the instrumental forest, the DR/DML forest final stages and the forest
+ * learner (learn/forest.c: regression and one-hot classification).
  *
  * The local moment of each kind, with Y~ = Y - m(x), W~ = W - e(x) (the
  * caller centres with its nuisances; the forest never fits them). As in grf,
  * each moment carries a local intercept c(x), so the forest also removes the
  * local mean the centring missed:
- *   REGRESSION   E[Y - mu(x) | x] = 0                              -> mu(x)
+ *   REGRESSION   E[Y - mu(x) | x] = 0                              -> mu(x) (ny values:
+ *                the moment per column of Y, one shared tree)
  *   CAUSAL       E[(Y~ - c - W~' theta(x)) (1, W~) | x] = 0        -> theta(x) (k values)
  *   INSTRUMENTAL E[(Y~ - c - W~ theta(x)) (1, Z~) | x] = 0         -> theta(x) (1 treatment)
  * Growing (per tree): draw a subsample without replacement of
  * sample_fraction * n rows (in groups of ci_group_size trees sharing a
- * half-sample, for the little-bags variance); with honesty, split it into a
- * part that chooses the splits and a part (honesty_fraction) that fills the
+ * half-sample, for the little-bags variance), or with bootstrap = 1 as many
+ * draws with replacement, a drawn row counting as many times as it was drawn
+ * (its multiplicity multiplies its weight in every sum and counts in its
+ * leaf's size; the child-size rules count distinct rows, as scikit-learn's
+ * min_samples_leaf); with honesty, split the (distinct) rows into a part
+ * that chooses the splits and a part (honesty_fraction) that fills the
  * leaves. Splits maximise the CART criterion on gradient-based pseudo-
  * outcomes (relabelling) of the node's local moment, recomputed at every
- * node as grf does; candidates must keep min_node_size rows and an alpha
- * share of the node per child, and pay imbalance_penalty; mtry features
- * tried per split (0 = min(ceil(sqrt(p) + 20), p), grf's default).
+ * node as grf does, summed over the pseudo-outcome's dimensions (for
+ * one-hot Y, the Gini criterion); nodes of at most min_node_size rows or
+ * at depth max_depth stay leaves; candidates must keep max(min_leaf, alpha
+ * share of the node, 1) rows per child, and pay imbalance_penalty; mtry
+ * features tried per split (0 = min(ceil(sqrt(p) + 20), p), grf's default).
  * Prediction: forest weights alpha_i(x) = mean over trees of 1{i in leaf(x)} /
  * |leaf(x)| over the filling rows, and theta(x) solves the weighted moment
  * (not an average of leaf estimates). Variance by little bags (the
  * between-group variance of group estimates minus the within-group part,
  * as in grf), for every kind. Out-of-bag predictions use only trees whose
- * subsample left the row out.
+ * draw left the row out.
  * Determinism: the same seed and data give the same forest for any thread
  * count (each tree's randomness comes from (seed, tree index)).
  *
@@ -55,11 +63,18 @@ typedef struct tt_grf_options {
     int honesty_prune_leaves;  /* default 1: drop leaves the filling half leaves empty */
     size_t mtry;               /* default 0 = min(ceil(sqrt(p) + 20), p) */
     size_t min_node_size;      /* default 5 */
-    double alpha;              /* default 0.05: minimum child share */
+    double alpha;              /* default 0.05: minimum child share, in [0, 0.5] */
     double imbalance_penalty;  /* default 0 */
     size_t ci_group_size;      /* default 2; 1 = no variance estimates */
     int threads;               /* default 0 = all online CPUs */
     uint64_t seed;
+    /* Later additions: zero (as tt_grf_options_init sets them) keeps grf's
+     * behaviour. */
+    int bootstrap;             /* default 0; 1 = draws with replacement (above) */
+    size_t max_depth;          /* default 0 = unlimited; the root has depth 0 */
+    size_t min_leaf;           /* default 0: distinct rows per child, at least */
+    int skip_oob;              /* default 0; 1 = no out-of-bag estimates at fit
+                                  (they cost a prediction pass over the n rows) */
 } tt_grf_options;
 
 void tt_grf_options_init(tt_grf_options *opt); /* the defaults above (grf's) */
@@ -68,7 +83,8 @@ void tt_grf_options_init(tt_grf_options *opt); /* the defaults above (grf's) */
 typedef struct tt_grf_data {
     size_t n, p;
     const double *x;
-    const double *y;           /* n outcomes (centred by the caller for CAUSAL/IV) */
+    const double *y;           /* n outcomes (centred by the caller for CAUSAL/IV);
+                                  tt_grf_fit_multi: n x ny column-major */
     const double *w;           /* CAUSAL: n x k column-major treatment columns (centred,
                                   k <= 8); IV: n x 1 */
     size_t k;                  /* CAUSAL: number of treatment columns (K - 1); else 0/1 */
@@ -84,7 +100,16 @@ typedef struct tt_grf tt_grf;
 tt_status tt_grf_fit(tt_grf_kind kind, const tt_grf_data *d, const tt_grf_options *opt,
                      volatile const int *stop, tt_grf **out, char *err, size_t errlen);
 
-/* Values per row a prediction gives: 1 (REGRESSION, INSTRUMENTAL) or k. */
+/* REGRESSION on ny columns of y at once (n x ny column-major, 1 <= ny <=
+ * TT_GRF_MAX_Y): one tree per draw for all columns, split on the criterion
+ * summed over them; a prediction gives ny values per row. With ny = 1 it is
+ * tt_grf_fit(TT_GRF_REGRESSION, ...). (A separate entry rather than a field
+ * of tt_grf_data, whose callers initialise it positionally.) */
+#define TT_GRF_MAX_Y 32
+tt_status tt_grf_fit_multi(const tt_grf_data *d, size_t ny, const tt_grf_options *opt,
+                           volatile const int *stop, tt_grf **out, char *err, size_t errlen);
+
+/* Values per row a prediction gives: ny (REGRESSION), 1 (INSTRUMENTAL) or k. */
 size_t tt_grf_n_outputs(const tt_grf *f);
 
 /* Estimates for n rows of column-major x (n x p): est n x n_outputs; var
@@ -93,7 +118,8 @@ size_t tt_grf_n_outputs(const tt_grf *f);
 tt_status tt_grf_predict(const tt_grf *f, size_t n, const double *x, double *est, double *var,
                          char *err, size_t errlen);
 
-/* Out-of-bag estimates for the n training rows (same layout). */
+/* Out-of-bag estimates for the n training rows (same layout); NAN for a row
+ * that every tree drew. TT_ERR_UNSUPPORTED after skip_oob or load. */
 tt_status tt_grf_predict_oob(const tt_grf *f, double *est, double *var, char *err,
                              size_t errlen);
 

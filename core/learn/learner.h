@@ -8,9 +8,9 @@
  *   "lasso"       L1-penalised least squares by coordinate descent (alpha "auto" = K-fold CV
  *                 over a warm-started path);
  *   "elastic_net" lasso plus an L2 part (l1_ratio), same path and CV;
- *   "forest"      random forest (regression, or classification with classify = 1), histogram
- *                 splits (exact below exact_below rows), bootstrap or subsampling, honesty,
- *                 out-of-bag predictions, threads;
+ *   "forest"      random forest (regression, or classification with classify = 1) on the
+ *                 generalised random forest engine (grf.h): exact splits on presorted
+ *                 features, bootstrap or subsampling, honesty, out-of-bag predictions, threads;
  *   "gbm"         histogram gradient boosting: squared error, or with classify = 1 binary
  *                 log-loss / multiclass softmax; early stopping on a held-out slice.
  * Linear learners take "poly2" (add squares and pairwise products) and "standardize".

@@ -3,7 +3,9 @@
  * forest recovers a constant effect and beats a ridge T-learner on the
  * issue's DGP, little-bags variances are positive and shrink with n, an
  * instrumental forest recovers a constant LATE, save/load is bit-identical,
- * fits are deterministic for any thread count, out-of-bag rows are finite. */
+ * fits are deterministic for any thread count, out-of-bag rows are finite;
+ * the options the forest learner needs: several columns of y (one-hot
+ * classes), bootstrap draws, max_depth, min_leaf. */
 #include <stdio.h>
 
 #include "learn/grf_internal.h"
@@ -597,6 +599,280 @@ static void test_oob(void **state)
     free_dgp(&g);
 }
 
+/* ---- the forest learner's options ------------------------------------------------- */
+
+/* Three classes as one-hot columns, one tree on all rows (no bootstrap, no
+ * honesty, no little bags): the root split is the brute-force best of the
+ * criterion summed over the columns (the Gini gain), and every prediction is
+ * the class frequencies of the training rows in its leaf, summing to 1. */
+static void test_multi_output_classes(void **state)
+{
+    (void)state;
+    enum { N = 240, K = 3, NT = 50 };
+    dgp g = make_dgp(N, 30), h = make_dgp(NT, 31);
+    double *y = calloc(N * K, sizeof *y);
+    int cls[N];
+    for (size_t i = 0; i < N; i++) {
+        double s = g.x[i] + 0.5 * g.x[N + i]; /* classes from x1 and x2 */
+        cls[i] = s < -0.5 ? 0 : (s < 0.6 ? 1 : 2);
+        y[cls[i] * N + i] = 1.0;
+    }
+    tt_grf_options o;
+    tt_grf_options_init(&o);
+    o.n_trees = 1, o.ci_group_size = 1, o.sample_fraction = 1.0, o.honesty = 0;
+    o.mtry = P, o.alpha = 0.0, o.min_node_size = 0, o.threads = 1, o.seed = 3;
+    tt_grf_data d = {N, P, g.x, y, NULL, 0, NULL, NULL};
+    tt_grf *f = NULL;
+    char err[256] = "";
+    if (tt_grf_fit_multi(&d, K, &o, NULL, &f, err, sizeof err) != TT_OK)
+        fail_msg("fit: %s", err);
+    assert_int_equal(tt_grf_n_outputs(f), K);
+    const tt_tree *tree = &f->trees[0];
+    assert_true(tree->node[0].feature >= 0);
+
+    /* Brute force over every feature and midpoint: sum over classes of
+     * n_lc^2 / n_l + n_rc^2 / n_r (the Gini gain up to constants). */
+    double best = -1.0, best_thr = 0.0;
+    int best_j = -1;
+    for (int j = 0; j < P; j++)
+        for (size_t a = 0; a < N; a++) {
+            const double t = g.x[j * N + a]; /* left: x <= t */
+            double nl = 0.0, cl[K] = {0}, cr[K] = {0};
+            for (size_t i = 0; i < N; i++) {
+                if (g.x[j * N + i] <= t)
+                    nl += 1.0, cl[cls[i]] += 1.0;
+                else
+                    cr[cls[i]] += 1.0;
+            }
+            if (nl < 1.0 || nl > N - 1.0)
+                continue;
+            double s = 0.0;
+            for (int c = 0; c < K; c++)
+                s += cl[c] * cl[c] / nl + cr[c] * cr[c] / (N - nl);
+            if (s > best + 1e-9)
+                best = s, best_j = j, best_thr = t;
+        }
+    assert_int_equal(tree->node[0].feature, best_j);
+    /* The engine's threshold lies between that value and the next. */
+    double next = INFINITY;
+    for (size_t i = 0; i < N; i++) {
+        double v = g.x[best_j * N + i];
+        if (v > best_thr && v < next)
+            next = v;
+    }
+    assert_true(tree->node[0].threshold >= best_thr && tree->node[0].threshold < next);
+
+    double *est = malloc(NT * K * sizeof *est);
+    predict_ok_grf(f, NT, h.x, est, NULL);
+    for (size_t i = 0; i < NT; i++) {
+        /* Brute force: the leaf of the test row, the training rows in it. */
+        size_t leaf = tt_tree_leaf(tree, h.x, NT, i);
+        double cnt = 0.0, freq[K] = {0}, sum = 0.0;
+        for (size_t r = 0; r < N; r++)
+            if (tt_tree_leaf(tree, g.x, N, r) == leaf)
+                cnt += 1.0, freq[cls[r]] += 1.0;
+        assert_true(cnt >= 1.0);
+        for (int c = 0; c < K; c++) {
+            assert_true(fabs(est[c * NT + i] - freq[c] / cnt) < 1e-12);
+            sum += est[c * NT + i];
+        }
+        assert_true(fabs(sum - 1.0) < 1e-12);
+    }
+    /* A saved multi-output forest predicts the same. */
+    membuf mb = {0};
+    tt_plugin_sink sink = {sizeof sink, &mb, mem_write};
+    assert_int_equal(tt_grf_save(f, &sink, err, sizeof err), TT_OK);
+    tt_plugin_source src = {sizeof src, &mb, mem_read};
+    tt_grf *l = NULL;
+    if (tt_grf_load(&src, &l, err, sizeof err) != TT_OK)
+        fail_msg("load: %s", err);
+    double *again = malloc(NT * K * sizeof *again);
+    predict_ok_grf(l, NT, h.x, again, NULL);
+    assert_memory_equal(est, again, NT * K * sizeof *est);
+    free(mb.data);
+    free(again);
+    free(est);
+    free(y);
+    tt_grf_free(l);
+    tt_grf_free(f);
+    free_dgp(&g);
+    free_dgp(&h);
+}
+
+/* Columns y and 2y: the summed criterion is 5 times y's, so the trees are
+ * y's alone (same draws), the second estimate is twice the first and the
+ * little-bags variance four times. */
+static void test_multi_output_scaled_column(void **state)
+{
+    (void)state;
+    enum { N = 600, NT = 80 };
+    dgp g = make_dgp(N, 32), h = make_dgp(NT, 33);
+    double *y2 = malloc(2 * N * sizeof *y2);
+    for (size_t i = 0; i < N; i++)
+        y2[i] = g.y[i], y2[N + i] = 2.0 * g.y[i];
+    tt_grf_options o;
+    tt_grf_options_init(&o);
+    o.n_trees = 40, o.threads = 2, o.seed = 21;
+    tt_grf_data d = {N, P, g.x, y2, NULL, 0, NULL, NULL};
+    tt_grf *one = fit_ok_grf(TT_GRF_REGRESSION, &d, &o), *two = NULL;
+    assert_int_equal(tt_grf_fit_multi(&d, 2, &o, NULL, &two, NULL, 0), TT_OK);
+    assert_int_equal(tt_grf_n_outputs(two), 2);
+    double e1[NT], v1[NT], e2[2 * NT], v2[2 * NT];
+    predict_ok_grf(one, NT, h.x, e1, v1);
+    predict_ok_grf(two, NT, h.x, e2, v2);
+    for (size_t i = 0; i < NT; i++) {
+        assert_true(fabs(e2[i] - e1[i]) <= 1e-12 * (1.0 + fabs(e1[i])));
+        assert_true(e2[NT + i] == 2.0 * e2[i]);
+        assert_true(isfinite(v2[i]) && v2[i] > 0.0);
+        assert_true(fabs(v2[i] - v1[i]) <= 1e-9 * v1[i]);
+        assert_true(fabs(v2[NT + i] - 4.0 * v2[i]) <= 1e-12 * v2[NT + i]);
+    }
+    /* Out of range column counts are refused. */
+    tt_grf *bad = NULL;
+    assert_int_equal(tt_grf_fit_multi(&d, 0, &o, NULL, &bad, NULL, 0), TT_ERR_INVALID);
+    assert_int_equal(tt_grf_fit_multi(&d, TT_GRF_MAX_Y + 1, &o, NULL, &bad, NULL, 0),
+                     TT_ERR_INVALID);
+    tt_grf_free(one);
+    tt_grf_free(two);
+    free(y2);
+    free_dgp(&g);
+    free_dgp(&h);
+}
+
+/* Bootstrap, one tree, no honesty: the draw's multiplicities (from the
+ * trace) add up to the n draws; every leaf holds at least min_leaf distinct
+ * rows, counts its rows with multiplicity and predicts the mean of y
+ * weighted by sample weight x multiplicity (brute force); the out-of-bag
+ * estimate is the tree's for rows never drawn and NAN for the others. */
+static void test_bootstrap_multiplicities(void **state)
+{
+    (void)state;
+    enum { N = 300, MIN_LEAF = 7 };
+    dgp g = make_dgp(N, 34);
+    double *wt = malloc(N * sizeof *wt);
+    for (size_t i = 0; i < N; i++)
+        wt[i] = 0.5 + (double)(i % 4); /* 0.5 .. 3.5 */
+    tt_grf_options o;
+    tt_grf_options_init(&o);
+    o.n_trees = 1, o.ci_group_size = 1, o.sample_fraction = 1.0, o.honesty = 0;
+    o.bootstrap = 1, o.min_leaf = MIN_LEAF, o.alpha = 0.0, o.min_node_size = 0;
+    o.threads = 1, o.seed = 17;
+    tt_grf_data d = {N, P, g.x, g.y, NULL, 0, NULL, wt};
+    tt_grf_trace tr;
+    tt_grf *f = NULL;
+    char err[256] = "";
+    if (tt_grf_fit_traced(TT_GRF_REGRESSION, &d, &o, NULL, &tr, &f, err, sizeof err) != TT_OK)
+        fail_msg("fit: %s", err);
+    /* Without honesty the drawn rows both split and fill. */
+    assert_int_equal(tr.n_split[0], tr.n_fill[0]);
+    const size_t m = tr.n_split[0];
+    double mult[N] = {0}, draws = 0.0;
+    size_t repeated = 0;
+    for (size_t r = 0; r < m; r++) {
+        const size_t i = tr.split_rows[0][r];
+        assert_true(mult[i] == 0.0); /* distinct rows */
+        assert_true(tr.split_mult[0][r] >= 1);
+        mult[i] = tr.split_mult[0][r];
+        draws += mult[i];
+        repeated += mult[i] > 1.0;
+    }
+    assert_true(draws == N);
+    assert_true(repeated > 10 && m < N); /* with replacement: ~37 % never drawn */
+    const tt_tree *tree = &f->trees[0];
+    double cnt[4096] = {0}, distinct[4096] = {0}, sw[4096] = {0}, swy[4096] = {0};
+    assert_true(tree->n_nodes <= 4096 && tree->n_nodes > 5);
+    for (size_t i = 0; i < N; i++) {
+        if (mult[i] == 0.0)
+            continue;
+        const size_t leaf = tt_tree_leaf(tree, g.x, N, i);
+        cnt[leaf] += mult[i];
+        distinct[leaf] += 1.0;
+        sw[leaf] += wt[i] * mult[i];
+        swy[leaf] += wt[i] * mult[i] * g.y[i];
+    }
+    for (size_t k = 0; k < tree->n_nodes; k++) {
+        if (tree->node[k].feature >= 0)
+            continue;
+        assert_true(distinct[k] >= MIN_LEAF);
+        assert_true(tree->value[k * f->D] == cnt[k]);
+    }
+    double est[N], oob[N];
+    predict_ok_grf(f, N, g.x, est, NULL);
+    assert_int_equal(tt_grf_predict_oob(f, oob, NULL, NULL, 0), TT_OK);
+    for (size_t i = 0; i < N; i++) {
+        const size_t leaf = tt_tree_leaf(tree, g.x, N, i);
+        const double want = swy[leaf] / sw[leaf];
+        assert_true(fabs(est[i] - want) < 1e-12 * (1.0 + fabs(want)));
+        if (mult[i] > 0.0)
+            assert_true(isnan(oob[i]));
+        else
+            assert_true(fabs(oob[i] - want) < 1e-12 * (1.0 + fabs(want)));
+    }
+    tt_grf_trace_free(&tr);
+    tt_grf_free(f);
+
+    /* With honesty the distinct drawn rows split in two disjoint parts. */
+    o.honesty = 1;
+    assert_int_equal(tt_grf_fit_traced(TT_GRF_REGRESSION, &d, &o, NULL, &tr, &f, NULL, 0),
+                     TT_OK);
+    unsigned char role[N] = {0};
+    for (size_t r = 0; r < tr.n_split[0]; r++)
+        role[tr.split_rows[0][r]] |= 1;
+    for (size_t r = 0; r < tr.n_fill[0]; r++) {
+        assert_int_equal(role[tr.fill_rows[0][r]], 0);
+        role[tr.fill_rows[0][r]] = 2;
+    }
+    assert_true(tr.n_split[0] + tr.n_fill[0] == m); /* the same draw: seed and stream */
+    tt_grf_trace_free(&tr);
+    tt_grf_free(f);
+    free(wt);
+    free_dgp(&g);
+}
+
+/* Depth of every node (children follow their parents). */
+static size_t tree_depth(const tt_tree *t)
+{
+    size_t *depth = calloc(t->n_nodes, sizeof *depth), deepest = 0;
+    for (size_t k = 0; k < t->n_nodes; k++) {
+        if (depth[k] > deepest)
+            deepest = depth[k];
+        if (t->node[k].feature >= 0)
+            depth[t->node[k].left] = depth[t->node[k].left + 1] = depth[k] + 1;
+    }
+    free(depth);
+    return deepest;
+}
+
+static void test_max_depth(void **state)
+{
+    (void)state;
+    enum { N = 800, T = 6 };
+    dgp g = make_dgp(N, 35);
+    tt_grf_options o;
+    tt_grf_options_init(&o);
+    o.n_trees = T, o.threads = 2, o.seed = 4, o.min_node_size = 1, o.bootstrap = 1;
+    tt_grf_data d = {N, P, g.x, g.y, NULL, 0, NULL, NULL};
+    size_t unlimited = 0;
+    for (size_t limit = 0; limit <= 3; limit += 3) {
+        o.max_depth = limit;
+        tt_grf *f = fit_ok_grf(TT_GRF_REGRESSION, &d, &o);
+        size_t deepest = 0;
+        for (size_t t = 0; t < T; t++) {
+            size_t dt = tree_depth(&f->trees[t]);
+            deepest = dt > deepest ? dt : deepest;
+            if (limit)
+                assert_true(dt <= limit);
+        }
+        if (limit)
+            assert_int_equal(deepest, limit); /* the bound binds */
+        else
+            unlimited = deepest;
+        tt_grf_free(f);
+    }
+    assert_true(unlimited > 3);
+    free_dgp(&g);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -642,6 +918,10 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_oob),
+        cmocka_unit_test(test_multi_output_classes),
+        cmocka_unit_test(test_multi_output_scaled_column),
+        cmocka_unit_test(test_bootstrap_multiplicities),
+        cmocka_unit_test(test_max_depth),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,9 @@
-/* test_learn_trees.c - the tree engine, the random forest and gradient
- * boosting: accuracy against a constant model on a known nonlinear function,
- * determinism (seed, thread count), save/load, honesty, out-of-bag rows. */
+/* test_learn_trees.c - the random forest learner (over the grf engine,
+ * whose own tests are test_grf.c) and gradient boosting: accuracy against a
+ * constant model on a known nonlinear function, determinism (seed, thread
+ * count), save/load, the forest's tree-shape parameters, out-of-bag rows. */
 #include <stdio.h>
 
-#include "learn/tree.h"
 #include "test_learn_util.h"
 
 enum { N = 800, NT = 400, P = 5 };
@@ -110,6 +110,29 @@ static void test_forest_classification(void **state)
         roundtrip(l, NT, P, tx);
         tt_learner_destroy(l);
     }
+    /* Out-of-bag class frequencies (bootstrap): rows that every tree drew
+     * have none (NAN); the others sum to 1 and mostly pick the right class. */
+    const char *ok[] = {"n_trees", "classify", "oob"};
+    double ov[] = {40, 1, 1};
+    tt_learner *lo = make("forest", 3, ok, ov);
+    fit_ok(lo, N, P, x, yc, NULL);
+    static double oob[N * 3];
+    char oerr[256];
+    assert_int_equal(tt_learner_oob_predict(lo, N, oob, oerr, sizeof oerr), TT_OK);
+    size_t right = 0, seen = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (isnan(oob[i]))
+            continue;
+        seen++;
+        assert_true(fabs(oob[i] + oob[N + i] + oob[2 * N + i] - 1.0) < 1e-12);
+        size_t best = 0;
+        for (size_t c = 1; c < 3; c++)
+            if (oob[c * N + i] > oob[best * N + i])
+                best = c;
+        right += (double)best == yc[i];
+    }
+    assert_true(seen > N - 5 && right > 0.75 * seen);
+    tt_learner_destroy(lo);
     /* Labels must be 0..K-1. */
     yc[3] = 1.5;
     const char *ck[] = {"classify"};
@@ -121,56 +144,41 @@ static void test_forest_classification(void **state)
     tt_learner_destroy(l);
 }
 
-/* Honesty at the engine level: after refill, every leaf value is exactly the
- * weighted mean of the refill rows routed to it (recomputed here), so no leaf
- * uses a row that chose the splits unless the refill half misses the leaf. */
-static void test_tree_honesty(void **state)
+/* One tree on all rows (no bootstrap, no honesty): every leaf's value is the
+ * mean of the training rows routed to it, so grouping the rows by their
+ * in-sample prediction recovers the leaves (brute force); min_leaf bounds
+ * every group from below and max_depth bounds their number by 2^depth. */
+static void test_forest_tree_shape(void **state)
 {
     (void)state;
-    tt_bins b;
-    assert_int_equal(tt_bins_build(N, P, x, 256, &b), TT_OK);
-    tt_tree_work *wk = tt_tree_work_new(P, 1, 256);
-    /* Bins only, then exact splits below 64 rows (routing by raw x). */
-    for (size_t exact = 0; exact <= 64; exact += 64) {
-        size_t idx[N];
-        for (size_t i = 0; i < N; i++)
-            idx[i] = i;
-        tt_rng r;
-        tt_rng_seed(&r, 3, "honesty");
-        tt_tree t;
-        tt_tree_params prm = {P, 10, 0, 0.0, exact};
-        assert_int_equal(tt_tree_grow(&b, y, 1, NULL, idx, N / 2, &prm, &r, wk, &t), TT_OK);
-        assert_true(t.n_nodes > 7);
-        assert_int_equal(t.exact, exact > 0);
-        /* Growing rows only: every leaf has >= min_leaf of them. */
-        double cnt[4096] = {0}, sum[4096] = {0};
-        for (size_t i = 0; i < N / 2; i++)
-            cnt[tt_tree_leaf(&t, x, N, idx[i])] += 1.0;
-        for (size_t k = 0; k < t.n_nodes; k++)
-            if (t.node[k].feature < 0)
-                assert_true(cnt[k] >= 10.0);
-        double grown[4096];
-        memcpy(grown, t.value, t.n_nodes * sizeof *grown);
-        assert_int_equal(tt_tree_refill(&t, &b, y, NULL, idx + N / 2, N - N / 2), TT_OK);
-        memset(cnt, 0, sizeof cnt);
-        for (size_t i = N / 2; i < N; i++) {
-            size_t leaf = tt_tree_leaf(&t, x, N, idx[i]);
-            if (!t.exact) /* binned and raw routing agree for training rows */
-                assert_int_equal(leaf, tt_tree_leaf_binned(&t, &b, idx[i]));
-            cnt[leaf] += 1.0;
-            sum[leaf] += y[idx[i]];
+    const char *keys[] = {"n_trees", "bootstrap", "sample_fraction", "mtry", "min_leaf",
+                          "max_depth"};
+    const double depths[] = {0, 3};
+    for (size_t c = 0; c < 2; c++) {
+        double v[] = {1, 0, 1, P, 60, depths[c]};
+        tt_learner *l = make("forest", 6, keys, v);
+        fit_ok(l, N, P, x, y, NULL);
+        double pr[N];
+        predict_ok(l, N, P, x, pr);
+        double val[N], cnt[N] = {0}, sum[N] = {0};
+        size_t groups = 0;
+        for (size_t i = 0; i < N; i++) {
+            size_t g = 0;
+            while (g < groups && val[g] != pr[i])
+                g++;
+            if (g == groups)
+                val[groups++] = pr[i];
+            cnt[g] += 1.0;
+            sum[g] += y[i];
         }
-        for (size_t k = 0; k < t.n_nodes; k++)
-            if (t.node[k].feature < 0) {
-                if (cnt[k] > 0.0)
-                    assert_true(fabs(t.value[k] - sum[k] / cnt[k]) < 1e-12);
-                else
-                    assert_true(t.value[k] == grown[k]);
-            }
-        tt_tree_free(&t);
+        assert_true(groups >= 4); /* the tree did split */
+        assert_true(groups <= (depths[c] > 0 ? 8u : (size_t)N / 60));
+        for (size_t g = 0; g < groups; g++) {
+            assert_true(cnt[g] >= 60.0);
+            assert_true(fabs(val[g] - sum[g] / cnt[g]) < 1e-12);
+        }
+        tt_learner_destroy(l);
     }
-    tt_tree_work_free(wk);
-    tt_bins_free(&b);
 }
 
 static void test_gbm(void **state)
@@ -248,13 +256,17 @@ static void test_gbm_early_stopping(void **state)
 static void test_load_rejects_bad_trees(void **state)
 {
     (void)state;
+#define FOREST_HEAD "tautune-learner forest 2\nseed 0\np 1\n"
+#define LEAVES "leaf 1\nv 1 1\nleaf 1\nv 1 2\nend grf\nend\n"
     const char *texts[] = {
         /* child index not after its parent: could loop */
-        "tautune-learner forest 1\nseed 0\np 1\noutputs 1\nforest 1 1\ntree 3\n"
-        "0 3 0.5 0 2 1\n-1 0 0 -1 -1 1\n-1 0 0 -1 -1 2\nend\n",
+        FOREST_HEAD "outputs 1\ngrf 2\nforest 0 1 0 1 1 1\ntree 3\nsplit 0 0.5 0\n" LEAVES,
         /* feature out of range */
-        "tautune-learner forest 1\nseed 0\np 1\noutputs 1\nforest 1 1\ntree 3\n"
-        "4 3 0.5 1 2 1\n-1 0 0 -1 -1 1\n-1 0 0 -1 -1 2\nend\n",
+        FOREST_HEAD "outputs 1\ngrf 2\nforest 0 1 0 1 1 1\ntree 3\nsplit 4 0.5 1\n" LEAVES,
+        /* output count disagrees with the forest's */
+        FOREST_HEAD "outputs 2\ngrf 2\nforest 0 1 0 1 1 1\ntree 3\nsplit 0 0.5 1\n" LEAVES,
+        /* not a regression forest */
+        FOREST_HEAD "outputs 1\ngrf 2\nforest 1 1 1 1 1 1\ntree 3\nsplit 0 0.5 1\n" LEAVES,
         /* output count disagrees */
         "tautune-learner gbm 1\nseed 0\np 1\noutputs 2\ngbm 1 1 0\nbase 0\ntree 1\n"
         "-1 0 0 -1 -1 1\nend\n",
@@ -266,16 +278,28 @@ static void test_load_rejects_bad_trees(void **state)
         assert_int_equal(tt_learner_load(&src, &l, NULL, 0), TT_ERR_PARSE);
         assert_null(l);
     }
-    const char *good = "tautune-learner forest 1\nseed 0\np 1\noutputs 1\nforest 1 1\ntree 3\n"
-                       "0 3 0.5 1 2 1\n-1 0 0 -1 -1 1\n-1 0 0 -1 -1 2\nend\n";
+    /* A forest saved by the histogram engine (format 1, with max_bins) is
+     * refused by its version, not misread. */
+    const char *old = "tautune-learner forest 1\nparam max_bins 256\nseed 0\np 1\noutputs 1\n"
+                      "forest 1 1\ntree 3\n0 3 0.5 1 2 1\n-1 0 0 -1 -1 1\n-1 0 0 -1 -1 2\nend\n";
+    char err[256] = "";
+    membuf mo = {(char *)old, strlen(old), 0, 0};
+    tt_plugin_source so = {sizeof so, &mo, mem_read};
+    tt_learner *l = NULL;
+    assert_int_equal(tt_learner_load(&so, &l, err, sizeof err), TT_ERR_PARSE);
+    assert_non_null(strstr(err, "unsupported format version"));
+    assert_null(l);
+    const char *good = FOREST_HEAD "outputs 1\ngrf 2\nforest 0 1 0 1 1 1\ntree 3\n"
+                                   "split 0 0.5 1\n" LEAVES;
     membuf mb = {(char *)good, strlen(good), 0, 0};
     tt_plugin_source src = {sizeof src, &mb, mem_read};
-    tt_learner *l = NULL;
-    assert_int_equal(tt_learner_load(&src, &l, NULL, 0), TT_OK);
+    assert_int_equal(tt_learner_load(&src, &l, err, sizeof err), TT_OK);
     double xs[2] = {0.25, 0.75}, out[2];
     predict_ok(l, 2, 1, xs, out);
     assert_true(out[0] == 1.0 && out[1] == 2.0);
     tt_learner_destroy(l);
+#undef FOREST_HEAD
+#undef LEAVES
 }
 
 int main(void)
@@ -283,7 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forest_regression),
         cmocka_unit_test(test_forest_classification),
-        cmocka_unit_test(test_tree_honesty),
+        cmocka_unit_test(test_forest_tree_shape),
         cmocka_unit_test(test_gbm),
         cmocka_unit_test(test_gbm_early_stopping),
         cmocka_unit_test(test_load_rejects_bad_trees),

@@ -116,7 +116,9 @@ static void test_misbehaving_plugins_become_failures(void **state)
     const char *names[] = {"diff_in_means", "mb_abort", "mb_crash", "mb_hang", "mb_nan", "mb_hog"};
     size_t n = UNDER_ASAN ? 5 : 6;
     tt_search_options opt = {.max_trials = (long)n, .seed = 1, .isolate = 1, .jobs = 2,
-                             .trial_timeout = 3.0, .grace = 0.5,
+                             /* 6 s: mb_hog touches 512 MiB before the cap stops
+                              * it, which took over 3 s on a loaded 2-core machine. */
+                             .trial_timeout = 6.0, .grace = 0.5,
                              .memory_cap = UNDER_ASAN ? 0 : (size_t)512 << 20};
     tt_search_outcome out;
     double start = tt_now();
@@ -135,7 +137,7 @@ static void test_misbehaving_plugins_become_failures(void **state)
     assert_non_null(strstr(r->error, "misbehaving plugin: giving up")); /* stderr tail */
     r = find(&out, "mb_hang");
     assert_int_equal(r->status, TT_TRIAL_TIMEOUT);
-    assert_non_null(strstr(r->error, "per-trial timeout of 3 s"));
+    assert_non_null(strstr(r->error, "per-trial timeout of 6 s"));
     r = find(&out, "mb_nan");
     assert_int_equal(r->status, TT_TRIAL_FAILED);
     assert_non_null(strstr(r->error, "non-finite effect"));
