@@ -88,6 +88,7 @@ static void options_of(const double *param, size_t p, uint64_t seed, tt_grf_opti
         mtry = param[P_CLASSIFY] != 0.0 ? (size_t)fmax(1.0, floor(sqrt((double)p))) : p;
     o->n_trees = (size_t)param[P_TREES];
     o->mtry = mtry;
+    o->mtry_fixed = 1; /* scikit-learn's forests try exactly mtry features */
     o->min_leaf = (size_t)param[P_MIN_LEAF];
     o->min_node_size = 0;
     o->max_depth = (size_t)param[P_MAX_DEPTH];

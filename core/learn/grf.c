@@ -54,7 +54,8 @@ void tt_grf_options_init(tt_grf_options *opt)
                             .bootstrap = 0,
                             .max_depth = 0,
                             .min_leaf = 0,
-                            .skip_oob = 0};
+                            .skip_oob = 0,
+                            .mtry_fixed = 0};
 }
 
 void tt_grf_free(tt_grf *f)
@@ -654,6 +655,7 @@ static tt_status fit(tt_grf_kind kind, const tt_grf_data *d, size_t ny,
                           .imbalance_penalty = opt->imbalance_penalty,
                           .prune = opt->honesty_prune_leaves, .bootstrap = opt->bootstrap != 0,
                           .max_depth = opt->max_depth, .min_leaf = opt->min_leaf,
+                          .mtry_fixed = opt->mtry_fixed != 0,
                           /* bootstrap: the distinct rows of m draws, all growing
                            * at worst; else the fixed grow part */
                           .max_grow = opt->bootstrap ? (job.m < avail ? job.m : avail)

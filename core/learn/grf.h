@@ -24,9 +24,15 @@
  * outcomes (relabelling) of the node's local moment, recomputed at every
  * node as grf does, summed over the pseudo-outcome's dimensions (for
  * one-hot Y, the Gini criterion); nodes of at most min_node_size rows or
- * at depth max_depth stay leaves; candidates must keep max(min_leaf, alpha
- * share of the node, 1) rows per child, and pay imbalance_penalty; mtry
- * features tried per split (0 = min(ceil(sqrt(p) + 20), p), grf's default).
+ * at depth max_depth stay leaves; regression candidates must keep
+ * max(min_leaf, alpha share of the node, 1) rows per child; with one
+ * treatment column or instrument z (grf's instrumental rule), each child
+ * keeps min_node_size rows on each side of the node's mean z and an alpha
+ * share of the node's z variation sum w (z - zbar)^2, and the imbalance
+ * penalty divides by that variation; with K - 1 > 1 treatment columns, the
+ * alpha share of rows and of each side of the first column's mean. Each node
+ * tries Poisson(mtry) features, at least 1 (mtry_fixed: exactly mtry; 0 =
+ * min(ceil(sqrt(p) + 20), p), grf's default).
  * Prediction: forest weights alpha_i(x) = mean over trees of 1{i in leaf(x)} /
  * |leaf(x)| over the filling rows, and theta(x) solves the weighted moment
  * (not an average of leaf estimates). Variance by little bags (the
@@ -75,6 +81,9 @@ typedef struct tt_grf_options {
     size_t min_leaf;           /* default 0: distinct rows per child, at least */
     int skip_oob;              /* default 0; 1 = no out-of-bag estimates at fit
                                   (they cost a prediction pass over the n rows) */
+    int mtry_fixed;            /* default 0: each node tries Poisson(mtry) features
+                                  (at least 1, at most p), as grf does; 1 = exactly
+                                  mtry (a classical random forest) */
 } tt_grf_options;
 
 void tt_grf_options_init(tt_grf_options *opt); /* the defaults above (grf's) */

@@ -71,6 +71,7 @@ typedef struct tt_grf_grow_ctx {
     int bootstrap;       /* trees come with multiplicities */
     size_t max_depth;    /* 0 = unlimited */
     size_t min_leaf;     /* rows per child, at least (with alpha's share) */
+    int mtry_fixed;      /* 0: Poisson(mtry) features per node; 1: exactly mtry */
     size_t max_grow;     /* most rows a tree grows on (sizes the work lists) */
 } tt_grf_grow_ctx;
 

@@ -46,6 +46,7 @@ struct tt_grf_work {
     uint8_t *mask;        /* n: row is in the grow set / goes left */
     double *stat;         /* n x (1 + d) by row: w_i, then w_i rho_i of its node */
     uint8_t *small;       /* n: instrument below the node mean (causal/IV balance) */
+    double *zmom;         /* n x 2 by row: w_i z_i, w_i z_i^2 (one instrument: q = 2) */
     uint32_t *leaf_of;    /* n: the leaf a grow row ended in */
     size_t *feat;         /* p */
     size_t *stack;        /* node, start, end, depth quadruples */
@@ -131,6 +132,8 @@ tt_grf_work *tt_grf_work_new(const tt_grf_grow_ctx *c)
     wk->mask = calloc(n, 1);
     wk->stat = tt_malloc_array(n, (1 + c->d) * sizeof *wk->stat);
     wk->small = calloc(n, 1);
+    if (c->q == 2)
+        wk->zmom = tt_malloc_array(n, 2 * sizeof *wk->zmom);
     wk->leaf_of = tt_malloc_array(n, sizeof *wk->leaf_of);
     wk->feat = tt_malloc_array(p, sizeof *wk->feat);
     wk->stack_cap = 256;
@@ -138,6 +141,7 @@ tt_grf_work *tt_grf_work_new(const tt_grf_grow_ctx *c)
     if (c->bootstrap)
         wk->tw = tt_malloc_array(n, sizeof *wk->tw);
     if (!wk->sorted || !wk->tmp || !wk->mask || !wk->stat || !wk->small || !wk->leaf_of ||
+        (c->q == 2 && !wk->zmom) ||
         !wk->feat || !wk->stack || (c->bootstrap && !wk->tw)) {
         tt_grf_work_free(wk);
         return NULL;
@@ -154,6 +158,7 @@ void tt_grf_work_free(tt_grf_work *wk)
     free(wk->mask);
     free(wk->stat);
     free(wk->small);
+    free(wk->zmom);
     free(wk->leaf_of);
     free(wk->feat);
     free(wk->stack);
@@ -321,14 +326,28 @@ static int relabel(const tt_grf_grow_ctx *c, tt_grf_work *wk, const tt_grf_entry
             st[1 + o] = wi * (s * res);
         }
         wk->small[i] = q > 1 && ui[1] < zmean;
+        if (q == 2) {
+            wk->zmom[2 * i] = wi * ui[1];
+            wk->zmom[2 * i + 1] = wi * ui[1] * ui[1];
+        }
     }
     return 1;
 }
 
+/* What a child must keep. Regression (grf's regression rule): an alpha share
+ * of the node's rows. One instrument (binary causal, IV; grf's instrumental
+ * rule): min_node_size rows on each side of the node's mean instrument, and
+ * an alpha share of the node's instrument variation, size = sum w z^2 -
+ * (sum w z)^2 / sum w, which is what identifies the child's effect; the
+ * imbalance penalty then charges 1/size. Several treatment columns (K arms):
+ * the alpha share of rows and of each side of the first column's mean. */
 typedef struct split_limits {
-    double min_child;           /* rows per child (alpha share, min_leaf, >= 1) */
+    double min_child;            /* rows per child (>= min_leaf, >= 1) */
     double min_small, min_large; /* causal/IV: instrument below / above the node mean */
     int balance;
+    int z_size;                  /* one instrument: the size rule below */
+    double z1n, z2n;             /* node's sum w z, sum w z^2 */
+    double min_size;             /* alpha x the node's size */
     double penalty;
 } split_limits;
 
@@ -340,10 +359,12 @@ typedef struct best_split {
     int found;
 } best_split;
 
-/* Score of the candidate with left totals (cl, wl, zl small rows, sl[d]);
- * the node totals are cn, wn, zn, sn. Returns -INF when it breaks a limit. */
+/* Score of the candidate with left totals (cl, wl, zl small rows, sl[d],
+ * z1l = sum w z, z2l = sum w z^2); the node totals are cn, wn, zn, sn (and
+ * lim's z1n, z2n). Returns -INF when it breaks a limit. */
 static double score_of(const split_limits *lim, size_t d, double cl, double wl, double zl,
-                       const double *sl, double cn, double wn, double zn, const double *sn)
+                       const double *sl, double z1l, double z2l, double cn, double wn,
+                       double zn, const double *sn)
 {
     const double cr = cn - cl, wr = wn - wl, zr = zn - zl;
     if (cl < lim->min_child || cr < lim->min_child || !(wl > 0.0) || !(wr > 0.0))
@@ -351,12 +372,21 @@ static double score_of(const split_limits *lim, size_t d, double cl, double wl, 
     if (lim->balance && (zl < lim->min_small || zr < lim->min_small ||
                          cl - zl < lim->min_large || cr - zr < lim->min_large))
         return -INFINITY;
+    double pl = cl, pr = cr; /* what the imbalance penalty divides by */
+    if (lim->z_size) {
+        const double z1r = lim->z1n - z1l, z2r = lim->z2n - z2l;
+        pl = z2l - z1l * z1l / wl;
+        pr = z2r - z1r * z1r / wr;
+        if (pl < lim->min_size || pr < lim->min_size ||
+            (lim->penalty > 0.0 && (!(pl > 0.0) || !(pr > 0.0))))
+            return -INFINITY;
+    }
     double s = 0.0;
     for (size_t o = 0; o < d; o++) {
         const double sr = sn[o] - sl[o];
         s += sl[o] * sl[o] / wl + sr * sr / wr;
     }
-    return s - lim->penalty * (1.0 / cl + 1.0 / cr);
+    return lim->penalty > 0.0 ? s - lim->penalty * (1.0 / pl + 1.0 / pr) : s;
 }
 
 /* Records a better candidate: left = rows[0..r], threshold between row r's
@@ -382,7 +412,7 @@ static void search_feature(const tt_grf_grow_ctx *c, const tt_grf_work *wk, size
     const size_t d = wk->d, s1 = 1 + d;
     if (rows[0].rank == rows[m - 1].rank)
         return;
-    double cl = 0.0, wl = 0.0, zl = 0.0, sl[TT_GRF_MAX_D] = {0};
+    double cl = 0.0, wl = 0.0, zl = 0.0, sl[TT_GRF_MAX_D] = {0}, z1l = 0.0, z2l = 0.0;
     for (size_t r = 0; r + 1 < m; r++) {
         const size_t i = rows[r].row;
         const double *st = wk->stat + i * s1;
@@ -391,11 +421,15 @@ static void search_feature(const tt_grf_grow_ctx *c, const tt_grf_work *wk, size
         zl += wk->small[i];
         for (size_t o = 0; o < d; o++)
             sl[o] += st[1 + o];
+        if (lim->z_size) {
+            z1l += wk->zmom[2 * i];
+            z2l += wk->zmom[2 * i + 1];
+        }
         if (rows[r].rank == rows[r + 1].rank || cl < lim->min_child)
             continue;
         if (cn - cl < lim->min_child)
             break;
-        double s = score_of(lim, d, cl, wl, zl, sl, cn, wn, zn, sn);
+        double s = score_of(lim, d, cl, wl, zl, sl, z1l, z2l, cn, wn, zn, sn);
         if (s > bs->score)
             take(c, j, rows, r, s, bs);
     }
@@ -464,6 +498,22 @@ static size_t partition(const tt_grf_grow_ctx *c, tt_grf_work *wk, size_t start,
     return start + n_left;
 }
 
+/* A Poisson(lambda) draw: unit-rate exponential gaps counted until they pass
+ * lambda (lambda is an mtry, so the O(lambda) draws are cheap next to the
+ * split search). grf draws each node's feature count this way, so a node
+ * sometimes cannot pick the greedy feature: it decorrelates the trees when
+ * mtry = p, as on the issue's 10-feature benchmark. */
+static size_t poisson(tt_rng *rng, double lambda)
+{
+    size_t k = 0;
+    double t = -log1p(-tt_rng_uniform(rng));
+    while (t < lambda) {
+        k++;
+        t -= log1p(-tt_rng_uniform(rng));
+    }
+    return k;
+}
+
 /* Chooses and applies the split of one node; 0 = the node stays a leaf. */
 static int split_node(const tt_grf_grow_ctx *c, tt_grf_work *wk, size_t start, size_t end,
                       tt_rng *rng, best_split *bs, size_t *mid)
@@ -495,11 +545,21 @@ static int split_node(const tt_grf_grow_ctx *c, tt_grf_work *wk, size_t start, s
                 sn[o] += st[1 + o];
         }
     }
-    split_limits lim = {fmax(ceil(c->alpha * cn), (double)min_leaf), 0.0, 0.0, balance,
-                        c->imbalance_penalty};
-    if (lim.balance) {
-        /* grf's reading of min_node_size for causal/IV splits: every child
-         * keeps that many rows on each side of the node's mean instrument. */
+    split_limits lim = {.min_child = fmax(ceil(c->alpha * cn), (double)min_leaf),
+                        .balance = balance, .penalty = c->imbalance_penalty};
+    if (balance && c->q == 2) {
+        lim.z_size = 1;
+        lim.min_child = (double)min_leaf;
+        lim.min_small = lim.min_large = fmax((double)c->min_node_size, 1.0);
+        for (size_t r = start; r < end; r++) {
+            const size_t i = idx[r].row;
+            lim.z1n += wk->zmom[2 * i];
+            lim.z2n += wk->zmom[2 * i + 1];
+        }
+        lim.min_size = c->alpha * (lim.z2n - lim.z1n * lim.z1n / wn);
+    } else if (balance) {
+        /* Several treatment columns: min_node_size rows and an alpha share
+         * on each side of the first column's node mean. */
         lim.min_small = fmax(ceil(c->alpha * zn), (double)c->min_node_size);
         lim.min_large = fmax(ceil(c->alpha * (cn - zn)), (double)c->min_node_size);
         if (lim.min_small < 1.0)
@@ -510,7 +570,8 @@ static int split_node(const tt_grf_grow_ctx *c, tt_grf_work *wk, size_t start, s
     double parent = 0.0;
     for (size_t o = 0; o < d; o++)
         parent += sn[o] * sn[o] / wn;
-    const size_t mtry = c->mtry < 1 ? 1 : (c->mtry > p ? p : c->mtry);
+    size_t mtry = c->mtry_fixed ? c->mtry : poisson(rng, (double)c->mtry);
+    mtry = mtry < 1 ? 1 : (mtry > p ? p : mtry);
     for (size_t f = 0; f < mtry; f++) {
         size_t r = f + (size_t)tt_rng_below(rng, p - f);
         size_t t = wk->feat[f];

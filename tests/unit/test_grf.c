@@ -712,7 +712,10 @@ static void test_multi_output_scaled_column(void **state)
         y2[i] = g.y[i], y2[N + i] = 2.0 * g.y[i];
     tt_grf_options o;
     tt_grf_options_init(&o);
-    o.n_trees = 40, o.threads = 2, o.seed = 21;
+    /* Every feature at every node: with grf's Poisson feature counts a node
+     * may see only near-tied candidates, and the one- and two-column sums
+     * (rounded differently) then break the tie differently. */
+    o.n_trees = 40, o.threads = 2, o.seed = 21, o.mtry = P, o.mtry_fixed = 1;
     tt_grf_data d = {N, P, g.x, y2, NULL, 0, NULL, NULL};
     tt_grf *one = fit_ok_grf(TT_GRF_REGRESSION, &d, &o), *two = NULL;
     assert_int_equal(tt_grf_fit_multi(&d, 2, &o, NULL, &two, NULL, 0), TT_OK);
@@ -873,6 +876,43 @@ static void test_max_depth(void **state)
     free_dgp(&g);
 }
 
+/* grf's child-size rule for one treatment column: each child keeps an alpha
+ * share of the node's treatment variation sum w (z - zbar)^2. Two children's
+ * within sums add up to at most the node's, so alpha = 0.5 allows no split
+ * at all (a row-count share of one half would still allow even splits);
+ * alpha = 0.05 on the same data grows real trees. */
+static void test_causal_size_rule(void **state)
+{
+    (void)state;
+    enum { N = 1000, T = 8 };
+    dgp g = make_dgp(N, 36);
+    double *yc = malloc(N * sizeof *yc), *wc = malloc(N * sizeof *wc);
+    for (size_t i = 0; i < N; i++) {
+        yc[i] = g.y[i] - g.m[i];
+        wc[i] = g.t[i] - g.e[i];
+    }
+    tt_grf_options o;
+    tt_grf_options_init(&o);
+    o.n_trees = T, o.threads = 2, o.seed = 9, o.min_node_size = 1;
+    tt_grf_data d = {N, P, g.x, yc, wc, 1, NULL, NULL};
+    const double alphas[] = {0.5, 0.05};
+    for (int a = 0; a < 2; a++) {
+        o.alpha = alphas[a];
+        tt_grf *f = fit_ok_grf(TT_GRF_CAUSAL, &d, &o);
+        size_t nodes = 0;
+        for (size_t t = 0; t < T; t++)
+            nodes += f->trees[t].n_nodes;
+        if (a == 0)
+            assert_int_equal(nodes, T); /* every tree is its root */
+        else
+            assert_true(nodes > 10 * T);
+        tt_grf_free(f);
+    }
+    free(yc);
+    free(wc);
+    free_dgp(&g);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -922,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_multi_output_scaled_column),
         cmocka_unit_test(test_bootstrap_multiplicities),
         cmocka_unit_test(test_max_depth),
+        cmocka_unit_test(test_causal_size_rule),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
