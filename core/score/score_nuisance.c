@@ -19,6 +19,7 @@ void tt_score_nuisance_free(tt_score_nuisance *nu)
     free(nu->m_hat);
     free(nu->e_hat);
     free(nu->mu_hat);
+    free(nu->mu_model);
     memset(nu, 0, sizeof *nu);
 }
 
@@ -104,19 +105,38 @@ static void design(const tt_plugin_data *ref, const tt_plugin_data *d, double *f
     }
 }
 
-/* Ridge of y on m rows of the design f (m x p), predicting the q rows of g. */
-static tt_status ridge(size_t m, size_t p, const double *f, const double *y, size_t q,
-                       const double *g, double alpha, uint64_t seed, double *pred, char *err,
-                       size_t errlen)
+/* The outcome models' candidates (score_nuisance.h): poly2 flag and alpha as
+ * a multiple of the run's alpha_ridge. */
+#define N_MODELS 3
+static const struct {
+    int poly2;
+    double alpha_times;
+    const char *name;
+} models[N_MODELS] = {{0, 1.0, "linear ridge"},
+                      {1, 10.0, "ridge on squares and products, alpha x 10"},
+                      {1, 100.0, "ridge on squares and products, alpha x 100"}};
+
+const char *tt_score_nuisance_model_name(int i)
 {
-    static const char *const keys[] = {"alpha"};
-    tt_learner *model = NULL;
-    tt_status st = tt_learner_create("ridge", keys, &alpha, 1, seed, &model, err, errlen);
+    return i >= 0 && i < N_MODELS ? models[i].name : "?";
+}
+
+/* Ridge (candidate `model`) of y on m rows of the design f (m x p),
+ * predicting the q rows of g. */
+static tt_status ridge(int model, size_t m, size_t p, const double *f, const double *y,
+                       size_t q, const double *g, double alpha, uint64_t seed, double *pred,
+                       char *err, size_t errlen)
+{
+    static const char *const keys[] = {"alpha", "poly2", "standardize"};
+    const double values[] = {alpha * models[model].alpha_times, models[model].poly2,
+                             models[model].poly2};
+    tt_learner *lr = NULL;
+    tt_status st = tt_learner_create("ridge", keys, values, 3, seed, &lr, err, errlen);
     if (st == TT_OK)
-        st = tt_learner_fit(model, m, p, f, y, NULL, err, errlen);
+        st = tt_learner_fit(lr, m, p, f, y, NULL, err, errlen);
     if (st == TT_OK)
-        st = tt_learner_predict(model, q, p, g, pred, err, errlen);
-    tt_learner_destroy(model);
+        st = tt_learner_predict(lr, q, p, g, pred, err, errlen);
+    tt_learner_destroy(lr);
     return st;
 }
 
@@ -138,9 +158,16 @@ static size_t arm_rows(size_t m, size_t p, const double *f, const double *y, con
     return c;
 }
 
-static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu, int f,
-                          uint64_t seed, double a_ridge, double a_logit, size_t *idx,
-                          char *err, size_t errlen)
+/* Out-of-fold predictions of every candidate outcome model: m[c] (n) and
+ * mu[c] (n x K) for c < n_models. */
+typedef struct candidates {
+    int n_models;
+    double *m[N_MODELS], *mu[N_MODELS];
+} candidates;
+
+static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu,
+                          const candidates *cand, int f, uint64_t seed, double a_ridge,
+                          double a_logit, size_t *idx, char *err, size_t errlen)
 {
     const size_t n = v->n, p = v->p_x + v->p_w, K = (size_t)v->n_arms;
     size_t m_tr = 0, m_te = 0;
@@ -178,19 +205,21 @@ static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu, 
             nu->e_hat[k * n + idx[m_tr + r]] = pr[k * m_te + r];
     design(&tr, &tr, ftr);
     design(&tr, &te, fte);
-    st = ridge(m_tr, p, ftr, tr.y, m_te, fte, a_ridge, fseed, pr, err, errlen);
-    if (st != TT_OK)
-        goto done;
-    for (size_t r = 0; r < m_te; r++)
-        nu->m_hat[idx[m_tr + r]] = pr[r];
-    for (int k = 0; k < v->n_arms && st == TT_OK; k++) {
-        const size_t c = arm_rows(m_tr, p, ftr, tr.y, ttr, k, fk, yk);
-        st = ridge(c, p, fk, yk, m_te, fte, a_ridge, fseed, pr, err, errlen);
-        if (st == TT_OK)
-            for (size_t r = 0; r < m_te; r++)
-                nu->mu_hat[(size_t)k * n + idx[m_tr + r]] = pr[r];
-        else
-            tt_err_prefix(err, errlen, "outcome model of arm %d", k);
+    for (int c = 0; c < cand->n_models && st == TT_OK; c++) {
+        st = ridge(c, m_tr, p, ftr, tr.y, m_te, fte, a_ridge, fseed, pr, err, errlen);
+        if (st != TT_OK)
+            goto done;
+        for (size_t r = 0; r < m_te; r++)
+            cand->m[c][idx[m_tr + r]] = pr[r];
+        for (int k = 0; k < v->n_arms && st == TT_OK; k++) {
+            const size_t rows = arm_rows(m_tr, p, ftr, tr.y, ttr, k, fk, yk);
+            st = ridge(c, rows, p, fk, yk, m_te, fte, a_ridge, fseed, pr, err, errlen);
+            if (st == TT_OK)
+                for (size_t r = 0; r < m_te; r++)
+                    cand->mu[c][(size_t)k * n + idx[m_tr + r]] = pr[r];
+            else
+                tt_err_prefix(err, errlen, "outcome model of arm %d", k);
+        }
     }
 done:
     if (st != TT_OK)
@@ -207,8 +236,43 @@ done:
     return st;
 }
 
+/* Squared error of out-of-fold predictions pred against y over the rows of
+ * arm k (k < 0: every row). */
+static double oof_error(const tt_plugin_data *v, const double *pred, int k)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < v->n; i++)
+        if (k < 0 || v->t[i] == k)
+            s += (pred[i] - v->y[i]) * (pred[i] - v->y[i]);
+    return s;
+}
+
+/* The candidate with the least out-of-fold error per outcome model, copied
+ * into m_hat and mu_hat (ties go to the simpler, earlier candidate). */
+static void choose_models(const tt_plugin_data *v, const candidates *cand,
+                          tt_score_nuisance *out)
+{
+    const size_t n = v->n;
+    int best = 0;
+    for (int c = 1; c < cand->n_models; c++)
+        if (oof_error(v, cand->m[c], -1) < oof_error(v, cand->m[best], -1))
+            best = c;
+    out->m_model = best;
+    memcpy(out->m_hat, cand->m[best], n * sizeof *out->m_hat);
+    for (int k = 0; k < v->n_arms; k++) {
+        best = 0;
+        for (int c = 1; c < cand->n_models; c++)
+            if (oof_error(v, cand->mu[c] + (size_t)k * n, k) <
+                oof_error(v, cand->mu[best] + (size_t)k * n, k))
+                best = c;
+        out->mu_model[k] = best;
+        memcpy(out->mu_hat + (size_t)k * n, cand->mu[best] + (size_t)k * n,
+               n * sizeof *out->mu_hat);
+    }
+}
+
 tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t seed,
-                                double alpha_ridge, double alpha_logistic,
+                                double alpha_ridge, double alpha_logistic, int curved,
                                 tt_score_nuisance *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -225,14 +289,28 @@ tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t see
     out->m_hat = tt_malloc_array(n + 1, sizeof *out->m_hat);
     out->e_hat = tt_malloc_array(n * K + 1, sizeof *out->e_hat);
     out->mu_hat = tt_malloc_array(n * K + 1, sizeof *out->mu_hat);
+    out->mu_model = calloc(K, sizeof *out->mu_model);
     size_t *idx = tt_malloc_array(n + 1, sizeof *idx);
+    candidates cand = {.n_models = curved ? N_MODELS : 1};
+    int have = out->fold && out->m_hat && out->e_hat && out->mu_hat && out->mu_model && idx;
+    for (int c = 0; c < cand.n_models; c++) {
+        cand.m[c] = tt_malloc_array(n + 1, sizeof *cand.m[c]);
+        cand.mu[c] = tt_malloc_array(n * K + 1, sizeof *cand.mu[c]);
+        have = have && cand.m[c] && cand.mu[c];
+    }
     tt_status st = TT_OK;
-    if (!out->fold || !out->m_hat || !out->e_hat || !out->mu_hat || !idx)
+    if (!have)
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "score nuisances: out of memory");
     if (st == TT_OK)
         st = assign_folds(v, folds, seed, out->fold, err, errlen);
     for (int f = 0; f < folds && st == TT_OK; f++)
-        st = fit_fold(v, out, f, seed, alpha_ridge, alpha_logistic, idx, err, errlen);
+        st = fit_fold(v, out, &cand, f, seed, alpha_ridge, alpha_logistic, idx, err, errlen);
+    if (st == TT_OK)
+        choose_models(v, &cand, out);
+    for (int c = 0; c < cand.n_models; c++) {
+        free(cand.m[c]);
+        free(cand.mu[c]);
+    }
     free(idx);
     if (st != TT_OK)
         tt_score_nuisance_free(out);

@@ -11,6 +11,14 @@
  *   e_hat_k = P(T = k | x, w)      tt_scoring_propensity (propensity.c)
  *   mu_hat_k = E[Y | x, w, T = k]  ridge per arm on the fold's arm-k rows
  * Standardisation constants come from the training folds only.
+ * With `curved` set, each outcome model (m_hat, and mu_hat_k on arm k's
+ * rows) is the better by cross-fitted squared error of three ridges: the
+ * linear one (alpha_ridge) and two on [x, w] with squares and pairwise
+ * products (standardised; alpha 10 and 100 x alpha_ridge). Why: dr_mse's
+ * pseudo-outcomes carry the outcome models' errors, and a linear model of a
+ * curved surface (IHDP's exponential one) makes them noisy enough to pick the
+ * wrong winner. Only the outcome models compete; the propensity stays the
+ * scoring propensity, as for psw_energy.
  */
 #ifndef TT_SCORE_SCORE_NUISANCE_H
 #define TT_SCORE_SCORE_NUISANCE_H
@@ -27,15 +35,22 @@ typedef struct tt_score_nuisance {
     double *m_hat;    /* n */
     double *e_hat;    /* n x K column-major, rows sum to 1, unclipped */
     double *mu_hat;   /* n x K column-major */
+    int m_model;      /* the chosen outcome model: 0 linear, 1..2 the squares-and-products */
+    int *mu_model;    /* K: the same per arm */
 } tt_score_nuisance;
 
 /* Fit on the validation view v (x, w, t, y set). folds >= 2; every arm needs
  * at least `folds` rows (else TT_ERR_DATA naming the arm). alpha_ridge,
- * alpha_logistic: the learners' L2 penalties. On success the caller owns
- * *out and frees it with tt_score_nuisance_free. */
+ * alpha_logistic: the learners' L2 penalties; curved: let the outcome models
+ * choose among the candidates above (0: linear ridge only). On success the
+ * caller owns *out and frees it with tt_score_nuisance_free. */
 tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t seed,
-                                double alpha_ridge, double alpha_logistic,
+                                double alpha_ridge, double alpha_logistic, int curved,
                                 tt_score_nuisance *out, char *err, size_t errlen);
+
+/* "linear ridge", "ridge, squares and products, alpha 10" ...: what model
+ * index i of m_model / mu_model is, for reports. */
+const char *tt_score_nuisance_model_name(int i);
 
 void tt_score_nuisance_free(tt_score_nuisance *nu); /* frees arrays, zeroes; NULL ok */
 

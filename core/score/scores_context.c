@@ -236,7 +236,7 @@ tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_da
     if (opts->fit_nuisances) {
         char nerr[160] = "";
         st = tt_score_nuisance_fit(valid, opts->folds, tt_rng_derive(opts->seed, "score:nuisance"),
-                                   opts->alpha_ridge, opts->alpha_logistic, &c->nu, nerr,
+                                   opts->alpha_ridge, opts->alpha_logistic, 1, &c->nu, nerr,
                                    sizeof nerr);
         /* Data too thin for the folds (or a model that cannot be fitted)
          * costs r_score and dr_mse, not the run: they become null with the

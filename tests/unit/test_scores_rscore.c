@@ -65,7 +65,7 @@ static void test_true_tau_scores_best(void **state)
         sim s = simulate(3000, K, 1 + (uint64_t)K);
         tt_score_nuisance nu;
         char err[256] = "";
-        assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 42, 1.0, 1.0, &nu, err, sizeof err),
+        assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 42, 1.0, 1.0, 0, &nu, err, sizeof err),
                          TT_OK);
         const size_t m = s.n * (size_t)(K - 1);
         double *wrong = malloc(m * sizeof *wrong), *flat = malloc(m * sizeof *flat);
@@ -94,9 +94,10 @@ static void test_scores_vs_naive(void **state)
     tt_rng r;
     tt_rng_seed(&r, 5, "naive");
     for (int K = 2; K <= 3; K++) {
-        tt_score_nuisance nu = {n, K, 2, NULL, malloc(n * sizeof(double)),
-                                malloc(n * (size_t)K * sizeof(double)),
-                                malloc(n * (size_t)K * sizeof(double))};
+        tt_score_nuisance nu = {.n = n, .n_arms = K, .folds = 2,
+                                .m_hat = malloc(n * sizeof(double)),
+                                .e_hat = malloc(n * (size_t)K * sizeof(double)),
+                                .mu_hat = malloc(n * (size_t)K * sizeof(double))};
         int *t = malloc(n * sizeof *t);
         double *y = malloc(n * sizeof *y), *tau = malloc(n * (size_t)(K - 1) * sizeof *tau);
         for (size_t i = 0; i < n; i++) {
@@ -172,7 +173,7 @@ static void test_cross_fitting_never_sees_the_row(void **state)
     (void)state;
     sim s = simulate(600, 3, 9);
     tt_score_nuisance a, b;
-    assert_int_equal(tt_score_nuisance_fit(&s.v, 4, 7, 1.0, 1.0, &a, NULL, 0), TT_OK);
+    assert_int_equal(tt_score_nuisance_fit(&s.v, 4, 7, 1.0, 1.0, 0, &a, NULL, 0), TT_OK);
     for (int k = 0; k < 3; k++) {
         size_t per[4] = {0};
         for (size_t i = 0; i < s.n; i++)
@@ -187,7 +188,7 @@ static void test_cross_fitting_never_sees_the_row(void **state)
             y2[i] = s.y[i] + (a.fold[i] == f ? 1000.0 * (1 + (double)(i % 5)) : 0.0);
         tt_plugin_data v2 = s.v;
         v2.y = y2;
-        assert_int_equal(tt_score_nuisance_fit(&v2, 4, 7, 1.0, 1.0, &b, NULL, 0), TT_OK);
+        assert_int_equal(tt_score_nuisance_fit(&v2, 4, 7, 1.0, 1.0, 0, &b, NULL, 0), TT_OK);
         assert_memory_equal(a.fold, b.fold, s.n * sizeof *a.fold);
         for (size_t i = 0; i < s.n; i++) {
             if (a.fold[i] != f)
@@ -235,14 +236,49 @@ static void test_cross_fitting_never_sees_the_row(void **state)
     drop(&s);
 }
 
+static double sq_error(size_t n, const double *a, const double *y)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (a[i] - y[i]) * (a[i] - y[i]);
+    return s / (double)n;
+}
+
+/* A curved outcome (y gains 2 x1^2 + x2 x3): with curved candidates the
+ * outcome models pick a squares-and-products ridge, whose out-of-fold error
+ * is far below the linear ridge's (which leaves var(2 x1^2 + x2 x3) = 9 of
+ * the signal); the propensity is the same either way. */
+static void test_curved_outcome_models(void **state)
+{
+    (void)state;
+    sim s = simulate(1500, 2, 9);
+    for (size_t i = 0; i < s.n; i++)
+        s.y[i] += 2.0 * s.x[i] * s.x[i] + s.x[s.n + i] * s.x[2 * s.n + i];
+    tt_score_nuisance lin, cur;
+    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 3, 1.0, 1.0, 0, &lin, NULL, 0), TT_OK);
+    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 3, 1.0, 1.0, 1, &cur, NULL, 0), TT_OK);
+    assert_int_equal(lin.m_model, 0);
+    assert_true(cur.m_model >= 1);
+    assert_string_equal(tt_score_nuisance_model_name(0), "linear ridge");
+    const double e_lin = sq_error(s.n, lin.m_hat, s.y), e_cur = sq_error(s.n, cur.m_hat, s.y);
+    assert_true(e_lin > 5.0);
+    assert_true(e_cur < 0.4 * e_lin);
+    for (int k = 0; k < 2; k++)
+        assert_true(cur.mu_model[k] >= 1);
+    assert_memory_equal(lin.e_hat, cur.e_hat, 2 * s.n * sizeof *lin.e_hat);
+    tt_score_nuisance_free(&lin);
+    tt_score_nuisance_free(&cur);
+    drop(&s);
+}
+
 static void test_deterministic_under_seed(void **state)
 {
     (void)state;
     sim s = simulate(400, 2, 3);
     tt_score_nuisance a, b, c;
-    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 11, 1.0, 1.0, &a, NULL, 0), TT_OK);
-    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 11, 1.0, 1.0, &b, NULL, 0), TT_OK);
-    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 12, 1.0, 1.0, &c, NULL, 0), TT_OK);
+    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 11, 1.0, 1.0, 0, &a, NULL, 0), TT_OK);
+    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 11, 1.0, 1.0, 0, &b, NULL, 0), TT_OK);
+    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 12, 1.0, 1.0, 0, &c, NULL, 0), TT_OK);
     assert_memory_equal(a.fold, b.fold, s.n * sizeof *a.fold);
     assert_memory_equal(a.m_hat, b.m_hat, s.n * sizeof *a.m_hat);
     assert_memory_equal(a.e_hat, b.e_hat, 2 * s.n * sizeof *a.e_hat);
@@ -254,7 +290,7 @@ static void test_deterministic_under_seed(void **state)
     /* Too few rows of an arm for the folds: a data error naming the arm. */
     char err[256] = "";
     s.v.n = 6;
-    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 11, 1.0, 1.0, &a, err, sizeof err),
+    assert_int_equal(tt_score_nuisance_fit(&s.v, 5, 11, 1.0, 1.0, 0, &a, err, sizeof err),
                      TT_ERR_DATA);
     assert_non_null(strstr(err, "arm"));
     drop(&s);
@@ -267,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_scores_vs_naive),
         cmocka_unit_test(test_cross_fitting_never_sees_the_row),
         cmocka_unit_test(test_deterministic_under_seed),
+        cmocka_unit_test(test_curved_outcome_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
