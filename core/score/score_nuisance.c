@@ -236,6 +236,17 @@ done:
     return st;
 }
 
+/* The squares-and-products ridges cost O(rows x width^2) per fit, width =
+ * p + p(p + 1)/2, and there are (1 + K) x folds of them per candidate: they
+ * run only while that stays small next to a search (IHDP: 25 features, width
+ * 350, 224 rows: 2.7e7; 5,000 rows of 20 features: 2.6e8, about a second in
+ * all). Wider data keep the linear ridge. */
+static int curved_affordable(size_t n, size_t p)
+{
+    const size_t width = p + p * (p + 1) / 2;
+    return p <= 40 && (double)n * (double)width * (double)width <= 5e8;
+}
+
 /* Squared error of out-of-fold predictions pred against y over the rows of
  * arm k (k < 0: every row). */
 static double oof_error(const tt_plugin_data *v, const double *pred, int k)
@@ -291,7 +302,8 @@ tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t see
     out->mu_hat = tt_malloc_array(n * K + 1, sizeof *out->mu_hat);
     out->mu_model = calloc(K, sizeof *out->mu_model);
     size_t *idx = tt_malloc_array(n + 1, sizeof *idx);
-    candidates cand = {.n_models = curved ? N_MODELS : 1};
+    const int try_curved = curved && curved_affordable(n, v->p_x + v->p_w);
+    candidates cand = {.n_models = try_curved ? N_MODELS : 1};
     int have = out->fold && out->m_hat && out->e_hat && out->mu_hat && out->mu_model && idx;
     for (int c = 0; c < cand.n_models; c++) {
         cand.m[c] = tt_malloc_array(n + 1, sizeof *cand.m[c]);

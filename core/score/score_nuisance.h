@@ -18,7 +18,9 @@
  * pseudo-outcomes carry the outcome models' errors, and a linear model of a
  * curved surface (IHDP's exponential one) makes them noisy enough to pick the
  * wrong winner. Only the outcome models compete; the propensity stays the
- * scoring propensity, as for psw_energy.
+ * scoring propensity, as for psw_energy. The curved candidates run only when
+ * affordable (at most 40 features and rows x width^2 <= 5e8, width the
+ * squares-and-products count): wider data keep the linear ridge (model 0).
  */
 #ifndef TT_SCORE_SCORE_NUISANCE_H
 #define TT_SCORE_SCORE_NUISANCE_H
