@@ -15,6 +15,7 @@
 #include "plugin/host.h"
 #include "plugin/registry.h"
 #include "util/rng.h"
+#include "test_memstream.h"
 
 #ifndef TT_PLUGIN_BUILD_DIR
 #define TT_PLUGIN_BUILD_DIR "plugins"
@@ -158,37 +159,12 @@ static void *fit(const tt_plugin_descriptor *desc, const double *params, const d
     return inst;
 }
 
-/* In-memory byte stream for save/load round trips. */
-typedef struct stream {
-    char *buf;
-    size_t len, pos;
-} stream;
-
-static int s_write(void *ctx, const void *bytes, size_t len)
-{
-    stream *s = ctx;
-    s->buf = realloc(s->buf, s->len + len);
-    memcpy(s->buf + s->len, bytes, len);
-    s->len += len;
-    return 0;
-}
-
-static int s_read(void *ctx, void *bytes, size_t len)
-{
-    stream *s = ctx;
-    if (len > s->len - s->pos)
-        return -1;
-    memcpy(bytes, s->buf + s->pos, len);
-    s->pos += len;
-    return 0;
-}
-
 /* Save, load, and check the loaded model predicts bit for bit the same. */
 static void check_round_trip(const tt_plugin_descriptor *desc, void *inst, const data *d)
 {
-    stream s = {0};
-    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &s, .write = s_write};
-    tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = s_read};
+    membuf s = {0};
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &s, .write = mem_write};
+    tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = mem_read};
     char err[512] = "";
     assert_int_equal(desc->save(inst, &sink, err, sizeof err), 0);
     void *loaded = NULL;
@@ -223,8 +199,8 @@ static void check_round_trip(const tt_plugin_descriptor *desc, void *inst, const
     }
 
     /* A truncated model is an error, not a crash. */
-    stream cut = {.buf = s.buf, .len = s.len / 2};
-    tt_plugin_source cut_src = {.struct_size = sizeof cut_src, .ctx = &cut, .read = s_read};
+    membuf cut = {.data = s.data, .len = s.len / 2};
+    tt_plugin_source cut_src = {.struct_size = sizeof cut_src, .ctx = &cut, .read = mem_read};
     void *bad = NULL;
     assert_int_not_equal(desc->load(&g_host, &cut_src, &bad, err, sizeof err), 0);
     assert_null(bad);
@@ -232,7 +208,7 @@ static void check_round_trip(const tt_plugin_descriptor *desc, void *inst, const
     desc->destroy(loaded);
     free(a);
     free(b);
-    free(s.buf);
+    free(s.data);
 }
 
 static void test_all_builtins_load(void **state)
@@ -905,14 +881,14 @@ static void test_da_learner_by_hand(void **state)
     free_data(&d);
 }
 
-/* Save inst into a fresh stream (caller frees s->buf). */
-static void save_to(const tt_plugin_descriptor *desc, void *inst, stream *s)
+/* Save inst into a fresh stream (caller frees s->data). */
+static void save_to(const tt_plugin_descriptor *desc, void *inst, membuf *s)
 {
-    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = s, .write = s_write};
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = s, .write = mem_write};
     char err[512] = "";
     if (desc->save(inst, &sink, err, sizeof err) != 0)
         fail_msg("%s save: %s", desc->name, err);
-    s_write(s, "", 1); /* NUL-terminate for strstr; never read back */
+    mem_write(s, "", 1); /* NUL-terminate for strstr; never read back */
 }
 
 /* The run's intervals.resamples (host->interval_resamples) sets every
@@ -949,14 +925,14 @@ static void test_run_sets_the_bootstrap_replicas(void **state)
             void *inst = fit(desc, params, &d);
             assert_int_equal(desc->effect_interval(inst, &v, 0.1, lo[r], hi[r], err, sizeof err),
                              0);
-            stream s = {0};
+            membuf s = {0};
             save_to(desc, inst, &s);
-            if (!strstr(s.buf, header[r]))
+            if (!strstr(s.data, header[r]))
                 fail_msg("%s: saved model lacks '%s'", desc->name, header[r] + 1);
             /* Loading follows the stream, not the loading run's setting. */
             g_host.interval_resamples = 40;
             void *loaded = NULL;
-            tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = s_read};
+            tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = mem_read};
             if (desc->load(&g_host, &src, &loaded, err, sizeof err) != 0)
                 fail_msg("%s load: %s", desc->name, err);
             assert_int_equal(
@@ -965,7 +941,7 @@ static void test_run_sets_the_bootstrap_replicas(void **state)
             assert_memory_equal(hi[r], hi_loaded, d.n * sizeof *hi_loaded);
             desc->destroy(loaded);
             desc->destroy(inst);
-            free(s.buf);
+            free(s.data);
         }
         /* Different replica counts give different (same-seed) intervals. */
         assert_memory_not_equal(lo[0], lo[1], d.n * sizeof *lo[0]);

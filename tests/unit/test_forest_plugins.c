@@ -30,6 +30,7 @@
 #include "plugin/host.h"
 #include "plugin/registry.h"
 #include "tautune/plugin.h"
+#include "test_memstream.h"
 
 enum { NMAX = 4000, KMAX = 3, PX = 3 };
 
@@ -775,37 +776,6 @@ static void test_oob_failure_keeps_fit(void **state)
 
 /* ---- save / load and determinism --------------------------------------------- */
 
-typedef struct buf {
-    char *p;
-    size_t len, cap, pos;
-} buf;
-
-static int buf_write(void *ctx, const void *bytes, size_t len)
-{
-    buf *b = ctx;
-    if (b->len + len > b->cap) {
-        size_t cap = (b->len + len) * 2 + 64;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, bytes, len);
-    b->len += len;
-    return 0;
-}
-
-static int buf_read(void *ctx, void *bytes, size_t len)
-{
-    buf *b = ctx;
-    if (b->pos + len > b->len)
-        return -1;
-    memcpy(bytes, b->p + b->pos, len);
-    b->pos += len;
-    return 0;
-}
-
 enum { NQ = 200 };
 
 /* effects, lower and upper bounds, average and its bounds of instance. */
@@ -839,9 +809,9 @@ static void test_save_load_determinism(void **state)
         outputs(&p, a, va);
         outputs(&p, b, vb);
         assert_memory_equal(va, vb, sizeof va);
-        buf st = {0};
-        tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &st, .write = buf_write};
-        tt_plugin_source src = {.struct_size = sizeof src, .ctx = &st, .read = buf_read};
+        membuf st = {0};
+        tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &st, .write = mem_write};
+        tt_plugin_source src = {.struct_size = sizeof src, .ctx = &st, .read = mem_read};
         char err[256];
         assert_int_equal(p.d->save(a, &sink, err, sizeof err), 0);
         void *c = NULL;
@@ -857,12 +827,12 @@ static void test_save_load_determinism(void **state)
             assert_memory_equal(oa, oc, sizeof oa);
         }
         /* truncated: an error, no instance */
-        buf cut = {.p = st.p, .len = st.len / 2};
-        tt_plugin_source cs = {.struct_size = sizeof cs, .ctx = &cut, .read = buf_read};
+        membuf cut = {.data = st.data, .len = st.len / 2};
+        tt_plugin_source cs = {.struct_size = sizeof cs, .ctx = &cut, .read = mem_read};
         void *bad = NULL;
         assert_int_not_equal(p.d->load(host_make(99), &cs, &bad, err, sizeof err), 0);
         assert_null(bad);
-        free(st.p);
+        free(st.data);
         p.d->destroy(a);
         p.d->destroy(b);
         p.d->destroy(c);
@@ -871,15 +841,15 @@ static void test_save_load_determinism(void **state)
 }
 
 /* s without its lines that start with prefix (a new buffer). */
-static buf without_lines(const buf *s, const char *prefix)
+static membuf without_lines(const membuf *s, const char *prefix)
 {
-    buf out = {0};
+    membuf out = {0};
     size_t i = 0, plen = strlen(prefix);
     while (i < s->len) {
-        const char *nl = memchr(s->p + i, '\n', s->len - i);
-        size_t end = nl ? (size_t)(nl - s->p) + 1 : s->len;
-        if (!(end - i >= plen && !memcmp(s->p + i, prefix, plen)))
-            assert_int_equal(buf_write(&out, s->p + i, end - i), 0);
+        const char *nl = memchr(s->data + i, '\n', s->len - i);
+        size_t end = nl ? (size_t)(nl - s->data) + 1 : s->len;
+        if (!(end - i >= plen && !memcmp(s->data + i, prefix, plen)))
+            assert_int_equal(mem_write(&out, s->data + i, end - i), 0);
         i = end;
     }
     return out;
@@ -895,15 +865,15 @@ static void test_oob_old_model(void **state)
     sample_make(&g_train, 600, 2, TAU_LINEAR, 95);
     sample_make(&g_test, 300, 2, TAU_LINEAR, 96);
     void *a = fit_plugin(&p, 50, 5);
-    buf st = {0};
-    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &st, .write = buf_write};
+    membuf st = {0};
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &st, .write = mem_write};
     char err[256] = "";
     assert_int_equal(p.d->save(a, &sink, err, sizeof err), 0);
     const char *head = "causal_forest 2\narms 2\np_x 3\noob_average 1\noob_ate ";
-    assert_true(st.len > strlen(head) && !memcmp(st.p, head, strlen(head)));
-    buf v1 = without_lines(&st, "oob_");
-    v1.p[strlen("causal_forest ")] = '1';
-    tt_plugin_source src = {.struct_size = sizeof src, .ctx = &v1, .read = buf_read};
+    assert_true(st.len > strlen(head) && !memcmp(st.data, head, strlen(head)));
+    membuf v1 = without_lines(&st, "oob_");
+    v1.data[strlen("causal_forest ")] = '1';
+    tt_plugin_source src = {.struct_size = sizeof src, .ctx = &v1, .read = mem_read};
     void *c = NULL;
     if (p.d->load(host_make(99), &src, &c, err, sizeof err))
         fail_msg("load of a format-1 model: %s", err);
@@ -917,19 +887,19 @@ static void test_oob_old_model(void **state)
                      TT_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "saved by a version without it"));
     /* Format 2 with its oob_se line gone: an error, no instance. */
-    buf cut = without_lines(&st, "oob_se");
-    tt_plugin_source cs = {.struct_size = sizeof cs, .ctx = &cut, .read = buf_read};
+    membuf cut = without_lines(&st, "oob_se");
+    tt_plugin_source cs = {.struct_size = sizeof cs, .ctx = &cut, .read = mem_read};
     void *bad = NULL;
     assert_int_equal(p.d->load(host_make(99), &cs, &bad, err, sizeof err), TT_ERR_PARSE);
     assert_null(bad);
     /* Format 3 does not exist yet. */
-    st.p[strlen("causal_forest ")] = '3';
-    tt_plugin_source s3 = {.struct_size = sizeof s3, .ctx = &st, .read = buf_read};
+    st.data[strlen("causal_forest ")] = '3';
+    tt_plugin_source s3 = {.struct_size = sizeof s3, .ctx = &st, .read = mem_read};
     assert_int_equal(p.d->load(host_make(99), &s3, &bad, err, sizeof err), TT_ERR_PARSE);
     assert_null(bad);
-    free(st.p);
-    free(v1.p);
-    free(cut.p);
+    free(st.data);
+    free(v1.data);
+    free(cut.data);
     p.d->destroy(a);
     p.d->destroy(c);
     close_plugin(&p);

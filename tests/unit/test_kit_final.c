@@ -20,6 +20,7 @@
 #include "common/pu_slot.h"
 #include "learn/learner.h"
 #include "plugin/host.h"
+#include "test_memstream.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -40,46 +41,6 @@ static double tr_norm(trng *r)
 {
     double u = tr_unif(r), v = tr_unif(r);
     return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
-}
-
-/* In-memory sink/source. */
-typedef struct mem {
-    char *data;
-    size_t len, cap, pos;
-} mem;
-
-static int mem_write(void *ctx, const void *bytes, size_t len)
-{
-    mem *m = ctx;
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2 + 64;
-        m->data = realloc(m->data, m->cap);
-    }
-    memcpy(m->data + m->len, bytes, len);
-    m->len += len;
-    return 0;
-}
-
-static int mem_read(void *ctx, void *bytes, size_t len)
-{
-    mem *m = ctx;
-    if (len > m->len - m->pos)
-        return -1;
-    memcpy(bytes, m->data + m->pos, len);
-    m->pos += len;
-    return 0;
-}
-
-static tt_plugin_sink mem_sink(mem *m)
-{
-    return (tt_plugin_sink){.struct_size = sizeof(tt_plugin_sink), .ctx = m, .write = mem_write};
-}
-
-static tt_plugin_source mem_source(mem *m)
-{
-    m->pos = 0;
-    return (tt_plugin_source){.struct_size = sizeof(tt_plugin_source), .ctx = m,
-                              .read = mem_read};
 }
 
 static tt_plugin_data rows_of(size_t n, size_t p_x, const double *x, int n_arms)
@@ -194,7 +155,7 @@ static void test_slot_learners_create_and_fit(void **state)
     /* Save / load round trip, and a corrupt line. */
     pu_slot s1 = {.learner = PU_SLOT_GBM, .alpha = 0.123456789012345, .trees = 77, .depth = 6,
                   .min_leaf = 11, .learning_rate = 0.0314159};
-    mem m = {0};
+    membuf m = {0};
     tt_plugin_sink sink = mem_sink(&m);
     assert_int_equal(pu_slot_save(&s1, &sink), 0);
     pu_slot s2;
@@ -273,7 +234,7 @@ static void test_slot_featurizer(void **state)
     /* Round trip of all 7 numbers; the 6-number line of older models; a bad index. */
     pu_slot s1 = {.learner = PU_SLOT_RIDGE, .alpha = 3.5, .trees = 10, .depth = 2, .min_leaf = 1,
                   .learning_rate = 0.2, .featurizer = 1}, s2;
-    mem m = {0};
+    membuf m = {0};
     tt_plugin_sink sink = mem_sink(&m);
     assert_int_equal(pu_slot_save(&s1, &sink), 0);
     tt_plugin_source src = mem_source(&m);
@@ -625,7 +586,7 @@ static void test_boot_matches_welch_and_seeds(void **state)
     assert_string_equal(method, "bootstrap (normal, 300 resamples)");
 
     /* Save / load: the loaded replicas give the same interval, bit for bit. */
-    mem m = {0};
+    membuf m = {0};
     tt_plugin_sink sink = mem_sink(&m);
     CHECK_OK(pu_boot_save(&b, &sink, err, sizeof err));
     assert_int_equal(strncmp(m.data, "pu_boot 1\n", 10), 0);
@@ -1008,7 +969,7 @@ static void round_trip(const tt_plugin_host *host, pu_final *f, const tt_plugin_
     double *e1 = malloc(m * sizeof *e1), *e2 = malloc(m * sizeof *e2);
     double *l1 = malloc(m * sizeof *l1), *l2 = malloc(m * sizeof *l2);
     double *h1 = malloc(m * sizeof *h1), *h2 = malloc(m * sizeof *h2);
-    mem buf = {0};
+    membuf buf = {0};
     tt_plugin_sink sink = mem_sink(&buf);
     CHECK_OK(pu_final_save(f, &sink, err, sizeof err));
     CHECK_OK(pu_final_effect(f, rows, e1, err, sizeof err));
@@ -1023,7 +984,7 @@ static void round_trip(const tt_plugin_host *host, pu_final *f, const tt_plugin_
     assert_memory_equal(l1, l2, m * sizeof *l1);
     assert_memory_equal(h1, h2, m * sizeof *h1);
     /* A loaded model saves again to the same bytes. */
-    mem again = {0};
+    membuf again = {0};
     tt_plugin_sink sink2 = mem_sink(&again);
     CHECK_OK(pu_final_save(g, &sink2, err, sizeof err));
     assert_int_equal(again.len, buf.len);
@@ -1115,12 +1076,12 @@ static void test_final_save_load(void **state)
         pu_final_free(f);
     }
     /* An empty stream and garbage: parse errors. */
-    mem empty = {0};
+    membuf empty = {0};
     tt_plugin_source src = mem_source(&empty);
     pu_final *g2 = NULL;
     assert_int_equal(pu_final_load(&host, &src, &g2, err, sizeof err), TT_ERR_PARSE);
     char junk[] = "pu_final 1\nkind 0\narms 3\npx 3\nphi 1 0 4\n";
-    mem jm = {.data = junk, .len = sizeof junk - 1};
+    membuf jm = {.data = junk, .len = sizeof junk - 1};
     src = mem_source(&jm);
     assert_int_equal(pu_final_load(&host, &src, &g2, err, sizeof err), TT_ERR_PARSE);
     free(x);

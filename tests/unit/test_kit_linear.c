@@ -16,6 +16,7 @@
 #include "common/pu.h"
 #include "common/pu_linear.h"
 #include "plugin/host.h"
+#include "test_memstream.h"
 
 /* A real host (malloc, core learners) for every test. */
 typedef struct env {
@@ -463,43 +464,9 @@ static void test_linear_average_poly2(void **state)
     pu_linear_free(&m);
 }
 
-/* In-memory stream for save/load. */
-typedef struct mem {
-    char *data;
-    size_t len, cap, pos;
-} mem;
-
-static int mem_write(void *ctx, const void *bytes, size_t len)
-{
-    mem *s = ctx;
-    if (s->len + len > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        while (cap < s->len + len)
-            cap *= 2;
-        char *grown = realloc(s->data, cap);
-        if (!grown)
-            return -1;
-        s->data = grown;
-        s->cap = cap;
-    }
-    memcpy(s->data + s->len, bytes, len);
-    s->len += len;
-    return 0;
-}
-
-static int mem_read(void *ctx, void *bytes, size_t len)
-{
-    mem *s = ctx;
-    if (len > s->len - s->pos)
-        return -1;
-    memcpy(bytes, s->data + s->pos, len);
-    s->pos += len;
-    return 0;
-}
-
 static int load_text(const env *e, const char *text, pu_linear *m, char *err, size_t errlen)
 {
-    mem s = {.data = (char *)text, .len = strlen(text)};
+    membuf s = {.data = (char *)text, .len = strlen(text)};
     tt_plugin_source src = {.struct_size = sizeof src, .ctx = &s, .read = mem_read};
     return pu_linear_load(m, &e->host, &src, err, errlen);
 }
@@ -511,7 +478,7 @@ static void test_linear_save_load(void **state)
     hand_model(&m, e);
     m.beta[1] = 1.0 / 3.0; /* not exactly representable in decimal */
     m.cov[5] = 0.1 + 0.2;
-    mem s = {0};
+    membuf s = {0};
     tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &s, .write = mem_write};
     char err[256] = "";
     assert_int_equal(pu_linear_save(&m, &sink, err, sizeof err), 0);
@@ -558,7 +525,7 @@ static void test_linear_save_load(void **state)
     for (size_t cut = 0; cut < s.len; cut++) {
         if (cut && s.data[cut - 1] != '\n')
             continue;
-        mem part = {.data = s.data, .len = cut};
+        membuf part = {.data = s.data, .len = cut};
         tt_plugin_source ps = {.struct_size = sizeof ps, .ctx = &part, .read = mem_read};
         assert_int_equal(pu_linear_load(&back, &e->host, &ps, err, sizeof err), TT_ERR_PARSE);
     }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "learn/learner.h"
+#include "test_memstream.h" /* membuf, mem_write, mem_read */
 #include "util/rng.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -41,33 +42,6 @@ static inline void predict_ok(const tt_learner *l, size_t n, size_t p, const dou
     char err[256] = "";
     if (tt_learner_predict(l, n, p, x, out, err, sizeof err) != TT_OK)
         fail_msg("predict: %s", err);
-}
-
-typedef struct membuf {
-    char *data;
-    size_t len, cap, pos;
-} membuf;
-
-static inline int mem_write(void *ctx, const void *bytes, size_t len)
-{
-    membuf *m = ctx;
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2;
-        m->data = realloc(m->data, m->cap);
-    }
-    memcpy(m->data + m->len, bytes, len);
-    m->len += len;
-    return 0;
-}
-
-static inline int mem_read(void *ctx, void *bytes, size_t len)
-{
-    membuf *m = ctx;
-    if (m->pos + len > m->len)
-        return 1;
-    memcpy(bytes, m->data + m->pos, len);
-    m->pos += len;
-    return 0;
 }
 
 /* Saves, loads and checks that the copy predicts bit-identically. */

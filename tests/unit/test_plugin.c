@@ -23,6 +23,7 @@
 #include "plugin/registry.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "test_memstream.h"
 
 #ifndef TT_FIXTURE_DIR
 #error "TT_FIXTURE_DIR must be defined by the build"
@@ -697,33 +698,6 @@ static void test_good_fixture_through_host(void **state)
     tt_registry_free(reg);
 }
 
-typedef struct mem_stream {
-    char *buf;
-    size_t len, pos;
-} mem_stream;
-
-static int mem_write(void *ctx, const void *bytes, size_t len)
-{
-    mem_stream *m = ctx;
-    char *grown = realloc(m->buf, m->len + len);
-    if (!grown)
-        return 1;
-    memcpy(grown + m->len, bytes, len);
-    m->buf = grown;
-    m->len += len;
-    return 0;
-}
-
-static int mem_read(void *ctx, void *bytes, size_t len)
-{
-    mem_stream *m = ctx;
-    if (len > m->len - m->pos)
-        return 1;
-    memcpy(bytes, m->buf + m->pos, len);
-    m->pos += len;
-    return 0;
-}
-
 static void test_learner_through_host(void **state)
 {
     (void)state;
@@ -754,7 +728,7 @@ static void test_learner_through_host(void **state)
         assert_true(fabs(pred[i] - (1.0 + 2.0 * xq[i])) < 1e-6);
 
     /* save/load through the table: the reloaded learner predicts the same. */
-    mem_stream ms = {0};
+    membuf ms = {0};
     tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &ms, .write = mem_write};
     tt_plugin_source source = {.struct_size = sizeof source, .ctx = &ms, .read = mem_read};
     assert_int_equal(host.learner_save(lr, &sink, err, sizeof err), TT_OK);
@@ -765,7 +739,7 @@ static void test_learner_through_host(void **state)
     assert_int_equal(host.learner_predict(again, 4, 1, xq, pred2, err, sizeof err), TT_OK);
     assert_memory_equal(pred, pred2, sizeof pred);
     host.learner_destroy(again);
-    free(ms.buf);
+    free(ms.data);
 
     host.learner_destroy(lr);
     host.learner_destroy(NULL);

@@ -20,6 +20,7 @@
 
 #include "plugin/host.h"
 #include "tautune/plugin.h"
+#include "test_memstream.h"
 
 /* ---- data: the formulas of ref.py's data() -------------------------------- */
 
@@ -185,37 +186,6 @@ static void assert_close(const double *got, const double *want, size_t n, double
 }
 
 /* ---- a growable byte buffer as sink and source ------------------------------ */
-
-typedef struct buf {
-    char *p;
-    size_t len, cap, pos;
-} buf;
-
-static int buf_write(void *ctx, const void *bytes, size_t len)
-{
-    buf *b = ctx;
-    if (b->len + len > b->cap) {
-        size_t cap = (b->len + len) * 2 + 64;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, bytes, len);
-    b->len += len;
-    return 0;
-}
-
-static int buf_read(void *ctx, void *bytes, size_t len)
-{
-    buf *b = ctx;
-    if (b->pos + len > b->len)
-        return -1;
-    memcpy(bytes, b->p + b->pos, len);
-    b->pos += len;
-    return 0;
-}
 
 /* ---- reference checks ------------------------------------------------------- */
 
@@ -421,15 +391,15 @@ static void test_save_load_bit_identical(void **state)
         assert_int_equal(p.d->effect(inst, &rows, e1, err, sizeof err), 0);
         assert_int_equal(p.d->effect_interval(inst, &rows, 0.05, l1, h1, err, sizeof err), 0);
         assert_int_equal(p.d->average_effect(inst, &rows, 0.05, a1, al1, ah1, err, sizeof err), 0);
-        buf b = {0};
-        tt_plugin_sink sink = {sizeof sink, &b, buf_write};
+        membuf b = {0};
+        tt_plugin_sink sink = {sizeof sink, &b, mem_write};
         if (p.d->save(inst, &sink, err, sizeof err))
             fail_msg("%s save: %s", names[c], err);
         p.d->destroy(inst);
         char head[80];
         snprintf(head, sizeof head, "%s 1\n", names[c]);
-        assert_memory_equal(b.p, head, strlen(head));
-        tt_plugin_source src = {sizeof src, &b, buf_read};
+        assert_memory_equal(b.data, head, strlen(head));
+        tt_plugin_source src = {sizeof src, &b, mem_read};
         void *loaded = NULL;
         if (p.d->load(host_make(7), &src, &loaded, err, sizeof err))
             fail_msg("%s load: %s", names[c], err);
@@ -452,7 +422,7 @@ static void test_save_load_bit_identical(void **state)
         loaded = NULL;
         assert_int_not_equal(p.d->load(host_make(7), &src, &loaded, err, sizeof err), 0);
         assert_null(loaded);
-        free(b.p);
+        free(b.data);
         dlclose(p.so);
     }
 }
@@ -483,9 +453,9 @@ static void test_bootstrap_deterministic(void **state)
 
 /* Fit under a host whose interval_resamples is B (abi_minor as given), take
  * the intervals on the prediction rows and the saved model (NUL-terminated;
- * caller frees b->p). */
+ * caller frees b->data). */
 static void fit_with_replicas(const plugin *p, const double *prm, size_t B, uint32_t abi_minor,
-                              double *lo, double *hi, buf *b)
+                              double *lo, double *hi, membuf *b)
 {
     char err[256];
     void *inst = NULL;
@@ -497,9 +467,9 @@ static void fit_with_replicas(const plugin *p, const double *prm, size_t B, uint
     assert_int_equal(p->d->fit(inst, &tr, err, sizeof err), 0);
     tt_plugin_data rows = predict_rows();
     assert_int_equal(p->d->effect_interval(inst, &rows, 0.1, lo, hi, err, sizeof err), 0);
-    tt_plugin_sink sink = {sizeof sink, b, buf_write};
+    tt_plugin_sink sink = {sizeof sink, b, mem_write};
     assert_int_equal(p->d->save(inst, &sink, err, sizeof err), 0);
-    assert_int_equal(buf_write(b, "", 1), 0);
+    assert_int_equal(mem_write(b, "", 1), 0);
     p->d->destroy(inst);
 }
 
@@ -524,16 +494,16 @@ static void test_run_resamples_override(void **state)
         const uint32_t minor[4] = {abi, abi, abi, 1};
         const char *const header[4] = {"\nresamples 5\n", "\nresamples 40\n",
                                        "\nresamples 30\n", "\nresamples 30\n"};
-        buf saved5 = {0};
+        membuf saved5 = {0};
         for (int r = 0; r < 4; r++) {
-            buf b = {0};
+            membuf b = {0};
             fit_with_replicas(&p, prm, B[r], minor[r], lo[r], hi[r], &b);
-            if (!strstr(b.p, header[r]))
+            if (!strstr(b.data, header[r]))
                 fail_msg("%s, run %d: saved model lacks '%s'", names[c], r, header[r] + 1);
             if (r == 0)
                 saved5 = b;
             else
-                free(b.p);
+                free(b.data);
         }
         size_t m = (size_t)NP * (size_t)(g_fx.k - 1);
         assert_memory_not_equal(lo[0], lo[1], m * sizeof lo[0][0]);
@@ -547,7 +517,7 @@ static void test_run_resamples_override(void **state)
         const tt_plugin_host *h = host_make(3);
         g_host.interval_resamples = 40;
         saved5.len--; /* drop the NUL terminator */
-        tt_plugin_source src = {sizeof src, &saved5, buf_read};
+        tt_plugin_source src = {sizeof src, &saved5, mem_read};
         assert_int_equal(p.d->load(h, &src, &loaded, err, sizeof err), 0);
         tt_plugin_data rows = predict_rows();
         double llo[NP * 2], lhi[NP * 2];
@@ -555,7 +525,7 @@ static void test_run_resamples_override(void **state)
         assert_memory_equal(lo[0], llo, m * sizeof llo[0]);
         assert_memory_equal(hi[0], lhi, m * sizeof lhi[0]);
         p.d->destroy(loaded);
-        free(saved5.p);
+        free(saved5.data);
         dlclose(p.so);
     }
 }
