@@ -15,7 +15,6 @@
  * forest's own out-of-bag estimates (taken through the host table) and the
  * true nuisances the fake host served.
  */
-#include <dlfcn.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +30,7 @@
 #include "plugin/registry.h"
 #include "tautune/plugin.h"
 #include "test_memstream.h"
+#include "test_open_plugin.h"
 
 enum { NMAX = 4000, KMAX = 3, PX = 3 };
 
@@ -164,30 +164,6 @@ static const tt_plugin_host *host_make(uint64_t seed)
 }
 
 /* ---- plugins ---------------------------------------------------------------- */
-
-typedef struct plugin {
-    void *so;
-    const tt_plugin_descriptor *d;
-} plugin;
-
-static plugin open_plugin(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.so", TT_PLUGIN_BUILD_DIR, name);
-    plugin p = {dlopen(path, RTLD_NOW | RTLD_LOCAL), NULL};
-    if (!p.so)
-        fail_msg("dlopen %s: %s", path, dlerror());
-    tt_plugin_entry_fn entry = (tt_plugin_entry_fn)dlsym(p.so, TT_PLUGIN_ENTRY_NAME);
-    assert_non_null(entry);
-    p.d = entry();
-    assert_string_equal(p.d->name, name);
-    return p;
-}
-
-static void close_plugin(plugin *p)
-{
-    dlclose(p->so);
-}
 
 static const char *const FORESTS[] = {"dr_forest", "causal_forest_dml", "causal_forest",
                                       "multi_arm_causal_forest"};

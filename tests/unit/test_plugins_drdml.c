@@ -6,7 +6,6 @@
  * References: ref.py (numpy / scipy, same data formulas as data_make below),
  * pasted as literals.
  */
-#include <dlfcn.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 #include "plugin/host.h"
 #include "tautune/plugin.h"
 #include "test_memstream.h"
+#include "test_open_plugin.h"
 
 /* ---- data: the formulas of ref.py's data() -------------------------------- */
 
@@ -91,25 +91,6 @@ static int fake_oof(void *host_ctx, tt_nuisance_kind kind, int arm, const double
 }
 
 /* ---- plugins and host ------------------------------------------------------- */
-
-typedef struct plugin {
-    void *so;
-    const tt_plugin_descriptor *d;
-} plugin;
-
-static plugin open_plugin(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.so", TT_PLUGIN_BUILD_DIR, name);
-    plugin p = {dlopen(path, RTLD_NOW | RTLD_LOCAL), NULL};
-    if (!p.so)
-        fail_msg("dlopen %s: %s", path, dlerror());
-    tt_plugin_entry_fn entry = (tt_plugin_entry_fn)dlsym(p.so, TT_PLUGIN_ENTRY_NAME);
-    assert_non_null(entry);
-    p.d = entry();
-    assert_string_equal(p.d->name, name);
-    return p;
-}
 
 static tt_plugin_host g_host;
 static tt_host_ctx g_ctx;
