@@ -862,16 +862,11 @@ static tt_status load_node(tt_learn_reader *r, const tt_grf *f, tt_tree *tr, siz
 
 static tt_status load_tree(tt_learn_reader *r, const tt_grf *f, tt_tree *tr)
 {
-    const char *rest = NULL;
     uint64_t nn = 0;
     tr->d = f->D;
-    tt_status st = tt_learn_read_item(r, "tree", &rest);
-    if (st == TT_OK)
-        st = tt_learn_parse_u64(r, rest, &nn);
+    tt_status st = tt_tree_read_count(r, &nn);
     if (st != TT_OK)
         return st;
-    if (nn < 1 || nn > INT32_MAX)
-        return tt_learn_parse_error(r, "bad node count");
     for (size_t k = 0; k < nn && st == TT_OK; k++) {
         if (tt_tree_add(tr) < 0)
             return tt_errf(r->err, r->errlen, TT_ERR_NOMEM, "grf load: no memory");

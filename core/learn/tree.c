@@ -176,19 +176,25 @@ tt_status tt_tree_save(const tt_tree *tr, tt_learn_writer *w)
     return st;
 }
 
-tt_status tt_tree_load(tt_learn_reader *r, size_t p, size_t d, tt_tree *tr)
+tt_status tt_tree_read_count(tt_learn_reader *r, uint64_t *n_nodes)
 {
     const char *rest = NULL;
+    tt_status st = tt_learn_read_item(r, "tree", &rest);
+    if (st == TT_OK)
+        st = tt_learn_parse_u64(r, rest, n_nodes);
+    if (st == TT_OK && (*n_nodes < 1 || *n_nodes > INT32_MAX))
+        st = tt_learn_parse_error(r, "bad node count");
+    return st;
+}
+
+tt_status tt_tree_load(tt_learn_reader *r, size_t p, size_t d, tt_tree *tr)
+{
     uint64_t nn = 0;
     memset(tr, 0, sizeof *tr);
     tr->d = d;
-    tt_status st = tt_learn_read_item(r, "tree", &rest);
-    if (st == TT_OK)
-        st = tt_learn_parse_u64(r, rest, &nn);
+    tt_status st = tt_tree_read_count(r, &nn);
     if (st != TT_OK)
         return st;
-    if (nn < 1 || nn > INT32_MAX)
-        return tt_learn_parse_error(r, "bad node count");
     for (size_t k = 0; k < nn; k++) {
         if (tt_tree_add(tr) < 0)
             return tt_errf(r->err, r->errlen, TT_ERR_NOMEM, "learner load: no memory");

@@ -59,6 +59,9 @@ struct tt_learn_writer;
 struct tt_learn_reader;
 tt_status tt_tree_save(const tt_tree *t, struct tt_learn_writer *w);
 tt_status tt_tree_load(struct tt_learn_reader *r, size_t p, size_t d, tt_tree *t);
+/* A tree's header line "tree <node count>", count in [1, INT32_MAX]; shared
+ * by tt_tree_load and the grf engine's reader (its nodes differ). */
+tt_status tt_tree_read_count(struct tt_learn_reader *r, uint64_t *n_nodes);
 /* Appends a node; returns its index or -1 without memory. */
 int32_t tt_tree_add(tt_tree *t);
 
