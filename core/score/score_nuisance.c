@@ -258,27 +258,33 @@ static double oof_error(const tt_plugin_data *v, const double *pred, int k)
     return s;
 }
 
-/* The candidate with the least out-of-fold error per outcome model, copied
- * into m_hat and mu_hat (ties go to the simpler, earlier candidate). */
+/* Index of the candidate whose predictions (column `offset` of each
+ * candidate's array) have the least out-of-fold error on arm k's rows (k < 0:
+ * all); ties go to the simpler, earlier candidate. */
+static int least_error(const tt_plugin_data *v, double *const *pred, int n_models,
+                       size_t offset, int k)
+{
+    int best = 0;
+    double best_err = oof_error(v, pred[0] + offset, k);
+    for (int c = 1; c < n_models; c++) {
+        const double e = oof_error(v, pred[c] + offset, k);
+        if (e < best_err)
+            best = c, best_err = e;
+    }
+    return best;
+}
+
+/* The best candidate per outcome model, copied into m_hat and mu_hat. */
 static void choose_models(const tt_plugin_data *v, const candidates *cand,
                           tt_score_nuisance *out)
 {
     const size_t n = v->n;
-    int best = 0;
-    for (int c = 1; c < cand->n_models; c++)
-        if (oof_error(v, cand->m[c], -1) < oof_error(v, cand->m[best], -1))
-            best = c;
-    out->m_model = best;
-    memcpy(out->m_hat, cand->m[best], n * sizeof *out->m_hat);
+    out->m_model = least_error(v, cand->m, cand->n_models, 0, -1);
+    memcpy(out->m_hat, cand->m[out->m_model], n * sizeof *out->m_hat);
     for (int k = 0; k < v->n_arms; k++) {
-        best = 0;
-        for (int c = 1; c < cand->n_models; c++)
-            if (oof_error(v, cand->mu[c] + (size_t)k * n, k) <
-                oof_error(v, cand->mu[best] + (size_t)k * n, k))
-                best = c;
-        out->mu_model[k] = best;
-        memcpy(out->mu_hat + (size_t)k * n, cand->mu[best] + (size_t)k * n,
-               n * sizeof *out->mu_hat);
+        const size_t col = (size_t)k * n;
+        out->mu_model[k] = least_error(v, cand->mu, cand->n_models, col, k);
+        memcpy(out->mu_hat + col, cand->mu[out->mu_model[k]] + col, n * sizeof *out->mu_hat);
     }
 }
 

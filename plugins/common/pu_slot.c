@@ -40,13 +40,9 @@ int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify
     switch (slot->learner) {
     case PU_SLOT_RIDGE:
         keys[n] = "alpha", values[n++] = slot->alpha;
-        if (poly2)
-            keys[n] = "poly2", values[n++] = 1.0, keys[n] = "standardize", values[n++] = 1.0;
         break;
     case PU_SLOT_LASSO:
-        /* The lasso's penalty defaults to cross-validation ("auto"). */
-        if (poly2)
-            keys[n] = "poly2", values[n++] = 1.0, keys[n] = "standardize", values[n++] = 1.0;
+        /* No penalty key: the lasso's defaults to cross-validation ("auto"). */
         break;
     case PU_SLOT_FOREST:
         keys[n] = "n_trees", values[n++] = slot->trees;
@@ -62,8 +58,11 @@ int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify
         return pu_errf(err, errlen, TT_ERR_INVALID, "unknown slot learner index %d",
                        slot->learner);
     }
+    const int linear = slot->learner == PU_SLOT_RIDGE || slot->learner == PU_SLOT_LASSO;
+    if (poly2 && linear) /* trees need no featurizer */
+        keys[n] = "poly2", values[n++] = 1.0, keys[n] = "standardize", values[n++] = 1.0;
     if (classify) {
-        if (slot->learner == PU_SLOT_RIDGE || slot->learner == PU_SLOT_LASSO)
+        if (linear)
             return pu_errf(err, errlen, TT_ERR_INVALID,
                            "the %s learner cannot classify; use forest or gbm, or the host's "
                            "nuisance models",
