@@ -27,10 +27,23 @@
 #define BUDGET_GRACE_SECONDS 1.0
 
 static volatile sig_atomic_t g_stop;
+/* Before the run folder holds anything (config, data, scores, plan),
+ * nothing is finished and nothing can be lost: a signal then ends the
+ * process at once, whatever long call (a Lua config, a big CSV) is running.
+ * From the nuisance stage on, the phases poll g_stop instead, so finished
+ * work is written before exit 130. */
+static volatile sig_atomic_t g_exit_at_once = 1;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    if (g_exit_at_once) {
+        static const char msg[] = "\ntautune: interrupted before any model was fitted; nothing "
+                                  "to keep\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(TT_EXIT_INTERRUPTED);
+    }
     g_stop = 1;
 }
 
@@ -247,6 +260,11 @@ void tt_run_state_free(run_state *s)
     free(s->nu_features);
     free(s->nu_arm_outcome);
     free(s->costs);
+    free(s->arm_share_prop);
+    free(s->nu_roles);
+    for (size_t i = 0; i < s->n_nu_owned; i++)
+        free(s->nu_owned[i]);
+    free(s->nu_owned);
     if (s->trials_fp)
         fclose(s->trials_fp);
     tt_search_outcome_free(&s->outcome);
@@ -390,7 +408,8 @@ static void search_options(const run_state *s, double start, tt_search_options *
 {
     const tt_config *c = s->cfg;
     memset(opt, 0, sizeof *opt);
-    opt->deadline = c->budget_seconds > 0 ? start + c->budget_seconds : 0;
+    (void)start;
+    opt->deadline = s->plan.search_deadline;
     opt->max_trials = c->max_trials;
     opt->seed = c->seed;
     opt->stop_flag = &g_stop;
@@ -428,12 +447,14 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
     const tt_config *c = s->cfg;
     char err[1024];
     cJSON *facts = tt_run_data_facts(s), *nuisances = tt_run_nuisance_facts(s);
+    cJSON *plan = tt_run_plan_facts(s);
     tt_run_info info = {
         .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = s->metric,
         .metric_requested = c->metric, .propensity = &s->prop_summary,
         .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
-        .nuisances = nuisances, .winner = winner,
+        .nuisances = nuisances, .winner = winner, .plan = plan,
+        .propensity_model = s->prop_model,
         .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
         .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
         .n_arms = s->data->n_arms, .arm_labels = (const char *const *)s->data->arm_labels,
@@ -452,6 +473,7 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
     }
     cJSON_Delete(facts);
     cJSON_Delete(nuisances);
+    cJSON_Delete(plan);
     tt_run_write_preprocessing(s, dir);
 }
 
@@ -548,13 +570,28 @@ static int execute(run_state *s, run_cli *cli, double start)
     if (a->has_jobs)
         c->jobs = a->jobs;
     s->quiet = a->quiet;
+    s->live = !a->quiet && !cli->ci && isatty(STDERR_FILENO);
+    s->resuming = a->resume != NULL;
     if ((rc = ci_out_dir(cli, c)))
         return rc;
 
     if ((rc = tt_run_resolve_plugins(s, a, 0)) || (rc = tt_run_load_data(s, a)) ||
         (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) || (rc = tt_run_build_scores(s)) ||
-        (rc = tt_run_fit_nuisances(s)) ||
-        (rc = open_run_folder(s, a, dir, sizeof dir)))
+        (rc = tt_run_make_plan(s, start)) || (rc = open_run_folder(s, a, dir, sizeof dir)))
+        return rc;
+    /* From here on finished work exists or is being made: signals are
+     * polled (within 0.1 s) so it is written before exit 130. */
+    g_exit_at_once = 0;
+    double t_phase = tt_now();
+    rc = tt_run_fit_nuisances(s, dir, &g_stop, s->plan.search_deadline);
+    s->plan.t_nuisance = tt_now() - t_phase;
+    if (rc == TT_EXIT_INTERRUPTED || g_stop) {
+        fprintf(stderr, "tautune: interrupted in the nuisance stage; %s holds the run so far "
+                        "(continue with --resume %s)\n", dir, dir);
+        report(s, dir, start, NULL, 0);
+        return TT_EXIT_INTERRUPTED;
+    }
+    if (rc)
         return rc;
 
     if (!a->quiet)
@@ -580,19 +617,27 @@ static int execute(run_state *s, run_cli *cli, double start)
                      s->metric);
     if (cli->ci)
         tt_progress_plain(&s->progress);
+    s->progress.maximize = s->maximize;
+    tt_progress_seed(&s->progress, s->prior, s->n_prior);
+    t_phase = tt_now();
     if (tt_search_run(&problem, c, s->descs, &opt, on_trial, s, &s->outcome, err, sizeof err) !=
         TT_OK) {
         fprintf(stderr, "tautune: search: %s\n", err);
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
     tt_progress_end(&s->progress);
+    s->plan.t_search = tt_now() - t_phase;
     /* Finished trials go to disk first: refitting the winner must never put
      * them at risk. */
     report(s, dir, start, NULL, 0);
     cJSON *winner = NULL;
+    t_phase = tt_now();
     if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop)
         tt_run_winner(s, dir, &g_stop, &winner);
+    s->plan.t_refit = tt_now() - t_phase;
+    t_phase = tt_now();
     report(s, dir, start, winner, 1);
+    s->plan.t_report = tt_now() - t_phase;
     cJSON_Delete(winner);
     tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->maximize,
                              s->valid->n, s->valid->tau != NULL);

@@ -18,6 +18,7 @@ void tt_progress_init(tt_progress *p, FILE *out, int quiet, double start, double
     p->interval = 5.0;
     p->last_print = start;
     p->metric = metric;
+    p->maximize = 0;
     p->done = p->failed = 0;
     p->best = NAN;
     p->best_name = NULL;
@@ -43,16 +44,27 @@ static void status_line(const tt_progress *p, double now)
         fprintf(p->out, " of %.0fs, %.1fs left", p->budget, fmax(0.0, p->budget - elapsed));
 }
 
-void tt_progress_trial(tt_progress *p, const tt_trial_result *r)
+static void count(tt_progress *p, const tt_trial_result *r)
 {
     p->done++;
     if (r->status != TT_TRIAL_OK)
         p->failed++;
     if (r->status == TT_TRIAL_OK && !isnan(r->objective) &&
-        (isnan(p->best) || r->objective < p->best)) {
+        (isnan(p->best) || (p->maximize ? r->objective > p->best : r->objective < p->best))) {
         p->best = r->objective;
         p->best_name = r->desc->name;
     }
+}
+
+void tt_progress_seed(tt_progress *p, const tt_trial_result *prior, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        count(p, &prior[i]);
+}
+
+void tt_progress_trial(tt_progress *p, const tt_trial_result *r)
+{
+    count(p, r);
     if (p->quiet)
         return;
     double now = tt_now();

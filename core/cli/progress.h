@@ -22,6 +22,7 @@ typedef struct tt_progress {
     long max_trials;          /* 0 = none */
     double interval, last_print;
     const char *metric;
+    int maximize;             /* the metric is better when higher (set after init) */
     size_t done, failed;
     double best;
     const char *best_name;
@@ -34,6 +35,9 @@ void tt_progress_init(tt_progress *p, FILE *out, int quiet, double start, double
  * after tt_progress_init. */
 void tt_progress_plain(tt_progress *p);
 void tt_progress_trial(tt_progress *p, const tt_trial_result *r);
+/* A resumed run's finished trials: counted (done, failed, best) without a
+ * line, so the progress line continues from the kept best trial. */
+void tt_progress_seed(tt_progress *p, const tt_trial_result *prior, size_t n);
 void tt_progress_end(tt_progress *p); /* ends the live line */
 
 #endif

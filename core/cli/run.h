@@ -18,6 +18,7 @@
 #include "data/prep.h"
 #include "data/split.h"
 #include "nuisance/nuisance.h"
+#include "nuisance/nuisance_cost.h"
 #include "plugin/host.h"
 #include "score/propensity.h"
 #include "score/scores.h"
@@ -34,6 +35,22 @@ typedef struct run_args {
     int jobs;
     tt_plugin_paths paths;
 } run_args;
+
+/* The run's budget, planned once the data are in (run_plan.c): what each
+ * phase may spend, as tt_now() deadlines, and what each phase took. Every
+ * decision that changes results (which nuisance candidates run) depends only
+ * on the budget and the data's shape; the clock only decides where the
+ * search is cut and whether a plan fits at all. */
+typedef struct run_plan {
+    double start, budget;        /* budget 0 = none */
+    double setup;                /* measured: config, data, split, scores */
+    double reserve;              /* kept after the search for refit and report */
+    double search_deadline;      /* tt_now() value; 0 = none */
+    double refit_deadline;       /* tt_now() value; 0 = none */
+    double end;                  /* start + budget; 0 = none */
+    /* Measured seconds per phase (0 until it ran). */
+    double t_nuisance, t_search, t_refit, t_report;
+} run_plan;
 
 /* Everything a run owns, so one cleanup frees it whatever stage failed. */
 typedef struct run_state {
@@ -65,6 +82,23 @@ typedef struct run_state {
     /* The refitted winner's effects for every data row (run_winner.c), kept
      * for the report; NULL when there is none. lo/hi NULL without intervals. */
     double *winner_tau, *winner_lo, *winner_hi;
+    /* Randomized data: the arm shares as the validation rows' scoring
+     * propensity (n_valid x K), and how results.json names the propensity. */
+    double *arm_share_prop;
+    const char *prop_model;
+    /* The nuisance stage (run_nuisance.c): roles to fit with their planned
+     * candidates, the plan's estimates (seconds on the reference machine),
+     * what it took, and whether the models came from the run folder. */
+    uint32_t nu_need;
+    int nu_fixed_propensity;      /* known columns or randomized: no model */
+    tt_nuisance_plan_role *nu_roles;
+    size_t n_nu_roles;
+    tt_nuisance_spec **nu_owned;  /* candidate lists made from the config */
+    size_t n_nu_owned;
+    double nu_allowance, nu_planned, nu_minimum, nu_seconds_taken;
+    int nu_reused, resuming;
+    int live;                     /* progress may rewrite a terminal line */
+    run_plan plan;
 } run_state;
 
 /* Frees everything the state owns (cmd_run.c); the struct itself is the caller's. */
@@ -78,7 +112,24 @@ int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
 int tt_run_check_data(const run_state *s);
 int tt_run_split(run_state *s);
 int tt_run_build_scores(run_state *s);                   /* run_scoring.c */
-int tt_run_fit_nuisances(run_state *s);                  /* run_nuisance.c */
+/* The nuisance roles the plugins need and which candidates fit in
+ * `allowance` estimated seconds (< 0: all). run_nuisance.c. */
+int tt_run_plan_nuisances(run_state *s, double allowance);
+/* Fits the planned models in a worker process that writes dir/nuisance.ttn,
+ * or (resuming) reuses that file when it was made for the same rows, seed
+ * and plan. Answers *stop within 0.1 s (TT_EXIT_INTERRUPTED) and gives up at
+ * deadline (tt_now() value, 0 = none) with TT_EXIT_NO_TRIAL. */
+int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *stop,
+                         double deadline);
+
+/* The budget plan (run_plan.c): sizes the nuisance stage, sets the
+ * deadlines, and refuses (TT_EXIT_USAGE, with the estimate and what to
+ * change) a budget that even the smallest plan cannot fit. Call after the
+ * scores are built, before anything is fitted. */
+int tt_run_make_plan(run_state *s, double start);
+/* results.json's "plan" object: the budget, each phase's planned and
+ * measured seconds (caller owns). */
+cJSON *tt_run_plan_facts(const run_state *s);
 
 /* The chosen nuisance models and their diagnostics, for results.json's
  * "nuisances" (caller owns), or NULL when the run fitted none. */

@@ -107,8 +107,26 @@ int tt_run_build_scores(run_state *s)
     so.energy_standardize = c->energy_standardize;
     so.energy_max_rows = c->energy_max_rows;
     /* Known propensities (data.propensity) are the truth of the design: they
-     * replace the estimate everywhere. */
+     * replace the estimate everywhere. Randomized data without them have the
+     * same odds on every row: the training rows' arm shares are the
+     * propensity, and a model fitted to them could only add noise. */
     so.known_propensity = s->valid->propensity;
+    if (!so.known_propensity && c->randomized) {
+        size_t nv = s->valid->n, k_arms = (size_t)s->data->n_arms;
+        s->arm_share_prop = malloc(sizeof *s->arm_share_prop * nv * k_arms);
+        if (!s->arm_share_prop) {
+            fprintf(stderr, "tautune: out of memory\n");
+            return TT_EXIT_ERROR;
+        }
+        for (size_t k = 0; k < k_arms; k++)
+            for (size_t i = 0; i < nv; i++)
+                s->arm_share_prop[k * nv + i] =
+                    (double)s->train_counts[k] / (double)s->train->n;
+        so.known_propensity = s->arm_share_prop;
+        s->prop_model = "arm shares of the training rows (data.randomized)";
+    } else if (so.known_propensity) {
+        s->prop_model = "known (data.propensity)";
+    }
     tt_plugin_data train = tt_run_view(s->train), valid = tt_run_view(s->valid);
     char err[1024];
     tt_status st = tt_score_context_build(&train, &valid, &so, &s->scores, err, sizeof err);

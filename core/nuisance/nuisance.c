@@ -32,6 +32,10 @@ struct tt_nuisance_engine {
     const tt_nuisance_result *chosen_prop, *chosen_m;
     const tt_nuisance_result **chosen_mu; /* n_arms */
     tt_nuisance_result *known_prop;       /* owned, from set_propensity */
+    tt_nuisance_result **adopted;         /* owned, from tt_nuisance_adopt */
+    size_t n_adopted;
+    tt_nuisance_progress_fn progress;
+    void *progress_ctx;
 };
 
 const char *tt_nuisance_role_name(tt_nuisance_role role)
@@ -130,6 +134,12 @@ static void result_clear(tt_nuisance_result *r)
     memset(r, 0, sizeof *r);
 }
 
+void tt_nuisance_result_clear(tt_nuisance_result *r)
+{
+    if (r)
+        result_clear(r);
+}
+
 void tt_nuisance_engine_free(tt_nuisance_engine *e)
 {
     if (!e)
@@ -141,6 +151,11 @@ void tt_nuisance_engine_free(tt_nuisance_engine *e)
     if (e->known_prop)
         result_clear(e->known_prop);
     free(e->known_prop);
+    for (size_t i = 0; i < e->n_adopted; i++) {
+        result_clear(e->adopted[i]);
+        free(e->adopted[i]);
+    }
+    free(e->adopted);
     free(e->cache);
     free(e->fold);
     free((void *)e->chosen_mu);
@@ -293,6 +308,8 @@ static tt_status crossfit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
             take[i] = e->fold[i] != k && (r->arm < 0 || d->arm[i] == r->arm);
         tt_learner *l = NULL;
         uint64_t seed = tt_rng_derive(e->seed + 0x9E3779B97F4A7C15ull * (k + 1), "nuisance");
+        if (e->progress)
+            e->progress(e->progress_ctx, role, r->arm, full->learner, k, e->folds);
         st = fit_rows(e, full, y, take, seed, r->width, &l, err, errlen);
         if (st == TT_OK) {
             /* Held-out rows of every arm: mu_k is needed for all rows. */
@@ -322,6 +339,8 @@ static tt_status crossfit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
             tt_err_prefix(err, errlen, "nuisance %s, fold %zu", tt_nuisance_role_name(role), k);
     }
     if (st == TT_OK) {
+        if (e->progress)
+            e->progress(e->progress_ctx, role, r->arm, full->learner, e->folds, e->folds);
         for (size_t i = 0; i < n; i++)
             take[i] = r->arm < 0 || d->arm[i] == r->arm;
         st = fit_rows(e, full, y, take, tt_rng_derive(e->seed, "nuisance-full"), r->width,
@@ -450,7 +469,7 @@ static void set_chosen(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
 }
 
 tt_status tt_nuisance_select(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
-                             const tt_nuisance_spec *cands, size_t n_cands, double budget_s,
+                             const tt_nuisance_spec *cands, size_t n_cands,
                              const tt_nuisance_result **out, char *err, size_t errlen)
 {
     if (!e || !out)
@@ -461,15 +480,11 @@ tt_status tt_nuisance_select(tt_nuisance_engine *e, tt_nuisance_role role, int a
         return st;
     if (!cands || n_cands == 0)
         tt_nuisance_default_candidates(role, &cands, &n_cands);
-    const double t0 = tt_now();
+    const double t0 = tt_now(); /* reported only; never decides anything */
     const tt_nuisance_result *best = NULL;
-    size_t tried = 0;
     for (size_t c = 0; c < n_cands; c++) {
-        if (best && tt_now() - t0 >= budget_s)
-            break;
         const tt_nuisance_result *r = NULL;
         st = tt_nuisance_fit(e, role, arm, &cands[c], &r, err, errlen);
-        tried++;
         if (st != TT_OK)
             continue; /* e.g. logistic on separable arms: the next candidate may fit */
         if (!best || r->diag.oof_loss < best->diag.oof_loss)
@@ -479,10 +494,36 @@ tt_status tt_nuisance_select(tt_nuisance_engine *e, tt_nuisance_role role, int a
         return st;
     /* The choice's diagnostics describe the selection that made it. */
     tt_nuisance_result *b = (tt_nuisance_result *)best;
-    b->diag.n_candidates = tried;
+    b->diag.n_candidates = n_cands;
     b->diag.seconds = tt_now() - t0;
     set_chosen(e, role, role == TT_NUISANCE_ARM_OUTCOME ? arm : -1, best);
     *out = best;
+    return TT_OK;
+}
+
+void tt_nuisance_set_progress(tt_nuisance_engine *e, tt_nuisance_progress_fn fn, void *ctx)
+{
+    e->progress = fn;
+    e->progress_ctx = ctx;
+}
+
+tt_status tt_nuisance_adopt(tt_nuisance_engine *e, tt_nuisance_result *r, char *err,
+                            size_t errlen)
+{
+    if (!e || !r)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: NULL argument");
+    tt_status st = check_role(e, r->role, r->arm, err, errlen);
+    if (st != TT_OK)
+        return st;
+    if (r->n != e->d.n || !r->oof)
+        return tt_errf(err, errlen, TT_ERR_DATA, "nuisance: a %s model for %zu rows cannot "
+                       "serve %zu", tt_nuisance_role_name(r->role), r->n, e->d.n);
+    tt_nuisance_result **a = realloc(e->adopted, (e->n_adopted + 1) * sizeof *a);
+    if (!a)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "nuisance: no memory");
+    e->adopted = a;
+    e->adopted[e->n_adopted++] = r;
+    set_chosen(e, r->role, r->role == TT_NUISANCE_ARM_OUTCOME ? r->arm : -1, r);
     return TT_OK;
 }
 

@@ -99,15 +99,35 @@ tt_status tt_nuisance_fit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
                           const tt_nuisance_spec *spec, const tt_nuisance_result **out,
                           char *err, size_t errlen);
 
-/* Cross-fits candidates in order until budget_s seconds have passed (at
- * least one is always evaluated), and returns the one with the lowest
+/* Cross-fits every candidate in order and returns the one with the lowest
  * out-of-fold loss; it becomes the role's choice (tt_nuisance_chosen).
- * cands NULL / n_cands 0: the default candidates of the role (below).
- * Candidates that fail (unknown learner, a fit that does not converge) are
- * skipped; if all fail the last error is returned. */
+ * Nothing here looks at a clock: which candidates run is the caller's plan
+ * (nuisance_cost.h sizes it by estimated work), so the same data and seed
+ * always choose the same model. cands NULL / n_cands 0: the default
+ * candidates of the role (below). Candidates that fail (unknown learner, a
+ * fit that does not converge) are skipped; if all fail the last error is
+ * returned. */
 tt_status tt_nuisance_select(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
-                             const tt_nuisance_spec *cands, size_t n_cands, double budget_s,
+                             const tt_nuisance_spec *cands, size_t n_cands,
                              const tt_nuisance_result **out, char *err, size_t errlen);
+
+/* Progress of the engine's work: called before every cross-fitting fit
+ * (fold 0..folds-1, then fold == folds for the fit on all rows). NULL fn
+ * switches it off. The callback must not call back into the engine. */
+typedef void (*tt_nuisance_progress_fn)(void *ctx, tt_nuisance_role role, int arm,
+                                        const char *learner, size_t fold, size_t folds);
+void tt_nuisance_set_progress(tt_nuisance_engine *e, tt_nuisance_progress_fn fn, void *ctx);
+
+/* Hands a result made elsewhere (read back by nuisance_io.h) to the engine,
+ * which takes ownership of *r (the struct and what it points to; freed with
+ * the engine) and makes it the choice of (r->role, r->arm). r->n must be the
+ * engine's row count. On error nothing is taken. */
+tt_status tt_nuisance_adopt(tt_nuisance_engine *e, tt_nuisance_result *r, char *err,
+                            size_t errlen);
+
+/* Frees what a result owns (its out-of-fold values and model) and zeroes it;
+ * for results that never reached an engine. */
+void tt_nuisance_result_clear(tt_nuisance_result *r);
 
 /* The default candidates for a role: *cands points at n static specs. */
 void tt_nuisance_default_candidates(tt_nuisance_role role, const tt_nuisance_spec **cands,

@@ -141,7 +141,8 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
     if (info->propensity) {
         cJSON *sc = cJSON_AddObjectToObject(root, "scoring");
         cJSON *pr = cJSON_AddObjectToObject(sc, "propensity");
-        cJSON_AddStringToObject(pr, "model", info->known_propensity
+        cJSON_AddStringToObject(pr, "model", info->propensity_model ? info->propensity_model
+                                             : info->known_propensity
                                                  ? "known (data.propensity)"
                                                  : "logistic(alpha=1) on standardised [x, w], "
                                                    "fitted on the training rows");
@@ -169,6 +170,8 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
 
     if (info->nuisances)
         cJSON_AddItemToObject(root, "nuisances", cJSON_Duplicate(info->nuisances, 1));
+    if (info->plan)
+        cJSON_AddItemToObject(root, "plan", cJSON_Duplicate(info->plan, 1));
     cJSON *budget = cJSON_AddObjectToObject(root, "budget");
     cJSON_AddItemToObject(budget, "seconds", info->budget_seconds > 0 ? cJSON_CreateNumber(info->budget_seconds) : cJSON_CreateNull());
     cJSON_AddItemToObject(budget, "trials", info->max_trials > 0 ? cJSON_CreateNumber((double)info->max_trials) : cJSON_CreateNull());

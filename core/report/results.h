@@ -28,10 +28,13 @@ typedef struct tt_run_info {
     const tt_propensity_summary *propensity; /* scoring propensity on validation rows, or NULL */
     double propensity_clip;
     int known_propensity;            /* the data's propensity columns, not a model */
+    const char *propensity_model;    /* how the scoring propensity was made; NULL: from
+                                      * known_propensity as before */
     size_t energy_rows;              /* rows the energy scores used (< validation_rows: subsample) */
     const cJSON *data_facts;         /* more members for "data" (copied), or NULL */
     const cJSON *nuisances;          /* "nuisances": the run's nuisance models (copied), or NULL */
     const cJSON *winner;             /* "winner": the refitted winner's outputs (copied), or NULL */
+    const cJSON *plan;               /* "plan": the budget plan and phase times (copied), or NULL */
     const char *data_source;
     size_t rows, train_rows, validation_rows;
     int n_arms;

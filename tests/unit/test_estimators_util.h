@@ -326,12 +326,12 @@ static inline int et_nuis_build(et_nuis *s, const et_data *tr, uint64_t seed, in
     size_t nc = defaults ? 0 : 1;
     /* Generous selection time: every candidate is evaluated. */
     if (st == TT_OK)
-        st = tt_nuisance_select(s->engine, TT_NUISANCE_PROPENSITY, -1, pc, nc, 1e9, &prop, err,
+        st = tt_nuisance_select(s->engine, TT_NUISANCE_PROPENSITY, -1, pc, nc, &prop, err,
                                 errlen);
     if (st == TT_OK)
-        st = tt_nuisance_select(s->engine, TT_NUISANCE_OUTCOME, -1, oc, nc, 1e9, &m, err, errlen);
+        st = tt_nuisance_select(s->engine, TT_NUISANCE_OUTCOME, -1, oc, nc, &m, err, errlen);
     for (int k = 0; st == TT_OK && k < tr->n_arms; k++)
-        st = tt_nuisance_select(s->engine, TT_NUISANCE_ARM_OUTCOME, k, oc, nc, 1e9,
+        st = tt_nuisance_select(s->engine, TT_NUISANCE_ARM_OUTCOME, k, oc, nc,
                                 &s->arm_outcome[k], err, errlen);
     s->nu = (tt_host_nuisances){.propensity = prop, .outcome = m, .arm_outcome = s->arm_outcome,
                                 .n_arms = tr->n_arms, .p_x = tr->p_x, .p_w = tr->p_w};

@@ -205,7 +205,7 @@ static void test_selection_and_diagnostics(void **state)
         {"ridge", 0, {0}, {0}},
         {"forest", 2, {"n_trees", "min_leaf"}, {40, 5}},
     };
-    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_OUTCOME, -1, cands, 2, 60.0, &m, err,
+    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_OUTCOME, -1, cands, 2, &m, err,
                                         sizeof err), TT_OK);
     /* y is nonlinear in x: the forest must win, and the diagnostics are the
      * loss recomputed from the out-of-fold predictions. */
@@ -222,9 +222,13 @@ static void test_selection_and_diagnostics(void **state)
     assert_true(fabs(m->diag.r2 - (1.0 - sse / sst)) < 1e-9);
     assert_ptr_equal(tt_nuisance_chosen(e, TT_NUISANCE_OUTCOME, -1), m);
 
-    /* Propensity from the default candidates, within a tight budget: at
-     * least one is evaluated, and a logistic model fits a logistic truth. */
-    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_PROPENSITY, -1, NULL, 0, 0.0, &p, err,
+    /* Propensity from a plan of one default candidate (the first): exactly
+     * it is evaluated, and a logistic model fits a logistic truth. */
+    const tt_nuisance_spec *defaults;
+    size_t n_defaults;
+    tt_nuisance_default_candidates(TT_NUISANCE_PROPENSITY, &defaults, &n_defaults);
+    assert_true(n_defaults >= 2);
+    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_PROPENSITY, -1, defaults, 1, &p, err,
                                         sizeof err), TT_OK);
     assert_int_equal(p->diag.n_candidates, 1);
     assert_string_equal(p->diag.learner, "logistic");
@@ -287,7 +291,7 @@ static void test_multi_arm_and_errors(void **state)
     /* Three arms: one probability column per arm (multinomial logistic or a
      * classification forest). Arms do not depend on x here, so the best
      * out-of-fold log-loss is close to log 3. */
-    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_PROPENSITY, -1, NULL, 0, 60.0, &r, err,
+    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_PROPENSITY, -1, NULL, 0, &r, err,
                                         sizeof err), TT_OK);
     assert_int_equal(r->width, 3);
     assert_int_equal(r->diag.n_candidates, 5);
@@ -297,10 +301,10 @@ static void test_multi_arm_and_errors(void **state)
         assert_true(fabs(r->oof[i] + r->oof[N + i] + r->oof[2 * N + i] - 1.0) < 1e-9);
     /* A candidate that fails is skipped; if all fail, the error comes back. */
     tt_nuisance_spec mixed[] = {{"no_such_learner", 0, {0}, {0}}, {"ridge", 0, {0}, {0}}};
-    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_OUTCOME, -1, mixed, 2, 60.0, &r, err,
+    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_OUTCOME, -1, mixed, 2, &r, err,
                                         sizeof err), TT_OK);
     assert_string_equal(r->diag.learner, "ridge");
-    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_OUTCOME, -1, mixed, 1, 60.0, &r, err,
+    assert_int_equal(tt_nuisance_select(e, TT_NUISANCE_OUTCOME, -1, mixed, 1, &r, err,
                                         sizeof err), TT_ERR_CONFIG);
     assert_null(r);
     tt_nuisance_engine_free(e);

@@ -1,0 +1,147 @@
+/* run_plan.c - one budget for the whole run.
+ *
+ * With budget.seconds = B the run is planned once the data are read and the
+ * scores prepared (setup, measured):
+ *   nuisance stage  candidates chosen by estimated work (nuisance_cost.h)
+ *                   within 25 % of B (nuisance.seconds x roles when the
+ *                   config sets it); the first candidate of every role is
+ *                   always fitted;
+ *   reserve         R = 8 % of B, at least 1 s and at most 60 s, kept after
+ *                   the search for the winner's refit and the report;
+ *   search          from the end of the nuisance stage to B - R (trials
+ *                   still running then are stopped);
+ *   refit           until B - min(0.5 s, R / 2); the report gets the rest.
+ * When even the smallest plan (setup + the cheapest nuisance models + 1 s of
+ * search + R) exceeds B, the run is refused before anything is fitted, with
+ * the estimate and what to change. The plan's choices depend only on B and
+ * the data's shape, never on the clock, so a busy machine gets the same
+ * models and, trial for trial, the same results (fewer of them).
+ * Without a budget the nuisance stage plans 60 s of estimated work. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/run.h"
+#include "util/clock.h"
+
+#define NUISANCE_SHARE 0.25
+#define RESERVE_SHARE 0.08
+#define RESERVE_MIN 1.0
+#define RESERVE_MAX 60.0
+#define SEARCH_MIN 1.0
+#define REPORT_TAIL 0.5
+#define NO_BUDGET_NUISANCE 60.0
+
+static size_t count_roles(const run_state *s)
+{
+    return s->n_nu_roles ? s->n_nu_roles : 1;
+}
+
+/* The cheapest plan's nuisance models, for the refusal message. */
+static void describe_minimum(const run_state *s, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t r = 0; r < s->n_nu_roles && used < len; r++) {
+        const tt_nuisance_plan_role *pr = &s->nu_roles[r];
+        if (!pr->n_cands)
+            continue;
+        used += (size_t)snprintf(buf + used, len - used, "%s%s %s%s%s ~%.1fs", r ? ", " : "",
+                                 pr->cands[0].learner, tt_nuisance_role_name(pr->role),
+                                 pr->arm >= 0 ? " of arm " : "",
+                                 pr->arm >= 0 ? s->data->arm_labels[pr->arm] : "", pr->cost[0]);
+    }
+}
+
+int tt_run_make_plan(run_state *s, double start)
+{
+    const tt_config *c = s->cfg;
+    run_plan *pl = &s->plan;
+    double now = tt_now();
+    pl->start = start;
+    pl->budget = c->budget_seconds;
+    pl->setup = now - start;
+    double b = pl->budget;
+    pl->reserve = b > 0 ? fmin(RESERVE_MAX, fmax(RESERVE_MIN, RESERVE_SHARE * b)) : 0;
+    /* List the roles (nuisance.seconds is per role), then plan them. */
+    int rc = tt_run_plan_nuisances(s, -1.0);
+    if (rc)
+        return rc;
+    double allowance = c->nu_seconds > 0 ? c->nu_seconds * (double)count_roles(s)
+                       : b > 0           ? NUISANCE_SHARE * b
+                                         : NO_BUDGET_NUISANCE;
+    tt_run_plan_nuisances(s, allowance);
+    if (b <= 0)
+        return TT_EXIT_OK;
+    double smallest = pl->setup + s->nu_minimum + SEARCH_MIN + pl->reserve;
+    if (smallest > b) {
+        char models[1024];
+        describe_minimum(s, models, sizeof models);
+        fprintf(stderr,
+                "tautune: %s: a budget of %gs cannot fit this run: reading the data and "
+                "preparing the scores took %.1fs; the cheapest nuisance models need ~%.1fs%s%s%s; "
+                "the search needs at least %.0fs and the winner's refit and report %.1fs.\n"
+                "  Give --budget %.0f or more (budget.seconds), or make the run cheaper: fewer "
+                "rows, nuisance.outcome = \"ridge\"%s.\n",
+                c->path, b, pl->setup, s->nu_minimum, models[0] ? " (" : "", models,
+                models[0] ? ")" : "", SEARCH_MIN, pl->reserve,
+                ceil(fmax(smallest * 1.2, smallest + 1)),
+                s->valid->n > 5000 ? ", scoring.energy_max_rows = 5000" : "");
+        return TT_EXIT_USAGE;
+    }
+    pl->end = start + b;
+    pl->search_deadline = pl->end - pl->reserve;
+    pl->refit_deadline = pl->end - fmin(REPORT_TAIL, pl->reserve / 2);
+    return TT_EXIT_OK;
+}
+
+static void add_number(cJSON *o, const char *name, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+cJSON *tt_run_plan_facts(const run_state *s)
+{
+    const run_plan *pl = &s->plan;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    if (pl->budget > 0)
+        add_number(o, "budget_seconds", pl->budget);
+    else
+        cJSON_AddNullToObject(o, "budget_seconds");
+    add_number(o, "reserve_seconds", pl->reserve);
+    cJSON *nu = cJSON_AddObjectToObject(o, "nuisance");
+    /* Estimates (deterministic: from the data's shape and the budget). */
+    add_number(nu, "allowance_estimate", s->nu_allowance);
+    add_number(nu, "planned_estimate", s->nu_planned);
+    add_number(nu, "minimum_estimate", s->nu_minimum);
+    cJSON_AddBoolToObject(nu, "reused", s->nu_reused);
+    cJSON *roles = cJSON_AddArrayToObject(nu, "roles");
+    for (size_t r = 0; r < s->n_nu_roles; r++) {
+        const tt_nuisance_plan_role *pr = &s->nu_roles[r];
+        cJSON *ro = cJSON_CreateObject();
+        cJSON_AddStringToObject(ro, "role", tt_nuisance_role_name(pr->role));
+        if (pr->arm >= 0)
+            cJSON_AddNumberToObject(ro, "arm", pr->arm);
+        cJSON *cands = cJSON_AddArrayToObject(ro, "candidates");
+        for (size_t k = 0; k < pr->n_cands; k++) {
+            cJSON *co = cJSON_CreateObject();
+            cJSON_AddStringToObject(co, "learner", pr->cands[k].learner);
+            add_number(co, "estimate", pr->cost[k]);
+            cJSON_AddBoolToObject(co, "fitted", pr->take[k]);
+            cJSON_AddItemToArray(cands, co);
+        }
+        cJSON_AddItemToArray(roles, ro);
+    }
+    cJSON *ph = cJSON_AddObjectToObject(o, "phases");
+    add_number(ph, "setup_seconds", pl->setup);
+    add_number(ph, "nuisance_seconds", pl->t_nuisance);
+    add_number(ph, "search_seconds", pl->t_search);
+    add_number(ph, "refit_seconds", pl->t_refit);
+    add_number(ph, "report_seconds", pl->t_report);
+    return o;
+}
