@@ -638,6 +638,7 @@ static int execute(run_state *s, run_cli *cli, double start)
     t_phase = tt_now();
     report(s, dir, start, winner, 1);
     s->plan.t_report = tt_now() - t_phase;
+    report(s, dir, start, winner, 0); /* results.json with the report's time and the end */
     cJSON_Delete(winner);
     tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->maximize,
                              s->valid->n, s->valid->tau != NULL);

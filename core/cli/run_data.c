@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/run.h"
 #include "data/gen.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/mem.h"
 
@@ -71,7 +73,17 @@ int tt_run_load_data(run_state *s, const run_args *a)
     } else {
         tt_csv_options copt = {.missing = (const char *const *)c->missing,
                                .n_missing = c->n_missing, .has_missing = c->missing != NULL};
+        /* Large files take seconds: say what is happening, and how long it took. */
+        struct stat sb;
+        double t0 = tt_now();
+        int tell = !a->quiet && stat(c->data_path, &sb) == 0 && sb.st_size >= (8 << 20);
+        if (tell)
+            fprintf(stderr, "tautune: reading %s (%.0f MB) ...\n", c->data_path,
+                    (double)sb.st_size / 1048576.0);
         st = tt_cli_read_tables(c, &copt, &s->table, err, sizeof err);
+        if (tell && st == TT_OK)
+            fprintf(stderr, "tautune: read %zu rows in %.1fs\n", s->table->n_rows,
+                    tt_now() - t0);
         if (st == TT_OK) {
             tt_roles roles = {
                 .outcome = c->outcome, .treatment = c->treatment, .control = c->control,

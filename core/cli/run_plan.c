@@ -11,8 +11,8 @@
  *   search          from the end of the nuisance stage to B - R (trials
  *                   still running then are stopped);
  *   refit           until B - min(0.5 s, R / 2); the report gets the rest.
- * When even the smallest plan (setup + the cheapest nuisance models + 1 s of
- * search + R) exceeds B, the run is refused before anything is fitted, with
+ * When even the smallest plan (setup + the cheapest nuisance models + the
+ * least search: two trials' scoring by estimate, at least 1 s + R) exceeds B, the run is refused before anything is fitted, with
  * the estimate and what to change. The plan's choices depend only on B and
  * the data's shape, never on the clock, so a busy machine gets the same
  * models and, trial for trial, the same results (fewer of them).
@@ -31,6 +31,19 @@
 #define SEARCH_MIN 1.0
 #define REPORT_TAIL 0.5
 #define NO_BUDGET_NUISANCE 60.0
+/* Seconds per (row pair x column) of the energy scores on the reference
+ * machine: about 0.6 s at 20,000 rows x 20 columns (README, Scores). */
+#define ENERGY_RATE 7.5e-11
+
+/* The least search worth running: two trials' scoring, at least 1 s. Every
+ * trial is scored on the validation rows, and the energy distance (O(rows^2))
+ * dominates on large data, so a search shorter than that could end empty. */
+static double search_minimum(const run_state *s)
+{
+    double m = (double)tt_score_context_energy_rows(s->scores);
+    double cols = (double)s->valid->p_x + 1;
+    return fmax(SEARCH_MIN, 2 * ENERGY_RATE * m * m * cols);
+}
 
 static size_t count_roles(const run_state *s)
 {
@@ -73,18 +86,19 @@ int tt_run_make_plan(run_state *s, double start)
     tt_run_plan_nuisances(s, allowance);
     if (b <= 0)
         return TT_EXIT_OK;
-    double smallest = pl->setup + s->nu_minimum + SEARCH_MIN + pl->reserve;
+    double search_min = search_minimum(s);
+    double smallest = pl->setup + s->nu_minimum + search_min + pl->reserve;
     if (smallest > b) {
         char models[1024];
         describe_minimum(s, models, sizeof models);
         fprintf(stderr,
                 "tautune: %s: a budget of %gs cannot fit this run: reading the data and "
                 "preparing the scores took %.1fs; the cheapest nuisance models need ~%.1fs%s%s%s; "
-                "the search needs at least %.0fs and the winner's refit and report %.1fs.\n"
+                "the search needs at least %.1fs and the winner's refit and report %.1fs.\n"
                 "  Give --budget %.0f or more (budget.seconds), or make the run cheaper: fewer "
                 "rows, nuisance.outcome = \"ridge\"%s.\n",
                 c->path, b, pl->setup, s->nu_minimum, models[0] ? " (" : "", models,
-                models[0] ? ")" : "", SEARCH_MIN, pl->reserve,
+                models[0] ? ")" : "", search_min, pl->reserve,
                 ceil(fmax(smallest * 1.2, smallest + 1)),
                 s->valid->n > 5000 ? ", scoring.energy_max_rows = 5000" : "");
         return TT_EXIT_USAGE;
