@@ -400,6 +400,17 @@ static int on_trial(void *ctx, const tt_trial_result *r)
         return 1; /* losing the log would lose work: stop */
     }
     tt_progress_trial(&s->progress, r);
+    /* Leave the best trial so far the time its refit will need (the search
+     * fills s->outcome as it goes; best is set before the sink is called). */
+    const tt_search_outcome *o = &s->outcome;
+    if (o->best >= 0 && tt_run_search_should_end(s, &o->trials[o->best], tt_now())) {
+        if (!s->quiet)
+            fprintf(stderr, "tautune: ending the search early to leave the best trial (%s) "
+                            "time for its refit (~%.1fs)\n", o->trials[o->best].desc->name,
+                    tt_run_refit_estimate(s, &o->trials[o->best]));
+        s->ended_for_refit = 1;
+        return 1;
+    }
     return 0;
 }
 

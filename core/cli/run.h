@@ -97,7 +97,9 @@ typedef struct run_state {
     size_t n_nu_owned;
     double nu_allowance, nu_planned, nu_minimum, nu_seconds_taken;
     int nu_reused, resuming;
+    int nu_degraded;              /* the plan overran: the cheapest models were fitted */
     int live;                     /* progress may rewrite a terminal line */
+    int ended_for_refit;          /* the search stopped early to leave the refit time */
     run_plan plan;
 } run_state;
 
@@ -127,6 +129,14 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
  * change) a budget that even the smallest plan cannot fit. Call after the
  * scores are built, before anything is fitted. */
 int tt_run_make_plan(run_state *s, double start);
+/* Estimated seconds to refit trial best as the winner: one fit, or 1 + B
+ * when its plugin's intervals come from a bootstrap (the trial's seconds as
+ * one fit). */
+double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best);
+/* 1 when the search should launch no more trials at tt_now() value `now`
+ * because the best trial so far needs more refit time than the reserve
+ * leaves (capped at a quarter of the budget). */
+int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now);
 /* results.json's "plan" object: the budget, each phase's planned and
  * measured seconds (caller owns). */
 cJSON *tt_run_plan_facts(const run_state *s);

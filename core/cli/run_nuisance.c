@@ -377,9 +377,26 @@ static int adopt_file(run_state *s, const char *path, uint64_t want, int *mismat
     return st == TT_OK ? 0 : -1;
 }
 
-/* Run the child; returns a TT_EXIT_* code. */
+/* Cuts the plan to the first candidate of every role; 1 if it was that
+ * already. */
+static int minimal(run_state *s)
+{
+    int was = 1;
+    for (size_t r = 0; r < s->n_nu_roles; r++) {
+        tt_nuisance_plan_role *pr = &s->nu_roles[r];
+        for (size_t c = 1; c < pr->n_cands; c++) {
+            was &= !pr->take[c];
+            pr->take[c] = 0;
+        }
+        pr->n_take = pr->n_cands > 0;
+    }
+    return was;
+}
+
+/* Run the child; returns a TT_EXIT_* code: TT_EXIT_NO_TRIAL when deadline
+ * passed (quiet about it when soft: the caller has a fallback). */
 static int fit_in_child(run_state *s, const char *path, uint64_t fp,
-                        volatile sig_atomic_t *stop, double deadline)
+                        volatile sig_atomic_t *stop, double deadline, int soft)
 {
     int fds[2];
     if (pipe(fds) != 0) {
@@ -444,7 +461,7 @@ static int fit_in_child(run_state *s, const char *path, uint64_t fp,
         waitpid(pid, NULL, 0);
         if (v.live)
             fputs("\r\033[K", stderr);
-        if (rc == TT_EXIT_NO_TRIAL)
+        if (rc == TT_EXIT_NO_TRIAL && !soft)
             fprintf(stderr, "tautune: the nuisance stage did not finish within the budget (%.1fs "
                             "spent, ~%.1fs planned for this machine): the machine may be busy; "
                             "give a larger --budget, fewer nuisance candidates (nuisance.outcome "
@@ -506,7 +523,20 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
         uint64_t fp = fingerprint(s, folds);
         int mismatch = 0;
         snprintf(path, sizeof path, "%s/%s", dir, NUISANCE_FILE);
-        if (s->resuming && adopt_file(s, path, fp, &mismatch) == 0) {
+        int reused = s->resuming && adopt_file(s, path, fp, &mismatch) == 0;
+        if (!reused && s->resuming && mismatch && !minimal(s)) {
+            /* The run being resumed may have fallen back to the cheapest plan. */
+            uint64_t fp_min = fingerprint(s, folds);
+            reused = adopt_file(s, path, fp_min, &mismatch) == 0;
+            if (reused) {
+                fp = fp_min;
+                s->nu_planned = s->nu_minimum;
+                s->nu_degraded = 1;
+            } else {
+                tt_run_plan_nuisances(s, s->nu_allowance); /* back to the full plan */
+            }
+        }
+        if (reused) {
             s->nu_reused = 1;
             if (!s->quiet)
                 fprintf(stderr, "tautune: nuisance models: reused from %s (no new selection)\n",
@@ -517,7 +547,28 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
                         mismatch ? "the saved ones were fitted for other data, seed or "
                                    "candidates; fitting again"
                                  : "none saved in the run folder; fitting them");
-            if ((rc = fit_in_child(s, path, fp, stop, deadline)))
+            /* The plan gets twice its estimate (at least its allowance)
+             * before it counts as overrun: then the cheapest plan runs
+             * instead, and the run says so. */
+            double started = tt_now();
+            double limit = started + fmax(2.0 * s->nu_planned, s->nu_allowance);
+            if (deadline > 0 && limit > deadline)
+                limit = deadline;
+            if (deadline <= 0)
+                limit = 0;
+            rc = fit_in_child(s, path, fp, stop, limit, deadline > 0 && limit < deadline);
+            if (rc == TT_EXIT_NO_TRIAL && limit > 0 && limit < deadline && !minimal(s)) {
+                fp = fingerprint(s, folds);
+                if (!s->quiet)
+                    fprintf(stderr, "tautune: nuisance models: the plan (~%.1fs) overran %.1fs "
+                                    "on this machine; fitting the cheapest models instead "
+                                    "(results.json: plan.nuisance.degraded)\n",
+                            s->nu_planned, tt_now() - started);
+                s->nu_planned = s->nu_minimum;
+                s->nu_degraded = 1;
+                rc = fit_in_child(s, path, fp, stop, deadline, 0);
+            }
+            if (rc)
                 return rc;
             if (adopt_file(s, path, fp, &mismatch) != 0) {
                 fprintf(stderr, "tautune: nuisance models: cannot read back %s\n", path);

@@ -11,6 +11,10 @@
  *   search          from the end of the nuisance stage to B - R (trials
  *                   still running then are stopped);
  *   refit           until B - min(0.5 s, R / 2); the report gets the rest.
+ * The reserve grows with the best trial so far: a winner whose intervals
+ * come from a bootstrap refits 1 + B times, so the search ends early enough
+ * for about (1 + B) x its trial time, up to a quarter of the budget
+ * (tt_run_refit_estimate).
  * When even the smallest plan (setup + the cheapest nuisance models + the
  * least search: two trials' scoring by estimate, at least 1 s + R) exceeds B, the run is refused before anything is fitted, with
  * the estimate and what to change. The plan's choices depend only on B and
@@ -22,6 +26,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "plugin/registry.h"
 #include "util/clock.h"
 
 #define NUISANCE_SHARE 0.25
@@ -31,6 +36,7 @@
 #define SEARCH_MIN 1.0
 #define REPORT_TAIL 0.5
 #define NO_BUDGET_NUISANCE 60.0
+#define DYNAMIC_RESERVE_SHARE 0.25
 /* Seconds per (row pair x column) of the energy scores on the reference
  * machine: about 0.6 s at 20,000 rows x 20 columns (README, Scores). */
 #define ENERGY_RATE 7.5e-11
@@ -109,6 +115,27 @@ int tt_run_make_plan(run_state *s, double start)
     return TT_EXIT_OK;
 }
 
+double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
+{
+    if (!best)
+        return 0;
+    const char *method = tt_plugin_interval_method(best->desc);
+    int bootstrap = (best->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && method &&
+                    strstr(method, "bootstrap") != NULL;
+    size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;
+    /* The trial's seconds include its scoring: an overestimate of one fit. */
+    return best->seconds * (bootstrap ? 1.0 + (double)b : 1.0);
+}
+
+int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now)
+{
+    const run_plan *pl = &s->plan;
+    if (pl->budget <= 0 || !best)
+        return 0;
+    double need = fmin(tt_run_refit_estimate(s, best), DYNAMIC_RESERVE_SHARE * pl->budget);
+    return need > pl->reserve && now > pl->refit_deadline - need;
+}
+
 static void add_number(cJSON *o, const char *name, double v)
 {
     if (isfinite(v))
@@ -134,6 +161,10 @@ cJSON *tt_run_plan_facts(const run_state *s)
     add_number(nu, "planned_estimate", s->nu_planned);
     add_number(nu, "minimum_estimate", s->nu_minimum);
     cJSON_AddBoolToObject(nu, "reused", s->nu_reused);
+    /* The planned models overran twice their estimate on this machine and
+     * the cheapest ones were fitted instead (the results then differ from a
+     * run where the plan finished). */
+    cJSON_AddBoolToObject(nu, "degraded", s->nu_degraded);
     cJSON *roles = cJSON_AddArrayToObject(nu, "roles");
     for (size_t r = 0; r < s->n_nu_roles; r++) {
         const tt_nuisance_plan_role *pr = &s->nu_roles[r];
@@ -146,7 +177,7 @@ cJSON *tt_run_plan_facts(const run_state *s)
             cJSON *co = cJSON_CreateObject();
             cJSON_AddStringToObject(co, "learner", pr->cands[k].learner);
             add_number(co, "estimate", pr->cost[k]);
-            cJSON_AddBoolToObject(co, "fitted", pr->take[k]);
+            cJSON_AddBoolToObject(co, "fitted", pr->take[k] != 0);
             cJSON_AddItemToArray(cands, co);
         }
         cJSON_AddItemToArray(roles, ro);
