@@ -643,8 +643,13 @@ static int execute(run_state *s, run_cli *cli, double start)
     report(s, dir, start, NULL, 0);
     cJSON *winner = NULL;
     t_phase = tt_now();
-    if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop)
+    if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop) {
+        const tt_trial_result *b = &s->outcome.trials[s->outcome.best];
+        if (!a->quiet)
+            fprintf(stderr, "tautune: refitting the winner (%s, trial %zu; ~%.1fs) ...\n",
+                    b->desc->name, b->id, tt_run_refit_estimate(s, b));
         tt_run_winner(s, dir, &g_stop, &winner);
+    }
     s->plan.t_refit = tt_now() - t_phase;
     t_phase = tt_now();
     report(s, dir, start, winner, 1);
