@@ -590,8 +590,9 @@ static int execute(run_state *s, run_cli *cli, double start)
      * them at risk. */
     report(s, dir, start, NULL, 0);
     cJSON *winner = NULL;
+    int refit_rc = TT_EXIT_OK; /* the refit in its isolated child: no deadline yet */
     if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop)
-        tt_run_winner(s, dir, &g_stop, &winner);
+        refit_rc = tt_run_winner(s, dir, 0, &g_stop, &winner);
     report(s, dir, start, winner, 1);
     cJSON_Delete(winner);
     tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->maximize,
@@ -608,7 +609,8 @@ static int execute(run_state *s, run_cli *cli, double start)
         fprintf(stderr, "tautune: no trial succeeded (see %s/trials.jsonl for each error)\n", dir);
         return TT_EXIT_NO_TRIAL;
     }
-    return check_thresholds(s, cli);
+    int th = check_thresholds(s, cli);
+    return refit_rc ? refit_rc : th;
 }
 
 int tt_cmd_run(int argc, char **argv)

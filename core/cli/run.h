@@ -65,6 +65,10 @@ typedef struct run_state {
     /* The refitted winner's effects for every data row (run_winner.c), kept
      * for the report; NULL when there is none. lo/hi NULL without intervals. */
     double *winner_tau, *winner_lo, *winner_hi;
+    long winner_index;           /* the trial those effects are of (index into
+                                  * outcome.trials): the search's best, or the
+                                  * fallback refitted in its place; -1 = none */
+    volatile sig_atomic_t *stop; /* the run's stop flag, as given to tt_run_winner */
 } run_state;
 
 /* Frees everything the state owns (cmd_run.c); the struct itself is the caller's. */
@@ -92,14 +96,45 @@ tt_plugin_data tt_run_view(const tt_dataset *d);
  * caller owns the object. */
 cJSON *tt_run_data_facts(const run_state *s);
 
-/* After a search with a winner: refit it, write dir/cate.csv and
- * dir/model.ttm, and return results.json's "winner" object in *facts (caller
- * owns; NULL when the refit failed, which is reported). run_winner.c. */
-int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJSON **facts);
+/* After a search with a winner: refit it in an isolated child, write
+ * dir/cate.csv and dir/model.ttm, and return results.json's "winner" object
+ * in *facts (caller owns). When the winner's refit fails or crashes, the
+ * next best successful trials are refitted instead (a few at most) and the
+ * object says so ("refit_failures", "fallback_from"); it is then returned
+ * even when no refit worked (without "effects"/"model"). deadline: tt_now()
+ * value the refit must end by (its plugin sees should_stop; the child is
+ * killed shortly after), 0 = none. Returns TT_EXIT_OK, TT_EXIT_REFIT when
+ * any refit failed, TT_EXIT_INTERRUPTED when *stop was set. run_winner.c. */
+int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_atomic_t *stop,
+                  cJSON **facts);
 
-/* Refit trial r (its point, its seed) on the training rows and write its
- * effects on the validation rows into tau (n_valid x (K-1)); -1 with err set
- * on failure. run_winner.c. */
+/* One refit of trial (its point, its seed) on the training rows in an
+ * isolated child (run_refit.c). In: trial, winner. Out on success: the
+ * effects (winner: every data row, intervals, average effects and the saved
+ * state; otherwise the validation rows' effects only), all owned. Out on
+ * failure: step ("create", "fit", "effect", "interval", "average_effect",
+ * "save", ...) and error. */
+typedef struct run_refit {
+    const tt_trial_result *trial;
+    int winner;
+    double *tau, *lo, *hi;        /* (rows x (K-1)) column-major; lo/hi NULL without intervals */
+    cJSON *average_effect;        /* winner: results.json's objects, or NULL */
+    cJSON *average_effect_oob;
+    unsigned char *state;         /* winner: the plugin's saved state, when it can save */
+    size_t state_len;
+    int has_state;
+    double seconds;
+    char step[32];
+    char error[1024];
+    int crashed;                  /* it died or was killed, rather than reported an error */
+} run_refit;
+
+/* 0 on success, -1 on failure (step/error set), -2 when *stop was set. */
+int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomic_t *stop);
+void tt_run_refit_clear(run_refit *r); /* frees the outputs, keeps trial/winner */
+
+/* Refit trial r (isolated) and write its effects on the validation rows into
+ * tau (n_valid x (K-1)); -1 with err ("step: message") on failure. */
 int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_atomic_t *stop,
                          double *tau, char *err, size_t errlen);
 

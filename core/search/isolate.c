@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,22 @@
 
 /* How often tt_isolate_run looks at the stop flag, in seconds. */
 #define STOP_POLL 0.1
+
+/* In a child: the page its parent reads the current stage from. */
+static char *g_stage;
+
+void tt_isolate_stage(const char *name)
+{
+    if (!g_stage)
+        return;
+    size_t n = strlen(name);
+    if (n > TT_ISOLATE_STAGE - 1)
+        n = TT_ISOLATE_STAGE - 1;
+    /* Terminator first: the parent only reads after the child is gone, but
+     * a half-written name must never run past the page. */
+    g_stage[n] = '\0';
+    memcpy(g_stage, name, n);
+}
 
 static void close_fd(int *fd)
 {
@@ -43,9 +60,10 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 
 /* The child: run the job, send its answer, leave without running the
  * parent's atexit handlers or flushing its stdio buffers a second time. */
-static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd,
+static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, char *stage,
                        tt_isolate_job job, void *arg)
 {
+    g_stage = stage;
     /* Ctrl-C is the parent's to handle: it kills children it no longer wants. */
     signal(SIGINT, SIG_IGN);
     /* A crash must kill the child so the parent sees the signal, whatever
@@ -78,11 +96,19 @@ tt_status tt_isolate_start(tt_isolate_child *c, const tt_isolate_limits *lim,
                            tt_isolate_job job, void *arg, char *err, size_t errlen)
 {
     int ap[2], ep[2];
-    if (pipe(ap) != 0)
+    char *stage = mmap(NULL, TT_ISOLATE_STAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
+    if (stage == MAP_FAILED)
+        return tt_errf(err, errlen, TT_ERR_IO, "mmap: %s", strerror(errno));
+    stage[0] = '\0';
+    if (pipe(ap) != 0) {
+        munmap(stage, TT_ISOLATE_STAGE);
         return tt_errf(err, errlen, TT_ERR_IO, "pipe: %s", strerror(errno));
+    }
     if (pipe(ep) != 0) {
         close(ap[0]);
         close(ap[1]);
+        munmap(stage, TT_ISOLATE_STAGE);
         return tt_errf(err, errlen, TT_ERR_IO, "pipe: %s", strerror(errno));
     }
     /* Whatever the parent has buffered must not be written twice. */
@@ -93,12 +119,13 @@ tt_status tt_isolate_start(tt_isolate_child *c, const tt_isolate_limits *lim,
         close(ap[1]);
         close(ep[0]);
         close(ep[1]);
+        munmap(stage, TT_ISOLATE_STAGE);
         return tt_errf(err, errlen, TT_ERR_IO, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
         close(ap[0]);
         close(ep[0]);
-        child_main(lim, ap[1], ep[1], job, arg);
+        child_main(lim, ap[1], ep[1], stage, job, arg);
     }
     close(ap[1]);
     close(ep[1]);
@@ -107,6 +134,7 @@ tt_status tt_isolate_start(tt_isolate_child *c, const tt_isolate_limits *lim,
     c->lim = *lim;
     c->answer_fd = ap[0];
     c->err_fd = ep[0];
+    c->stage = stage;
     fcntl(c->answer_fd, F_SETFL, O_NONBLOCK);
     fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
     c->started = tt_now();
@@ -141,6 +169,9 @@ static void release(tt_isolate_child *c)
     close_fd(&c->answer_fd);
     close_fd(&c->err_fd);
     tt_msg_free(&c->answer);
+    if (c->stage)
+        munmap(c->stage, TT_ISOLATE_STAGE);
+    c->stage = NULL;
     c->pid = 0;
 }
 
@@ -230,6 +261,8 @@ static void reap(tt_isolate_child *c, int wstatus, tt_isolate_report *rep)
     memset(rep, 0, sizeof *rep);
     rep->seconds = tt_now() - c->started;
     one_line_tail(c, rep->tail);
+    memcpy(rep->stage, c->stage, TT_ISOLATE_STAGE);
+    rep->stage[TT_ISOLATE_STAGE - 1] = '\0';
     const tt_msg *a = &c->answer;
     if (c->killed) {
         rep->end = c->kill_reason;

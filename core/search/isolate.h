@@ -57,6 +57,7 @@ typedef enum tt_isolate_end {
 } tt_isolate_end;
 
 #define TT_ISOLATE_TAIL 512
+#define TT_ISOLATE_STAGE 32
 
 typedef struct tt_isolate_report {
     tt_isolate_end end;
@@ -67,6 +68,8 @@ typedef struct tt_isolate_report {
     char error[1024];     /* FAILED: the job's message */
     char tail[TT_ISOLATE_TAIL + 1]; /* last bytes of its stderr, on one line ('|' for
                                      * line breaks); "" when it printed nothing */
+    char stage[TT_ISOLATE_STAGE];   /* the step the job last named (tt_isolate_stage),
+                                     * so a crash says where; "" when it named none */
 } tt_isolate_report;
 
 /* A running child. Fields are private; the struct is public so a pool can
@@ -78,6 +81,7 @@ typedef struct tt_isolate_child {
     tt_msg answer;
     char tail[TT_ISOLATE_TAIL + 1];
     size_t tail_len;
+    char *stage;          /* a page shared with the child (tt_isolate_stage) */
     double started, kill_at;
     tt_isolate_end kill_reason; /* TIMEOUT, DEADLINE or STOPPED, once killed */
     int killed;
@@ -90,6 +94,11 @@ tt_status tt_isolate_start(tt_isolate_child *c, const tt_isolate_limits *lim,
                            tt_isolate_job job, void *arg, char *err, size_t errlen);
 
 int tt_isolate_running(const tt_isolate_child *c);
+
+/* Called by a job in the child: the step it is entering ("fit", "save"),
+ * which the parent sees in report.stage even when the child then crashes.
+ * Does nothing outside an isolated child. Async-signal-safe. */
+void tt_isolate_stage(const char *name);
 
 /* Kill a running child for reason (TIMEOUT, DEADLINE, STOPPED); its end is
  * then picked up by tt_isolate_check. */
