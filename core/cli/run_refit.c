@@ -169,11 +169,6 @@ static cJSON *average_effect_oob(run_state *s, fitted *f)
     return o;
 }
 
-static int put_doubles(tt_msg *m, const double *v, size_t n)
-{
-    return tt_msg_put_u64(m, v ? n : 0) || (v && tt_msg_put(m, v, sizeof *v * n));
-}
-
 /* cJSON as text on the message ("" for NULL); takes o. */
 static int put_json(tt_msg *m, cJSON *o)
 {
@@ -233,8 +228,8 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
         }
     }
     tt_isolate_stage("send");
-    int bad = put_doubles(out, tau, cells) || put_doubles(out, lo, cells) ||
-              put_doubles(out, hi, cells) || put_json(out, avg) || put_json(out, oob) ||
+    int bad = tt_msg_put_f64s(out, tau, cells) || tt_msg_put_f64s(out, lo, cells) ||
+              tt_msg_put_f64s(out, hi, cells) || put_json(out, avg) || put_json(out, oob) ||
               tt_msg_put_u64(out, has_state ? buf.len : UINT64_MAX) ||
               (has_state && tt_msg_put(out, buf.bytes, buf.len));
     if (bad)
@@ -263,27 +258,13 @@ static int refit_in_child(void *arg, tt_msg *out, char *err, size_t errlen)
         double *tau = malloc(sizeof *tau * (cells + 1));
         tt_isolate_stage("effect");
         rc = tau && f.desc->effect(f.inst, &valid, tau, err, errlen) == TT_OK ? 0 : -1;
-        if (rc == 0 && put_doubles(out, tau, cells))
+        if (rc == 0 && tt_msg_put_f64s(out, tau, cells))
             rc = -1, snprintf(err, errlen, "out of memory sending the refit's results");
         free(tau);
     }
     /* No destroy: the child exits next and takes its memory along, and a
      * plugin that crashes in destroy must not spoil a finished refit. */
     return rc;
-}
-
-/* f64s into a new array (NULL for count 0); -1 when malformed or not cells. */
-static int get_doubles(tt_msg_reader *c, size_t cells, double **out)
-{
-    uint64_t n = tt_msg_get_u64(c);
-    *out = NULL;
-    if (n == 0)
-        return 0;
-    const unsigned char *p = n == cells ? tt_msg_get_bytes(c, sizeof(double) * cells) : NULL;
-    if (!p || !(*out = malloc(sizeof **out * cells)))
-        return -1;
-    memcpy(*out, p, sizeof **out * cells);
-    return 0;
 }
 
 static cJSON *get_json(tt_msg_reader *c)
@@ -297,11 +278,11 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
 {
     tt_msg_reader c = tt_msg_reader_of(m->data, m->len);
     size_t cells = (r->winner ? s->data->n : s->valid->n) * (size_t)(s->data->n_arms - 1);
-    if (get_doubles(&c, cells, &r->tau) || !r->tau)
+    if (tt_msg_get_f64s(&c, cells, &r->tau) || !r->tau)
         return -1;
     if (!r->winner)
         return tt_msg_done(&c) ? 0 : -1;
-    if (get_doubles(&c, cells, &r->lo) || get_doubles(&c, cells, &r->hi))
+    if (tt_msg_get_f64s(&c, cells, &r->lo) || tt_msg_get_f64s(&c, cells, &r->hi))
         return -1;
     r->average_effect = get_json(&c);
     r->average_effect_oob = get_json(&c);

@@ -38,6 +38,11 @@ int tt_msg_put_str(tt_msg *m, const char *s)
     return tt_msg_put_u32(m, (uint32_t)n) || tt_msg_put(m, s, n);
 }
 
+int tt_msg_put_f64s(tt_msg *m, const double *v, size_t n)
+{
+    return tt_msg_put_u64(m, v ? n : 0) || (v && tt_msg_put(m, v, sizeof *v * n));
+}
+
 tt_msg_reader tt_msg_reader_of(const unsigned char *data, size_t len)
 {
     return (tt_msg_reader){data, data ? data + len : NULL, 0};
@@ -77,6 +82,21 @@ const unsigned char *tt_msg_get_bytes(tt_msg_reader *c, size_t len)
     const unsigned char *at = c->p;
     c->p += len;
     return at;
+}
+
+int tt_msg_get_f64s(tt_msg_reader *c, size_t n, double **out)
+{
+    uint64_t count = tt_msg_get_u64(c);
+    *out = NULL;
+    if (count == 0 && !c->bad)
+        return 0;
+    const unsigned char *p = count == n ? tt_msg_get_bytes(c, sizeof(double) * n) : NULL;
+    if (!p || !(*out = malloc(sizeof **out * n + 1))) {
+        c->bad = 1;
+        return -1;
+    }
+    memcpy(*out, p, sizeof **out * n);
+    return 0;
 }
 
 int tt_msg_done(const tt_msg_reader *c)

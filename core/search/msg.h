@@ -29,6 +29,8 @@ int tt_msg_put_u32(tt_msg *m, uint32_t v);
 int tt_msg_put_u64(tt_msg *m, uint64_t v);
 int tt_msg_put_f64(tt_msg *m, double v);
 int tt_msg_put_str(tt_msg *m, const char *s); /* NULL is sent as "" */
+/* An array of doubles: u64 count + values; v NULL is sent as count 0. */
+int tt_msg_put_f64s(tt_msg *m, const double *v, size_t n);
 
 /* A read cursor over borrowed bytes. Any short read sets bad and yields
  * zeros (empty strings, NULL pointers), so a caller checks bad once at the end. */
@@ -46,6 +48,10 @@ double tt_msg_get_f64(tt_msg_reader *c);
 void tt_msg_get_str(tt_msg_reader *c, char *buf, size_t len);
 /* The next len bytes in place (borrowed from the message), or NULL when short. */
 const unsigned char *tt_msg_get_bytes(tt_msg_reader *c, size_t len);
+/* An array sent by tt_msg_put_f64s into a new array (*out, caller frees);
+ * count 0 gives *out NULL. -1 (with *out NULL) when malformed, out of
+ * memory, or the count is neither 0 nor n. */
+int tt_msg_get_f64s(tt_msg_reader *c, size_t n, double **out);
 /* 1 when every byte was read and none was missing. */
 int tt_msg_done(const tt_msg_reader *c);
 
