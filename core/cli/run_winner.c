@@ -135,11 +135,29 @@ static cJSON *failure_facts(const run_refit *r)
     return f;
 }
 
-/* A failure at save, or a crash, comes from the plugin rather than from its
- * hyperparameters: its other trials would fail the same way. */
-static int rules_out_plugin(const run_refit *r)
+/* Refits of one plugin at most: a second trial may have hyperparameters
+ * that work (a lasso that converges), a third is unlikely to. */
+#define MAX_REFITS_PER_PLUGIN 2
+
+/* A crash, or a failure at create or save, comes from the plugin rather
+ * than from its hyperparameters: its other trials would fail the same way. */
+static int rules_out_plugin(const run_refit *r, int failures_of_plugin)
 {
-    return r->crashed || strcmp(r->step, "save") == 0 || strcmp(r->step, "create") == 0;
+    return r->crashed || strcmp(r->step, "save") == 0 || strcmp(r->step, "create") == 0 ||
+           failures_of_plugin >= MAX_REFITS_PER_PLUGIN;
+}
+
+/* How many refits of desc failed so far. */
+static int plugin_failures(const cJSON *failures, const tt_plugin_descriptor *desc)
+{
+    int n = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, failures)
+    {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(f, "estimator");
+        n += cJSON_IsString(e) && strcmp(e->valuestring, desc->name) == 0;
+    }
+    return n;
 }
 
 int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_atomic_t *stop,
@@ -182,7 +200,8 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
             fprintf(stderr, "tautune: refitting %s (trial %zu) failed at %s: %s\n",
                     r.trial->desc->name, r.trial->id, r.step, r.error);
             cJSON_AddItemToArray(failures, failure_facts(&r));
-            if (rules_out_plugin(&r) && n_ruled < MAX_REFITS)
+            if (rules_out_plugin(&r, plugin_failures(failures, r.trial->desc)) &&
+                n_ruled < MAX_REFITS)
                 ruled_out[n_ruled++] = r.trial->desc->name;
             rc = TT_EXIT_REFIT;
         }
