@@ -67,7 +67,8 @@ typedef struct run_state {
     double *winner_tau, *winner_lo, *winner_hi;
     long winner_index;           /* the trial those effects are of (index into
                                   * outcome.trials): the search's best, or the
-                                  * fallback refitted in its place; -1 = none */
+                                  * fallback refitted in its place; only
+                                  * meaningful while winner_tau is set */
     volatile sig_atomic_t *stop; /* the run's stop flag, as given to tt_run_winner */
 } run_state;
 

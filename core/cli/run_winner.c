@@ -115,7 +115,6 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r)
         fprintf(stderr, "tautune: note: %s cannot save its state; no model file\n",
                 t->desc->name);
     }
-    cJSON_AddNumberToObject(o, "seconds", r->seconds);
     /* The report plots the refitted effects: hand them over. */
     s->winner_tau = r->tau;
     s->winner_lo = r->lo;
@@ -165,6 +164,7 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
 {
     *facts = NULL;
     s->stop = stop;
+    double start = tt_now();
     size_t n_cand;
     long *cand = candidates(s, &n_cand);
     if (!cand) {
@@ -208,6 +208,10 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
         tt_run_refit_clear(&r);
     }
     free(cand);
+    /* Every refit tried and the files written: what the run spent after the
+     * search on its winner. */
+    if (o)
+        cJSON_AddNumberToObject(o, "seconds", tt_now() - start);
     if (cJSON_GetArraySize(failures) == 0) {
         cJSON_Delete(failures);
         *facts = o;
@@ -218,8 +222,10 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
         o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "estimator", best->desc->name);
         cJSON_AddNumberToObject(o, "trial", (double)best->id);
-        fprintf(stderr, "tautune: no refit worked: cate.csv and the model file are not "
-                        "written\n");
+        cJSON_AddNumberToObject(o, "seconds", tt_now() - start);
+        if (rc != TT_EXIT_INTERRUPTED)
+            fprintf(stderr, "tautune: no refit worked: cate.csv and the model file are not "
+                            "written\n");
     } else if (s->winner_index != s->outcome.best) {
         cJSON_AddItemToObject(o, "fallback_from",
                               cJSON_Duplicate(cJSON_GetArrayItem(failures, 0), 1));
