@@ -22,6 +22,8 @@ enum {
     TT_EXIT_PLUGIN = 4,      /* a configured estimator is missing or unusable */
     TT_EXIT_NO_TRIAL = 5,    /* the search finished without one successful trial */
     TT_EXIT_THRESHOLD = 6,   /* run --fail-under/--fail-over: the winner missed a threshold */
+    TT_EXIT_REFIT = 7,       /* a plugin failed or crashed after the search: run: the winner's
+                              * refit (a fallback may have been written); predict: load/effect */
     TT_EXIT_INTERRUPTED = 130 /* Ctrl-C / SIGTERM; finished work was written */
 };
 

@@ -4,7 +4,8 @@
  * tau_hat: the run's preprocessing, its nuisance models and the plugin's
  * state. New rows go through the same preprocessing, the plugin is loaded
  * from its saved state, and the effects (and intervals) come out in the same
- * CSV layout as the run's cate.csv, so the two compare cell for cell. */
+ * CSV layout as the run's cate.csv, so the two compare cell for cell. The
+ * plugin's code runs in an isolated child (search/isolate.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "model/model.h"
 #include "plugin/host.h"
 #include "report/cate.h"
+#include "search/isolate.h"
 
 typedef struct predict_args {
     const char *model, *data, *out;
@@ -202,64 +204,120 @@ static int serve_nuisances(const tt_model *m, predictor *pr)
     return 0;
 }
 
-static int load_plugin(const tt_model *m, const tt_plugin_descriptor *d, predictor *pr)
+/* What the isolated child needs: the plugin's code (load, effect,
+ * effect_interval) runs only there, so a plugin that crashes on a model
+ * costs a message and an exit code, never predict itself. */
+typedef struct predict_job {
+    const predict_args *a;
+    const tt_model *m;
+    const tt_plugin_descriptor *d;
+    const tt_plugin_data *rows;
+    size_t cells;
+} predict_job;
+
+/* The child: load the plugin's state, compute the effects (and intervals),
+ * send f64s tau, lo, hi (msg.h; lo/hi count 0 without intervals). Nothing
+ * is freed: the child exits next. */
+static int predict_in_child(void *arg, tt_msg *out, char *err, size_t errlen)
 {
-    char err[1024] = "";
-    if (serve_nuisances(m, pr)) {
-        fprintf(stderr, "tautune predict: out of memory\n");
+    const predict_job *j = arg;
+    const tt_plugin_descriptor *d = j->d;
+    predictor pr;
+    memset(&pr, 0, sizeof pr);
+    if (serve_nuisances(j->m, &pr))
+        return snprintf(err, errlen, "out of memory"), -1;
+    pr.ctx = (tt_host_ctx){.plugin_name = d->name, .nuisances = &pr.nu,
+                           .capabilities = d->capabilities};
+    tt_host_services_init(&pr.host, &pr.ctx, j->m->seed);
+    tt_model_state_reader rd = {.bytes = j->m->state, .len = j->m->state_len};
+    tt_plugin_source src = tt_model_state_source(&rd);
+    tt_isolate_stage("load");
+    if (d->load(&pr.host, &src, &pr.inst, err, errlen) != TT_OK || !pr.inst)
+        return err[0] ? -1 : (snprintf(err, errlen, "load gave no instance"), -1);
+    double *tau = malloc(sizeof *tau * (j->cells + 1)), *lo = NULL, *hi = NULL;
+    tt_isolate_stage("effect");
+    if (!tau)
+        return snprintf(err, errlen, "out of memory"), -1;
+    if (d->effect(pr.inst, j->rows, tau, err, errlen) != TT_OK)
+        return -1;
+    if (j->a->intervals && (d->capabilities & TT_PLUGIN_CAP_INTERVALS)) {
+        char why[1024] = "";
+        lo = malloc(sizeof *lo * (j->cells + 1));
+        hi = malloc(sizeof *hi * (j->cells + 1));
+        tt_isolate_stage("interval");
+        if (!lo || !hi ||
+            d->effect_interval(pr.inst, j->rows, j->a->alpha, lo, hi, why, sizeof why) != TT_OK) {
+            /* Intervals are an extra: the effects still stand. */
+            fprintf(stderr, "tautune predict: warning: %s gave no intervals: %s\n", d->name,
+                    why[0] ? why : "out of memory");
+            lo = hi = NULL;
+        }
+    }
+    tt_isolate_stage("send");
+    if (tt_msg_put_f64s(out, tau, j->cells) || tt_msg_put_f64s(out, lo, j->cells) ||
+        tt_msg_put_f64s(out, hi, j->cells))
+        return snprintf(err, errlen, "out of memory"), -1;
+    return 0;
+}
+
+/* Run the child and read its answer; prints the failure, naming the plugin
+ * and the step. */
+static int effects_isolated(const predict_job *j, double **tau, double **lo, double **hi)
+{
+    tt_isolate_limits lim = {.echo_stderr = 1};
+    tt_isolate_report rep;
+    char err[1024], what[1200];
+    if (tt_isolate_run(&lim, predict_in_child, (void *)j, NULL, &rep, err, sizeof err) !=
+        TT_OK) {
+        fprintf(stderr, "tautune predict: %s\n", err);
         return TT_EXIT_ERROR;
     }
-    pr->ctx = (tt_host_ctx){.plugin_name = d->name, .nuisances = &pr->nu,
-                            .capabilities = d->capabilities};
-    tt_host_services_init(&pr->host, &pr->ctx, m->seed);
-    tt_model_state_reader rd = {.bytes = m->state, .len = m->state_len};
-    tt_plugin_source src = tt_model_state_source(&rd);
-    if (!(d->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) ||
-        d->load(&pr->host, &src, &pr->inst, err, sizeof err) != TT_OK || !pr->inst) {
-        fprintf(stderr, "tautune predict: plugin '%s' cannot load the model: %s\n", d->name,
-                err[0] ? err : "it has no load callback");
-        pr->inst = NULL;
-        return TT_EXIT_PLUGIN;
+    int rc = TT_EXIT_OK;
+    if (rep.end == TT_ISOLATE_OK) {
+        tt_msg_reader c = tt_msg_reader_of(rep.result.data, rep.result.len);
+        if (tt_msg_get_f64s(&c, j->cells, tau) || !*tau || tt_msg_get_f64s(&c, j->cells, lo) ||
+            tt_msg_get_f64s(&c, j->cells, hi) || !tt_msg_done(&c)) {
+            fprintf(stderr, "tautune predict: %s: the effects could not be read back\n",
+                    j->d->name);
+            rc = TT_EXIT_ERROR;
+        }
+    } else {
+        tt_isolate_describe(&rep, &lim, "the plugin", what, sizeof what);
+        fprintf(stderr, "tautune predict: plugin '%s' failed at %s: %s\n", j->d->name,
+                rep.stage[0] ? rep.stage : "start", what);
+        rc = TT_EXIT_REFIT;
     }
-    return TT_EXIT_OK;
+    tt_isolate_report_free(&rep);
+    return rc;
 }
 
 static int predict(const predict_args *a, const tt_model *m, const tt_plugin_descriptor *d,
-                   const tt_csv_table *t, tt_dataset *ds, predictor *pr)
+                   const tt_csv_table *t, tt_dataset *ds)
 {
     char err[1024] = "";
     int rc = features(m, t, ds);
-    if (rc || (rc = load_plugin(m, d, pr)))
+    if (rc)
         return rc;
+    if (!(d->capabilities & TT_PLUGIN_CAP_SAVE_LOAD)) {
+        fprintf(stderr, "tautune predict: plugin '%s' cannot load the model: it has no load "
+                        "callback\n", d->name);
+        return TT_EXIT_PLUGIN;
+    }
     tt_plugin_data rows = {.struct_size = sizeof rows, .n = ds->n, .p_x = ds->p_x,
                            .p_w = ds->p_w, .x = ds->x, .w = ds->w, .n_arms = m->n_arms,
                            .x_names = (const char *const *)ds->x_names,
                            .w_names = (const char *const *)ds->w_names};
-    size_t cells = ds->n * (size_t)(m->n_arms - 1);
-    double *tau = malloc(sizeof *tau * (cells + 1));
-    double *lo = NULL, *hi = NULL;
-    char **ids = ids_of(m, t);
-    if (!tau) {
-        rc = TT_EXIT_ERROR;
+    predict_job job = {a, m, d, &rows, ds->n * (size_t)(m->n_arms - 1)};
+    double *tau = NULL, *lo = NULL, *hi = NULL;
+    char **ids = NULL;
+    if ((rc = effects_isolated(&job, &tau, &lo, &hi)))
         goto out;
+    if (!lo || !hi) {
+        free(lo);
+        free(hi);
+        lo = hi = NULL;
     }
-    if (d->effect(pr->inst, &rows, tau, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune predict: %s: effect: %s\n", d->name, err);
-        rc = TT_EXIT_ERROR;
-        goto out;
-    }
-    if (a->intervals && (d->capabilities & TT_PLUGIN_CAP_INTERVALS)) {
-        lo = malloc(sizeof *lo * (cells + 1));
-        hi = malloc(sizeof *hi * (cells + 1));
-        if (!lo || !hi ||
-            d->effect_interval(pr->inst, &rows, a->alpha, lo, hi, err, sizeof err) != TT_OK) {
-            fprintf(stderr, "tautune predict: warning: %s gave no intervals: %s\n", d->name,
-                    err[0] ? err : "out of memory");
-            free(lo);
-            free(hi);
-            lo = hi = NULL;
-        }
-    }
+    ids = ids_of(m, t);
     tt_cate_rows out = {.n = ds->n, .n_arms = m->n_arms,
                         .arm_labels = (const char *const *)m->arm_labels,
                         .id_name = ids ? m->id_name : NULL, .ids = (const char *const *)ids,
@@ -290,8 +348,6 @@ int tt_cmd_predict(int argc, char **argv)
     tt_registry *reg = NULL;
     tt_csv_table *table = NULL;
     tt_dataset *ds = calloc(1, sizeof *ds);
-    predictor pr;
-    memset(&pr, 0, sizeof pr);
     int rc = TT_EXIT_OK;
     const tt_plugin_descriptor *d = NULL;
     if (!ds) {
@@ -321,12 +377,8 @@ int tt_cmd_predict(int argc, char **argv)
         rc = TT_EXIT_DATA;
         goto out;
     }
-    rc = predict(&a, m, d, table, ds, &pr);
+    rc = predict(&a, m, d, table, ds);
 out:
-    if (pr.inst)
-        d->destroy(pr.inst);
-    free(pr.mu);
-    free(pr.mu_ptr);
     tt_dataset_free(ds);
     tt_csv_free(table);
     tt_registry_free(reg);

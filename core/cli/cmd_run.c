@@ -643,13 +643,17 @@ static int execute(run_state *s, run_cli *cli, double start)
     report(s, dir, start, NULL, 0);
     cJSON *winner = NULL;
     t_phase = tt_now();
+    int refit_rc = TT_EXIT_OK; /* the refit runs in an isolated child, by the plan's deadline */
     if (rc == TT_EXIT_OK && s->outcome.best >= 0 && !s->outcome.interrupted && !g_stop) {
         const tt_trial_result *b = &s->outcome.trials[s->outcome.best];
         if (!a->quiet)
             fprintf(stderr, "tautune: refitting the winner (%s, trial %zu; ~%.1fs) ...\n",
                     b->desc->name, b->id, tt_run_refit_estimate(s, b));
-        tt_run_winner(s, dir, &g_stop, &winner);
+        tt_run_refit_resamples(s, b, tt_now());
+        refit_rc = tt_run_winner(s, dir, s->plan.refit_deadline, &g_stop, &winner);
     }
+    if (g_stop)
+        s->outcome.interrupted = 1; /* stopped in the refit: say so in results.json */
     s->plan.t_refit = tt_now() - t_phase;
     t_phase = tt_now();
     report(s, dir, start, winner, 1);
@@ -670,7 +674,8 @@ static int execute(run_state *s, run_cli *cli, double start)
         fprintf(stderr, "tautune: no trial succeeded (see %s/trials.jsonl for each error)\n", dir);
         return TT_EXIT_NO_TRIAL;
     }
-    return check_thresholds(s, cli);
+    int th = check_thresholds(s, cli);
+    return refit_rc ? refit_rc : th;
 }
 
 int tt_cmd_run(int argc, char **argv)

@@ -19,6 +19,8 @@ static const struct {
     {TT_EXIT_PLUGIN, "a configured plugin is missing or cannot handle the data"},
     {TT_EXIT_NO_TRIAL, "the search finished without one successful trial"},
     {TT_EXIT_THRESHOLD, "a --fail-under/--fail-over threshold was missed (or its score is null)"},
+    {TT_EXIT_REFIT, "a plugin failed or crashed after the search: the winner's refit (run; "
+                    "see results.json's winner) or load/effect (predict)"},
     {TT_EXIT_INTERRUPTED, "interrupted (Ctrl-C, SIGTERM); finished work was written"},
 };
 
@@ -127,7 +129,9 @@ static void predict_text(FILE *out)
           "\n"
           "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error, 3 data error\n"
           "(a column the model needs is missing or malformed), 4 the model's plugin\n"
-          "is not installed or cannot load the model.\n",
+          "is not installed or cannot load models, 7 the plugin failed or crashed\n"
+          "loading the model or computing effects (it runs in a child process; the\n"
+          "message names the plugin and the step).\n",
           out);
 }
 

@@ -100,7 +100,14 @@ typedef struct run_state {
     int nu_degraded;              /* the plan overran: the cheapest models were fitted */
     int live;                     /* progress may rewrite a terminal line */
     int ended_for_refit;          /* the search stopped early to leave the refit time */
+    size_t refit_resamples;       /* > 0: bootstrap replicas of the refit, cut to fit the
+                                   * budget (tt_run_refit_resamples); 0: the config's */
     run_plan plan;
+    long winner_index;           /* the trial those effects are of (index into
+                                  * outcome.trials): the search's best, or the
+                                  * fallback refitted in its place; only
+                                  * meaningful while winner_tau is set */
+    volatile sig_atomic_t *stop; /* the run's stop flag, as given to tt_run_winner */
 } run_state;
 
 /* Frees everything the state owns (cmd_run.c); the struct itself is the caller's. */
@@ -137,6 +144,10 @@ double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best);
  * because the best trial so far needs more refit time than the reserve
  * leaves (capped at a quarter of the budget). */
 int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now);
+/* Before the winner's refit: when its bootstrap of B replicas would not
+ * fit before the refit deadline, sets s->refit_resamples to what fits (at
+ * least 5) and says so; otherwise leaves it 0. */
+void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double now);
 /* results.json's "plan" object: the budget, each phase's planned and
  * measured seconds (caller owns). */
 cJSON *tt_run_plan_facts(const run_state *s);
@@ -153,14 +164,45 @@ tt_plugin_data tt_run_view(const tt_dataset *d);
  * caller owns the object. */
 cJSON *tt_run_data_facts(const run_state *s);
 
-/* After a search with a winner: refit it, write dir/cate.csv and
- * dir/model.ttm, and return results.json's "winner" object in *facts (caller
- * owns; NULL when the refit failed, which is reported). run_winner.c. */
-int tt_run_winner(run_state *s, const char *dir, volatile sig_atomic_t *stop, cJSON **facts);
+/* After a search with a winner: refit it in an isolated child, write
+ * dir/cate.csv and dir/model.ttm, and return results.json's "winner" object
+ * in *facts (caller owns). When the winner's refit fails or crashes, the
+ * next best successful trials are refitted instead (a few at most) and the
+ * object says so ("refit_failures", "fallback_from"); it is then returned
+ * even when no refit worked (without "effects"/"model"). deadline: tt_now()
+ * value the refit must end by (its plugin sees should_stop; the child is
+ * killed shortly after), 0 = none. Returns TT_EXIT_OK, TT_EXIT_REFIT when
+ * any refit failed, TT_EXIT_INTERRUPTED when *stop was set. run_winner.c. */
+int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_atomic_t *stop,
+                  cJSON **facts);
 
-/* Refit trial r (its point, its seed) on the training rows and write its
- * effects on the validation rows into tau (n_valid x (K-1)); -1 with err set
- * on failure. run_winner.c. */
+/* One refit of trial (its point, its seed) on the training rows in an
+ * isolated child (run_refit.c). In: trial, winner. Out on success: the
+ * effects (winner: every data row, intervals, average effects and the saved
+ * state; otherwise the validation rows' effects only), all owned. Out on
+ * failure: step ("create", "fit", "effect", "interval", "average_effect",
+ * "save", ...) and error. */
+typedef struct run_refit {
+    const tt_trial_result *trial;
+    int winner;
+    double *tau, *lo, *hi;        /* (rows x (K-1)) column-major; lo/hi NULL without intervals */
+    cJSON *average_effect;        /* winner: results.json's objects, or NULL */
+    cJSON *average_effect_oob;
+    unsigned char *state;         /* winner: the plugin's saved state, when it can save */
+    size_t state_len;
+    int has_state;
+    double seconds;
+    char step[32];
+    char error[1024];
+    int crashed;                  /* it died or was killed, rather than reported an error */
+} run_refit;
+
+/* 0 on success, -1 on failure (step/error set), -2 when *stop was set. */
+int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomic_t *stop);
+void tt_run_refit_clear(run_refit *r); /* frees the outputs, keeps trial/winner */
+
+/* Refit trial r (isolated) and write its effects on the validation rows into
+ * tau (n_valid x (K-1)); -1 with err ("step: message") on failure. */
 int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_atomic_t *stop,
                          double *tau, char *err, size_t errlen);
 

@@ -14,7 +14,9 @@
  * The reserve grows with the best trial so far: a winner whose intervals
  * come from a bootstrap refits 1 + B times, so the search ends early enough
  * for about (1 + B) x its trial time, up to a quarter of the budget
- * (tt_run_refit_estimate).
+ * (tt_run_refit_estimate). If the refit still cannot fit, its bootstrap
+ * takes fewer replicas (at least 5), said on stderr and in results.json
+ * (plan.refit_resamples) - a stated cut, never a silent overrun.
  * When even the smallest plan (setup + the cheapest nuisance models + the
  * least search: two trials' scoring by estimate, at least 1 s + R) exceeds B, the run is refused before anything is fitted, with
  * the estimate and what to change. The plan's choices depend only on B and
@@ -37,6 +39,7 @@
 #define REPORT_TAIL 0.5
 #define NO_BUDGET_NUISANCE 60.0
 #define DYNAMIC_RESERVE_SHARE 0.25
+#define MIN_REFIT_RESAMPLES 5
 /* Seconds per (row pair x column) of the energy scores on the reference
  * machine: about 0.6 s at 20,000 rows x 20 columns (README, Scores). */
 #define ENERGY_RATE 7.5e-11
@@ -127,6 +130,29 @@ double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
     return best->seconds * (bootstrap ? 1.0 + (double)b : 1.0);
 }
 
+void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double now)
+{
+    const run_plan *pl = &s->plan;
+    s->refit_resamples = 0;
+    if (pl->budget <= 0 || !best)
+        return;
+    double one = best->seconds, all = tt_run_refit_estimate(s, best);
+    if (all <= one || now + all <= pl->refit_deadline)
+        return; /* no bootstrap, or it fits */
+    size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;
+    double left = pl->refit_deadline - now - one;
+    size_t fit = left > 0 && one > 0 ? (size_t)floor(left / one) : 0;
+    if (fit < MIN_REFIT_RESAMPLES)
+        fit = MIN_REFIT_RESAMPLES;
+    if (fit >= b)
+        return;
+    s->refit_resamples = fit;
+    if (!s->quiet)
+        fprintf(stderr, "tautune: the winner's bootstrap intervals use %zu of %zu resamples: the "
+                        "budget leaves ~%.1fs for its refit (results.json: "
+                        "plan.refit_resamples)\n", fit, b, fmax(0.0, left + one));
+}
+
 int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now)
 {
     const run_plan *pl = &s->plan;
@@ -182,6 +208,8 @@ cJSON *tt_run_plan_facts(const run_state *s)
         }
         cJSON_AddItemToArray(roles, ro);
     }
+    if (s->refit_resamples)
+        cJSON_AddNumberToObject(o, "refit_resamples", (double)s->refit_resamples);
     cJSON *ph = cJSON_AddObjectToObject(o, "phases");
     add_number(ph, "setup_seconds", pl->setup);
     add_number(ph, "nuisance_seconds", pl->t_nuisance);

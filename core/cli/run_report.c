@@ -2,7 +2,9 @@
  * see the validation rows exactly as the scores did (same rows, same scoring
  * propensity and nuisances), the refitted winner's effects, and the effects
  * of the best trials of the next best estimators, refitted with their own
- * seeds so they are the trials' models. */
+ * seeds so they are the trials' models. Those refits run in isolated
+ * children too: one that fails or crashes only drops its candidate from the
+ * plots, with a note on stderr. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +17,16 @@
 /* Candidates the Qini plot compares: the winner and the next best estimators. */
 #define REPORT_TOP 3
 
-/* The best ok trial of each estimator, best first (indices into trials). */
+/* The refitted winner (the search's best, or the fallback refitted in its
+ * place), then the best ok trial of each other estimator, best first
+ * (indices into trials). */
 static size_t top_trials(const run_state *s, long *idx, size_t max)
 {
     const tt_search_outcome *o = &s->outcome;
     size_t n = 0;
     if (o->best < 0 || max == 0)
         return 0;
-    idx[n++] = o->best;
+    idx[n++] = s->winner_index;
     while (n < max) {
         long pick = -1;
         for (size_t i = 0; i < o->n_trials; i++) {
@@ -101,9 +105,9 @@ void tt_run_report(run_state *s, const char *dir, const cJSON *results)
             taus[c] = valid_rows(s, s->winner_tau);
         } else {
             taus[c] = malloc(sizeof(double) * (n * (size_t)k_eff + 1));
-            if (taus[c] && tt_run_refit_effects(s, r, NULL, taus[c], err, sizeof err)) {
-                fprintf(stderr, "tautune: warning: report: refitting %s (trial %zu): %s\n",
-                        r->desc->name, r->id, err);
+            if (taus[c] && tt_run_refit_effects(s, r, s->stop, taus[c], err, sizeof err)) {
+                fprintf(stderr, "tautune: warning: report: refitting %s (trial %zu) failed at "
+                                "%s; it is left out of the plots\n", r->desc->name, r->id, err);
                 free(taus[c]);
                 taus[c] = NULL;
             }

@@ -310,6 +310,34 @@ static size_t rows_outside_clip(const tt_report_input *in)
     return out;
 }
 
+/* The winner's refit failed (run_winner.c): what was written instead. */
+static void refit_caveats(strlist *l, const cJSON *results)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(results, "winner");
+    const cJSON *fails = cJSON_GetObjectItemCaseSensitive(w, "refit_failures");
+    const cJSON *first = cJSON_GetArrayItem(fails, 0);
+    if (!cJSON_IsObject(first))
+        return;
+    const char *est = tt_rj_str(first, "estimator"), *step = tt_rj_str(first, "step");
+    const char *error = tt_rj_str(first, "error");
+    double trial = tt_rj_num(first, "trial");
+    if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(w, "fallback_from")))
+        add_caveat(l,
+                   "The winner's refit failed: %s (trial %.0f) failed at %s (%s). The effects, "
+                   "intervals and model file are those of the next best trial that refitted: "
+                   "%s (trial %.0f).",
+                   est ? est : "?", trial, step ? step : "?", error ? error : "?",
+                   tt_rj_str(w, "estimator") ? tt_rj_str(w, "estimator") : "?",
+                   tt_rj_num(w, "trial"));
+    else
+        add_caveat(l,
+                   "The winner's refit failed: %s (trial %.0f) failed at %s (%s), and no "
+                   "fallback refit worked (%d tried): there are no refitted effects, no "
+                   "cate.csv and no model file.",
+                   est ? est : "?", trial, step ? step : "?", error ? error : "?",
+                   cJSON_GetArraySize(fails));
+}
+
 static void arm_caveats(strlist *l, const tt_report_input *in)
 {
     for (int k = 0; in->t && k < in->n_arms; k++) {
@@ -338,6 +366,7 @@ char **tt_report_caveats(const tt_report_input *in, size_t *n, int *oom)
     if (!cJSON_IsObject(best))
         add_caveat(&l, "No trial succeeded: there is no winner, and only the run facts and "
                        "the failures are shown.");
+    refit_caveats(&l, r);
     size_t outside = rows_outside_clip(in);
     if (outside > 0 && in->n > 0)
         add_caveat(&l,

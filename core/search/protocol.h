@@ -22,15 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "search/msg.h"
 #include "search/trial.h"
-
-/* A growable byte buffer owned by its user. */
-typedef struct tt_msg {
-    unsigned char *data;
-    size_t len, cap;
-} tt_msg;
-
-void tt_msg_free(tt_msg *m);
 
 typedef struct tt_trial_request {
     uint64_t id, estimator, seed;

@@ -13,6 +13,12 @@
  *                                            true ATE 1 of the e2e's obs.csv
  *   check_results RUN_DIR budget SECONDS     the search (the run less the winner's refit)
  *                                            and every trial ended within SECONDS
+ *   check_results RUN_DIR refit EST STEP FALLBACK N
+ *                                            a run (metric pehe) whose winner EST failed its
+ *                                            refit at STEP: N refit_failures, and the winner
+ *                                            object names FALLBACK (with fallback_from, effects
+ *                                            and model) or, for "none", the search's winner
+ *                                            without effects or model
  * Exits non-zero with a message on the first failed check.
  */
 #include <math.h>
@@ -185,6 +191,44 @@ static void check_winner(const char *dir, const cJSON *root, const cJSON *best, 
 /* winner.average_effect_oob of a binary causal forest: its fields, the
  * interval est -+ z_{0.975} se, and the estimate within 4 se of the true
  * average effect (obs.csv: tau = 1 + x1, x1 ~ U(-1, 1), so 1). */
+static void check_refit(const cJSON *root, const cJSON *best, char **arg)
+{
+    const char *est = arg[0], *step = arg[1], *fallback = arg[2];
+    int n = atoi(arg[3]);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "winner");
+    const cJSON *fails = cJSON_GetObjectItemCaseSensitive(w, "refit_failures");
+    const cJSON *first = cJSON_GetArrayItem(fails, 0);
+    CHECK(!strcmp(str(best, "estimator"), est), "the search's best is %s, not %s",
+          str(best, "estimator"), est);
+    CHECK(cJSON_GetArraySize(fails) == n, "%d refit_failures, expected %d",
+          cJSON_GetArraySize(fails), n);
+    CHECK(!strcmp(str(first, "estimator"), est) && !strcmp(str(first, "step"), step) &&
+              num(first, "trial") == num(best, "trial") && strlen(str(first, "error")) > 0,
+          "first refit failure is %s at %s (trial %g), expected %s at %s (trial %g)",
+          str(first, "estimator"), str(first, "step"), num(first, "trial"), est, step,
+          num(best, "trial"));
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(w, "fallback_from");
+    if (!strcmp(fallback, "none")) {
+        CHECK(!from, "fallback_from without a fallback");
+        CHECK(!strcmp(str(w, "estimator"), est) && num(w, "trial") == num(best, "trial"),
+              "winner names %s (trial %g), not the search's winner", str(w, "estimator"),
+              num(w, "trial"));
+        CHECK(!cJSON_GetObjectItemCaseSensitive(w, "model") &&
+                  !cJSON_GetObjectItemCaseSensitive(w, "effects"),
+              "a winner with effects or a model although no refit worked");
+    } else {
+        CHECK(cJSON_IsObject(from) && !strcmp(str(from, "estimator"), est) &&
+                  !strcmp(str(from, "step"), step),
+              "fallback_from is not %s at %s", est, step);
+        CHECK(!strcmp(str(w, "estimator"), fallback), "winner names %s, not the fallback %s",
+              str(w, "estimator"), fallback);
+        CHECK(!strcmp(str(w, "model"), "model.ttm") && !strcmp(str(w, "effects"), "cate.csv"),
+              "the fallback has no model or effects");
+        CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(w, "average_effect")),
+              "the fallback has no average_effect");
+    }
+}
+
 static void check_oob(const cJSON *root)
 {
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "winner");
@@ -232,7 +276,7 @@ int main(int argc, char **argv)
     /* The quickstart data are confounded: "auto" must pick dr_mse; the
      * CSV run says randomized, so plain energy. */
     const char *want_metric = !strcmp(argv[2], "csv") || !strcmp(argv[2], "same_scores")
-                                  ? "energy" : "dr_mse";
+                                  ? "energy" : !strcmp(argv[2], "refit") ? "pehe" : "dr_mse";
     CHECK(strcmp(str(root, "metric"), want_metric) == 0, "metric is %s, not %s",
           str(root, "metric"), want_metric);
     const char *want_status = !strcmp(argv[2], "interrupted") ? "interrupted" : "complete";
@@ -356,6 +400,8 @@ int main(int argc, char **argv)
         cJSON_ArrayForEach(trial, cJSON_GetObjectItemCaseSensitive(root, "trials"))
             CHECK(num(trial, "finished_seconds") <= limit, "trial %g finished at %g s, limit %g s",
                   num(trial, "id"), num(trial, "finished_seconds"), limit);
+    } else if (!strcmp(argv[2], "refit") && argc > 6) {
+        check_refit(root, best, argv + 3);
     } else if (!strcmp(argv[2], "csv")) {
         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(data, "arm_labels");
         CHECK(cJSON_GetArraySize(labels) == 2 &&

@@ -1,0 +1,372 @@
+/* run_refit.c - refitting one trial in an isolated child (run.h).
+ *
+ * No plugin code runs in the main process after the search: a plugin that
+ * crashes or hangs while the winner (or a report candidate) is refitted must
+ * cost that refit, not the run's outputs. So the whole refit - create, fit,
+ * effects, intervals, average effects, save - runs in a child forked by
+ * search/isolate.c, and only plain numbers and bytes come back: effects,
+ * intervals, the average-effect facts as JSON text and the plugin's saved
+ * state. The parent writes the files (run_winner.c). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/run.h"
+#include "model/model.h"
+#include "plugin/registry.h"
+#include "search/isolate.h"
+#include "search/search.h"
+#include "util/clock.h"
+
+#define REFIT_ALPHA 0.05
+
+/* A child still running this long after its deadline is killed. */
+#define REFIT_GRACE_SECONDS 1.0
+
+/* The instance being refitted, in the child. */
+typedef struct fitted {
+    const tt_plugin_descriptor *desc;
+    void *inst;
+    tt_host_ctx ctx;
+    tt_plugin_host host;
+} fitted;
+
+/* What the child job needs. */
+typedef struct refit_job {
+    run_state *s;
+    const tt_trial_result *trial;
+    int winner;
+    double deadline;
+    volatile sig_atomic_t *stop;
+} refit_job;
+
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+/* Create the trial's instance with the trial's seed and fit it on the
+ * training rows. */
+static int create_and_fit(const refit_job *j, fitted *f, char *err, size_t errlen)
+{
+    run_state *s = j->s;
+    f->desc = j->trial->desc;
+    uint64_t seed = tt_search_trial_seed(s->cfg->seed, j->trial->id);
+    f->ctx = (tt_host_ctx){.plugin_name = f->desc->name, .stop_flag = j->stop,
+                           .deadline = j->deadline,
+                           .nuisances = s->engine ? &s->nuisances : NULL,
+                           .capabilities = f->desc->capabilities,
+                           .interval_resamples = s->refit_resamples
+                                                     ? s->refit_resamples
+                                                     : s->cfg->interval_resamples};
+    tt_host_services_init(&f->host, &f->ctx, seed);
+    tt_plugin_data train = tt_run_view(s->train);
+    tt_isolate_stage("create");
+    if (f->desc->create(&f->host, j->trial->point, s->data->n_arms, &f->inst, err, errlen) ||
+        !f->inst) {
+        f->inst = NULL;
+        return -1;
+    }
+    tt_isolate_stage("fit");
+    return f->desc->fit(f->inst, &train, err, errlen) == TT_OK ? 0 : -1;
+}
+
+/* "average_effect": per treated arm on the validation rows; from the
+ * plugin's average_effect, or else the mean effect with the mean of the row
+ * bounds (an interval at least as wide as the average's when rows covary
+ * fully). NULL when neither works. */
+static cJSON *average_effect(run_state *s, fitted *f)
+{
+    tt_plugin_data valid = tt_run_view(s->valid);
+    int k_eff = s->data->n_arms - 1;
+    double ate[k_eff], lo[k_eff], hi[k_eff];
+    char err[512] = "";
+    const char *method = tt_plugin_average_method(f->desc);
+    tt_plugin_average_fn avg = tt_plugin_average_effect(f->desc);
+    tt_isolate_stage("average_effect");
+    int have = avg && avg(f->inst, &valid, REFIT_ALPHA, ate, lo, hi, err, sizeof err) == TT_OK;
+    if (avg && !have)
+        fprintf(stderr, "tautune: warning: the winner's average_effect failed: %s\n", err);
+    if (!have) {
+        size_t nv = s->valid->n, cells = nv * (size_t)k_eff + 1;
+        int iv = (f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) != 0;
+        double *tau = malloc(sizeof *tau * cells);
+        double *rl = iv ? malloc(sizeof *rl * cells) : NULL;
+        double *rh = iv ? malloc(sizeof *rh * cells) : NULL;
+        tt_isolate_stage("effect");
+        int ok = tau && f->desc->effect(f->inst, &valid, tau, err, sizeof err) == TT_OK;
+        tt_isolate_stage("interval");
+        int ok_iv = ok && rl && rh &&
+                    f->desc->effect_interval(f->inst, &valid, REFIT_ALPHA, rl, rh, err,
+                                             sizeof err) == TT_OK;
+        for (int k = 0; ok && k < k_eff; k++) {
+            double m = 0, ml = 0, mh = 0;
+            for (size_t i = 0; i < nv; i++) {
+                m += tau[(size_t)k * nv + i];
+                if (ok_iv) {
+                    ml += rl[(size_t)k * nv + i];
+                    mh += rh[(size_t)k * nv + i];
+                }
+            }
+            ate[k] = m / (double)nv;
+            lo[k] = ok_iv ? ml / (double)nv : NAN;
+            hi[k] = ok_iv ? mh / (double)nv : NAN;
+        }
+        free(tau);
+        free(rl);
+        free(rh);
+        if (!ok)
+            return NULL;
+        method = ok_iv ? "mean of the row intervals (conservative)" : NULL;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "rows", "validation");
+    cJSON_AddNumberToObject(o, "alpha", REFIT_ALPHA);
+    cJSON_AddItemToObject(o, "interval_method",
+                          method ? cJSON_CreateString(method) : cJSON_CreateNull());
+    cJSON *arms = cJSON_AddArrayToObject(o, "arms");
+    for (int k = 0; k < k_eff; k++) {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "arm", s->data->arm_labels[k + 1]);
+        cJSON_AddNumberToObject(a, "estimate", ate[k]);
+        cJSON_AddItemToObject(a, "lo", number_or_null(lo[k]));
+        cJSON_AddItemToObject(a, "hi", number_or_null(hi[k]));
+        cJSON_AddItemToArray(arms, a);
+    }
+    return o;
+}
+
+/* "average_effect_oob": the plugin's own average over the training rows of
+ * the refit, from out-of-bag estimates (grf's average_treatment_effect),
+ * when it offers one; NULL (with a warning if it failed) otherwise. */
+static cJSON *average_effect_oob(run_state *s, fitted *f)
+{
+    tt_plugin_average_oob_fn oob = tt_plugin_average_effect_oob(f->desc);
+    if (!oob)
+        return NULL;
+    int k_eff = s->data->n_arms - 1;
+    double ate[k_eff], lo[k_eff], hi[k_eff], se[k_eff];
+    char err[512] = "";
+    tt_isolate_stage("average_effect_oob");
+    if (oob(f->inst, REFIT_ALPHA, ate, lo, hi, se, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune: warning: the winner's average_effect_oob failed: %s\n", err);
+        return NULL;
+    }
+    const char *method = tt_plugin_average_oob_method(f->desc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "rows", "training (out-of-bag)");
+    cJSON_AddNumberToObject(o, "alpha", REFIT_ALPHA);
+    cJSON_AddItemToObject(o, "method", method ? cJSON_CreateString(method) : cJSON_CreateNull());
+    cJSON *arms = cJSON_AddArrayToObject(o, "arms");
+    for (int k = 0; k < k_eff; k++) {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "arm", s->data->arm_labels[k + 1]);
+        cJSON_AddItemToObject(a, "estimate", number_or_null(ate[k]));
+        cJSON_AddItemToObject(a, "se", number_or_null(se[k]));
+        cJSON_AddItemToObject(a, "lo", number_or_null(lo[k]));
+        cJSON_AddItemToObject(a, "hi", number_or_null(hi[k]));
+        cJSON_AddItemToArray(arms, a);
+    }
+    return o;
+}
+
+/* cJSON as text on the message ("" for NULL); takes o. */
+static int put_json(tt_msg *m, cJSON *o)
+{
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    int bad = (o && !text) || tt_msg_put_str(m, text ? text : "");
+    free(text);
+    cJSON_Delete(o);
+    return bad;
+}
+
+/* The winner's part after the fit: effects and intervals for every row,
+ * the average effects, the saved state. The message:
+ *   f64s tau, f64s lo, f64s hi (count 0: none), str average_effect JSON,
+ *   str average_effect_oob JSON, u64 state length + bytes (or u64 ~0: no state)
+ * where f64s is u64 count + doubles. */
+static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, size_t errlen)
+{
+    run_state *s = j->s;
+    tt_plugin_data all = tt_run_view(s->data);
+    size_t cells = all.n * (size_t)(s->data->n_arms - 1);
+    double *tau = malloc(sizeof *tau * (cells + 1)), *lo = NULL, *hi = NULL;
+    tt_model_state_buffer buf = {0};
+    int rc = -1;
+    tt_isolate_stage("effect");
+    if (!tau) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (f->desc->effect(f->inst, &all, tau, err, errlen) != TT_OK)
+        goto out;
+    if (f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) {
+        lo = malloc(sizeof *lo * (cells + 1));
+        hi = malloc(sizeof *hi * (cells + 1));
+        char why[512] = "";
+        tt_isolate_stage("interval");
+        if (!lo || !hi ||
+            f->desc->effect_interval(f->inst, &all, REFIT_ALPHA, lo, hi, why, sizeof why)) {
+            /* Intervals are an extra: without them the refit still stands. */
+            fprintf(stderr, "tautune: warning: the winner gave no intervals (%s)\n",
+                    why[0] ? why : "out of memory");
+            free(lo);
+            free(hi);
+            lo = hi = NULL;
+        }
+    }
+    cJSON *avg = average_effect(s, f), *oob = average_effect_oob(s, f);
+    int has_state = (f->desc->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) != 0;
+    if (has_state) {
+        tt_plugin_sink sink = tt_model_state_sink(&buf);
+        tt_isolate_stage("save");
+        if (f->desc->save(f->inst, &sink, err, errlen) != TT_OK || buf.failed) {
+            if (buf.failed)
+                snprintf(err, errlen, "out of memory saving the plugin's state");
+            cJSON_Delete(avg);
+            cJSON_Delete(oob);
+            goto out;
+        }
+    }
+    tt_isolate_stage("send");
+    int bad = tt_msg_put_f64s(out, tau, cells) || tt_msg_put_f64s(out, lo, cells) ||
+              tt_msg_put_f64s(out, hi, cells) || put_json(out, avg) || put_json(out, oob) ||
+              tt_msg_put_u64(out, has_state ? buf.len : UINT64_MAX) ||
+              (has_state && tt_msg_put(out, buf.bytes, buf.len));
+    if (bad)
+        snprintf(err, errlen, "out of memory sending the refit's results");
+    rc = bad ? -1 : 0;
+out:
+    free(buf.bytes);
+    free(tau);
+    free(lo);
+    free(hi);
+    return rc;
+}
+
+/* The child: the whole refit, then its answer. A report candidate sends
+ * only its validation-row effects (f64s tau). */
+static int refit_in_child(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    const refit_job *j = arg;
+    fitted f = {0};
+    int rc = create_and_fit(j, &f, err, errlen);
+    if (rc == 0 && j->winner) {
+        rc = winner_part(j, &f, out, err, errlen);
+    } else if (rc == 0) {
+        tt_plugin_data valid = tt_run_view(j->s->valid);
+        size_t cells = valid.n * (size_t)(j->s->data->n_arms - 1);
+        double *tau = malloc(sizeof *tau * (cells + 1));
+        tt_isolate_stage("effect");
+        rc = tau && f.desc->effect(f.inst, &valid, tau, err, errlen) == TT_OK ? 0 : -1;
+        if (rc == 0 && tt_msg_put_f64s(out, tau, cells))
+            rc = -1, snprintf(err, errlen, "out of memory sending the refit's results");
+        free(tau);
+    }
+    /* No destroy: the child exits next and takes its memory along, and a
+     * plugin that crashes in destroy must not spoil a finished refit. */
+    return rc;
+}
+
+static cJSON *get_json(tt_msg_reader *c)
+{
+    uint32_t n = tt_msg_get_u32(c);
+    const unsigned char *p = tt_msg_get_bytes(c, n);
+    return p && n ? cJSON_ParseWithLength((const char *)p, n) : NULL;
+}
+
+static int decode(const run_state *s, const tt_msg *m, run_refit *r)
+{
+    tt_msg_reader c = tt_msg_reader_of(m->data, m->len);
+    size_t cells = (r->winner ? s->data->n : s->valid->n) * (size_t)(s->data->n_arms - 1);
+    if (tt_msg_get_f64s(&c, cells, &r->tau) || !r->tau)
+        return -1;
+    if (!r->winner)
+        return tt_msg_done(&c) ? 0 : -1;
+    if (tt_msg_get_f64s(&c, cells, &r->lo) || tt_msg_get_f64s(&c, cells, &r->hi))
+        return -1;
+    r->average_effect = get_json(&c);
+    r->average_effect_oob = get_json(&c);
+    uint64_t len = tt_msg_get_u64(&c);
+    if (len != UINT64_MAX) {
+        const unsigned char *p = tt_msg_get_bytes(&c, (size_t)len);
+        r->state = malloc((size_t)len + 1);
+        if (!p || !r->state)
+            return -1;
+        memcpy(r->state, p, (size_t)len);
+        r->state_len = (size_t)len;
+        r->has_state = 1;
+    }
+    if (!r->lo || !r->hi) { /* both or neither */
+        free(r->lo);
+        free(r->hi);
+        r->lo = r->hi = NULL;
+    }
+    return tt_msg_done(&c) ? 0 : -1;
+}
+
+int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomic_t *stop)
+{
+    refit_job j = {s, r->trial, r->winner, deadline, stop};
+    tt_isolate_limits lim = {.deadline = deadline, .grace = REFIT_GRACE_SECONDS,
+                             .echo_stderr = 1};
+    tt_isolate_report rep;
+    char err[1024];
+    double start = tt_now();
+    r->step[0] = r->error[0] = '\0';
+    r->crashed = 0;
+    if (tt_isolate_run(&lim, refit_in_child, &j, stop, &rep, err, sizeof err) != TT_OK) {
+        snprintf(r->step, sizeof r->step, "start");
+        snprintf(r->error, sizeof r->error, "%s", err);
+        return -1;
+    }
+    r->seconds = tt_now() - start;
+    int rc = 0;
+    if (rep.end == TT_ISOLATE_STOPPED) {
+        rc = -2;
+    } else if (rep.end != TT_ISOLATE_OK) {
+        snprintf(r->step, sizeof r->step, "%s", rep.stage[0] ? rep.stage : "start");
+        tt_isolate_describe(&rep, &lim, "the refit", r->error, sizeof r->error);
+        r->crashed = rep.end != TT_ISOLATE_FAILED;
+        rc = -1;
+    } else if (decode(s, &rep.result, r) != 0) {
+        snprintf(r->step, sizeof r->step, "send");
+        snprintf(r->error, sizeof r->error, "the refit's answer could not be read");
+        rc = -1;
+    }
+    tt_isolate_report_free(&rep);
+    if (rc)
+        tt_run_refit_clear(r);
+    return rc;
+}
+
+void tt_run_refit_clear(run_refit *r)
+{
+    free(r->tau);
+    free(r->lo);
+    free(r->hi);
+    free(r->state);
+    cJSON_Delete(r->average_effect);
+    cJSON_Delete(r->average_effect_oob);
+    r->tau = r->lo = r->hi = NULL;
+    r->state = NULL;
+    r->state_len = 0;
+    r->has_state = 0;
+    r->average_effect = r->average_effect_oob = NULL;
+}
+
+int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_atomic_t *stop,
+                         double *tau, char *err, size_t errlen)
+{
+    run_refit rf = {.trial = r};
+    int rc = tt_run_refit(s, &rf, 0, stop);
+    if (rc == 0)
+        memcpy(tau, rf.tau, sizeof *tau * s->valid->n * (size_t)(s->data->n_arms - 1));
+    else if (rc == -2)
+        snprintf(err, errlen, "interrupted");
+    else
+        snprintf(err, errlen, "%s: %s", rf.step, rf.error);
+    tt_run_refit_clear(&rf);
+    return rc ? -1 : 0;
+}

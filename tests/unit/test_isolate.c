@@ -1,0 +1,213 @@
+/* test_isolate.c - search/isolate.c: a job in a child answers, fails with
+ * its message, crashes (with the step it was in), exits, times out, is
+ * killed after its deadline, and is stopped within 0.1 s of the stop flag;
+ * msg.c's arrays round-trip. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "search/isolate.h"
+#include "util/clock.h"
+
+/* AddressSanitizer may catch the SEGV itself and exit 1 (as in test_worker). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+static int job_answers(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    const double v[3] = {1.5, -2, *(const double *)arg};
+    return tt_msg_put_f64s(out, v, 3);
+}
+
+static int job_fails(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)out;
+    tt_isolate_stage("fit");
+    fprintf(stderr, "about to fail\n");
+    snprintf(err, errlen, "did not converge");
+    return -1;
+}
+
+static int job_crashes(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)out;
+    (void)err;
+    (void)errlen;
+    tt_isolate_stage("save");
+    fprintf(stderr, "line one\nline two\n");
+    raise(SIGSEGV);
+    return 0;
+}
+
+static int job_exits(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)out;
+    (void)err;
+    (void)errlen;
+    _exit(9);
+}
+
+static int job_hangs(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)out;
+    (void)err;
+    (void)errlen;
+    tt_isolate_stage("effect");
+    while (pause() != 12345) /* until killed */
+        ;
+    return 0;
+}
+
+static void run(const tt_isolate_limits *lim, tt_isolate_job job, void *arg,
+                volatile sig_atomic_t *stop, tt_isolate_report *rep)
+{
+    char err[256];
+    assert_int_equal(tt_isolate_run(lim, job, arg, stop, rep, err, sizeof err), TT_OK);
+}
+
+static void test_answer_round_trips(void **state)
+{
+    (void)state;
+    tt_isolate_limits lim = {0};
+    tt_isolate_report rep;
+    double third = 0.125;
+    run(&lim, job_answers, &third, NULL, &rep);
+    assert_int_equal(rep.end, TT_ISOLATE_OK);
+    tt_msg_reader c = tt_msg_reader_of(rep.result.data, rep.result.len);
+    double *v;
+    assert_int_equal(tt_msg_get_f64s(&c, 3, &v), 0);
+    assert_true(tt_msg_done(&c));
+    assert_true(v[0] == 1.5 && v[1] == -2 && v[2] == 0.125);
+    free(v);
+    /* The wrong count is refused. */
+    c = tt_msg_reader_of(rep.result.data, rep.result.len);
+    assert_int_equal(tt_msg_get_f64s(&c, 4, &v), -1);
+    assert_null(v);
+    tt_isolate_report_free(&rep);
+}
+
+static void test_failure_keeps_message_stage_and_tail(void **state)
+{
+    (void)state;
+    tt_isolate_limits lim = {0};
+    tt_isolate_report rep;
+    char line[1024];
+    run(&lim, job_fails, NULL, NULL, &rep);
+    assert_int_equal(rep.end, TT_ISOLATE_FAILED);
+    assert_string_equal(rep.error, "did not converge");
+    assert_string_equal(rep.stage, "fit");
+    assert_string_equal(rep.tail, "about to fail");
+    tt_isolate_describe(&rep, &lim, "the refit", line, sizeof line);
+    assert_string_equal(line, "did not converge");
+    tt_isolate_report_free(&rep);
+}
+
+static void test_crash_names_signal_and_stage(void **state)
+{
+    (void)state;
+    tt_isolate_limits lim = {0};
+    tt_isolate_report rep;
+    char line[1024];
+    run(&lim, job_crashes, NULL, NULL, &rep);
+    assert_string_equal(rep.stage, "save");
+    tt_isolate_describe(&rep, &lim, "the refit", line, sizeof line);
+    if (UNDER_ASAN && rep.end == TT_ISOLATE_EXITED) {
+        assert_int_equal(rep.exit_code, 1);
+    } else {
+        assert_int_equal(rep.end, TT_ISOLATE_CRASHED);
+        assert_int_equal(rep.sig, SIGSEGV);
+        assert_non_null(strstr(line, "the refit died of signal 11"));
+        assert_non_null(strstr(line, "stderr: line one|line two"));
+    }
+    tt_isolate_report_free(&rep);
+
+    run(&lim, job_exits, NULL, NULL, &rep);
+    assert_int_equal(rep.end, TT_ISOLATE_EXITED);
+    assert_int_equal(rep.exit_code, 9);
+    tt_isolate_describe(&rep, &lim, "worker", line, sizeof line);
+    assert_string_equal(line, "worker exited with code 9 without a result");
+    tt_isolate_report_free(&rep);
+}
+
+static void test_timeout_and_deadline_kill(void **state)
+{
+    (void)state;
+    tt_isolate_limits lim = {.timeout = 0.3};
+    tt_isolate_report rep;
+    double t0 = tt_now();
+    run(&lim, job_hangs, NULL, NULL, &rep);
+    assert_int_equal(rep.end, TT_ISOLATE_TIMEOUT);
+    assert_string_equal(rep.stage, "effect");
+    assert_true(tt_now() - t0 < 2.0);
+    tt_isolate_report_free(&rep);
+
+    lim = (tt_isolate_limits){.deadline = tt_now() + 0.1, .grace = 0.2};
+    t0 = tt_now();
+    run(&lim, job_hangs, NULL, NULL, &rep);
+    assert_int_equal(rep.end, TT_ISOLATE_DEADLINE);
+    assert_true(tt_now() - t0 < 2.0);
+    tt_isolate_report_free(&rep);
+}
+
+static volatile sig_atomic_t g_stop;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* SIGALRM plays Ctrl-C: it sets the flag while the parent waits. */
+static void test_stop_flag_kills_within_a_second(void **state)
+{
+    (void)state;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    g_stop = 0;
+    tt_isolate_limits lim = {0};
+    tt_isolate_report rep;
+    double t0 = tt_now();
+    ualarm(300000, 0);
+    run(&lim, job_hangs, NULL, &g_stop, &rep);
+    double took = tt_now() - t0;
+    assert_int_equal(rep.end, TT_ISOLATE_STOPPED);
+    assert_true(took >= 0.25 && took < 1.0);
+    tt_isolate_report_free(&rep);
+    signal(SIGALRM, SIG_DFL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_answer_round_trips),
+        cmocka_unit_test(test_failure_keeps_message_stage_and_tail),
+        cmocka_unit_test(test_crash_names_signal_and_stage),
+        cmocka_unit_test(test_timeout_and_deadline_kill),
+        cmocka_unit_test(test_stop_flag_kills_within_a_second),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
