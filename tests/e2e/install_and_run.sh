@@ -170,8 +170,10 @@ grep -q '"estimator":"mb_nan".*"status":"failed".*non-finite effect' "$work/run_
 "$check" "$work/run_bad" plugin diff_in_means
 
 echo "== the budget is honoured"
-"$tt" run "$work/long.lua" --out "$work/run_budget" --budget 3 --quiet > /dev/null
-"$check" "$work/run_budget" budget 5 || fail "a 3 s budget was not honoured"
+# (6 s: a smaller budget may be refused when a busy machine makes the
+# setup slow; the refusal is tested in e2e_trust)
+"$tt" run "$work/long.lua" --out "$work/run_budget" --budget 6 --quiet > /dev/null
+"$check" "$work/run_budget" budget 8 || fail "a 6 s budget was not honoured"
 
 echo "== plugins on the host's nuisance models (ABI 1.1)"
 cat > "$work/aipw.lua" <<'LUA'
