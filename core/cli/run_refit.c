@@ -360,7 +360,8 @@ int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_at
                          double *tau, char *err, size_t errlen)
 {
     run_refit rf = {.trial = r};
-    int rc = tt_run_refit(s, &rf, 0, stop);
+    /* The report's refits share what is left of the budget (none: no limit). */
+    int rc = tt_run_refit(s, &rf, s->plan.end, stop);
     if (rc == 0)
         memcpy(tau, rf.tau, sizeof *tau * s->valid->n * (size_t)(s->data->n_arms - 1));
     else if (rc == -2)

@@ -13,6 +13,7 @@
 #include "cli/run.h"
 #include "report/report.h"
 #include "score/score_nuisance.h"
+#include "util/clock.h"
 
 /* Candidates the Qini plot compares: the winner and the next best estimators. */
 #define REPORT_TOP 3
@@ -103,6 +104,10 @@ void tt_run_report(run_state *s, const char *dir, const cJSON *results)
         const tt_trial_result *r = &s->outcome.trials[idx[c]];
         if (c == 0) {
             taus[c] = valid_rows(s, s->winner_tau);
+        } else if (s->plan.end > 0 && tt_now() + r->seconds > s->plan.end) {
+            /* Its refit (about its trial's time) would outrun the budget. */
+            fprintf(stderr, "tautune: note: report: %s (trial %zu) is left out of the plots: "
+                            "the budget has no time left to refit it\n", r->desc->name, r->id);
         } else {
             taus[c] = malloc(sizeof(double) * (n * (size_t)k_eff + 1));
             if (taus[c] && tt_run_refit_effects(s, r, s->stop, taus[c], err, sizeof err)) {
