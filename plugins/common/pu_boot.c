@@ -153,6 +153,14 @@ int pu_boot_ensure(pu_boot *b, char *err, size_t errlen)
         if (b->replicas[r])
             continue; /* fitted before an earlier stop */
         if (h->should_stop && h->should_stop(h->host_ctx)) {
+            /* Out of time (the run's budget) or told to stop. With at least
+             * two replicas the intervals stand on those (the method text
+             * then names the smaller count): a model with narrower evidence
+             * beats no model. Fewer cannot give a spread. */
+            if (r >= 2) {
+                b->resamples = r;
+                break;
+            }
             rc = pu_errf(err, errlen, TT_ERR_STOPPED, "stopped after %zu of %zu bootstrap fits",
                          r, b->resamples);
             break;

@@ -67,7 +67,10 @@ int pu_boot_init(pu_boot *b, const tt_plugin_host *host, const pu_boot_ops *ops,
                  size_t errlen);
 void pu_boot_free(pu_boot *b); /* destroys replicas; NULL-safe */
 
-/* Fit the replicas now if not yet done (polls host->should_stop between them). */
+/* Fit the replicas now if not yet done (polls host->should_stop between
+ * them). Stopped after at least two replicas, it keeps those: b->resamples
+ * becomes their count and the intervals use them. Stopped before, it fails
+ * with TT_ERR_STOPPED. */
 int pu_boot_ensure(pu_boot *b, char *err, size_t errlen);
 
 /* point: the plugin's own effects for rows (rows->n x (K-1)). */

@@ -9,7 +9,8 @@
 # - a budget the smallest plan cannot fit is refused (exit 2, no run folder);
 # - a budgeted run ends within max(2 s, 3 %) of its budget;
 # - SIGTERM while the config is read, while the data are read, in the
-#   nuisance stage and in the search: exit 130 within 1 s, finished work kept.
+#   nuisance stage, in the search and in the winner's refit: exit 130 within
+#   1 s, finished work kept.
 set -euo pipefail
 build=$1 src=$2 work=$3
 tt=$build/tautune
@@ -173,4 +174,16 @@ interrupt search "[ -f se/trials.jsonl ] && [ \$(wc -l < se/trials.jsonl) -ge 2 
   "$tt" run search.lua --ci --out se
 grep -q '"status":[[:space:]]*"interrupted"' se/results.json || fail "search: results.json not interrupted"
 [ "$(wc -l < se/trials.jsonl)" -ge 2 ] || fail "search: finished trials lost"
+# The winner's refit: a forest T-learner's 30 bootstrap replicas take long.
+cat > refit.lua <<'LUA'
+return {
+  seed = 1,
+  data = { generator = "synthetic", rows = 4000 },
+  budget = { trials = 1 },
+  estimators = { t_learner = { model_learner = "forest", model_trees = 400 } },
+}
+LUA
+interrupt refit "grep -q 'refitting the winner' refit.err" "$tt" run refit.lua --ci --out rf
+grep -q '"status":[[:space:]]*"interrupted"' rf/results.json || fail "refit: results.json not interrupted"
+[ "$(wc -l < rf/trials.jsonl)" -eq 1 ] || fail "refit: the finished trial was lost"
 echo "trust: all checks passed"

@@ -660,6 +660,62 @@ static void test_boot_stops_and_resumes(void **state)
     free(d.arm);
 }
 
+/* Out of time after some replicas (the refit at the budget's end): with at
+ * least two the bootstrap keeps them, and its intervals and method text are
+ * those of that smaller count - exactly as a run asking for that many. */
+static volatile sig_atomic_t stop_after_flag;
+static int stop_after_n;
+static int md_fit_then_stop(void *c, const size_t *idx, size_t n, void **replica, char *err,
+                            size_t errlen)
+{
+    int rc = md_fit(c, idx, n, replica, err, errlen);
+    if (((mean_ctx *)c)->fits >= stop_after_n)
+        stop_after_flag = 1;
+    return rc;
+}
+
+static void test_boot_keeps_replicas_at_a_stop(void **state)
+{
+    (void)state;
+    mean_data d;
+    mean_data_make(&d, 400);
+    pu_boot_ops ops = md_ops;
+    ops.fit = md_fit_then_stop;
+    tt_host_ctx ctx = {.plugin_name = "test", .stop_flag = &stop_after_flag};
+    tt_plugin_host host;
+    tt_host_services_init(&host, &ctx, 7);
+    char err[512] = "", method[64];
+    mean_ctx mc = {.y = d.y, .arm = d.arm, .n = d.n, .n1 = d.n1, .strata_ok = 1};
+    double x0 = 0, point = 0, lo, hi, lo6, hi6;
+    tt_plugin_data rows = rows_of(1, 1, &x0, 2);
+
+    stop_after_flag = 0;
+    stop_after_n = 6;
+    pu_boot b;
+    CHECK_OK(pu_boot_init(&b, &host, &ops, &mc, 2, 20, d.n, d.arm, err, sizeof err));
+    CHECK_OK(pu_boot_interval(&b, &rows, &point, 0.05, &lo, &hi, err, sizeof err));
+    assert_int_equal(b.resamples, 6);
+    assert_int_equal(mc.fits, 6);
+    pu_boot_method(&b, method, sizeof method);
+    assert_string_equal(method, "bootstrap (normal, 6 resamples)");
+    pu_boot_free(&b);
+    /* The same as asking for 6 from the start. */
+    stop_after_flag = 0;
+    stop_after_n = 1000;
+    boot_interval_of(&host, &mc, 6, &lo6, &hi6);
+    assert_true(lo == lo6 && hi == hi6);
+
+    /* Stopped after one replica: no spread, so an error. */
+    stop_after_flag = 0;
+    stop_after_n = 1;
+    mc.fits = 0;
+    CHECK_OK(pu_boot_init(&b, &host, &ops, &mc, 2, 20, d.n, d.arm, err, sizeof err));
+    assert_int_equal(pu_boot_ensure(&b, err, sizeof err), TT_ERR_STOPPED);
+    pu_boot_free(&b);
+    free(d.y);
+    free(d.arm);
+}
+
 /* pu_boot_resamples: the run's setting from an ABI 1.2 host, else 30. */
 static void test_boot_resamples_from_the_run(void **state)
 {
@@ -1101,6 +1157,7 @@ int main(void)
         cmocka_unit_test(test_nuis_predict),
         cmocka_unit_test(test_boot_matches_welch_and_seeds),
         cmocka_unit_test(test_boot_stops_and_resumes),
+        cmocka_unit_test(test_boot_keeps_replicas_at_a_stop),
         cmocka_unit_test(test_boot_resamples_from_the_run),
         cmocka_unit_test(test_final_linear_matches_statsmodels),
         cmocka_unit_test(test_final_linear_multi_arm),
