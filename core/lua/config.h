@@ -44,7 +44,8 @@
  *   nuisance = {                              -- models plugins get from the host (ABI 1.1)
  *     propensity = "auto" or "logistic" or {"logistic", "gbm"},  -- chosen by out-of-fold loss
  *     outcome = "auto" or ...,                -- for m(x, w) and every mu_k(x, w)
- *     folds = 5, seconds = N,                 -- cross-fitting folds; selection time per role
+ *     folds = 5, seconds = N,                 -- cross-fitting folds; planned (estimated)
+ *                                             -- seconds per role (cli/run_plan.c)
  *   }
  *   intervals = { resamples = 30,             -- bootstrap replicas of plugins without
  *                                             -- analytic intervals (default: the plugin's)
@@ -144,7 +145,7 @@ typedef struct tt_config {
     char **nu_propensity; size_t n_nu_propensity; /* nuisance.propensity; NULL = auto */
     char **nu_outcome; size_t n_nu_outcome;         /* nuisance.outcome; NULL = auto */
     int nu_folds;               /* 0 = 5 */
-    double nu_seconds;          /* selection time per role; 0 = from the budget */
+    double nu_seconds;          /* planned (estimated) seconds per role; 0 = from the budget */
     double trial_seconds;       /* per-trial timeout; 0 = derived from the budget */
     size_t interval_resamples;  /* intervals.resamples: bootstrap replicas; 0 = plugin default */
     int intervals_in_trials;    /* intervals.in_trials: every trial computes intervals (default:
