@@ -412,9 +412,12 @@ static int fit_in_child(run_state *s, const char *path, uint64_t fp,
         return TT_EXIT_ERROR;
     }
     if (pid == 0) {
+        /* The parent answers signals (and kills this child at once); the
+         * child must not die on its own of a terminal's Ctrl-C first, or
+         * its end would read as a crash. */
         close(fds[0]);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
         child_main(s, fds[1], path, fp);
     }
     close(fds[1]);
