@@ -12,9 +12,9 @@
  * penalty lambda diag(G)_-j (block inversion of G + lambda diag(G)). Cost:
  * one O(n D^2) Gram, one O(D^3) inverse and one O(n D^2) product.
  *
- * lambda = PU_DL_RIDGE_C sqrt(log(D + 1) / n) on the relative scale of
- * diag(G) (the sqrt(log p / n) rate of nodewise penalties, van de Geer et
- * al. 2014). It only stabilises: the debiasing bias is
+ * lambda = PU_DL_RIDGE_C (pu_linear.h) sqrt(log(m + 1) / n), m the kept
+ * columns, on the relative scale of diag(G) (the sqrt(log p / n) rate of
+ * nodewise penalties, van de Geer et al. 2014). It only stabilises: the debiasing bias is
  * zr_j'W Z_-j (beta_-j - beta_hat_-j) / den, and zr_j'W Z_-j = lambda W
  * diag(G)_-j gamma_j by the ridge's first-order condition, so a small lambda
  * keeps it small, while lambda -> 0 gives OLS on [1, Z] exactly. Dropped
@@ -34,11 +34,6 @@
 
 #include "pu.h"
 #include "pu_screen.h"
-
-/* Multiplier of sqrt(log(D + 1) / n) in the relative ridge of the
- * nodewise projections (see the file comment; tests/unit/test_kit_dlasso.c
- * checks the intervals' coverage with it). */
-#define PU_DL_RIDGE_C 0.1
 
 static double weight_at(const double *w, size_t i)
 {

@@ -74,7 +74,10 @@ int pu_ols_hc1(const tt_plugin_host *host, size_t n, size_t D, const double *Z, 
                const double *w, double *beta, double *cov, char *err, size_t errlen);
 
 /* Debiased lasso of r on [1, Z]: beta has D + 1 values (intercept first),
- * cov (D + 1) x (D + 1). */
+ * cov (D + 1) x (D + 1). The nodewise ridge is lambda diag(G) with
+ * lambda = PU_DL_RIDGE_C sqrt(log(m + 1) / n), m the kept columns
+ * (pu_dlasso.c says why). */
+#define PU_DL_RIDGE_C 0.1
 int pu_debiased_lasso(const tt_plugin_host *host, size_t n, size_t D, const double *Z,
                       const double *r, const double *w, double *beta, double *cov, char *err,
                       size_t errlen);
