@@ -219,11 +219,11 @@ static void test_debiased_lasso_brute_force(void **state)
     assert_int_equal(pu_debiased_lasso(&e->host, DN, DD, z, r, w, b, cov, err, sizeof err), 0);
 
     /* The same host lasso (same host seed, same settings) gives beta_hat. */
-    static const char *const keys[] = {"tol", "n_alphas"};
-    static const double values[] = {1e-7, 50};
+    static const char *const keys[] = {"tol", "n_alphas", "eps"};
+    static const double values[] = {1e-7, 50, 1e-2};
     tt_learner *lasso = NULL;
     assert_int_equal(
-        e->host.learner_create(e->host.host_ctx, "lasso", keys, values, 2, &lasso, err, sizeof err),
+        e->host.learner_create(e->host.host_ctx, "lasso", keys, values, 3, &lasso, err, sizeof err),
         0);
     assert_int_equal(e->host.learner_fit(lasso, DN, DD, z, r, w, err, sizeof err), 0);
     double fit[DN];
@@ -235,7 +235,7 @@ static void test_debiased_lasso_brute_force(void **state)
         for (size_t j = 0; j < DD; j++)
             probe[j * (DD + 1) + j + 1] = 1.0;
         assert_int_equal(
-            e->host.learner_create(e->host.host_ctx, "lasso", keys, values, 2, &lasso, err,
+            e->host.learner_create(e->host.host_ctx, "lasso", keys, values, 3, &lasso, err,
                                    sizeof err),
             0);
         assert_int_equal(e->host.learner_fit(lasso, DN, DD, z, r, w, err, sizeof err), 0);
