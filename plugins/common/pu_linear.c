@@ -1,7 +1,8 @@
 /*
  * pu_linear.c - linear final stages: the polynomial featurizer, weighted OLS
- * with the HC1 sandwich, the debiased (desparsified) lasso, and the fitted
- * effect model theta_k(x) = phi(x)'beta_k with its intervals and save/load.
+ * with the HC1 sandwich, and the fitted effect model theta_k(x) =
+ * phi(x)'beta_k with its intervals and save/load. The debiased lasso is in
+ * pu_dlasso.c, the kept-column screen of both fits in pu_screen.c.
  *
  * Linear algebra goes through CBLAS/LAPACKE with 32-bit integers (the build
  * tag promises blasint=32), so every dimension handed to them is checked to
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "pu.h"
+#include "pu_screen.h"
 
 /* A saved model larger than this many coefficients (all arms) is taken as
  * corrupt: its covariance alone would be PU_LINEAR_MAX_COEF^2 doubles
@@ -253,19 +255,12 @@ static void ols_sandwich(ols_work *o, size_t n, size_t D, const double *Z, const
     symmetrise_average(cov, D);
 }
 
-int pu_ols_hc1(const tt_plugin_host *host, size_t n, size_t D, const double *Z, const double *r,
-               const double *w, double *beta, double *cov, char *err, size_t errlen)
+/* OLS on a design of full column rank (after the screen). */
+static int ols_full_rank(const tt_plugin_host *host, size_t n, size_t D, const double *Z,
+                         const double *r, const double *w, double *beta, double *cov, char *err,
+                         size_t errlen)
 {
-    int rc = check_design(n, D, w, err, errlen);
-    if (rc)
-        return rc;
-    if (D == 0)
-        return pu_errf(err, errlen, TT_ERR_INVALID, "OLS needs at least one column");
-    if (n <= D)
-        return pu_errf(err, errlen, TT_ERR_NUMERIC,
-                       "n rows <= D coefficients (%zu rows, %zu coefficients): the HC1 "
-                       "sandwich needs more rows than coefficients",
-                       n, D);
+    int rc = 0;
     ols_work o = {.zw = alloc_doubles(host, n * D),
                   .a = alloc_doubles(host, D * D),
                   .ainv = alloc_doubles(host, D * D),
@@ -285,228 +280,49 @@ int pu_ols_hc1(const tt_plugin_host *host, size_t n, size_t D, const double *Z, 
     return rc;
 }
 
-/* ---- debiased lasso ---------------------------------------------------------- */
-
-/* Scratch of one debiased-lasso fit; released by dl_free. */
-typedef struct dl_work {
-    const tt_plugin_host *host;
-    tt_learner *lasso;
-    double *probe;  /* (D+1) x D: the zero row, then the unit rows */
-    double *pred;   /* max(n, D+1) predictions */
-    double *e;      /* n lasso residuals */
-    double *xo;     /* n x (D-1): the other columns */
-    double *zr;     /* n nodewise residual */
-    double *psi;    /* n x (D+1) influence functions */
-    double *zbar;   /* D weighted column means */
-} dl_work;
-
-static void dl_free(dl_work *s)
+int pu_ols_hc1(const tt_plugin_host *host, size_t n, size_t D, const double *Z, const double *r,
+               const double *w, double *beta, double *cov, char *err, size_t errlen)
 {
-    const tt_plugin_host *host = s->host;
-    host->learner_destroy(s->lasso);
-    host->release(s->probe);
-    host->release(s->pred);
-    host->release(s->e);
-    host->release(s->xo);
-    host->release(s->zr);
-    host->release(s->psi);
-    host->release(s->zbar);
-}
-
-/* Fit the work's host lasso (created on first use; alpha by cross-validation)
- * of y on x (n x p) with weights w. Refitting replaces the previous fit. */
-static int lasso_fit(dl_work *s, size_t n, size_t p, const double *x, const double *y,
-                     const double *w, char *err, size_t errlen)
-{
-    const tt_plugin_host *host = s->host;
-    if (!s->lasso) {
-        /* Inference needs the coefficients to a few digits, not the core's
-         * default 1e-10 sweep tolerance; on residualised designs (DML) the
-         * tight tolerance cost seconds per nodewise path. */
-        static const char *const keys[] = {"tol", "n_alphas"};
-        static const double values[] = {1e-7, 50};
-        int rc = host->learner_create(host->host_ctx, "lasso", keys, values, 2, &s->lasso, err,
-                                      errlen);
-        if (rc)
-            return rc;
-    }
-    return host->learner_fit(s->lasso, n, p, x, y, w, err, errlen);
-}
-
-/* Coefficients of the fitted lasso (affine in its input): b0 = f(0),
- * beta_j = f(e_j) - b0, from one predict call on D + 1 probe rows. */
-static int lasso_coefficients(dl_work *s, size_t D, double *b0, double *beta, char *err,
-                              size_t errlen)
-{
-    const size_t m = D + 1;
-    memset(s->probe, 0, m * D * sizeof(double));
-    for (size_t j = 0; j < D; j++)
-        s->probe[j * m + j + 1] = 1.0;
-    int rc = s->host->learner_predict(s->lasso, m, D, s->probe, s->pred, err, errlen);
+    int rc = check_design(n, D, w, err, errlen);
     if (rc)
         return rc;
-    *b0 = s->pred[0];
-    for (size_t j = 0; j < D; j++)
-        beta[j] = s->pred[j + 1] - s->pred[0];
-    return 0;
-}
-
-/* Residual zr of column j of Z on the other columns (nodewise lasso, which
- * has its own intercept, so zr is centred too). D == 1: Z_1 minus its
- * weighted mean. */
-static int nodewise_residual(dl_work *s, size_t n, size_t D, size_t j, const double *Z,
-                             const double *w, char *err, size_t errlen)
-{
-    const double *zj = Z + j * n;
-    if (D == 1) {
-        for (size_t i = 0; i < n; i++)
-            s->zr[i] = zj[i] - s->zbar[0];
-        return 0;
-    }
-    for (size_t c = 0, o = 0; c < D; c++)
-        if (c != j)
-            memcpy(s->xo + (o++) * n, Z + c * n, n * sizeof(double));
-    int rc = lasso_fit(s, n, D - 1, s->xo, zj, w, err, errlen);
-    if (rc == 0)
-        rc = s->host->learner_predict(s->lasso, n, D - 1, s->xo, s->pred, err, errlen);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        s->zr[i] = zj[i] - s->pred[i];
-    return 0;
-}
-
-static int dl_alloc(dl_work *s, size_t n, size_t D)
-{
-    const tt_plugin_host *host = s->host;
-    s->probe = alloc_doubles(host, (D + 1) * D);
-    s->pred = alloc_doubles(host, n > D + 1 ? n : D + 1);
-    s->e = alloc_doubles(host, n);
-    s->xo = alloc_doubles(host, n * (D ? D - 1 : 0));
-    s->zr = alloc_doubles(host, n);
-    s->psi = alloc_doubles(host, n * (D + 1));
-    s->zbar = alloc_doubles(host, D);
-    return s->probe && s->pred && s->e && s->xo && s->zr && s->psi && s->zbar;
-}
-
-/* One-step debiasing of column j: updates b[j] and fills psi column j + 1. */
-static int debias_column(dl_work *s, size_t n, size_t j, const double *Z,
-                         const double *w, double *b, char *err, size_t errlen)
-{
-    const double *zj = Z + j * n;
-    double den = 0.0, num = 0.0, ss = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double wi = weight_at(w, i), dz = zj[i] - s->zbar[j];
-        den += wi * s->zr[i] * zj[i];
-        num += wi * s->zr[i] * s->e[i];
-        ss += wi * dz * dz;
-    }
-    /* den estimates W var(Z_j | Z_-j); relative to Z_j's own variation it is
-     * 1 - R^2 of the nodewise fit, so a (near) zero ratio means Z_j carries
-     * no information of its own. */
-    if (!(ss > 0.0) || !(den > 1e-10 * ss) || !isfinite(den))
-        return pu_errf(err, errlen, TT_ERR_NUMERIC,
-                       "debiased lasso: column %zu has no variation apart from the other "
-                       "columns (constant or collinear; zr'WZ = %g)",
-                       j, den);
-    b[j + 1] += num / den;
-    double *psi = s->psi + (j + 1) * n;
-    for (size_t i = 0; i < n; i++)
-        psi[i] = weight_at(w, i) * s->zr[i] * s->e[i] / den;
-    return 0;
-}
-
-int pu_debiased_lasso(const tt_plugin_host *host, size_t n, size_t D, const double *Z,
-                      const double *r, const double *w, double *beta, double *cov, char *err,
-                      size_t errlen)
-{
-    if (D >= INT_MAX)
-        return pu_errf(err, errlen, TT_ERR_INVALID, "%zu columns are too many for 32-bit BLAS", D);
-    int rc = check_design(n, D + 1, w, err, errlen);
-    if (rc)
-        return rc;
-    if (n <= D + 1)
-        return pu_errf(err, errlen, TT_ERR_NUMERIC,
-                       "n rows <= D coefficients (%zu rows, %zu coefficients with the "
-                       "intercept): the debiased lasso needs more rows than coefficients",
-                       n, D + 1);
-    double W = 0.0;
-    for (size_t i = 0; i < n; i++)
-        W += weight_at(w, i);
-    if (!(W > 0.0))
-        return pu_errf(err, errlen, TT_ERR_INVALID, "debiased lasso: the weights sum to zero");
-
-    dl_work s = {.host = host};
-    if (!dl_alloc(&s, n, D)) {
-        rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory in the debiased lasso (%zu x %zu)",
-                     n, D);
-        goto done;
-    }
-    for (size_t j = 0; j < D; j++) {
-        double m = 0.0;
-        for (size_t i = 0; i < n; i++)
-            m += weight_at(w, i) * Z[j * n + i];
-        s.zbar[j] = m / W;
-    }
-
-    /* The lasso itself (D == 0: the intercept is just the weighted mean). */
-    double b0 = 0.0;
-    if (D > 0) {
-        rc = lasso_fit(&s, n, D, Z, r, w, err, errlen);
-        if (rc == 0)
-            rc = lasso_coefficients(&s, D, &b0, beta + 1, err, errlen);
-        if (rc)
-            goto done;
-    } else {
-        for (size_t i = 0; i < n; i++)
-            b0 += weight_at(w, i) * r[i];
-        b0 /= W;
-    }
-    for (size_t i = 0; i < n; i++) {
-        double fit = b0;
-        for (size_t j = 0; j < D; j++)
-            fit += Z[j * n + i] * beta[1 + j];
-        s.e[i] = r[i] - fit;
-    }
-
-    for (size_t j = 0; j < D; j++) {
-        if (host->should_stop && host->should_stop(host->host_ctx)) {
-            rc = pu_errf(err, errlen, TT_ERR_STOPPED, "debiased lasso stopped by the host");
-            goto done;
+    if (D == 0)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "OLS needs at least one column");
+    /* Constant, duplicated and dependent columns (pu_screen.h) get
+     * coefficient 0 instead of failing the fit. */
+    unsigned char *keep = host->alloc(D);
+    size_t m = 0;
+    if (!keep)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory in OLS (%zu x %zu)", n, D);
+    rc = pu_screen_columns(host, n, D, Z, w, 0, keep, &m, err, errlen);
+    if (rc == 0 && m == 0)
+        rc = pu_errf(err, errlen, TT_ERR_NUMERIC,
+                     "collinear columns: every column of the design is zero (or has zero "
+                     "weight)");
+    if (rc == 0 && n <= m)
+        rc = pu_errf(err, errlen, TT_ERR_NUMERIC,
+                     "n rows <= D coefficients (%zu rows, %zu coefficients): the HC1 "
+                     "sandwich needs more rows than coefficients",
+                     n, m);
+    if (rc == 0 && m == D) {
+        rc = ols_full_rank(host, n, D, Z, r, w, beta, cov, err, errlen);
+    } else if (rc == 0) {
+        pu_screen_note(host, "OLS", D, keep, m);
+        double *zk = alloc_doubles(host, n * m), *bk = alloc_doubles(host, m),
+               *ck = alloc_doubles(host, m * m);
+        if (!zk || !bk || !ck) {
+            rc = pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory in OLS (%zu x %zu)", n, m);
+        } else {
+            pu_screen_compact(n, D, Z, keep, zk);
+            rc = ols_full_rank(host, n, m, zk, r, w, bk, ck, err, errlen);
+            if (rc == 0)
+                pu_screen_scatter(D, 0, keep, m, bk, ck, beta, cov);
         }
-        rc = nodewise_residual(&s, n, D, j, Z, w, err, errlen);
-        if (rc == 0)
-            rc = debias_column(&s, n, j, Z, w, beta, err, errlen);
-        if (rc)
-            goto done;
+        host->release(zk);
+        host->release(bk);
+        host->release(ck);
     }
-
-    /* Intercept: weighted mean of r - Z b; its influence is the mean's own
-     * minus zbar' times the slopes'. */
-    double c0 = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double v = r[i];
-        for (size_t j = 0; j < D; j++)
-            v -= Z[j * n + i] * beta[1 + j];
-        c0 += weight_at(w, i) * v;
-    }
-    beta[0] = c0 / W;
-    for (size_t i = 0; i < n; i++) {
-        double v = weight_at(w, i) * s.e[i] / W;
-        for (size_t j = 0; j < D; j++)
-            v -= s.zbar[j] * s.psi[(j + 1) * n + i];
-        s.psi[i] = v;
-    }
-
-    /* cov = n/(n - D - 1) Psi'Psi. */
-    const size_t q = D + 1;
-    double scale = (double)n / (double)(n - q);
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)q, (int)n, scale, s.psi, (int)n, 0.0,
-                cov, (int)q);
-    symmetrise_from_upper(cov, q);
-    rc = 0;
-done:
-    dl_free(&s);
+    host->release(keep);
     return rc;
 }
 

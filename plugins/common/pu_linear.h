@@ -14,13 +14,19 @@
  *   pu_ols_hc1          weighted least squares; V is the HC1 sandwich
  *                       n/(n - D) (Z'WZ)^-1 [sum_i w_i^2 e_i^2 z_i z_i'] (Z'WZ)^-1;
  *   pu_debiased_lasso   lasso (host "lasso", penalty by cross-validation) then
- *                       one-step debiased with nodewise-lasso projections
- *                       (Zhang & Zhang 2014; van de Geer et al. 2014):
- *                       b_j = beta_j + zr_j'W(r - Z beta) / (zr_j'W Z_j), zr_j the
- *                       residual of Z_j on the other columns; V from the same
- *                       influence functions, heteroskedasticity-robust, HC1-scaled.
+ *                       one-step debiased (Zhang & Zhang 2014; van de Geer et
+ *                       al. 2014): b_j = beta_j + zr_j'W(r - Z beta) / (zr_j'W Z_j),
+ *                       zr_j the residual of Z_j on the other columns, here from
+ *                       one lightly ridge-regularised inverse of the centred Gram
+ *                       matrix (pu_dlasso.c says why); V from the same influence
+ *                       functions, heteroskedasticity-robust, HC1-scaled.
  *                       The lasso fits its own unpenalised intercept, which is
  *                       returned as coefficient 0 (D + 1 coefficients).
+ * Both first screen the design on the training rows (pu_screen.h): columns
+ * that are constant, duplicated or linear combinations of earlier ones get
+ * coefficient 0 and zero rows and columns in V, with an INFO note through
+ * host->log, instead of failing the fit. Since phi(x) is always built in
+ * full and multiplied by the full beta, those zeros are the saved plan.
  * The DR plugins regress the pseudo-outcome of each arm on phi(x) separately
  * (block-diagonal V); the DML plugins regress Y_res on the columns
  * phi(x) (x) T_res jointly (column (k-1)*d + j = phi_j(x) * T_res_k), which is
@@ -61,13 +67,17 @@ size_t pu_phi_dim(const pu_phi *phi);
 double *pu_phi_build(const tt_plugin_host *host, const pu_phi *phi, size_t n, const double *x);
 
 /* Weighted least squares of r on Z (n x D, column-major); w may be NULL.
- * beta: D values; cov: D x D column-major. TT_ERR_NUMERIC when Z'WZ is
- * singular (collinear columns) or n <= D (message says which). */
+ * beta: D values; cov: D x D column-major. Dependent columns are dropped
+ * (coefficient 0, see above); TT_ERR_NUMERIC when no column is left or
+ * n <= the kept columns (message says which). */
 int pu_ols_hc1(const tt_plugin_host *host, size_t n, size_t D, const double *Z, const double *r,
                const double *w, double *beta, double *cov, char *err, size_t errlen);
 
 /* Debiased lasso of r on [1, Z]: beta has D + 1 values (intercept first),
- * cov (D + 1) x (D + 1). */
+ * cov (D + 1) x (D + 1). The nodewise ridge is lambda diag(G) with
+ * lambda = PU_DL_RIDGE_C sqrt(log(m + 1) / n), m the kept columns
+ * (pu_dlasso.c says why). */
+#define PU_DL_RIDGE_C 0.1
 int pu_debiased_lasso(const tt_plugin_host *host, size_t n, size_t D, const double *Z,
                       const double *r, const double *w, double *beta, double *cov, char *err,
                       size_t errlen);
