@@ -206,6 +206,9 @@ static int replica_sd(pu_boot *b, const tt_plugin_data *rows, int per_row, doubl
     int rc = pu_boot_ensure(b, err, errlen);
     if (rc != TT_OK)
         return rc;
+    if (b->resamples < 2)
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED, "this model has no bootstrap replicas "
+                       "(its run stopped before two were fitted): no intervals");
     const tt_plugin_host *h = b->host;
     size_t n = rows->n, km1 = (size_t)b->n_arms - 1;
     size_t m = per_row ? n * km1 : km1;
@@ -288,6 +291,22 @@ int pu_boot_average(pu_boot *b, const tt_plugin_data *rows, const double *point,
 int pu_boot_save(pu_boot *b, const tt_plugin_sink *sink, char *err, size_t errlen)
 {
     int rc = pu_boot_ensure(b, err, errlen);
+    if (rc == TT_ERR_STOPPED) {
+        /* Stopped before two replicas (the run's budget ran out in the
+         * winner's refit): the point model is still worth saving; it
+         * carries no replicas and says so when asked for an interval. */
+        for (size_t r = 0; r < b->resamples; r++) {
+            b->ops->destroy(b->ctx, b->replicas[r]);
+            b->replicas[r] = NULL;
+        }
+        b->resamples = 0;
+        b->fitted = 1;
+        rc = TT_OK;
+        if (b->host->log)
+            b->host->log(b->host->host_ctx, TT_LOG_WARN,
+                         "saved without bootstrap replicas: stopped before two were fitted; "
+                         "the model gives no intervals");
+    }
     if (rc != TT_OK)
         return rc;
     if (pu_writef(sink, "pu_boot 1\nresamples %zu\narms %d\n", b->resamples, b->n_arms) != 0)
@@ -304,10 +323,11 @@ int pu_boot_load(pu_boot *b, const tt_plugin_host *host, const pu_boot_ops *ops,
     long version, resamples, arms;
     if (pu_read_long(src, "pu_boot", &version) != 0 || version != 1)
         return pu_errf(err, errlen, TT_ERR_PARSE, "saved model: expected 'pu_boot 1'");
-    if (pu_read_long(src, "resamples", &resamples) != 0 || resamples < 2 ||
+    /* 0: saved without replicas (pu_boot_save after a stop). */
+    if (pu_read_long(src, "resamples", &resamples) != 0 || resamples == 1 || resamples < 0 ||
         resamples > PU_BOOT_MAX_RESAMPLES)
         return pu_errf(err, errlen, TT_ERR_PARSE,
-                       "saved model: expected 'resamples <count>' in [2, %d]",
+                       "saved model: expected 'resamples <count>': 0, or in [2, %d]",
                        PU_BOOT_MAX_RESAMPLES);
     if (pu_read_long(src, "arms", &arms) != 0 || arms < 2 || arms > 1000000)
         return pu_errf(err, errlen, TT_ERR_PARSE, "saved model: expected 'arms <count>' >= 2");
@@ -316,7 +336,7 @@ int pu_boot_load(pu_boot *b, const tt_plugin_host *host, const pu_boot_ops *ops,
     b->ctx = ctx;
     b->n_arms = (int)arms;
     b->resamples = (size_t)resamples;
-    b->replicas = host->alloc_zero(b->resamples, sizeof *b->replicas);
+    b->replicas = host->alloc_zero(b->resamples + 1, sizeof *b->replicas);
     if (!b->replicas) {
         pu_boot_free(b);
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
@@ -335,5 +355,8 @@ int pu_boot_load(pu_boot *b, const tt_plugin_host *host, const pu_boot_ops *ops,
 
 void pu_boot_method(const pu_boot *b, char *buf, size_t len)
 {
-    snprintf(buf, len, "bootstrap (normal, %zu resamples)", b->resamples);
+    if (b->fitted && b->resamples == 0)
+        snprintf(buf, len, "bootstrap (none: stopped before two replicas)");
+    else
+        snprintf(buf, len, "bootstrap (normal, %zu resamples)", b->resamples);
 }

@@ -80,7 +80,11 @@ int pu_boot_interval(pu_boot *b, const tt_plugin_data *rows, const double *point
 int pu_boot_average(pu_boot *b, const tt_plugin_data *rows, const double *point, double alpha,
                     double *ate, double *lo, double *hi, char *err, size_t errlen);
 
-/* save fits the replicas first (a saved model can always give intervals). */
+/* save fits the replicas first, so a saved model can give intervals - unless
+ * it was stopped before two were fitted (the run's budget ran out): then it
+ * saves the model without replicas ("resamples 0", with a warning through
+ * the host's log), and intervals of that model fail with
+ * TT_ERR_UNSUPPORTED. */
 int pu_boot_save(pu_boot *b, const tt_plugin_sink *sink, char *err, size_t errlen);
 /* load: b is uninitialised; ops and ctx as for init. The replicas (and their
  * count) come from the stream, already fitted; there are no training rows,

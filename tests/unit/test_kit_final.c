@@ -705,13 +705,28 @@ static void test_boot_keeps_replicas_at_a_stop(void **state)
     boot_interval_of(&host, &mc, 6, &lo6, &hi6);
     assert_true(lo == lo6 && hi == hi6);
 
-    /* Stopped after one replica: no spread, so an error. */
+    /* Stopped after one replica: no spread, so intervals fail; the model
+     * still saves (without replicas) and its loaded copy says it has none. */
     stop_after_flag = 0;
     stop_after_n = 1;
     mc.fits = 0;
     CHECK_OK(pu_boot_init(&b, &host, &ops, &mc, 2, 20, d.n, d.arm, err, sizeof err));
     assert_int_equal(pu_boot_ensure(&b, err, sizeof err), TT_ERR_STOPPED);
+    assert_int_equal(pu_boot_interval(&b, &rows, &point, 0.05, &lo, &hi, err, sizeof err),
+                     TT_ERR_STOPPED);
+    membuf m = {0};
+    tt_plugin_sink sink = mem_sink(&m);
+    CHECK_OK(pu_boot_save(&b, &sink, err, sizeof err));
     pu_boot_free(&b);
+    assert_int_equal(strncmp(m.data, "pu_boot 1\nresamples 0\n", 22), 0);
+    tt_plugin_source src = mem_source(&m);
+    CHECK_OK(pu_boot_load(&b, &host, &md_ops, &mc, &src, err, sizeof err));
+    assert_int_equal(pu_boot_interval(&b, &rows, &point, 0.05, &lo, &hi, err, sizeof err),
+                     TT_ERR_UNSUPPORTED);
+    pu_boot_method(&b, method, sizeof method);
+    assert_string_equal(method, "bootstrap (none: stopped before two replicas)");
+    pu_boot_free(&b);
+    free(m.data);
     free(d.y);
     free(d.arm);
 }
