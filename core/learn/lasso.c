@@ -27,6 +27,10 @@
 /* Parameter slots, shared by both learners (elastic_net adds l1_ratio last). */
 enum { P_ALPHA, P_FOLDS, P_NALPHAS, P_EPS, P_MAXITER, P_TOL, P_POLY2, P_STD, P_L1 };
 
+/* alpha auto: path points in a row without a better cross-validated error
+ * after which the path stops (see the path below). */
+#define PATIENCE 10
+
 /* Moments of one row set in globally centred coordinates, q = p + 1:
  * g[0] = W, g[1..p] = sum w x, g[(1+j)q + 1+k] = sum w x_j x_k;
  * v[0] = sum w y, v[1+j] = sum w x_j y; yy = sum w y^2. */
@@ -159,7 +163,9 @@ static tt_status enet_fit(double *param, const tt_fit_input *in, double *b0, dou
     double *mem = tt_malloc_array(n_sets, (q * q + q) * sizeof *mem);
     double *buf = tt_malloc_array(3 * p + p * p, sizeof *buf);
     double *b = calloc(p, sizeof *b), *gb = calloc(p, sizeof *gb);
-    double *alphas = NULL, *cv_mse = NULL, *fold_b = NULL, *fold_gb = NULL;
+    double *alphas = NULL, *cv_mse = NULL, *fold_mem = NULL, *fold_bs = NULL, *fold_gbs = NULL;
+    problem *fold_pr = NULL;
+    int path_len = 0;
     size_t *perm = NULL;
     moments *m = calloc(n_sets, sizeof *m);
     if (!x_mean || !yc || (cv && !wf) || !mem || !buf || !b || !gb || !m) {
@@ -197,10 +203,8 @@ static tt_status enet_fit(double *param, const tt_fit_input *in, double *b0, dou
         const double amax = cmax > 0.0 ? cmax / l1 : 1.0;
         alphas = tt_malloc_array((size_t)n_alphas, sizeof *alphas);
         cv_mse = calloc((size_t)n_alphas, sizeof *cv_mse);
-        fold_b = tt_malloc_array(p, sizeof *fold_b);
-        fold_gb = tt_malloc_array(p, sizeof *fold_gb);
         perm = tt_malloc_array(n, sizeof *perm);
-        if (!alphas || !cv_mse || !fold_b || !fold_gb || !perm) {
+        if (!alphas || !cv_mse || !perm) {
             st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for the path");
             goto done;
         }
@@ -213,6 +217,14 @@ static tt_status enet_fit(double *param, const tt_fit_input *in, double *b0, dou
         for (size_t i = 0; i < n; i++)
             perm[i] = i;
         tt_rng_shuffle_size(&rng, perm, n);
+        fold_pr = calloc((size_t)folds, sizeof *fold_pr);
+        fold_mem = tt_malloc_array((size_t)folds, (p * p + 2 * p) * sizeof *fold_mem);
+        fold_bs = calloc((size_t)folds * p, sizeof *fold_bs);
+        fold_gbs = calloc((size_t)folds * p, sizeof *fold_gbs);
+        if (!fold_pr || !fold_mem || !fold_bs || !fold_gbs) {
+            st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %d folds", folds);
+            goto done;
+        }
         for (int k = 0; k < folds; k++) {
             for (size_t i = 0; i < n; i++)
                 wf[i] = 0.0;
@@ -225,18 +237,33 @@ static tt_status enet_fit(double *param, const tt_fit_input *in, double *b0, dou
                 st = tt_errf(err, errlen, TT_ERR_DATA, "fold %d has no weight", k);
                 goto done;
             }
-            problem_from(&pr, tot, h);
-            memset(fold_b, 0, p * sizeof *fold_b);
-            memset(fold_gb, 0, p * sizeof *fold_gb);
-            for (int a = 0; a < n_alphas; a++) {
-                cd_solve(&pr, alphas[a], l1, max_iter, tol, scale, fold_b, fold_gb);
-                double b0c = intercept_c(&pr, tot, h, fold_b);
-                cv_mse[a] += heldout_mse(p, h, b0c, fold_b) / folds;
-            }
+            double *fm = fold_mem + (size_t)k * (p * p + 2 * p);
+            fold_pr[k] = (problem){p, 0.0, fm + 2 * p, fm, fm + p};
+            problem_from(&fold_pr[k], tot, h);
         }
-        problem_from(&pr, tot, NULL);
+        /* Down the path, every fold warm-started from its previous alpha.
+         * The path stops once PATIENCE alphas in a row fail to beat the
+         * best cross-validated error: past the minimum of the (U-shaped)
+         * curve the small penalties are where coordinate descent is
+         * slowest, and on wide squares-and-products designs they cost
+         * minutes while never being chosen (IHDP, 351 columns: 41 s -> under
+         * a second for the same chosen penalty). */
+        int best_so_far = 0;
+        for (int a = 0; a < n_alphas; a++) {
+            for (int k = 0; k < folds; k++) {
+                double *fb = fold_bs + (size_t)k * p, *fgb = fold_gbs + (size_t)k * p;
+                cd_solve(&fold_pr[k], alphas[a], l1, max_iter, tol, scale, fb, fgb);
+                double b0c = intercept_c(&fold_pr[k], tot, &m[1 + k], fb);
+                cv_mse[a] += heldout_mse(p, &m[1 + k], b0c, fb) / folds;
+            }
+            if (cv_mse[a] < cv_mse[best_so_far])
+                best_so_far = a;
+            path_len = a + 1;
+            if (a - best_so_far >= PATIENCE)
+                break;
+        }
         int best = 0;
-        for (int a = 1; a < n_alphas; a++)
+        for (int a = 1; a < path_len; a++)
             if (cv_mse[a] < cv_mse[best])
                 best = a;
         /* Warm start down the path to the chosen alpha on all rows. */
@@ -267,8 +294,10 @@ done:
     free(gb);
     free(alphas);
     free(cv_mse);
-    free(fold_b);
-    free(fold_gb);
+    free(fold_pr);
+    free(fold_mem);
+    free(fold_bs);
+    free(fold_gbs);
     free(perm);
     free(m);
     return st;

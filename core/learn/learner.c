@@ -240,6 +240,60 @@ static double *expand_poly2(size_t n, size_t p, const double *x)
     return z;
 }
 
+/* The squares and products of real data repeat themselves: the square of a
+ * 0/1 column is the column, the product of two levels of one one-hot
+ * categorical is 0. Such columns add nothing but make the penalised solvers
+ * crawl (coordinate descent shares a weight between twins forever; on IHDP's
+ * 19 dummies a poly2 lasso slot ran past a 15 s trial timeout). So poly2
+ * designs drop constant columns (on the rows with weight) and exact
+ * duplicates of an earlier column, in column order: z is compacted in place
+ * to *q_keep columns and keep[c] is the original index of column c.
+ * Dropped columns get coefficient 0 (the intercept carries constants), so
+ * prediction and the saved format stay those of the full design. */
+static void screen_columns(size_t n, size_t q, double *z, const double *w, size_t *keep,
+                           size_t *q_keep)
+{
+    uint64_t *hash = tt_malloc_array(q ? q : 1, sizeof *hash);
+    size_t m = 0;
+    for (size_t j = 0; j < q; j++) {
+        const double *col = z + j * n;
+        size_t first = 0;
+        while (first < n && w && !(w[first] > 0.0))
+            first++;
+        int constant = 1;
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < n; i++) {
+            if (w && !(w[i] > 0.0))
+                continue;
+            if (col[i] != col[first])
+                constant = 0;
+            uint64_t bits;
+            double v = col[i] == 0.0 ? 0.0 : col[i]; /* -0 == 0 */
+            memcpy(&bits, &v, sizeof bits);
+            h = (h ^ bits) * 1099511628211ull;
+        }
+        int dup = 0;
+        for (size_t c = 0; !constant && !dup && c < m; c++) {
+            if (hash && hash[c] != h)
+                continue;
+            const double *kept = z + c * n;
+            dup = 1;
+            for (size_t i = 0; i < n && dup; i++)
+                if ((!w || w[i] > 0.0) && kept[i] != col[i])
+                    dup = 0;
+        }
+        if (constant || dup)
+            continue;
+        if (m != j)
+            memmove(z + m * n, col, n * sizeof *z);
+        if (hash)
+            hash[m] = h;
+        keep[m++] = j;
+    }
+    free(hash);
+    *q_keep = m;
+}
+
 /* K when y holds whole labels 0..K-1 with K > 2 (up to 64), else 0. */
 static size_t multinomial_classes(const tt_fit_input *in)
 {
@@ -256,20 +310,24 @@ static size_t multinomial_classes(const tt_fit_input *in)
 static tt_status fit_linear(tt_learner *l, const tt_fit_input *raw, char *err, size_t errlen)
 {
     const int poly2 = tt_learn_flag(l, "poly2"), standardize = tt_learn_flag(l, "standardize");
-    const size_t n = raw->n, q = tt_learn_feature_width(raw->p, poly2);
+    const size_t n = raw->n, q_full = tt_learn_feature_width(raw->p, poly2);
+    size_t q = q_full; /* columns fitted: poly2 designs drop repeats (screen_columns) */
     tt_fit_input in = *raw;
     in.p = q;
     double *z = NULL, *mean = NULL, *scale = NULL, *coef = NULL;
+    size_t *keep = NULL;
     tt_status st = TT_OK;
     if (q > 0 && !(coef = tt_malloc_array(q, sizeof *coef)))
         return tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu coefficients", q);
     if (poly2 && raw->p > 0) {
-        if (!(z = expand_poly2(n, raw->p, raw->x))) {
+        if (!(z = expand_poly2(n, raw->p, raw->x)) || !(keep = tt_malloc_array(q, sizeof *keep))) {
             st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu x %zu poly2 features",
                          n, q);
             goto done;
         }
+        screen_columns(n, q_full, z, raw->w, keep, &q);
         in.x = z;
+        in.p = q;
     }
     if (standardize && q > 0) {
         mean = tt_malloc_array(q, sizeof *mean);
@@ -312,6 +370,21 @@ static tt_status fit_linear(tt_learner *l, const tt_fit_input *raw, char *err, s
             if (!isfinite(blocks[j]))
                 st = tt_errf(err, errlen, TT_ERR_NUMERIC, "the fit produced non-finite "
                              "coefficients");
+        if (st == TT_OK && q < q_full) {
+            /* Back to the full design's layout, zeros for dropped columns. */
+            double *full = calloc(k * (q_full + 1), sizeof *full);
+            if (!full) {
+                st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu classes", k);
+            } else {
+                for (size_t c = 0; c < k; c++) {
+                    full[c * (q_full + 1)] = blocks[c * (q + 1)];
+                    for (size_t j = 0; j < q; j++)
+                        full[c * (q_full + 1) + 1 + keep[j]] = blocks[c * (q + 1) + 1 + j];
+                }
+                free(blocks);
+                blocks = full;
+            }
+        }
         if (st != TT_OK) {
             free(blocks);
             goto done;
@@ -338,12 +411,24 @@ static tt_status fit_linear(tt_learner *l, const tt_fit_input *raw, char *err, s
         st = tt_errf(err, errlen, TT_ERR_NUMERIC, "the fit produced non-finite coefficients");
         goto done;
     }
+    if (q < q_full) {
+        double *full = calloc(q_full, sizeof *full);
+        if (!full) {
+            st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu coefficients", q_full);
+            goto done;
+        }
+        for (size_t j = 0; j < q; j++)
+            full[keep[j]] = coef[j];
+        free(coef);
+        coef = full;
+    }
     l->coef = coef;
     coef = NULL;
     l->intercept = b0;
     l->n_outputs = 1;
 done:
     free(coef);
+    free(keep);
     free(z);
     free(mean);
     free(scale);

@@ -100,6 +100,127 @@ static void test_lasso_matches_sklearn(void **state)
     tt_learner_destroy(l);
 }
 
+/* alpha auto walks the path alpha by alpha over all folds at once (each fold
+ * warm-started) and stops once 10 alphas in a row fail to beat the best
+ * cross-validated error. Brute force: the same folds (the learner's seeded
+ * shuffle, dealt round-robin), a cold fit at every alpha of the full grid
+ * on each fold's training rows, the held-out MSE averaged: its argmin over
+ * all 100 alphas is the alpha auto chose. (On this U-shaped curve any
+ * patience finds the minimum; the test guards the path's arithmetic, the
+ * patience is a heuristic stated in lasso.c.) */
+static void test_lasso_auto_path_stop_matches_brute_force(void **state)
+{
+    (void)state;
+    enum { N = 150, P = 40, FOLDS = 5, NA = 100 };
+    static double x[N * P], y[N], xt[N * P], yt[N], xh[N * P], yh[N];
+    tt_rng r;
+    tt_rng_seed(&r, 9, "lasso-path");
+    for (size_t i = 0; i < N * P; i++)
+        x[i] = tt_rng_normal(&r);
+    for (size_t i = 0; i < N; i++)
+        y[i] = 1.5 * x[i] - x[N + i] + 0.5 * x[2 * N + i] + 2.0 * tt_rng_normal(&r);
+    tt_learner *l = NULL;
+    char err[256];
+    assert_int_equal(tt_learner_create("lasso", NULL, NULL, 0, 3, &l, err, sizeof err), TT_OK);
+    fit_ok(l, N, P, x, y, NULL);
+    const double chosen = tt_learner_param(l, "alpha");
+    tt_learner_destroy(l);
+
+    /* The grid: alpha_max = max |x_j'(y - ybar)| / n over centred x, down to 1e-3 of it. */
+    double amax = 0, ybar = 0;
+    for (size_t i = 0; i < N; i++)
+        ybar += y[i] / N;
+    for (size_t j = 0; j < P; j++) {
+        double xbar = 0, c = 0;
+        for (size_t i = 0; i < N; i++)
+            xbar += x[j * N + i] / N;
+        for (size_t i = 0; i < N; i++)
+            c += (x[j * N + i] - xbar) * (y[i] - ybar) / N;
+        amax = fmax(amax, fabs(c));
+    }
+    size_t perm[N];
+    tt_rng_seed(&r, 3, "lasso-cv-folds");
+    for (size_t i = 0; i < N; i++)
+        perm[i] = i;
+    tt_rng_shuffle_size(&r, perm, N);
+    int fold[N];
+    for (size_t k = 0; k < N; k++)
+        fold[perm[k]] = (int)(k % FOLDS);
+    double best_mse = INFINITY, best_alpha = 0;
+    for (int a = 0; a < NA; a++) {
+        double alpha = amax * pow(1e-3, (double)a / (NA - 1)), mse = 0;
+        for (int k = 0; k < FOLDS; k++) {
+            size_t nt = 0, nh = 0;
+            for (size_t i = 0; i < N; i++) {
+                if (fold[i] == k)
+                    nh++;
+                else
+                    nt++;
+            }
+            for (size_t i = 0, it = 0, ih = 0; i < N; i++) {
+                if (fold[i] == k) {
+                    for (size_t j = 0; j < P; j++)
+                        xh[j * nh + ih] = x[j * N + i];
+                    yh[ih++] = y[i];
+                } else {
+                    for (size_t j = 0; j < P; j++)
+                        xt[j * nt + it] = x[j * N + i];
+                    yt[it++] = y[i];
+                }
+            }
+            const char *keys[] = {"alpha", "tol"};
+            double v[] = {alpha, 1e-13};
+            tt_learner *f = make("lasso", 2, keys, v);
+            fit_ok(f, nt, P, xt, yt, NULL);
+            double pred[N];
+            predict_ok(f, nh, P, xh, pred);
+            for (size_t i = 0; i < nh; i++)
+                mse += (yh[i] - pred[i]) * (yh[i] - pred[i]) / (double)nh / FOLDS;
+            tt_learner_destroy(f);
+        }
+        if (mse < best_mse) {
+            best_mse = mse;
+            best_alpha = alpha;
+        }
+    }
+    assert_true(fabs(chosen - best_alpha) <= 1e-9 * best_alpha);
+}
+
+/* poly2 drops the columns real data repeat: with b in {0, 1}, b^2 is b.
+ * The fit must be that of the design [b, c, bc, c^2] (b^2 weighted 0), which
+ * shows at b = 2, where b^2 and b part: a fit that split b's weight between
+ * the twins would predict differently there. */
+static void test_poly2_drops_repeated_columns(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    static double x[2 * N], y[N], z[4 * N];
+    tt_rng r;
+    tt_rng_seed(&r, 4, "poly2-screen");
+    for (size_t i = 0; i < N; i++) {
+        double b = tt_rng_uniform(&r) < 0.4, c = tt_rng_normal(&r);
+        x[i] = b;
+        x[N + i] = c;
+        y[i] = 1 + 2 * b - c + 0.5 * b * c + 0.3 * c * c + 0.1 * tt_rng_normal(&r);
+        z[i] = b;
+        z[N + i] = c;
+        z[2 * N + i] = b * c;
+        z[3 * N + i] = c * c;
+    }
+    const char *keys[] = {"alpha", "poly2"};
+    double v[] = {1e-8, 1}, vz[] = {1e-8, 0};
+    tt_learner *l = make("ridge", 2, keys, v), *m = make("ridge", 2, keys, vz);
+    fit_ok(l, N, 2, x, y, NULL);
+    fit_ok(m, N, 4, z, y, NULL);
+    double at[2] = {2.0, 0.7}, atz[4] = {2.0, 0.7, 1.4, 0.49}, pl, pm;
+    predict_ok(l, 1, 2, at, &pl);
+    predict_ok(m, 1, 4, atz, &pm);
+    assert_true(fabs(pl - pm) < 1e-6);
+    roundtrip(l, N, 2, x);
+    tt_learner_destroy(l);
+    tt_learner_destroy(m);
+}
+
 /* With alpha auto the chosen alpha lies on the path and the coefficients
  * satisfy the lasso's optimality (KKT) conditions at it, checked from the
  * raw data: |x_j'(y - b0 - Xb)| / n <= alpha, with equality and matching
@@ -266,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_lasso_matches_sklearn),
         cmocka_unit_test(test_lasso_auto_kkt),
+        cmocka_unit_test(test_lasso_auto_path_stop_matches_brute_force),
+        cmocka_unit_test(test_poly2_drops_repeated_columns),
         cmocka_unit_test(test_logistic_multinomial),
         cmocka_unit_test(test_logistic_multinomial_flat),
         cmocka_unit_test(test_featurizers),
