@@ -23,6 +23,7 @@
 #include "report/trials_read.h"
 #include "search/search.h"
 #include "search/space.h"
+#include "test_open_plugin.h"
 #include "test_problem.h"
 #include "util/rng.h"
 
@@ -385,11 +386,42 @@ static void test_failing_estimator_gets_fewer_trials(void **state)
     tt_search_outcome_free(&b);
 }
 
+/* The built-in slot plugins declare their slots' conditions: a ridge slot
+ * has no trees, a gbm slot no alpha, and only linear slots a featurizer. */
+static void test_builtin_slots_are_conditional(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"t_learner", "s_learner", "x_learner", "da_learner",
+                                        "dr", "dml_nonparam", "transformed_outcome"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        plugin pl = open_plugin(names[k]);
+        char err[512];
+        assert_int_equal(tt_plugin_validate(pl.d, err, sizeof err), TT_OK);
+        size_t n;
+        assert_non_null(tt_plugin_conditions(pl.d, &n));
+        assert_int_equal(n % 6, 0);
+        double p[64] = {0};
+        for (size_t i = 0; i < pl.d->n_params; i++)
+            p[i] = pl.d->params[i].default_value;
+        for (size_t i = 0; i < pl.d->n_params; i++) {
+            const char *nm = pl.d->params[i].name;
+            int ridge_active = tt_param_active(pl.d, p, i);
+            if (strstr(nm, "_trees") || strstr(nm, "_depth") || strstr(nm, "_learning_rate") ||
+                strstr(nm, "_min_leaf"))
+                assert_false(ridge_active);
+            else
+                assert_true(ridge_active);
+        }
+        close_plugin(&pl);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activity_and_canonical),
         cmocka_unit_test(test_condition_cycle_rejected),
+        cmocka_unit_test(test_builtin_slots_are_conditional),
         cmocka_unit_test(test_conditional_dims_not_searched),
         cmocka_unit_test_setup_teardown(test_points_equal_on_active_params_are_one,
                                         setup_problem, teardown_problem),
