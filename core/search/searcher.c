@@ -22,7 +22,6 @@ typedef struct est_state {
     size_t n;                 /* schema parameters */
     size_t n_free;            /* searched dimensions */
     double *incumbent;        /* n values in [0, 1]; valid when has_incumbent */
-    double *inc_point;        /* the incumbent as a (canonical) point */
     unsigned char *active;    /* per dimension: searched and active at the incumbent */
     size_t n_active;          /* how many; the d of the 2d rule */
     tt_prune *prune;          /* choice values that keep failing */
@@ -57,7 +56,6 @@ void tt_searcher_free(tt_searcher *s)
         free(s->est[e].incumbent);
         free(s->est[e].direction);
         free(s->est[e].category);
-        free(s->est[e].inc_point);
         free(s->est[e].active);
         tt_prune_free(s->est[e].prune);
     }
@@ -92,10 +90,9 @@ tt_status tt_searcher_new(const char *kind, const tt_config *config,
         st->incumbent = calloc(st->n + 1, sizeof *st->incumbent);
         st->direction = calloc(st->n + 1, sizeof *st->direction);
         st->category = calloc(st->n + 1, sizeof *st->category);
-        st->inc_point = calloc(st->n + 1, sizeof *st->inc_point);
         st->active = calloc(st->n + 1, sizeof *st->active);
-        if (!st->incumbent || !st->direction || !st->category || !st->inc_point ||
-            !st->active || tt_space_dims(&config->estimators[e], descs[e], &st->dims) != TT_OK ||
+        if (!st->incumbent || !st->direction || !st->category || !st->active ||
+            tt_space_dims(&config->estimators[e], descs[e], &st->dims) != TT_OK ||
             !(st->prune = tt_prune_new(descs[e], st->dims))) {
             tt_searcher_free(s);
             return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
@@ -151,7 +148,6 @@ static size_t pick_estimator(tt_searcher *s)
  * along, and their number is the d of the 2d rule. */
 static void set_incumbent(est_state *st, const double *point)
 {
-    memcpy(st->inc_point, point, st->n * sizeof *point);
     tt_space_to_unit(st->dims, st->n, point, st->incumbent);
     st->n_active = 0;
     for (size_t i = 0; i < st->n; i++) {
