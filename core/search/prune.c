@@ -59,8 +59,9 @@ static long slot_of(const tt_prune *p, size_t i, double v)
     return -1;
 }
 
-void tt_prune_observe(tt_prune *p, const double *point, int ran)
+void tt_prune_observe(tt_prune *p, const double *point, tt_trial_status status)
 {
+    int ran = status == TT_TRIAL_OK;
     long suspect = -1;
     size_t n_suspects = 0;
     for (size_t i = 0; i < p->n; i++) {
@@ -75,7 +76,7 @@ void tt_prune_observe(tt_prune *p, const double *point, int ran)
         }
     }
     if (!ran && n_suspects == 1)
-        p->bad[suspect]++;
+        p->bad[suspect] += status == TT_TRIAL_TIMEOUT ? TT_PRUNE_FAILS : 1;
 }
 
 static int slot_pruned(const tt_prune *p, size_t s)

@@ -8,7 +8,9 @@
  * unproven one: when two untried values fail together nobody can tell which
  * one broke it, and a value that has worked once is never blamed again.
  * A value blamed TT_PRUNE_FAILS times that never worked is pruned: the
- * searcher replaces it in every later proposal. A dimension all of whose
+ * searcher replaces it in every later proposal. A timeout weighs
+ * TT_PRUNE_FAILS failures on its own: it already cost the most a trial may
+ * cost, and trying the value again would most likely cost that again. A dimension all of whose
  * values are pruned is left alone (pruning cannot choose among them).
  *
  * Only statuses are counted, never seconds, so a run repeats itself whatever
@@ -21,6 +23,7 @@
 #include <stddef.h>
 
 #include "search/space.h"
+#include "search/trial.h"
 #include "tautune/plugin.h"
 #include "util/rng.h"
 
@@ -33,8 +36,8 @@ typedef struct tt_prune tt_prune;
 tt_prune *tt_prune_new(const tt_plugin_descriptor *desc, const tt_space_dim *dims);
 void tt_prune_free(tt_prune *p); /* NULL is a no-op */
 
-/* A finished trial of this estimator at point: ran = status ok. */
-void tt_prune_observe(tt_prune *p, const double *point, int ran);
+/* A finished trial of this estimator at point. */
+void tt_prune_observe(tt_prune *p, const double *point, tt_trial_status status);
 
 /* 1 when value (a point coordinate) of dimension i is pruned. */
 int tt_prune_is_pruned(const tt_prune *p, size_t i, double value);

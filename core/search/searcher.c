@@ -240,7 +240,7 @@ void tt_searcher_observe(tt_searcher *s, const tt_trial_result *r)
         st->ok++;
     else
         st->failed++;
-    tt_prune_observe(st->prune, r->point, r->status == TT_TRIAL_OK);
+    tt_prune_observe(st->prune, r->point, r->status);
     /* Internally lower is better: a maximised objective is negated. */
     double loss = s->sign * r->objective;
     int ok = r->status == TT_TRIAL_OK && isfinite(loss);

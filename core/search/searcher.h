@@ -35,7 +35,8 @@
  *    featurizer=poly2 or a slot's learner) when that value is the only one
  *    in the point that never ran; a value blamed TT_PRUNE_FAILS (2) times
  *    that never ran is pruned: later proposals draw another value of that
- *    parameter (prune.h).
+ *    parameter (prune.h). A timeout counts as TT_PRUNE_FAILS failures: one
+ *    prunes (it already cost the whole trial timeout).
  * Only statuses are counted, never seconds (unless cost_in_seconds), so the
  * same seed and jobs propose the same sequence whatever the machine's load.
  *

@@ -21,6 +21,7 @@
 #include "plugin/registry.h"
 #include "report/results.h"
 #include "report/trials_read.h"
+#include "search/prune.h"
 #include "search/search.h"
 #include "search/space.h"
 #include "test_open_plugin.h"
@@ -360,6 +361,35 @@ static void test_failing_choice_value_is_pruned(void **state)
     }
 }
 
+/* Blame goes to a point's only unproven value; a timeout prunes at once. */
+static void test_prune_blame_and_timeouts(void **state)
+{
+    (void)state;
+    tt_config *cfg = config_from("return { data = { generator = 'synthetic' }, estimators = {"
+                                 " cond = {} } }");
+    tt_space_dim *dims;
+    assert_int_equal(tt_space_dims(&cfg->estimators[0], &cond_desc, &dims), TT_OK);
+    tt_prune *p = tt_prune_new(&cond_desc, dims);
+    assert_non_null(p);
+    double lin[C_N] = {0, 1, 3, 0}, tree[C_N] = {1, 1, 3, 0}, broken[C_N] = {2, 1, 3, 0};
+    tt_prune_observe(p, lin, TT_TRIAL_OK);
+    tt_prune_observe(p, broken, TT_TRIAL_FAILED);
+    assert_false(tt_prune_is_pruned(p, C_LEARNER, 2)); /* one failure is not enough */
+    tt_prune_observe(p, broken, TT_TRIAL_FAILED);
+    assert_true(tt_prune_is_pruned(p, C_LEARNER, 2));
+    tt_prune_observe(p, tree, TT_TRIAL_TIMEOUT);
+    assert_true(tt_prune_is_pruned(p, C_LEARNER, 1));
+    assert_false(tt_prune_is_pruned(p, C_LEARNER, 0)); /* it ran */
+    tt_rng rng;
+    tt_rng_seed(&rng, 1, "t");
+    double q[C_N] = {2, 1, 3, 0.5};
+    tt_prune_repair(p, &rng, q); /* lin is the only value left */
+    assert_true(q[C_LEARNER] == 0 && q[C_SHIFT] == 0.5);
+    tt_prune_free(p);
+    tt_space_dims_free(dims, C_N);
+    tt_config_free(cfg);
+}
+
 /* An estimator whose every trial fails gets a shrinking share; the same
  * seed gives the same sequence of proposals. */
 static void test_failing_estimator_gets_fewer_trials(void **state)
@@ -429,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_resume_reads_both_forms),
         cmocka_unit_test_setup_teardown(test_failing_choice_value_is_pruned, setup_problem,
                                         teardown_problem),
+        cmocka_unit_test(test_prune_blame_and_timeouts),
         cmocka_unit_test_setup_teardown(test_failing_estimator_gets_fewer_trials,
                                         setup_problem, teardown_problem),
     };
