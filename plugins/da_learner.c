@@ -43,6 +43,12 @@ static const tt_plugin_param da_params[] = {
     PU_SLOT_PARAMS("effect", "the stage-2 effect models"),
 };
 
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition da_conditions[] = {
+    PU_SLOT_CONDITIONS("outcome"),
+    PU_SLOT_CONDITIONS("effect"),
+};
+
 /* One fitted DA-learner (the point estimate or a bootstrap replica); every
  * array holds K-1 learners, entry k-1 for treated arm k. */
 typedef struct da_core {
@@ -387,6 +393,8 @@ static const tt_plugin_descriptor da_descriptor = {
                     TT_PLUGIN_CAP_NEEDS_PROPENSITY,
     .params = da_params,
     .n_params = P_COUNT,
+    .conditions = da_conditions,
+    .n_conditions = sizeof da_conditions / sizeof da_conditions[0],
     .create = da_create,
     .fit = da_fit,
     .effect = da_effect,

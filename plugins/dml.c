@@ -118,6 +118,11 @@ enum { P_SLOT = 0, DML_N_PARAMS = P_SLOT + PU_SLOT_N };
 static const tt_plugin_param dml_params[] = {
     PU_SLOT_PARAMS("final", "the final model"),
 };
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition dml_conditions[] = {
+    PU_SLOT_CONDITIONS("final"),
+};
+#define DML_HAS_CONDITIONS 1
 
 #elif defined(PU_DML_CF_DML) || defined(PU_DML_CF) || defined(PU_DML_MACF)
 
@@ -803,6 +808,10 @@ static const tt_plugin_descriptor dml_descriptor = {
                     TT_PLUGIN_CAP_NEEDS_OUTCOME | TT_PLUGIN_CAP_NEEDS_PROPENSITY,
     .params = dml_params,
     .n_params = DML_N_PARAMS,
+#ifdef DML_HAS_CONDITIONS
+    .conditions = dml_conditions,
+    .n_conditions = sizeof dml_conditions / sizeof dml_conditions[0],
+#endif
     .create = dml_create,
     .fit = dml_fit,
     .effect = dml_effect,

@@ -68,6 +68,11 @@ static const tt_plugin_param dr_params[] = {
     DR_MIN_PROPENSITY_PARAM,
     PU_SLOT_PARAMS("final", "the final model"),
 };
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition dr_conditions[] = {
+    PU_SLOT_CONDITIONS("final"),
+};
+#define DR_HAS_CONDITIONS 1
 
 static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p_x,
                          pu_final_spec *spec)
@@ -340,6 +345,10 @@ static const tt_plugin_descriptor dr_descriptor = {
                     TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES,
     .params = dr_params,
     .n_params = DR_N_PARAMS,
+#ifdef DR_HAS_CONDITIONS
+    .conditions = dr_conditions,
+    .n_conditions = sizeof dr_conditions / sizeof dr_conditions[0],
+#endif
     .create = dr_create,
     .fit = dr_fit,
     .effect = dr_effect,

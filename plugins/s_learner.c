@@ -34,6 +34,11 @@ static const tt_plugin_param s_params[] = {
                         .help = "add treatment x effect-modifier products (heterogeneous effects)"},
 };
 
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition s_conditions[] = {
+    PU_SLOT_CONDITIONS("model"),
+};
+
 /* One fitted S-learner: the single outcome model (the point estimate, or a
  * bootstrap replica). */
 typedef struct s_core {
@@ -300,6 +305,8 @@ static const tt_plugin_descriptor s_descriptor = {
     .capabilities = TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_INTERVALS | TT_PLUGIN_CAP_SAVE_LOAD,
     .params = s_params,
     .n_params = P_COUNT,
+    .conditions = s_conditions,
+    .n_conditions = sizeof s_conditions / sizeof s_conditions[0],
     .create = s_create,
     .fit = s_fit,
     .effect = s_effect,

@@ -27,6 +27,11 @@ static const tt_plugin_param t_params[] = {
     PU_SLOT_PARAMS("model", "every arm's outcome model"),
 };
 
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition t_conditions[] = {
+    PU_SLOT_CONDITIONS("model"),
+};
+
 /* One fitted T-learner: an outcome model per arm (the point estimate, or a
  * bootstrap replica). */
 typedef struct t_core {
@@ -253,6 +258,8 @@ static const tt_plugin_descriptor t_descriptor = {
     .capabilities = TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_INTERVALS | TT_PLUGIN_CAP_SAVE_LOAD,
     .params = t_params,
     .n_params = P_COUNT,
+    .conditions = t_conditions,
+    .n_conditions = sizeof t_conditions / sizeof t_conditions[0],
     .create = t_create,
     .fit = t_fit,
     .effect = t_effect,

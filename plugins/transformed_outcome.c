@@ -27,6 +27,11 @@ static const tt_plugin_param to_params[] = {
     PU_SLOT_PARAMS("final", "the final model"),
 };
 
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition to_conditions[] = {
+    PU_SLOT_CONDITIONS("final"),
+};
+
 typedef struct to_model {
     const tt_plugin_host *host;
     double clip;
@@ -170,6 +175,8 @@ static const tt_plugin_descriptor to_descriptor = {
                     TT_PLUGIN_CAP_NEEDS_PROPENSITY,
     .params = to_params,
     .n_params = P_COUNT,
+    .conditions = to_conditions,
+    .n_conditions = sizeof to_conditions / sizeof to_conditions[0],
     .create = to_create,
     .fit = to_fit,
     .effect = to_effect,

@@ -42,6 +42,12 @@ static const tt_plugin_param x_params[] = {
     PU_SLOT_PARAMS("effect", "the stage-2 effect models"),
 };
 
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition x_conditions[] = {
+    PU_SLOT_CONDITIONS("outcome"),
+    PU_SLOT_CONDITIONS("effect"),
+};
+
 /* One fitted X-learner (the point estimate or a bootstrap replica). */
 typedef struct x_core {
     tt_learner **mu;   /* K stage-1 outcome models on [x, w] */
@@ -451,6 +457,8 @@ static const tt_plugin_descriptor x_descriptor = {
                     TT_PLUGIN_CAP_NEEDS_PROPENSITY,
     .params = x_params,
     .n_params = P_COUNT,
+    .conditions = x_conditions,
+    .n_conditions = sizeof x_conditions / sizeof x_conditions[0],
     .create = x_create,
     .fit = x_fit,
     .effect = x_effect,

@@ -4,9 +4,11 @@
 
 #include "cli/cli.h"
 #include "cli/help.h"
+#include "plugin/conditions.h"
 
-static void print_param(const tt_plugin_param *p)
+static void print_param(const tt_plugin_descriptor *d, size_t index)
 {
+    const tt_plugin_param *p = &d->params[index];
     char range[128] = "";
     char def[128];
     switch (p->kind) {
@@ -30,8 +32,10 @@ static void print_param(const tt_plugin_param *p)
         break;
     }
     }
-    printf("    %-16s %-8s %-22s default %-10s %s\n", p->name, tt_param_kind_name(p->kind), range,
-           def, p->help ? p->help : "");
+    char when[256];
+    tt_param_condition_text(d, index, when, sizeof when);
+    printf("    %-16s %-8s %-22s default %-10s %s%s%s%s\n", p->name, tt_param_kind_name(p->kind),
+           range, def, p->help ? p->help : "", when[0] ? " (" : "", when, when[0] ? ")" : "");
 }
 
 static void print_plugin(const tt_plugin_entry *e)
@@ -57,7 +61,7 @@ static void print_plugin(const tt_plugin_entry *e)
     if (d->n_params == 0)
         printf("    (no hyperparameters)\n");
     for (size_t i = 0; i < d->n_params; i++)
-        print_param(&d->params[i]);
+        print_param(d, i);
 }
 
 int tt_cmd_plugins(int argc, char **argv)

@@ -145,7 +145,10 @@ static void plugins_text(FILE *out)
           "Lists every estimator plugin found on the plugin path with its version,\n"
           "capabilities and hyperparameter schema; with NAME, only that plugin.\n"
           "Plugin folders are searched in order: --plugin-path, $TAUTUNE_PLUGIN_PATH,\n"
-          "then the built-in folder. Rejected files are reported on stderr.\n",
+          "then the built-in folder. Rejected files are reported on stderr.\n"
+          "A parameter that counts only under some choices of another (ABI 1.5)\n"
+          "says so, e.g. \"(only when model_learner is forest or gbm)\"; the search\n"
+          "neither moves nor reports it otherwise.\n",
           out);
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "plugin/conditions.h"
 #include "search/trial.h"
 
 /* Best trial of every estimator, best first. */
@@ -62,6 +63,8 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
         size_t off = 0;
         for (size_t p = 0; p < t->desc->n_params && off < sizeof params; p++) {
             const tt_plugin_param *sp = &t->desc->params[p];
+            if (!tt_param_active(t->desc, t->point, p))
+                continue; /* not chosen: its learner does not use it */
             if (sp->kind == TT_PARAM_CHOICE)
                 off += (size_t)snprintf(params + off, sizeof params - off, "%s=%s ", sp->name,
                                         sp->choices[(size_t)t->point[p]]);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "plugin/conditions.h"
 #include "util/err.h"
 #include "util/mem.h"
 
@@ -343,6 +344,8 @@ tt_status tt_plugin_validate(const tt_plugin_descriptor *d, char *err, size_t er
                        d->name ? d->name : "(null)");
 
     tt_status st = validate_schema(d, err, errlen);
+    if (st == TT_OK)
+        st = tt_conditions_validate(d, err, errlen);
     if (st != TT_OK)
         tt_err_prefix(err, errlen, "plugin '%s'", d->name);
     return st;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plugin/conditions.h"
 #include "tautune/tautune.h"
 #include "util/err.h"
 
@@ -16,11 +17,15 @@ static cJSON *number_or_null(double v)
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
+/* Only the active parameters: an inactive one was not chosen (the plugin
+ * got its default and ignored it), so showing a value would mislead. */
 static cJSON *params_to_json(const tt_plugin_descriptor *desc, const double *point)
 {
     cJSON *obj = cJSON_CreateObject();
     for (size_t i = 0; obj && i < desc->n_params; i++) {
         const tt_plugin_param *sp = &desc->params[i];
+        if (!tt_param_active(desc, point, i))
+            continue;
         cJSON *v;
         switch (sp->kind) {
         case TT_PARAM_BOOL: v = cJSON_CreateBool(point[i] != 0.0); break;

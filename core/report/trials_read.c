@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/conditions.h"
 #include "util/err.h"
 #include "util/intern.h"
 
@@ -16,16 +17,22 @@ static double number_or_nan(const cJSON *v)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-/* params object -> point in schema order. */
+/* params object -> canonical point in schema order. Files written since
+ * ABI 1.5 omit inactive parameters (they take their defaults); older ones
+ * list every parameter, and canonicalising resets the inactive ones, so
+ * both forms give the point the search proposes now. */
 static tt_status read_point(const cJSON *params, const tt_plugin_descriptor *desc, double *point,
                             char *why, size_t whylen)
 {
+    unsigned char missing[desc->n_params + 1];
     for (size_t i = 0; i < desc->n_params; i++) {
         const tt_plugin_param *sp = &desc->params[i];
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, sp->name);
-        if (!v)
-            return tt_errf(why, whylen, TT_ERR_DATA, "parameter '%s' of %s is missing", sp->name,
-                           desc->name);
+        missing[i] = !v;
+        if (!v) {
+            point[i] = sp->default_value;
+            continue;
+        }
         if (sp->kind == TT_PARAM_BOOL && cJSON_IsBool(v)) {
             point[i] = cJSON_IsTrue(v) ? 1.0 : 0.0;
         } else if (sp->kind == TT_PARAM_CHOICE && cJSON_IsString(v)) {
@@ -44,6 +51,11 @@ static tt_status read_point(const cJSON *params, const tt_plugin_descriptor *des
                            sp->name, desc->name);
         }
     }
+    tt_point_canonical(desc, point);
+    for (size_t i = 0; i < desc->n_params; i++)
+        if (missing[i] && tt_param_active(desc, point, i))
+            return tt_errf(why, whylen, TT_ERR_DATA, "parameter '%s' of %s is missing",
+                           desc->params[i].name, desc->name);
     /* A parameter in the file the plugin no longer has means another schema. */
     const cJSON *item;
     cJSON_ArrayForEach(item, params) {

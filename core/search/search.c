@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/conditions.h"
 #include "search/searcher.h"
 #include "search/space.h"
 #include "search/worker.h"
@@ -233,6 +234,9 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
         if (!r->point)
             return TT_ERR_NOMEM;
         memcpy(r->point, prior[i].point, prior[i].desc->n_params * sizeof *r->point);
+        /* An older trials.jsonl stored inactive parameters with whatever
+         * value they had: canonical, they match the points proposed now. */
+        tt_point_canonical(r->desc, r->point);
         lp->done[out->n_trials++] = 1;
         lp->n_done++;
         if (r->is_default)

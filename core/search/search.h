@@ -3,7 +3,8 @@
  *
  * Every estimator's default point is evaluated first (in config order), then
  * the searcher (searcher.h) proposes. A point already tried is never run again
- * (plugins are deterministic, so it would only repeat a result); when
+ * (plugins are deterministic, so it would only repeat a result; points are
+ * canonical, so two that differ only in inactive parameters are one); when
  * hundreds of draws in a row find nothing new, the space is exhausted and the
  * search ends. Otherwise it stops when the wall-clock deadline passes, the
  * trial cap is reached, or *stop_flag becomes non-zero; a trial already

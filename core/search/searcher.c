@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/conditions.h"
+#include "search/prune.h"
 #include "search/space.h"
 #include "util/err.h"
 #include "util/rng.h"
@@ -15,10 +17,15 @@
 
 /* One estimator's local search. */
 typedef struct est_state {
+    const tt_plugin_descriptor *desc;
     tt_space_dim *dims;
     size_t n;                 /* schema parameters */
     size_t n_free;            /* searched dimensions */
     double *incumbent;        /* n values in [0, 1]; valid when has_incumbent */
+    unsigned char *active;    /* per dimension: searched and active at the incumbent */
+    size_t n_active;          /* how many; the d of the 2d rule */
+    tt_prune *prune;          /* choice values that keep failing */
+    size_t ok, failed;        /* trials that ran / failed or timed out */
     double *direction;        /* the last step's direction (for its opposite) */
     double *category;         /* the last step's unit values of category dimensions */
     int has_incumbent, opposite_pending;
@@ -49,6 +56,8 @@ void tt_searcher_free(tt_searcher *s)
         free(s->est[e].incumbent);
         free(s->est[e].direction);
         free(s->est[e].category);
+        free(s->est[e].active);
+        tt_prune_free(s->est[e].prune);
     }
     free(s->est);
     free(s);
@@ -76,12 +85,15 @@ tt_status tt_searcher_new(const char *kind, const tt_config *config,
     tt_rng_seed(&s->rng, seed, cfo ? "search:cfo" : "search:random");
     for (size_t e = 0; e < s->n_est; e++) {
         est_state *st = &s->est[e];
+        st->desc = descs[e];
         st->n = descs[e]->n_params;
         st->incumbent = calloc(st->n + 1, sizeof *st->incumbent);
         st->direction = calloc(st->n + 1, sizeof *st->direction);
         st->category = calloc(st->n + 1, sizeof *st->category);
-        if (!st->incumbent || !st->direction || !st->category ||
-            tt_space_dims(&config->estimators[e], descs[e], &st->dims) != TT_OK) {
+        st->active = calloc(st->n + 1, sizeof *st->active);
+        if (!st->incumbent || !st->direction || !st->category || !st->active ||
+            tt_space_dims(&config->estimators[e], descs[e], &st->dims) != TT_OK ||
+            !(st->prune = tt_prune_new(descs[e], st->dims))) {
             tt_searcher_free(s);
             return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
         }
@@ -103,6 +115,11 @@ static double appeal(const tt_searcher *s, const est_state *st)
     double cost = 1.0;
     if (s->cost_in_seconds && st->trials > 0)
         cost = fmax(st->seconds / (double)st->trials, 1e-3);
+    /* Failures are paid for twice: each counts as a trial without
+     * improvement (since_improvement), and the cost is divided by the
+     * smoothed share of trials that ran, so an estimator whose every trial
+     * fails loses its share quadratically. Counts only: deterministic. */
+    cost *= (double)(st->ok + st->failed + 1) / (double)(st->ok + 1);
     double gap = 1.0; /* no successful trial yet: as if one range behind */
     if (isfinite(st->best) && isfinite(s->global_best))
         gap = fmin(GAP_CAP, (st->best - s->global_best) /
@@ -127,17 +144,31 @@ static size_t pick_estimator(tt_searcher *s)
     return s->n_est - 1;
 }
 
-/* A random step: a unit direction over the ordered dimensions (real, log,
- * int), and for each category dimension - which has no order to step along -
- * the incumbent's value or, with probability 1/d, a random one. */
+/* Which searched dimensions count at the incumbent: only they are stepped
+ * along, and their number is the d of the 2d rule. */
+static void set_incumbent(est_state *st, const double *point)
+{
+    tt_space_to_unit(st->dims, st->n, point, st->incumbent);
+    st->n_active = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        st->active[i] = st->dims[i].kind != TT_DIM_FIXED && tt_param_active(st->desc, point, i);
+        st->n_active += st->active[i];
+    }
+}
+
+/* A random step: a unit direction over the active ordered dimensions (real,
+ * log, int), and for each active category dimension - which has no order to
+ * step along - the incumbent's value or, with probability 1/d, a random one.
+ * Inactive dimensions stay where the incumbent has them (its defaults). */
 static void random_direction(tt_searcher *s, est_state *st)
 {
-    double norm = 0.0, resample = 1.0 / (double)(st->n_free ? st->n_free : 1);
+    double norm = 0.0, resample = 1.0 / (double)(st->n_active ? st->n_active : 1);
     for (size_t i = 0; i < st->n; i++) {
-        tt_dim_kind kind = st->dims[i].kind;
+        tt_dim_kind kind = st->active[i] ? st->dims[i].kind : TT_DIM_FIXED;
         int ordered = kind == TT_DIM_REAL || kind == TT_DIM_LOG || kind == TT_DIM_INT;
         st->direction[i] = ordered ? tt_rng_normal(&s->rng) : 0.0;
         norm += st->direction[i] * st->direction[i];
+        st->category[i] = st->incumbent[i];
         if (kind == TT_DIM_CATEGORY)
             st->category[i] = tt_rng_uniform(&s->rng) < resample ? tt_rng_uniform(&s->rng)
                                                                    : st->incumbent[i];
@@ -170,6 +201,10 @@ tt_status tt_searcher_propose(tt_searcher *s, size_t *estimator, double *point)
                        : st->incumbent[i] + sign * st->step * st->direction[i];
     }
     tt_space_from_unit(st->dims, st->n, u, point);
+    /* Inactive parameters take their defaults, so points equal on what
+     * counts are one point for the loop's "already tried". */
+    tt_point_canonical(st->desc, point);
+    tt_prune_repair(st->prune, &s->rng, point);
     *estimator = e;
     return TT_OK;
 }
@@ -180,7 +215,7 @@ static void note_unimproved(est_state *st)
 {
     if (!st->has_incumbent)
         return;
-    if (++st->unimproved >= 2 * st->n_free) {
+    if (++st->unimproved >= 2 * (st->n_active ? st->n_active : st->n_free)) {
         st->step *= 0.5;
         st->unimproved = 0;
         if (st->step < STEP_MIN) {
@@ -198,7 +233,14 @@ void tt_searcher_observe(tt_searcher *s, const tt_trial_result *r)
         return;
     est_state *st = &s->est[r->estimator];
     st->trials++;
+    /* With cost_in_seconds a failure costs the time it took; a timeout the
+     * whole timeout (the worker records the time until it was killed). */
     st->seconds += r->seconds;
+    if (r->status == TT_TRIAL_OK)
+        st->ok++;
+    else
+        st->failed++;
+    tt_prune_observe(st->prune, r->point, r->status);
     /* Internally lower is better: a maximised objective is negated. */
     double loss = s->sign * r->objective;
     int ok = r->status == TT_TRIAL_OK && isfinite(loss);
@@ -215,7 +257,7 @@ void tt_searcher_observe(tt_searcher *s, const tt_trial_result *r)
     if (ok && loss < st->local_best) {
         /* The incumbent moves here; the next step starts a new direction. */
         st->local_best = loss;
-        tt_space_to_unit(st->dims, st->n, r->point, st->incumbent);
+        set_incumbent(st, r->point);
         st->has_incumbent = 1;
         st->opposite_pending = 0;
         st->unimproved = 0;

@@ -18,6 +18,28 @@
  * trial is 1 by default, which keeps runs reproducible; with cost_in_seconds
  * it is the estimator's mean trial time (faster, but timing-dependent).
  *
+ * Conditional parameters (plugin/conditions.h): a step moves only the
+ * dimensions active at the incumbent, category resampling and the 2d rule
+ * use their count, and every proposal is canonical (inactive parameters at
+ * their defaults), so the loop sees points equal on what counts as one.
+ *
+ * Learning from failures (both searchers; the ECI part is cfo's). A failed
+ * or timed-out trial
+ *  - counts as a trial without improvement, and with cost_in_seconds costs
+ *    its seconds (a timeout: the time until it was killed, the whole
+ *    trial timeout);
+ *  - raises its estimator's cost per trial by the factor
+ *    (trials + 1) / (trials that ran + 1), so an estimator whose every trial
+ *    fails sees its 1/ECI fall with the square of its failures;
+ *  - is blamed on a choice value (a CHOICE or BOOL parameter's value, e.g.
+ *    featurizer=poly2 or a slot's learner) when that value is the only one
+ *    in the point that never ran; a value blamed TT_PRUNE_FAILS (2) times
+ *    that never ran is pruned: later proposals draw another value of that
+ *    parameter (prune.h). A timeout counts as TT_PRUNE_FAILS failures: one
+ *    prunes (it already cost the whole trial timeout).
+ * Only statuses are counted, never seconds (unless cost_in_seconds), so the
+ * same seed and jobs propose the same sequence whatever the machine's load.
+ *
  * Not thread-safe.
  */
 #ifndef TT_SEARCH_SEARCHER_H

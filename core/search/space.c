@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/conditions.h"
 #include "util/err.h"
 
 static const tt_plugin_param *schema_find(const tt_plugin_descriptor *desc, const char *name,
@@ -200,6 +201,7 @@ void tt_space_default_point(const tt_space_estimator *space, const tt_plugin_des
         }
         point[i] = v;
     }
+    tt_point_canonical(desc, point);
 }
 
 /* Coordinates of a parameter's allowed values when they are a finite list:
@@ -222,6 +224,8 @@ static double *category_values(const tt_space_param *p, const tt_plugin_param *s
     *n = count;
     return v;
 }
+
+static void fix_never_active(const tt_plugin_descriptor *desc, tt_space_dim *dims);
 
 tt_status tt_space_dims(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
                         tt_space_dim **out)
@@ -258,8 +262,48 @@ tt_status tt_space_dims(const tt_space_estimator *space, const tt_plugin_descrip
             }
         }
     }
+    fix_never_active(desc, dims);
     *out = dims;
     return TT_OK;
+}
+
+/* 1 when some value the space allows for the parent of parameter i (and
+ * its parent, and so on) makes i active. */
+static int can_be_active(const tt_plugin_descriptor *desc, const tt_space_dim *dims, size_t i)
+{
+    for (size_t steps = 0; steps <= desc->n_params; steps++) {
+        size_t parent;
+        const tt_plugin_condition *k = tt_param_condition(desc, i, &parent);
+        if (!k)
+            return 1;
+        const tt_space_dim *d = &dims[parent];
+        const double *vals = d->kind == TT_DIM_FIXED ? &d->fixed : d->values;
+        size_t n_vals = d->kind == TT_DIM_FIXED ? 1 : d->kind == TT_DIM_CATEGORY ? d->n_values : 0;
+        const char *const *choices = desc->params[parent].choices;
+        int any = 0;
+        for (size_t v = 0; v < n_vals && !any; v++)
+            for (size_t w = 0; k->values[w] && !any; w++)
+                any = strcmp(k->values[w], choices[(size_t)vals[v]]) == 0;
+        if (!any)
+            return 0;
+        i = parent;
+    }
+    return 0;
+}
+
+/* A parameter the space never activates (its parent is pinned to another
+ * choice) is not searched: it stays at its schema default. */
+static void fix_never_active(const tt_plugin_descriptor *desc, tt_space_dim *dims)
+{
+    unsigned char never[desc->n_params + 1];
+    for (size_t i = 0; i < desc->n_params; i++)
+        never[i] = !can_be_active(desc, dims, i);
+    for (size_t i = 0; i < desc->n_params; i++) {
+        if (!never[i])
+            continue;
+        free(dims[i].values);
+        dims[i] = (tt_space_dim){.kind = TT_DIM_FIXED, .fixed = desc->params[i].default_value};
+    }
 }
 
 void tt_space_dims_free(tt_space_dim *dims, size_t n)
@@ -335,6 +379,7 @@ tt_status tt_space_sample(const tt_space_estimator *space, const tt_plugin_descr
     for (size_t i = 0; i < desc->n_params; i++)
         u[i] = tt_rng_uniform(rng);
     tt_space_from_unit(dims, desc->n_params, u, point);
+    tt_point_canonical(desc, point);
     tt_space_dims_free(dims, desc->n_params);
     free(u);
     return TT_OK;

@@ -7,6 +7,12 @@
  * takes. Parameters the config does not mention are searched over the
  * plugin's own schema range (the plugin's default space); parameters the
  * config fixes stay fixed; the rest follow the config's distribution.
+ *
+ * Conditional parameters (plugin/conditions.h): every point made here is
+ * canonical - an inactive parameter holds its schema default - and a
+ * parameter whose parent the space pins to other choices is a FIXED
+ * dimension at its default (never searched). from_unit does not
+ * canonicalise (it knows only dimensions); its callers do.
  */
 #ifndef TT_SEARCH_SPACE_H
 #define TT_SEARCH_SPACE_H
@@ -63,7 +69,8 @@ void tt_space_to_unit(const tt_space_dim *dims, size_t n, const double *point, d
 tt_status tt_space_sample(const tt_space_estimator *space, const tt_plugin_descriptor *desc,
                           tt_rng *rng, double *point);
 
-/* 1 if two points are equal in every coordinate. */
+/* 1 if two points are equal in every coordinate (canonical points: equal
+ * on their active parameters). */
 int tt_space_point_equal(const double *a, const double *b, size_t n);
 
 #endif

@@ -34,7 +34,8 @@
  * (create, fit, effect, destroy); capabilities that promise a callback the
  * descriptor lacks (INTERVALS without effect_interval, SAVE_LOAD without save
  * and load) or name unknown bits; a name that is not [a-z][a-z0-9_]{0,62};
- * a name already registered; a malformed schema (see tt_plugin_param).
+ * a name already registered; a malformed schema (see tt_plugin_param);
+ * a malformed condition table (ABI 1.5, see tt_plugin_condition).
  */
 #ifndef TAUTUNE_PLUGIN_H
 #define TAUTUNE_PLUGIN_H
@@ -51,7 +52,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 4
+#define TT_PLUGIN_ABI_MINOR 5
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -147,6 +148,23 @@ typedef struct tt_plugin_param {
     const char *const *choices; /* CHOICE only, NULL-terminated */
     const char *help;           /* one line for `tautune plugins NAME`; may be NULL */
 } tt_plugin_param;
+
+/* A condition (ABI 1.5): param is active only when parent, a CHOICE
+ * parameter, takes one of values (choice names of parent, NULL-terminated).
+ * An inactive parameter is not searched, not stored with a trial's chosen
+ * values and not shown; create() still gets a value for it - its schema
+ * default - so two points that differ only in inactive parameters are one
+ * point. Conditions chain: a parameter whose parent is itself inactive is
+ * inactive too. Well-formed means: param and parent name schema entries,
+ * parent is a CHOICE, param != parent, values lists at least one distinct
+ * choice of parent, at most one condition per param, and following parents
+ * never comes back to where it started (no cycle). The layout is fixed: a
+ * later ABI that needs more would add another table. */
+typedef struct tt_plugin_condition {
+    const char *param;               /* the conditioned parameter's name */
+    const char *parent;              /* a CHOICE parameter's name */
+    const char *const *values;       /* parent's choice names; NULL-terminated */
+} tt_plugin_condition;
 
 /* ---- data views (host-owned, read-only, column-major) -------------------- */
 
@@ -381,6 +399,15 @@ typedef struct tt_plugin_descriptor {
     /* How average_effect_oob is made, in a few words for results.json;
      * may be NULL. */
     const char *average_oob_method;
+
+    /* ---- ABI 1.5 ---- */
+
+    /* Optional. Which parameters are active under which parent choices (see
+     * tt_plugin_condition); NULL with 0 when every parameter always counts.
+     * The host reads it only from a descriptor of ABI >= 1.5 whose
+     * struct_size covers it. */
+    const tt_plugin_condition *conditions;
+    size_t n_conditions;
 } tt_plugin_descriptor;
 
 /* Layout size of ABI 1.0's descriptor: the smallest struct_size the host
@@ -401,6 +428,10 @@ typedef struct tt_plugin_descriptor {
  * average_oob_method). */
 #define TT_PLUGIN_DESCRIPTOR_SIZE_V1_4 \
     (offsetof(tt_plugin_descriptor, average_oob_method) + sizeof(const char *))
+
+/* Layout size of ABI 1.5's descriptor (adds conditions and n_conditions). */
+#define TT_PLUGIN_DESCRIPTOR_SIZE_V1_5 \
+    (offsetof(tt_plugin_descriptor, n_conditions) + sizeof(size_t))
 
 typedef const tt_plugin_descriptor *(*tt_plugin_entry_fn)(void);
 

@@ -7,6 +7,12 @@
 
 const char *const pu_slot_learners[] = {"ridge", "lasso", "forest", "gbm", NULL};
 
+/* The learners under which each slot parameter counts (PU_SLOT_CONDITIONS). */
+const char *const pu_slot_when_ridge[] = {"ridge", NULL};
+const char *const pu_slot_when_trees[] = {"forest", "gbm", NULL};
+const char *const pu_slot_when_gbm[] = {"gbm", NULL};
+const char *const pu_slot_when_linear[] = {"ridge", "lasso", NULL};
+
 /* The host validated the values against the schema, so rounding only
  * removes the representation noise of integers carried as doubles. */
 void pu_slot_read(const double *params, size_t first, pu_slot *slot)

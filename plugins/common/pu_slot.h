@@ -19,6 +19,14 @@
  * to 7.8 (alpha 10) with it. The defaults are the cheap ones (ridge first), since the searcher
  * tries defaults first. A plugin puts the macro inside its params[] array and
  * reads the slot back with pu_slot_read(params, index of <prefix>_learner).
+ *
+ * PU_SLOT_CONDITIONS("final") expands to PU_SLOT_NCOND entries of the
+ * descriptor's condition table (ABI 1.5): each parameter counts only under
+ * the learners that read it - alpha: ridge; trees, min_leaf: forest, gbm;
+ * depth, learning_rate: gbm; featurizer: ridge, lasso (lasso picks its own
+ * penalty, forests grow full depth, trees need no featurizer). The search
+ * then neither moves nor shows the others, and the slot's code may ignore
+ * them: create() gets their schema defaults.
  */
 #ifndef TT_PLUGINS_PU_SLOT_H
 #define TT_PLUGINS_PU_SLOT_H
@@ -50,6 +58,20 @@ extern const char *const pu_slot_learners[]; /* {"ridge", "lasso", "forest", "gb
     {.name = prefix "_featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,                \
      .choices = pu_featurizers,                                                                \
      .help = "features of a ridge or lasso " what ": x, or x with squares and products"}
+
+extern const char *const pu_slot_when_ridge[];  /* {"ridge", NULL} */
+extern const char *const pu_slot_when_trees[];  /* {"forest", "gbm", NULL} */
+extern const char *const pu_slot_when_gbm[];    /* {"gbm", NULL} */
+extern const char *const pu_slot_when_linear[]; /* {"ridge", "lasso", NULL} */
+
+#define PU_SLOT_NCOND 6
+#define PU_SLOT_CONDITIONS(prefix)                                                     \
+    {prefix "_alpha", prefix "_learner", pu_slot_when_ridge},                          \
+    {prefix "_trees", prefix "_learner", pu_slot_when_trees},                          \
+    {prefix "_depth", prefix "_learner", pu_slot_when_gbm},                            \
+    {prefix "_min_leaf", prefix "_learner", pu_slot_when_trees},                       \
+    {prefix "_learning_rate", prefix "_learner", pu_slot_when_gbm},                    \
+    {prefix "_featurizer", prefix "_learner", pu_slot_when_linear}
 
 typedef struct pu_slot {
     int learner;          /* PU_SLOT_* */

@@ -19,6 +19,8 @@
  *                                            object names FALLBACK (with fallback_from, effects
  *                                            and model) or, for "none", the search's winner
  *                                            without effects or model
+ * Every mode also checks that trials carry only active learner-slot
+ * parameters (ABI 1.5 conditions: a ridge slot has no _trees, ...).
  * Exits non-zero with a message on the first failed check.
  */
 #include <math.h>
@@ -38,6 +40,38 @@ static int failures;
             failures++;                                    \
         }                                                  \
     } while (0)
+
+/* A learner slot's parameter suffixes and the learners under which each
+ * counts (plugins/common/pu_slot.h). */
+static const struct {
+    const char *suffix, *learners;
+} slot_conditions[] = {
+    {"_alpha", " ridge "},          {"_trees", " forest gbm "},
+    {"_depth", " gbm "},            {"_min_leaf", " forest gbm "},
+    {"_learning_rate", " gbm "},    {"_featurizer", " ridge lasso "},
+};
+
+/* params holds a slot's parameter exactly when its learner uses it. */
+static void check_slot_params(const cJSON *params, const char *where, double id)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, params) {
+        size_t len = strlen(item->string);
+        if (len <= 8 || strcmp(item->string + len - 8, "_learner") != 0 || !cJSON_IsString(item))
+            continue;
+        char want[80];
+        snprintf(want, sizeof want, " %s ", item->valuestring);
+        for (size_t k = 0; k < sizeof slot_conditions / sizeof slot_conditions[0]; k++) {
+            char key[160];
+            snprintf(key, sizeof key, "%.*s%s", (int)(len - 8), item->string,
+                     slot_conditions[k].suffix);
+            int shown = cJSON_GetObjectItemCaseSensitive(params, key) != NULL;
+            int active = strstr(slot_conditions[k].learners, want) != NULL;
+            CHECK(shown == active, "%s trial %g: %s is %s but %s=%s", where, id, key,
+                  shown ? "shown" : "missing", item->string, item->valuestring);
+        }
+    }
+}
 
 static char *slurp(const char *path)
 {
@@ -299,6 +333,9 @@ int main(int argc, char **argv)
     for (char *line = lines ? strtok(lines, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         cJSON *t = cJSON_Parse(line);
         CHECK(t != NULL, "trials.jsonl line %d is not JSON", n_lines + 1);
+        if (t)
+            check_slot_params(cJSON_GetObjectItemCaseSensitive(t, "params"), "trials.jsonl",
+                              num(t, "id"));
         cJSON_Delete(t);
         n_lines++;
     }
@@ -314,6 +351,8 @@ int main(int argc, char **argv)
         CHECK(!strcmp(status, "ok") || !strcmp(status, "failed") || !strcmp(status, "timeout"),
               "trial %g has status '%s'", num(t, "id"), status);
         const char *est = str(t, "estimator");
+        check_slot_params(cJSON_GetObjectItemCaseSensitive(t, "params"), "results.json",
+                          num(t, "id"));
         const cJSON *oracle = cJSON_GetObjectItemCaseSensitive(t, "oracle");
         if (!strcmp(est, "diff_in_means") && !strcmp(status, "ok"))
             dim_best_pehe = fmin(dim_best_pehe, num(oracle, "pehe"));

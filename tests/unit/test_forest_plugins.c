@@ -576,7 +576,7 @@ static void test_oob_abi(void **state)
         plugin p = open_plugin(FORESTS[i]);
         int aipw = !strcmp(p.d->name, "causal_forest") ||
                    !strcmp(p.d->name, "multi_arm_causal_forest");
-        assert_int_equal(p.d->abi_minor, 4);
+        assert_true(p.d->abi_minor >= 4); /* built with the current header: 1.4 or later */
         assert_int_equal(p.d->struct_size, sizeof(tt_plugin_descriptor));
         assert_int_equal(tt_plugin_average_effect_oob(p.d) != NULL, aipw);
         assert_int_equal(tt_plugin_average_oob_method(p.d) != NULL, aipw);

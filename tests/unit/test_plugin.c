@@ -64,7 +64,7 @@ static const reject_case reject_cases[] = {
     {"fx_null_descriptor.so", "NULL descriptor"},
     {"fx_bad_magic.so", "bad magic 0x4c505455, expected 0x4c505454"},
     {"fx_bad_major.so", "ABI major 2, host supports 1"},
-    {"fx_newer_minor.so", "ABI 1.5 is newer than the host's 1.4"},
+    {"fx_newer_minor.so", "ABI 1.6 is newer than the host's 1.5"},
     {"fx_short_struct.so", "smaller than the ABI 1.0 layout"},
     {"fx_bad_build_tag.so", "build tag 'real=f32;blasint=64', host expects 'real=f64;blasint=32'"},
     {"fx_missing_callback.so", "missing required callback 'fit'"},
@@ -75,6 +75,15 @@ static const reject_case reject_cases[] = {
     {"fx_bad_schema_log_real.so", "parameter 'tolerance': log-real range [0, 1] needs lo > 0"},
     {"fx_bad_schema_dup_param.so", "parameter 'min_rows' is declared twice"},
     {"fx_bad_schema_choice.so", "parameter 'report': choice without choices"},
+    {"fx_bad_cond_param.so", "condition 1: parameter 'no_such_param' is not in the schema"},
+    {"fx_bad_cond_parent.so", "condition on 'offset': parent 'no_such_parent' is not in the schema"},
+    {"fx_bad_cond_not_choice.so",
+     "condition on 'offset': parent 'weighted' is a bool parameter, not a choice"},
+    {"fx_bad_cond_value.so", "condition on 'offset': 'loud' is not a choice of 'report'"},
+    {"fx_bad_cond_self.so", "condition on 'report': a parameter cannot be conditioned on itself"},
+    {"fx_bad_cond_no_values.so", "condition on 'offset': no values of 'report' listed"},
+    {"fx_bad_cond_twice.so", "parameter 'tolerance' has two conditions (entries 0 and 1)"},
+    {"fx_bad_cond_null_table.so", "n_conditions is 2 but conditions is NULL"},
 };
 #define N_REJECT (sizeof reject_cases / sizeof reject_cases[0])
 
