@@ -18,6 +18,6 @@ return {
   validation = 0.3,
   metric = "auto",              -- dr_mse: assignment is not random
   budget = { seconds = 30, trials = 100 },
-  -- The medium preset (scripts/presets.lua: the wave-1 estimators, causal_forest, dr_forest).
+  -- The medium preset (scripts/presets.lua: the 14 non-forest estimators, causal_forest, dr_forest).
   estimators = presets.medium,
 }

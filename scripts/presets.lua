@@ -1,10 +1,12 @@
 -- presets.lua - ready-made search spaces for every built-in estimator plugin.
 --
 -- Three levels per plugin, by how much a search may spend:
---   cheap   ridge-only learner slots and linear final stages without
---           features, propensity clips at their defaults: every trial fits
---           in well under a second on a few thousand rows; for quick looks
---           and small budgets.
+--   cheap   ridge learner slots and linear final stages without features,
+--           propensity clips at their defaults; the strong simple
+--           candidates (t_learner, s_learner, dr and ra_learner) may also
+--           take a small boosted model (100-300 rounds of depth 3-4), which
+--           their defaults leave at ridge: every trial fits in well under a
+--           second on a few thousand rows; for quick looks and small budgets.
 --   medium  ridge, lasso and small boosted models; the polynomial featurizer;
 --           the propensity clip searched; forests of 100-500 trees. The
 --           usual choice.
@@ -15,7 +17,7 @@
 -- What it defines (all plain tables of search spaces; take a copy with
 -- merge() before changing one, the spaces are shared values):
 --   presets.spaces.<plugin>.<level>        one plugin's hyperparameter table
---   presets.<level>                        the 13 wave-1 plugins at that level,
+--   presets.<level>                        the 14 non-forest plugins at that level,
 --                                          plus forests: none in cheap (a
 --                                          forest trial takes seconds, not
 --                                          milliseconds), causal_forest and
@@ -23,7 +25,8 @@
 --                                          wide. causal_forest is binary only:
 --                                          with 3+ arms take it out with
 --                                          without(presets.medium, "causal_forest")
---   presets.<family>.<level>               one family: baselines, meta, dr, dml,
+--   presets.<family>.<level>               one family: baselines, meta (with
+--                                          ra_learner), dr, dml,
 --                                          forests (issue 9: dr_forest,
 --                                          causal_forest_dml, causal_forest,
 --                                          multi_arm_causal_forest)
@@ -51,9 +54,23 @@
 local P = {}
 
 -- A learner slot's hyperparameters at a level; prefix is the slot's name.
-local function slot(prefix, level)
+-- strong: the slot of a strong simple candidate (t_learner, s_learner, dr,
+-- ra_learner: on IHDP a T-learner with gradient boosting is among the best
+-- single estimators), whose cheap level may also pick a small gbm so that
+-- even a cheap search reaches it. The schema default (ridge) stays the
+-- first point the searcher tries; the gbm ranges hold the schema's defaults
+-- (100 rounds, depth 4, rate 0.1), so the first gbm point is those.
+local function slot(prefix, level, strong)
   local s = {}
-  if level == "cheap" then
+  if level == "cheap" and strong then
+    s.learner = choice({ "ridge", "gbm" })
+    s.alpha = loguniform(1e-2, 1e2)
+    s.trees = randint(100, 300)
+    s.depth = randint(3, 4)
+    s.min_leaf = 5
+    s.learning_rate = loguniform(0.05, 0.1)
+    s.featurizer = "none"
+  elseif level == "cheap" then
     -- Only the penalty varies; the rest is pinned at the schema defaults
     -- (a parameter a config leaves out is searched over its whole range).
     s.learner = "ridge"
@@ -157,18 +174,19 @@ local builders = {
     return join(clip, slot("final", level))
   end,
   s_learner = function(level)
-    local t = slot("model", level)
+    local t = slot("model", level, true)
     t.interactions = level == "cheap" or choice({ true, false })
     return t
   end,
-  t_learner = function(level) return slot("model", level) end,
+  t_learner = function(level) return slot("model", level, true) end,
   x_learner = function(level)
     return join(slot("outcome", level), slot("effect", level))
   end,
   da_learner = function(level)
     return join(slot("outcome", level), slot("effect", level))
   end,
-  dr = function(level) return join(min_propensity(level), slot("final", level)) end,
+  ra_learner = function(level) return slot("final", level, true) end,
+  dr = function(level) return join(min_propensity(level), slot("final", level, true)) end,
   dr_linear = function(level) return join(min_propensity(level), linear_stage(level, true)) end,
   dr_sparse_linear = function(level)
     return join(min_propensity(level), linear_stage(level, false))
@@ -184,7 +202,7 @@ local builders = {
 
 local families = {
   baselines = { "diff_in_means", "ipw", "transformed_outcome" },
-  meta = { "s_learner", "t_learner", "x_learner", "da_learner" },
+  meta = { "s_learner", "t_learner", "x_learner", "da_learner", "ra_learner" },
   dr = { "dr", "dr_linear", "dr_sparse_linear" },
   dml = { "dml_linear", "dml_sparse_linear", "dml_nonparam" },
 }
@@ -193,7 +211,7 @@ local families = {
 local extra_families = {
   forests = { "dr_forest", "causal_forest_dml", "causal_forest", "multi_arm_causal_forest" },
 }
--- The forests each level adds to the wave-1 set: medium the binary grf
+-- The forests each level adds to the non-forest set: medium the binary grf
 -- forest and the DR forest (one of each kind of final stage), wide all.
 local level_forests = {
   cheap = {},

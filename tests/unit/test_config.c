@@ -750,9 +750,9 @@ static void test_presets(void **state)
     assert_int_equal(cfg->n_estimators, 1);
     tt_config_free(cfg);
 
-    /* scripts/presets.lua runs after the prelude: the 13 wave-1 plugins at
-     * three levels, plus forests (none in cheap, causal_forest and dr_forest
-     * in medium, all four in wide), and families. */
+    /* scripts/presets.lua runs after the prelude: the 14 non-forest plugins
+     * at three levels, plus forests (none in cheap, causal_forest and
+     * dr_forest in medium, all four in wide), and families. */
     static const char *const forests[] = {"causal_forest", "causal_forest_dml", "dr_forest",
                                           "multi_arm_causal_forest"};
     static const char *const levels[] = {"cheap", "medium", "wide"};
@@ -774,7 +774,26 @@ static void test_presets(void **state)
         for (size_t i = 0; i < cfg->n_estimators; i++)
             has_dml |= !strcmp(cfg->estimators[i].plugin, "dml_nonparam");
         assert_true(has_dml);
-        assert_int_equal(cfg->n_estimators, 13 + (size_t)n_forests);
+        assert_int_equal(cfg->n_estimators, 14 + (size_t)n_forests);
+        /* The strong simple candidates are in every level, and every level
+         * lets their slot reach gbm (cheap too: a small one). */
+        static const char *const strong[][2] = {{"t_learner", "model_learner"},
+                                                {"s_learner", "model_learner"},
+                                                {"dr", "final_learner"},
+                                                {"ra_learner", "final_learner"}};
+        for (int s = 0; s < 4; s++) {
+            const tt_space_param *sp = param(cfg, strong[s][0], strong[s][1]);
+            assert_int_equal(sp->kind, TT_SPACE_CHOICE);
+            int has_gbm = 0, has_ridge = 0;
+            for (size_t o = 0; o < sp->n_options; o++) {
+                const char *str = sp->options[o].str;
+                has_gbm |= str && !strcmp(str, "gbm");
+                has_ridge |= str && !strcmp(str, "ridge");
+            }
+            if (!has_gbm || !has_ridge)
+                fail_msg("presets.%s: %s.%s lacks gbm or ridge", levels[l], strong[s][0],
+                         strong[s][1]);
+        }
         /* In name order: causal_forest comes before da_learner. */
         assert_string_equal(cfg->estimators[0].plugin, l ? "causal_forest" : "da_learner");
         tt_config_free(cfg);

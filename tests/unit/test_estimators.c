@@ -1,5 +1,5 @@
 /*
- * test_estimators.c - every estimator plugin of wave 1 recovers known effects
+ * test_estimators.c - every built-in estimator plugin recovers known effects
  * from large confounded synthetic data, through the same nuisance models and
  * host table the program gives it (harness: test_estimators_util.h).
  *
@@ -87,6 +87,7 @@ static est_spec g_specs[] = {
     {"t_learner", 0, 0, 0},
     {"x_learner", 0, 0, 0},
     {"da_learner", 0, 0, 0},
+    {"ra_learner", 0, 0, 0},
     {"dr", 0, 0, 0},
     {"dr_linear", 0, 0, 0},
     {"dr_sparse_linear", 0, 0, 0},
@@ -389,9 +390,9 @@ int main(void)
         EST_TESTS(0), EST_TESTS(1), EST_TESTS(2), EST_TESTS(3), EST_TESTS(4),
         EST_TESTS(5), EST_TESTS(6), EST_TESTS(7), EST_TESTS(8), EST_TESTS(9),
         EST_TESTS(10), EST_TESTS(11), EST_TESTS(12), EST_TESTS(13), EST_TESTS(14),
-        EST_TESTS(15), EST_TESTS(16),
+        EST_TESTS(15), EST_TESTS(16), EST_TESTS(17),
     };
-    _Static_assert(N_SPECS == 17, "EST_TESTS list must cover every spec");
+    _Static_assert(N_SPECS == 18, "EST_TESTS list must cover every spec");
     const char *filter = getenv("TT_TEST_FILTER");
     if (filter && *filter)
         cmocka_set_test_filter(filter);
