@@ -45,6 +45,10 @@ enum { P_SLOT = 0, RA_N_PARAMS = P_SLOT + PU_SLOT_N };
 static const tt_plugin_param ra_params[] = {
     PU_SLOT_PARAMS("final", "the final model"),
 };
+/* Each slot parameter counts only under the learners that read it. */
+static const tt_plugin_condition ra_conditions[] = {
+    PU_SLOT_CONDITIONS("final"),
+};
 
 _Static_assert(sizeof ra_params / sizeof ra_params[0] == RA_N_PARAMS,
                "schema and parameter indices disagree");
@@ -245,6 +249,8 @@ static const tt_plugin_descriptor ra_descriptor = {
                     TT_PLUGIN_CAP_SAVE_LOAD | TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES,
     .params = ra_params,
     .n_params = RA_N_PARAMS,
+    .conditions = ra_conditions,
+    .n_conditions = sizeof ra_conditions / sizeof ra_conditions[0],
     .create = ra_create,
     .fit = ra_fit,
     .effect = ra_effect,
