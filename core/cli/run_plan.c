@@ -126,8 +126,11 @@ double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
     int bootstrap = (best->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && method &&
                     strstr(method, "bootstrap") != NULL;
     size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;
-    /* The trial's seconds include its scoring: an overestimate of one fit. */
-    return best->seconds * (bootstrap ? 1.0 + (double)b : 1.0);
+    /* One fit: the trial's create + fit + effects (its scoring, which on
+     * large validation sets dominates, is not refitted); older trials
+     * without that figure count their whole time. */
+    double one = isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds;
+    return one * (bootstrap ? 1.0 + (double)b : 1.0);
 }
 
 void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double now)
@@ -136,7 +139,8 @@ void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double no
     s->refit_resamples = 0;
     if (pl->budget <= 0 || !best)
         return;
-    double one = best->seconds, all = tt_run_refit_estimate(s, best);
+    double one = isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds;
+    double all = tt_run_refit_estimate(s, best);
     if (all <= one || now + all <= pl->refit_deadline)
         return; /* no bootstrap, or it fits */
     size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;

@@ -64,6 +64,8 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
     else
         cJSON_AddStringToObject(o, "error", r->error);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    if (isfinite(r->fit_seconds))
+        cJSON_AddNumberToObject(o, "fit_seconds", r->fit_seconds);
     cJSON_AddNumberToObject(o, "finished_seconds", isfinite(r->finished) ? r->finished : 0.0);
     cJSON_AddItemToObject(o, "objective", number_or_null(r->objective));
     cJSON *reasons = cJSON_CreateObject();

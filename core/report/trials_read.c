@@ -125,6 +125,7 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
     if (cJSON_IsString(error))
         snprintf(r->error, sizeof r->error, "%s", error->valuestring);
     r->seconds = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "seconds"));
+    r->fit_seconds = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "fit_seconds"));
     r->finished = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "finished_seconds"));
     r->objective = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "objective"));
     r->ate = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "ate"));

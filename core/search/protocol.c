@@ -7,7 +7,7 @@
 
 #define RQ_MAGIC "TTRQ"
 #define RS_MAGIC "TTRS"
-#define PROTOCOL_VERSION 1u
+#define PROTOCOL_VERSION 2u
 
 tt_status tt_request_encode(const tt_trial_request *rq, tt_msg *out)
 {
@@ -56,6 +56,7 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out)
 {
     int bad = tt_msg_put(out, RS_MAGIC, 4) || tt_msg_put_u32(out, PROTOCOL_VERSION) ||
               tt_msg_put_u32(out, (uint32_t)r->status) || tt_msg_put_f64(out, r->seconds) ||
+              tt_msg_put_f64(out, r->fit_seconds) ||
               tt_msg_put_f64(out, r->objective) || tt_msg_put_f64(out, r->ate) ||
               tt_msg_put_str(out, r->error) || put_scores(out, r->scores, r->n_scores) ||
               put_scores(out, r->oracle, r->n_oracle);
@@ -95,6 +96,7 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     uint32_t status = tt_msg_get_u32(&c);
     r->status = status <= TT_TRIAL_TIMEOUT ? (tt_trial_status)status : TT_TRIAL_FAILED;
     r->seconds = tt_msg_get_f64(&c);
+    r->fit_seconds = tt_msg_get_f64(&c);
     r->objective = tt_msg_get_f64(&c);
     r->ate = tt_msg_get_f64(&c);
     tt_msg_get_str(&c, r->error, sizeof r->error);

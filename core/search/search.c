@@ -178,6 +178,7 @@ static void take_result(tt_trial_result *dst, const tt_trial_result *src)
     dst->status = src->status;
     memcpy(dst->error, src->error, sizeof dst->error);
     dst->seconds = src->seconds;
+    dst->fit_seconds = src->fit_seconds;
     dst->objective = src->objective;
     dst->ate = src->ate;
     memcpy(dst->scores, src->scores, sizeof dst->scores);

@@ -102,6 +102,7 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     r->error[0] = '\0';
     r->objective = NAN;
     r->ate = NAN;
+    r->fit_seconds = NAN;
     r->n_scores = r->n_oracle = 0;
 
     tt_host_ctx ctx = {.plugin_name = desc->name, .stop_flag = stop_flag, .deadline = deadline,
@@ -136,6 +137,7 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
         fail(r, st, deadline, "effect", err);
         goto done;
     }
+    r->fit_seconds = tt_now() - start;
     for (size_t i = 0; i < problem->valid.n * cols; i++) {
         if (!isfinite(tau_hat[i])) {
             snprintf(err, sizeof err, "non-finite effect at validation row %zu, arm %zu",

@@ -54,6 +54,9 @@ typedef struct tt_trial_result {
     tt_trial_status status;
     char error[1024];
     double seconds;
+    double fit_seconds;        /* of those, create + fit + effects on the validation rows
+                                  (without scoring): what a refit of the trial costs; NaN
+                                  when unknown */
     double finished;           /* seconds since the search began when it finished (a resumed
                                   run continues its prior timeline) */
     double objective;          /* the metric's value; NaN unless ok and computable */

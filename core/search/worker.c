@@ -114,6 +114,7 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
     r->n_scores = r->n_oracle = 0;
     r->objective = NAN;
     r->ate = NAN;
+    r->fit_seconds = NAN;
     r->error[0] = '\0';
     if (rep->end == TT_ISOLATE_OK &&
         tt_result_decode(rep->result.data, rep->result.len, r) == TT_OK) {

@@ -45,7 +45,7 @@ bash "$src/tests/e2e/report_browser.sh" "$work/run1" "$work/report.png" || fail 
 echo "== same seed, same trials"
 "$tt" run "$src/configs/quickstart.lua" --out "$work/run2" --trials 15 --quiet > /dev/null
 "$tt" run "$src/configs/quickstart.lua" --out "$work/run3" --trials 15 --quiet > /dev/null
-strip() { sed -E 's/"(finished_)?seconds":[^,}]*//g' "$1"; }
+strip() { sed -E 's/"(finished_|fit_)?seconds":[^,}]*//g' "$1"; }
 strip_sorted() { strip "$1" | sort; }
 diff <(strip "$work/run2/trials.jsonl") <(strip "$work/run3/trials.jsonl") >/dev/null \
   || fail "two runs with the same seed differ"
