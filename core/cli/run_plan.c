@@ -6,8 +6,9 @@
  *                   within 25 % of B (nuisance.seconds x roles when the
  *                   config sets it); the first candidate of every role is
  *                   always fitted;
- *   reserve         R = 8 % of B, at least 1 s and at most 60 s, kept after
- *                   the search for the winner's refit and the report;
+ *   reserve         R = 4 % of B, at least 1 s and at most 60 s, kept after
+ *                   the search for the winner's refit and the report (the
+ *                   run should end within max(2 s, 3 %) of B, early or late);
  *   search          from the end of the nuisance stage to B - R (trials
  *                   still running then are stopped);
  *   refit           until B - min(0.5 s, R / 2); the report gets the rest.
@@ -32,7 +33,7 @@
 #include "util/clock.h"
 
 #define NUISANCE_SHARE 0.25
-#define RESERVE_SHARE 0.08
+#define RESERVE_SHARE 0.04
 #define RESERVE_MIN 1.0
 #define RESERVE_MAX 60.0
 #define SEARCH_MIN 1.0
