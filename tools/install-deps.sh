@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tautune builds with, if any are missing.
 #   --browser   also Chromium, for the test that renders report.html (CI)
+#   --bench     also python3, for the benchmarks' quick forms (CI)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev
       libcjson-dev libcmocka-dev)
-[ "${1:-}" = --browser ] && pkgs+=(chromium)
+for arg in "$@"; do
+  case $arg in
+    --browser) pkgs+=(chromium) ;;
+    --bench) pkgs+=(python3) ;;   # the benchmark drivers (standard library only)
+    *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
