@@ -599,11 +599,14 @@ static int execute(run_state *s, run_cli *cli, double start)
     if (rc == TT_EXIT_INTERRUPTED || g_stop) {
         fprintf(stderr, "tautune: interrupted in the nuisance stage; %s holds the run so far "
                         "(continue with --resume %s)\n", dir, dir);
+        s->outcome.interrupted = 1;
         report(s, dir, start, NULL, 0);
         return TT_EXIT_INTERRUPTED;
     }
-    if (rc)
+    if (rc) {
+        report(s, dir, start, NULL, 0); /* results.json says what the run got to */
         return rc;
+    }
 
     if (!a->quiet)
         fprintf(stderr, "tautune: %s: %zu rows (%zu train, %zu validation), %d arms, %zu estimators, "

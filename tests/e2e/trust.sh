@@ -160,6 +160,7 @@ return {
 LUA
 interrupt nuisance "grep -q 'nuisance models:' nuisance.err" "$tt" run slow_nuisance.lua --ci --out nu
 [ -s nu/config.lua ] || fail "nuisance: the run folder lost its config"
+grep -q '"status":[[:space:]]*"interrupted"' nu/results.json || fail "nuisance: results.json not interrupted"
 # The search: stop after two finished trials; they must be kept.
 cat > search.lua <<'LUA'
 return {
