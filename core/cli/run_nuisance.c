@@ -286,6 +286,10 @@ typedef struct stage_view {
     size_t role, n_cands, cand;
     char learner[TT_NUISANCE_NAME_LEN];
     double last_print;        /* seconds into the stage of the last plain line; 0 none */
+    double last_tick;         /* tt_now() of the last refresh while nothing new came */
+    char role_name[32];       /* what the child said last, for those refreshes */
+    int arm;
+    size_t fold, folds;
     char error[1200];
     int error_code;
 } stage_view;
@@ -305,8 +309,10 @@ static void show(stage_view *v, const char *role, int arm, size_t fold, size_t f
         fprintf(stderr, "\r\033[Knuisance models: %s, %s (candidate %zu of %zu), fold %zu of "
                         "%zu, %.1fs (plan ~%.0fs)", what, v->learner, v->cand, v->n_cands,
                 fold < folds ? fold + 1 : folds, folds, el, s->nu_planned);
-    } else if (fold == 0 && (v->last_print == 0 || el - v->last_print >= 5.0)) {
-        /* Plain lines (logs, CI): the first, then one every 5 s at most. */
+    } else if ((fold == 0 && (v->last_print == 0 || el - v->last_print >= 5.0)) ||
+               el - v->last_print >= 30.0) {
+        /* Plain lines (logs, CI): the first, then one per new candidate
+         * every 5 s at most, and one every 30 s while a long fit runs. */
         v->last_print = el > 0 ? el : 1e-9;
         fprintf(stderr, "tautune: nuisance models: %s, %s (candidate %zu of %zu), %.1fs "
                         "(plan ~%.0fs)\n", what, v->learner, v->cand, v->n_cands, el,
@@ -330,6 +336,10 @@ static void on_line(stage_view *v, char *line)
         if (fold == 0)
             v->cand++;
         snprintf(v->learner, sizeof v->learner, "%s", learner);
+        snprintf(v->role_name, sizeof v->role_name, "%s", role);
+        v->arm = arm;
+        v->fold = fold;
+        v->folds = folds;
         show(v, role, arm, fold, folds);
     } else if (line[0] == 'E') {
         char *msg = NULL;
@@ -436,8 +446,15 @@ static int fit_in_child(run_state *s, const char *path, uint64_t fp,
         }
         struct pollfd p = {.fd = fds[0], .events = POLLIN};
         int got = poll(&p, 1, 100);
-        if (got <= 0)
+        if (got <= 0) {
+            /* A single fit can take minutes on big data: keep the clock moving. */
+            double t = tt_now();
+            if (v.role_name[0] && t - v.last_tick >= 1.0) {
+                v.last_tick = t;
+                show(&v, v.role_name, v.arm, v.fold, v.folds);
+            }
             continue;
+        }
         ssize_t r = read(fds[0], buf + used, sizeof buf - 1 - used);
         if (r < 0 && errno == EINTR)
             continue;
