@@ -265,6 +265,11 @@ void tt_run_state_free(run_state *s)
     for (size_t i = 0; i < s->n_nu_owned; i++)
         free(s->nu_owned[i]);
     free(s->nu_owned);
+    tt_nuisance_engine_free(s->engine_all);
+    free(s->nu_features_all);
+    free(s->nu_arm_outcome_all);
+    free(s->final_roles);
+    free(s->final_specs);
     if (s->trials_fp)
         fclose(s->trials_fp);
     tt_search_outcome_free(&s->outcome);

@@ -100,6 +100,8 @@ typedef struct run_state {
     int nu_degraded;              /* the plan overran: the cheapest models were fitted */
     int live;                     /* progress may rewrite a terminal line */
     int ended_for_refit;          /* the search stopped early to leave the refit time */
+    double train_refit_deadline;  /* tt_now() value the training-rows refit stops by, so a
+                                   * final fit on every row has its share (0: none) */
     size_t refit_resamples;       /* > 0: bootstrap replicas of the refit, cut to fit the
                                    * budget (tt_run_refit_resamples); 0: the config's */
     run_plan plan;
@@ -108,6 +110,18 @@ typedef struct run_state {
                                   * fallback refitted in its place; only
                                   * meaningful while winner_tau is set */
     volatile sig_atomic_t *stop; /* the run's stop flag, as given to tt_run_winner */
+    /* final_fit = "all" (run_nuisance.c, run_winner.c): the chosen nuisance
+     * models cross-fitted again on every row, for the winner's final fit. */
+    tt_nuisance_engine *engine_all;
+    tt_nuisance_data nu_data_all;
+    double *nu_features_all;
+    const tt_nuisance_result **nu_arm_outcome_all;
+    tt_host_nuisances nuisances_all;
+    tt_nuisance_plan_role *final_roles;
+    tt_nuisance_spec *final_specs;
+    double nu_final_estimate;     /* estimated seconds of that stage (cost model) */
+    int final_nu_rc;              /* what fitting them gave (once engine_all exists) */
+    int final_all_rows;           /* the written model was fitted on every row */
 } run_state;
 
 /* Frees everything the state owns (cmd_run.c); the struct itself is the caller's. */
@@ -130,6 +144,36 @@ int tt_run_plan_nuisances(run_state *s, double allowance);
  * deadline (tt_now() value, 0 = none) with TT_EXIT_NO_TRIAL. */
 int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *stop,
                          double deadline);
+
+/* One cross-fitting stage of nuisance models (run_nuisance_stage.c): the
+ * training rows' before the search, or every row's for final_fit = "all". */
+typedef struct run_nu_stage {
+    tt_nuisance_engine *engine;
+    const tt_nuisance_data *data;
+    uint64_t seed;                  /* the engine's seed */
+    size_t folds;
+    tt_nuisance_plan_role *roles;   /* with the planned candidates (take) */
+    size_t n_roles;
+    double planned;                 /* estimated seconds, for progress and messages */
+    const char *what;               /* "nuisance models", "final nuisance models" */
+} run_nu_stage;
+/* What a stage's models are fitted for: rows, seed, folds, planned candidates. */
+uint64_t tt_run_nu_fingerprint(const run_nu_stage *st);
+/* Reads a stage's file and hands its models to st->engine; 0 when read and
+ * made for `want` (*mismatch = 1 when made for something else). */
+int tt_run_nu_adopt(const run_nu_stage *st, const char *path, uint64_t want, int *mismatch);
+/* Fits the stage in a worker process that writes path; a TT_EXIT_* code:
+ * TT_EXIT_INTERRUPTED at *stop, TT_EXIT_NO_TRIAL past deadline (0 = none;
+ * quietly when soft: the caller has a fallback). */
+int tt_run_nu_fit(const run_state *s, const run_nu_stage *st, const char *path, uint64_t fp,
+                  volatile sig_atomic_t *stop, double deadline, int soft);
+
+/* final_fit = "all": the nuisance models chosen for the training rows, each
+ * cross-fitted again on every row (no new selection) in a worker process,
+ * into s->engine_all / s->nuisances_all (dir/nuisance_all.ttn, reused by
+ * --resume). Nothing to do (TT_EXIT_OK) when the run has no nuisances. */
+int tt_run_fit_final_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *stop,
+                               double deadline);
 
 /* The budget plan (run_plan.c): sizes the nuisance stage, sets the
  * deadlines, and refuses (TT_EXIT_USAGE, with the estimate and what to
@@ -185,6 +229,9 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
 typedef struct run_refit {
     const tt_trial_result *trial;
     int winner;
+    int all_rows;                 /* fit on every row with s->nuisances_all (final_fit) */
+    int light;                    /* winner: effects and average effects only (no row
+                                   * intervals, no saved state): the final fit follows */
     double *tau, *lo, *hi;        /* (rows x (K-1)) column-major; lo/hi NULL without intervals */
     cJSON *average_effect;        /* winner: results.json's objects, or NULL */
     cJSON *average_effect_oob;

@@ -41,6 +41,9 @@
 #define NO_BUDGET_NUISANCE 60.0
 #define DYNAMIC_RESERVE_SHARE 0.25
 #define MIN_REFIT_RESAMPLES 5
+/* Refit time per fit as a multiple of the trial's: the refit predicts every
+ * row, and the machine may be busier than when the trial ran. */
+#define REFIT_SAFETY 1.5
 /* Seconds per (row pair x column) of the energy scores on the reference
  * machine: about 0.6 s at 20,000 rows x 20 columns (README, Scores). */
 #define ENERGY_RATE 7.5e-11
@@ -131,31 +134,52 @@ double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
      * large validation sets dominates, is not refitted); older trials
      * without that figure count their whole time. */
     double one = isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds;
-    return one * (bootstrap ? 1.0 + (double)b : 1.0);
+    double refit = one * (bootstrap ? 1.0 + (double)b : 1.0);
+    /* final_fit = "all": the chosen nuisance models on every row, and the
+     * trial once more on every row (about n / n_train times the work). */
+    if (!s->cfg->final_fit_train)
+        refit += s->nu_final_estimate +
+                 refit * (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
+    return refit;
 }
 
 void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double now)
 {
     const run_plan *pl = &s->plan;
     s->refit_resamples = 0;
+    s->train_refit_deadline = pl->refit_deadline;
     if (pl->budget <= 0 || !best)
         return;
-    double one = isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds;
-    double all = tt_run_refit_estimate(s, best);
-    if (all <= one || now + all <= pl->refit_deadline)
-        return; /* no bootstrap, or it fits */
+    /* Seconds per fit, with room for a busier machine than the trial saw;
+     * the final fit repeats the work on n / n_train times the rows. */
+    double one = REFIT_SAFETY * (isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds);
+    double r = s->cfg->final_fit_train ? 0.0
+                                       : (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
+    double nu_final = s->cfg->final_fit_train ? 0.0 : REFIT_SAFETY * s->nu_final_estimate;
+    double left = pl->refit_deadline - now - nu_final;
+    const char *method = tt_plugin_interval_method(best->desc);
+    int bootstrap = (best->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && method &&
+                    strstr(method, "bootstrap") != NULL;
     size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;
-    double left = pl->refit_deadline - now - one;
-    size_t fit = left > 0 && one > 0 ? (size_t)floor(left / one) : 0;
-    if (fit < MIN_REFIT_RESAMPLES)
-        fit = MIN_REFIT_RESAMPLES;
-    if (fit >= b)
-        return;
-    s->refit_resamples = fit;
-    if (!s->quiet)
-        fprintf(stderr, "tautune: the winner's bootstrap intervals use %zu of %zu resamples: the "
-                        "budget leaves ~%.1fs for its refit (results.json: "
-                        "plan.refit_resamples)\n", fit, b, fmax(0.0, left + one));
+    size_t fits = bootstrap ? 1 + b : 1;
+    if ((double)fits * one * (1 + r) > left && bootstrap) {
+        double can = left > 0 && one > 0 ? floor(left / (one * (1 + r))) - 1 : 0;
+        size_t cut = can < MIN_REFIT_RESAMPLES ? MIN_REFIT_RESAMPLES : (size_t)can;
+        if (cut < b) {
+            s->refit_resamples = cut;
+            fits = 1 + cut;
+            if (!s->quiet)
+                fprintf(stderr, "tautune: the winner's bootstrap intervals use %zu of %zu "
+                                "resamples: the budget leaves ~%.1fs for its refit%s "
+                                "(results.json: plan.refit_resamples)\n", cut, b,
+                        fmax(0.0, pl->refit_deadline - now),
+                        r > 0 ? " and its final fit on every row" : "");
+        }
+    }
+    /* The training-rows refit stops in time to leave the final fit its share
+     * (it keeps the replicas fitted by then; pu_boot.h). */
+    if (r > 0 && left > 0)
+        s->train_refit_deadline = fmin(pl->refit_deadline, now + left / (1 + r));
 }
 
 int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now)

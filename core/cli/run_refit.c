@@ -39,6 +39,8 @@ typedef struct refit_job {
     int winner;
     double deadline;
     volatile sig_atomic_t *stop;
+    int all_rows;               /* final_fit: every row, with the every-row nuisances */
+    int light;                  /* effects and average effects only: no row intervals, no save */
 } refit_job;
 
 static cJSON *number_or_null(double v)
@@ -55,13 +57,15 @@ static int create_and_fit(const refit_job *j, fitted *f, char *err, size_t errle
     uint64_t seed = tt_search_trial_seed(s->cfg->seed, j->trial->id);
     f->ctx = (tt_host_ctx){.plugin_name = f->desc->name, .stop_flag = j->stop,
                            .deadline = j->deadline,
-                           .nuisances = s->engine ? &s->nuisances : NULL,
+                           .nuisances = !s->engine ? NULL
+                                        : j->all_rows ? &s->nuisances_all
+                                                      : &s->nuisances,
                            .capabilities = f->desc->capabilities,
                            .interval_resamples = s->refit_resamples
                                                      ? s->refit_resamples
                                                      : s->cfg->interval_resamples};
     tt_host_services_init(&f->host, &f->ctx, seed);
-    tt_plugin_data train = tt_run_view(s->train);
+    tt_plugin_data train = tt_run_view(j->all_rows ? s->data : s->train);
     tt_isolate_stage("create");
     if (f->desc->create(&f->host, j->trial->point, s->data->n_arms, &f->inst, err, errlen) ||
         !f->inst) {
@@ -201,7 +205,7 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
     }
     if (f->desc->effect(f->inst, &all, tau, err, errlen) != TT_OK)
         goto out;
-    if (f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) {
+    if ((f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && !j->light) {
         lo = malloc(sizeof *lo * (cells + 1));
         hi = malloc(sizeof *hi * (cells + 1));
         char why[512] = "";
@@ -217,7 +221,7 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
         }
     }
     cJSON *avg = average_effect(s, f), *oob = average_effect_oob(s, f);
-    int has_state = (f->desc->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) != 0;
+    int has_state = (f->desc->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) != 0 && !j->light;
     if (has_state) {
         tt_plugin_sink sink = tt_model_state_sink(&buf);
         tt_isolate_stage("save");
@@ -308,7 +312,7 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
 
 int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomic_t *stop)
 {
-    refit_job j = {s, r->trial, r->winner, deadline, stop};
+    refit_job j = {s, r->trial, r->winner, deadline, stop, r->all_rows, r->light};
     tt_isolate_limits lim = {.deadline = deadline, .grace = REFIT_GRACE_SECONDS,
                              .echo_stderr = 1};
     tt_isolate_report rep;

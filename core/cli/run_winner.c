@@ -1,9 +1,14 @@
 /* run_winner.c - what a run hands on: the winning trial refitted on the
  * training rows with the trial's own seed (so it is that trial's model, not a
- * look-alike), its effects and intervals for every row (cate.csv), its
- * average effect with an interval on the validation rows (and, from a plugin
- * with ABI 1.4's average_effect_oob, on the training rows out of bag), and
- * the model file that `tautune predict` applies to new rows (model.ttm).
+ * look-alike: its effects on the validation rows are out of sample), then -
+ * final_fit = "all", the default - the same trial fitted once more on every
+ * row with its nuisance models refitted on every row too, so the model
+ * handed on has seen all the data (as FLAML's retrain_full). Handed on:
+ * effects and intervals for every row (cate.csv, with the out-of-sample
+ * effects beside them), the average effect with an interval on the
+ * validation rows (from the training-rows model, which never saw them; and,
+ * from a plugin with ABI 1.4's average_effect_oob, out of bag), and the model
+ * file that `tautune predict` applies to new rows (model.ttm).
  *
  * The refit runs in an isolated child (run_refit.c); this file only writes
  * what came back. When the winner's refit fails or crashes, the next best
@@ -56,7 +61,9 @@ static int write_model(run_state *s, const run_refit *r, uint64_t seed, const ch
                        char *err, size_t errlen)
 {
     const tt_plugin_descriptor *desc = r->trial->desc;
-    const tt_host_nuisances *nu = s->engine ? &s->nuisances : NULL;
+    const tt_host_nuisances *nu = !s->engine ? NULL
+                                  : r->all_rows ? &s->nuisances_all
+                                                : &s->nuisances;
     tt_learner *mu[s->data->n_arms];
     for (int k = 0; k < s->data->n_arms; k++)
         mu[k] = nu && nu->arm_outcome ? nu->arm_outcome[k]->full : NULL;
@@ -76,9 +83,14 @@ static int write_model(run_state *s, const run_refit *r, uint64_t seed, const ch
 }
 
 /* cate.csv, model.ttm and the facts of a refit that worked; the effects are
- * handed to s for the report. */
-static cJSON *hand_on(run_state *s, const char *dir, run_refit *r)
+ * handed to s for the report. fin: the same trial fitted on every row
+ * (final_fit = "all"), or NULL: then r's model is the one handed on. With
+ * fin, cate.csv's tau/lo/hi and model.ttm are fin's, the out-of-sample
+ * oos_tau columns and the validation rows' average effect are r's (the
+ * selection-time model never saw those rows), and the report plots r's. */
+static cJSON *hand_on(run_state *s, const char *dir, run_refit *r, run_refit *fin)
 {
+    run_refit *m = fin ? fin : r; /* the model handed on */
     char err[1024], path[4096];
     const tt_trial_result *t = r->trial;
     /* The split as data-row flags: s->split indexes the dataset's rows. */
@@ -92,7 +104,8 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r)
                          .arm_labels = (const char *const *)s->data->arm_labels,
                          .row = s->data->row, .id_name = s->data->id_name,
                          .ids = (const char *const *)s->data->ids, .t = s->data->t,
-                         .is_valid = is_valid, .tau = r->tau, .lo = r->lo, .hi = r->hi};
+                         .is_valid = is_valid, .tau = m->tau, .lo = m->lo, .hi = m->hi,
+                         .oos_tau = fin ? r->tau : NULL};
     snprintf(path, sizeof path, "%s/cate.csv", dir);
     if (tt_cate_write(path, &rows, err, sizeof err) == TT_OK)
         cJSON_AddStringToObject(o, "effects", "cate.csv");
@@ -101,12 +114,21 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r)
     free(is_valid);
     if (r->average_effect)
         cJSON_AddItemToObject(o, "average_effect", r->average_effect);
-    if (r->average_effect_oob)
-        cJSON_AddItemToObject(o, "average_effect_oob", r->average_effect_oob);
-    r->average_effect = r->average_effect_oob = NULL;
-    if (r->has_state) {
+    r->average_effect = NULL;
+    if (m->average_effect_oob) {
+        if (fin) /* out of bag over every row now */
+            cJSON_ReplaceItemInObject(m->average_effect_oob, "rows",
+                                      cJSON_CreateString("all (out-of-bag)"));
+        cJSON_AddItemToObject(o, "average_effect_oob", m->average_effect_oob);
+    }
+    m->average_effect_oob = NULL;
+    cJSON *ff = cJSON_AddObjectToObject(o, "final_fit");
+    cJSON_AddStringToObject(ff, "rows", fin ? "all" : "train");
+    cJSON_AddNumberToObject(ff, "n", (double)(fin ? s->data->n : s->train->n));
+    s->final_all_rows = fin != NULL;
+    if (m->has_state) {
         snprintf(path, sizeof path, "%s/model.ttm", dir);
-        if (write_model(s, r, tt_search_trial_seed(s->cfg->seed, t->id), path, err,
+        if (write_model(s, m, tt_search_trial_seed(s->cfg->seed, t->id), path, err,
                         sizeof err) == 0)
             cJSON_AddStringToObject(o, "model", "model.ttm");
         else
@@ -115,11 +137,12 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r)
         fprintf(stderr, "tautune: note: %s cannot save its state; no model file\n",
                 t->desc->name);
     }
-    /* The report plots the refitted effects: hand them over. */
+    /* The report plots the out-of-sample effects (r's) with the intervals of
+     * the model handed on: hand them over. */
     s->winner_tau = r->tau;
-    s->winner_lo = r->lo;
-    s->winner_hi = r->hi;
-    r->tau = r->lo = r->hi = NULL;
+    s->winner_lo = m->lo;
+    s->winner_hi = m->hi;
+    r->tau = m->lo = m->hi = NULL;
     return o;
 }
 
@@ -178,7 +201,12 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
     int rc = TT_EXIT_OK;
     cJSON *o = NULL;
     for (size_t c = 0; c < n_cand && tries < MAX_REFITS && !o; c++) {
-        run_refit r = {.trial = &s->outcome.trials[cand[c]], .winner = 1};
+        /* With a final fit to follow, the training-rows refit gives only what
+         * is needed of it (out-of-sample effects, the validation rows'
+         * average effect): its row intervals and saved state would be
+         * thrown away. */
+        run_refit r = {.trial = &s->outcome.trials[cand[c]], .winner = 1,
+                       .light = !s->cfg->final_fit_train};
         int skip = 0;
         for (size_t k = 0; k < n_ruled; k++)
             skip |= strcmp(ruled_out[k], r.trial->desc->name) == 0;
@@ -188,13 +216,63 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
         if (c > 0)
             fprintf(stderr, "tautune: falling back to trial %zu (%s), the next best\n",
                     r.trial->id, r.trial->desc->name);
-        int st = tt_run_refit(s, &r, deadline, stop);
+        /* The training-rows refit leaves the final fit its share of the time. */
+        double train_by = s->train_refit_deadline > 0 && deadline > 0
+                              ? fmin(deadline, s->train_refit_deadline)
+                              : deadline;
+        int st = tt_run_refit(s, &r, train_by, stop);
         if (st == -2) {
             rc = TT_EXIT_INTERRUPTED;
             break;
         }
         if (st == 0) {
-            o = hand_on(s, dir, &r);
+            run_refit fin = {.trial = r.trial, .winner = 1, .all_rows = 1};
+            int final_ok = 0;
+            char why[1200] = "";
+            if (!s->cfg->final_fit_train) {
+                /* The selected model, refitted on every row the user gave:
+                 * the chosen nuisance models first, then the trial. */
+                int nrc = tt_run_fit_final_nuisances(s, dir, stop, deadline);
+                int fst = nrc == TT_EXIT_OK ? tt_run_refit(s, &fin, deadline, stop) : -1;
+                if (nrc == TT_EXIT_INTERRUPTED || fst == -2) {
+                    tt_run_refit_clear(&fin);
+                    tt_run_refit_clear(&r);
+                    rc = TT_EXIT_INTERRUPTED;
+                    break;
+                }
+                final_ok = fst == 0;
+                if (!final_ok)
+                    snprintf(why, sizeof why, "%s%s%s",
+                             nrc ? "its nuisance models could not be refitted" : fin.step,
+                             nrc ? "" : ": ", nrc ? "" : fin.error);
+            }
+            if (why[0]) {
+                fprintf(stderr, "tautune: the final fit of %s (trial %zu) on every row failed "
+                                "(%s); model.ttm and cate.csv hold its training-rows refit\n",
+                        r.trial->desc->name, r.trial->id, why);
+                /* The light refit kept no model: refit in full, within the
+                 * run's tolerance past its budget (max(2 s, 3 %)) - a late
+                 * model beats none. */
+                tt_run_refit_clear(&r);
+                r.light = 0;
+                double late = s->plan.end > 0
+                                  ? s->plan.end + fmax(2.0, 0.03 * s->plan.budget) - 0.5
+                                  : 0;
+                if (tt_run_refit(s, &r, late, stop) != 0) {
+                    fprintf(stderr, "tautune: refitting %s (trial %zu) failed at %s: %s\n",
+                            r.trial->desc->name, r.trial->id, r.step, r.error);
+                    cJSON_AddItemToArray(failures, failure_facts(&r));
+                    tt_run_refit_clear(&r);
+                    tt_run_refit_clear(&fin);
+                    rc = TT_EXIT_REFIT;
+                    continue;
+                }
+            }
+            o = hand_on(s, dir, &r, final_ok ? &fin : NULL);
+            if (why[0])
+                cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(o, "final_fit"),
+                                        "error", why);
+            tt_run_refit_clear(&fin);
             s->winner_index = cand[c];
         } else {
             fprintf(stderr, "tautune: refitting %s (trial %zu) failed at %s: %s\n",

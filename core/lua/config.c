@@ -24,7 +24,7 @@
 
 static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
                                        "scoring", "budget", "search", "nuisance",
-                                       "intervals", "estimators", "out", NULL};
+                                       "intervals", "estimators", "out", "final_fit", NULL};
 static const char *const interval_keys[] = {"resamples", "in_trials", NULL};
 static const char *const nuisance_keys[] = {"propensity", "outcome", "folds", "seconds", NULL};
 static const char *const scoring_keys[] = {"scores", "costs", "clip", "erupt_policy",
@@ -346,6 +346,18 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
     }
     if (strcmp(key, "out") == 0)
         return tt_cfg_take_string(rd, v, "out", &cfg->out_dir);
+    if (strcmp(key, "final_fit") == 0) {
+        char *which = NULL;
+        if ((st = tt_cfg_take_string(rd, v, "final_fit", &which)))
+            return st;
+        int train = strcmp(which, "train") == 0, all = strcmp(which, "all") == 0;
+        free(which);
+        if (!train && !all)
+            return tt_cfg_fail(rd, 0, "final_fit", "expected \"all\" (refit the winner on every "
+                               "row) or \"train\" (on the training rows only)");
+        cfg->final_fit_train = train;
+        return TT_OK;
+    }
     /* The remaining keys hold tables. */
     if (lua_type(L, v) != LUA_TTABLE || tt_space_dsl_is_space(L, v))
         return tt_cfg_wrong_type(rd, v, key, "a table");

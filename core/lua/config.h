@@ -62,6 +62,9 @@
  *     s_learner = { model_learner = "gbm", interactions = choice({true, false}) },
  *   }
  *   out         string: run folder (default runs/<name>-<UTC time>)
+ *   final_fit   "all" (default): after selection the winner, with its nuisance
+ *               models, is refitted on every row for model.ttm and cate.csv;
+ *               "train": on the training rows only (its selection-time model)
  * Estimators are kept sorted by name (Lua tables have no order).
  */
 #ifndef TT_LUA_CONFIG_H
@@ -133,6 +136,8 @@ typedef struct tt_config {
     char **exclude_cols, **exclude_vals; size_t n_exclude; /* data.exclude = {col = value} */
 
     double validation;
+    int final_fit_train;        /* final_fit = "train": the winner's model keeps the training
+                                 * rows only; 0 (default "all"): refitted on every row */
     char *metric;
     double budget_seconds;      /* 0 = no wall-clock limit */
     long max_trials;            /* 0 = no trial cap */

@@ -57,6 +57,8 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
             put_prefixed(fp, "hi_", r->arm_labels[k]);
         }
     }
+    for (int k = 1; r->oos_tau && k < r->n_arms; k++)
+        put_prefixed(fp, "oos_tau_", r->arm_labels[k]);
     fputc('\n', fp);
     for (size_t i = 0; i < r->n; i++) {
         fprintf(fp, "%zu", (r->row ? r->row[i] : i) + 1);
@@ -75,6 +77,12 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
             fprintf(fp, ",%.17g", r->tau[at]);
             if (intervals)
                 fprintf(fp, ",%.17g,%.17g", r->lo[at], r->hi[at]);
+        }
+        for (int k = 1; r->oos_tau && k < r->n_arms; k++) {
+            if (r->is_valid && r->is_valid[i])
+                fprintf(fp, ",%.17g", r->oos_tau[(size_t)(k - 1) * r->n + i]);
+            else
+                fputc(',', fp);
         }
         fputc('\n', fp);
     }

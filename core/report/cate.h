@@ -7,7 +7,8 @@
  * arm's label) when arms are known, "split" ("train" or "validation": the
  * rows the winner was fitted on, and the rows every score used) when given,
  * then for every treated arm k (label L):
- * "tau_L", and "lo_L", "hi_L" when intervals are given. Numbers are written
+ * "tau_L", and "lo_L", "hi_L" when intervals are given; then, when given,
+ * "oos_tau_L" for every treated arm (validation rows only). Numbers are written
  * with 17 significant digits (they read back exactly). Text is quoted when
  * it holds a comma, quote or line break.
  */
@@ -29,6 +30,11 @@ typedef struct tt_cate_rows {
     const unsigned char *is_valid;  /* n flags (1 = validation row), or NULL */
     const double *tau;              /* n x (K-1) column-major */
     const double *lo, *hi;          /* same shape, or both NULL */
+    /* Out-of-sample effects (n x (K-1)), written as "oos_tau_L" on the
+     * validation rows only (empty on training rows), or NULL: a run whose
+     * final model saw every row keeps the selection-time model's effects on
+     * the rows it was scored on. */
+    const double *oos_tau;
 } tt_cate_rows;
 
 /* Write to path atomically ("-": standard output). */

@@ -646,10 +646,12 @@ int pu_final_save(pu_final *f, const tt_plugin_sink *sink, char *err, size_t err
     if (!f->fitted)
         return pu_errf(err, errlen, TT_ERR_INVALID, "the final stage is not fitted");
     /* A LEARNER stage fits its bootstrap replicas first (pu_boot_save would
-     * anyway), so a failed or stopped bootstrap leaves nothing half-written. */
+     * anyway), so a failed bootstrap leaves nothing half-written; a stopped
+     * one is saved without replicas by pu_boot_save (pu_boot.h). */
     int rc = f->spec.kind == PU_FINAL_LEARNER ? pu_boot_ensure(&f->boot, err, errlen) : TT_OK;
-    if (rc != TT_OK)
+    if (rc != TT_OK && rc != TT_ERR_STOPPED)
         return rc;
+    rc = TT_OK;
     double phi[3] = {f->spec.phi.intercept, f->spec.phi.poly2, (double)f->p_x};
     if (pu_writef(sink, "pu_final 1\nkind %d\narms %d\npx %zu\n", (int)f->spec.kind, f->n_arms,
                   f->p_x) != 0 ||

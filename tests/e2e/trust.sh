@@ -57,6 +57,28 @@ grep -q "nuisance models: reused from" second.err || fail "resume fitted the nui
 cmp -s first.ttn resumed/nuisance.ttn || fail "resume changed the nuisance models"
 echo "ok: --resume reuses the saved nuisance models"
 
+# --- the final fit on every row ----------------------------------------------
+# The default hands on the winner fitted on every row: cate.csv's tau_* are
+# that model's (predict reproduces them), oos_tau_* the selection-time
+# model's on the validation rows only; final_fit = "train" keeps the old
+# model and columns.
+grep -q '"final_fit":{"rows":"all","n":3000}' <(tr -d ' \n\t' < quiet/results.json) ||
+  fail "final fit: results.json does not say rows all, n 3000"
+head -1 quiet/cate.csv | grep -q ',oos_tau_1$' || fail "final fit: no oos_tau_1 column"
+awk -F, 'NR > 1 && (($3 == "validation") != ($NF != "")) { bad = 1 } END { exit bad }' \
+  quiet/cate.csv || fail "final fit: oos_tau_1 must be filled exactly on the validation rows"
+sed 's/budget = { trials = 16 },/budget = { trials = 16 }, final_fit = "train",/' det.lua > det_train.lua
+"$tt" run det_train.lua --ci --out trainfit > /dev/null 2> trainfit.err || fail "final_fit train: $(cat trainfit.err)"
+grep -q '"final_fit":{"rows":"train","n":2099}' <(tr -d ' \n\t' < trainfit/results.json) ||
+  fail "final_fit train: results.json does not say rows train"
+head -1 trainfit/cate.csv | grep -q oos_tau && fail "final_fit train: unexpected oos_tau column"
+# Same selection either way; the validation rows' out-of-sample effects are
+# the training-rows model's effects there.
+cmp -s <(awk -F, 'NR > 1 && $3 == "validation" { print $NF }' quiet/cate.csv) \
+       <(awk -F, 'NR > 1 && $3 == "validation" { print $4 }' trainfit/cate.csv) ||
+  fail "final fit: oos_tau_1 differs from the training-rows model's effects"
+echo "ok: the final fit on every row, with out-of-sample effects beside it"
+
 # --- randomized data ----------------------------------------------------------
 cat > rct.lua <<'LUA'
 return {
