@@ -242,6 +242,7 @@ typedef struct run_refit {
     char step[32];
     char error[1024];
     int crashed;                  /* it died or was killed, rather than reported an error */
+    int late;                     /* of those: killed for its deadline or timeout */
 } run_refit;
 
 /* 0 on success, -1 on failure (step/error set), -2 when *stop was set. */

@@ -313,13 +313,19 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
 int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomic_t *stop)
 {
     refit_job j = {s, r->trial, r->winner, deadline, stop, r->all_rows, r->light};
-    tt_isolate_limits lim = {.deadline = deadline, .grace = REFIT_GRACE_SECONDS,
+    /* At its deadline the plugin is asked to stop (a bootstrap keeps the
+     * replicas it has); it is killed only past the run's tolerance, since a
+     * late model beats none. */
+    double grace = REFIT_GRACE_SECONDS;
+    if (deadline > 0 && s->plan.end > 0)
+        grace = fmax(grace, s->plan.end + fmax(2.0, 0.03 * s->plan.budget) - 0.5 - deadline);
+    tt_isolate_limits lim = {.deadline = deadline, .grace = grace,
                              .echo_stderr = 1};
     tt_isolate_report rep;
     char err[1024];
     double start = tt_now();
     r->step[0] = r->error[0] = '\0';
-    r->crashed = 0;
+    r->crashed = r->late = 0;
     if (tt_isolate_run(&lim, refit_in_child, &j, stop, &rep, err, sizeof err) != TT_OK) {
         snprintf(r->step, sizeof r->step, "start");
         snprintf(r->error, sizeof r->error, "%s", err);
@@ -333,6 +339,7 @@ int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomi
         snprintf(r->step, sizeof r->step, "%s", rep.stage[0] ? rep.stage : "start");
         tt_isolate_describe(&rep, &lim, "the refit", r->error, sizeof r->error);
         r->crashed = rep.end != TT_ISOLATE_FAILED;
+        r->late = rep.end == TT_ISOLATE_DEADLINE || rep.end == TT_ISOLATE_TIMEOUT;
         rc = -1;
     } else if (decode(s, &rep.result, r) != 0) {
         snprintf(r->step, sizeof r->step, "send");

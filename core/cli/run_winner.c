@@ -241,12 +241,30 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
                     break;
                 }
                 final_ok = fst == 0;
+                if (fst != 0 && nrc == TT_EXIT_OK && !fin.late) {
+                    /* The plugin itself failed on every row (a crash, a
+                     * save that fails): a refit failure like any other -
+                     * the next best trial is tried. */
+                    fprintf(stderr, "tautune: refitting %s (trial %zu) failed at %s: %s (its "
+                                    "final fit on every row)\n", fin.trial->desc->name,
+                            fin.trial->id, fin.step, fin.error);
+                    cJSON_AddItemToArray(failures, failure_facts(&fin));
+                    if (rules_out_plugin(&fin, plugin_failures(failures, fin.trial->desc)) &&
+                        n_ruled < MAX_REFITS)
+                        ruled_out[n_ruled++] = fin.trial->desc->name;
+                    rc = TT_EXIT_REFIT;
+                    tt_run_refit_clear(&fin);
+                    tt_run_refit_clear(&r);
+                    continue;
+                }
                 if (!final_ok)
                     snprintf(why, sizeof why, "%s%s%s",
                              nrc ? "its nuisance models could not be refitted" : fin.step,
                              nrc ? "" : ": ", nrc ? "" : fin.error);
             }
             if (why[0]) {
+                /* Out of time (or no every-row nuisances): the selected
+                 * model on the training rows is handed on instead. */
                 fprintf(stderr, "tautune: the final fit of %s (trial %zu) on every row failed "
                                 "(%s); model.ttm and cate.csv hold its training-rows refit\n",
                         r.trial->desc->name, r.trial->id, why);

@@ -268,8 +268,13 @@ static void check_oob(const cJSON *root)
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "winner");
     const cJSON *oob = cJSON_GetObjectItemCaseSensitive(w, "average_effect_oob");
     CHECK(cJSON_IsObject(oob), "the winner has no average_effect_oob");
-    CHECK(!strcmp(str(oob, "rows"), "training (out-of-bag)"), "average_effect_oob.rows is '%s'",
-          str(oob, "rows"));
+    /* From the model handed on: every row's after the final fit (the
+     * default), the training rows' with final_fit = "train". */
+    const cJSON *ff = cJSON_GetObjectItemCaseSensitive(w, "final_fit");
+    const char *want = !strcmp(str(ff, "rows"), "all") ? "all (out-of-bag)"
+                                                       : "training (out-of-bag)";
+    CHECK(!strcmp(str(oob, "rows"), want), "average_effect_oob.rows is '%s', not '%s'",
+          str(oob, "rows"), want);
     CHECK(num(oob, "alpha") == 0.05, "average_effect_oob.alpha is %g", num(oob, "alpha"));
     CHECK(strstr(str(oob, "method"), "out-of-bag") != NULL, "average_effect_oob.method is '%s'",
           str(oob, "method"));

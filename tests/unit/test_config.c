@@ -353,11 +353,11 @@ static void test_unknown_keys(void **state)
                  "  " ONE_EST "\n"
                  "}\n",
                  "cfg.lua:3: colour: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit)");
     /* Of several, the first in the file is reported. */
     expect_error("return {\n  zzz = 1,\n  aaa = 2,\n  " GEN ONE_EST "}\n",
                  "cfg.lua:2: zzz: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit)");
     expect_error("return { " GEN ONE_EST ",\n  budget = {\n    minutes = 5 } }",
                  "cfg.lua:3: budget.minutes: unknown key (allowed: seconds, trials, trial_seconds)");
     expect_error_part("return { data = { generator = 'synthetic',\n rowz = 5 }, " ONE_EST "}",
@@ -365,7 +365,26 @@ static void test_unknown_keys(void **state)
                       "path, outcome");
     expect_error("return { " GEN ONE_EST ", 'stray' }",
                  "cfg.lua: [1]: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit)");
+}
+
+/* final_fit: "all" by default, "train" on request, anything else refused
+ * with its line. */
+static void test_final_fit(void **state)
+{
+    (void)state;
+    tt_config *cfg = NULL;
+    assert_int_equal(load("return { " GEN ONE_EST " }", &cfg), TT_OK);
+    assert_int_equal(cfg->final_fit_train, 0);
+    tt_config_free(cfg);
+    assert_int_equal(load("return { " GEN ONE_EST ", final_fit = 'train' }", &cfg), TT_OK);
+    assert_int_equal(cfg->final_fit_train, 1);
+    tt_config_free(cfg);
+    assert_int_equal(load("return { " GEN ONE_EST ", final_fit = 'all' }", &cfg), TT_OK);
+    assert_int_equal(cfg->final_fit_train, 0);
+    tt_config_free(cfg);
+    expect_error_part("return { " GEN ONE_EST ",\n final_fit = 'most' }",
+                      "cfg.lua:2: final_fit: expected \"all\"");
 }
 
 static void test_wrong_types_and_ranges(void **state)
@@ -940,6 +959,7 @@ int main(void)
         cmocka_unit_test(test_dsl_line_is_the_call),
         cmocka_unit_test(test_dsl_values_readable_from_lua),
         cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_final_fit),
         cmocka_unit_test(test_wrong_types_and_ranges),
         cmocka_unit_test(test_estimator_errors),
         cmocka_unit_test(test_data_errors),
