@@ -73,7 +73,7 @@ size_t tt_report_leaders(const cJSON *results, const cJSON ***out, int *oom);
  * results.json has none for it (report_ties.c). */
 void tt_report_vs_best(const cJSON *results, const cJSON *trial, char *buf, size_t len);
 
-/* "The top N candidates are statistically indistinguishable ..." into buf;
+/* "N candidates (the best included) are statistically indistinguishable ..." into buf;
  * 1 when there is a tie to report (best.tied >= 2), else 0 and buf "". */
 int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len);
 

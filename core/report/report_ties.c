@@ -30,9 +30,10 @@ int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len)
     if (!isfinite(tied) || tied < 2)
         return 0;
     int n = snprintf(buf, len,
-                     "The top %.0f%s candidates are statistically indistinguishable: their %s "
-                     "is within 2 standard errors of the best's (paired differences on the "
-                     "same validation rows; marked =).",
+                     "%.0f%s candidates (the best included) are statistically "
+                     "indistinguishable from the best: their %s is within 2 standard errors "
+                     "of the best's (paired differences on the same validation rows; marked "
+                     "=).",
                      tied,
                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(best, "tied_at_least"))
                          ? " (at least)" : "", metric ? metric : "objective");
