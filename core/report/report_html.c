@@ -450,7 +450,12 @@ static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *re
     const cJSON *scores = cJSON_GetObjectItemCaseSensitive(tr, "scores");
     const cJSON *oracle = cJSON_GetObjectItemCaseSensitive(tr, "oracle");
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(tr, "null_reasons");
-    tt_rb_printf(b, "<tr%s data-estimator=\"", rank == 1 ? " class=\"winner\"" : "");
+    /* The search's winner: the best by objective, or under search.selection =
+     * "one_se" the simplest trial tied with it, which may rank lower here. */
+    const cJSON *best = cJSON_GetObjectItemCaseSensitive(results, "best");
+    const int won = isfinite(tt_rj_num(best, "trial"))
+                        ? tt_rj_num(best, "trial") == tt_rj_num(tr, "id") : rank == 1;
+    tt_rb_printf(b, "<tr%s data-estimator=\"", won ? " class=\"winner\"" : "");
     tt_rb_esc(b, est);
     tt_rb_printf(b, "\"><td>%zu</td><td>", rank);
     tt_rb_esc(b, est);
