@@ -102,7 +102,8 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
     }
     if (out->n_tied > 1)
         printf("= tied with the best: |difference| <= 2 s.e. of the paired difference on the "
-               "validation rows; %zu trials%s are statistically indistinguishable from the best\n",
+               "validation rows (and <= 2 s.e. of the best's objective); %zu trials%s are "
+               "statistically indistinguishable from the best\n",
                out->n_tied, out->tied_at_least ? " (at least)" : "");
     if (out->best >= 0) {
         const tt_trial_result *w = &out->trials[out->best];

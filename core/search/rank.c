@@ -73,7 +73,9 @@ size_t tt_rank_ties(tt_trial_result *trials, size_t n, long best, int *at_least)
         r->diff_to_best = (long)i == best ? 0.0 : r->objective - b->objective;
         r->diff_se = (long)i == best ? 0.0 : se;
         r->has_diff = isfinite(r->diff_se);
-        r->tied_with_best = r->has_diff && fabs(r->diff_to_best) <= 2.0 * r->diff_se;
+        /* rank.h: both bounds; a best without its own s.e. leaves the first. */
+        r->tied_with_best = r->has_diff && fabs(r->diff_to_best) <= 2.0 * r->diff_se &&
+                            !(fabs(r->diff_to_best) > 2.0 * b->objective_se);
         tied += (size_t)r->tied_with_best;
     }
     if (at_least)

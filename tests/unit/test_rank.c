@@ -271,7 +271,7 @@ static void test_ties_and_one_se(void **state)
         assert_close(r->diff_to_best, d, 1e-9);
         if ((long)i != best)
             assert_close(r->diff_se, se, 1e-12);
-        const int t = fabs(d) <= 2.0 * se;
+        const int t = fabs(d) <= 2.0 * se && fabs(d) <= 2.0 * out.trials[best].objective_se;
         assert_int_equal(r->tied_with_best, t);
         want += (size_t)t;
     }
@@ -280,6 +280,27 @@ static void test_ties_and_one_se(void **state)
     assert_false(out.trials[2].tied_with_best);
     assert_true(out.trials[1].tied_with_best && out.trials[3].tied_with_best);
     assert_true(out.trials[4].tied_with_best); /* diff 0 within s.e. 0 (<=) */
+
+    /* Heavy tails: a trial far off on three rows has a paired s.e. so large
+     * that its difference is "within 2 s.e."; the bound by the best's own
+     * s.e. keeps it out. */
+    {
+        tt_search_outcome h = {0};
+        h.n_trials = 2;
+        h.trials = calloc(2, sizeof *h.trials);
+        make(&h.trials[0], 1, &d_x, base, 0.0, 0.0, 1);
+        make(&h.trials[1], 2, &d_dim, base, 0.0, 0.0, 2);
+        double m = 0;
+        for (size_t i = 0; i < 3; i++)
+            h.trials[1].terms[i] += 1e5 * (i == 0 ? 1.0 : -0.4); /* a net +2e4 */
+        for (size_t i = 0; i < ROWS; i++)
+            m += h.trials[1].terms[i];
+        h.trials[1].objective = m / ROWS;
+        assert_int_equal(tt_rank_ties(h.trials, 2, 0, NULL), 1);
+        assert_true(fabs(h.trials[1].diff_to_best) <= 2.0 * h.trials[1].diff_se);
+        assert_false(h.trials[1].tied_with_best);
+        tt_search_outcome_free(&h);
+    }
 
     /* "best" keeps the best; "one_se" takes the fewest active parameters
      * (1: t_learner and s_learner), then the simplicity order (s_learner
