@@ -5,15 +5,33 @@
 #include <string.h>
 
 #include "score/rscore.h"
-#include "score/scores_impl.h"
+#include "score/score_terms_impl.h"
 
-const char *tt_score_terms_missing(const char *metric)
+/* Scores built from Hajek ratios and row means (policy_terms.c). erupt and
+ * erupt_net only under the greedy policy: Thompson's depends on the
+ * candidate's intervals, which the terms do not see. */
+static const char *const policy_scores[] = {"erupt", "erupt_net", "policy_value",
+                                            "policy_gain", "policy_gain_best", NULL};
+
+static int is_policy(const char *metric)
 {
-    if (strcmp(metric, "dr_mse") == 0 || strcmp(metric, "r_score") == 0)
+    for (size_t i = 0; policy_scores[i]; i++)
+        if (strcmp(metric, policy_scores[i]) == 0)
+            return 1;
+    return 0;
+}
+
+const char *tt_score_terms_missing(const tt_score_context *ctx, const char *metric)
+{
+    if (is_policy(metric) && strncmp(metric, "erupt", 5) == 0 && ctx &&
+        ctx->erupt_policy != TT_ERUPT_GREEDY)
+        return "no standard error for erupt under the Thompson policy";
+    if (strcmp(metric, "dr_mse") == 0 || strcmp(metric, "r_score") == 0 || is_policy(metric))
         return NULL;
     if (strstr(metric, "energy"))
         return "no standard error for energy scores (a pair sum, not a row mean)";
-    return "no standard error for this metric (only dr_mse and r_score have per-row terms)";
+    return "no standard error for this metric (dr_mse, r_score, erupt, erupt_net, policy_value, "
+           "policy_gain and policy_gain_best have per-row terms)";
 }
 
 size_t tt_score_context_rows(const tt_score_context *ctx)
@@ -24,7 +42,11 @@ size_t tt_score_context_rows(const tt_score_context *ctx)
 int tt_score_terms(const tt_score_context *ctx, const char *metric, const double *tau_hat,
                    double *terms)
 {
-    if (tt_score_terms_missing(metric) || !ctx->has_nu)
+    if (tt_score_terms_missing(ctx, metric))
+        return 0;
+    if (is_policy(metric))
+        return tt_policy_terms(ctx, metric, tau_hat, terms);
+    if (!ctx->has_nu)
         return 0;
     if (strcmp(metric, "dr_mse") == 0)
         return tt_dr_mse_terms(&ctx->nu, ctx->t, ctx->y, tau_hat, ctx->clip, terms);

@@ -7,11 +7,13 @@
  * s.e. = sd(terms) / sqrt(n), and two trials scored on the same rows differ
  * by the mean of their per-row differences, whose s.e. is
  * sd(differences) / sqrt(n) - far smaller than either s.e. when the rows
- * move both trials alike. Today dr_mse (an exact row mean) and r_score
- * (a ratio of two row means, delta method; rscore.h) have terms. The energy
- * scores are not row means (O(n^2) pair sums; a bootstrap would cost a
- * refit of that sum per replica), the policy scores are Hajek ratios not
- * done yet, the oracle figures are never selected on in practice: for those
+ * move both trials alike. Today dr_mse (an exact row mean), r_score (a
+ * ratio of two row means, delta method; rscore.h) and the IPW policy scores
+ * erupt, erupt_net (greedy policy only), policy_value, policy_gain and
+ * policy_gain_best (Hajek ratios and row means, delta method;
+ * policy_terms.c) have terms. The energy scores are not row means (O(n^2)
+ * pair sums; a bootstrap would cost that sum per replica); norm_erupt,
+ * policy_risk, qini, auuc and the oracle figures are not done: for those
  * the objective's s.e. is null with tt_score_terms_missing's reason.
  *
  * Ownership: the caller owns terms (n = tt_score_context_rows values).
@@ -23,8 +25,9 @@
 
 #include "score/scores.h"
 
-/* NULL when `metric` has terms; otherwise why its s.e. is null (static). */
-const char *tt_score_terms_missing(const char *metric);
+/* NULL when `metric` has terms in this context (ctx NULL: as if the ERUPT
+ * policy were greedy); otherwise why its s.e. is null (static). */
+const char *tt_score_terms_missing(const tt_score_context *ctx, const char *metric);
 
 /* Validation rows of the context (the number of terms). */
 size_t tt_score_context_rows(const tt_score_context *ctx);

@@ -168,7 +168,7 @@ static void se_missing(const tt_trial_problem *pb, tt_trial_result *r)
     r->se_missing = NULL;
     if (r->status == TT_TRIAL_OK && isfinite(r->objective) && isnan(r->objective_se) &&
         pb->metric)
-        r->se_missing = tt_score_terms_missing(pb->metric);
+        r->se_missing = tt_score_terms_missing(pb->scores, pb->metric);
 }
 
 /* Record a finished trial whose computed fields are already in place. */

@@ -64,7 +64,7 @@ static void objective_terms(const tt_trial_problem *pb, const double *tau_hat,
                             tt_trial_result *r)
 {
     const size_t n = tt_score_context_rows(pb->scores);
-    if (isnan(r->objective) || tt_score_terms_missing(pb->metric) || n < 2)
+    if (isnan(r->objective) || tt_score_terms_missing(pb->scores, pb->metric) || n < 2)
         return;
     double *terms = malloc(n * sizeof *terms);
     if (!terms || !tt_score_terms(pb->scores, pb->metric, tau_hat, terms)) {

@@ -21,6 +21,7 @@
 #include "score/rscore.h"
 #include "score/score_nuisance.h"
 #include "score/score_terms.h"
+#include "score/scores.h"
 #include "search/protocol.h"
 #include "search/rank.h"
 #include "search/search.h"
@@ -163,10 +164,81 @@ static void test_dr_mse_and_r_score_se_by_hand(void **state)
     free(tau), free(terms);
     drop(&s);
 
-    assert_null(tt_score_terms_missing("dr_mse"));
-    assert_null(tt_score_terms_missing("r_score"));
-    assert_non_null(strstr(tt_score_terms_missing("psw_energy"), "energy"));
-    assert_non_null(tt_score_terms_missing("erupt"));
+    assert_null(tt_score_terms_missing(NULL, "dr_mse"));
+    assert_null(tt_score_terms_missing(NULL, "r_score"));
+    assert_null(tt_score_terms_missing(NULL, "erupt"));
+    assert_non_null(strstr(tt_score_terms_missing(NULL, "psw_energy"), "energy"));
+    assert_non_null(tt_score_terms_missing(NULL, "qini"));
+}
+
+/* The policy scores: the terms average to the score, and erupt's s.e. is
+ * the delta method's by hand (w_i = pi_i(t_i) / e_{t_i}, R = sum w y / sum w,
+ * psi_i = w_i (y_i - R) / mean(w)). Three arms, costs, known propensities. */
+static void test_policy_terms_by_hand(void **state)
+{
+    (void)state;
+    sim s = simulate(500, 3, 12);
+    const size_t n = s.n;
+    double *prop = malloc(3 * n * sizeof *prop), *tau = malloc(2 * n * sizeof *tau);
+    for (size_t i = 0; i < n; i++) {
+        prop[i] = 0.5, prop[n + i] = 0.3, prop[2 * n + i] = 0.2;
+        tau[i] = s.x[n + i];
+        tau[n + i] = 0.5 - s.x[i];
+    }
+    const double cost[] = {0, 0.2, 0.4};
+    tt_score_options o;
+    tt_score_options_init(&o);
+    o.known_propensity = prop;
+    o.cost = cost;
+    o.fit_nuisances = 0;
+    tt_score_context *ctx = NULL;
+    char err[256] = "";
+    assert_int_equal(tt_score_context_build(NULL, &s.v, &o, &ctx, err, sizeof err), TT_OK);
+    const char *names[] = {"erupt", "erupt_net", "policy_value", "policy_gain",
+                           "policy_gain_best"};
+    tt_score_value v[5];
+    size_t nv = 0;
+    assert_int_equal(tt_scores_compute(ctx, tau, NULL, NULL, names, 5, v, 5, &nv, err, sizeof err),
+                     TT_OK);
+    double *terms = malloc(n * sizeof *terms), mean, se;
+    for (size_t j = 0; j < 5; j++) {
+        assert_null(tt_score_terms_missing(ctx, names[j]));
+        assert_int_equal(tt_score_terms(ctx, names[j], tau, terms), 1);
+        by_hand(terms, n, &mean, &se);
+        assert_false(v[j].is_null);
+        assert_close(mean, v[j].value, 1e-10);
+        assert_true(se > 0.0);
+    }
+    /* erupt by hand: the greedy arm argmax(0, tau_1 - 0.2, tau_2 - 0.4). */
+    double num = 0, den = 0, *w = malloc(n * sizeof *w), *psi = malloc(n * sizeof *psi);
+    for (size_t i = 0; i < n; i++) {
+        int arm = 0;
+        double best = 0;
+        for (int k = 1; k < 3; k++)
+            if (tau[(size_t)(k - 1) * n + i] - cost[k] > best)
+                best = tau[(size_t)(k - 1) * n + i] - cost[k], arm = k;
+        w[i] = s.t[i] == arm ? 1.0 / prop[(size_t)arm * n + i] : 0.0;
+        num += w[i] * s.y[i];
+        den += w[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        psi[i] = w[i] * (s.y[i] - num / den) / (den / n);
+    double psi_mean, psi_se;
+    by_hand(psi, n, &psi_mean, &psi_se);
+    assert_int_equal(tt_score_terms(ctx, "erupt", tau, terms), 1);
+    assert_close(tt_terms_se(terms, n), psi_se, 1e-10);
+    assert_close(v[0].value, num / den, 1e-12);
+    tt_score_context_free(ctx);
+
+    /* Thompson erupt: no terms, with a reason. */
+    o.erupt_policy = TT_ERUPT_THOMPSON;
+    assert_int_equal(tt_score_context_build(NULL, &s.v, &o, &ctx, err, sizeof err), TT_OK);
+    assert_non_null(strstr(tt_score_terms_missing(ctx, "erupt"), "Thompson"));
+    assert_int_equal(tt_score_terms(ctx, "erupt", tau, terms), 0);
+    assert_null(tt_score_terms_missing(ctx, "policy_value")); /* always greedy */
+    tt_score_context_free(ctx);
+    free(prop), free(tau), free(terms), free(w), free(psi);
+    drop(&s);
 }
 
 static void test_paired_difference_brute_force(void **state)
@@ -429,6 +501,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dr_mse_and_r_score_se_by_hand),
+        cmocka_unit_test(test_policy_terms_by_hand),
         cmocka_unit_test(test_paired_difference_brute_force),
         cmocka_unit_test(test_ties_and_one_se),
         cmocka_unit_test(test_protocol_round_trip_terms),
