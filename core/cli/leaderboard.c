@@ -23,6 +23,16 @@ static void versus_best(const tt_search_outcome *out, const tt_trial_result *t, 
                  t->tied_with_best ? " =" : "");
 }
 
+/* The cell padded to VS_WIDTH columns and a space, or "" when hidden. "±"
+ * is two bytes in UTF-8 but one column. */
+static void pad_cell(char *buf, size_t len, const char *text, int show)
+{
+    if (!show)
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "%-*s ", VS_WIDTH + (strstr(text, "±") ? 1 : 0), text);
+}
+
 /* Best trial of every estimator, best first. */
 /* a beats b under the metric's direction. */
 static int beats(double a, double b, int maximize)
@@ -66,14 +76,18 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
     }
     printf("\nLeaderboard (%s, %s is better; %zu trials, %zu validation rows)\n", metric,
            maximize ? "higher" : "lower", out->n_trials, n_valid);
-    printf("%-4s %-18s %7s %12s %-*s %10s%s  %s\n", "rank", "estimator", "trials", metric,
-           VS_WIDTH + 1, "vs best (± s.e.)", "ate", truth ? "       pehe" : "", "params");
+    /* The "vs best" column only when the metric has standard errors. */
+    const int show_vs = out->n_tied > 0;
+    char cell[64];
+    pad_cell(cell, sizeof cell, "vs best (± s.e.)", show_vs);
+    printf("%-4s %-18s %7s %12s %s%10s%s  %s\n", "rank", "estimator", "trials", metric, cell,
+           "ate", truth ? "       pehe" : "", "params");
     for (size_t r = 0; r < n_est; r++) {
         size_t e = order[r];
         if (best[e] < 0) {
-            printf("%-4s %-18s %7zu %12s %-*s %10s%s  %s\n", "-", descs[e]->name, count[e], "-",
-                   VS_WIDTH,
-                   "-", "-", truth ? "          -" : "", "(no successful trial)");
+            pad_cell(cell, sizeof cell, "-", show_vs);
+            printf("%-4s %-18s %7zu %12s %s%10s%s  %s\n", "-", descs[e]->name, count[e], "-",
+                   cell, "-", truth ? "          -" : "", "(no successful trial)");
             continue;
         }
         const tt_trial_result *t = &out->trials[best[e]];
@@ -96,9 +110,9 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
             snprintf(pehe, sizeof pehe, " %10.4f", pv->value);
         char vs[48];
         versus_best(out, t, vs, sizeof vs);
-        /* "±" is two bytes in UTF-8 but one column. */
-        printf("%-4zu %-18s %7zu %12.6g %-*s %10.4f%s  %s\n", r + 1, descs[e]->name, count[e],
-               t->objective, VS_WIDTH + (strstr(vs, "±") ? 1 : 0), vs, t->ate, pehe, params);
+        pad_cell(cell, sizeof cell, vs, show_vs);
+        printf("%-4zu %-18s %7zu %12.6g %s%10.4f%s  %s\n", r + 1, descs[e]->name, count[e],
+               t->objective, cell, t->ate, pehe, params);
     }
     if (out->n_tied > 1)
         printf("= tied with the best: |difference| <= 2 s.e. of the paired difference on the "
