@@ -17,6 +17,7 @@
 #include "report/results.h"
 #include "report/trials_read.h"
 #include "search/search.h"
+#include "search/select.h"
 #include "search/space.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -644,6 +645,7 @@ static int execute(run_state *s, run_cli *cli, double start)
         fprintf(stderr, "tautune: search: %s\n", err);
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
+    tt_search_select(&s->outcome, c->selection_one_se ? TT_SELECT_ONE_SE : TT_SELECT_BEST);
     tt_progress_end(&s->progress);
     s->plan.t_search = tt_now() - t_phase;
     /* Finished trials go to disk first: refitting the winner must never put

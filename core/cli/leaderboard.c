@@ -1,10 +1,37 @@
 /* leaderboard.c - the table `tautune run` prints at the end. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "plugin/conditions.h"
 #include "search/trial.h"
+
+#define VS_WIDTH 22 /* columns of the "vs best" cell */
+
+/* The trial's paired difference to the best by objective, "+0.0123 ± 0.0045 ="
+ * ("=": tied, search/rank.h), "best" for the best itself, "-" without terms. */
+static void versus_best(const tt_search_outcome *out, const tt_trial_result *t, char *buf,
+                        size_t len)
+{
+    if (out->best_by_objective >= 0 && t == &out->trials[out->best_by_objective])
+        snprintf(buf, len, "%s", t->has_diff ? "best" : "-");
+    else if (!t->has_diff)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%+.3g ± %.2g%s", t->diff_to_best, t->diff_se,
+                 t->tied_with_best ? " =" : "");
+}
+
+/* The cell padded to VS_WIDTH columns and a space, or "" when hidden. "±"
+ * is two bytes in UTF-8 but one column. */
+static void pad_cell(char *buf, size_t len, const char *text, int show)
+{
+    if (!show)
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "%-*s ", VS_WIDTH + (strstr(text, "±") ? 1 : 0), text);
+}
 
 /* Best trial of every estimator, best first. */
 /* a beats b under the metric's direction. */
@@ -49,13 +76,18 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
     }
     printf("\nLeaderboard (%s, %s is better; %zu trials, %zu validation rows)\n", metric,
            maximize ? "higher" : "lower", out->n_trials, n_valid);
-    printf("%-4s %-18s %7s %12s %10s%s  %s\n", "rank", "estimator", "trials", metric, "ate",
-           truth ? "       pehe" : "", "params");
+    /* The "vs best" column only when the metric has standard errors. */
+    const int show_vs = out->n_tied > 0;
+    char cell[64];
+    pad_cell(cell, sizeof cell, "vs best (± s.e.)", show_vs);
+    printf("%-4s %-18s %7s %12s %s%10s%s  %s\n", "rank", "estimator", "trials", metric, cell,
+           "ate", truth ? "       pehe" : "", "params");
     for (size_t r = 0; r < n_est; r++) {
         size_t e = order[r];
         if (best[e] < 0) {
-            printf("%-4s %-18s %7zu %12s %10s%s  %s\n", "-", descs[e]->name, count[e], "-", "-",
-                   truth ? "          -" : "", "(no successful trial)");
+            pad_cell(cell, sizeof cell, "-", show_vs);
+            printf("%-4s %-18s %7zu %12s %s%10s%s  %s\n", "-", descs[e]->name, count[e], "-",
+                   cell, "-", truth ? "          -" : "", "(no successful trial)");
             continue;
         }
         const tt_trial_result *t = &out->trials[best[e]];
@@ -76,11 +108,25 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
         const tt_score_value *pv = tt_trial_find_score(t, "pehe");
         if (truth && pv)
             snprintf(pehe, sizeof pehe, " %10.4f", pv->value);
-        printf("%-4zu %-18s %7zu %12.6g %10.4f%s  %s\n", r + 1, descs[e]->name, count[e],
-               t->objective, t->ate, pehe, params);
+        char vs[48];
+        versus_best(out, t, vs, sizeof vs);
+        pad_cell(cell, sizeof cell, vs, show_vs);
+        printf("%-4zu %-18s %7zu %12.6g %s%10.4f%s  %s\n", r + 1, descs[e]->name, count[e],
+               t->objective, cell, t->ate, pehe, params);
     }
-    if (out->best >= 0)
-        printf("\nWinner: %s (trial %zu)\n", out->trials[out->best].desc->name,
-               out->trials[out->best].id);
+    if (out->n_tied > 1)
+        printf("= tied with the best: |difference| <= 2 s.e. of the paired difference on the "
+               "validation rows (and <= 2 s.e. of the best's objective); %zu trials%s are "
+               "statistically indistinguishable from the best\n",
+               out->n_tied, out->tied_at_least ? " (at least)" : "");
+    if (out->best >= 0) {
+        const tt_trial_result *w = &out->trials[out->best];
+        printf("\nWinner: %s (trial %zu)", w->desc->name, w->id);
+        if (out->rule && strcmp(out->rule, "one_se") == 0 && out->best != out->best_by_objective)
+            printf(", the simplest of the %zu trials tied with the best (search.selection = "
+                   "\"one_se\"; best objective: trial %zu)", out->n_tied,
+                   out->trials[out->best_by_objective].id);
+        printf("\n");
+    }
 }
 

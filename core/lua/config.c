@@ -34,7 +34,9 @@ static const char *const erupt_policies[] = {"greedy", "thompson", NULL};
 static const char *const oracle_metrics[] = {"pehe", "ate_error", "cate_corr", "policy_true",
                                              NULL};
 static const char *const budget_keys[] = {"seconds", "trials", "trial_seconds", NULL};
-static const char *const search_keys[] = {"searcher", "cost", "jobs", "memory_mb", NULL};
+static const char *const search_keys[] = {"searcher", "cost", "jobs", "memory_mb", "selection",
+                                          NULL};
+static const char *const selections[] = {"best", "one_se", NULL}; /* search/select.h */
 static const char *const searchers[] = {"cfo", "random", NULL};
 static const char *const costs[] = {"trials", "seconds", NULL};
 
@@ -113,6 +115,11 @@ static tt_status cfg_read_search(tt_cfg_reader *rd, int t)
     if (cost)
         cfg->cost_in_seconds = strcmp(cost, "seconds") == 0;
     free(cost);
+    char *selection = NULL;
+    if (st == TT_OK)
+        st = take_one_of(rd, t, "selection", "search.selection", selections, &selection);
+    cfg->selection_one_se = selection && strcmp(selection, "one_se") == 0;
+    free(selection);
     long long v;
     if (st == TT_OK && tt_cfg_get(L, t, "jobs") != LUA_TNIL &&
         (st = tt_cfg_take_integer(rd, -1, "search.jobs", 1, 1024, &v)) == TT_OK)

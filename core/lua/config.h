@@ -55,7 +55,9 @@
  *   search = { searcher = "cfo" or "random",  -- default "cfo" (see search/searcher.h)
  *              cost = "trials" or "seconds",  -- cfo's cost per trial; "trials" is reproducible
  *              jobs = 1,                      -- trials in parallel worker processes
- *              memory_mb = N }                -- address-space cap per worker; 0 = none
+ *              memory_mb = N,                 -- address-space cap per worker; 0 = none
+ *              selection = "best" or "one_se" } -- the winner: best objective, or the
+ *                                             -- simplest trial tied with it (search/select.h)
  *   estimators = {                            -- at least one; keys are plugin names
  *     diff_in_means = {},
  *     t_learner = { model_alpha = loguniform(1e-3, 1e3) },
@@ -159,6 +161,7 @@ typedef struct tt_config {
     int cost_in_seconds;        /* search.cost == "seconds" */
     int jobs;                   /* 0 = not given (one) */
     long memory_mb;             /* -1 = not given (the default cap) */
+    int selection_one_se;       /* search.selection == "one_se" (search/select.h) */
 
     tt_space_estimator *estimators; /* sorted by plugin name */
     size_t n_estimators;

@@ -450,12 +450,22 @@ static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *re
     const cJSON *scores = cJSON_GetObjectItemCaseSensitive(tr, "scores");
     const cJSON *oracle = cJSON_GetObjectItemCaseSensitive(tr, "oracle");
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(tr, "null_reasons");
-    tt_rb_printf(b, "<tr%s data-estimator=\"", rank == 1 ? " class=\"winner\"" : "");
+    /* The search's winner: the best by objective, or under search.selection =
+     * "one_se" the simplest trial tied with it, which may rank lower here. */
+    const cJSON *best = cJSON_GetObjectItemCaseSensitive(results, "best");
+    const int won = isfinite(tt_rj_num(best, "trial"))
+                        ? tt_rj_num(best, "trial") == tt_rj_num(tr, "id") : rank == 1;
+    tt_rb_printf(b, "<tr%s data-estimator=\"", won ? " class=\"winner\"" : "");
     tt_rb_esc(b, est);
     tt_rb_printf(b, "\"><td>%zu</td><td>", rank);
     tt_rb_esc(b, est);
     tt_rb_printf(b, "</td><td class=\"num\">%.0f</td><td class=\"num\">%zu</td>",
                  tt_rj_num(tr, "id"), trials_of(results, est, NULL));
+    char vs[64];
+    tt_report_vs_best(results, tr, vs, sizeof vs);
+    tt_rb_puts(b, "<td class=\"num\">");
+    tt_rb_esc(b, vs);
+    tt_rb_puts(b, "</td>");
     for (size_t j = 0; j < nsc; j++)
         tt_rb_num_cell(b, tt_rj_num(scores, sc[j]),
                        metric && !strcmp(sc[j], metric) ? "obj" : NULL,
@@ -533,7 +543,9 @@ static void section_leaderboard(tt_rbuf *b, const tt_report_input *in)
                           : "");
         tt_rb_puts(b, "<div class=\"scroll\"><table id=\"leaderboard\"><thead><tr><th>rank</th>"
                       "<th>estimator</th><th class=\"num\">trial</th><th class=\"num\">trials"
-                      "</th>");
+                      "</th><th class=\"num\" title=\"the objective's paired difference to "
+                      "the best trial on the validation rows, with its standard error; = "
+                      "marks a tie (|difference| &lt;= 2 s.e.)\">vs best (\xc2\xb1 s.e.)</th>");
         for (size_t j = 0; j < nsc; j++)
             score_header(b, sc[j], metric, NULL);
         for (size_t j = 0; j < norc; j++)
@@ -542,6 +554,12 @@ static void section_leaderboard(tt_rbuf *b, const tt_report_input *in)
         for (size_t i = 0; i < n; i++)
             leader_row(b, lead[i], i + 1, r, sc, nsc, orc, norc);
         tt_rb_puts(b, "</tbody></table></div>\n");
+        char ties[512];
+        if (tt_report_ties_sentence(r, ties, sizeof ties)) {
+            tt_rb_puts(b, "<p id=\"ties\">");
+            tt_rb_esc(b, ties);
+            tt_rb_puts(b, "</p>\n");
+        }
     }
     free(lead);
     failures(b, r);

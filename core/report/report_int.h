@@ -68,6 +68,15 @@ int tt_report_minimize(const cJSON *results);
  * Returns how many; 0 with *out NULL when none (or out of memory: *oom). */
 size_t tt_report_leaders(const cJSON *results, const cJSON ***out, int *oom);
 
+/* The leaderboard cell of a trial's paired difference to the best
+ * (search/rank.h): "+0.012 ± 0.0041 =" ("=": tied), "best", or "-" when
+ * results.json has none for it (report_ties.c). */
+void tt_report_vs_best(const cJSON *results, const cJSON *trial, char *buf, size_t len);
+
+/* "N candidates (the best included) are statistically indistinguishable ..." into buf;
+ * 1 when there is a tie to report (best.tied >= 2), else 0 and buf "". */
+int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len);
+
 /* The label of arm k: in->arm_labels, else results data.arm_labels, else
  * the number (in a static buffer of the caller's: buf). */
 const char *tt_report_arm_label(const tt_report_input *in, int k, char *buf, size_t len);

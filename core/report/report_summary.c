@@ -94,18 +94,25 @@ static void leaderboard(tt_rbuf *b, const tt_report_input *in)
     const char *metric = tt_rj_str(in->results, "metric");
     tt_rb_puts(b, "## Leaderboard (top 5)\n\n| rank | estimator | trial | ");
     tt_rb_md(b, metric ? metric : "objective");
-    tt_rb_puts(b, " | ate |\n|---:|---|---:|---:|---:|\n");
+    tt_rb_puts(b, " | vs best (\xc2\xb1 s.e.) | ate |\n|---:|---|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < n && i < SUMMARY_TOP; i++) {
         tt_rb_printf(b, "| %zu | ", i + 1);
         tt_rb_md(b, tt_rj_str(lead[i], "estimator"));
         tt_rb_printf(b, " | %.0f | ", tt_rj_num(lead[i], "id"));
         md_num(b, tt_rj_num(lead[i], "objective"));
+        char vs[64];
+        tt_report_vs_best(in->results, lead[i], vs, sizeof vs);
+        tt_rb_puts(b, " | ");
+        tt_rb_md(b, vs);
         tt_rb_puts(b, " | ");
         md_num(b, tt_rj_num(lead[i], "ate"));
         tt_rb_puts(b, " |\n");
     }
     if (n > SUMMARY_TOP)
         tt_rb_printf(b, "\n%zu more estimators in report.html.\n", n - SUMMARY_TOP);
+    char ties[512];
+    if (tt_report_ties_sentence(in->results, ties, sizeof ties))
+        tt_rb_printf(b, "\n%s\n", ties);
     tt_rb_puts(b, "\n");
     free(lead);
 }

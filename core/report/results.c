@@ -68,7 +68,17 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
         cJSON_AddNumberToObject(o, "fit_seconds", r->fit_seconds);
     cJSON_AddNumberToObject(o, "finished_seconds", isfinite(r->finished) ? r->finished : 0.0);
     cJSON_AddItemToObject(o, "objective", number_or_null(r->objective));
+    cJSON_AddItemToObject(o, "objective_se", number_or_null(r->objective_se));
+    /* The paired comparison with the best (search/rank.h), only for the
+     * trials whose per-row terms the search kept. */
+    if (r->has_diff) {
+        cJSON_AddItemToObject(o, "diff_to_best", number_or_null(r->diff_to_best));
+        cJSON_AddItemToObject(o, "diff_se", number_or_null(r->diff_se));
+        cJSON_AddBoolToObject(o, "tied_with_best", r->tied_with_best);
+    }
     cJSON *reasons = cJSON_CreateObject();
+    if (reasons && r->se_missing)
+        cJSON_AddStringToObject(reasons, "objective_se", r->se_missing);
     add_scores(o, "scores", r->scores, r->n_scores, reasons);
     if (r->n_oracle)
         add_scores(o, "oracle", r->oracle, r->n_oracle, reasons);
@@ -110,13 +120,24 @@ static cJSON *counts_to_json(const size_t *c, size_t n)
     return a;
 }
 
-static cJSON *best_to_json(const tt_trial_result *b)
+static cJSON *best_to_json(const tt_search_outcome *out)
 {
+    const tt_trial_result *b = &out->trials[out->best];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "trial", (double)b->id);
     cJSON_AddStringToObject(o, "estimator", b->desc->name);
+    /* Which rule picked it (search/select.h), the best by objective and how
+     * many trials are tied with that one (search/rank.h; 0: no s.e.). */
+    cJSON_AddStringToObject(o, "rule", out->rule ? out->rule : "best");
+    if (out->best_by_objective >= 0 && (size_t)out->best_by_objective < out->n_trials)
+        cJSON_AddNumberToObject(o, "best_by_objective",
+                                (double)out->trials[out->best_by_objective].id);
+    cJSON_AddNumberToObject(o, "tied", (double)out->n_tied);
+    if (out->tied_at_least)
+        cJSON_AddBoolToObject(o, "tied_at_least", 1);
     cJSON_AddItemToObject(o, "params", params_to_json(b->desc, b->point));
     cJSON_AddItemToObject(o, "objective", number_or_null(b->objective));
+    cJSON_AddItemToObject(o, "objective_se", number_or_null(b->objective_se));
     add_scores(o, "scores", b->scores, b->n_scores, NULL);
     if (b->n_oracle)
         add_scores(o, "oracle", b->oracle, b->n_oracle, NULL);
@@ -188,7 +209,7 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
     for (size_t i = 0; i < out->n_trials; i++)
         cJSON_AddItemToArray(trials, tt_trial_to_json(&out->trials[i]));
     if (out->best >= 0)
-        cJSON_AddItemToObject(root, "best", best_to_json(&out->trials[out->best]));
+        cJSON_AddItemToObject(root, "best", best_to_json(out));
     else
         cJSON_AddNullToObject(root, "best");
     if (info->winner)

@@ -128,6 +128,10 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
     r->fit_seconds = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "fit_seconds"));
     r->finished = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "finished_seconds"));
     r->objective = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "objective"));
+    /* Absent in files written before it existed, null without terms. The
+     * per-row terms are never stored: a resumed trial has no paired
+     * difference (search/rank.h). */
+    r->objective_se = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "objective_se"));
     r->ate = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "ate"));
     const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(o, "null_reasons");
     r->n_scores = read_scores(cJSON_GetObjectItemCaseSensitive(o, "scores"), reasons, r->scores,

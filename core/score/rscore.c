@@ -64,16 +64,16 @@ static int solve(double *a, double *b, size_t m)
     return 1;
 }
 
-double tt_r_score(const tt_score_nuisance *nu, const int *t, const double *y,
-                  const double *tau_hat)
+/* The best constant effects tau_bar (least squares of Y~ on T~) into a new
+ * array of m + m*m doubles (tau_bar first); NULL when singular or out of
+ * memory. */
+static double *bar_effect(const tt_score_nuisance *nu, const int *t, const double *y)
 {
     const size_t n = nu->n, m = (size_t)nu->n_arms - 1;
-    if (n == 0 || m == 0)
-        return NAN;
-    double *a = calloc(m * m + m, sizeof *a);
-    if (!a)
-        return NAN;
-    double *b = a + m * m;
+    double *b = calloc(m * m + m, sizeof *b);
+    if (!b)
+        return NULL;
+    double *a = b + m;
     for (size_t i = 0; i < n; i++) {
         const double yr = y[i] - nu->m_hat[i];
         for (size_t k = 0; k < m; k++) {
@@ -83,14 +83,64 @@ double tt_r_score(const tt_score_nuisance *nu, const int *t, const double *y,
                 a[k * m + j] += tk * t_resid(nu, t, i, (int)j + 1);
         }
     }
-    double score = NAN;
-    if (solve(a, b, m)) {
-        const double base = r_loss(nu, t, y, NULL, b);
-        if (base > 0.0)
-            score = 1.0 - r_loss(nu, t, y, tau_hat, NULL) / base;
+    if (!solve(a, b, m)) {
+        free(b);
+        return NULL;
     }
-    free(a);
+    return b;
+}
+
+double tt_r_score(const tt_score_nuisance *nu, const int *t, const double *y,
+                  const double *tau_hat)
+{
+    if (nu->n == 0 || nu->n_arms < 2)
+        return NAN;
+    double *bar = bar_effect(nu, t, y);
+    if (!bar)
+        return NAN;
+    double score = NAN;
+    const double base = r_loss(nu, t, y, NULL, bar);
+    if (base > 0.0)
+        score = 1.0 - r_loss(nu, t, y, tau_hat, NULL) / base;
+    free(bar);
     return score;
+}
+
+/* One row's squared R-residual for tau (or the constants bar). */
+static double r_row(const tt_score_nuisance *nu, const int *t, const double *y,
+                    const double *tau, const double *bar, size_t i)
+{
+    double r = y[i] - nu->m_hat[i];
+    for (int k = 1; k < nu->n_arms; k++)
+        r -= (tau ? tau[(size_t)(k - 1) * nu->n + i] : bar[k - 1]) * t_resid(nu, t, i, k);
+    return r * r;
+}
+
+int tt_r_score_terms(const tt_score_nuisance *nu, const int *t, const double *y,
+                     const double *tau_hat, double *terms)
+{
+    const size_t n = nu->n;
+    if (n == 0 || nu->n_arms < 2)
+        return 0;
+    double *bar = bar_effect(nu, t, y);
+    if (!bar)
+        return 0;
+    double A = 0.0, B = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        A += r_row(nu, t, y, tau_hat, NULL, i);
+        B += r_row(nu, t, y, NULL, bar, i);
+    }
+    A /= (double)n;
+    B /= (double)n;
+    int ok = B > 0.0;
+    /* score + psi_i, psi_i = -(a_i - (A/B) b_i) / B: the influence of row i
+     * on 1 - A/B (delta method); psi sums to 0, so the terms average to the
+     * score. */
+    for (size_t i = 0; ok && i < n; i++)
+        terms[i] = (1.0 - A / B) - (r_row(nu, t, y, tau_hat, NULL, i) -
+                                    (A / B) * r_row(nu, t, y, NULL, bar, i)) / B;
+    free(bar);
+    return ok;
 }
 
 double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
@@ -122,4 +172,35 @@ double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
         total += ((double)nk / (double)(n - n0)) * (s / (double)n);
     }
     return total;
+}
+
+int tt_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
+                    const double *tau_hat, double clip, double *terms)
+{
+    const size_t n = nu->n;
+    size_t n0 = 0;
+    for (size_t i = 0; i < n; i++)
+        n0 += t[i] == 0;
+    if (n == 0 || n0 == n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        terms[i] = 0.0;
+    const double *mu0 = nu->mu_hat, *e0 = nu->e_hat;
+    for (int k = 1; k < nu->n_arms; k++) {
+        const double *muk = nu->mu_hat + (size_t)k * n, *ek = nu->e_hat + (size_t)k * n;
+        const double *tk = tau_hat + (size_t)(k - 1) * n;
+        size_t nk = 0;
+        for (size_t i = 0; i < n; i++)
+            nk += t[i] == k;
+        const double wk = (double)nk / (double)(n - n0);
+        for (size_t i = 0; i < n; i++) {
+            double g = muk[i] - mu0[i];
+            if (t[i] == k)
+                g += (y[i] - muk[i]) / fmin(fmax(ek[i], clip), 1.0 - clip);
+            else if (t[i] == 0)
+                g -= (y[i] - mu0[i]) / fmin(fmax(e0[i], clip), 1.0 - clip);
+            terms[i] += wk * (g - tk[i]) * (g - tk[i]);
+        }
+    }
+    return 1;
 }

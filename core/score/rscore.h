@@ -28,4 +28,17 @@ double tt_r_score(const tt_score_nuisance *nu, const int *t, const double *y,
 double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
                  const double *tau_hat, double clip);
 
+/* Per-row terms (n values into terms) whose mean is the score and whose
+ * sample standard deviation / sqrt(n) is its standard error (score_terms.h).
+ * dr_mse: the row's arm-size-weighted squared error sum_k n_k/(n - n_0)
+ * (Gamma_ik - tau_hat_k(x_i))^2, a plain row mean. r_score = 1 - A/B is a
+ * ratio of the row means A (tau_hat's squared R-residuals a_i) and B (tau_bar's,
+ * b_i): by the delta method its terms are score - (a_i - (A/B) b_i) / B. tau_bar
+ * is held fixed: it minimises B, so its own estimation moves B only to second
+ * order. Return 1, or 0 when the score is undefined (its null cases). */
+int tt_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
+                    const double *tau_hat, double clip, double *terms);
+int tt_r_score_terms(const tt_score_nuisance *nu, const int *t, const double *y,
+                     const double *tau_hat, double *terms);
+
 #endif

@@ -3,11 +3,13 @@
 
 #include "util/intern.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define RQ_MAGIC "TTRQ"
 #define RS_MAGIC "TTRS"
-#define PROTOCOL_VERSION 2u
+/* 3: objective_se and the objective's per-row terms (score/score_terms.h). */
+#define PROTOCOL_VERSION 3u
 
 tt_status tt_request_encode(const tt_trial_request *rq, tt_msg *out)
 {
@@ -59,7 +61,9 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out)
               tt_msg_put_f64(out, r->fit_seconds) ||
               tt_msg_put_f64(out, r->objective) || tt_msg_put_f64(out, r->ate) ||
               tt_msg_put_str(out, r->error) || put_scores(out, r->scores, r->n_scores) ||
-              put_scores(out, r->oracle, r->n_oracle);
+              put_scores(out, r->oracle, r->n_oracle) || tt_msg_put_f64(out, r->objective_se) ||
+              tt_msg_put_u64(out, r->terms ? (uint64_t)r->n_terms : 0) ||
+              tt_msg_put_f64s(out, r->terms, r->terms ? r->n_terms : 0);
     return bad ? TT_ERR_NOMEM : TT_OK;
 }
 
@@ -90,6 +94,10 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
 {
     tt_msg_reader c = tt_msg_reader_of(data, len);
     char magic[4];
+    /* The terms are the caller's once decoded (r's old pointer is not freed:
+     * r may be uninitialised); none on any failure. */
+    r->terms = NULL;
+    r->n_terms = 0;
     tt_msg_get(&c, magic, 4);
     if (c.bad || memcmp(magic, RS_MAGIC, 4) != 0 || tt_msg_get_u32(&c) != PROTOCOL_VERSION)
         return TT_ERR_PARSE;
@@ -102,5 +110,19 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     tt_msg_get_str(&c, r->error, sizeof r->error);
     r->n_scores = get_scores(&c, r->scores, TT_MAX_SCORES);
     r->n_oracle = get_scores(&c, r->oracle, TT_MAX_SCORES);
-    return !tt_msg_done(&c) ? TT_ERR_PARSE : TT_OK;
+    r->objective_se = tt_msg_get_f64(&c);
+    /* A count larger than the bytes left is bad. */
+    uint64_t n = tt_msg_get_u64(&c);
+    if (!c.bad && n > (uint64_t)(c.end - c.p) / sizeof(double))
+        c.bad = 1;
+    double *terms = NULL;
+    if (!c.bad && tt_msg_get_f64s(&c, (size_t)n, &terms) != 0)
+        c.bad = 1;
+    if (!tt_msg_done(&c)) {
+        free(terms);
+        return TT_ERR_PARSE;
+    }
+    r->terms = terms;
+    r->n_terms = terms ? (size_t)n : 0;
+    return TT_OK;
 }

@@ -7,9 +7,12 @@
  *
  *   request: "TTRQ" u32 version, u64 id, u64 estimator, u64 seed,
  *            u32 n_params, f64 point[n_params]
- *   result:  "TTRS" u32 version, i32 status, f64 seconds, f64 objective,
+ *   result:  "TTRS" u32 version, i32 status, f64 seconds, f64 fit_seconds,
+ *            f64 objective,
  *            f64 ate, str error, u32 n_scores, score[n_scores],
- *            u32 n_oracle, score[n_oracle]
+ *            u32 n_oracle, score[n_oracle], f64 objective_se,
+ *            u64 n_terms, u64 n_terms, f64 terms[n_terms]   (the count, then
+ *            tt_msg_put_f64s's own count)
  *   score:   str name, f64 value, u8 is_null, str reason
  *   str:     u32 length, bytes (no terminator)
  * Integers and doubles are in the host's byte order (the peers are the same
@@ -41,7 +44,8 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out);
 
 /* Fills those fields of r. Score names are interned: the returned pointers
  * stay valid for the life of the process, as tt_score_value requires. A
- * truncated or malformed message is TT_ERR_PARSE. */
+ * truncated or malformed message is TT_ERR_PARSE. r->terms is set to a new
+ * array the caller owns (NULL when none was sent); its old value is not freed. */
 tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_result *r);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "plugin/conditions.h"
+#include "score/score_terms.h"
+#include "search/rank.h"
 #include "search/searcher.h"
 #include "search/space.h"
 #include "search/worker.h"
@@ -159,6 +161,16 @@ static uint64_t trial_seed(const loop *lp, size_t id)
     return tt_search_trial_seed(lp->opt->seed, id);
 }
 
+/* Why a trial with an objective has no standard error: its metric has no
+ * per-row terms (the worker then sends none). */
+static void se_missing(const tt_trial_problem *pb, tt_trial_result *r)
+{
+    r->se_missing = NULL;
+    if (r->status == TT_TRIAL_OK && isfinite(r->objective) && isnan(r->objective_se) &&
+        pb->metric)
+        r->se_missing = tt_score_terms_missing(pb->scores, pb->metric);
+}
+
 /* Record a finished trial whose computed fields are already in place. */
 static void finish(loop *lp, size_t slot)
 {
@@ -166,8 +178,11 @@ static void finish(loop *lp, size_t slot)
     lp->done[slot] = 1;
     lp->n_done++;
     out->trials[slot].finished = lp->offset + (tt_now() - lp->t0);
+    se_missing(lp->problem, &out->trials[slot]);
     if (better(&out->trials[slot], out->best >= 0 ? &out->trials[out->best] : NULL, lp->problem->maximize))
         out->best = (long)slot;
+    tt_rank_keep_terms(out->trials, out->n_trials, lp->problem->maximize,
+                       tt_rank_keep(lp->problem->valid.n));
     if (lp->sink_stop == 0 && lp->sink && lp->sink(lp->sink_ctx, &out->trials[slot]))
         lp->sink_stop = 1;
 }
@@ -180,6 +195,10 @@ static void take_result(tt_trial_result *dst, const tt_trial_result *src)
     dst->seconds = src->seconds;
     dst->fit_seconds = src->fit_seconds;
     dst->objective = src->objective;
+    dst->objective_se = src->objective_se;
+    free(dst->terms);
+    dst->terms = src->terms; /* moved: the worker's decoded array */
+    dst->n_terms = src->n_terms;
     dst->ate = src->ate;
     memcpy(dst->scores, src->scores, sizeof dst->scores);
     dst->n_scores = src->n_scores;
@@ -231,6 +250,9 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
             return TT_ERR_NOMEM;
         tt_trial_result *r = &out->trials[out->n_trials];
         *r = prior[i];
+        r->terms = NULL; /* the caller's; a read-back trial has none anyway */
+        r->n_terms = 0;
+        se_missing(lp->problem, r);
         r->point = malloc((prior[i].desc->n_params + 1) * sizeof *r->point);
         if (!r->point)
             return TT_ERR_NOMEM;
@@ -312,7 +334,8 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
                         char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    out->best = -1;
+    out->best = out->best_by_objective = -1;
+    out->rule = "best";
     if (config->n_estimators == 0)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "no estimators to search");
 
@@ -341,6 +364,9 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
                  : run_loop(&lp, pool, err, errlen);
     tt_pool_free(pool);
     compact(&lp);
+    out->best_by_objective = out->best;
+    out->n_tied = tt_rank_ties(out->trials, out->n_trials, out->best, &out->tied_at_least);
+    out->rule = "best";
     out->interrupted = opt->stop_flag && *opt->stop_flag;
     free(lp.done);
     free(lp.default_tried);
@@ -356,5 +382,5 @@ void tt_search_outcome_free(tt_search_outcome *out)
         tt_trial_result_clear(&out->trials[i]);
     free(out->trials);
     memset(out, 0, sizeof *out);
-    out->best = -1;
+    out->best = out->best_by_objective = -1;
 }

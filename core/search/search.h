@@ -49,7 +49,14 @@ typedef struct tt_search_outcome {
     tt_trial_result *trials;  /* owned; n_trials finished trials in id order */
     size_t n_trials;
     long best;                /* index of the best ok trial by objective (ties: lowest
-                               * id), -1 if none */
+                               * id), -1 if none; tt_search_select may then pick
+                               * another trial tied with it */
+    long best_by_objective;   /* the best ok trial by objective, whatever the selection
+                               * rule (select.h) made `best`; -1 if none */
+    size_t n_tied;            /* trials tied with best_by_objective (rank.h), itself
+                               * included; 0 when the metric has no standard error */
+    int tied_at_least;        /* n_tied is a lower bound (rank.h) */
+    const char *rule;         /* the rule that picked `best`: "best" or "one_se" (static) */
     int interrupted;          /* stopped by the stop flag */
     int exhausted;            /* stopped because every point of the space was tried */
 } tt_search_outcome;

@@ -8,6 +8,7 @@
 
 #include "plugin/host.h"
 #include "score/oracle.h"
+#include "score/score_terms.h"
 #include "util/clock.h"
 
 const char *tt_trial_status_name(tt_trial_status status)
@@ -57,6 +58,24 @@ static void fail(tt_trial_result *r, tt_status st, double deadline, const char *
     snprintf(r->error, sizeof r->error, "%s: %s", stage, msg[0] ? msg : tt_strerror(st));
 }
 
+/* The objective's per-row terms and its standard error, when the metric has
+ * terms (score_terms.h). Out of memory only loses the s.e. */
+static void objective_terms(const tt_trial_problem *pb, const double *tau_hat,
+                            tt_trial_result *r)
+{
+    const size_t n = tt_score_context_rows(pb->scores);
+    if (isnan(r->objective) || tt_score_terms_missing(pb->scores, pb->metric) || n < 2)
+        return;
+    double *terms = malloc(n * sizeof *terms);
+    if (!terms || !tt_score_terms(pb->scores, pb->metric, tau_hat, terms)) {
+        free(terms);
+        return;
+    }
+    r->terms = terms;
+    r->n_terms = n;
+    r->objective_se = tt_terms_se(terms, n);
+}
+
 static void score_effects(const tt_trial_problem *pb, const double *tau_hat, const double *lo,
                           const double *hi, tt_trial_result *r)
 {
@@ -86,6 +105,7 @@ static void score_effects(const tt_trial_problem *pb, const double *tau_hat, con
     }
     const tt_score_value *obj = tt_trial_find_score(r, pb->metric);
     r->objective = (obj && !obj->is_null) ? obj->value : NAN;
+    objective_terms(pb, tau_hat, r);
 }
 
 void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descriptor *desc,
@@ -101,6 +121,9 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     r->status = TT_TRIAL_OK;
     r->error[0] = '\0';
     r->objective = NAN;
+    r->objective_se = NAN;
+    r->terms = NULL; /* not freed: the caller's r may be uninitialised (trial.h) */
+    r->n_terms = 0;
     r->ate = NAN;
     r->fit_seconds = NAN;
     r->n_scores = r->n_oracle = 0;
@@ -178,5 +201,6 @@ done:
 void tt_trial_result_clear(tt_trial_result *r)
 {
     free(r->point);
+    free(r->terms);
     memset(r, 0, sizeof *r);
 }

@@ -60,6 +60,21 @@ typedef struct tt_trial_result {
     double finished;           /* seconds since the search began when it finished (a resumed
                                   run continues its prior timeline) */
     double objective;          /* the metric's value; NaN unless ok and computable */
+    double objective_se;       /* its standard error from the per-row terms
+                                  (score/score_terms.h); NaN when the metric has none */
+    /* Owned: the metric's n_terms per-row terms, sent back by the worker and
+     * kept by the search only for its best trials (search/rank.h); NULL
+     * otherwise (and always for trials read back on --resume). */
+    double *terms;
+    size_t n_terms;
+    const char *se_missing;    /* static: why objective_se is null although the objective
+                                  is not (score_terms.h), set by the search; or NULL */
+    /* Paired comparison with the best trial by objective, set at the end of
+     * the search for trials that still hold terms (rank.h); has_diff 0
+     * otherwise. */
+    int has_diff;
+    double diff_to_best, diff_se;
+    int tied_with_best;
     double ate;                /* mean of tau_hat over validation rows, arm 1 */
     tt_score_value scores[TT_MAX_SCORES];
     size_t n_scores;
@@ -80,6 +95,6 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
 /* Look up a score or oracle figure by name; NULL when absent. */
 const tt_score_value *tt_trial_find_score(const tt_trial_result *r, const char *name);
 
-void tt_trial_result_clear(tt_trial_result *r); /* frees point, zeroes */
+void tt_trial_result_clear(tt_trial_result *r); /* frees point and terms, zeroes */
 
 #endif

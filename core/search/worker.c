@@ -86,7 +86,9 @@ static int run_trial(void *arg, tt_msg *out, char *err, size_t errlen)
     tt_trial_result r;
     memset(&r, 0, sizeof r);
     tt_trial_evaluate(j->problem, j->desc, j->point, j->seed, j->deadline, j->stop_flag, &r);
-    if (tt_result_encode(&r, out) != TT_OK)
+    int bad = tt_result_encode(&r, out) != TT_OK;
+    free(r.terms);
+    if (bad)
         return snprintf(err, errlen, "out of memory encoding the trial's result"), -1;
     return 0;
 }
@@ -113,6 +115,9 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
 {
     r->n_scores = r->n_oracle = 0;
     r->objective = NAN;
+    r->objective_se = NAN;
+    r->terms = NULL; /* decode hands back new terms; a failure has none */
+    r->n_terms = 0;
     r->ate = NAN;
     r->fit_seconds = NAN;
     r->error[0] = '\0';

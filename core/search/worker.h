@@ -48,7 +48,8 @@ tt_status tt_pool_launch(tt_pool *pool, size_t slot, const tt_trial_problem *pro
 /* Wait up to max_wait seconds for one child to finish (or to be killed for
  * its timeout). Returns 1 and fills *slot and the computed fields of *result
  * (status, error, seconds, objective, ate, scores, oracle) when one did;
- * 0 when none finished in time. */
+ * 0 when none finished in time. result->terms (the objective's per-row
+ * terms, or NULL) is then the caller's to free. */
 int tt_pool_wait(tt_pool *pool, double max_wait, size_t *slot, tt_trial_result *result);
 
 /* Kill every running child (their trials are dropped, not recorded). */

@@ -1,0 +1,55 @@
+/*
+ * rank.h - how sure the ranking is: paired differences to the best trial.
+ *
+ * Every trial of a metric with per-row terms (score/score_terms.h) comes back
+ * from its worker with them. The search keeps them only for the best
+ * tt_rank_keep(n_valid) trials by objective (the others are the least likely
+ * to be tied with the best): memory is bounded by TT_RANK_BYTES (32 MB), but
+ * at least TT_RANK_KEEP_MIN trials are kept: 218 trials on Hillstrom (19,200
+ * validation rows), TT_RANK_KEEP_MAX on IHDP (224 rows), whatever the number
+ * of trials.
+ *
+ * At the end of the search, every kept trial j gets, against the best trial b
+ * by objective (on the same validation rows):
+ *   diff_to_best = objective_j - objective_b   (>= 0 when minimising)
+ *   diff_se      = sd_i(term_ji - term_bi) / sqrt(n)   (paired)
+ *   tied_with_best = |diff_to_best| <= 2 diff_se
+ *                    and |diff_to_best| <= 2 objective_se_b
+ * "<=" rather than "<" so that two trials with identical effects (diff 0,
+ * s.e. 0) are tied; the best is tied with itself. The second bound guards
+ * the normal approximation: a paired s.e. larger than the best's own comes
+ * from differences concentrated on a few rows (on IHDP a dml_linear trial
+ * with dr_mse 5,935 against 34.3 had a paired s.e. of 3,500), where
+ * "within two s.e." says nothing; for ordinary near-ties the paired s.e. is
+ * the smaller one and decides. Only kept trials are
+ * compared: when every kept trial is tied and some were dropped, the count
+ * is a lower bound (*at_least).
+ */
+#ifndef TT_SEARCH_RANK_H
+#define TT_SEARCH_RANK_H
+
+#include <stddef.h>
+
+#include "search/trial.h"
+
+#define TT_RANK_KEEP_MIN 50
+#define TT_RANK_KEEP_MAX 5000
+#define TT_RANK_BYTES ((size_t)32 << 20)
+
+/* How many trials keep their terms with n_valid validation rows. */
+size_t tt_rank_keep(size_t n_valid);
+
+/* Free the terms of every trial but the best `keep` (by objective under the
+ * direction; among equal objectives the lower id stays). Call after each
+ * finished trial so at most keep + 1 trials hold terms. */
+void tt_rank_keep_terms(tt_trial_result *trials, size_t n, int maximize, size_t keep);
+
+/* Fill has_diff, diff_to_best, diff_se, tied_with_best of every trial
+ * holding terms of the same length as trials[best]'s (best: index of the best
+ * trial by objective, or -1: nothing is set). Returns how many trials are
+ * tied with the best (the best included; 0 when the best has no terms);
+ * *at_least (may be NULL): every kept trial is tied and an ok trial of the
+ * same metric lost its terms, so the count is a lower bound. */
+size_t tt_rank_ties(tt_trial_result *trials, size_t n, long best, int *at_least);
+
+#endif
