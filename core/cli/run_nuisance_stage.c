@@ -128,6 +128,10 @@ static void child_main(const run_nu_stage *stg, int fd, const char path[4200], u
         send_line(fd, line);
         _exit(TT_EXIT_ERROR);
     }
+    /* The results stay the engine's (freed with the process); the lists
+     * are ours. */
+    free(res);
+    free(take);
     _exit(0);
 }
 
