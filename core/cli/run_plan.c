@@ -42,9 +42,12 @@
 #define DYNAMIC_RESERVE_SHARE 0.25
 #define REFIT_SHARE_OF_ESTIMATE 0.6
 #define MIN_REFIT_RESAMPLES 5
-/* Refit time per fit as a multiple of the trial's: the refit predicts every
- * row, and the machine may be busier than when the trial ran. */
-#define REFIT_SAFETY 1.5
+/* Refit time per fit as a multiple of the trial's. 1: the trial's own pace
+ * is already generous (it includes creating and predicting), and a refit
+ * that runs late anyway stops its bootstrap at the deadline keeping the
+ * replicas it has (pu_boot.h), so cutting more up front only loses
+ * replicas. */
+#define REFIT_SAFETY 1.0
 /* Seconds per (row pair x column) of the energy scores on the reference
  * machine: about 0.6 s at 20,000 rows x 20 columns (README, Scores). */
 #define ENERGY_RATE 7.5e-11
