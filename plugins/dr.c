@@ -41,7 +41,7 @@
 #include <tautune/plugin.h>
 
 #include "common/pu.h"
-#include "common/pu_final.h"
+#include "common/pu_final_model.h"
 #include "common/pu_nuis.h"
 #include "common/pu_plugin.h"
 
@@ -163,44 +163,22 @@ static void dr_read_spec(const tt_plugin_host *h, const double *params, size_t p
 _Static_assert(sizeof dr_params / sizeof dr_params[0] == DR_N_PARAMS,
                "schema and parameter indices disagree");
 
-/* ---- the model ------------------------------------------------------------ */
+/* ---- the model: one final stage (pu_final_model.h) ---------------------- */
 
-typedef struct dr_model {
-    const tt_plugin_host *host;
-    int n_arms;
-    double params[DR_N_PARAMS]; /* as given to create (unused after load) */
-    size_t p_x;                 /* effect modifiers seen by fit */
-    pu_final *final;            /* NULL until fitted */
-} dr_model;
-
-static void dr_destroy(void *instance)
-{
-    dr_model *m = instance;
-    if (!m)
-        return;
-    pu_final_free(m->final);
-    m->host->release(m);
-}
+_Static_assert(DR_N_PARAMS <= PU_FINAL_MODEL_MAX_PARAMS, "too many parameters");
 
 static int dr_create(const tt_plugin_host *host, const double *params, int n_arms,
                      void **instance, char *err, size_t errlen)
 {
-    if (n_arms < 2)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": need at least 2 arms, got %d",
-                       n_arms);
-    int rc = pu_check_params(DR_NAME, dr_params, DR_N_PARAMS, params, err, errlen);
-    if (rc == TT_OK && DR_NEEDS_FORESTS)
-        rc = pu_forest_check_host(host, DR_NAME, err, errlen);
-    if (rc)
-        return rc;
-    dr_model *m = host->alloc_zero(1, sizeof *m);
-    if (!m)
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->n_arms = n_arms;
-    memcpy(m->params, params, sizeof m->params);
-    *instance = m;
-    return TT_OK;
+    if (DR_NEEDS_FORESTS && n_arms >= 2) {
+        int rc = pu_check_params(DR_NAME, dr_params, DR_N_PARAMS, params, err, errlen);
+        if (rc == TT_OK)
+            rc = pu_forest_check_host(host, DR_NAME, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return pu_final_model_create(host, DR_NAME, DR_SAVE_VERSION, dr_params, DR_N_PARAMS, params,
+                                 n_arms, instance, err, errlen);
 }
 
 /* Gamma (n x (K-1), column-major) from the nuisances: e and mu are n x K. */
@@ -232,7 +210,7 @@ static double *dr_weights(const tt_plugin_host *h, const tt_plugin_data *d, int 
 
 static int dr_fit(void *instance, const tt_plugin_data *d, char *err, size_t errlen)
 {
-    dr_model *m = instance;
+    pu_final_model *m = instance;
     const tt_plugin_host *h = m->host;
     int rc = pu_check_train(DR_NAME, m->n_arms, d, err, errlen);
     if (rc)
@@ -270,69 +248,10 @@ static int dr_fit(void *instance, const tt_plugin_data *d, char *err, size_t err
     return rc;
 }
 
-static int dr_check_rows(const dr_model *m, const tt_plugin_data *rows, char *err, size_t errlen)
-{
-    return pu_check_rows(DR_NAME, m->final != NULL, m->p_x, rows, err, errlen);
-}
-
-static int dr_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
-                     size_t errlen)
-{
-    dr_model *m = instance;
-    int rc = dr_check_rows(m, rows, err, errlen);
-    return rc ? rc : pu_final_effect(m->final, rows, out, err, errlen);
-}
-
-static int dr_interval(void *instance, const tt_plugin_data *rows, double alpha, double *lo,
-                       double *hi, char *err, size_t errlen)
-{
-    dr_model *m = instance;
-    int rc = dr_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK)
-        rc = pu_check_alpha(alpha, err, errlen);
-    return rc ? rc : pu_final_interval(m->final, rows, alpha, lo, hi, err, errlen);
-}
-
-static int dr_average(void *instance, const tt_plugin_data *rows, double alpha, double *ate,
-                      double *lo, double *hi, char *err, size_t errlen)
-{
-    dr_model *m = instance;
-    int rc = dr_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK)
-        rc = pu_check_alpha(alpha, err, errlen);
-    return rc ? rc : pu_final_average(m->final, rows, alpha, ate, lo, hi, err, errlen);
-}
-
-static int dr_save(void *instance, const tt_plugin_sink *sink, char *err, size_t errlen)
-{
-    dr_model *m = instance;
-    if (!m->final)
-        return pu_errf(err, errlen, TT_ERR_INVALID, DR_NAME ": not fitted");
-    int rc = pu_save_header(sink, DR_NAME, DR_SAVE_VERSION, m->n_arms, m->p_x, err, errlen);
-    return rc ? rc : pu_final_save(m->final, sink, err, errlen);
-}
-
 static int dr_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
                    char *err, size_t errlen)
 {
-    int arms;
-    size_t p_x;
-    int rc = pu_load_header(src, DR_NAME, DR_SAVE_VERSION, &arms, &p_x, err, errlen);
-    if (rc)
-        return rc;
-    dr_model *m = host->alloc_zero(1, sizeof *m);
-    if (!m)
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->n_arms = arms;
-    m->p_x = p_x;
-    rc = pu_final_load(host, src, &m->final, err, errlen);
-    if (rc) {
-        dr_destroy(m);
-        return rc;
-    }
-    *instance = m;
-    return TT_OK;
+    return pu_final_model_load(host, DR_NAME, DR_SAVE_VERSION, src, instance, err, errlen);
 }
 
 static const tt_plugin_descriptor dr_descriptor = {
@@ -351,13 +270,13 @@ static const tt_plugin_descriptor dr_descriptor = {
 #endif
     .create = dr_create,
     .fit = dr_fit,
-    .effect = dr_effect,
-    .effect_interval = dr_interval,
-    .save = dr_save,
+    .effect = pu_final_model_effect,
+    .effect_interval = pu_final_model_interval,
+    .save = pu_final_model_save,
     .load = dr_load,
-    .destroy = dr_destroy,
+    .destroy = pu_final_model_destroy,
     .interval_method = DR_INTERVALS,
-    .average_effect = dr_average,
+    .average_effect = pu_final_model_average,
 #ifdef DR_AVERAGE
     .average_method = DR_AVERAGE,
 #endif

@@ -33,7 +33,7 @@
 #include <tautune/plugin.h>
 
 #include "common/pu.h"
-#include "common/pu_final.h"
+#include "common/pu_final_model.h"
 #include "common/pu_nuis.h"
 #include "common/pu_plugin.h"
 
@@ -53,40 +53,13 @@ static const tt_plugin_condition ra_conditions[] = {
 _Static_assert(sizeof ra_params / sizeof ra_params[0] == RA_N_PARAMS,
                "schema and parameter indices disagree");
 
-typedef struct ra_model {
-    const tt_plugin_host *host;
-    int n_arms;
-    double params[RA_N_PARAMS]; /* as given to create (unused after load) */
-    size_t p_x;                 /* effect modifiers seen by fit */
-    pu_final *final;            /* NULL until fitted */
-} ra_model;
-
-static void ra_destroy(void *instance)
-{
-    ra_model *m = instance;
-    if (!m)
-        return;
-    pu_final_free(m->final);
-    m->host->release(m);
-}
+_Static_assert(RA_N_PARAMS <= PU_FINAL_MODEL_MAX_PARAMS, "too many parameters");
 
 static int ra_create(const tt_plugin_host *host, const double *params, int n_arms,
                      void **instance, char *err, size_t errlen)
 {
-    if (n_arms < 2)
-        return pu_errf(err, errlen, TT_ERR_INVALID, RA_NAME ": need at least 2 arms, got %d",
-                       n_arms);
-    int rc = pu_check_params(RA_NAME, ra_params, RA_N_PARAMS, params, err, errlen);
-    if (rc)
-        return rc;
-    ra_model *m = host->alloc_zero(1, sizeof *m);
-    if (!m)
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->n_arms = n_arms;
-    memcpy(m->params, params, sizeof m->params);
-    *instance = m;
-    return TT_OK;
+    return pu_final_model_create(host, RA_NAME, RA_SAVE_VERSION, ra_params, RA_N_PARAMS, params,
+                                 n_arms, instance, err, errlen);
 }
 
 /* Every arm must have a row: the control rows feed every arm's regression
@@ -134,7 +107,7 @@ static double *ra_weights(const tt_plugin_host *h, const tt_plugin_data *d, int 
 
 static int ra_fit(void *instance, const tt_plugin_data *d, char *err, size_t errlen)
 {
-    ra_model *m = instance;
+    pu_final_model *m = instance;
     const tt_plugin_host *h = m->host;
     int rc = pu_check_train(RA_NAME, m->n_arms, d, err, errlen);
     if (rc == TT_OK)
@@ -174,69 +147,10 @@ static int ra_fit(void *instance, const tt_plugin_data *d, char *err, size_t err
     return rc;
 }
 
-static int ra_check_rows(const ra_model *m, const tt_plugin_data *rows, char *err, size_t errlen)
-{
-    return pu_check_rows(RA_NAME, m->final != NULL, m->p_x, rows, err, errlen);
-}
-
-static int ra_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
-                     size_t errlen)
-{
-    ra_model *m = instance;
-    int rc = ra_check_rows(m, rows, err, errlen);
-    return rc ? rc : pu_final_effect(m->final, rows, out, err, errlen);
-}
-
-static int ra_interval(void *instance, const tt_plugin_data *rows, double alpha, double *lo,
-                       double *hi, char *err, size_t errlen)
-{
-    ra_model *m = instance;
-    int rc = ra_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK)
-        rc = pu_check_alpha(alpha, err, errlen);
-    return rc ? rc : pu_final_interval(m->final, rows, alpha, lo, hi, err, errlen);
-}
-
-static int ra_average(void *instance, const tt_plugin_data *rows, double alpha, double *ate,
-                      double *lo, double *hi, char *err, size_t errlen)
-{
-    ra_model *m = instance;
-    int rc = ra_check_rows(m, rows, err, errlen);
-    if (rc == TT_OK)
-        rc = pu_check_alpha(alpha, err, errlen);
-    return rc ? rc : pu_final_average(m->final, rows, alpha, ate, lo, hi, err, errlen);
-}
-
-static int ra_save(void *instance, const tt_plugin_sink *sink, char *err, size_t errlen)
-{
-    ra_model *m = instance;
-    if (!m->final)
-        return pu_errf(err, errlen, TT_ERR_INVALID, RA_NAME ": not fitted");
-    int rc = pu_save_header(sink, RA_NAME, RA_SAVE_VERSION, m->n_arms, m->p_x, err, errlen);
-    return rc ? rc : pu_final_save(m->final, sink, err, errlen);
-}
-
 static int ra_load(const tt_plugin_host *host, const tt_plugin_source *src, void **instance,
                    char *err, size_t errlen)
 {
-    int arms;
-    size_t p_x;
-    int rc = pu_load_header(src, RA_NAME, RA_SAVE_VERSION, &arms, &p_x, err, errlen);
-    if (rc)
-        return rc;
-    ra_model *m = host->alloc_zero(1, sizeof *m);
-    if (!m)
-        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->n_arms = arms;
-    m->p_x = p_x;
-    rc = pu_final_load(host, src, &m->final, err, errlen);
-    if (rc) {
-        ra_destroy(m);
-        return rc;
-    }
-    *instance = m;
-    return TT_OK;
+    return pu_final_model_load(host, RA_NAME, RA_SAVE_VERSION, src, instance, err, errlen);
 }
 
 static const tt_plugin_descriptor ra_descriptor = {
@@ -253,13 +167,13 @@ static const tt_plugin_descriptor ra_descriptor = {
     .n_conditions = sizeof ra_conditions / sizeof ra_conditions[0],
     .create = ra_create,
     .fit = ra_fit,
-    .effect = ra_effect,
-    .effect_interval = ra_interval,
-    .save = ra_save,
+    .effect = pu_final_model_effect,
+    .effect_interval = pu_final_model_interval,
+    .save = pu_final_model_save,
     .load = ra_load,
-    .destroy = ra_destroy,
+    .destroy = pu_final_model_destroy,
     .interval_method = "bootstrap (normal) of the final stage",
-    .average_effect = ra_average,
+    .average_effect = pu_final_model_average,
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_descriptor *TT_PLUGIN_ENTRY(void);
