@@ -7,6 +7,20 @@
 #include "pu.h"
 #include "pu_plugin.h"
 
+/* An unfitted instance: host, name, save version, arms; NULL when out of memory. */
+static pu_final_model *alloc_model(const tt_plugin_host *host, const char *name,
+                                   int save_version, int n_arms)
+{
+    pu_final_model *m = host->alloc_zero(1, sizeof *m);
+    if (m) {
+        m->host = host;
+        m->name = name;
+        m->save_version = save_version;
+        m->n_arms = n_arms;
+    }
+    return m;
+}
+
 int pu_final_model_create(const tt_plugin_host *host, const char *name, int save_version,
                           const tt_plugin_param *schema, size_t n_params, const double *params,
                           int n_arms, void **instance, char *err, size_t errlen)
@@ -20,13 +34,9 @@ int pu_final_model_create(const tt_plugin_host *host, const char *name, int save
     int rc = pu_check_params(name, schema, n_params, params, err, errlen);
     if (rc)
         return rc;
-    pu_final_model *m = host->alloc_zero(1, sizeof *m);
+    pu_final_model *m = alloc_model(host, name, save_version, n_arms);
     if (!m)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->name = name;
-    m->save_version = save_version;
-    m->n_arms = n_arms;
     memcpy(m->params, params, n_params * sizeof *params);
     *instance = m;
     return TT_OK;
@@ -93,13 +103,9 @@ int pu_final_model_load(const tt_plugin_host *host, const char *name, int save_v
     int rc = pu_load_header(src, name, save_version, &arms, &p_x, err, errlen);
     if (rc)
         return rc;
-    pu_final_model *m = host->alloc_zero(1, sizeof *m);
+    pu_final_model *m = alloc_model(host, name, save_version, arms);
     if (!m)
         return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    m->host = host;
-    m->name = name;
-    m->save_version = save_version;
-    m->n_arms = arms;
     m->p_x = p_x;
     rc = pu_final_load(host, src, &m->final, err, errlen);
     if (rc) {
