@@ -251,6 +251,7 @@ void tt_run_state_free(run_state *s)
     free(s->winner_lo);
     free(s->winner_hi);
     tt_split_free(&s->split);
+    tt_run_folds_free(s);
     tt_prep_free(s->prep);
     tt_frame_free(s->frame);
     tt_csv_free(s->table);
@@ -609,15 +610,33 @@ static int execute(run_state *s, run_cli *cli, double start)
         report(s, dir, start, NULL, 0);
         return TT_EXIT_INTERRUPTED;
     }
+    if (rc == TT_EXIT_OK) { /* K folds: the other folds' nuisance models */
+        t_phase = tt_now();
+        rc = tt_run_fit_fold_nuisances(s, dir, &g_stop, s->plan.search_deadline);
+        s->plan.t_nuisance += tt_now() - t_phase;
+        if (rc == TT_EXIT_INTERRUPTED || g_stop) {
+            fprintf(stderr, "tautune: interrupted in the nuisance stage; %s holds the run so far "
+                            "(continue with --resume %s)\n", dir, dir);
+            s->outcome.interrupted = 1;
+            report(s, dir, start, NULL, 0);
+            return TT_EXIT_INTERRUPTED;
+        }
+    }
     if (rc) {
         report(s, dir, start, NULL, 0); /* results.json says what the run got to */
         return rc;
     }
 
+    char rows_text[128];
+    if (s->n_folds >= 2)
+        snprintf(rows_text, sizeof rows_text, "%d-fold cross-validated scoring", s->n_folds);
+    else
+        snprintf(rows_text, sizeof rows_text, "%zu train, %zu validation", s->train->n,
+                 s->valid->n);
     if (!a->quiet)
-        fprintf(stderr, "tautune: %s: %zu rows (%zu train, %zu validation), %d arms, %zu estimators, "
+        fprintf(stderr, "tautune: %s: %zu rows (%s), %d arms, %zu estimators, "
                         "%s %s, budget %s%.0fs%s, %d job%s, seed %llu\n",
-                s->data->source, s->data->n, s->train->n, s->valid->n, s->data->n_arms,
+                s->data->source, s->data->n, rows_text, s->data->n_arms,
                 c->n_estimators, c->searcher, s->metric, c->budget_seconds > 0 ? "" : "none ",
                 c->budget_seconds, c->max_trials > 0 ? " / trial cap" : "",
                 c->jobs > 0 ? c->jobs : 1, c->jobs > 1 ? "s" : "", (unsigned long long)c->seed);
@@ -631,6 +650,23 @@ static int execute(run_state *s, run_cli *cli, double start)
         .maximize = s->maximize, .want_intervals = wants_intervals(c, s->metric),
         .interval_resamples = c->interval_resamples,
     };
+    tt_trial_fold *folds = NULL;
+    if (s->n_folds >= 2) {
+        folds = calloc((size_t)s->n_folds, sizeof *folds);
+        if (!folds) {
+            fprintf(stderr, "tautune: out of memory\n");
+            return TT_EXIT_ERROR;
+        }
+        for (int k = 0; k < s->n_folds; k++) {
+            const run_fold *f = &s->folds[k];
+            folds[k] = (tt_trial_fold){
+                .train = tt_run_view(tt_run_fold_train(s, k)), .valid = tt_run_view(f->valid),
+                .nuisances = !s->engine ? NULL : k == 0 ? &s->nuisances : &f->nuisances,
+                .first = f->first};
+        }
+        problem.n_folds = (size_t)s->n_folds;
+        problem.folds = folds;
+    }
     tt_search_options opt;
     search_options(s, start, &opt);
     tt_progress_init(&s->progress, stderr, a->quiet, start, c->budget_seconds, c->max_trials,
@@ -645,6 +681,7 @@ static int execute(run_state *s, run_cli *cli, double start)
         fprintf(stderr, "tautune: search: %s\n", err);
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
+    free(folds);
     tt_search_select(&s->outcome, c->selection_one_se ? TT_SELECT_ONE_SE : TT_SELECT_BEST);
     tt_progress_end(&s->progress);
     s->plan.t_search = tt_now() - t_phase;

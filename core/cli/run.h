@@ -52,13 +52,34 @@ typedef struct run_plan {
     double t_nuisance, t_search, t_refit, t_report;
 } run_plan;
 
+/* One fold of cross-validated scoring (run_folds.c). */
+typedef struct run_fold {
+    size_t first, rows;          /* its scoring rows: s->valid rows [first, first + rows) */
+    tt_dataset *train;           /* the other folds' rows (fold 0: NULL, it is s->train) */
+    tt_dataset *valid;           /* its own rows, as s->valid holds them */
+    /* Its nuisance models: the chosen learners refitted on its training rows
+     * (fold 0: NULL, s->engine and s->nuisances are its). */
+    tt_nuisance_engine *engine;
+    tt_nuisance_data nu_data;
+    double *nu_features;
+    const tt_nuisance_result **nu_arm_outcome;
+    tt_host_nuisances nuisances;
+} run_fold;
+
 /* Everything a run owns, so one cleanup frees it whatever stage failed. */
 typedef struct run_state {
     tt_config *cfg;
     tt_registry *reg;
     const tt_plugin_descriptor **descs;
     tt_dataset *data, *train, *valid;
+    /* One holdout: split.train / split.valid are the data rows of train and
+     * valid (ascending). K folds (n_folds >= 2, run_folds.c): train is fold
+     * 0's training part, valid every row in fold-major order, each scored
+     * out of fold; folds[k] says which. */
     tt_split split;
+    int n_folds;                 /* 1: one holdout */
+    const char *folds_rule;      /* why that many (static), for results.json */
+    run_fold *folds;
     tt_csv_table *table;         /* CSV runs: the raw table, its frame and the */
     tt_data_frame *frame;        /* preprocessing fitted on the training rows */
     tt_prep *prep;
@@ -123,6 +144,27 @@ typedef struct run_state {
     int final_nu_rc;              /* what fitting them gave (once engine_all exists) */
     int final_all_rows;           /* the written model was fitted on every row */
 } run_state;
+
+/* Cross-validated scoring (run_folds.c). How many folds: the config's, or by
+ * data size; errors (TT_EXIT_USAGE) for folds with a split column or
+ * final_fit = "train". */
+int tt_run_choose_folds(run_state *s, size_t n_rows, int user_split);
+/* Cuts n rows (arms t) into s->n_folds folds and fills s->split and the
+ * folds' row ranges; -1 with err on failure. */
+int tt_run_make_folds(run_state *s, const int *t, size_t n, int n_arms,
+                      const char *const *arm_labels, char *err, size_t errlen);
+/* The folds' datasets, once s->data, s->train and s->valid exist. */
+int tt_run_fold_datasets(run_state *s, char *err, size_t errlen);
+/* Fold k's training rows (fold 0: s->train). */
+const tt_dataset *tt_run_fold_train(const run_state *s, int k);
+/* Folds 1..K-1's nuisance models: fold 0's chosen learners refitted on
+ * each fold's training rows, each in a worker process (dir/nuisance_foldK.ttn,
+ * reused by --resume). run_nuisance.c. */
+int tt_run_fit_fold_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *stop,
+                              double deadline);
+void tt_run_folds_free(run_state *s);
+/* results.json's "validation" object (caller owns). */
+cJSON *tt_run_validation_facts(const run_state *s);
 
 /* Frees everything the state owns (cmd_run.c); the struct itself is the caller's. */
 void tt_run_state_free(run_state *s);

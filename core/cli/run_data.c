@@ -141,12 +141,37 @@ int tt_run_check_data(const run_state *s)
     return TT_EXIT_OK;
 }
 
-/* CSV: split the frame (user column or stratified), fit the preprocessing on
- * the training rows only, then run every row through it. */
+/* The rows the preprocessing is fitted on and the split: one holdout
+ * (tt_frame_split / tt_split_stratified), or K folds (run_folds.c). */
+static tt_status split_rows(run_state *s, const int *t, size_t n, int n_arms,
+                            const char *const *labels, char *err, size_t errlen)
+{
+    if (s->n_folds >= 2) {
+        if (tt_run_make_folds(s, t, n, n_arms, labels, err, errlen) == 0)
+            return TT_OK;
+        if (s->cfg->folds >= 2) /* asked for: say why not */
+            return TT_ERR_DATA;
+        /* Chosen by size: an arm too small for folds keeps one holdout. */
+        tt_run_folds_free(s);
+        tt_split_free(&s->split);
+        s->n_folds = 1;
+        s->folds_rule = "auto: an arm too small for 5 folds";
+    }
+    if (s->frame)
+        return tt_frame_split(s->frame, s->cfg->validation, s->cfg->seed, &s->split, err,
+                              errlen);
+    return tt_split_stratified(t, n, n_arms, labels, s->cfg->validation, s->cfg->seed,
+                               &s->split, err, errlen);
+}
+
+/* CSV: split the frame (user column, stratified, or folds), fit the
+ * preprocessing on the training rows only (fold 0's with folds: it learns no
+ * outcome, only levels, medians and scales), then run every row through it. */
 static tt_status split_frame(run_state *s, char *err, size_t errlen)
 {
-    tt_status st = tt_frame_split(s->frame, s->cfg->validation, s->cfg->seed, &s->split, err,
-                                  errlen);
+    const tt_dataset *b = s->frame->base;
+    tt_status st = split_rows(s, b->t, b->n, b->n_arms, (const char *const *)b->arm_labels,
+                              err, errlen);
     if (st == TT_OK)
         st = tt_prep_fit(s->frame, s->split.train, s->split.n_train, &s->prep, err, errlen);
     if (st == TT_OK)
@@ -158,12 +183,16 @@ int tt_run_split(run_state *s)
 {
     char err[1024];
     tt_status st;
+    size_t n_rows = s->frame ? s->frame->base->n : s->data->n;
+    int rc = tt_run_choose_folds(s, n_rows, s->frame && s->frame->user_split);
+    if (rc)
+        return rc;
     if (s->frame) {
         st = split_frame(s, err, sizeof err);
     } else {
         const tt_dataset *g = s->data;
-        st = tt_split_stratified(g->t, g->n, g->n_arms, (const char *const *)g->arm_labels,
-                                 s->cfg->validation, s->cfg->seed, &s->split, err, sizeof err);
+        st = split_rows(s, g->t, g->n, g->n_arms, (const char *const *)g->arm_labels, err,
+                        sizeof err);
         if (st != TT_OK)
             tt_err_prefix(err, sizeof err, "%s", g->source);
     }
@@ -172,6 +201,8 @@ int tt_run_split(run_state *s)
         st = tt_dataset_subset(d, s->split.train, s->split.n_train, &s->train, err, sizeof err);
     if (st == TT_OK)
         st = tt_dataset_subset(d, s->split.valid, s->split.n_valid, &s->valid, err, sizeof err);
+    if (st == TT_OK && s->n_folds >= 2 && tt_run_fold_datasets(s, err, sizeof err))
+        st = TT_ERR_DATA;
     if (st == TT_OK) {
         s->train_counts = calloc((size_t)d->n_arms, sizeof(size_t));
         s->valid_counts = calloc((size_t)d->n_arms, sizeof(size_t));
@@ -210,6 +241,9 @@ cJSON *tt_run_data_facts(const run_state *s)
     cJSON_AddBoolToObject(data, "known_propensity", d->propensity != NULL);
     cJSON_AddStringToObject(data, "split", s->frame && s->frame->user_split ? "column"
                                                                              : "stratified");
+    cJSON *validation = tt_run_validation_facts(s);
+    if (validation)
+        cJSON_AddItemToObject(data, "validation", validation);
     cJSON *feat = cJSON_AddObjectToObject(data, "features");
     if (feat) {
         cJSON_AddItemToObject(feat, "x", names_json(d->x_names, d->p_x));

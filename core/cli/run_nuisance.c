@@ -332,11 +332,98 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
         if (ch) {
             tt_nuisance_spec sp;
             spec_of(ch, &sp);
-            size_t rows = pr->arm >= 0 ? s->train_counts[pr->arm] + s->valid_counts[pr->arm]
-                                       : s->data->n;
+            /* Every row of the arm: with folds, valid holds them all. */
+            size_t rows = pr->arm < 0 ? s->data->n
+                          : s->n_folds >= 2 ? s->valid_counts[pr->arm]
+                                            : s->train_counts[pr->arm] + s->valid_counts[pr->arm];
             s->nu_final_estimate += tt_nuisance_cost(&sp, pr->role, rows, p, pr->classes, folds);
         }
     }
+    /* The cost model is for the reference machine; this machine's pace on
+     * the stage just run (not below 1: a cut estimate squeezes the refit). */
+    if (!s->nu_reused && s->nu_planned > 0.05) {
+        double pace = s->nu_seconds_taken / s->nu_planned;
+        s->nu_final_estimate *= pace < 1 ? 1 : pace > 10 ? 10 : pace;
+    }
+    return TT_EXIT_OK;
+}
+
+/* Every role keeps the learner fold 0's (or the holdout's) training rows
+ * chose: one candidate per role, for the refits below. */
+static int chosen_roles(run_state *s)
+{
+    size_t n_roles = s->n_nu_roles;
+    if (s->final_roles)
+        return TT_EXIT_OK;
+    s->final_roles = calloc(n_roles + 1, sizeof *s->final_roles);
+    s->final_specs = calloc(n_roles + 1, sizeof *s->final_specs);
+    if (!s->final_roles || !s->final_specs) {
+        fprintf(stderr, "tautune: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    for (size_t r = 0; r < n_roles; r++) {
+        tt_nuisance_plan_role *fr = &s->final_roles[r];
+        *fr = s->nu_roles[r];
+        spec_of(tt_nuisance_chosen(s->engine, fr->role, fr->arm), &s->final_specs[r]);
+        fr->cands = &s->final_specs[r];
+        fr->n_cands = fr->n_take = 1;
+        memset(fr->take, 0, sizeof fr->take);
+        fr->take[0] = 1;
+    }
+    return TT_EXIT_OK;
+}
+
+/* Where one refit of the chosen models goes. */
+typedef struct refit_target {
+    const tt_dataset *rows;        /* the rows to cross-fit on */
+    const char *stream, *file, *what;
+    double planned;                /* estimated seconds */
+    tt_nuisance_engine **engine;
+    tt_nuisance_data *data;
+    double **features;
+    const tt_nuisance_result ***arm_outcome;
+    tt_host_nuisances *nuisances;
+} refit_target;
+
+/* The chosen models cross-fitted again on other rows, no new selection, in a
+ * worker process writing dir/file (reused by --resume when made for the same
+ * rows, seed and models). */
+static int refit_chosen(run_state *s, const refit_target *tg, const char *dir,
+                        volatile sig_atomic_t *stop, double deadline)
+{
+    char path[4200];
+    uint64_t seed;
+    int rc = chosen_roles(s);
+    if (rc)
+        return rc;
+    *tg->arm_outcome = calloc((size_t)s->data->n_arms, sizeof **tg->arm_outcome);
+    if (!*tg->arm_outcome) {
+        fprintf(stderr, "tautune: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    if ((rc = make_engine(s, tg->rows, tg->stream, tg->features, tg->data, tg->engine, &seed)))
+        return rc;
+    if (s->nu_fixed_propensity && (rc = fixed_propensity(s, *tg->engine, tg->rows)))
+        return rc;
+    size_t n_roles = s->n_nu_roles;
+    run_nu_stage stg = {.engine = *tg->engine, .data = tg->data, .seed = seed,
+                        .folds = s->cfg->nu_folds > 0 ? (size_t)s->cfg->nu_folds : 5,
+                        .roles = s->final_roles, .n_roles = n_roles, .planned = tg->planned,
+                        .what = tg->what};
+    if (n_roles > 0) {
+        uint64_t fp = tt_run_nu_fingerprint(&stg);
+        int mismatch = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, tg->file);
+        if (!(s->resuming && tt_run_nu_adopt(&stg, path, fp, &mismatch) == 0)) {
+            if ((rc = tt_run_nu_fit(s, &stg, path, fp, stop, deadline, 0)))
+                return rc;
+            if (tt_run_nu_adopt(&stg, path, fp, &mismatch) != 0) {
+                fprintf(stderr, "tautune: %s: cannot read back %s\n", tg->what, path);
+                return TT_EXIT_ERROR;
+            }
+        }
+    }
+    point_at(s, *tg->engine, *tg->arm_outcome, tg->nuisances);
     return TT_EXIT_OK;
 }
 
@@ -348,51 +435,48 @@ int tt_run_fit_final_nuisances(run_state *s, const char *dir, volatile sig_atomi
     if (s->engine_all) /* tried already (for an earlier candidate): same answer */
         return s->final_nu_rc;
     s->final_nu_rc = TT_EXIT_ERROR;
-    char path[4200];
-    uint64_t seed;
-    size_t n_roles = s->n_nu_roles;
-    s->nu_arm_outcome_all = calloc((size_t)s->data->n_arms, sizeof *s->nu_arm_outcome_all);
-    s->final_roles = calloc(n_roles + 1, sizeof *s->final_roles);
-    s->final_specs = calloc(n_roles + 1, sizeof *s->final_specs);
-    if (!s->nu_arm_outcome_all || !s->final_roles || !s->final_specs) {
-        fprintf(stderr, "tautune: out of memory\n");
-        return TT_EXIT_ERROR;
+    refit_target tg = {.rows = s->data, .stream = "nuisance-all", .file = NUISANCE_ALL_FILE,
+                       .what = "final nuisance models", .planned = s->nu_final_estimate,
+                       .engine = &s->engine_all, .data = &s->nu_data_all,
+                       .features = &s->nu_features_all, .arm_outcome = &s->nu_arm_outcome_all,
+                       .nuisances = &s->nuisances_all};
+    int rc = refit_chosen(s, &tg, dir, stop, deadline);
+    s->final_nu_rc = rc;
+    return rc;
+}
+
+int tt_run_fit_fold_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *stop,
+                              double deadline)
+{
+    if (s->n_folds < 2 || !s->engine)
+        return TT_EXIT_OK;
+    double start = tt_now();
+    /* Each fold's training rows are (K-1)/K of the data, as fold 0's were:
+     * the chosen models' cost there is fold 0's estimate for them. */
+    double each = s->nu_final_estimate * (double)s->train->n / (double)s->data->n;
+    for (int k = 1; k < s->n_folds; k++) {
+        run_fold *f = &s->folds[k];
+        char stream[32], file[64], what[64];
+        snprintf(stream, sizeof stream, "nuisance-fold%d", k);
+        snprintf(file, sizeof file, "nuisance_fold%d.ttn", k);
+        snprintf(what, sizeof what, "nuisance models of fold %d/%d", k + 1, s->n_folds);
+        refit_target tg = {.rows = f->train, .stream = stream, .file = file, .what = what,
+                           .planned = each, .engine = &f->engine, .data = &f->nu_data,
+                           .features = &f->nu_features, .arm_outcome = &f->nu_arm_outcome,
+                           .nuisances = &f->nuisances};
+        int rc = refit_chosen(s, &tg, dir, stop, deadline);
+        if (rc)
+            return rc;
     }
-    int rc = make_engine(s, s->data, "nuisance-all", &s->nu_features_all, &s->nu_data_all,
-                         &s->engine_all, &seed);
-    if (rc)
-        return rc;
-    if (s->nu_fixed_propensity && (rc = fixed_propensity(s, s->engine_all, s->data)))
-        return rc;
-    /* Every role keeps the learner the training rows chose: one candidate. */
-    for (size_t r = 0; r < n_roles; r++) {
-        tt_nuisance_plan_role *fr = &s->final_roles[r];
-        *fr = s->nu_roles[r];
-        spec_of(tt_nuisance_chosen(s->engine, fr->role, fr->arm), &s->final_specs[r]);
-        fr->cands = &s->final_specs[r];
-        fr->n_cands = fr->n_take = 1;
-        memset(fr->take, 0, sizeof fr->take);
-        fr->take[0] = 1;
-    }
-    run_nu_stage stg = {.engine = s->engine_all, .data = &s->nu_data_all, .seed = seed,
-                        .folds = s->cfg->nu_folds > 0 ? (size_t)s->cfg->nu_folds : 5,
-                        .roles = s->final_roles, .n_roles = n_roles,
-                        .planned = s->nu_final_estimate, .what = "final nuisance models"};
-    if (n_roles > 0) {
-        uint64_t fp = tt_run_nu_fingerprint(&stg);
-        int mismatch = 0;
-        snprintf(path, sizeof path, "%s/%s", dir, NUISANCE_ALL_FILE);
-        if (!(s->resuming && tt_run_nu_adopt(&stg, path, fp, &mismatch) == 0)) {
-            if ((rc = tt_run_nu_fit(s, &stg, path, fp, stop, deadline, 0)))
-                return rc;
-            if (tt_run_nu_adopt(&stg, path, fp, &mismatch) != 0) {
-                fprintf(stderr, "tautune: final nuisance models: cannot read back %s\n", path);
-                return TT_EXIT_ERROR;
-            }
-        }
-    }
-    point_at(s, s->engine_all, s->nu_arm_outcome_all, &s->nuisances_all);
-    s->final_nu_rc = TT_EXIT_OK;
+    double took = tt_now() - start;
+    if (!s->quiet && s->n_nu_roles > 0)
+        fprintf(stderr, "tautune: nuisance models of the other %d folds fitted in %.1fs\n",
+                s->n_folds - 1, took);
+    /* The final fit repeats one fold's work on n / n_train times the rows:
+     * measured here, a better estimate than the cost model's. */
+    double measured = took / (double)(s->n_folds - 1) * (double)s->data->n / (double)s->train->n;
+    if (measured > s->nu_final_estimate)
+        s->nu_final_estimate = measured;
     return TT_EXIT_OK;
 }
 

@@ -126,6 +126,15 @@ int tt_run_make_plan(run_state *s, double start)
     return TT_EXIT_OK;
 }
 
+/* Seconds of one fit of the trial on its training rows: its create + fit +
+ * effects, divided among its folds; older trials without that figure count
+ * their whole time. */
+static double one_fit(const run_state *s, const tt_trial_result *best)
+{
+    double t = isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds;
+    return t / (double)(s->n_folds >= 2 ? s->n_folds : 1);
+}
+
 double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
 {
     if (!best)
@@ -137,13 +146,17 @@ double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
     /* One fit: the trial's create + fit + effects (its scoring, which on
      * large validation sets dominates, is not refitted); older trials
      * without that figure count their whole time. */
-    double one = isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds;
+    double one = one_fit(s, best);
     double refit = one * (bootstrap ? 1.0 + (double)b : 1.0);
     /* final_fit = "all": the chosen nuisance models on every row, and the
-     * trial once more on every row (about n / n_train times the work). */
+     * trial once more on every row (about n / n_train times the work). With
+     * K folds the training-rows refit is not needed (the trial's
+     * out-of-fold effects are kept): only the final fit. */
+    double all = refit * (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
+    if (s->n_folds >= 2)
+        return s->nu_final_estimate + all;
     if (!s->cfg->final_fit_train)
-        refit += s->nu_final_estimate +
-                 refit * (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
+        refit += s->nu_final_estimate + all;
     return refit;
 }
 
@@ -156,7 +169,7 @@ void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double no
         return;
     /* Seconds per fit, with room for a busier machine than the trial saw;
      * the final fit repeats the work on n / n_train times the rows. */
-    double one = REFIT_SAFETY * (isfinite(best->fit_seconds) ? best->fit_seconds : best->seconds);
+    double one = REFIT_SAFETY * one_fit(s, best);
     double r = s->cfg->final_fit_train ? 0.0
                                        : (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
     double nu_final = s->cfg->final_fit_train ? 0.0 : REFIT_SAFETY * s->nu_final_estimate;
@@ -166,8 +179,11 @@ void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double no
                     strstr(method, "bootstrap") != NULL;
     size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;
     size_t fits = bootstrap ? 1 + b : 1;
-    if ((double)fits * one * (1 + r) > left && bootstrap) {
-        double can = left > 0 && one > 0 ? floor(left / (one * (1 + r))) - 1 : 0;
+    /* Fits per replica: the training-rows refit (1, none with K folds) and
+     * the final fit (r). */
+    double per = (s->n_folds >= 2 ? 0.0 : 1.0) + r;
+    if ((double)fits * one * per > left && bootstrap) {
+        double can = left > 0 && one > 0 ? floor(left / (one * per)) - 1 : 0;
         size_t cut = can < MIN_REFIT_RESAMPLES ? MIN_REFIT_RESAMPLES : (size_t)can;
         if (cut < b) {
             s->refit_resamples = cut;
@@ -182,7 +198,7 @@ void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double no
     }
     /* The training-rows refit stops in time to leave the final fit its share
      * (it keeps the replicas fitted by then; pu_boot.h). */
-    if (r > 0 && left > 0)
+    if (r > 0 && left > 0 && s->n_folds < 2)
         s->train_refit_deadline = fmin(pl->refit_deadline, now + left / (1 + r));
 }
 

@@ -370,11 +370,22 @@ void tt_run_refit_clear(run_refit *r)
 int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_atomic_t *stop,
                          double *tau, char *err, size_t errlen)
 {
+    size_t cells = s->valid->n * (size_t)(s->data->n_arms - 1);
+    /* The search kept the trial's effects on these rows (out of fold with K
+     * folds): the refit would only repeat them (same seed, same rows). */
+    if (r->effects && r->n_effects == cells) {
+        memcpy(tau, r->effects, sizeof *tau * cells);
+        return 0;
+    }
+    if (s->n_folds >= 2) {
+        snprintf(err, errlen, "effects: its out-of-fold effects were not kept");
+        return -1;
+    }
     run_refit rf = {.trial = r};
     /* The report's refits share what is left of the budget (none: no limit). */
     int rc = tt_run_refit(s, &rf, s->plan.end, stop);
     if (rc == 0)
-        memcpy(tau, rf.tau, sizeof *tau * s->valid->n * (size_t)(s->data->n_arms - 1));
+        memcpy(tau, rf.tau, sizeof *tau * cells);
     else if (rc == -2)
         snprintf(err, errlen, "interrupted");
     else

@@ -104,7 +104,7 @@ void tt_run_report(run_state *s, const char *dir, const cJSON *results)
         const tt_trial_result *r = &s->outcome.trials[idx[c]];
         if (c == 0) {
             taus[c] = valid_rows(s, s->winner_tau);
-        } else if (s->plan.end > 0 && tt_now() + r->seconds > s->plan.end) {
+        } else if (!r->effects && s->plan.end > 0 && tt_now() + r->seconds > s->plan.end) {
             /* Its refit (about its trial's time) would outrun the budget. */
             fprintf(stderr, "tautune: note: report: %s (trial %zu) is left out of the plots: "
                             "the budget has no time left to refit it\n", r->desc->name, r->id);

@@ -118,18 +118,36 @@ int tt_run_build_scores(run_state *s)
             fprintf(stderr, "tautune: out of memory\n");
             return TT_EXIT_ERROR;
         }
+        /* K folds: every row is scored, so every row's arm counts. */
+        const size_t *counts = s->n_folds >= 2 ? s->valid_counts : s->train_counts;
+        double rows = (double)(s->n_folds >= 2 ? s->valid->n : s->train->n);
         for (size_t k = 0; k < k_arms; k++)
             for (size_t i = 0; i < nv; i++)
-                s->arm_share_prop[k * nv + i] =
-                    (double)s->train_counts[k] / (double)s->train->n;
+                s->arm_share_prop[k * nv + i] = (double)counts[k] / rows;
         so.known_propensity = s->arm_share_prop;
         s->prop_model = "arm shares of the training rows (data.randomized)";
     } else if (so.known_propensity) {
         s->prop_model = "known (data.propensity)";
     }
+    /* K folds: the scoring nuisances and propensity are cross-fitted over
+     * the candidates' folds. */
+    int *row_fold = NULL;
+    if (s->n_folds >= 2) {
+        row_fold = malloc(sizeof *row_fold * (s->valid->n + 1));
+        if (!row_fold) {
+            fprintf(stderr, "tautune: out of memory\n");
+            return TT_EXIT_ERROR;
+        }
+        for (int k = 0; k < s->n_folds; k++)
+            for (size_t r = 0; r < s->folds[k].rows; r++)
+                row_fold[s->folds[k].first + r] = k;
+        so.row_fold = row_fold;
+        so.row_folds = s->n_folds;
+    }
     tt_plugin_data train = tt_run_view(s->train), valid = tt_run_view(s->valid);
     char err[1024];
     tt_status st = tt_score_context_build(&train, &valid, &so, &s->scores, err, sizeof err);
+    free(row_fold);
     if (st != TT_OK) {
         fprintf(stderr, "tautune: %s: cannot prepare the scores: %s\n", s->data->source, err);
         return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : st == TT_ERR_DATA ? TT_EXIT_DATA

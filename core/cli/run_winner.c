@@ -93,9 +93,13 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r, run_refit *fi
     run_refit *m = fin ? fin : r; /* the model handed on */
     char err[1024], path[4096];
     const tt_trial_result *t = r->trial;
-    /* The split as data-row flags: s->split indexes the dataset's rows. */
+    /* The rows whose oos figures are out of sample, as data-row flags
+     * (s->split indexes the dataset's rows): the validation rows; with K
+     * folds every row (out of fold), or fold 0's rows when the model handed
+     * on is fold 0's training-rows refit. */
+    size_t n_oos = s->n_folds >= 2 && !fin ? s->folds[0].rows : s->split.n_valid;
     unsigned char *is_valid = calloc(s->data->n + 1, 1);
-    for (size_t i = 0; is_valid && i < s->split.n_valid; i++)
+    for (size_t i = 0; is_valid && i < n_oos; i++)
         is_valid[s->split.valid[i]] = 1;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "estimator", t->desc->name);
@@ -112,9 +116,17 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r, run_refit *fi
     else
         fprintf(stderr, "tautune: %s\n", err);
     free(is_valid);
-    if (r->average_effect)
+    if (r->average_effect) {
         cJSON_AddItemToObject(o, "average_effect", r->average_effect);
-    r->average_effect = NULL;
+        r->average_effect = NULL;
+    } else if (fin && fin->average_effect) {
+        /* K folds: no model missed the rows; the final model's average over
+         * every row, which it was fitted on. */
+        cJSON_ReplaceItemInObject(fin->average_effect, "rows",
+                                  cJSON_CreateString("all (final model, in sample)"));
+        cJSON_AddItemToObject(o, "average_effect", fin->average_effect);
+        fin->average_effect = NULL;
+    }
     if (m->average_effect_oob) {
         if (fin) /* out of bag over every row now */
             cJSON_ReplaceItemInObject(m->average_effect_oob, "rows",
@@ -144,6 +156,33 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r, run_refit *fi
     s->winner_hi = m->hi;
     r->tau = m->lo = m->hi = NULL;
     return o;
+}
+
+/* K folds: the trial's out-of-fold effects (kept by the search, in s->valid's
+ * fold-major order) as effects of every data row, in r->tau: what the light
+ * training-rows refit gives with one holdout, without refitting. -1 with
+ * r->step/error when the search did not keep them (a trial read back by
+ * --resume). */
+static int out_of_fold(const run_state *s, run_refit *r)
+{
+    const tt_trial_result *t = r->trial;
+    size_t n = s->valid->n, k_eff = (size_t)(s->data->n_arms - 1);
+    if (!t->effects || t->n_effects != n * k_eff) {
+        snprintf(r->step, sizeof r->step, "effects");
+        snprintf(r->error, sizeof r->error, "its out-of-fold effects were not kept (a trial "
+                                            "of the run being resumed)");
+        return -1;
+    }
+    r->tau = malloc(sizeof *r->tau * (s->data->n * k_eff + 1));
+    if (!r->tau) {
+        snprintf(r->step, sizeof r->step, "effects");
+        snprintf(r->error, sizeof r->error, "out of memory");
+        return -1;
+    }
+    for (size_t k = 0; k < k_eff; k++)
+        for (size_t i = 0; i < n; i++)
+            r->tau[k * s->data->n + s->split.valid[i]] = t->effects[k * n + i];
+    return 0;
 }
 
 static cJSON *failure_facts(const run_refit *r)
@@ -220,7 +259,16 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
         double train_by = s->train_refit_deadline > 0 && deadline > 0
                               ? fmin(deadline, s->train_refit_deadline)
                               : deadline;
-        int st = tt_run_refit(s, &r, train_by, stop);
+        /* K folds: the out-of-fold effects are the trial's own; the model
+         * handed on is the final fit. */
+        int st;
+        if (s->n_folds >= 2) {
+            st = 0;
+            if (out_of_fold(s, &r) != 0 && !s->quiet) /* handed on without oos figures */
+                fprintf(stderr, "tautune: note: trial %zu: %s\n", r.trial->id, r.error);
+        } else {
+            st = tt_run_refit(s, &r, train_by, stop);
+        }
         if (st == -2) {
             rc = TT_EXIT_INTERRUPTED;
             break;

@@ -111,3 +111,49 @@ done:
     free(in_valid);
     return st;
 }
+
+tt_status tt_split_folds(const int *t, size_t n, int n_arms, const char *const *arm_labels,
+                         int folds, uint64_t seed, int *fold_of, char *err, size_t errlen)
+{
+    if ((!t && n > 0) || n_arms < 1 || folds < 2 || !fold_of)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "tt_split_folds: bad arguments");
+    size_t *count = calloc((size_t)n_arms, sizeof *count);
+    size_t *rows = tt_malloc_array(n ? n : 1, sizeof *rows);
+    tt_status st = TT_OK;
+    if (!count || !rows) {
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory cutting %zu rows into folds", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] < 0 || t[i] >= n_arms) {
+            st = tt_errf(err, errlen, TT_ERR_INVALID,
+                         "tt_split_folds: row %zu has arm %d, outside 0..%d", i, t[i], n_arms - 1);
+            goto done;
+        }
+        count[t[i]]++;
+    }
+    for (int a = 0; a < n_arms; a++)
+        if (count[a] < 2 * (size_t)folds) {
+            char buf[32];
+            st = tt_errf(err, errlen, TT_ERR_DATA,
+                         "arm '%s' has %zu rows; %d folds need at least %d (2 per fold)",
+                         arm_name(arm_labels, a, buf, sizeof buf), count[a], folds, 2 * folds);
+            goto done;
+        }
+    tt_rng rng;
+    tt_rng_seed(&rng, seed, "folds");
+    size_t turn = 0;
+    for (int a = 0; a < n_arms; a++) {
+        size_t nk = 0;
+        for (size_t i = 0; i < n; i++)
+            if (t[i] == a)
+                rows[nk++] = i;
+        tt_rng_shuffle_size(&rng, rows, nk);
+        for (size_t r = 0; r < nk; r++)
+            fold_of[rows[r]] = (int)(turn++ % (size_t)folds);
+    }
+done:
+    free(count);
+    free(rows);
+    return st;
+}

@@ -25,6 +25,16 @@ tt_status tt_split_stratified(const int *t, size_t n, int n_arms, const char *co
                               double validation_share, uint64_t seed, tt_split *out,
                               char *err, size_t errlen);
 
+/* K folds for cross-validated scoring, stratified by arm: within each arm
+ * the rows are shuffled with the stream ("folds", seed) and dealt to the
+ * folds in turn, the turn carried over from arm to arm so fold sizes differ
+ * by at most one. fold_of (n values, the caller's) receives each row's fold
+ * in 0..folds-1. folds >= 2; an arm with fewer than 2 x folds rows is an
+ * error naming the arm (every fold needs 2 rows of it to be scored and its
+ * complement enough to fit on). */
+tt_status tt_split_folds(const int *t, size_t n, int n_arms, const char *const *arm_labels,
+                         int folds, uint64_t seed, int *fold_of, char *err, size_t errlen);
+
 void tt_split_free(tt_split *split); /* frees the arrays, zeroes the struct */
 
 #endif

@@ -37,6 +37,57 @@ static const char *const budget_keys[] = {"seconds", "trials", "trial_seconds", 
 static const char *const search_keys[] = {"searcher", "cost", "jobs", "memory_mb", "selection",
                                           NULL};
 static const char *const selections[] = {"best", "one_se", NULL}; /* search/select.h */
+static const char *const validation_keys[] = {"folds", "share", NULL};
+
+/* validation = 0.3 (one holdout, that share of rows) or
+ * validation = { folds = K, share = S }: K >= 2 cross-validated scoring
+ * (every row scored out of fold), K = 1 one holdout of share S. Absent: the
+ * run chooses by data size (cli/run_folds.c). */
+static tt_status read_validation(tt_cfg_reader *rd, int v)
+{
+    tt_config *cfg = rd->cfg;
+    lua_State *L = rd->L;
+    tt_status st;
+    if (lua_type(L, v) == LUA_TTABLE && !tt_space_dsl_is_space(L, v)) {
+        int t = lua_absindex(L, v);
+        if ((st = tt_cfg_check_keys(rd, t, "validation", validation_keys)))
+            return st;
+        if (tt_cfg_get(L, t, "folds") != LUA_TNIL) {
+            long long k;
+            if ((st = tt_cfg_take_integer(rd, -1, "validation.folds", 1, 20, &k)))
+                return st;
+            cfg->folds = (int)k;
+        }
+        lua_pop(L, 1);
+        if (tt_cfg_get(L, t, "share") != LUA_TNIL) {
+            if ((st = tt_cfg_take_number(rd, -1, "validation.share", &cfg->validation)))
+                return st;
+            if (!(cfg->validation > 0 && cfg->validation < 1))
+                return tt_cfg_fail(rd, 0, "validation.share",
+                                   "must be between 0 and 1 (the share of rows held out), got %g",
+                                   cfg->validation);
+            if (cfg->folds > 1)
+                return tt_cfg_fail(rd, 0, "validation.share",
+                                   "applies to one holdout (folds = 1); with %d folds every "
+                                   "fold holds 1/%d of the rows", cfg->folds, cfg->folds);
+            cfg->folds = 1;
+        }
+        lua_pop(L, 1);
+        return TT_OK;
+    }
+    if (lua_type(L, v) != LUA_TNUMBER)
+        return tt_cfg_wrong_type(rd, v, "validation",
+                                 "a share of rows in (0, 1) or a table { folds = K }");
+    if ((st = tt_cfg_take_number(rd, v, "validation", &cfg->validation)))
+        return st;
+    if (!(cfg->validation > 0 && cfg->validation < 1))
+        return tt_cfg_fail(rd, 0, "validation",
+                           "must be between 0 and 1 (the share of rows held out), got %g",
+                           cfg->validation);
+    cfg->folds = 1;
+    return TT_OK;
+}
+
 static const char *const searchers[] = {"cfo", "random", NULL};
 static const char *const costs[] = {"trials", "seconds", NULL};
 
@@ -329,15 +380,8 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
         cfg->seed = cfg->gen_seed = (uint64_t)n;
         return TT_OK;
     }
-    if (strcmp(key, "validation") == 0) {
-        if ((st = tt_cfg_take_number(rd, v, "validation", &cfg->validation)))
-            return st;
-        if (!(cfg->validation > 0 && cfg->validation < 1))
-            return tt_cfg_fail(rd, 0, "validation",
-                            "must be between 0 and 1 (the share of rows held out), got %g",
-                            cfg->validation);
-        return TT_OK;
-    }
+    if (strcmp(key, "validation") == 0)
+        return read_validation(rd, v);
     if (strcmp(key, "metric") == 0) {
         if ((st = tt_cfg_take_string(rd, v, "metric", &cfg->metric)))
             return st;

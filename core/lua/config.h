@@ -28,7 +28,9 @@
  *                                    -- x, w, z may hold globs ("x*") and "..." (the rest)
  *   }
  *   Generators (data.generator): see data/gen.h; arms = K where the DGP allows.
- *   validation  number in (0, 1), default 0.3: share of rows held out for scoring
+ *   validation  number in (0, 1): one holdout of that share of rows; or
+ *               { folds = K } (K >= 2: cross-validated scoring, K = 1: one
+ *               holdout, with share = S); default: chosen by data size
  *   metric      "auto" (default: energy when data.randomized, else psw_energy), any
  *               rankable score of score/scores.h's catalogue ("energy", "erupt",
  *               "qini", "r_score", ...), or an oracle figure "pehe", "ate_error",
@@ -137,7 +139,9 @@ typedef struct tt_config {
                                                data_path is then the first */
     char **exclude_cols, **exclude_vals; size_t n_exclude; /* data.exclude = {col = value} */
 
-    double validation;
+    double validation;          /* holdout share (folds == 1) */
+    int folds;                  /* validation.folds: >= 2 cross-validated scoring, 1 one
+                                 * holdout, 0 not given (chosen by data size) */
     int final_fit_train;        /* final_fit = "train": the winner's model keeps the training
                                  * rows only; 0 (default "all"): refitted on every row */
     char *metric;

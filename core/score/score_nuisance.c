@@ -292,6 +292,15 @@ tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t see
                                 double alpha_ridge, double alpha_logistic, int curved,
                                 tt_score_nuisance *out, char *err, size_t errlen)
 {
+    return tt_score_nuisance_fit_folds(v, NULL, folds, seed, alpha_ridge, alpha_logistic, curved,
+                                       out, err, errlen);
+}
+
+tt_status tt_score_nuisance_fit_folds(const tt_plugin_data *v, const int *given, int folds,
+                                      uint64_t seed, double alpha_ridge, double alpha_logistic,
+                                      int curved, tt_score_nuisance *out, char *err,
+                                      size_t errlen)
+{
     memset(out, 0, sizeof *out);
     if (folds < 2)
         return tt_errf(err, errlen, TT_ERR_INVALID, "score nuisances: folds must be >= 2, got %d",
@@ -319,8 +328,18 @@ tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t see
     tt_status st = TT_OK;
     if (!have)
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "score nuisances: out of memory");
-    if (st == TT_OK)
+    if (st == TT_OK && given) {
+        for (size_t i = 0; i < n && st == TT_OK; i++) {
+            if (given[i] < 0 || given[i] >= folds)
+                st = tt_errf(err, errlen, TT_ERR_INVALID,
+                             "score nuisances: row %zu has fold %d, outside 0..%d", i, given[i],
+                             folds - 1);
+            else
+                out->fold[i] = given[i];
+        }
+    } else if (st == TT_OK) {
         st = assign_folds(v, folds, seed, out->fold, err, errlen);
+    }
     for (int f = 0; f < folds && st == TT_OK; f++)
         st = fit_fold(v, out, &cand, f, seed, alpha_ridge, alpha_logistic, idx, err, errlen);
     if (st == TT_OK)

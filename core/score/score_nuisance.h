@@ -50,6 +50,15 @@ tt_status tt_score_nuisance_fit(const tt_plugin_data *v, int folds, uint64_t see
                                 double alpha_ridge, double alpha_logistic, int curved,
                                 tt_score_nuisance *out, char *err, size_t errlen);
 
+/* The same with the folds given (fold[i] in 0..folds-1, every fold's
+ * complement holding every arm): cross-fitted scoring uses the folds the
+ * candidates were cross-validated on, so no row's scoring nuisances saw it
+ * and no candidate scored on a row was fitted on it. */
+tt_status tt_score_nuisance_fit_folds(const tt_plugin_data *v, const int *fold, int folds,
+                                      uint64_t seed, double alpha_ridge, double alpha_logistic,
+                                      int curved, tt_score_nuisance *out, char *err,
+                                      size_t errlen);
+
 /* "linear ridge", "ridge, squares and products, alpha 10" ...: what model
  * index i of m_model / mu_model is, for reports. */
 const char *tt_score_nuisance_model_name(int i);

@@ -94,6 +94,14 @@ typedef struct tt_score_options {
     const int *instrument;
     int n_instrument;
     const double *instrument_propensity;
+    /* Cross-fitted scoring (K-fold cross-validated candidates): the fold of
+     * every validation row (0..row_folds-1). The scoring nuisances are then
+     * cross-fitted over these folds, and the scoring propensity (without
+     * known_propensity) is their out-of-fold one instead of a model fitted
+     * on train (which may then be NULL); fit_nuisances must be set. NULL:
+     * the validation rows are one holdout. */
+    const int *row_fold;
+    int row_folds;
 } tt_score_options;
 
 /* Defaults as documented above. */

@@ -57,6 +57,9 @@ static tt_status check_options(const tt_plugin_data *v, const tt_score_options *
                        o->thompson_draws);
     if (o->fit_nuisances && o->folds < 2)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "scores: folds %d < 2", o->folds);
+    if (o->row_fold && (o->row_folds < 2 || !o->fit_nuisances))
+        return tt_errf(err, errlen, TT_ERR_CONFIG,
+                       "scores: cross-fitted scoring needs >= 2 folds and the scoring nuisances");
     if (o->erupt_policy != TT_ERUPT_GREEDY && o->erupt_policy != TT_ERUPT_THOMPSON)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "scores: unknown erupt policy %d",
                        (int)o->erupt_policy);
@@ -130,6 +133,10 @@ static tt_status fill_propensity(tt_score_context *c, const tt_plugin_data *trai
         memcpy(c->prop, o->known_propensity, nk * sizeof *c->prop);
         return TT_OK;
     }
+    if (o->row_fold) { /* cross-fitted: the nuisances' out-of-fold propensity */
+        memcpy(c->prop, c->nu.e_hat, nk * sizeof *c->prop);
+        return TT_OK;
+    }
     if (!train)
         return tt_errf(err, errlen, TT_ERR_INVALID,
                        "scores: no training rows and no known propensities");
@@ -139,6 +146,22 @@ static tt_status fill_propensity(tt_score_context *c, const tt_plugin_data *trai
                                          tt_rng_derive(o->seed, "scoring"), c->prop, err, errlen);
     if (st != TT_OK)
         tt_err_prefix(err, errlen, "scoring propensity");
+    return st;
+}
+
+/* The scoring nuisances of r_score and dr_mse: over the given folds, or
+ * folds of their own. Sets c->has_nu on success. */
+static tt_status fit_score_nuisances(tt_score_context *c, const tt_plugin_data *valid,
+                                     const tt_score_options *o, char *err, size_t errlen)
+{
+    uint64_t seed = tt_rng_derive(o->seed, "score:nuisance");
+    tt_status st = o->row_fold
+                       ? tt_score_nuisance_fit_folds(valid, o->row_fold, o->row_folds, seed,
+                                                     o->alpha_ridge, o->alpha_logistic, 1,
+                                                     &c->nu, err, errlen)
+                       : tt_score_nuisance_fit(valid, o->folds, seed, o->alpha_ridge,
+                                               o->alpha_logistic, 1, &c->nu, err, errlen);
+    c->has_nu = st == TT_OK;
     return st;
 }
 
@@ -192,6 +215,16 @@ tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_da
     }
     for (size_t k = 1; opts->cost && k < K; k++)
         c->cost[k] = opts->cost[k];
+    if (opts->row_fold && !opts->known_propensity) {
+        /* The propensity comes from the cross-fitted nuisances: fit them
+         * first, and without them there is no propensity to score with. */
+        char nerr[160] = "";
+        st = fit_score_nuisances(c, valid, opts, nerr, sizeof nerr);
+        if (st != TT_OK) {
+            tt_errf(err, errlen, st, "%s", nerr);
+            goto fail;
+        }
+    }
     st = fill_propensity(c, train, valid, opts, err, errlen);
     if (st != TT_OK)
         goto fail;
@@ -233,11 +266,9 @@ tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_da
     pooled_sd(c);
     for (size_t k = 0; k < K; k++)
         c->arm_value[k] = tt_arm_value(n, c->t, c->y, c->prop, c->clip, (int)k);
-    if (opts->fit_nuisances) {
+    if (opts->fit_nuisances && !c->has_nu) {
         char nerr[160] = "";
-        st = tt_score_nuisance_fit(valid, opts->folds, tt_rng_derive(opts->seed, "score:nuisance"),
-                                   opts->alpha_ridge, opts->alpha_logistic, 1, &c->nu, nerr,
-                                   sizeof nerr);
+        st = fit_score_nuisances(c, valid, opts, nerr, sizeof nerr);
         /* Data too thin for the folds (or a model that cannot be fitted)
          * costs r_score and dr_mse, not the run: they become null with the
          * reason. Running out of memory is still fatal. */
@@ -245,11 +276,10 @@ tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_da
             tt_errf(err, errlen, st, "%s", nerr);
             goto fail;
         }
-        c->has_nu = st == TT_OK;
         if (!c->has_nu)
             snprintf(c->nu_reason, sizeof c->nu_reason, "%s", nerr);
         st = TT_OK;
-    } else {
+    } else if (!opts->fit_nuisances) {
         snprintf(c->nu_reason, sizeof c->nu_reason, "scoring nuisances were not fitted");
     }
     *out = c;

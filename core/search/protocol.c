@@ -8,8 +8,9 @@
 
 #define RQ_MAGIC "TTRQ"
 #define RS_MAGIC "TTRS"
-/* 3: objective_se and the objective's per-row terms (score/score_terms.h). */
-#define PROTOCOL_VERSION 3u
+/* 3: objective_se and the objective's per-row terms (score/score_terms.h).
+ * 4: the out-of-sample effects. */
+#define PROTOCOL_VERSION 4u
 
 tt_status tt_request_encode(const tt_trial_request *rq, tt_msg *out)
 {
@@ -63,7 +64,9 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out)
               tt_msg_put_str(out, r->error) || put_scores(out, r->scores, r->n_scores) ||
               put_scores(out, r->oracle, r->n_oracle) || tt_msg_put_f64(out, r->objective_se) ||
               tt_msg_put_u64(out, r->terms ? (uint64_t)r->n_terms : 0) ||
-              tt_msg_put_f64s(out, r->terms, r->terms ? r->n_terms : 0);
+              tt_msg_put_f64s(out, r->terms, r->terms ? r->n_terms : 0) ||
+              tt_msg_put_u64(out, r->effects ? (uint64_t)r->n_effects : 0) ||
+              tt_msg_put_f64s(out, r->effects, r->effects ? r->n_effects : 0);
     return bad ? TT_ERR_NOMEM : TT_OK;
 }
 
@@ -90,6 +93,18 @@ static size_t get_scores(tt_msg_reader *c, tt_score_value *s, size_t max)
     return n;
 }
 
+/* A count, then that many doubles; a count larger than the bytes left is bad. */
+static int get_array(tt_msg_reader *c, double **out, size_t *n_out)
+{
+    uint64_t n = tt_msg_get_u64(c);
+    if (!c->bad && n > (uint64_t)(c->end - c->p) / sizeof(double))
+        c->bad = 1;
+    if (!c->bad && tt_msg_get_f64s(c, (size_t)n, out) != 0)
+        c->bad = 1;
+    *n_out = (size_t)n;
+    return c->bad ? -1 : 0;
+}
+
 tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_result *r)
 {
     tt_msg_reader c = tt_msg_reader_of(data, len);
@@ -98,6 +113,8 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
      * r may be uninitialised); none on any failure. */
     r->terms = NULL;
     r->n_terms = 0;
+    r->effects = NULL;
+    r->n_effects = 0;
     tt_msg_get(&c, magic, 4);
     if (c.bad || memcmp(magic, RS_MAGIC, 4) != 0 || tt_msg_get_u32(&c) != PROTOCOL_VERSION)
         return TT_ERR_PARSE;
@@ -111,18 +128,17 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     r->n_scores = get_scores(&c, r->scores, TT_MAX_SCORES);
     r->n_oracle = get_scores(&c, r->oracle, TT_MAX_SCORES);
     r->objective_se = tt_msg_get_f64(&c);
-    /* A count larger than the bytes left is bad. */
-    uint64_t n = tt_msg_get_u64(&c);
-    if (!c.bad && n > (uint64_t)(c.end - c.p) / sizeof(double))
-        c.bad = 1;
-    double *terms = NULL;
-    if (!c.bad && tt_msg_get_f64s(&c, (size_t)n, &terms) != 0)
-        c.bad = 1;
-    if (!tt_msg_done(&c)) {
+    double *terms = NULL, *effects = NULL;
+    size_t n_terms = 0, n_effects = 0;
+    if (get_array(&c, &terms, &n_terms) || get_array(&c, &effects, &n_effects) ||
+        !tt_msg_done(&c)) {
         free(terms);
+        free(effects);
         return TT_ERR_PARSE;
     }
     r->terms = terms;
-    r->n_terms = terms ? (size_t)n : 0;
+    r->n_terms = terms ? n_terms : 0;
+    r->effects = effects;
+    r->n_effects = effects ? n_effects : 0;
     return TT_OK;
 }

@@ -24,7 +24,7 @@ void tt_rank_keep_terms(tt_trial_result *trials, size_t n, int maximize, size_t 
         size_t held = 0;
         long worst = -1;
         for (size_t i = 0; i < n; i++) {
-            if (!trials[i].terms)
+            if (!trials[i].terms && !trials[i].effects)
                 continue;
             held++;
             if (worst < 0 || ahead(&trials[worst], &trials[i], maximize))
@@ -35,12 +35,15 @@ void tt_rank_keep_terms(tt_trial_result *trials, size_t n, int maximize, size_t 
         free(trials[worst].terms);
         trials[worst].terms = NULL;
         trials[worst].n_terms = 0;
+        free(trials[worst].effects);
+        trials[worst].effects = NULL;
+        trials[worst].n_effects = 0;
     }
 }
 
-size_t tt_rank_keep(size_t n_valid)
+size_t tt_rank_keep(size_t per_trial)
 {
-    size_t k = TT_RANK_BYTES / (sizeof(double) * (n_valid ? n_valid : 1));
+    size_t k = TT_RANK_BYTES / (sizeof(double) * (per_trial ? per_trial : 1));
     return k < TT_RANK_KEEP_MIN ? TT_RANK_KEEP_MIN : k > TT_RANK_KEEP_MAX ? TT_RANK_KEEP_MAX : k;
 }
 

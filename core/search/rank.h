@@ -2,7 +2,8 @@
  * rank.h - how sure the ranking is: paired differences to the best trial.
  *
  * Every trial of a metric with per-row terms (score/score_terms.h) comes back
- * from its worker with them. The search keeps them only for the best
+ * from its worker with them, and every trial with its out-of-sample effects
+ * (for ensembles). The search keeps both only for the best
  * tt_rank_keep(n_valid) trials by objective (the others are the least likely
  * to be tied with the best): memory is bounded by TT_RANK_BYTES (32 MB), but
  * at least TT_RANK_KEEP_MIN trials are kept: 218 trials on Hillstrom (19,200
@@ -36,8 +37,9 @@
 #define TT_RANK_KEEP_MAX 5000
 #define TT_RANK_BYTES ((size_t)32 << 20)
 
-/* How many trials keep their terms with n_valid validation rows. */
-size_t tt_rank_keep(size_t n_valid);
+/* How many trials keep their terms (and effects) when each holds
+ * per_trial doubles: n_valid terms + n_valid x (K-1) effects. */
+size_t tt_rank_keep(size_t per_trial);
 
 /* Free the terms of every trial but the best `keep` (by objective under the
  * direction; among equal objectives the lower id stays). Call after each

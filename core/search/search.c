@@ -182,7 +182,7 @@ static void finish(loop *lp, size_t slot)
     if (better(&out->trials[slot], out->best >= 0 ? &out->trials[out->best] : NULL, lp->problem->maximize))
         out->best = (long)slot;
     tt_rank_keep_terms(out->trials, out->n_trials, lp->problem->maximize,
-                       tt_rank_keep(lp->problem->valid.n));
+                       tt_rank_keep(lp->problem->valid.n * (size_t)lp->problem->n_arms));
     if (lp->sink_stop == 0 && lp->sink && lp->sink(lp->sink_ctx, &out->trials[slot]))
         lp->sink_stop = 1;
 }
@@ -199,6 +199,9 @@ static void take_result(tt_trial_result *dst, const tt_trial_result *src)
     free(dst->terms);
     dst->terms = src->terms; /* moved: the worker's decoded array */
     dst->n_terms = src->n_terms;
+    free(dst->effects);
+    dst->effects = src->effects; /* moved too */
+    dst->n_effects = src->n_effects;
     dst->ate = src->ate;
     memcpy(dst->scores, src->scores, sizeof dst->scores);
     dst->n_scores = src->n_scores;
@@ -252,6 +255,8 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
         *r = prior[i];
         r->terms = NULL; /* the caller's; a read-back trial has none anyway */
         r->n_terms = 0;
+        r->effects = NULL;
+        r->n_effects = 0;
         se_missing(lp->problem, r);
         r->point = malloc((prior[i].desc->n_params + 1) * sizeof *r->point);
         if (!r->point)

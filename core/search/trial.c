@@ -108,15 +108,84 @@ static void score_effects(const tt_trial_problem *pb, const double *tau_hat, con
     objective_terms(pb, tau_hat, r);
 }
 
+/* One fit of the candidate: created with the fold's nuisances, fitted on
+ * train, its effects (and, when asked, intervals) on valid written into
+ * rows [first, first + valid.n) of the n-row column-major tau/lo/hi. lo/hi
+ * NULL: no intervals; *no_intervals is set when the plugin gave none. 0, or
+ * -1 with r failed. */
+static int fit_fold(const tt_trial_problem *pb, const tt_plugin_descriptor *desc,
+                    const double *point, uint64_t seed, double deadline,
+                    volatile sig_atomic_t *stop_flag, const tt_trial_fold *fold, size_t n,
+                    double *tau, double *lo, double *hi, int *no_intervals, tt_trial_result *r)
+{
+    char err[1024] = "";
+    void *inst = NULL;
+    size_t cols = (size_t)(pb->n_arms - 1), nf = fold->valid.n;
+    double *buf = malloc(sizeof *buf * (nf * cols * 3 + 1));
+    int rc = -1;
+    tt_host_ctx ctx = {.plugin_name = desc->name, .stop_flag = stop_flag, .deadline = deadline,
+                       .nuisances = fold->nuisances, .capabilities = desc->capabilities,
+                       .interval_resamples = pb->interval_resamples};
+    tt_plugin_host host;
+    tt_host_services_init(&host, &ctx, seed);
+    if (!buf) {
+        fail(r, TT_ERR_NOMEM, deadline, "effect", "out of memory");
+        return -1;
+    }
+    tt_status st = (tt_status)desc->create(&host, point, pb->n_arms, &inst, err, sizeof err);
+    if (st != TT_OK || !inst) {
+        fail(r, st ? st : TT_ERR_PLUGIN, deadline, "create",
+             st ? err : "create() returned no instance");
+        goto done;
+    }
+    if ((st = (tt_status)desc->fit(inst, &fold->train, err, sizeof err)) != TT_OK) {
+        fail(r, st, deadline, "fit", err);
+        goto done;
+    }
+    /* Pre-filled with NaN so a plugin that forgets to write some cells is
+     * caught below instead of being scored on garbage. */
+    for (size_t i = 0; i < nf * cols; i++)
+        buf[i] = NAN;
+    if ((st = (tt_status)desc->effect(inst, &fold->valid, buf, err, sizeof err)) != TT_OK) {
+        fail(r, st, deadline, "effect", err);
+        goto done;
+    }
+    for (size_t i = 0; i < nf * cols; i++) {
+        if (!isfinite(buf[i])) {
+            snprintf(err, sizeof err, "non-finite effect at validation row %zu, arm %zu",
+                     fold->first + i % nf + 1, i / nf + 1);
+            fail(r, TT_ERR_NUMERIC, deadline, "effect", err);
+            goto done;
+        }
+    }
+    for (size_t c = 0; c < cols; c++)
+        memcpy(tau + c * n + fold->first, buf + c * nf, nf * sizeof *tau);
+    /* Intervals: a plugin that fails to give them is still scored, without. */
+    if (lo && !*no_intervals) {
+        double *l = buf + nf * cols, *h = l + nf * cols;
+        int usable = desc->effect_interval(inst, &fold->valid, 0.05, l, h, err, sizeof err) == 0;
+        for (size_t i = 0; usable && i < nf * cols; i++)
+            usable = isfinite(l[i]) && isfinite(h[i]) && l[i] <= h[i];
+        for (size_t c = 0; usable && c < cols; c++) {
+            memcpy(lo + c * n + fold->first, l + c * nf, nf * sizeof *lo);
+            memcpy(hi + c * n + fold->first, h + c * nf, nf * sizeof *hi);
+        }
+        *no_intervals = !usable;
+    }
+    rc = 0;
+done:
+    if (inst)
+        desc->destroy(inst);
+    free(buf);
+    return rc;
+}
+
 void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descriptor *desc,
                        const double *point, uint64_t seed, double deadline,
                        volatile sig_atomic_t *stop_flag, tt_trial_result *r)
 {
     double start = tt_now();
-    char err[1024] = "";
-    void *inst = NULL;
     double *tau_hat = NULL, *lo = NULL, *hi = NULL;
-    tt_status st;
 
     r->status = TT_TRIAL_OK;
     r->error[0] = '\0';
@@ -124,74 +193,57 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     r->objective_se = NAN;
     r->terms = NULL; /* not freed: the caller's r may be uninitialised (trial.h) */
     r->n_terms = 0;
+    r->effects = NULL;
+    r->n_effects = 0;
     r->ate = NAN;
     r->fit_seconds = NAN;
     r->n_scores = r->n_oracle = 0;
 
-    tt_host_ctx ctx = {.plugin_name = desc->name, .stop_flag = stop_flag, .deadline = deadline,
-                       .nuisances = problem->nuisances, .capabilities = desc->capabilities,
-                       .interval_resamples = problem->interval_resamples};
-    tt_plugin_host host;
-    tt_host_services_init(&host, &ctx, seed);
-
-    st = (tt_status)desc->create(&host, point, problem->n_arms, &inst, err, sizeof err);
-    if (st != TT_OK || !inst) {
-        fail(r, st ? st : TT_ERR_PLUGIN, deadline, "create",
-             st ? err : "create() returned no instance");
-        goto done;
-    }
-    st = (tt_status)desc->fit(inst, &problem->train, err, sizeof err);
-    if (st != TT_OK) {
-        fail(r, st, deadline, "fit", err);
-        goto done;
-    }
-    size_t cols = (size_t)(problem->n_arms - 1);
-    tau_hat = malloc(sizeof *tau_hat * (problem->valid.n * cols + 1));
+    /* One holdout is one fold: fit on train, predict every valid row. */
+    tt_trial_fold single = {.train = problem->train, .valid = problem->valid,
+                            .nuisances = problem->nuisances, .first = 0};
+    const tt_trial_fold *folds = problem->n_folds >= 2 ? problem->folds : &single;
+    size_t n_folds = problem->n_folds >= 2 ? problem->n_folds : 1;
+    size_t n = problem->valid.n, cells = n * (size_t)(problem->n_arms - 1);
+    tau_hat = malloc(sizeof *tau_hat * (cells + 1));
     if (!tau_hat) {
         fail(r, TT_ERR_NOMEM, deadline, "effect", "out of memory");
         goto done;
     }
-    /* Pre-fill with NaN so a plugin that forgets to write some cells is
-     * caught below instead of being scored on garbage. */
-    for (size_t i = 0; i < problem->valid.n * cols; i++)
-        tau_hat[i] = NAN;
-    st = (tt_status)desc->effect(inst, &problem->valid, tau_hat, err, sizeof err);
-    if (st != TT_OK) {
-        fail(r, st, deadline, "effect", err);
-        goto done;
-    }
-    r->fit_seconds = tt_now() - start;
-    for (size_t i = 0; i < problem->valid.n * cols; i++) {
-        if (!isfinite(tau_hat[i])) {
-            snprintf(err, sizeof err, "non-finite effect at validation row %zu, arm %zu",
-                     i % problem->valid.n + 1, i / problem->valid.n + 1);
-            fail(r, TT_ERR_NUMERIC, deadline, "effect", err);
-            goto done;
-        }
-    }
     /* Intervals, where the plugin has them and a score uses them (Thompson
      * ERUPT, the interval of the mean), feed those scores. Only then: a
-     * bootstrap interval costs its plugin many refits. A plugin that fails
-     * to give them is still scored, without those. */
+     * bootstrap interval costs its plugin many refits. */
+    int no_intervals = 1;
     if (problem->want_intervals && (desc->capabilities & TT_PLUGIN_CAP_INTERVALS) &&
         desc->effect_interval) {
-        lo = malloc(sizeof *lo * (problem->valid.n * cols + 1));
-        hi = malloc(sizeof *hi * (problem->valid.n * cols + 1));
-        int usable = lo && hi &&
-                     desc->effect_interval(inst, &problem->valid, 0.05, lo, hi, err, sizeof err) == 0;
-        for (size_t i = 0; usable && i < problem->valid.n * cols; i++)
-            usable = isfinite(lo[i]) && isfinite(hi[i]) && lo[i] <= hi[i];
-        if (!usable) {
-            free(lo);
-            free(hi);
-            lo = hi = NULL;
-        }
+        lo = malloc(sizeof *lo * (cells + 1));
+        hi = malloc(sizeof *hi * (cells + 1));
+        no_intervals = !lo || !hi;
+    }
+    double fit_total = 0;
+    for (size_t k = 0; k < n_folds; k++) {
+        double t0 = tt_now();
+        /* Every fold's instance gets the trial's seed: fold k's fit is the
+         * trial's model on other rows, not another candidate. */
+        if (fit_fold(problem, desc, point, seed, deadline, stop_flag, &folds[k], n, tau_hat,
+                     no_intervals ? NULL : lo, hi, &no_intervals, r))
+            goto done;
+        fit_total += tt_now() - t0;
+    }
+    r->fit_seconds = fit_total;
+    if (no_intervals) {
+        free(lo);
+        free(hi);
+        lo = hi = NULL;
     }
     score_effects(problem, tau_hat, lo, hi, r);
+    if (r->status == TT_TRIAL_OK) {
+        r->effects = tau_hat; /* the caller's now */
+        r->n_effects = cells;
+        tau_hat = NULL;
+    }
 
 done:
-    if (inst)
-        desc->destroy(inst);
     free(tau_hat);
     free(lo);
     free(hi);
@@ -202,5 +254,6 @@ void tt_trial_result_clear(tt_trial_result *r)
 {
     free(r->point);
     free(r->terms);
+    free(r->effects);
     memset(r, 0, sizeof *r);
 }

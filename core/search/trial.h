@@ -28,6 +28,16 @@ const char *tt_trial_status_name(tt_trial_status status); /* "ok", "failed", "ti
 #define TT_MAX_SCORES 32
 
 
+/* One fold of cross-validated scoring: the candidate is fitted on train
+ * (with these nuisance models) and predicts valid, which are rows
+ * [first, first + valid.n) of the problem's valid rows. */
+typedef struct tt_trial_fold {
+    tt_plugin_data train;
+    tt_plugin_data valid;
+    const struct tt_host_nuisances *nuisances; /* or NULL */
+    size_t first;
+} tt_trial_fold;
+
 /* What every trial sees: the rows (views borrowed from the caller). */
 typedef struct tt_trial_problem {
     tt_plugin_data train;
@@ -43,6 +53,13 @@ typedef struct tt_trial_problem {
     int maximize;              /* the metric's direction: higher is better */
     int want_intervals;        /* ask plugins for intervals (a score uses them) */
     size_t interval_resamples; /* handed to plugins (host->interval_resamples) */
+    /* K-fold cross-validated scoring (n_folds >= 2): the candidate is fitted
+     * once per fold and its out-of-fold effects on every valid row are
+     * scored together; train and nuisances above are then unused. The folds
+     * must cover valid's rows exactly once. n_folds 0 or 1: fit on train,
+     * predict valid. */
+    size_t n_folds;
+    const tt_trial_fold *folds;
 } tt_trial_problem;
 
 typedef struct tt_trial_result {
@@ -55,8 +72,8 @@ typedef struct tt_trial_result {
     char error[1024];
     double seconds;
     double fit_seconds;        /* of those, create + fit + effects on the validation rows
-                                  (without scoring): what a refit of the trial costs; NaN
-                                  when unknown */
+                                  (without scoring), summed over the folds: a refit of the
+                                  trial costs this / folds; NaN when unknown */
     double finished;           /* seconds since the search began when it finished (a resumed
                                   run continues its prior timeline) */
     double objective;          /* the metric's value; NaN unless ok and computable */
@@ -67,6 +84,12 @@ typedef struct tt_trial_result {
      * otherwise (and always for trials read back on --resume). */
     double *terms;
     size_t n_terms;
+    /* Owned, kept with the terms: the candidate's out-of-sample effects on
+     * the validation rows (n_valid x (K-1) column-major; out of fold with
+     * K-fold scoring), for ensembles and the winner's cate.csv; NULL when
+     * not kept. n_effects = n_valid x (K-1). */
+    double *effects;
+    size_t n_effects;
     const char *se_missing;    /* static: why objective_se is null although the objective
                                   is not (score_terms.h), set by the search; or NULL */
     /* Paired comparison with the best trial by objective, set at the end of
@@ -95,6 +118,6 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
 /* Look up a score or oracle figure by name; NULL when absent. */
 const tt_score_value *tt_trial_find_score(const tt_trial_result *r, const char *name);
 
-void tt_trial_result_clear(tt_trial_result *r); /* frees point and terms, zeroes */
+void tt_trial_result_clear(tt_trial_result *r); /* frees point, terms, effects; zeroes */
 
 #endif

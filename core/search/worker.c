@@ -88,6 +88,7 @@ static int run_trial(void *arg, tt_msg *out, char *err, size_t errlen)
     tt_trial_evaluate(j->problem, j->desc, j->point, j->seed, j->deadline, j->stop_flag, &r);
     int bad = tt_result_encode(&r, out) != TT_OK;
     free(r.terms);
+    free(r.effects);
     if (bad)
         return snprintf(err, errlen, "out of memory encoding the trial's result"), -1;
     return 0;
@@ -118,6 +119,8 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
     r->objective_se = NAN;
     r->terms = NULL; /* decode hands back new terms; a failure has none */
     r->n_terms = 0;
+    r->effects = NULL;
+    r->n_effects = 0;
     r->ate = NAN;
     r->fit_seconds = NAN;
     r->error[0] = '\0';

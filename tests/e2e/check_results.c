@@ -324,8 +324,19 @@ int main(int argc, char **argv)
           str(root, "status"), want_status);
     CHECK(strcmp(str(root, "direction"), "min") == 0, "direction is not min");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    CHECK(num(data, "rows") == num(data, "train_rows") + num(data, "validation_rows"),
-          "rows != train_rows + validation_rows");
+    /* One holdout splits the rows; K folds score every row out of fold
+     * (train_rows: fold 0's training part). */
+    const cJSON *val = cJSON_GetObjectItemCaseSensitive(data, "validation");
+    if (val && strcmp(str(val, "kind"), "cross-validated") == 0) {
+        CHECK(num(data, "rows") == num(data, "validation_rows"),
+              "cross-validated: rows != validation_rows");
+        CHECK(num(val, "folds") >= 2, "cross-validated with fewer than 2 folds");
+        CHECK(num(data, "train_rows") < num(data, "rows"), "cross-validated: train_rows >= rows");
+    } else {
+        CHECK(val && strcmp(str(val, "kind"), "holdout") == 0, "data.validation.kind missing");
+        CHECK(num(data, "rows") == num(data, "train_rows") + num(data, "validation_rows"),
+              "rows != train_rows + validation_rows");
+    }
     CHECK(num(data, "arms") == 2, "arms is not 2");
 
     const cJSON *trials = cJSON_GetObjectItemCaseSensitive(root, "trials");

@@ -105,9 +105,12 @@ return {
 }
 LUA
 "$tt" run "$work/rct_dim.lua" --out "$work/run_dim" --quiet > /dev/null
-ate=$(grep -o '"ate":[^,}]*' "$work/run_dim/trials.jsonl" | head -n 1 | cut -d: -f2)
-awk -v a="$ate" 'BEGIN { print "tau"; for (i = 0; i < 800; i++) print a }' > "$work/dim_cate.csv"
-"$tt" score "$work/rct_dim.lua" --cate "$work/dim_cate.csv" > "$work/dim_score.json"
+# 800 rows are scored by 5-fold cross-validation: the effects the scores saw
+# are cate.csv's out-of-fold column, on every row.
+head -n 1 "$work/run_dim/cate.csv" | grep -q 'oos_tau_' || fail "run_dim/cate.csv has no oos_tau column"
+awk -F, 'NR == 1 { print "tau"; next } { print $NF }' "$work/run_dim/cate.csv" > "$work/dim_cate.csv"
+"$tt" score "$work/rct_dim.lua" --cate "$work/dim_cate.csv" \
+  > "$work/dim_score.json"
 "$check" "$work/run_dim" same_scores "$work/dim_score.json"
 set +e
 "$tt" score "$work/rct_dim.lua" --cate "$work/rct.csv" > /dev/null 2> "$work/score.err"; code=$?

@@ -60,13 +60,21 @@ echo "ok: --resume reuses the saved nuisance models"
 # --- the final fit on every row ----------------------------------------------
 # The default hands on the winner fitted on every row: cate.csv's tau_* are
 # that model's (predict reproduces them), oos_tau_* the selection-time
-# model's on the validation rows only; final_fit = "train" keeps the old
-# model and columns.
+# effects. 3,000 rows are scored by 5-fold cross-validation (the default up
+# to 5,000 rows), so every row has an out-of-fold effect.
 grep -q '"final_fit":{"rows":"all","n":3000}' <(tr -d ' \n\t' < quiet/results.json) ||
   fail "final fit: results.json does not say rows all, n 3000"
+grep -q '"validation":{"kind":"cross-validated","folds":5,' <(tr -d ' \n\t' < quiet/results.json) ||
+  fail "cross-validated scoring is not the default at 3000 rows"
 head -1 quiet/cate.csv | grep -q ',oos_tau_1$' || fail "final fit: no oos_tau_1 column"
+awk -F, 'NR > 1 && $NF == "" { bad = 1 } END { exit bad }' quiet/cate.csv ||
+  fail "5 folds: oos_tau_1 must be filled on every row"
+# One holdout (validation = 0.3): oos_tau_* on the validation rows only, and
+# final_fit = "train" keeps the old model and columns.
+sed 's/budget = { trials = 16 },/budget = { trials = 16 }, validation = 0.3,/' det.lua > det_hold.lua
+"$tt" run det_hold.lua --ci --out holdout > /dev/null 2> holdout.err || fail "holdout: $(cat holdout.err)"
 awk -F, 'NR > 1 && (($3 == "validation") != ($NF != "")) { bad = 1 } END { exit bad }' \
-  quiet/cate.csv || fail "final fit: oos_tau_1 must be filled exactly on the validation rows"
+  holdout/cate.csv || fail "final fit: oos_tau_1 must be filled exactly on the validation rows"
 sed 's/budget = { trials = 16 },/budget = { trials = 16 }, final_fit = "train",/' det.lua > det_train.lua
 "$tt" run det_train.lua --ci --out trainfit > /dev/null 2> trainfit.err || fail "final_fit train: $(cat trainfit.err)"
 grep -q '"final_fit":{"rows":"train","n":2099}' <(tr -d ' \n\t' < trainfit/results.json) ||
@@ -74,9 +82,15 @@ grep -q '"final_fit":{"rows":"train","n":2099}' <(tr -d ' \n\t' < trainfit/resul
 head -1 trainfit/cate.csv | grep -q oos_tau && fail "final_fit train: unexpected oos_tau column"
 # Same selection either way; the validation rows' out-of-sample effects are
 # the training-rows model's effects there.
-cmp -s <(awk -F, 'NR > 1 && $3 == "validation" { print $NF }' quiet/cate.csv) \
+cmp -s <(awk -F, 'NR > 1 && $3 == "validation" { print $NF }' holdout/cate.csv) \
        <(awk -F, 'NR > 1 && $3 == "validation" { print $4 }' trainfit/cate.csv) ||
   fail "final fit: oos_tau_1 differs from the training-rows model's effects"
+# final_fit = "train" has no single training part to keep with folds.
+sed 's/budget = { trials = 16 },/budget = { trials = 16 }, final_fit = "train", validation = { folds = 5 },/' \
+  det.lua > det_conflict.lua
+set +e; "$tt" run det_conflict.lua --ci --out conflict > /dev/null 2> conflict.err; code=$?; set -e
+[ $code -eq 2 ] && grep -q 'final_fit = "train"' conflict.err ||
+  fail "final_fit train with folds: exit $code, $(cat conflict.err)"
 echo "ok: the final fit on every row, with out-of-sample effects beside it"
 
 # --- randomized data ----------------------------------------------------------
