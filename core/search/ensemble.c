@@ -177,7 +177,7 @@ static size_t score_singles(pool *p, const unsigned char *half, double *all, dou
         all[m] = on_half[0][m] = on_half[1][m] = NAN;
         if (!terms_of(p, p->cands[m]))
             continue;
-        double s[2] = {0, 0}, s_all = 0;
+        double s[2] = {0, 0};
         size_t cnt[2] = {0, 0};
         int finite[2] = {1, 1};
         for (size_t i = 0; i < p->n; i++) {
@@ -186,10 +186,11 @@ static size_t score_singles(pool *p, const unsigned char *half, double *all, dou
             s[half[i]] += t;
             cnt[half[i]]++;
         }
+        /* Summed in row order, as mean_over sums a selection's rows, so a
+         * list's first entry and its longer prefixes compare like with like. */
         for (int h = 0; h < 2; h++)
             on_half[h][m] = finite[h] ? s[h] / (double)cnt[h] : NAN;
-        s_all = s[0] + s[1];
-        all[m] = finite[0] && finite[1] ? s_all / (double)p->n : NAN;
+        all[m] = mean_over(p->terms, NULL, p->n);
         defined += !isnan(all[m]);
     }
     return defined;
