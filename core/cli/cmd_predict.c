@@ -1,11 +1,13 @@
 /* cmd_predict.c - `tautune predict`: a run's winner applied to new rows.
  *
  * The model file (model/model.h) holds everything between a CSV row and
- * tau_hat: the run's preprocessing, its nuisance models and the plugin's
- * state. New rows go through the same preprocessing, the plugin is loaded
- * from its saved state, and the effects (and intervals) come out in the same
- * CSV layout as the run's cate.csv, so the two compare cell for cell. The
- * plugin's code runs in an isolated child (search/isolate.h). */
+ * tau_hat: the run's preprocessing, its nuisance models and each member's
+ * plugin state. New rows go through the same preprocessing, each member's
+ * plugin is loaded from its saved state, and the effects (and intervals)
+ * come out in the same CSV layout as the run's cate.csv, so the two compare
+ * cell for cell. A model of several members (an ensemble) gives the
+ * weighted sum of their effects. Plugin code runs only in isolated children
+ * (search/isolate.h), one per member. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +212,7 @@ static int serve_nuisances(const tt_model *m, predictor *pr)
 typedef struct predict_job {
     const predict_args *a;
     const tt_model *m;
+    const tt_model_member *mb;
     const tt_plugin_descriptor *d;
     const tt_plugin_data *rows;
     size_t cells;
@@ -228,8 +231,8 @@ static int predict_in_child(void *arg, tt_msg *out, char *err, size_t errlen)
         return snprintf(err, errlen, "out of memory"), -1;
     pr.ctx = (tt_host_ctx){.plugin_name = d->name, .nuisances = &pr.nu,
                            .capabilities = d->capabilities};
-    tt_host_services_init(&pr.host, &pr.ctx, j->m->seed);
-    tt_model_state_reader rd = {.bytes = j->m->state, .len = j->m->state_len};
+    tt_host_services_init(&pr.host, &pr.ctx, j->mb->seed);
+    tt_model_state_reader rd = {.bytes = j->mb->state, .len = j->mb->state_len};
     tt_plugin_source src = tt_model_state_source(&rd);
     tt_isolate_stage("load");
     if (d->load(&pr.host, &src, &pr.inst, err, errlen) != TT_OK || !pr.inst)
@@ -291,32 +294,76 @@ static int effects_isolated(const predict_job *j, double **tau, double **lo, dou
     return rc;
 }
 
-static int predict(const predict_args *a, const tt_model *m, const tt_plugin_descriptor *d,
-                   const tt_csv_table *t, tt_dataset *ds)
+/* Add w * v into acc (cells values). The first member sets acc rather than
+ * adding to zeros, so a lone member's effects (w = 1) pass through bit for
+ * bit, -0 included, and predict still matches the run's cate.csv. */
+static void add_weighted(double *acc, const double *v, double w, size_t cells, int first)
+{
+    for (size_t i = 0; i < cells; i++)
+        acc[i] = first ? w * v[i] : acc[i] + w * v[i];
+}
+
+/* The model's effects: each member's in its own child, weighted and summed
+ * into tau (and lo, hi). An ensemble's interval is the weighted average of
+ * its members' bounds (exact when their errors are perfectly correlated,
+ * wider otherwise); a member without intervals leaves the ensemble without
+ * them. */
+static int model_effects(const predict_args *a, const tt_model *m,
+                         const tt_plugin_descriptor *const *d, const tt_plugin_data *rows,
+                         size_t cells, double *tau, double **lo, double **hi)
+{
+    int intervals = 1, rc = TT_EXIT_OK;
+    for (size_t k = 0; k < m->n_members && rc == TT_EXIT_OK; k++) {
+        const tt_model_member *mb = &m->members[k];
+        predict_job job = {a, m, mb, d[k], rows, cells};
+        double *t = NULL, *l = NULL, *h = NULL;
+        if ((rc = effects_isolated(&job, &t, &l, &h)) == TT_EXIT_OK) {
+            const double w = m->n_members == 1 ? 1.0 : mb->weight;
+            add_weighted(tau, t, w, cells, k == 0);
+            if (l && h && intervals) {
+                add_weighted(*lo, l, w, cells, k == 0);
+                add_weighted(*hi, h, w, cells, k == 0);
+            } else if (intervals) {
+                intervals = 0;
+                if (a->intervals && m->n_members > 1)
+                    fprintf(stderr, "tautune predict: warning: no intervals for the ensemble: "
+                                    "member %zu (%s) gave none\n", k + 1, mb->plugin);
+            }
+        }
+        free(t);
+        free(l);
+        free(h);
+    }
+    if (!intervals || rc != TT_EXIT_OK) {
+        free(*lo);
+        free(*hi);
+        *lo = *hi = NULL;
+    }
+    return rc;
+}
+
+static int predict(const predict_args *a, const tt_model *m,
+                   const tt_plugin_descriptor *const *d, const tt_csv_table *t, tt_dataset *ds)
 {
     char err[1024] = "";
     int rc = features(m, t, ds);
     if (rc)
         return rc;
-    if (!(d->capabilities & TT_PLUGIN_CAP_SAVE_LOAD)) {
-        fprintf(stderr, "tautune predict: plugin '%s' cannot load the model: it has no load "
-                        "callback\n", d->name);
-        return TT_EXIT_PLUGIN;
-    }
     tt_plugin_data rows = {.struct_size = sizeof rows, .n = ds->n, .p_x = ds->p_x,
                            .p_w = ds->p_w, .x = ds->x, .w = ds->w, .n_arms = m->n_arms,
                            .x_names = (const char *const *)ds->x_names,
                            .w_names = (const char *const *)ds->w_names};
-    predict_job job = {a, m, d, &rows, ds->n * (size_t)(m->n_arms - 1)};
-    double *tau = NULL, *lo = NULL, *hi = NULL;
+    const size_t cells = ds->n * (size_t)(m->n_arms - 1);
+    double *tau = malloc(sizeof *tau * (cells + 1)), *lo = malloc(sizeof *lo * (cells + 1)),
+           *hi = malloc(sizeof *hi * (cells + 1));
     char **ids = NULL;
-    if ((rc = effects_isolated(&job, &tau, &lo, &hi)))
+    if (!tau || !lo || !hi) {
+        fprintf(stderr, "tautune predict: out of memory\n");
+        rc = TT_EXIT_ERROR;
         goto out;
-    if (!lo || !hi) {
-        free(lo);
-        free(hi);
-        lo = hi = NULL;
     }
+    if ((rc = model_effects(a, m, d, &rows, cells, tau, &lo, &hi)))
+        goto out;
     ids = ids_of(m, t);
     tt_cate_rows out = {.n = ds->n, .n_arms = m->n_arms,
                         .arm_labels = (const char *const *)m->arm_labels,
@@ -336,6 +383,36 @@ out:
     return rc;
 }
 
+/* Each member's plugin from the registry, into d (n_members): a missing
+ * plugin, or one that cannot load models, is named; a version other than
+ * the one that saved the member is a warning. */
+static int member_plugins(const char *path, const tt_model *m, const tt_registry *reg,
+                          const tt_plugin_descriptor **d)
+{
+    for (size_t k = 0; k < m->n_members; k++) {
+        const tt_model_member *mb = &m->members[k];
+        const tt_plugin_entry *e = reg ? tt_registry_find(reg, mb->plugin) : NULL;
+        if (!e) {
+            fprintf(stderr, "tautune predict: %s: the model needs plugin '%s', which is not "
+                            "installed (see `tautune plugins`, --plugin-path)\n", path,
+                    mb->plugin);
+            return TT_EXIT_PLUGIN;
+        }
+        d[k] = e->desc;
+        if (strcmp(d[k]->version, mb->plugin_version ? mb->plugin_version : "") != 0)
+            fprintf(stderr,
+                    "tautune predict: warning: %s was saved by %s %s; %s %s is loading it\n",
+                    path, mb->plugin, mb->plugin_version ? mb->plugin_version : "?",
+                    d[k]->name, d[k]->version);
+        if (!(d[k]->capabilities & TT_PLUGIN_CAP_SAVE_LOAD)) {
+            fprintf(stderr, "tautune predict: plugin '%s' cannot load the model: it has no "
+                            "load callback\n", d[k]->name);
+            return TT_EXIT_PLUGIN;
+        }
+    }
+    return TT_EXIT_OK;
+}
+
 int tt_cmd_predict(int argc, char **argv)
 {
     predict_args a;
@@ -349,7 +426,7 @@ int tt_cmd_predict(int argc, char **argv)
     tt_csv_table *table = NULL;
     tt_dataset *ds = calloc(1, sizeof *ds);
     int rc = TT_EXIT_OK;
-    const tt_plugin_descriptor *d = NULL;
+    const tt_plugin_descriptor **d = NULL;
     if (!ds) {
         rc = TT_EXIT_ERROR;
         goto out;
@@ -360,18 +437,13 @@ int tt_cmd_predict(int argc, char **argv)
         goto out;
     }
     reg = tt_cli_load_plugins(&a.paths, 0);
-    const tt_plugin_entry *e = reg ? tt_registry_find(reg, m->plugin) : NULL;
-    if (!e) {
-        fprintf(stderr, "tautune predict: %s: the model needs plugin '%s', which is not "
-                        "installed (see `tautune plugins`, --plugin-path)\n", a.model, m->plugin);
-        rc = TT_EXIT_PLUGIN;
+    d = calloc(m->n_members, sizeof *d);
+    if (!d) {
+        rc = TT_EXIT_ERROR;
         goto out;
     }
-    d = e->desc;
-    if (strcmp(d->version, m->plugin_version ? m->plugin_version : "") != 0)
-        fprintf(stderr, "tautune predict: warning: %s was saved by %s %s; %s %s is loading it\n",
-                a.model, m->plugin, m->plugin_version ? m->plugin_version : "?", d->name,
-                d->version);
+    if ((rc = member_plugins(a.model, m, reg, d)))
+        goto out;
     if (tt_csv_read(a.data, &table, err, sizeof err) != TT_OK) {
         fprintf(stderr, "tautune predict: %s\n", err);
         rc = TT_EXIT_DATA;
@@ -379,6 +451,7 @@ int tt_cmd_predict(int argc, char **argv)
     }
     rc = predict(&a, m, d, table, ds);
 out:
+    free(d);
     tt_dataset_free(ds);
     tt_csv_free(table);
     tt_registry_free(reg);

@@ -67,9 +67,13 @@ static int write_model(run_state *s, const run_refit *r, uint64_t seed, const ch
     tt_learner *mu[s->data->n_arms];
     for (int k = 0; k < s->data->n_arms; k++)
         mu[k] = nu && nu->arm_outcome ? nu->arm_outcome[k]->full : NULL;
-    tt_model m = {
+    tt_model_member one = {
         .plugin = (char *)desc->name, .plugin_version = (char *)desc->version,
         .n_params = desc->n_params, .params = r->trial->point, .seed = seed,
+        .state = r->state, .state_len = r->state_len, .weight = 1,
+    };
+    tt_model m = {
+        .n_members = 1, .members = &one,
         .n_arms = s->data->n_arms, .arm_labels = s->data->arm_labels,
         .id_name = s->data->id_name, .p_x = s->data->p_x, .p_w = s->data->p_w,
         .x_names = s->data->x_names, .w_names = s->data->w_names, .prep = s->prep,
@@ -77,7 +81,6 @@ static int write_model(run_state *s, const run_refit *r, uint64_t seed, const ch
         .prop_width = nu && nu->propensity ? nu->propensity->width : 0,
         .outcome = nu && nu->outcome ? nu->outcome->full : NULL,
         .arm_outcome = nu && nu->arm_outcome ? mu : NULL,
-        .state = r->state, .state_len = r->state_len,
     };
     return tt_model_write(path, &m, err, errlen) == TT_OK ? 0 : -1;
 }

@@ -3,15 +3,18 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/err.h"
 
 #define MODEL_MAGIC "tautune-model"
-#define MODEL_VERSION 1
+#define MODEL_VERSION_ONE 1      /* one member */
+#define MODEL_VERSION_ENSEMBLE 2 /* two or more members; the newest */
 /* Sanity caps for counts read from a file: a corrupt count must give an
  * error, not a huge allocation. */
 #define MAX_ARMS 100000
@@ -104,15 +107,27 @@ static tt_status put_learner(FILE *fp, const char *key, const tt_learner *l, cha
     return tt_learner_save(l, &sink, err, errlen);
 }
 
+/* A member's header: format 1's lines, then its weight in format 2. */
+static void put_member(FILE *fp, const tt_model_member *mb, int ensemble)
+{
+    put_string(fp, "plugin", mb->plugin);
+    put_string(fp, "version", mb->plugin_version);
+    fprintf(fp, "seed %llu\nparams %zu", (unsigned long long)mb->seed, mb->n_params);
+    for (size_t i = 0; i < mb->n_params; i++)
+        fprintf(fp, " %.17g", mb->params[i]);
+    fprintf(fp, "\n");
+    if (ensemble)
+        fprintf(fp, "weight %.17g\n", mb->weight);
+}
+
 static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errlen)
 {
-    fprintf(fp, "%s %d\n", MODEL_MAGIC, MODEL_VERSION);
-    put_string(fp, "plugin", m->plugin);
-    put_string(fp, "version", m->plugin_version);
-    fprintf(fp, "seed %llu\nparams %zu", (unsigned long long)m->seed, m->n_params);
-    for (size_t i = 0; i < m->n_params; i++)
-        fprintf(fp, " %.17g", m->params[i]);
-    fprintf(fp, "\n");
+    const int ensemble = m->n_members > 1;
+    fprintf(fp, "%s %d\n", MODEL_MAGIC, ensemble ? MODEL_VERSION_ENSEMBLE : MODEL_VERSION_ONE);
+    if (ensemble)
+        fprintf(fp, "members %zu\n", m->n_members);
+    for (size_t k = 0; k < m->n_members; k++)
+        put_member(fp, &m->members[k], ensemble);
     put_strings(fp, "arms", m->arm_labels, (size_t)m->n_arms);
     put_string(fp, "id", m->id_name);
     put_strings(fp, "x", m->x_names, m->p_x);
@@ -129,17 +144,50 @@ static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errle
         fprintf(fp, "arm_outcomes %d\n", m->arm_outcome != NULL);
     for (int k = 0; st == TT_OK && m->arm_outcome && k < m->n_arms; k++)
         st = put_learner(fp, "mu", m->arm_outcome[k], err, errlen);
-    if (st == TT_OK) {
-        fprintf(fp, "state %zu\n", m->state_len);
-        if (m->state_len && fwrite(m->state, 1, m->state_len, fp) != m->state_len)
+    for (size_t k = 0; st == TT_OK && k < m->n_members; k++) {
+        const tt_model_member *mb = &m->members[k];
+        fprintf(fp, "state %zu\n", mb->state_len);
+        if (mb->state_len && fwrite(mb->state, 1, mb->state_len, fp) != mb->state_len)
             st = TT_ERR_IO;
-        fprintf(fp, "\nend\n");
+        fprintf(fp, "\n");
     }
+    if (st == TT_OK)
+        fprintf(fp, "end\n");
     return st;
+}
+
+/* What the format cannot hold, refused before the file is touched. */
+static tt_status check_members(const char *path, const tt_model *m, char *err, size_t errlen)
+{
+    if (m->n_members == 0 || !m->members)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: a model needs at least one member",
+                       path);
+    if (m->n_members > TT_MODEL_MAX_MEMBERS)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: %zu members (at most %d)", path,
+                       m->n_members, TT_MODEL_MAX_MEMBERS);
+    double sum = 0;
+    for (size_t k = 0; k < m->n_members; k++) {
+        const tt_model_member *mb = &m->members[k];
+        if (!mb->plugin)
+            return tt_errf(err, errlen, TT_ERR_INVALID, "%s: member %zu has no plugin name",
+                           path, k + 1);
+        if (m->n_members > 1 && !(isfinite(mb->weight) && mb->weight > 0))
+            return tt_errf(err, errlen, TT_ERR_INVALID,
+                           "%s: member %zu (%s) has weight %g; weights must be positive", path,
+                           k + 1, mb->plugin, mb->weight);
+        sum += mb->weight;
+    }
+    if (m->n_members > 1 && fabs(sum - 1) > 1e-9)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "%s: the members' weights sum to %.17g, not 1",
+                       path, sum);
+    return TT_OK;
 }
 
 tt_status tt_model_write(const char *path, const tt_model *m, char *err, size_t errlen)
 {
+    tt_status checked = check_members(path, m, err, errlen);
+    if (checked != TT_OK)
+        return checked;
     size_t len = strlen(path) + 16;
     char *tmp = malloc(len);
     if (!tmp)
@@ -182,7 +230,20 @@ typedef struct reader {
     char *err;
     size_t errlen;
     tt_status st;
+    long long size; /* of the file, or -1 when unknown */
 } reader;
+
+/* Bytes left in the file: a count read from it that would need more is
+ * corrupt, and is refused before anything is allocated for it. */
+static size_t remaining(reader *r)
+{
+    long pos = ftell(r->fp);
+    if (r->size < 0)
+        return SIZE_MAX;
+    if (pos < 0 || r->size < pos)
+        return 0;
+    return (size_t)(r->size - pos);
+}
 
 static int bad(reader *r, const char *what)
 {
@@ -244,6 +305,10 @@ static int get_strings(reader *r, const char *key, size_t max, char ***out, size
 {
     if (get_size(r, key, max, n))
         return -1;
+    if (*n > remaining(r) / 3) { /* each entry is at least "s -" */
+        *n = 0;
+        return bad(r, key);
+    }
     *out = calloc(*n + 1, sizeof **out);
     if (!*out)
         return bad(r, "out of memory");
@@ -271,33 +336,107 @@ static int get_learner(reader *r, const char *key, tt_learner **out)
     return 0;
 }
 
+/* A member's header: plugin, version, seed, params, and in format 2 its
+ * weight (format 1: weight 1). */
+static int get_member(reader *r, tt_model_member *mb, int ensemble)
+{
+    unsigned long long seed;
+    if (get_string(r, "plugin", &mb->plugin) || get_string(r, "version", &mb->plugin_version) ||
+        get_key(r, "seed") || fscanf(r->fp, " %llu", &seed) != 1 ||
+        get_size(r, "params", 4096, &mb->n_params))
+        return bad(r, "header");
+    if (!mb->plugin)
+        return bad(r, "no plugin name");
+    mb->seed = seed;
+    mb->params = calloc(mb->n_params + 1, sizeof *mb->params);
+    if (!mb->params)
+        return bad(r, "out of memory");
+    for (size_t i = 0; i < mb->n_params; i++)
+        if (fscanf(r->fp, " %lf", &mb->params[i]) != 1)
+            return bad(r, "params");
+    mb->weight = 1;
+    if (ensemble && (get_key(r, "weight") || fscanf(r->fp, " %lf", &mb->weight) != 1 ||
+                     !(isfinite(mb->weight) && mb->weight > 0)))
+        return bad(r, "weight");
+    return 0;
+}
+
+/* The magic, the format version and the members' headers. */
+static int read_members(reader *r, tt_model *m)
+{
+    size_t version, n_members = 1;
+    char word[32];
+    if (fscanf(r->fp, " %31s", word) != 1 || strcmp(word, MODEL_MAGIC) != 0)
+        return bad(r, "no 'tautune-model' header");
+    if (fscanf(r->fp, " %zu", &version) != 1)
+        return bad(r, "no format version");
+    if (version != MODEL_VERSION_ONE && version != MODEL_VERSION_ENSEMBLE) {
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
+                        "%s: model format version %zu; this tautune reads versions %d and %d "
+                        "(a newer tautune wrote it?)",
+                        r->path, version, MODEL_VERSION_ONE, MODEL_VERSION_ENSEMBLE);
+        return -1;
+    }
+    const int ensemble = version == MODEL_VERSION_ENSEMBLE;
+    if (ensemble && (get_size(r, "members", TT_MODEL_MAX_MEMBERS, &n_members) || n_members < 2))
+        return bad(r, "members");
+    m->members = calloc(n_members, sizeof *m->members);
+    if (!m->members)
+        return bad(r, "out of memory");
+    m->n_members = n_members; /* before reading, so tt_model_free frees what was read */
+    double sum = 0;
+    for (size_t k = 0; k < n_members; k++) {
+        if (get_member(r, &m->members[k], ensemble))
+            return -1;
+        sum += m->members[k].weight;
+    }
+    if (ensemble && fabs(sum - 1) > 1e-9)
+        return bad(r, "the weights do not sum to 1");
+    return 0;
+}
+
+/* len bytes into *out (malloc'd, one spare byte). The buffer grows as bytes
+ * arrive, so even where the file's size is unknown (a pipe) a corrupt
+ * length costs an error, not that much memory. */
+static int get_bytes(reader *r, size_t len, unsigned char **out)
+{
+    size_t cap = len < ((size_t)1 << 20) ? len : (size_t)1 << 20, have = 0;
+    unsigned char *b = malloc(cap + 1);
+    while (b && have < len) {
+        if (have == cap) {
+            cap = cap > len / 2 ? len : cap * 2;
+            unsigned char *grown = realloc(b, cap + 1);
+            if (!grown) {
+                free(b);
+                return bad(r, "out of memory (state)");
+            }
+            b = grown;
+        }
+        size_t got = fread(b + have, 1, cap - have, r->fp);
+        if (!got)
+            break;
+        have += got;
+    }
+    if (!b)
+        return bad(r, "out of memory (state)");
+    *out = b; /* owned by the model even when short, so it is freed with it */
+    return have == len ? 0 : bad(r, "state");
+}
+
+/* One member's saved state: "state <len>", newline, the bytes. */
+static int get_state(reader *r, tt_model_member *mb)
+{
+    if (get_size(r, "state", (size_t)1 << 40, &mb->state_len) || fgetc(r->fp) != '\n' ||
+        mb->state_len > remaining(r))
+        return bad(r, "state");
+    return get_bytes(r, mb->state_len, &mb->state);
+}
+
 static void read_body(reader *r, tt_model *m)
 {
-    size_t version, n_arms, has_prep, has_mu;
-    unsigned long long seed;
-    char word[32];
-    if (fscanf(r->fp, " %31s", word) != 1 || strcmp(word, MODEL_MAGIC) != 0) {
-        bad(r, "no 'tautune-model' header");
+    size_t n_arms, has_prep, has_mu;
+    if (read_members(r, m))
         return;
-    }
-    if (fscanf(r->fp, " %zu", &version) != 1 || version != MODEL_VERSION) {
-        if (r->st == TT_OK)
-            r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
-                            "%s: model format version %zu; this tautune reads version %d",
-                            r->path, version, MODEL_VERSION);
-        return;
-    }
-    if (get_string(r, "plugin", &m->plugin) || get_string(r, "version", &m->plugin_version) ||
-        get_key(r, "seed") || fscanf(r->fp, " %llu", &seed) != 1 ||
-        get_size(r, "params", 4096, &m->n_params))
-        return (void)bad(r, "header");
-    m->seed = seed;
-    m->params = calloc(m->n_params + 1, sizeof *m->params);
-    if (!m->params)
-        return (void)bad(r, "out of memory");
-    for (size_t i = 0; i < m->n_params; i++)
-        if (fscanf(r->fp, " %lf", &m->params[i]) != 1)
-            return (void)bad(r, "params");
     n_arms = 0;
     int rc = get_strings(r, "arms", MAX_ARMS, &m->arm_labels, &n_arms);
     m->n_arms = (int)n_arms; /* set before checking, so tt_model_free frees what was read */
@@ -327,13 +466,9 @@ static void read_body(reader *r, tt_model *m)
             if (get_learner(r, "mu", &m->arm_outcome[k]))
                 return;
     }
-    if (get_size(r, "state", (size_t)1 << 40, &m->state_len) || fgetc(r->fp) != '\n')
-        return (void)bad(r, "state");
-    m->state = malloc(m->state_len + 1);
-    if (!m->state)
-        return (void)bad(r, "out of memory (state)");
-    if (fread(m->state, 1, m->state_len, r->fp) != m->state_len)
-        return (void)bad(r, "state");
+    for (size_t k = 0; k < m->n_members; k++)
+        if (get_state(r, &m->members[k]))
+            return;
     get_key(r, "end");
 }
 
@@ -350,7 +485,11 @@ tt_status tt_model_read(const char *path, tt_model **out, char *err, size_t errl
     }
     locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     locale_t old = c ? uselocale(c) : (locale_t)0;
-    reader r = {.fp = fp, .path = path, .err = err, .errlen = errlen, .st = TT_OK};
+    struct stat sb;
+    reader r = {.fp = fp, .path = path, .err = err, .errlen = errlen, .st = TT_OK,
+                .size = fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode)
+                            ? (long long)sb.st_size
+                            : -1};
     read_body(&r, m);
     if (c) {
         uselocale(old);
@@ -376,9 +515,13 @@ void tt_model_free(tt_model *m)
 {
     if (!m)
         return;
-    free(m->plugin);
-    free(m->plugin_version);
-    free(m->params);
+    for (size_t k = 0; m->members && k < m->n_members; k++) {
+        free(m->members[k].plugin);
+        free(m->members[k].plugin_version);
+        free(m->members[k].params);
+        free(m->members[k].state);
+    }
+    free(m->members);
     free_strings(m->arm_labels, (size_t)m->n_arms);
     free(m->id_name);
     free_strings(m->x_names, m->p_x);
@@ -389,6 +532,5 @@ void tt_model_free(tt_model *m)
     for (int k = 0; m->arm_outcome && k < m->n_arms; k++)
         tt_learner_destroy(m->arm_outcome[k]);
     free(m->arm_outcome);
-    free(m->state);
     free(m);
 }

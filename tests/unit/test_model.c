@@ -1,0 +1,409 @@
+/* test_model.c - the model file (model/model.h): a one-member model is
+ * written byte for byte as format 1 always was (a fixture made by the
+ * writer before ensembles), and reads back as one member of weight 1; a
+ * three-member model (format 2) round-trips every field, weights exactly;
+ * every truncation of a format-2 file and every corrupt count is an error
+ * naming the file, never a crash or a huge allocation; the writer refuses
+ * what the format cannot hold. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "model/model.h"
+
+/* Written by tautune's model writer before ensembles (format 1) for the
+ * model of one_member_model(): the bytes a one-member model must keep. */
+static const char FORMAT1_FIXTURE[] =
+    "tautune-model 1\n"
+    "plugin 10 dr_learner\n"
+    "version 5 1.2.0\n"
+    "seed 18446744073709551615\n"
+    "params 3 0.10000000000000001 3 -2.4999999999999999e-07\n"
+    "arms 2\n"
+    "s 7 control\n"
+    "s 7 treated\n"
+    "id 2 id\n"
+    "x 2\n"
+    "s 3 age\n"
+    "s 3 x 2\n"
+    "w 1\n"
+    "s 2 w1\n"
+    "prep 0\n"
+    "\n"
+    "prop_width 0\n"
+    "propensity 0\n"
+    "outcome 0\n"
+    "arm_outcomes 0\n"
+    "state 8\n"
+    "a\n"
+    "\0"
+    "\377end\n"
+    "\n"
+    "end\n";
+
+static char g_dir[] = "/tmp/tt_test_model_XXXXXX";
+
+static int make_dir(void **state)
+{
+    (void)state;
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *path_of(const char *name)
+{
+    static char path[4][256];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof path[0], "%s/%s", g_dir, name);
+    return p;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    *len = (size_t)ftell(fp);
+    rewind(fp);
+    unsigned char *b = malloc(*len + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, *len, fp), *len);
+    fclose(fp);
+    return b;
+}
+
+static void spill(const char *path, const void *bytes, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, len, fp), len);
+    fclose(fp);
+}
+
+static double g_params[3] = {0.1, 3, -2.5e-7};
+static char *g_arms[] = {"control", "treated"};
+static char *g_x[] = {"age", "x 2"};
+static char *g_w[] = {"w1"};
+static unsigned char g_state[] = {'a', '\n', 0, 255, 'e', 'n', 'd', '\n'};
+
+static tt_model one_member_model(tt_model_member *one)
+{
+    *one = (tt_model_member){.plugin = "dr_learner", .plugin_version = "1.2.0", .n_params = 3,
+                             .params = g_params, .seed = UINT64_MAX, .state = g_state,
+                             .state_len = sizeof g_state, .weight = 1};
+    return (tt_model){.n_members = 1, .members = one, .n_arms = 2, .arm_labels = g_arms,
+                      .id_name = "id", .p_x = 2, .p_w = 1, .x_names = g_x, .w_names = g_w};
+}
+
+static void test_one_member_is_format_1(void **state)
+{
+    (void)state;
+    tt_model_member one;
+    tt_model m = one_member_model(&one);
+    char err[512];
+    for (int w = 0; w < 2; w++) {
+        one.weight = w ? 1.0 : 0.0; /* a lone member's weight is 1 whatever it says */
+        assert_int_equal(tt_model_write(path_of("one.ttm"), &m, err, sizeof err), TT_OK);
+        size_t len;
+        unsigned char *bytes = slurp(path_of("one.ttm"), &len);
+        assert_int_equal(len, sizeof FORMAT1_FIXTURE - 1);
+        assert_memory_equal(bytes, FORMAT1_FIXTURE, len);
+        free(bytes);
+    }
+    /* The fixture reads as one member of weight 1. */
+    spill(path_of("fixture.ttm"), FORMAT1_FIXTURE, sizeof FORMAT1_FIXTURE - 1);
+    tt_model *r = NULL;
+    assert_int_equal(tt_model_read(path_of("fixture.ttm"), &r, err, sizeof err), TT_OK);
+    assert_int_equal(r->n_members, 1);
+    const tt_model_member *mb = &r->members[0];
+    assert_string_equal(mb->plugin, "dr_learner");
+    assert_string_equal(mb->plugin_version, "1.2.0");
+    assert_true(mb->seed == UINT64_MAX);
+    assert_int_equal(mb->n_params, 3);
+    assert_memory_equal(mb->params, g_params, sizeof g_params);
+    assert_int_equal(mb->state_len, sizeof g_state);
+    assert_memory_equal(mb->state, g_state, sizeof g_state);
+    assert_true(mb->weight == 1.0);
+    assert_int_equal(r->n_arms, 2);
+    assert_string_equal(r->arm_labels[1], "treated");
+    assert_string_equal(r->id_name, "id");
+    assert_int_equal(r->p_x, 2);
+    assert_string_equal(r->x_names[1], "x 2");
+    assert_int_equal(r->p_w, 1);
+    assert_null(r->prep);
+    assert_null(r->propensity);
+    assert_null(r->arm_outcome);
+    tt_model_free(r);
+    tt_model_free(NULL);
+}
+
+/* ---- three members ------------------------------------------------------------ */
+
+static tt_learner *fitted_ridge(double shift)
+{
+    enum { N = 20 };
+    double x[N * 2], y[N];
+    for (size_t i = 0; i < N; i++) {
+        x[i] = sin((double)i);
+        x[N + i] = cos(0.3 * (double)i);
+        y[i] = shift + 2 * x[i] - x[N + i] + 0.1 * sin(7.0 * (double)i);
+    }
+    tt_learner *l = NULL;
+    char err[256];
+    assert_int_equal(tt_learner_create("ridge", NULL, NULL, 0, 1, &l, err, sizeof err), TT_OK);
+    assert_int_equal(tt_learner_fit(l, N, 2, x, y, NULL, err, sizeof err), TT_OK);
+    return l;
+}
+
+static void assert_same_predictions(const tt_learner *a, const tt_learner *b)
+{
+    const double x[6] = {0.1, -2, 3.5, 0.7, 0.2, -1};
+    double pa[3], pb[3];
+    char err[256];
+    assert_non_null(b);
+    assert_int_equal(tt_learner_predict(a, 3, 2, x, pa, err, sizeof err), TT_OK);
+    assert_int_equal(tt_learner_predict(b, 3, 2, x, pb, err, sizeof err), TT_OK);
+    assert_memory_equal(pa, pb, sizeof pa);
+}
+
+typedef struct three {
+    tt_model_member mb[3];
+    tt_learner *prop, *outcome, *mu[3];
+    tt_model m;
+} three;
+
+static double g_p0[2] = {0.25, 7}, g_p2[4] = {1e-300, -0.0, 12345.678, 1.0 / 3};
+static unsigned char g_s0[] = "dml_linear state\n\0with a NUL", g_s2[] = {'\n', '\n', 0};
+static char *g_arms3[] = {"a", "b b", "c"};
+
+static void three_make(three *t)
+{
+    memset(t, 0, sizeof *t);
+    t->mb[0] = (tt_model_member){.plugin = "dml_linear", .plugin_version = "0.9", .n_params = 2,
+                                 .params = g_p0, .seed = 17, .state = g_s0,
+                                 .state_len = sizeof g_s0, .weight = 0.1};
+    /* A member without version, hyperparameters or state. */
+    t->mb[1] = (tt_model_member){.plugin = "diff_in_means", .seed = 0, .weight = 0.7};
+    t->mb[2] = (tt_model_member){.plugin = "x_learner", .plugin_version = "2.0.1-rc",
+                                 .n_params = 4, .params = g_p2, .seed = (uint64_t)1 << 63,
+                                 .state = g_s2, .state_len = sizeof g_s2, .weight = 0.2};
+    t->prop = fitted_ridge(0.5);
+    t->outcome = fitted_ridge(-1);
+    for (int k = 0; k < 3; k++)
+        t->mu[k] = fitted_ridge(k);
+    t->m = (tt_model){.n_members = 3, .members = t->mb, .n_arms = 3, .arm_labels = g_arms3,
+                      .p_x = 2, .x_names = g_x, .propensity = t->prop, .prop_width = 1,
+                      .outcome = t->outcome, .arm_outcome = t->mu};
+}
+
+static void three_free(three *t)
+{
+    tt_learner_destroy(t->prop);
+    tt_learner_destroy(t->outcome);
+    for (int k = 0; k < 3; k++)
+        tt_learner_destroy(t->mu[k]);
+}
+
+static void test_three_members_round_trip(void **state)
+{
+    (void)state;
+    three t;
+    three_make(&t);
+    char err[512];
+    assert_int_equal(tt_model_write(path_of("three.ttm"), &t.m, err, sizeof err), TT_OK);
+    size_t len;
+    unsigned char *bytes = slurp(path_of("three.ttm"), &len);
+    assert_memory_equal(bytes, "tautune-model 2\nmembers 3\n", 26);
+    free(bytes);
+    tt_model *r = NULL;
+    assert_int_equal(tt_model_read(path_of("three.ttm"), &r, err, sizeof err), TT_OK);
+    assert_int_equal(r->n_members, 3);
+    for (size_t k = 0; k < 3; k++) {
+        const tt_model_member *a = &t.mb[k], *b = &r->members[k];
+        assert_string_equal(a->plugin, b->plugin);
+        if (a->plugin_version)
+            assert_string_equal(a->plugin_version, b->plugin_version);
+        else
+            assert_null(b->plugin_version);
+        assert_int_equal(a->n_params, b->n_params);
+        if (a->n_params)
+            assert_memory_equal(a->params, b->params, sizeof(double) * a->n_params);
+        assert_true(a->seed == b->seed);
+        assert_int_equal(a->state_len, b->state_len);
+        if (a->state_len)
+            assert_memory_equal(a->state, b->state, a->state_len);
+        assert_memory_equal(&a->weight, &b->weight, sizeof a->weight);
+    }
+    assert_true(signbit(r->members[2].params[1])); /* -0 stays -0 */
+    assert_int_equal(r->n_arms, 3);
+    for (int k = 0; k < 3; k++)
+        assert_string_equal(r->arm_labels[k], g_arms3[k]);
+    assert_null(r->id_name);
+    assert_int_equal(r->p_x, 2);
+    assert_string_equal(r->x_names[0], "age");
+    assert_int_equal(r->p_w, 0);
+    assert_null(r->prep);
+    assert_int_equal(r->prop_width, 1);
+    assert_same_predictions(t.prop, r->propensity);
+    assert_same_predictions(t.outcome, r->outcome);
+    assert_non_null(r->arm_outcome);
+    for (int k = 0; k < 3; k++)
+        assert_same_predictions(t.mu[k], r->arm_outcome[k]);
+
+    /* Written again from what was read: the same bytes. */
+    assert_int_equal(tt_model_write(path_of("again.ttm"), r, err, sizeof err), TT_OK);
+    size_t len2;
+    unsigned char *b1 = slurp(path_of("three.ttm"), &len), *b2 = slurp(path_of("again.ttm"), &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(b1, b2, len);
+    free(b1);
+    free(b2);
+    tt_model_free(r);
+    three_free(&t);
+}
+
+/* ---- corrupt and truncated files ------------------------------------------------ */
+
+static void expect_unreadable(const char *name, const void *bytes, size_t len, const char *why)
+{
+    const char *path = path_of(name);
+    spill(path, bytes, len);
+    tt_model *r = (tt_model *)1;
+    char err[1024] = "";
+    tt_status st = tt_model_read(path, &r, err, sizeof err);
+    if (st == TT_OK)
+        fail_msg("%s (%zu bytes) was read", name, len);
+    assert_null(r);
+    assert_non_null(strstr(err, path));
+    if (why && !strstr(err, why))
+        fail_msg("%s: '%s' does not say '%s'", name, err, why);
+}
+
+static void test_truncated_format_2(void **state)
+{
+    (void)state;
+    three t;
+    three_make(&t);
+    char err[512];
+    assert_int_equal(tt_model_write(path_of("three.ttm"), &t.m, err, sizeof err), TT_OK);
+    three_free(&t);
+    size_t len;
+    unsigned char *bytes = slurp(path_of("three.ttm"), &len);
+    /* Every prefix but the one missing only the final newline. */
+    for (size_t cut = 0; cut + 1 < len; cut++)
+        expect_unreadable("cut.ttm", bytes, cut, NULL);
+    free(bytes);
+}
+
+/* Copy of bytes with the first `from` replaced by `to`. */
+static char *edited(const unsigned char *bytes, size_t len, const char *from, const char *to,
+                    size_t *out_len)
+{
+    const char *at = memmem(bytes, len, from, strlen(from));
+    assert_non_null(at);
+    size_t head = (size_t)(at - (const char *)bytes), tail = len - head - strlen(from);
+    char *e = malloc(len + strlen(to) + 1);
+    memcpy(e, bytes, head);
+    memcpy(e + head, to, strlen(to));
+    memcpy(e + head + strlen(to), at + strlen(from), tail);
+    *out_len = head + strlen(to) + tail;
+    return e;
+}
+
+static void test_corrupt_format_2(void **state)
+{
+    (void)state;
+    three t;
+    three_make(&t);
+    char err[512];
+    assert_int_equal(tt_model_write(path_of("three.ttm"), &t.m, err, sizeof err), TT_OK);
+    three_free(&t);
+    size_t len, elen;
+    unsigned char *bytes = slurp(path_of("three.ttm"), &len);
+    static const struct {
+        const char *from, *to, *why;
+    } cases[] = {
+        {"members 3", "members 4000000000", "members"},
+        {"members 3", "members 1", "members"},
+        {"members 3", "members 4", NULL},          /* the 4th header is the arms */
+        {"members 3", "members 2", NULL},          /* weights 0.1 + 0.7 */
+        {"weight 0.69999999999999996", "weight 0.6", "sum to 1"},
+        {"weight 0.69999999999999996", "weight -0.7", "weight"},
+        {"weight 0.69999999999999996", "weight nan", "weight"},
+        {"state 0\n", "state 1099511627775\n", "state"}, /* 2^40 - 1 bytes: not in the file */
+        {"state 0\n", "state 99999999999999999999\n", "state"},
+        {"x 2\n", "x 9999999\n", NULL},
+        {"arms 3\n", "arms 99999\n", "arms"},
+        {"params 4 ", "params 4000000000 ", NULL},
+        {"tautune-model 2", "tautune-model 3", "format version 3"},
+        {"tautune-model 2", "tautune-model x", "format version"},
+        {"plugin 10 dml_linear", "plugin -", "plugin"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *e = edited(bytes, len, cases[c].from, cases[c].to, &elen);
+        expect_unreadable("corrupt.ttm", e, elen, cases[c].why);
+        free(e);
+    }
+    free(bytes);
+    /* A newer format says so, naming the file. */
+    expect_unreadable("new.ttm", "tautune-model 9\n", 16, "this tautune reads versions 1 and 2");
+    expect_unreadable("csv.ttm", "a,b\n1,2\n", 8, "not a readable tautune model");
+    tt_model *r = NULL;
+    assert_int_equal(tt_model_read(path_of("missing.ttm"), &r, err, sizeof err), TT_ERR_IO);
+    assert_null(r);
+}
+
+static void test_writer_refusals(void **state)
+{
+    (void)state;
+    three t;
+    three_make(&t);
+    char err[512];
+    tt_model m = t.m;
+    m.n_members = 0;
+    assert_int_equal(tt_model_write(path_of("bad.ttm"), &m, err, sizeof err), TT_ERR_INVALID);
+    assert_non_null(strstr(err, "at least one member"));
+    m = t.m;
+    t.mb[1].weight = 0.6;
+    assert_int_equal(tt_model_write(path_of("bad.ttm"), &m, err, sizeof err), TT_ERR_INVALID);
+    assert_non_null(strstr(err, "sum to"));
+    t.mb[1].weight = 0;
+    t.mb[0].weight = 0.8;
+    assert_int_equal(tt_model_write(path_of("bad.ttm"), &m, err, sizeof err), TT_ERR_INVALID);
+    assert_non_null(strstr(err, "positive"));
+    t.mb[0].weight = 0.1;
+    t.mb[1].weight = 0.7;
+    t.mb[2].plugin = NULL;
+    assert_int_equal(tt_model_write(path_of("bad.ttm"), &m, err, sizeof err), TT_ERR_INVALID);
+    assert_non_null(strstr(err, "no plugin name"));
+    assert_int_not_equal(access(path_of("bad.ttm"), F_OK), 0); /* nothing written */
+    three_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_member_is_format_1),
+        cmocka_unit_test(test_three_members_round_trip),
+        cmocka_unit_test(test_truncated_format_2),
+        cmocka_unit_test(test_corrupt_format_2),
+        cmocka_unit_test(test_writer_refusals),
+    };
+    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}
