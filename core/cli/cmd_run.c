@@ -275,6 +275,7 @@ void tt_run_state_free(run_state *s)
     if (s->trials_fp)
         fclose(s->trials_fp);
     tt_search_outcome_free(&s->outcome);
+    tt_run_ensemble_free(&s->ensemble);
     for (size_t i = 0; i < s->n_prior; i++)
         tt_trial_result_clear(&s->prior[i]);
     free(s->prior);
@@ -410,11 +411,16 @@ static int on_trial(void *ctx, const tt_trial_result *r)
     /* Leave the best trial so far the time its refit will need (the search
      * fills s->outcome as it goes; best is set before the sink is called). */
     const tt_search_outcome *o = &s->outcome;
-    if (o->best >= 0 && tt_run_search_should_end(s, &o->trials[o->best], tt_now())) {
+    int end = o->best >= 0 ? tt_run_search_should_end(s, &o->trials[o->best], tt_now()) : 0;
+    if (end == 1) {
         if (!s->quiet)
             fprintf(stderr, "tautune: ending the search early to leave the best trial (%s) "
                             "time for its refit (~%.1fs)\n", o->trials[o->best].desc->name,
                     tt_run_refit_estimate(s, &o->trials[o->best]));
+        s->ended_for_refit = 1;
+        return 1;
+    }
+    if (end == 2) { /* the next trial would be stopped unfinished at the deadline */
         s->ended_for_refit = 1;
         return 1;
     }
@@ -472,6 +478,7 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
         .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
         .nuisances = nuisances, .winner = winner, .plan = plan,
+        .ensemble = s->ensemble.facts,
         .propensity_model = s->prop_model,
         .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
         .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
@@ -683,6 +690,8 @@ static int execute(run_state *s, run_cli *cli, double start)
     }
     free(folds);
     tt_search_select(&s->outcome, c->selection_one_se ? TT_SELECT_ONE_SE : TT_SELECT_BEST);
+    if (s->outcome.best >= 0 && !s->outcome.interrupted)
+        tt_run_ensemble(s);
     tt_progress_end(&s->progress);
     s->plan.t_search = tt_now() - t_phase;
     /* Finished trials go to disk first: refitting the winner must never put
@@ -697,7 +706,18 @@ static int execute(run_state *s, run_cli *cli, double start)
             fprintf(stderr, "tautune: refitting the winner (%s, trial %zu; ~%.1fs) ...\n",
                     b->desc->name, b->id, tt_run_refit_estimate(s, b));
         tt_run_refit_resamples(s, b, tt_now());
-        refit_rc = tt_run_winner(s, dir, s->plan.refit_deadline, &g_stop, &winner);
+        /* The ensemble, when its honest score beats the best trial's, is
+         * handed on instead; if it cannot be, the best trial is. */
+        refit_rc = TT_EXIT_REFIT;
+        if (s->ensemble.wins) {
+            if (!a->quiet)
+                fprintf(stderr, "tautune: an ensemble of %zu trials beats the best trial "
+                                "(honest %s); refitting its members ...\n",
+                        s->ensemble.n_members, s->metric);
+            refit_rc = tt_run_ensemble_winner(s, dir, s->plan.refit_deadline, &g_stop, &winner);
+        }
+        if (refit_rc != TT_EXIT_OK && refit_rc != TT_EXIT_INTERRUPTED && !g_stop)
+            refit_rc = tt_run_winner(s, dir, s->plan.refit_deadline, &g_stop, &winner);
     }
     if (g_stop)
         s->outcome.interrupted = 1; /* stopped in the refit: say so in results.json */
@@ -709,6 +729,9 @@ static int execute(run_state *s, run_cli *cli, double start)
     cJSON_Delete(winner);
     tt_cli_print_leaderboard(&s->outcome, s->descs, c->n_estimators, s->metric, s->maximize,
                              s->valid->n, s->valid->tau != NULL);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->ensemble.facts, "chosen")))
+        printf("Handed on: an ensemble of %zu trials (results.json: ensemble)\n",
+               s->ensemble.n_members);
     printf("Run folder: %s\n", dir);
     if (rc)
         return rc;

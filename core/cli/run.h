@@ -66,6 +66,16 @@ typedef struct run_fold {
     tt_host_nuisances nuisances;
 } run_fold;
 
+/* The ensemble of the search's best trials (run_ensemble.c). */
+typedef struct run_ensemble {
+    cJSON *facts;                /* results.json's "ensemble" (owned), or NULL */
+    size_t n_members;
+    long *trial;                 /* members: indices into outcome.trials */
+    double *weight;              /* their weights, sum 1 */
+    double *effects;             /* its out-of-sample effects on s->valid's rows, or NULL */
+    int wins;                    /* its honest score beats the best single trial's */
+} run_ensemble;
+
 /* Everything a run owns, so one cleanup frees it whatever stage failed. */
 typedef struct run_state {
     tt_config *cfg;
@@ -126,6 +136,7 @@ typedef struct run_state {
     size_t refit_resamples;       /* > 0: bootstrap replicas of the refit, cut to fit the
                                    * budget (tt_run_refit_resamples); 0: the config's */
     run_plan plan;
+    run_ensemble ensemble;
     long winner_index;           /* the trial those effects are of (index into
                                   * outcome.trials): the search's best, or the
                                   * fallback refitted in its place; only
@@ -226,9 +237,18 @@ int tt_run_make_plan(run_state *s, double start);
  * when its plugin's intervals come from a bootstrap (the trial's seconds as
  * one fit). */
 double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best);
-/* 1 when the search should launch no more trials at tt_now() value `now`
- * because the best trial so far needs more refit time than the reserve
- * leaves (capped at a quarter of the budget). */
+/* Seconds of one fit of trial t as the model handed on (every row, or the
+ * training rows with final_fit = "train"), without any bootstrap. */
+double tt_run_refit_minimum(const run_state *s, const tt_trial_result *t);
+/* What handing on an ensemble needs at least: the final nuisance models and
+ * one fit of each of the best few trials (run_ensemble.c); 0 when the run
+ * builds none. */
+double tt_run_ensemble_reserve(const run_state *s);
+/* Non-zero when the search should launch no more trials at tt_now() value
+ * `now`: 1 because the best trial so far (or an ensemble of the best few)
+ * needs more refit time than the reserve leaves (capped at a quarter of the
+ * budget); 2 because a trial launched now, as long as the recent ones,
+ * would be stopped unfinished at the search's deadline. */
 int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now);
 /* Before the winner's refit: when its bootstrap of B replicas would not
  * fit before the refit deadline, sets s->refit_resamples to what fits (at
@@ -261,6 +281,19 @@ cJSON *tt_run_data_facts(const run_state *s);
  * any refit failed, TT_EXIT_INTERRUPTED when *stop was set. run_winner.c. */
 int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_atomic_t *stop,
                   cJSON **facts);
+
+/* After the search: the ensemble of its best trials, with its honest score
+ * against the best trial (s->ensemble; facts say why there is none). */
+void tt_run_ensemble(run_state *s);
+void tt_run_ensemble_free(run_ensemble *e);
+/* The ensemble handed on in place of the best trial (it won): every member
+ * refitted as a winner, cate.csv with the weighted effects, model.ttm with
+ * the members; *facts is results.json's "winner". TT_EXIT_REFIT when it
+ * cannot be (out of time, a member's refit failed: said in the ensemble's
+ * facts), and the caller hands on the best trial instead;
+ * TT_EXIT_INTERRUPTED at *stop. */
+int tt_run_ensemble_winner(run_state *s, const char *dir, double deadline,
+                           volatile sig_atomic_t *stop, cJSON **facts);
 
 /* One refit of trial (its point, its seed) on the training rows in an
  * isolated child (run_refit.c). In: trial, winner. Out on success: the

@@ -42,6 +42,8 @@
 #define DYNAMIC_RESERVE_SHARE 0.25
 #define REFIT_SHARE_OF_ESTIMATE 0.6
 #define MIN_REFIT_RESAMPLES 5
+/* Trials whose mean time guesses the next one's (tt_run_search_should_end). */
+#define RECENT_TRIALS 20
 /* Refit time per fit as a multiple of the trial's. 1: the trial's own pace
  * is already generous (it includes creating and predicting), and a refit
  * that runs late anyway stops its bootstrap at the deadline keeping the
@@ -135,6 +137,14 @@ static double one_fit(const run_state *s, const tt_trial_result *best)
     return t / (double)(s->n_folds >= 2 ? s->n_folds : 1);
 }
 
+double tt_run_refit_minimum(const run_state *s, const tt_trial_result *t)
+{
+    double rows = s->cfg->final_fit_train
+                      ? 1.0
+                      : (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
+    return one_fit(s, t) * rows;
+}
+
 double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
 {
     if (!best)
@@ -211,9 +221,25 @@ int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, do
      * measured ~1.7x the refit on 401(k)); a refit that still runs short
      * cuts its bootstrap (tt_run_refit_resamples), so the search keeps
      * REFIT_SHARE_OF_ESTIMATE of it rather than ending seconds early. */
-    double need = fmin(REFIT_SHARE_OF_ESTIMATE * tt_run_refit_estimate(s, best),
-                       DYNAMIC_RESERVE_SHARE * pl->budget);
-    return need > pl->reserve && now > pl->refit_deadline - need;
+    double need = fmax(REFIT_SHARE_OF_ESTIMATE * tt_run_refit_estimate(s, best),
+                       tt_run_ensemble_reserve(s));
+    need = fmin(need, DYNAMIC_RESERVE_SHARE * pl->budget);
+    if (need > pl->reserve && now > pl->refit_deadline - need)
+        return 1;
+    /* A trial launched now that cannot finish by the search's deadline is
+     * stopped there and its time lost, and its grace eats the reserve: with
+     * K folds a trial is K fits long. The recent trials' mean time is the
+     * guess of the next one's. */
+    const tt_search_outcome *o = &s->outcome;
+    size_t m = 0;
+    double sum = 0;
+    for (size_t i = o->n_trials; i-- > 0 && m < RECENT_TRIALS;) {
+        if (o->trials[i].seconds > 0) {
+            sum += o->trials[i].seconds;
+            m++;
+        }
+    }
+    return m >= RECENT_TRIALS / 2 && now + sum / (double)m > pl->search_deadline ? 2 : 0;
 }
 
 static void add_number(cJSON *o, const char *name, double v)

@@ -35,7 +35,7 @@ static const char *const oracle_metrics[] = {"pehe", "ate_error", "cate_corr", "
                                              NULL};
 static const char *const budget_keys[] = {"seconds", "trials", "trial_seconds", NULL};
 static const char *const search_keys[] = {"searcher", "cost", "jobs", "memory_mb", "selection",
-                                          NULL};
+                                          "ensemble", NULL};
 static const char *const selections[] = {"best", "one_se", NULL}; /* search/select.h */
 static const char *const validation_keys[] = {"folds", "share", NULL};
 
@@ -171,6 +171,14 @@ static tt_status cfg_read_search(tt_cfg_reader *rd, int t)
         st = take_one_of(rd, t, "selection", "search.selection", selections, &selection);
     cfg->selection_one_se = selection && strcmp(selection, "one_se") == 0;
     free(selection);
+    if (st == TT_OK) {
+        int type = tt_cfg_get(L, t, "ensemble");
+        if (type == LUA_TBOOLEAN)
+            cfg->ensemble = lua_toboolean(L, -1);
+        else if (type != LUA_TNIL)
+            st = tt_cfg_wrong_type(rd, -1, "search.ensemble", "a boolean");
+        lua_pop(L, 1);
+    }
     long long v;
     if (st == TT_OK && tt_cfg_get(L, t, "jobs") != LUA_TNIL &&
         (st = tt_cfg_take_integer(rd, -1, "search.jobs", 1, 1024, &v)) == TT_OK)
@@ -567,6 +575,7 @@ static tt_config *config_new(const char *path)
     cfg->gen_rows = 4000;
     cfg->gen_arms = 2;
     cfg->validation = 0.3;
+    cfg->ensemble = 1;
     cfg->path = tt_strdup(path);
     cfg->metric = tt_strdup("auto");
     cfg->searcher = tt_strdup("cfo");

@@ -166,6 +166,8 @@ typedef struct tt_config {
     int jobs;                   /* 0 = not given (one) */
     long memory_mb;             /* -1 = not given (the default cap) */
     int selection_one_se;       /* search.selection == "one_se" (search/select.h) */
+    int ensemble;               /* search.ensemble: build an ensemble of the best trials
+                                 * (default 1; cli/run_ensemble.c) */
 
     tt_space_estimator *estimators; /* sorted by plugin name */
     size_t n_estimators;

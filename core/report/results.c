@@ -212,6 +212,8 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
         cJSON_AddItemToObject(root, "best", best_to_json(out));
     else
         cJSON_AddNullToObject(root, "best");
+    if (info->ensemble)
+        cJSON_AddItemToObject(root, "ensemble", cJSON_Duplicate(info->ensemble, 1));
     if (info->winner)
         cJSON_AddItemToObject(root, "winner", cJSON_Duplicate(info->winner, 1));
     return root;
