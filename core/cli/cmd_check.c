@@ -104,7 +104,11 @@ static void print_report(const run_state *s)
     const tt_dataset *d = s->data;
     printf("config      %s (%s)\n", c->name, c->path);
     printf("data        %s\n", d->source);
-    printf("rows        %zu (%zu train, %zu validation)", d->n, s->train->n, s->valid->n);
+    if (s->n_folds >= 2)
+        printf("rows        %zu (%d-fold cross-validated scoring, folds of %zu-%zu rows)", d->n,
+               s->n_folds, s->folds[s->n_folds - 1].rows, s->folds[0].rows);
+    else
+        printf("rows        %zu (%zu train, %zu validation)", d->n, s->train->n, s->valid->n);
     if (d->n_dropped)
         printf(", %zu dropped", d->n_dropped);
     if (s->frame && s->frame->n_excluded)
@@ -112,7 +116,7 @@ static void print_report(const run_state *s)
     printf("\narms        %d:", d->n_arms);
     for (int k = 0; k < d->n_arms; k++)
         printf("%s %s (%zu)", k ? "," : "", d->arm_labels[k],
-               s->train_counts[k] + s->valid_counts[k]);
+               s->n_folds >= 2 ? s->valid_counts[k] : s->train_counts[k] + s->valid_counts[k]);
     printf("\nfeatures    ");
     print_names("x", d->x_names, d->p_x);
     printf("; ");

@@ -23,6 +23,10 @@
 #include "util/log.h"
 #include "util/paths.h"
 
+/* When an ensemble wins, the share of the refit time the best trial's own
+ * refit gets first (the members get the rest). */
+#define ENSEMBLE_SINGLE_SHARE 0.35
+
 /* The run may end this much after its budget (issue: max(2 s, 3 %)); trials
  * still running then are killed after this grace. */
 #define BUDGET_GRACE_SECONDS 1.0
@@ -706,18 +710,28 @@ static int execute(run_state *s, run_cli *cli, double start)
             fprintf(stderr, "tautune: refitting the winner (%s, trial %zu; ~%.1fs) ...\n",
                     b->desc->name, b->id, tt_run_refit_estimate(s, b));
         tt_run_refit_resamples(s, b, tt_now());
-        /* The ensemble, when its honest score beats the best trial's, is
-         * handed on instead; if it cannot be, the best trial is. */
-        refit_rc = TT_EXIT_REFIT;
-        if (s->ensemble.wins) {
+        /* The best trial is handed on first, so the run has a model
+         * whatever happens next; when the ensemble's honest score beats
+         * it, the ensemble replaces it if its members' refits work in the
+         * time left (the best trial gets a share of the time first). */
+        double dl = s->plan.refit_deadline, now = tt_now();
+        int ens = s->ensemble.wins;
+        refit_rc = tt_run_winner(s, dir, ens && dl > 0 ? now + ENSEMBLE_SINGLE_SHARE * (dl - now)
+                                                      : dl, &g_stop, &winner);
+        if (ens && refit_rc != TT_EXIT_INTERRUPTED && !g_stop) {
             if (!a->quiet)
                 fprintf(stderr, "tautune: an ensemble of %zu trials beats the best trial "
                                 "(honest %s); refitting its members ...\n",
                         s->ensemble.n_members, s->metric);
-            refit_rc = tt_run_ensemble_winner(s, dir, s->plan.refit_deadline, &g_stop, &winner);
+            cJSON *members = NULL;
+            int erc = tt_run_ensemble_winner(s, dir, dl, &g_stop, &members);
+            if (erc == TT_EXIT_OK) {
+                cJSON_Delete(winner);
+                winner = members;
+            } else if (erc == TT_EXIT_INTERRUPTED) {
+                refit_rc = erc;
+            }
         }
-        if (refit_rc != TT_EXIT_OK && refit_rc != TT_EXIT_INTERRUPTED && !g_stop)
-            refit_rc = tt_run_winner(s, dir, s->plan.refit_deadline, &g_stop, &winner);
     }
     if (g_stop)
         s->outcome.interrupted = 1; /* stopped in the refit: say so in results.json */

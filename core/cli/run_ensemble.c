@@ -338,7 +338,11 @@ static cJSON *hand_on_members(run_state *s, const char *dir, run_refit *r)
         fprintf(stderr, "tautune: note: a member of the ensemble cannot save its state; no "
                         "model file\n");
     }
-    /* The report plots the ensemble's out-of-sample effects. */
+    /* The report plots the ensemble's out-of-sample effects (in place of
+     * the best trial's, handed on before). */
+    free(s->winner_tau);
+    free(s->winner_lo);
+    free(s->winner_hi);
     s->winner_tau = oos;
     s->winner_lo = lo;
     s->winner_hi = hi;

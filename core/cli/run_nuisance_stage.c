@@ -251,6 +251,12 @@ int tt_run_nu_adopt(const run_nu_stage *stg, const char *path, uint64_t want, in
 int tt_run_nu_fit(const run_state *s, const run_nu_stage *stg, const char *path, uint64_t fp,
                   volatile sig_atomic_t *stop, double deadline, int soft)
 {
+    if (deadline > 0 && tt_now() >= deadline) {
+        /* Nothing started: not a busy machine, the budget is spent. */
+        if (!soft)
+            fprintf(stderr, "tautune: the budget has no time left for the %s\n", stg->what);
+        return TT_EXIT_NO_TRIAL;
+    }
     int fds[2];
     if (pipe(fds) != 0) {
         fprintf(stderr, "tautune: nuisance stage: pipe: %s\n", strerror(errno));

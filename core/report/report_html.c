@@ -385,6 +385,17 @@ static void section_winner(tt_rbuf *b, const tt_report_input *in)
         tt_rb_puts(b, "<p>No hyperparameters.</p>\n");
     }
     winner_effects(b, winner, best);
+    char text[2048];
+    if (tt_report_validation_sentence(in->results, text, sizeof text)) {
+        tt_rb_puts(b, "<p id=\"validation\">");
+        tt_rb_esc(b, text);
+        tt_rb_puts(b, "</p>\n");
+    }
+    if (tt_report_ensemble_sentence(in->results, text, sizeof text)) {
+        tt_rb_puts(b, "<p id=\"ensemble\">");
+        tt_rb_esc(b, text);
+        tt_rb_puts(b, "</p>\n");
+    }
     if (in->n_top > 0 && in->n > 0 && in->t && in->y)
         winner_policy(b, in);
     tt_rb_puts(b, "</section>\n");

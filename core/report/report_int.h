@@ -77,6 +77,12 @@ void tt_report_vs_best(const cJSON *results, const cJSON *trial, char *buf, size
  * 1 when there is a tie to report (best.tied >= 2), else 0 and buf "". */
 int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len);
 
+/* How the candidates were scored ("... by 5-fold cross-validation ...") and
+ * what became of the ensemble of the best trials (report_ensemble.c): plain
+ * text into buf; 1 when results.json has the facts, else 0 and buf "". */
+int tt_report_validation_sentence(const cJSON *results, char *buf, size_t len);
+int tt_report_ensemble_sentence(const cJSON *results, char *buf, size_t len);
+
 /* The label of arm k: in->arm_labels, else results data.arm_labels, else
  * the number (in a static buffer of the caller's: buf). */
 const char *tt_report_arm_label(const tt_report_input *in, int k, char *buf, size_t len);

@@ -60,9 +60,17 @@ static void winner_line(tt_rbuf *b, const tt_report_input *in)
         tt_rb_puts(b, "**Winner: none** (no trial succeeded)\n\n");
         return;
     }
-    tt_rb_puts(b, "**Winner: ");
-    tt_rb_md(b, tt_rj_str(best, "estimator"));
-    tt_rb_printf(b, "** (trial %.0f)", tt_rj_num(best, "trial"));
+    const cJSON *winner = cJSON_GetObjectItemCaseSensitive(r, "winner");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(winner, "ensemble"))) {
+        tt_rb_printf(b, "**Winner: an ensemble of %d trials** (best single trial: ",
+                     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(winner, "members")));
+        tt_rb_md(b, tt_rj_str(best, "estimator"));
+        tt_rb_printf(b, ", trial %.0f)", tt_rj_num(best, "trial"));
+    } else {
+        tt_rb_puts(b, "**Winner: ");
+        tt_rb_md(b, tt_rj_str(best, "estimator"));
+        tt_rb_printf(b, "** (trial %.0f)", tt_rj_num(best, "trial"));
+    }
     const cJSON *ae = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "winner"), "average_effect");
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ae, "arms")) > 0) {
@@ -73,6 +81,15 @@ static void winner_line(tt_rbuf *b, const tt_report_input *in)
         md_num(b, tt_rj_num(best, "ate"));
     }
     tt_rb_puts(b, "\n\n");
+    char text[2048];
+    if (tt_report_validation_sentence(r, text, sizeof text)) {
+        tt_rb_md(b, text);
+        tt_rb_puts(b, "\n\n");
+    }
+    if (tt_report_ensemble_sentence(r, text, sizeof text)) {
+        tt_rb_md(b, text);
+        tt_rb_puts(b, "\n\n");
+    }
     /* ABI 1.4: the plugin's own out-of-bag average over the training rows. */
     const cJSON *oob = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "winner"), "average_effect_oob");

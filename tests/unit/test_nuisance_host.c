@@ -111,6 +111,8 @@ static void test_aipw_from_out_of_fold_values(void **state)
     /* Doubly robust on confounded data: near the true average effect (1),
      * far from the naive difference (about 1.8). */
     assert_true(fabs(r.ate - 1.0) < 0.25);
+    free(r.effects);
+    free(r.terms);
 }
 
 static void test_plugin_t_from_full_models(void **state)
@@ -133,6 +135,12 @@ static void test_plugin_t_from_full_models(void **state)
     for (size_t i = 0; i < n; i++)
         mean += m1[i] - m0[i];
     assert_true(fabs(r.ate - mean / (double)n) < 1e-12);
+    /* Row by row too: the effects the trial sends back. */
+    assert_int_equal(r.n_effects, n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(fabs(r.effects[i] - (m1[i] - m0[i])) < 1e-12);
+    free(r.effects);
+    free(r.terms);
     free(feat);
     free(m0);
     free(m1);

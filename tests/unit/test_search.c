@@ -260,6 +260,12 @@ static void test_trial_scores_match_direct_computation(void **state)
     assert_true(fabs(tt_trial_find_score(&r, "pehe")->value - sqrt(sq / (double)n)) < 1e-12);
     assert_true(fabs(tt_trial_find_score(&r, "ate_error")->value - fabs(1.25 - mean_tau)) < 1e-12);
     assert_true(r.ate == 1.25);
+    /* The effects come back with the result (for ensembles and cate.csv). */
+    assert_int_equal(r.n_effects, n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(r.effects[i] == 1.25);
+    free(r.effects);
+    free(r.terms);
     free(tau);
 }
 
