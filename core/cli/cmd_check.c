@@ -65,17 +65,17 @@ static void print_names(const char *role, char **names, size_t n)
 
 /* What an estimator cannot do with these data; "" when nothing. The rules
  * are tt_run_check_data's, which decides the exit code. */
-static const char *capability_problem(const tt_plugin_descriptor *d, int n_arms)
+static const char *capability_problem(const tt_plugin_descriptor *d, int n_arms, size_t p_z)
 {
     if (n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM))
         return "handles two arms only";
-    if (d->capabilities & TT_PLUGIN_CAP_IV)
-        return "needs instruments, which this version does not read yet";
+    if ((d->capabilities & TT_PLUGIN_CAP_IV) && p_z == 0)
+        return "needs an instrument (data.z)";
     return "";
 }
 
 static void print_estimator(const tt_space_estimator *est, const tt_plugin_descriptor *d,
-                            int n_arms)
+                            int n_arms, size_t p_z)
 {
     char caps[128];
     tt_capabilities_text(d->capabilities, caps, sizeof caps);
@@ -85,7 +85,7 @@ static void print_estimator(const tt_space_estimator *est, const tt_plugin_descr
         searched = tt_space_free_dims(dims, d->n_params);
         tt_space_dims_free(dims, d->n_params);
     }
-    const char *problem = capability_problem(d, n_arms);
+    const char *problem = capability_problem(d, n_arms, p_z);
     printf("  %-20s %zu of %zu parameters searched  [%s]%s%s\n", est->plugin, searched,
            (size_t)d->n_params, caps, problem[0] ? "  PROBLEM: " : "", problem);
 }
@@ -95,7 +95,7 @@ static void print_estimators(const run_state *s, int n_arms)
     const tt_config *c = s->cfg;
     printf("estimators  %zu\n", c->n_estimators);
     for (size_t i = 0; i < c->n_estimators; i++)
-        print_estimator(&c->estimators[i], s->descs[i], n_arms);
+        print_estimator(&c->estimators[i], s->descs[i], n_arms, s->data->p_z);
 }
 
 static void print_report(const run_state *s)

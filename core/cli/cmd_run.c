@@ -716,8 +716,16 @@ static int execute(run_state *s, run_cli *cli, double start)
          * time left (the best trial gets a share of the time first). */
         double dl = s->plan.refit_deadline, now = tt_now();
         int ens = s->ensemble.wins;
-        refit_rc = tt_run_winner(s, dir, ens && dl > 0 ? now + ENSEMBLE_SINGLE_SHARE * (dl - now)
-                                                      : dl, &g_stop, &winner);
+        double single_by = dl;
+        if (ens && dl > 0) {
+            /* Its share, but never less than twice what its final fit needs
+             * at least: a starved refit would hand on the training-rows
+             * model instead. */
+            double least = 2.0 * (tt_run_refit_minimum(s, b) +
+                                  (c->final_fit_train ? 0.0 : s->nu_final_estimate));
+            single_by = fmin(dl, now + fmax(ENSEMBLE_SINGLE_SHARE * (dl - now), least));
+        }
+        refit_rc = tt_run_winner(s, dir, single_by, &g_stop, &winner);
         if (ens && refit_rc != TT_EXIT_INTERRUPTED && !g_stop) {
             if (!a->quiet)
                 fprintf(stderr, "tautune: an ensemble of %zu trials beats the best trial "

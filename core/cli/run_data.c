@@ -132,9 +132,10 @@ int tt_run_check_data(const run_state *s)
                     c->path, d->name, d->name, data_of(s)->n_arms);
             return TT_EXIT_PLUGIN;
         }
-        if (d->capabilities & TT_PLUGIN_CAP_IV) {
-            fprintf(stderr, "tautune: %s: estimators.%s: '%s' needs instruments, which this "
-                            "version does not read yet\n", c->path, d->name, d->name);
+        if ((d->capabilities & TT_PLUGIN_CAP_IV) && data_of(s)->p_z == 0) {
+            fprintf(stderr, "tautune: %s: estimators.%s: '%s' is an instrumental-variable "
+                            "estimator and the data name no instrument; set data.z (e.g. "
+                            "z = { \"nearc4\" })\n", c->path, d->name, d->name);
             return TT_EXIT_PLUGIN;
         }
     }
@@ -224,6 +225,7 @@ tt_plugin_data tt_run_view(const tt_dataset *d)
         .struct_size = sizeof v, .n = d->n, .p_x = d->p_x, .p_w = d->p_w,
         .x = d->x, .w = d->w, .t = d->t, .y = d->y, .weight = d->weight, .n_arms = d->n_arms,
         .x_names = (const char *const *)d->x_names, .w_names = (const char *const *)d->w_names,
+        .p_z = d->p_z, .z = d->p_z ? d->z : NULL, .z_names = (const char *const *)d->z_names,
     };
     return v;
 }

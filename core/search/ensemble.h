@@ -44,6 +44,10 @@
 typedef int (*tt_ensemble_terms_fn)(void *ctx, const double *tau, double *terms);
 
 #define TT_ENSEMBLE_DEFAULT_STEPS 50
+/* How many paired standard errors the ensemble's honest score must beat the
+ * best single candidate's by to win (as search/rank.h calls a difference
+ * within two s.e. a tie, and a tie keeps the simpler model). */
+#define TT_ENSEMBLE_MARGIN_SE 2.0
 
 typedef struct tt_ensemble_options {
     size_t max_steps;   /* greedy additions, with replacement; 0 = 50 */
@@ -62,7 +66,8 @@ typedef struct tt_ensemble_result {
     double single_honest;     /* the same protocol for "pick the best single candidate" */
     size_t single_best;       /* the best single candidate on all rows (index into cands) */
     double diff, diff_se;     /* honest - single_honest, paired over rows, and its s.e. */
-    int wins;                 /* the ensemble's honest score is better than single_honest and it has >= 2 members */
+    int wins;                 /* it has >= 2 members and its honest score beats single_honest
+                               * by more than TT_ENSEMBLE_MARGIN_SE x diff_se */
     /* Additions to the agreed interface: */
     double single_score;      /* the metric of cands[single_best] on all rows */
     size_t steps;             /* length of the kept list: weight = count / steps */

@@ -52,7 +52,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 5
+#define TT_PLUGIN_ABI_MINOR 6
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -181,7 +181,22 @@ typedef struct tt_plugin_data {
     int n_arms;           /* K >= 2 */
     const char *const *x_names; /* p_x column names */
     const char *const *w_names; /* p_w column names */
+
+    /* ---- ABI 1.6: read only when struct_size covers them (TT_PLUGIN_DATA_HAS) ---- */
+
+    /* Instruments (IV problems: data.z). A plugin with TT_PLUGIN_CAP_IV is
+     * only run on data that have them; others never see them. */
+    size_t p_z;                 /* columns of z; 0 without instruments */
+    const double *z;            /* n * p_z column-major; NULL when p_z == 0 and on rows to
+                                 * predict (effects depend on x only) */
+    const char *const *z_names; /* p_z column names */
 } tt_plugin_data;
+
+/* Whether the host's view d carries `field` (a member added by a later ABI
+ * minor): a plugin built against this header may be handed an older host's
+ * smaller struct. */
+#define TT_PLUGIN_DATA_HAS(d, field)                                                         \
+    ((d)->struct_size >= offsetof(tt_plugin_data, field) + sizeof((d)->field))
 
 /* ---- byte streams for save/load ----------------------------------------- */
 

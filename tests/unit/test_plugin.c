@@ -64,7 +64,7 @@ static const reject_case reject_cases[] = {
     {"fx_null_descriptor.so", "NULL descriptor"},
     {"fx_bad_magic.so", "bad magic 0x4c505455, expected 0x4c505454"},
     {"fx_bad_major.so", "ABI major 2, host supports 1"},
-    {"fx_newer_minor.so", "ABI 1.6 is newer than the host's 1.5"},
+    {"fx_newer_minor.so", "ABI 1.7 is newer than the host's 1.6"},
     {"fx_short_struct.so", "smaller than the ABI 1.0 layout"},
     {"fx_bad_build_tag.so", "build tag 'real=f32;blasint=64', host expects 'real=f64;blasint=32'"},
     {"fx_missing_callback.so", "missing required callback 'fit'"},
