@@ -204,6 +204,13 @@ static tt_plugin_data model_rows(const tsls_model *m, const tt_plugin_data *rows
     return v;
 }
 
+static int check_alpha_rows(const tsls_model *m, double alpha, const tt_plugin_data *rows,
+                            char *err, size_t errlen)
+{
+    int rc = pu_check_alpha(alpha, err, errlen);
+    return rc ? rc : pu_check_rows(TSLS_NAME, m->fitted, m->p_x, rows, err, errlen);
+}
+
 static int tsls_effect(void *instance, const tt_plugin_data *rows, double *out, char *err,
                        size_t errlen)
 {
@@ -218,10 +225,7 @@ static int tsls_interval(void *instance, const tt_plugin_data *rows, double alph
                          double *hi, char *err, size_t errlen)
 {
     tsls_model *m = instance;
-    int rc = pu_check_alpha(alpha, err, errlen);
-    if (!rc)
-        rc = pu_check_rows(TSLS_NAME, m->fitted, m->p_x,
-                           rows, err, errlen);
+    int rc = check_alpha_rows(m, alpha, rows, err, errlen);
     tt_plugin_data v = model_rows(m, rows);
     return rc ? rc : pu_linear_interval(&m->lin, &v, alpha, lo, hi, err, errlen);
 }
@@ -230,10 +234,7 @@ static int tsls_average(void *instance, const tt_plugin_data *rows, double alpha
                         double *lo, double *hi, char *err, size_t errlen)
 {
     tsls_model *m = instance;
-    int rc = pu_check_alpha(alpha, err, errlen);
-    if (!rc)
-        rc = pu_check_rows(TSLS_NAME, m->fitted, m->p_x,
-                           rows, err, errlen);
+    int rc = check_alpha_rows(m, alpha, rows, err, errlen);
     tt_plugin_data v = model_rows(m, rows);
     return rc ? rc : pu_linear_average(&m->lin, &v, alpha, ate, lo, hi, err, errlen);
 }

@@ -613,6 +613,8 @@ static int execute(run_state *s, run_cli *cli, double start)
     g_exit_at_once = 0;
     double t_phase = tt_now();
     rc = tt_run_fit_nuisances(s, dir, &g_stop, s->plan.search_deadline);
+    if (rc == TT_EXIT_OK && !g_stop) /* K folds: the other folds' nuisance models */
+        rc = tt_run_fit_fold_nuisances(s, dir, &g_stop, s->plan.search_deadline);
     s->plan.t_nuisance = tt_now() - t_phase;
     if (rc == TT_EXIT_INTERRUPTED || g_stop) {
         fprintf(stderr, "tautune: interrupted in the nuisance stage; %s holds the run so far "
@@ -620,18 +622,6 @@ static int execute(run_state *s, run_cli *cli, double start)
         s->outcome.interrupted = 1;
         report(s, dir, start, NULL, 0);
         return TT_EXIT_INTERRUPTED;
-    }
-    if (rc == TT_EXIT_OK) { /* K folds: the other folds' nuisance models */
-        t_phase = tt_now();
-        rc = tt_run_fit_fold_nuisances(s, dir, &g_stop, s->plan.search_deadline);
-        s->plan.t_nuisance += tt_now() - t_phase;
-        if (rc == TT_EXIT_INTERRUPTED || g_stop) {
-            fprintf(stderr, "tautune: interrupted in the nuisance stage; %s holds the run so far "
-                            "(continue with --resume %s)\n", dir, dir);
-            s->outcome.interrupted = 1;
-            report(s, dir, start, NULL, 0);
-            return TT_EXIT_INTERRUPTED;
-        }
     }
     if (rc) {
         report(s, dir, start, NULL, 0); /* results.json says what the run got to */

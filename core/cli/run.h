@@ -295,6 +295,12 @@ void tt_run_ensemble_free(run_ensemble *e);
 int tt_run_ensemble_winner(run_state *s, const char *dir, double deadline,
                            volatile sig_atomic_t *stop, cJSON **facts);
 
+/* The parts of model.ttm every member shares: arms, features, the
+ * preprocessing and the nuisance models (every row's with all_rows); mu:
+ * room for n_arms learners, borrowed by *m (run_winner.c). */
+struct tt_model;
+void tt_run_model_base(const run_state *s, int all_rows, tt_learner **mu, struct tt_model *m);
+
 /* One refit of trial (its point, its seed) on the training rows in an
  * isolated child (run_refit.c). In: trial, winner. Out on success: the
  * effects (winner: every data row, intervals, average effects and the saved

@@ -197,12 +197,6 @@ static int write_members(run_state *s, const run_refit *r, const char *path, cha
                          size_t errlen)
 {
     const run_ensemble *e = &s->ensemble;
-    const tt_host_nuisances *nu = !s->engine ? NULL
-                                  : r[0].all_rows ? &s->nuisances_all
-                                                  : &s->nuisances;
-    tt_learner *mu[s->data->n_arms];
-    for (int k = 0; k < s->data->n_arms; k++)
-        mu[k] = nu && nu->arm_outcome ? nu->arm_outcome[k]->full : NULL;
     tt_model_member *mem = calloc(e->n_members, sizeof *mem);
     if (!mem)
         return snprintf(err, errlen, "out of memory"), -1;
@@ -214,16 +208,11 @@ static int write_members(run_state *s, const run_refit *r, const char *path, cha
             .seed = tt_search_trial_seed(s->cfg->seed, t->id), .state = r[j].state,
             .state_len = r[j].state_len, .weight = e->weight[j]};
     }
-    tt_model m = {
-        .n_members = e->n_members, .members = mem,
-        .n_arms = s->data->n_arms, .arm_labels = s->data->arm_labels,
-        .id_name = s->data->id_name, .p_x = s->data->p_x, .p_w = s->data->p_w,
-        .x_names = s->data->x_names, .w_names = s->data->w_names, .prep = s->prep,
-        .propensity = nu && nu->propensity ? nu->propensity->full : NULL,
-        .prop_width = nu && nu->propensity ? nu->propensity->width : 0,
-        .outcome = nu && nu->outcome ? nu->outcome->full : NULL,
-        .arm_outcome = nu && nu->arm_outcome ? mu : NULL,
-    };
+    tt_learner *mu[s->data->n_arms];
+    tt_model m;
+    tt_run_model_base(s, r[0].all_rows, mu, &m);
+    m.n_members = e->n_members;
+    m.members = mem;
     int rc = tt_model_write(path, &m, err, errlen) == TT_OK ? 0 : -1;
     free(mem);
     return rc;

@@ -57,23 +57,14 @@ static long *candidates(const run_state *s, size_t *n)
     return idx;
 }
 
-static int write_model(run_state *s, const run_refit *r, uint64_t seed, const char *path,
-                       char *err, size_t errlen)
+void tt_run_model_base(const run_state *s, int all_rows, tt_learner **mu, tt_model *m)
 {
-    const tt_plugin_descriptor *desc = r->trial->desc;
     const tt_host_nuisances *nu = !s->engine ? NULL
-                                  : r->all_rows ? &s->nuisances_all
-                                                : &s->nuisances;
-    tt_learner *mu[s->data->n_arms];
+                                  : all_rows ? &s->nuisances_all
+                                             : &s->nuisances;
     for (int k = 0; k < s->data->n_arms; k++)
         mu[k] = nu && nu->arm_outcome ? nu->arm_outcome[k]->full : NULL;
-    tt_model_member one = {
-        .plugin = (char *)desc->name, .plugin_version = (char *)desc->version,
-        .n_params = desc->n_params, .params = r->trial->point, .seed = seed,
-        .state = r->state, .state_len = r->state_len, .weight = 1,
-    };
-    tt_model m = {
-        .n_members = 1, .members = &one,
+    *m = (tt_model){
         .n_arms = s->data->n_arms, .arm_labels = s->data->arm_labels,
         .id_name = s->data->id_name, .p_x = s->data->p_x, .p_w = s->data->p_w,
         .x_names = s->data->x_names, .w_names = s->data->w_names, .prep = s->prep,
@@ -82,6 +73,22 @@ static int write_model(run_state *s, const run_refit *r, uint64_t seed, const ch
         .outcome = nu && nu->outcome ? nu->outcome->full : NULL,
         .arm_outcome = nu && nu->arm_outcome ? mu : NULL,
     };
+}
+
+static int write_model(run_state *s, const run_refit *r, uint64_t seed, const char *path,
+                       char *err, size_t errlen)
+{
+    const tt_plugin_descriptor *desc = r->trial->desc;
+    tt_model_member one = {
+        .plugin = (char *)desc->name, .plugin_version = (char *)desc->version,
+        .n_params = desc->n_params, .params = r->trial->point, .seed = seed,
+        .state = r->state, .state_len = r->state_len, .weight = 1,
+    };
+    tt_learner *mu[s->data->n_arms];
+    tt_model m;
+    tt_run_model_base(s, r->all_rows, mu, &m);
+    m.n_members = 1;
+    m.members = &one;
     return tt_model_write(path, &m, err, errlen) == TT_OK ? 0 : -1;
 }
 
