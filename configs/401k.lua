@@ -4,8 +4,7 @@
 -- hown. p401 (participation) is a consequence of eligibility and nifa, tw are
 -- other asset measures, so none of them is a covariate. DoubleML's AIPW
 -- estimate is about 8,200 (s.e. 1,100); the naive difference is 19,559.
--- (The IV question, p401 instrumented by e401, needs IV plugins:
---  treatment = "p401", z = "e401".)
+-- (The IV question, p401 instrumented by e401: configs/401k_iv.lua.)
 --
 --   tautune run configs/401k.lua
 return {

@@ -95,7 +95,7 @@ static void print_estimators(const run_state *s, int n_arms)
     const tt_config *c = s->cfg;
     printf("estimators  %zu\n", c->n_estimators);
     for (size_t i = 0; i < c->n_estimators; i++)
-        print_estimator(&c->estimators[i], s->descs[i], n_arms, s->data->p_z);
+        print_estimator(&c->estimators[i], s->descs[i], n_arms, s->data->p_z + c->n_z);
 }
 
 static void print_report(const run_state *s)

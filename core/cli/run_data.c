@@ -132,7 +132,9 @@ int tt_run_check_data(const run_state *s)
                     c->path, d->name, d->name, data_of(s)->n_arms);
             return TT_EXIT_PLUGIN;
         }
-        if ((d->capabilities & TT_PLUGIN_CAP_IV) && data_of(s)->p_z == 0) {
+        /* A CSV's instruments reach the data with the preprocessing (after
+         * the split): the config's data.z says whether there are any. */
+        if ((d->capabilities & TT_PLUGIN_CAP_IV) && data_of(s)->p_z == 0 && c->n_z == 0) {
             fprintf(stderr, "tautune: %s: estimators.%s: '%s' is an instrumental-variable "
                             "estimator and the data name no instrument; set data.z (e.g. "
                             "z = { \"nearc4\" })\n", c->path, d->name, d->name);
