@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "report/results.h"
 #include "model/model.h"
 #include "report/cate.h"
 #include "score/oracle.h"
@@ -44,11 +45,6 @@ static int metric_terms(void *ctx, const double *tau, double *terms)
 {
     const terms_ctx *c = ctx;
     return tt_score_terms(c->scores, c->metric, tau, terms);
-}
-
-static cJSON *number_or_null(double v)
-{
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
 /* The candidates: indices into outcome.trials, best objective first. */
@@ -140,13 +136,13 @@ void tt_run_ensemble(run_state *s)
     }
     /* The scores: in sample (selected and scored on the same rows) and
      * honest (nested halves), against the best single trial the same way. */
-    cJSON_AddItemToObject(f, "score", number_or_null(res.score));
-    cJSON_AddItemToObject(f, "single_score", number_or_null(res.single_score));
-    cJSON_AddItemToObject(f, "honest", number_or_null(res.honest));
-    cJSON_AddItemToObject(f, "honest_se", number_or_null(res.honest_se));
-    cJSON_AddItemToObject(f, "single_honest", number_or_null(res.single_honest));
-    cJSON_AddItemToObject(f, "diff", number_or_null(res.diff));
-    cJSON_AddItemToObject(f, "diff_se", number_or_null(res.diff_se));
+    cJSON_AddItemToObject(f, "score", tt_json_number(res.score));
+    cJSON_AddItemToObject(f, "single_score", tt_json_number(res.single_score));
+    cJSON_AddItemToObject(f, "honest", tt_json_number(res.honest));
+    cJSON_AddItemToObject(f, "honest_se", tt_json_number(res.honest_se));
+    cJSON_AddItemToObject(f, "single_honest", tt_json_number(res.single_honest));
+    cJSON_AddItemToObject(f, "diff", tt_json_number(res.diff));
+    cJSON_AddItemToObject(f, "diff_se", tt_json_number(res.diff_se));
     cJSON_AddBoolToObject(f, "wins", res.wins);
     e->wins = res.wins;
     /* Its out-of-sample effects: for cate.csv and, with the truth, its
@@ -156,7 +152,7 @@ void tt_run_ensemble(run_state *s)
         tt_ensemble_effects(cands, n, cols, &res, e->effects);
         if (s->valid->tau) {
             cJSON *or = cJSON_AddObjectToObject(f, "oracle");
-            cJSON_AddItemToObject(or, "pehe", number_or_null(tt_oracle_pehe(
+            cJSON_AddItemToObject(or, "pehe", tt_json_number(tt_oracle_pehe(
                                                   n, s->data->n_arms, e->effects, s->valid->tau)));
         }
     }
@@ -245,9 +241,9 @@ static cJSON *weighted_average_effect(const run_state *s, const run_refit *r)
         }
         cJSON *a = cJSON_CreateObject();
         cJSON_AddStringToObject(a, "arm", s->data->arm_labels[k + 1]);
-        cJSON_AddItemToObject(a, "estimate", number_or_null(est));
-        cJSON_AddItemToObject(a, "lo", number_or_null(lo));
-        cJSON_AddItemToObject(a, "hi", number_or_null(hi));
+        cJSON_AddItemToObject(a, "estimate", tt_json_number(est));
+        cJSON_AddItemToObject(a, "lo", tt_json_number(lo));
+        cJSON_AddItemToObject(a, "hi", tt_json_number(hi));
         cJSON_AddItemToArray(arms, a);
     }
     return o;

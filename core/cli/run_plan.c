@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "report/results.h"
 #include "plugin/registry.h"
 #include "util/clock.h"
 
@@ -244,10 +245,7 @@ int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, do
 
 static void add_number(cJSON *o, const char *name, double v)
 {
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, name, v);
-    else
-        cJSON_AddNullToObject(o, name);
+    cJSON_AddItemToObject(o, name, tt_json_number(v));
 }
 
 cJSON *tt_run_plan_facts(const run_state *s)

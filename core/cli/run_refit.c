@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "report/results.h"
 #include "model/model.h"
 #include "plugin/registry.h"
 #include "search/isolate.h"
@@ -42,11 +43,6 @@ typedef struct refit_job {
     int all_rows;               /* final_fit: every row, with the every-row nuisances */
     int light;                  /* effects and average effects only: no row intervals, no save */
 } refit_job;
-
-static cJSON *number_or_null(double v)
-{
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
 
 /* Create the trial's instance with the trial's seed and fit it on the
  * training rows. */
@@ -134,8 +130,8 @@ static cJSON *average_effect(run_state *s, fitted *f)
         cJSON *a = cJSON_CreateObject();
         cJSON_AddStringToObject(a, "arm", s->data->arm_labels[k + 1]);
         cJSON_AddNumberToObject(a, "estimate", ate[k]);
-        cJSON_AddItemToObject(a, "lo", number_or_null(lo[k]));
-        cJSON_AddItemToObject(a, "hi", number_or_null(hi[k]));
+        cJSON_AddItemToObject(a, "lo", tt_json_number(lo[k]));
+        cJSON_AddItemToObject(a, "hi", tt_json_number(hi[k]));
         cJSON_AddItemToArray(arms, a);
     }
     return o;
@@ -166,10 +162,10 @@ static cJSON *average_effect_oob(run_state *s, fitted *f)
     for (int k = 0; k < k_eff; k++) {
         cJSON *a = cJSON_CreateObject();
         cJSON_AddStringToObject(a, "arm", s->data->arm_labels[k + 1]);
-        cJSON_AddItemToObject(a, "estimate", number_or_null(ate[k]));
-        cJSON_AddItemToObject(a, "se", number_or_null(se[k]));
-        cJSON_AddItemToObject(a, "lo", number_or_null(lo[k]));
-        cJSON_AddItemToObject(a, "hi", number_or_null(hi[k]));
+        cJSON_AddItemToObject(a, "estimate", tt_json_number(ate[k]));
+        cJSON_AddItemToObject(a, "se", tt_json_number(se[k]));
+        cJSON_AddItemToObject(a, "lo", tt_json_number(lo[k]));
+        cJSON_AddItemToObject(a, "hi", tt_json_number(hi[k]));
         cJSON_AddItemToArray(arms, a);
     }
     return o;

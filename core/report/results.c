@@ -11,8 +11,7 @@
 #include "tautune/tautune.h"
 #include "util/err.h"
 
-/* JSON has no NaN or infinity: anything non-finite is written as null. */
-static cJSON *number_or_null(double v)
+cJSON *tt_json_number(double v)
 {
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
@@ -43,7 +42,7 @@ static void add_scores(cJSON *parent, const char *key, const tt_score_value *s, 
     cJSON *obj = cJSON_AddObjectToObject(parent, key);
     for (size_t i = 0; obj && i < n; i++) {
         cJSON_AddItemToObject(obj, s[i].name,
-                              s[i].is_null ? cJSON_CreateNull() : number_or_null(s[i].value));
+                              s[i].is_null ? cJSON_CreateNull() : tt_json_number(s[i].value));
         if (s[i].is_null && reasons)
             cJSON_AddStringToObject(reasons, s[i].name, s[i].reason);
     }
@@ -67,13 +66,13 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
     if (isfinite(r->fit_seconds))
         cJSON_AddNumberToObject(o, "fit_seconds", r->fit_seconds);
     cJSON_AddNumberToObject(o, "finished_seconds", isfinite(r->finished) ? r->finished : 0.0);
-    cJSON_AddItemToObject(o, "objective", number_or_null(r->objective));
-    cJSON_AddItemToObject(o, "objective_se", number_or_null(r->objective_se));
+    cJSON_AddItemToObject(o, "objective", tt_json_number(r->objective));
+    cJSON_AddItemToObject(o, "objective_se", tt_json_number(r->objective_se));
     /* The paired comparison with the best (search/rank.h), only for the
      * trials whose per-row terms the search kept. */
     if (r->has_diff) {
-        cJSON_AddItemToObject(o, "diff_to_best", number_or_null(r->diff_to_best));
-        cJSON_AddItemToObject(o, "diff_se", number_or_null(r->diff_se));
+        cJSON_AddItemToObject(o, "diff_to_best", tt_json_number(r->diff_to_best));
+        cJSON_AddItemToObject(o, "diff_se", tt_json_number(r->diff_se));
         cJSON_AddBoolToObject(o, "tied_with_best", r->tied_with_best);
     }
     cJSON *reasons = cJSON_CreateObject();
@@ -86,7 +85,7 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
         cJSON_AddItemToObject(o, "null_reasons", reasons);
     else
         cJSON_Delete(reasons);
-    cJSON_AddItemToObject(o, "ate", number_or_null(r->ate));
+    cJSON_AddItemToObject(o, "ate", tt_json_number(r->ate));
     return o;
 }
 
@@ -136,12 +135,12 @@ static cJSON *best_to_json(const tt_search_outcome *out)
     if (out->tied_at_least)
         cJSON_AddBoolToObject(o, "tied_at_least", 1);
     cJSON_AddItemToObject(o, "params", params_to_json(b->desc, b->point));
-    cJSON_AddItemToObject(o, "objective", number_or_null(b->objective));
-    cJSON_AddItemToObject(o, "objective_se", number_or_null(b->objective_se));
+    cJSON_AddItemToObject(o, "objective", tt_json_number(b->objective));
+    cJSON_AddItemToObject(o, "objective_se", tt_json_number(b->objective_se));
     add_scores(o, "scores", b->scores, b->n_scores, NULL);
     if (b->n_oracle)
         add_scores(o, "oracle", b->oracle, b->n_oracle, NULL);
-    cJSON_AddItemToObject(o, "ate", number_or_null(b->ate));
+    cJSON_AddItemToObject(o, "ate", tt_json_number(b->ate));
     return o;
 }
 
@@ -175,8 +174,8 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
                                                  : "logistic(alpha=1) on standardised [x, w], "
                                                    "fitted on the training rows");
         cJSON_AddNumberToObject(pr, "clip", info->propensity_clip);
-        cJSON_AddItemToObject(pr, "min", number_or_null(info->propensity->min));
-        cJSON_AddItemToObject(pr, "max", number_or_null(info->propensity->max));
+        cJSON_AddItemToObject(pr, "min", tt_json_number(info->propensity->min));
+        cJSON_AddItemToObject(pr, "max", tt_json_number(info->propensity->max));
         cJSON_AddNumberToObject(pr, "rows_outside_clip", (double)info->propensity->outside_clip);
         if (info->energy_rows)
             cJSON_AddNumberToObject(sc, "energy_rows", (double)info->energy_rows);

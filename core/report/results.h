@@ -52,6 +52,9 @@ typedef struct tt_run_info {
 /* One trial as a JSON object (caller deletes). NULL on out of memory. */
 cJSON *tt_trial_to_json(const tt_trial_result *r);
 
+/* A JSON number, or null for NaN and infinities (JSON has neither). */
+cJSON *tt_json_number(double v);
+
 /* Append one line to an open trials.jsonl and flush it. */
 tt_status tt_trials_append(FILE *fp, const tt_trial_result *r, char *err, size_t errlen);
 

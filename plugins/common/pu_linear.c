@@ -65,8 +65,7 @@ static double *alloc_doubles_zero(const tt_plugin_host *host, size_t count)
     return host->alloc_zero(count ? count : 1, sizeof(double));
 }
 
-/* Copy the upper triangle of the D x D column-major a into its lower one. */
-static void symmetrise_from_upper(double *a, size_t D)
+void pu_symmetrise_from_upper(double *a, size_t D)
 {
     for (size_t j = 0; j < D; j++)
         for (size_t i = j + 1; i < D; i++)
@@ -174,7 +173,7 @@ static void weighted_gram(size_t n, size_t D, const double *Z, const double *w, 
             zw[j * n + i] = sqrt(weight_at(w, i)) * Z[j * n + i];
     cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)D, (int)n, 1.0, zw, (int)n, 0.0, a,
                 (int)D);
-    symmetrise_from_upper(a, D);
+    pu_symmetrise_from_upper(a, D);
 }
 
 /* Scratch of one OLS fit; released by ols_free. */
@@ -227,7 +226,7 @@ static int ols_solve(ols_work *o, size_t n, size_t D, const double *Z, const dou
     if (info != 0)
         return pu_errf(err, errlen, TT_ERR_NUMERIC,
                        "collinear columns: inverting Z'WZ failed (LAPACK info %d)", (int)info);
-    symmetrise_from_upper(o->ainv, D);
+    pu_symmetrise_from_upper(o->ainv, D);
     return 0;
 }
 
@@ -246,7 +245,7 @@ static void ols_sandwich(ols_work *o, size_t n, size_t D, const double *Z, const
     }
     cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)D, (int)n, 1.0, o->zw, (int)n, 0.0,
                 o->m, (int)D);
-    symmetrise_from_upper(o->m, D);
+    pu_symmetrise_from_upper(o->m, D);
     double scale = (double)n / (double)(n - D);
     cblas_dsymm(CblasColMajor, CblasLeft, CblasUpper, (int)D, (int)D, 1.0, o->ainv, (int)D, o->m,
                 (int)D, 0.0, o->tmp, (int)D);

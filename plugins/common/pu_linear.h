@@ -66,6 +66,10 @@ size_t pu_phi_dim(const pu_phi *phi);
  * column-major array (host->alloc), or NULL on out of memory. */
 double *pu_phi_build(const tt_plugin_host *host, const pu_phi *phi, size_t n, const double *x);
 
+/* Copy the upper triangle of the D x D column-major a into its lower one
+ * (after dsyrk / dpotri, which fill the upper one only). */
+void pu_symmetrise_from_upper(double *a, size_t D);
+
 /* Weighted least squares of r on Z (n x D, column-major); w may be NULL.
  * beta: D values; cov: D x D column-major. Dependent columns are dropped
  * (coefficient 0, see above); TT_ERR_NUMERIC when no column is left or

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pu.h"
+#include "pu_linear.h"
 
 void pu_tsls_free(const tt_plugin_host *host, pu_tsls_fit *fit)
 {
@@ -17,13 +18,6 @@ void pu_tsls_free(const tt_plugin_host *host, pu_tsls_fit *fit)
     host->release(fit->cov_robust);
     host->release(fit->first_stage_f);
     memset(fit, 0, sizeof *fit);
-}
-
-static void symmetrise_upper(double *a, size_t k)
-{
-    for (size_t j = 0; j < k; j++)
-        for (size_t i = j + 1; i < k; i++)
-            a[j * k + i] = a[i * k + j];
 }
 
 /* out = s * Ainv M Ainv (k x k); tmp k x k scratch. */
@@ -204,7 +198,7 @@ int pu_tsls(const tt_plugin_host *host, const pu_tsls_input *in, pu_tsls_fit *ou
                      (int)info);
         goto done;
     }
-    symmetrise_upper(w.a, k);
+    pu_symmetrise_from_upper(w.a, k);
     /* Pi = U^-1 C, Xhat = Z Pi. */
     cblas_dtrsm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (int)q, (int)k,
                 1.0, w.zz, (int)q, w.c, (int)q);
@@ -245,7 +239,7 @@ int pu_tsls(const tt_plugin_host *host, const pu_tsls_input *in, pu_tsls_fit *ou
                     0.0, w.meat, (int)k);
         factor = (double)n / (double)(n - k);
     }
-    symmetrise_upper(w.meat, k);
+    pu_symmetrise_from_upper(w.meat, k);
     sandwich(k, w.a, w.meat, factor, w.tmp, out->cov_robust);
 done:
     work_free(host, &w);
