@@ -16,6 +16,7 @@
 #include "lua/config.h"
 #include "report/results.h"
 #include "report/trials_read.h"
+#include "search/rank.h"
 #include "search/search.h"
 #include "search/select.h"
 #include "search/space.h"
@@ -683,7 +684,12 @@ static int execute(run_state *s, run_cli *cli, double start)
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
     free(folds);
-    tt_search_select(&s->outcome, c->selection_one_se ? TT_SELECT_ONE_SE : TT_SELECT_BEST);
+    tt_search_select(&s->outcome, (tt_selection)c->selection);
+    const char *dump = getenv("TAUTUNE_DUMP_KEPT"); /* benchmarks only (search/rank.h) */
+    if (dump && *dump &&
+        tt_rank_dump_kept(s->outcome.trials, s->outcome.n_trials, s->outcome.best_by_objective,
+                          dump) != 0)
+        fprintf(stderr, "tautune: warning: TAUTUNE_DUMP_KEPT=%s: %s\n", dump, strerror(errno));
     if (s->outcome.best >= 0 && !s->outcome.interrupted)
         tt_run_ensemble(s);
     tt_progress_end(&s->progress);

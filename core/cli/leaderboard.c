@@ -126,6 +126,11 @@ void tt_cli_print_leaderboard(const tt_search_outcome *out, const tt_plugin_desc
             printf(", the simplest of the %zu trials tied with the best (search.selection = "
                    "\"one_se\"; best objective: trial %zu)", out->n_tied,
                    out->trials[out->best_by_objective].id);
+        else if (out->rule && strcmp(out->rule, "medoid") == 0 &&
+                 out->best != out->best_by_objective)
+            printf(", of the %zu trials tied with the best the one whose effects are nearest "
+                   "their mean (search.selection = \"medoid\"; best objective: trial %zu)",
+                   out->n_tied, out->trials[out->best_by_objective].id);
         printf("\n");
     }
 }

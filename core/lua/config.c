@@ -36,7 +36,7 @@ static const char *const oracle_metrics[] = {"pehe", "ate_error", "cate_corr", "
 static const char *const budget_keys[] = {"seconds", "trials", "trial_seconds", NULL};
 static const char *const search_keys[] = {"searcher", "cost", "jobs", "memory_mb", "selection",
                                           "ensemble", NULL};
-static const char *const selections[] = {"best", "one_se", NULL}; /* search/select.h */
+static const char *const selections[] = {"best", "one_se", "medoid", NULL}; /* search/select.h */
 static const char *const validation_keys[] = {"folds", "share", NULL};
 
 /* validation = 0.3 (one holdout, that share of rows) or
@@ -169,7 +169,8 @@ static tt_status cfg_read_search(tt_cfg_reader *rd, int t)
     char *selection = NULL;
     if (st == TT_OK)
         st = take_one_of(rd, t, "selection", "search.selection", selections, &selection);
-    cfg->selection_one_se = selection && strcmp(selection, "one_se") == 0;
+    if (selection)
+        cfg->selection = !strcmp(selection, "one_se") ? 1 : !strcmp(selection, "medoid") ? 2 : 0;
     free(selection);
     if (st == TT_OK) {
         int type = tt_cfg_get(L, t, "ensemble");

@@ -58,8 +58,10 @@
  *              cost = "trials" or "seconds",  -- cfo's cost per trial; "trials" is reproducible
  *              jobs = 1,                      -- trials in parallel worker processes
  *              memory_mb = N,                 -- address-space cap per worker; 0 = none
- *              selection = "best" or "one_se" } -- the winner: best objective, or the
- *                                             -- simplest trial tied with it (search/select.h)
+ *              selection = "best", "one_se" or "medoid" } -- the winner: best objective,
+ *                                             -- the simplest trial tied with it, or the tied
+ *                                             -- trial nearest the ties' mean effects
+ *                                             -- (search/select.h)
  *   estimators = {                            -- at least one; keys are plugin names
  *     diff_in_means = {},
  *     t_learner = { model_alpha = loguniform(1e-3, 1e3) },
@@ -165,7 +167,8 @@ typedef struct tt_config {
     int cost_in_seconds;        /* search.cost == "seconds" */
     int jobs;                   /* 0 = not given (one) */
     long memory_mb;             /* -1 = not given (the default cap) */
-    int selection_one_se;       /* search.selection == "one_se" (search/select.h) */
+    int selection;              /* search.selection as search/select.h's tt_selection:
+                                   0 "best", 1 "one_se", 2 "medoid" */
     int ensemble;               /* search.ensemble: build an ensemble of the best trials
                                  * (default 1; cli/run_ensemble.c) */
 

@@ -462,7 +462,7 @@ static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *re
     const cJSON *oracle = cJSON_GetObjectItemCaseSensitive(tr, "oracle");
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(tr, "null_reasons");
     /* The search's winner: the best by objective, or under search.selection =
-     * "one_se" the simplest trial tied with it, which may rank lower here. */
+     * "one_se" or "medoid" another trial tied with it, which may rank lower here. */
     const cJSON *best = cJSON_GetObjectItemCaseSensitive(results, "best");
     const int won = isfinite(tt_rj_num(best, "trial"))
                         ? tt_rj_num(best, "trial") == tt_rj_num(tr, "id") : rank == 1;

@@ -37,12 +37,19 @@ int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len)
                      tied,
                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(best, "tied_at_least"))
                          ? " (at least)" : "", metric ? metric : "objective");
-    if (rule && !strcmp(rule, "one_se") && n > 0 && (size_t)n < len)
+    if (n <= 0 || (size_t)n >= len)
+        return 1;
+    if (rule && !strcmp(rule, "one_se"))
         snprintf(buf + n, len - (size_t)n,
                  " The winner is the simplest of them (search.selection = \"one_se\").");
-    else if (n > 0 && (size_t)n < len)
+    else if (rule && !strcmp(rule, "medoid"))
         snprintf(buf + n, len - (size_t)n,
-                 " The winner is the best by objective; search.selection = \"one_se\" would "
-                 "pick the simplest of them.");
+                 " The winner is the one of them whose effects are nearest the mean of their "
+                 "effects (search.selection = \"medoid\"): the best objective among so many "
+                 "ties is mostly the luckiest draw of the validation noise.");
+    else
+        snprintf(buf + n, len - (size_t)n,
+                 " The winner is the best by objective; search.selection = \"medoid\" would "
+                 "pick the one nearest their mean effects, \"one_se\" the simplest of them.");
     return 1;
 }

@@ -1,6 +1,8 @@
 /* results.c - trials.jsonl lines and the atomic results.json. */
 #include "report/results.h"
 
+#include "search/select.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -132,6 +134,11 @@ static cJSON *best_to_json(const tt_search_outcome *out)
         cJSON_AddNumberToObject(o, "best_by_objective",
                                 (double)out->trials[out->best_by_objective].id);
     cJSON_AddNumberToObject(o, "tied", (double)out->n_tied);
+    cJSON *picks = cJSON_AddObjectToObject(o, "picks"); /* what each rule would pick */
+    for (int r = TT_SELECT_BEST; r <= TT_SELECT_MEDOID; r++)
+        if (out->picks[r] >= 0 && (size_t)out->picks[r] < out->n_trials)
+            cJSON_AddNumberToObject(picks, tt_selection_name((tt_selection)r),
+                                    (double)out->trials[out->picks[r]].id);
     if (out->tied_at_least)
         cJSON_AddBoolToObject(o, "tied_at_least", 1);
     cJSON_AddItemToObject(o, "params", params_to_json(b->desc, b->point));

@@ -2,6 +2,7 @@
 #include "search/rank.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "score/score_terms.h"
@@ -84,4 +85,35 @@ size_t tt_rank_ties(tt_trial_result *trials, size_t n, long best, int *at_least)
     if (at_least)
         *at_least = tied == kept && dropped > 0;
     return tied;
+}
+
+static int dumpable(const tt_trial_result *r, const tt_trial_result *b)
+{
+    return r->status == TT_TRIAL_OK && r->terms && r->effects && r->n_terms == b->n_terms &&
+           r->n_effects == b->n_effects;
+}
+
+int tt_rank_dump_kept(const tt_trial_result *trials, size_t n, long best, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t count = 0;
+    const tt_trial_result *b = best >= 0 ? &trials[best] : NULL;
+    for (size_t i = 0; b && i < n; i++)
+        count += (size_t)dumpable(&trials[i], b);
+    fprintf(f, "tautune-kept 1 %zu %zu %zu\n", count, b ? b->n_terms : 0,
+            b ? b->n_effects : 0);
+    for (size_t i = 0; b && i < n; i++) {
+        const tt_trial_result *r = &trials[i];
+        if (!dumpable(r, b))
+            continue;
+        const double head[4] = {(double)r->id, r->objective, r->objective_se,
+                                (double)r->tied_with_best};
+        fwrite(head, sizeof(double), 4, f);
+        fwrite(r->terms, sizeof(double), r->n_terms, f);
+        fwrite(r->effects, sizeof(double), r->n_effects, f);
+    }
+    const int bad = ferror(f);
+    return (fclose(f) != 0 || bad) ? -1 : 0;
 }

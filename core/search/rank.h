@@ -54,4 +54,13 @@ void tt_rank_keep_terms(tt_trial_result *trials, size_t n, int maximize, size_t 
  * same metric lost its terms, so the count is a lower bound. */
 size_t tt_rank_ties(tt_trial_result *trials, size_t n, long best, int *at_least);
 
+/* For benchmarks that compare selection rules offline: write every trial
+ * still holding terms and effects of trials[best]'s lengths to `path`, as a
+ * text line "tautune-kept 1 <trials> <n_terms> <n_effects>\n" then, per
+ * trial in id order, native doubles: id, objective, objective_se,
+ * tied_with_best (0/1), its n_terms terms, its n_effects effects. `tautune
+ * run` calls it when TAUTUNE_DUMP_KEPT names a file (tests/bench/search).
+ * Returns 0, or -1 with errno set. */
+int tt_rank_dump_kept(const tt_trial_result *trials, size_t n, long best, const char *path);
+
 #endif

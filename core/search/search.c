@@ -340,6 +340,7 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
 {
     memset(out, 0, sizeof *out);
     out->best = out->best_by_objective = -1;
+    out->picks[0] = out->picks[1] = out->picks[2] = -1;
     out->rule = "best";
     if (config->n_estimators == 0)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "no estimators to search");
@@ -372,6 +373,7 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
     out->best_by_objective = out->best;
     out->n_tied = tt_rank_ties(out->trials, out->n_trials, out->best, &out->tied_at_least);
     out->rule = "best";
+    out->picks[0] = out->picks[1] = out->picks[2] = out->best; /* until tt_search_select */
     out->interrupted = opt->stop_flag && *opt->stop_flag;
     free(lp.done);
     free(lp.default_tried);

@@ -56,7 +56,10 @@ typedef struct tt_search_outcome {
     size_t n_tied;            /* trials tied with best_by_objective (rank.h), itself
                                * included; 0 when the metric has no standard error */
     int tied_at_least;        /* n_tied is a lower bound (rank.h) */
-    const char *rule;         /* the rule that picked `best`: "best" or "one_se" (static) */
+    const char *rule;         /* the rule that picked `best`: "best", "one_se" or "medoid"
+                               * (static; select.h) */
+    long picks[3];            /* the trial each rule of select.h would pick, indexed by
+                               * tt_selection (set by tt_search_select; -1: none) */
     int interrupted;          /* stopped by the stop flag */
     int exhausted;            /* stopped because every point of the space was tried */
 } tt_search_outcome;

@@ -1,6 +1,8 @@
 /* select.c - the winner's selection rule (select.h). */
 #include "search/select.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plugin/conditions.h"
@@ -45,13 +47,77 @@ static int simpler(const tt_trial_result *a, const tt_trial_result *b)
     return a->id < b->id;
 }
 
+const char *tt_selection_name(tt_selection rule)
+{
+    return rule == TT_SELECT_ONE_SE ? "one_se" : rule == TT_SELECT_MEDOID ? "medoid" : "best";
+}
+
+/* A tied trial whose effects can join the medoid's comparison. */
+static int has_tied_effects(const tt_trial_result *r, size_t n_effects)
+{
+    return r->tied_with_best && r->effects && r->n_effects == n_effects;
+}
+
+/* select.h's medoid, or out->best when fewer than three tied trials hold
+ * effects (or memory runs out: the best by objective is a fine answer). */
+static long medoid_of_ties(const tt_search_outcome *out)
+{
+    const tt_trial_result *b = &out->trials[out->best];
+    const size_t n = b->n_effects;
+    if (!b->effects || n == 0)
+        return out->best;
+    size_t members = 0;
+    for (size_t i = 0; i < out->n_trials; i++)
+        members += (size_t)has_tied_effects(&out->trials[i], n);
+    if (members < 3)
+        return out->best;
+    double *mean = calloc(n, sizeof *mean);
+    if (!mean)
+        return out->best;
+    for (size_t i = 0; i < out->n_trials; i++)
+        if (has_tied_effects(&out->trials[i], n))
+            for (size_t k = 0; k < n; k++)
+                mean[k] += out->trials[i].effects[k];
+    for (size_t k = 0; k < n; k++)
+        mean[k] /= (double)members;
+    long pick = out->best;
+    double nearest = INFINITY;
+    for (size_t i = 0; i < out->n_trials; i++) { /* trials are in id order: ties keep the lower */
+        if (!has_tied_effects(&out->trials[i], n))
+            continue;
+        double d2 = 0.0;
+        for (size_t k = 0; k < n; k++) {
+            const double d = out->trials[i].effects[k] - mean[k];
+            d2 += d * d;
+        }
+        if (d2 < nearest) {
+            nearest = d2;
+            pick = (long)i;
+        }
+    }
+    free(mean);
+    return pick;
+}
+
+static long simplest_of_ties(const tt_search_outcome *out)
+{
+    long pick = out->best_by_objective;
+    for (size_t i = 0; i < out->n_trials; i++)
+        if (out->trials[i].tied_with_best && simpler(&out->trials[i], &out->trials[pick]))
+            pick = (long)i;
+    return pick;
+}
+
 void tt_search_select(tt_search_outcome *out, tt_selection rule)
 {
     out->best = out->best_by_objective;
-    out->rule = rule == TT_SELECT_ONE_SE ? "one_se" : "best";
-    if (rule != TT_SELECT_ONE_SE || out->best < 0)
+    out->rule = tt_selection_name(rule);
+    out->picks[TT_SELECT_BEST] = out->picks[TT_SELECT_ONE_SE] = out->picks[TT_SELECT_MEDOID] =
+        out->best;
+    if (out->best < 0)
         return;
-    for (size_t i = 0; i < out->n_trials; i++)
-        if (out->trials[i].tied_with_best && simpler(&out->trials[i], &out->trials[out->best]))
-            out->best = (long)i;
+    /* Every rule's pick is kept (results.json shows where they disagree). */
+    out->picks[TT_SELECT_ONE_SE] = simplest_of_ties(out);
+    out->picks[TT_SELECT_MEDOID] = medoid_of_ties(out);
+    out->best = out->picks[rule];
 }

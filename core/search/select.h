@@ -15,8 +15,19 @@
  *      learner-based meta-learners and forests (tt_select_simplicity);
  *      plugins not in the list come after, by name;
  *   3. the lower trial id.
- * When the metric has no standard error (no ties known), one_se keeps the
- * best by objective.
+ * "medoid": among the same tied trials, the one whose out-of-sample effects
+ * are closest (sum of squared differences over the validation rows and arms)
+ * to the mean of the tied trials' effects; equal distances go to the lower
+ * trial id. Why: with hundreds of near-tied candidates, the best objective
+ * is the luckiest draw of the validation noise, and the candidates whose
+ * effects stray furthest from the others have the noisiest differences, so
+ * they win that lottery most often (issue 15: 300 s runs on 5,000 rows
+ * picked winners with two to three times the error of 30 s runs). The
+ * tied set's consensus is a far steadier target, and its medoid is one
+ * ordinary trial, refitted and saved like any other.
+ * When the metric has no standard error (no ties known), one_se and medoid
+ * keep the best by objective; medoid also does when fewer than three tied
+ * trials still hold their effects (rank.h keeps them for the best trials).
  */
 #ifndef TT_SEARCH_SELECT_H
 #define TT_SEARCH_SELECT_H
@@ -25,10 +36,14 @@
 
 typedef enum tt_selection {
     TT_SELECT_BEST = 0, /* the best objective (the default; ties: lowest id) */
-    TT_SELECT_ONE_SE    /* the simplest trial tied with the best */
+    TT_SELECT_ONE_SE,   /* the simplest trial tied with the best */
+    TT_SELECT_MEDOID    /* the tied trial closest to the tied trials' mean effects */
 } tt_selection;
 
 void tt_search_select(tt_search_outcome *out, tt_selection rule);
+
+/* The rule's name in configs and results.json ("best", "one_se", "medoid"). */
+const char *tt_selection_name(tt_selection rule);
 
 /* The estimator's rank in the simplicity order (0 = simplest); plugins not in
  * the built-in list get the list's length. */

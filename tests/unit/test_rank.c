@@ -472,7 +472,7 @@ static void test_resume_with_and_without_se(void **state)
                                            " estimators = { diff_in_means = {} },"
                                            " search = { selection = 'one_se' } }",
                                            "t.lua", NULL, &cfg, err, sizeof err), TT_OK);
-    assert_true(cfg->selection_one_se);
+    assert_int_equal(cfg->selection, 1);
     const tt_plugin_descriptor *descs[] = {&d_dim};
     tt_trial_result *back;
     size_t n, skipped;
