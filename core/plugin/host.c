@@ -8,6 +8,7 @@
 #include "plugin/host.h"
 #include "plugin/host_forest.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +98,12 @@ static const tt_nuisance_result *find_nuisance(const tt_host_ctx *ctx, tt_nuisan
                                                int arm, char *err, size_t errlen)
 {
     static const uint32_t need[] = {TT_PLUGIN_CAP_NEEDS_PROPENSITY, TT_PLUGIN_CAP_NEEDS_OUTCOME,
-                                    TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES};
-    static const char *const names[] = {"propensity", "outcome", "per-arm outcome"};
-    if ((unsigned)kind > TT_NUISANCE_KIND_ARM_OUTCOME) {
+                                    TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES,
+                                    TT_PLUGIN_CAP_NEEDS_IV_NUISANCES,
+                                    TT_PLUGIN_CAP_NEEDS_IV_NUISANCES};
+    static const char *const names[] = {"propensity", "outcome", "per-arm outcome",
+                                        "instrument propensity", "treatment-given-instrument"};
+    if ((unsigned)kind > TT_NUISANCE_KIND_TREATMENT_GIVEN_Z) {
         tt_errf(err, errlen, TT_ERR_INVALID, "unknown nuisance kind %d", (int)kind);
         return NULL;
     }
@@ -114,11 +118,20 @@ static const tt_nuisance_result *find_nuisance(const tt_host_ctx *ctx, tt_nuisan
         r = nu->propensity;
     else if (nu && kind == TT_NUISANCE_KIND_OUTCOME)
         r = nu->outcome;
-    else if (nu && nu->arm_outcome && arm >= 0 && arm < nu->n_arms)
+    else if (nu && kind == TT_NUISANCE_KIND_INSTRUMENT)
+        r = nu->instrument;
+    else if (nu && kind == TT_NUISANCE_KIND_TREATMENT_GIVEN_Z)
+        r = arm == 0 || arm == 1 ? nu->treatment_given_z[arm] : NULL;
+    else if (nu && kind == TT_NUISANCE_KIND_ARM_OUTCOME && nu->arm_outcome && arm >= 0 &&
+             arm < nu->n_arms)
         r = nu->arm_outcome[arm];
     if (!r)
         tt_errf(err, errlen, TT_ERR_UNSUPPORTED, "the host has no %s nuisance%s", names[kind],
-                kind == TT_NUISANCE_KIND_ARM_OUTCOME ? " for that arm" : "");
+                kind == TT_NUISANCE_KIND_ARM_OUTCOME ? " for that arm"
+                : kind == TT_NUISANCE_KIND_TREATMENT_GIVEN_Z
+                    ? " for that instrument value (a binary instrument's 0 or 1, on data "
+                      "with data.z)"
+                : kind == TT_NUISANCE_KIND_INSTRUMENT ? " (data without a binary data.z)" : "");
     return r;
 }
 
@@ -144,6 +157,11 @@ static int host_nuisance_predict(void *host_ctx, tt_nuisance_kind kind, int arm,
     if (!r)
         return TT_ERR_UNSUPPORTED;
     const tt_host_nuisances *nu = ctx->nuisances;
+    if (!r->full && kind == TT_NUISANCE_KIND_INSTRUMENT && nu->instrument_known > 0.0) {
+        for (size_t i = 0; i < rows->n; i++) /* the design's constant, as declared */
+            out[i] = nu->instrument_known;
+        return TT_OK;
+    }
     if (!r->full)
         return tt_errf(err, errlen, TT_ERR_UNSUPPORTED,
                        "the propensities are the data's known columns: there is no model for "

@@ -24,6 +24,13 @@ typedef struct tt_host_nuisances {
     const tt_nuisance_result *propensity;          /* or NULL */
     const tt_nuisance_result *outcome;             /* or NULL */
     const tt_nuisance_result *const *arm_outcome;  /* n_arms entries, or NULL */
+    /* ABI 1.7, data with a binary instrument (or NULL): P(Z = 1 | x, w), and
+     * P(T = 1 | x, w, Z = z) for z = 0, 1. A known (declared) instrument
+     * propensity is a result without a model (full NULL): predict then
+     * serves instrument_known, the design's constant. */
+    const tt_nuisance_result *instrument;
+    const tt_nuisance_result *treatment_given_z[2];
+    double instrument_known;        /* in (0, 1): data.z_propensity's constant; 0: none */
     int n_arms;
     size_t p_x, p_w;
 } tt_host_nuisances;

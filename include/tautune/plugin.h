@@ -52,7 +52,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 6
+#define TT_PLUGIN_ABI_MINOR 7
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -86,13 +86,25 @@ extern "C" {
 #define TT_PLUGIN_CAP_NEEDS_PROPENSITY   (1u << 4) /* e_k(x, w) */
 #define TT_PLUGIN_CAP_NEEDS_OUTCOME      (1u << 5) /* m(x, w) = E[Y | x, w] */
 #define TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES (1u << 6) /* mu_k(x, w) = E[Y | x, w, T = k] */
-#define TT_PLUGIN_CAP_ALL        (0x7fu)   /* every bit known to ABI 1.1 */
+/* ABI 1.7: the instrumental-variable nuisances (binary instrument: the first
+ * z column, 0/1; binary treatment): r(x, w) = P(Z = 1 | x, w) and
+ * p_z(x, w) = P(T = 1 | x, w, Z = z) for z = 0, 1, whose difference is the
+ * compliance. Served only on data with instruments. */
+#define TT_PLUGIN_CAP_NEEDS_IV_NUISANCES (1u << 7)
+#define TT_PLUGIN_CAP_ALL        (0xffu)   /* every bit known to ABI 1.7 */
 
 /* Nuisance roles for nuisance_oof / nuisance_predict (ABI 1.1). */
 typedef enum tt_nuisance_kind {
     TT_NUISANCE_KIND_PROPENSITY = 0, /* width 1 (P(T = 1)) for 2 arms, else K (P(T = k)) */
     TT_NUISANCE_KIND_OUTCOME = 1,    /* width 1 */
-    TT_NUISANCE_KIND_ARM_OUTCOME = 2 /* width 1, for the arm given */
+    TT_NUISANCE_KIND_ARM_OUTCOME = 2, /* width 1, for the arm given */
+    /* ABI 1.7 (TT_PLUGIN_CAP_NEEDS_IV_NUISANCES): */
+    TT_NUISANCE_KIND_INSTRUMENT = 3,  /* width 1: P(Z = 1 | x, w); the design's value when
+                                       * the config declares the instrument randomised
+                                       * (data.z_propensity), then predict gives it too */
+    TT_NUISANCE_KIND_TREATMENT_GIVEN_Z = 4 /* width 1: P(T = 1 | x, w, Z = arm), arm 0 or 1:
+                                            * fitted on the rows with Z = arm, predicted
+                                            * for every row */
 } tt_nuisance_kind;
 
 /* Kinds of generalised random forest (ABI 1.3, forest_fit). */

@@ -8,10 +8,14 @@
 
 #include "pu.h"
 
-static const char *const kind_names[] = {"propensity", "outcome", "per-arm outcome"};
+static const char *const kind_names[] = {"propensity", "outcome", "per-arm outcome",
+                                         "instrument propensity",
+                                         "treatment-given-instrument"};
 static const char *const kind_caps[] = {"TT_PLUGIN_CAP_NEEDS_PROPENSITY",
                                         "TT_PLUGIN_CAP_NEEDS_OUTCOME",
-                                        "TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES"};
+                                        "TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES",
+                                        "TT_PLUGIN_CAP_NEEDS_IV_NUISANCES",
+                                        "TT_PLUGIN_CAP_NEEDS_IV_NUISANCES"};
 
 /* The nuisance callbacks were added in ABI 1.1: an older host's table ends
  * before them, so struct_size is checked before the pointers are read. */
@@ -252,4 +256,146 @@ int pu_nuis_outcome_oof(const tt_plugin_host *host, size_t n, double **out, char
         memcpy(m, v, sizeof *m * n);
     *out = m;
     return TT_OK;
+}
+
+/* ---- ABI 1.7: instrumental-variable nuisances ---------------------------- */
+
+static int check_iv_host(const tt_plugin_host *host, char *err, size_t errlen)
+{
+    int rc = check_host(host, err, errlen);
+    if (rc == TT_OK && host->abi_minor < 7)
+        rc = pu_errf(err, errlen, TT_ERR_UNSUPPORTED,
+                     "the host serves no instrumental-variable nuisances (plugin ABI 1.7 "
+                     "needed, host has 1.%u)",
+                     (unsigned)host->abi_minor);
+    return rc;
+}
+
+/* Every value a probability (NaN never passes); clip > 0 bounds them. */
+static int probabilities(double *v, size_t n, double clip, const char *what, char *err,
+                         size_t errlen)
+{
+    if (!(clip >= 0.0 && clip < 0.5))
+        return pu_errf(err, errlen, TT_ERR_INVALID, "%s clip %g is outside [0, 0.5)", what,
+                       clip);
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] >= 0.0 && v[i] <= 1.0) && !(clip > 0.0 && !isnan(v[i])))
+            return pu_errf(err, errlen, TT_ERR_NUMERIC, "%s of row %zu is %g, not a probability",
+                           what, i, v[i]);
+        if (clip > 0.0)
+            v[i] = fmin(fmax(v[i], clip), 1.0 - clip);
+    }
+    return TT_OK;
+}
+
+/* One width-1 IV nuisance, out of fold, copied into a new block. */
+static int iv_oof(const tt_plugin_host *host, tt_nuisance_kind kind, int arm, size_t n,
+                  double clip, double **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int rc = check_iv_host(host, err, errlen);
+    const double *v = NULL;
+    size_t width = 0;
+    if (rc == TT_OK)
+        rc = get_oof(host, kind, arm, n, &v, &width, err, errlen);
+    if (rc == TT_OK && width != 1)
+        rc = pu_errf(err, errlen, TT_ERR_INVALID, "the %s nuisance has %zu columns, expected 1",
+                     kind_names[kind], width);
+    if (rc != TT_OK)
+        return rc;
+    double *o = alloc_block(host, n, 1);
+    if (!o)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    if (n)
+        memcpy(o, v, sizeof *o * n);
+    rc = probabilities(o, n, clip, kind_names[kind], err, errlen);
+    if (rc != TT_OK) {
+        host->release(o);
+        return rc;
+    }
+    *out = o;
+    return TT_OK;
+}
+
+static int iv_predict(const tt_plugin_host *host, tt_nuisance_kind kind, int arm,
+                      const tt_plugin_data *rows, double clip, double **out, char *err,
+                      size_t errlen)
+{
+    *out = NULL;
+    int rc = check_iv_host(host, err, errlen);
+    if (rc != TT_OK)
+        return rc;
+    double *o = alloc_block(host, rows->n, 1);
+    if (!o)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    rc = host->nuisance_predict(host->host_ctx, kind, arm, rows, o, err, errlen);
+    if (rc != TT_OK)
+        rc = nuis_failed(rc, kind, err && errlen ? err : "", err, errlen);
+    if (rc == TT_OK)
+        rc = probabilities(o, rows->n, clip, kind_names[kind], err, errlen);
+    if (rc != TT_OK) {
+        host->release(o);
+        return rc;
+    }
+    *out = o;
+    return TT_OK;
+}
+
+static int check_z(int z, char *err, size_t errlen)
+{
+    return z == 0 || z == 1 ? TT_OK
+                            : pu_errf(err, errlen, TT_ERR_INVALID,
+                                      "instrument value %d: a binary instrument is 0 or 1", z);
+}
+
+int pu_nuis_instrument_oof(const tt_plugin_host *host, size_t n, double clip, double **out,
+                           char *err, size_t errlen)
+{
+    return iv_oof(host, TT_NUISANCE_KIND_INSTRUMENT, -1, n, clip, out, err, errlen);
+}
+
+int pu_nuis_treatment_given_z_oof(const tt_plugin_host *host, int z, size_t n, double **out,
+                                  char *err, size_t errlen)
+{
+    *out = NULL;
+    int rc = check_z(z, err, errlen);
+    return rc != TT_OK ? rc
+                       : iv_oof(host, TT_NUISANCE_KIND_TREATMENT_GIVEN_Z, z, n, 0.0, out, err,
+                                errlen);
+}
+
+int pu_nuis_compliance_oof(const tt_plugin_host *host, size_t n, double **out, char *err,
+                           size_t errlen)
+{
+    double *p0 = NULL, *p1 = NULL;
+    int rc = pu_nuis_treatment_given_z_oof(host, 0, n, &p0, err, errlen);
+    if (rc == TT_OK)
+        rc = pu_nuis_treatment_given_z_oof(host, 1, n, &p1, err, errlen);
+    if (rc == TT_OK)
+        for (size_t i = 0; i < n; i++)
+            p1[i] -= p0[i];
+    host->release(p0);
+    if (rc != TT_OK) {
+        host->release(p1);
+        p1 = NULL;
+    }
+    *out = p1;
+    return rc;
+}
+
+int pu_nuis_instrument_predict(const tt_plugin_host *host, const tt_plugin_data *rows,
+                               double clip, double **out, char *err, size_t errlen)
+{
+    return iv_predict(host, TT_NUISANCE_KIND_INSTRUMENT, -1, rows, clip, out, err, errlen);
+}
+
+int pu_nuis_treatment_given_z_predict(const tt_plugin_host *host, int z,
+                                      const tt_plugin_data *rows, double **out, char *err,
+                                      size_t errlen)
+{
+    *out = NULL;
+    int rc = check_z(z, err, errlen);
+    return rc != TT_OK ? rc
+                       : iv_predict(host, TT_NUISANCE_KIND_TREATMENT_GIVEN_Z, z, rows, 0.0, out,
+                                    err, errlen);
 }

@@ -36,4 +36,23 @@ int pu_nuis_arm_outcomes_predict(const tt_plugin_host *host, int n_arms,
 int pu_nuis_outcome_oof(const tt_plugin_host *host, size_t n, double **out, char *err,
                         size_t errlen);
 
+/* ABI 1.7, TT_PLUGIN_CAP_NEEDS_IV_NUISANCES (binary instrument and
+ * treatment): n values each.
+ *   instrument:        r(x, w) = P(Z = 1 | x, w), clipped into [clip, 1 - clip]
+ *                      (clip 0: checked to be a probability);
+ *   treatment_given_z: p_z(x, w) = P(T = 1 | x, w, Z = z), z = 0 or 1;
+ *   compliance:        p_1 - p_0 (the complier share at x under monotonicity).
+ * An older host (ABI < 1.7) gives TT_ERR_UNSUPPORTED with a message saying so. */
+int pu_nuis_instrument_oof(const tt_plugin_host *host, size_t n, double clip, double **out,
+                           char *err, size_t errlen);
+int pu_nuis_treatment_given_z_oof(const tt_plugin_host *host, int z, size_t n, double **out,
+                                  char *err, size_t errlen);
+int pu_nuis_compliance_oof(const tt_plugin_host *host, size_t n, double **out, char *err,
+                           size_t errlen);
+int pu_nuis_instrument_predict(const tt_plugin_host *host, const tt_plugin_data *rows,
+                               double clip, double **out, char *err, size_t errlen);
+int pu_nuis_treatment_given_z_predict(const tt_plugin_host *host, int z,
+                                      const tt_plugin_data *rows, double **out, char *err,
+                                      size_t errlen);
+
 #endif
