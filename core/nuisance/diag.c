@@ -15,6 +15,17 @@ static double wt(const tt_nuisance_data *d, size_t i)
     return d->weight ? d->weight[i] : 1.0;
 }
 
+/* The class of row i for a classifying role, or -1 when the row is not
+ * among the role's (p_z is scored on the rows with Z = z). */
+static int class_of(const tt_nuisance_data *d, const tt_nuisance_result *r, size_t i)
+{
+    if (r->role == TT_NUISANCE_INSTRUMENT)
+        return d->zbin[i];
+    if (r->role == TT_NUISANCE_TREATMENT_GIVEN_Z && d->zbin[i] != r->arm)
+        return -1;
+    return d->arm[i];
+}
+
 typedef struct scored {
     double s;
     double w;
@@ -29,14 +40,17 @@ static int cmp_scored(const void *a, const void *b)
 
 /* Weighted AUC = P(score of a positive > score of a negative), ties 1/2:
  * one sort, then positives' weight below each tie block. */
-static double auc(const tt_nuisance_data *d, const double *e)
+static double auc(const tt_nuisance_data *d, const tt_nuisance_result *r)
 {
-    const size_t n = d->n;
-    scored *s = malloc(n * sizeof *s);
+    scored *s = malloc((d->n ? d->n : 1) * sizeof *s);
     if (!s)
         return NAN;
-    for (size_t i = 0; i < n; i++)
-        s[i] = (scored){e[i], wt(d, i), d->arm[i] == 1};
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const int k = class_of(d, r, i);
+        if (k >= 0)
+            s[n++] = (scored){r->oof[i], wt(d, i), k == 1};
+    }
     qsort(s, n, sizeof *s, cmp_scored);
     double neg_below = 0.0, num = 0.0, wpos = 0.0, wneg = 0.0;
     for (size_t i = 0; i < n;) {
@@ -64,7 +78,9 @@ static void diagnose_propensity(const tt_nuisance_data *d, tt_nuisance_result *r
     double bin_w[ECE_BINS] = {0}, bin_p[ECE_BINS] = {0}, bin_y[ECE_BINS] = {0};
     for (size_t i = 0; i < n; i++) {
         const double w = wt(d, i);
-        const int k = d->arm[i];
+        const int k = class_of(d, r, i);
+        if (k < 0)
+            continue;
         double pk;
         int outside = 0;
         for (size_t c = 0; c < wdt; c++) {
@@ -88,16 +104,16 @@ static void diagnose_propensity(const tt_nuisance_data *d, tt_nuisance_result *r
         loss -= w * log(fmax(pk, PROB_FLOOR));
         wsum += w;
     }
-    r->diag.oof_loss = loss / wsum;
+    r->diag.oof_loss = wsum > 0.0 ? loss / wsum : NAN;
     r->diag.r2 = NAN;
     r->diag.auc = NAN;
     r->diag.calibration = NAN;
     if (wdt == 1) {
-        r->diag.auc = auc(d, r->oof);
+        r->diag.auc = auc(d, r);
         double ece = 0.0;
         for (int b = 0; b < ECE_BINS; b++)
             if (bin_w[b] > 0.0)
-                ece += fabs(bin_p[b] - bin_y[b]) / wsum;
+                ece += wsum > 0.0 ? fabs(bin_p[b] - bin_y[b]) / wsum : NAN;
         r->diag.calibration = ece;
     }
 }
@@ -128,7 +144,7 @@ static void diagnose_outcome(const tt_nuisance_data *d, tt_nuisance_result *r)
 
 void tt_nuisance_diagnose(const tt_nuisance_data *d, tt_nuisance_result *r)
 {
-    if (r->role == TT_NUISANCE_PROPENSITY)
+    if (tt_nuisance_role_classifies(r->role))
         diagnose_propensity(d, r);
     else
         diagnose_outcome(d, r);

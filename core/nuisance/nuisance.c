@@ -29,7 +29,7 @@ struct tt_nuisance_engine {
     uint64_t seed, plan_hash;
     entry **cache;
     size_t n_cache, cap;
-    const tt_nuisance_result *chosen_prop, *chosen_m;
+    const tt_nuisance_result *chosen_prop, *chosen_m, *chosen_r, *chosen_pz[2];
     const tt_nuisance_result **chosen_mu; /* n_arms */
     tt_nuisance_result *known_prop;       /* owned, from set_propensity */
     tt_nuisance_result **adopted;         /* owned, from tt_nuisance_adopt */
@@ -47,8 +47,33 @@ const char *tt_nuisance_role_name(tt_nuisance_role role)
         return "outcome";
     case TT_NUISANCE_ARM_OUTCOME:
         return "mu";
+    case TT_NUISANCE_INSTRUMENT:
+        return "instrument";
+    case TT_NUISANCE_TREATMENT_GIVEN_Z:
+        return "treatment_given_z";
     }
     return "?";
+}
+
+int tt_nuisance_role_classifies(tt_nuisance_role role)
+{
+    return role == TT_NUISANCE_PROPENSITY || role == TT_NUISANCE_INSTRUMENT ||
+           role == TT_NUISANCE_TREATMENT_GIVEN_Z;
+}
+
+int tt_nuisance_role_per_group(tt_nuisance_role role)
+{
+    return role == TT_NUISANCE_ARM_OUTCOME || role == TT_NUISANCE_TREATMENT_GIVEN_Z;
+}
+
+/* Whether row i trains (role, group): a per-group role uses its group's rows. */
+static int in_group(const tt_nuisance_data *d, tt_nuisance_role role, int group, size_t i)
+{
+    if (role == TT_NUISANCE_ARM_OUTCOME)
+        return d->arm[i] == group;
+    if (role == TT_NUISANCE_TREATMENT_GIVEN_Z)
+        return d->zbin[i] == group;
+    return 1;
 }
 
 /* Stratified folds: each arm's rows are shuffled and dealt round-robin,
@@ -57,7 +82,7 @@ const char *tt_nuisance_role_name(tt_nuisance_role role)
 static tt_status make_folds(tt_nuisance_engine *e, char *err, size_t errlen)
 {
     const size_t n = e->d.n;
-    const size_t n_strata = e->d.arm ? e->d.n_arms : 1;
+    const size_t n_strata = (e->d.arm ? e->d.n_arms : 1) * (e->d.zbin ? 2 : 1);
     size_t *rows = tt_malloc_array(n, sizeof *rows);
     e->fold = tt_malloc_array(n, sizeof *e->fold);
     if (!rows || !e->fold) {
@@ -70,12 +95,27 @@ static tt_status make_folds(tt_nuisance_engine *e, char *err, size_t errlen)
     for (size_t s = 0; s < n_strata; s++) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
-            if (!e->d.arm || (size_t)e->d.arm[i] == s)
+            if ((size_t)(e->d.arm ? e->d.arm[i] : 0) * (e->d.zbin ? 2 : 1) +
+                    (size_t)(e->d.zbin ? e->d.zbin[i] : 0) ==
+                s)
                 rows[m++] = i;
-        if (e->d.arm && m < e->folds) {
+        /* With an instrument the strata are arm x instrument cells; a small
+         * cell (one-sided non-compliance leaves none treated without the
+         * instrument) is dealt like the others, and the arm is checked below. */
+        if (e->d.arm && m < e->folds && !e->d.zbin) {
             free(rows);
             return tt_errf(err, errlen, TT_ERR_DATA, "nuisance: arm %zu has %zu rows, fewer "
                            "than the %zu folds", s, m, e->folds);
+        }
+        if (e->d.arm && e->d.zbin && s % 2 == 1) {
+            size_t arm_rows = 0;
+            for (size_t i = 0; i < n; i++)
+                arm_rows += (size_t)e->d.arm[i] == s / 2;
+            if (arm_rows < e->folds) {
+                free(rows);
+                return tt_errf(err, errlen, TT_ERR_DATA, "nuisance: arm %zu has %zu rows, "
+                               "fewer than the %zu folds", s / 2, arm_rows, e->folds);
+            }
         }
         tt_rng_shuffle_size(&rng, rows, m);
         for (size_t r = 0; r < m; r++, next++)
@@ -101,6 +141,10 @@ tt_status tt_nuisance_engine_new(const tt_nuisance_data *data, size_t folds, uin
     if (folds < 2 || data->n < 2 * folds)
         return tt_errf(err, errlen, TT_ERR_DATA, "nuisance: %zu folds need at least %zu rows "
                        "(have %zu)", folds, 2 * folds, data->n);
+    for (size_t i = 0; data->zbin && i < data->n; i++)
+        if (data->zbin[i] != 0 && data->zbin[i] != 1)
+            return tt_errf(err, errlen, TT_ERR_DATA, "nuisance: the instrument at row %zu is "
+                           "%d, not 0 or 1", i, (int)data->zbin[i]);
     if (data->arm) {
         if (data->n_arms < 2)
             return tt_errf(err, errlen, TT_ERR_DATA, "nuisance: need at least two arms");
@@ -198,7 +242,7 @@ static tt_status resolve(tt_nuisance_role role, const tt_nuisance_spec *spec,
         full->values[j] = spec->values[i];
     }
     for (size_t j = 0; j < np; j++)
-        if (role == TT_NUISANCE_PROPENSITY && strcmp(full->keys[j], "classify") == 0)
+        if (tt_nuisance_role_classifies(role) && strcmp(full->keys[j], "classify") == 0)
             full->values[j] = 1.0;
     return TT_OK;
 }
@@ -285,34 +329,50 @@ static tt_status crossfit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
 {
     const tt_nuisance_data *d = &e->d;
     const size_t n = d->n;
-    const int prop = role == TT_NUISANCE_PROPENSITY;
+    const int prop = tt_nuisance_role_classifies(role);
     r->role = role;
-    r->arm = role == TT_NUISANCE_ARM_OUTCOME ? arm : -1;
+    r->arm = tt_nuisance_role_per_group(role) ? arm : -1;
     r->n = n;
-    r->width = prop && d->n_arms > 2 ? d->n_arms : 1;
+    r->width = role == TT_NUISANCE_PROPENSITY && d->n_arms > 2 ? d->n_arms : 1;
     double *label = NULL;
     unsigned char *take = malloc(n);
     r->oof = tt_malloc_array(n, r->width * sizeof *r->oof);
     tt_status st = TT_OK;
+    /* Class labels: the instrument's value, else the arm. */
     if (prop && (label = tt_malloc_array(n, sizeof *label)))
         for (size_t i = 0; i < n; i++)
-            label[i] = (double)d->arm[i];
+            label[i] = (double)(role == TT_NUISANCE_INSTRUMENT ? d->zbin[i] : d->arm[i]);
     if (!take || !r->oof || (prop && !label)) {
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "nuisance: no memory");
         goto done;
     }
     const double *y = prop ? label : d->y;
+    if (prop && r->width == 1) {
+        /* One class in the role's rows (one-sided non-compliance: nobody
+         * without the instrument is treated): the probability is that class,
+         * exactly, and no classifier can be fitted to one class. */
+        int seen[2] = {0, 0};
+        for (size_t i = 0; i < n; i++)
+            if (in_group(d, role, r->arm, i))
+                seen[label[i] != 0.0] = 1;
+        if (seen[0] != seen[1]) {
+            for (size_t i = 0; i < n; i++)
+                r->oof[i] = seen[1];
+            snprintf(r->diag.learner, sizeof r->diag.learner, "%s", TT_NUISANCE_CONSTANT);
+            goto done;
+        }
+    }
     gathered test = {0};
     for (size_t k = 0; k < e->folds && st == TT_OK; k++) {
         for (size_t i = 0; i < n; i++)
-            take[i] = e->fold[i] != k && (r->arm < 0 || d->arm[i] == r->arm);
+            take[i] = e->fold[i] != k && in_group(d, role, r->arm, i);
         tt_learner *l = NULL;
         uint64_t seed = tt_rng_derive(e->seed + 0x9E3779B97F4A7C15ull * (k + 1), "nuisance");
         if (e->progress)
             e->progress(e->progress_ctx, role, r->arm, full->learner, k, e->folds);
         st = fit_rows(e, full, y, take, seed, r->width, &l, err, errlen);
         if (st == TT_OK) {
-            /* Held-out rows of every arm: mu_k is needed for all rows. */
+            /* Held-out rows of every group: mu_k and p_z are needed for all rows. */
             for (size_t i = 0; i < n; i++)
                 take[i] = e->fold[i] == k;
             if (!gather(d, NULL, take, &test)) {
@@ -342,7 +402,7 @@ static tt_status crossfit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
         if (e->progress)
             e->progress(e->progress_ctx, role, r->arm, full->learner, e->folds, e->folds);
         for (size_t i = 0; i < n; i++)
-            take[i] = r->arm < 0 || d->arm[i] == r->arm;
+            take[i] = in_group(d, role, r->arm, i);
         st = fit_rows(e, full, y, take, tt_rng_derive(e->seed, "nuisance-full"), r->width,
                       &r->full, err, errlen);
     }
@@ -368,13 +428,19 @@ static tt_status check_role(const tt_nuisance_engine *e, tt_nuisance_role role, 
     if (role != TT_NUISANCE_OUTCOME && !e->d.arm)
         return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: %s needs arms",
                        tt_nuisance_role_name(role));
-    if (role != TT_NUISANCE_PROPENSITY && !e->d.y)
+    if (!tt_nuisance_role_classifies(role) && !e->d.y)
         return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: %s needs y",
                        tt_nuisance_role_name(role));
     if (role == TT_NUISANCE_ARM_OUTCOME && (arm < 0 || (size_t)arm >= e->d.n_arms))
         return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: arm %d out of range", arm);
-    if ((unsigned)role > TT_NUISANCE_ARM_OUTCOME)
+    if ((unsigned)role > TT_NUISANCE_TREATMENT_GIVEN_Z)
         return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: unknown role");
+    if ((role == TT_NUISANCE_INSTRUMENT || role == TT_NUISANCE_TREATMENT_GIVEN_Z) && !e->d.zbin)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: %s needs a binary instrument",
+                       tt_nuisance_role_name(role));
+    if (role == TT_NUISANCE_TREATMENT_GIVEN_Z && (arm < 0 || arm > 1 || e->d.n_arms != 2))
+        return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: %s needs two arms and an "
+                       "instrument value 0 or 1 (got %d)", tt_nuisance_role_name(role), arm);
     return TT_OK;
 }
 
@@ -388,7 +454,7 @@ tt_status tt_nuisance_fit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
     tt_status st = check_role(e, role, arm, err, errlen);
     if (st != TT_OK)
         return st;
-    if (role != TT_NUISANCE_ARM_OUTCOME)
+    if (!tt_nuisance_role_per_group(role))
         arm = -1;
     tt_nuisance_spec full;
     if ((st = resolve(role, spec, &full, err, errlen)) != TT_OK)
@@ -419,7 +485,8 @@ tt_status tt_nuisance_fit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
         free(en);
         return st;
     }
-    record_spec(&en->r.diag, &full);
+    if (strcmp(en->r.diag.learner, TT_NUISANCE_CONSTANT) != 0)
+        record_spec(&en->r.diag, &full);
     tt_nuisance_diagnose(&e->d, &en->r);
     en->r.diag.n_candidates = 1;
     en->r.diag.seconds = tt_now() - t0;
@@ -448,7 +515,7 @@ static const tt_nuisance_spec outcome_cands[] = {
 void tt_nuisance_default_candidates(tt_nuisance_role role, const tt_nuisance_spec **cands,
                                     size_t *n)
 {
-    if (role == TT_NUISANCE_PROPENSITY) {
+    if (tt_nuisance_role_classifies(role)) {
         *cands = prop_cands;
         *n = sizeof prop_cands / sizeof prop_cands[0];
     } else {
@@ -464,6 +531,10 @@ static void set_chosen(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
         e->chosen_prop = r;
     else if (role == TT_NUISANCE_OUTCOME)
         e->chosen_m = r;
+    else if (role == TT_NUISANCE_INSTRUMENT)
+        e->chosen_r = r;
+    else if (role == TT_NUISANCE_TREATMENT_GIVEN_Z)
+        e->chosen_pz[arm] = r;
     else
         e->chosen_mu[arm] = r;
 }
@@ -496,7 +567,7 @@ tt_status tt_nuisance_select(tt_nuisance_engine *e, tt_nuisance_role role, int a
     tt_nuisance_result *b = (tt_nuisance_result *)best;
     b->diag.n_candidates = n_cands;
     b->diag.seconds = tt_now() - t0;
-    set_chosen(e, role, role == TT_NUISANCE_ARM_OUTCOME ? arm : -1, best);
+    set_chosen(e, role, tt_nuisance_role_per_group(role) ? arm : -1, best);
     *out = best;
     return TT_OK;
 }
@@ -523,7 +594,7 @@ tt_status tt_nuisance_adopt(tt_nuisance_engine *e, tt_nuisance_result *r, char *
         return tt_errf(err, errlen, TT_ERR_NOMEM, "nuisance: no memory");
     e->adopted = a;
     e->adopted[e->n_adopted++] = r;
-    set_chosen(e, r->role, r->role == TT_NUISANCE_ARM_OUTCOME ? r->arm : -1, r);
+    set_chosen(e, r->role, tt_nuisance_role_per_group(r->role) ? r->arm : -1, r);
     return TT_OK;
 }
 
@@ -576,6 +647,10 @@ const tt_nuisance_result *tt_nuisance_chosen(const tt_nuisance_engine *e,
         return e->chosen_prop;
     if (role == TT_NUISANCE_OUTCOME)
         return e->chosen_m;
+    if (role == TT_NUISANCE_INSTRUMENT)
+        return e->chosen_r;
+    if (role == TT_NUISANCE_TREATMENT_GIVEN_Z)
+        return arm == 0 || arm == 1 ? e->chosen_pz[arm] : NULL;
     if (e->chosen_mu && arm >= 0 && (size_t)arm < e->d.n_arms)
         return e->chosen_mu[arm];
     return NULL;

@@ -7,7 +7,13 @@
  *   TT_NUISANCE_OUTCOME     m(x) = E[Y | x] over all rows; chosen by MSE;
  *   TT_NUISANCE_ARM_OUTCOME mu_k(x) = E[Y | x, W = k], trained on arm k's rows,
  *                           predicted for every row; MSE on arm k's rows.
- * Cross-fitting: K folds (default 5), stratified by arm, from the seed. Row i
+ * Instrumental variables (data with a binary instrument z, two arms):
+ *   TT_NUISANCE_INSTRUMENT  r(x) = P(Z = 1 | x): width 1; log-loss on z;
+ *   TT_NUISANCE_TREATMENT_GIVEN_Z  p_z(x) = P(W = 1 | x, Z = z) for z = arm
+ *                           (0 or 1), trained on the rows with Z = z,
+ *                           predicted for every row; log-loss on those rows.
+ * Cross-fitting: K folds (default 5), stratified by arm (by arm and
+ * instrument value when there is an instrument), from the seed. Row i
  * of the out-of-fold predictions comes from a model that never saw row i;
  * the result also holds a model fitted on all rows, for new x.
  *
@@ -29,10 +35,20 @@
 typedef enum tt_nuisance_role {
     TT_NUISANCE_PROPENSITY = 0,
     TT_NUISANCE_OUTCOME,
-    TT_NUISANCE_ARM_OUTCOME
+    TT_NUISANCE_ARM_OUTCOME,
+    TT_NUISANCE_INSTRUMENT,
+    TT_NUISANCE_TREATMENT_GIVEN_Z
 } tt_nuisance_role;
 
-const char *tt_nuisance_role_name(tt_nuisance_role role); /* "propensity", "outcome", "mu" */
+/* "propensity", "outcome", "mu", "instrument", "treatment_given_z" */
+const char *tt_nuisance_role_name(tt_nuisance_role role);
+
+/* Propensity-like roles: a classifier (classify = 1) scored by log-loss. */
+int tt_nuisance_role_classifies(tt_nuisance_role role);
+
+/* Roles fitted per group (arm): ARM_OUTCOME (the arm) and TREATMENT_GIVEN_Z
+ * (the instrument value); the others take arm -1. */
+int tt_nuisance_role_per_group(tt_nuisance_role role);
 
 #define TT_NUISANCE_MAX_PARAMS 16
 #define TT_NUISANCE_NAME_LEN 32
@@ -47,7 +63,9 @@ typedef struct tt_nuisance_spec {
 
 /* Training data, borrowed (must outlive the engine): column-major x (n x p);
  * y the outcome (may be NULL if only propensities are asked); arm in
- * 0..n_arms-1 (may be NULL for outcome-only use); weight may be NULL. */
+ * 0..n_arms-1 (may be NULL for outcome-only use); weight may be NULL;
+ * zbin: a binary instrument, 0 or 1 per row (NULL without one; the IV roles
+ * need it). */
 typedef struct tt_nuisance_data {
     size_t n, p;
     const double *x;
@@ -55,6 +73,7 @@ typedef struct tt_nuisance_data {
     const int32_t *arm;
     size_t n_arms;
     const double *weight;
+    const int32_t *zbin;
 } tt_nuisance_data;
 
 typedef struct tt_nuisance_diag {
@@ -71,6 +90,11 @@ typedef struct tt_nuisance_diag {
     size_t n_candidates;   /* candidates evaluated by the selection (1 if fixed) */
     double seconds;        /* wall time spent, selection included */
 } tt_nuisance_diag;
+
+/* diag.learner of a classifying role whose rows all have one class: the
+ * out-of-fold values are that class (0 or 1), no model is fitted (full is
+ * NULL) and new rows get the same value. */
+#define TT_NUISANCE_CONSTANT "constant"
 
 typedef struct tt_nuisance_result {
     tt_nuisance_role role;
@@ -93,8 +117,8 @@ void tt_nuisance_engine_free(tt_nuisance_engine *e);
 const uint32_t *tt_nuisance_folds(const tt_nuisance_engine *e, size_t *folds);
 
 /* Cross-fits one spec for (role, arm); cached. arm is ignored (use -1)
- * except for ARM_OUTCOME. For the propensity a learner with a "classify"
- * parameter gets classify = 1. */
+ * except for the per-group roles. For the classifying roles a learner with a
+ * "classify" parameter gets classify = 1. */
 tt_status tt_nuisance_fit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
                           const tt_nuisance_spec *spec, const tt_nuisance_result **out,
                           char *err, size_t errlen);

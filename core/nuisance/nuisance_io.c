@@ -41,6 +41,10 @@ static tt_nuisance_role role_of(const char *name, int *ok)
         return TT_NUISANCE_OUTCOME;
     if (strcmp(name, "mu") == 0)
         return TT_NUISANCE_ARM_OUTCOME;
+    if (strcmp(name, "instrument") == 0)
+        return TT_NUISANCE_INSTRUMENT;
+    if (strcmp(name, "treatment_given_z") == 0)
+        return TT_NUISANCE_TREATMENT_GIVEN_Z;
     *ok = 0;
     return TT_NUISANCE_OUTCOME;
 }

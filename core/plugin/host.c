@@ -162,6 +162,12 @@ static int host_nuisance_predict(void *host_ctx, tt_nuisance_kind kind, int arm,
             out[i] = nu->instrument_known;
         return TT_OK;
     }
+    if (!r->full && r->width == 1 && r->n > 0 &&
+        strcmp(r->diag.learner, TT_NUISANCE_CONSTANT) == 0) {
+        for (size_t i = 0; i < rows->n; i++) /* one class in the training rows */
+            out[i] = r->oof[0];
+        return TT_OK;
+    }
     if (!r->full)
         return tt_errf(err, errlen, TT_ERR_UNSUPPORTED,
                        "the propensities are the data's known columns: there is no model for "

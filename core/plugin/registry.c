@@ -111,6 +111,7 @@ static const struct {
     {TT_PLUGIN_CAP_NEEDS_PROPENSITY, "needs-propensity"},
     {TT_PLUGIN_CAP_NEEDS_OUTCOME, "needs-outcome"},
     {TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES, "needs-arm-outcomes"},
+    {TT_PLUGIN_CAP_NEEDS_IV_NUISANCES, "needs-iv-nuisances"},
 };
 
 void tt_capabilities_text(uint32_t caps, char *buf, size_t len)

@@ -64,12 +64,12 @@ static const reject_case reject_cases[] = {
     {"fx_null_descriptor.so", "NULL descriptor"},
     {"fx_bad_magic.so", "bad magic 0x4c505455, expected 0x4c505454"},
     {"fx_bad_major.so", "ABI major 2, host supports 1"},
-    {"fx_newer_minor.so", "ABI 1.7 is newer than the host's 1.6"},
+    {"fx_newer_minor.so", "ABI 1.8 is newer than the host's 1.7"},
     {"fx_short_struct.so", "smaller than the ABI 1.0 layout"},
     {"fx_bad_build_tag.so", "build tag 'real=f32;blasint=64', host expects 'real=f64;blasint=32'"},
     {"fx_missing_callback.so", "missing required callback 'fit'"},
     {"fx_caps_without_callback.so", "capability 'intervals' without an effect_interval callback"},
-    {"fx_unknown_cap_bit.so", "unknown bits 0x80"},
+    {"fx_unknown_cap_bit.so", "unknown bits 0x100"},
     {"fx_bad_name.so", "name 'Bad-Name' does not match [a-z][a-z0-9_]{0,62}"},
     {"fx_bad_schema_default.so", "parameter 'offset': default 50 outside [-10, 10]"},
     {"fx_bad_schema_log_real.so", "parameter 'tolerance': log-real range [0, 1] needs lo > 0"},
@@ -403,7 +403,7 @@ static const validate_case validate_cases[C_COUNT] = {
     [C_NULL] = {"NULL", "NULL descriptor"},
     [C_MAGIC] = {"magic", "bad magic 0x00000000"},
     [C_MAJOR0] = {"major 0", "ABI major 0, host supports 1"},
-    [C_MINOR] = {"minor", "ABI 1.7 is newer"},
+    [C_MINOR] = {"minor", "ABI 1.8 is newer"},
     [C_SHORT] = {"short", "struct_size 8 is smaller"},
     [C_TAG] = {"tag", "build tag 'real=f64;blasint=64'"},
     [C_TAG_NULL] = {"tag NULL", "build tag '(null)'"},
@@ -458,7 +458,7 @@ static void mutate(int c, tt_plugin_descriptor *d, tt_plugin_param *p)
         break;
     case C_MAGIC: d->magic = 0; break;
     case C_MAJOR0: d->abi_major = 0; break;
-    case C_MINOR: d->abi_minor = 7; break;
+    case C_MINOR: d->abi_minor = TT_PLUGIN_ABI_MINOR + 1; break;
     case C_SHORT: d->struct_size = 8; break;
     case C_TAG: d->build_tag = "real=f64;blasint=64"; break;
     case C_TAG_NULL: d->build_tag = NULL; break;
@@ -550,9 +550,9 @@ static void test_names(void **state)
     assert_string_equal(buf, "multi-arm,intervals");
     tt_capabilities_text(TT_PLUGIN_CAP_ALL, buf, sizeof buf);
     assert_string_equal(buf, "multi-arm,iv,intervals,save-load,needs-propensity,needs-outcome,"
-                             "needs-arm-outcomes");
-    tt_capabilities_text(TT_PLUGIN_CAP_IV | 0x80u, buf, sizeof buf);
-    assert_string_equal(buf, "iv,unknown(0x80)");
+                             "needs-arm-outcomes,needs-iv-nuisances");
+    tt_capabilities_text(TT_PLUGIN_CAP_IV | 0x100u, buf, sizeof buf);
+    assert_string_equal(buf, "iv,unknown(0x100)");
     char small[6];
     tt_capabilities_text(TT_PLUGIN_CAP_ALL, small, sizeof small);
     assert_true(strlen(small) < sizeof small);
