@@ -40,7 +40,48 @@ static uint32_t needed(const run_state *s)
     for (size_t i = 0; i < s->cfg->n_estimators; i++)
         caps |= s->descs[i]->capabilities;
     return caps & (TT_PLUGIN_CAP_NEEDS_PROPENSITY | TT_PLUGIN_CAP_NEEDS_OUTCOME |
-                   TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES);
+                   TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES | TT_PLUGIN_CAP_NEEDS_IV_NUISANCES);
+}
+
+/* The IV roles need a binary instrument: the first data.z column, every
+ * value 0 or 1 (a plugin check already refused IV plugins without z).
+ * Returns 0, or prints which row breaks it. */
+static int binary_instrument(const run_state *s)
+{
+    const tt_dataset *d = s->data;
+    if (d->p_z < 1 || !d->z) {
+        fprintf(stderr, "tautune: %s: the instrumental-variable nuisances need an instrument "
+                        "(data.z)\n", d->source);
+        return TT_EXIT_DATA;
+    }
+    size_t count[2] = {0, 0};
+    for (size_t i = 0; i < d->n; i++) {
+        double v = d->z[i];
+        if (v != 0.0 && v != 1.0) {
+            fprintf(stderr, "tautune: %s: instrument '%s' is %g at data row %zu; the "
+                            "instrumental-variable nuisances need a binary instrument coded 0/1 "
+                            "(tsls takes any instrument)\n",
+                    d->source, d->z_names && d->z_names[0] ? d->z_names[0] : "z", v, i + 1);
+            return TT_EXIT_DATA;
+        }
+        count[v == 1.0]++;
+    }
+    if (count[0] == 0 || count[1] == 0) {
+        fprintf(stderr, "tautune: %s: instrument '%s' is %d on every row; it cannot identify "
+                        "an effect\n",
+                d->source, d->z_names && d->z_names[0] ? d->z_names[0] : "z", count[1] > 0);
+        return TT_EXIT_DATA;
+    }
+    return TT_EXIT_OK;
+}
+
+/* Rows of d with instrument value z (the rows p_z trains on). */
+static size_t rows_with_z(const tt_dataset *d, int z)
+{
+    size_t m = 0;
+    for (size_t i = 0; d->z && i < d->n; i++)
+        m += d->z[i] == (double)z;
+    return m;
 }
 
 /* Candidate specs from the config's learner names (defaults for the rest),
@@ -49,8 +90,9 @@ static int candidates(run_state *s, tt_nuisance_role role, const tt_nuisance_spe
                       size_t *n)
 {
     const tt_config *c = s->cfg;
-    char **names = role == TT_NUISANCE_PROPENSITY ? c->nu_propensity : c->nu_outcome;
-    size_t count = role == TT_NUISANCE_PROPENSITY ? c->n_nu_propensity : c->n_nu_outcome;
+    const int classify = tt_nuisance_role_classifies(role); /* the propensity's learners */
+    char **names = classify ? c->nu_propensity : c->nu_outcome;
+    size_t count = classify ? c->n_nu_propensity : c->n_nu_outcome;
     if (!names) {
         tt_nuisance_default_candidates(role, out, n);
         return 0;
@@ -118,6 +160,20 @@ static int fixed_propensity(run_state *s, tt_nuisance_engine *engine, const tt_d
     return TT_EXIT_OK;
 }
 
+/* data.z_propensity: the instrument's design probability, never fitted. */
+static int known_instrument(run_state *s, tt_nuisance_engine *engine)
+{
+    if (!(s->nu_need & TT_PLUGIN_CAP_NEEDS_IV_NUISANCES) || !(s->cfg->z_propensity > 0.0))
+        return TT_EXIT_OK;
+    const tt_nuisance_result *r = NULL;
+    char err[1024];
+    if (tt_nuisance_set_instrument(engine, s->cfg->z_propensity, &r, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune: %s: data.z_propensity: %s\n", s->data->source, err);
+        return TT_EXIT_DATA;
+    }
+    return TT_EXIT_OK;
+}
+
 static int add_role(run_state *s, tt_nuisance_role role, int arm, size_t n_rows)
 {
     tt_nuisance_plan_role *pr = &s->nu_roles[s->n_nu_roles];
@@ -125,7 +181,8 @@ static int add_role(run_state *s, tt_nuisance_role role, int arm, size_t n_rows)
     pr->role = role;
     pr->arm = arm;
     pr->n_rows = n_rows;
-    pr->classes = role == TT_NUISANCE_PROPENSITY ? (size_t)s->data->n_arms : 1;
+    pr->classes = role == TT_NUISANCE_PROPENSITY ? (size_t)s->data->n_arms
+                  : tt_nuisance_role_classifies(role) ? 2 : 1;
     if (candidates(s, role, &pr->cands, &pr->n_cands)) {
         fprintf(stderr, "tautune: out of memory\n");
         return TT_EXIT_ERROR;
@@ -156,7 +213,7 @@ int tt_run_plan_nuisances(run_state *s, double allowance)
         return TT_EXIT_OK;
     const tt_dataset *tr = s->train;
     int k_arms = s->data->n_arms;
-    s->nu_roles = calloc((size_t)k_arms + 2, sizeof *s->nu_roles);
+    s->nu_roles = calloc((size_t)k_arms + 5, sizeof *s->nu_roles);
     if (!s->nu_roles) {
         fprintf(stderr, "tautune: out of memory\n");
         return TT_EXIT_ERROR;
@@ -170,6 +227,14 @@ int tt_run_plan_nuisances(run_state *s, double allowance)
         rc = add_role(s, TT_NUISANCE_OUTCOME, -1, tr->n);
     for (int k = 0; !rc && (need & TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES) && k < k_arms; k++)
         rc = add_role(s, TT_NUISANCE_ARM_OUTCOME, k, s->train_counts[k]);
+    if (!rc && (need & TT_PLUGIN_CAP_NEEDS_IV_NUISANCES)) {
+        rc = binary_instrument(s);
+        /* A declared randomised instrument (data.z_propensity) is not fitted. */
+        if (!rc && !(s->cfg->z_propensity > 0.0))
+            rc = add_role(s, TT_NUISANCE_INSTRUMENT, -1, tr->n);
+        for (int z = 0; !rc && z < 2; z++)
+            rc = add_role(s, TT_NUISANCE_TREATMENT_GIVEN_Z, z, rows_with_z(tr, z));
+    }
     if (rc)
         return rc;
     replan(s, allowance);
@@ -200,7 +265,10 @@ static int make_engine(run_state *s, const tt_dataset *d, const char *stream,
 {
     size_t n = d->n, p = d->p_x + d->p_w;
     char err[1024];
-    *features = malloc(sizeof **features * (n * p + 1));
+    /* With IV roles the block ends with the instrument's 0/1 codes (n int32,
+     * half a column's bytes), so the engine's borrowed view lives as long. */
+    const int iv = (s->nu_need & TT_PLUGIN_CAP_NEEDS_IV_NUISANCES) && d->z && d->p_z > 0;
+    *features = malloc(sizeof **features * (n * p + (iv ? n / 2 + 1 : 0) + 1));
     if (!*features) {
         fprintf(stderr, "tautune: out of memory\n");
         return TT_EXIT_ERROR;
@@ -209,8 +277,12 @@ static int make_engine(run_state *s, const tt_dataset *d, const char *stream,
         memcpy(*features, d->x, sizeof(double) * n * d->p_x);
     if (d->p_w)
         memcpy(*features + n * d->p_x, d->w, sizeof(double) * n * d->p_w);
+    int32_t *zbin = iv ? (int32_t *)(*features + n * p) : NULL;
+    for (size_t i = 0; zbin && i < n; i++)
+        zbin[i] = d->z[i] == 1.0;
     *data = (tt_nuisance_data){.n = n, .p = p, .x = *features, .y = d->y, .arm = d->t,
-                               .n_arms = (size_t)s->data->n_arms, .weight = d->weight};
+                               .n_arms = (size_t)s->data->n_arms, .weight = d->weight,
+                               .zbin = zbin};
     size_t folds = s->cfg->nu_folds > 0 ? (size_t)s->cfg->nu_folds : 5;
     *seed = tt_rng_derive(s->cfg->seed, stream);
     if (tt_nuisance_engine_new(data, folds, *seed, engine, err, sizeof err) != TT_OK) {
@@ -233,6 +305,12 @@ static void point_at(const run_state *s, const tt_nuisance_engine *e,
     for (int k = 0; (need & TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES) && k < k_arms; k++)
         arm_outcome[k] = tt_nuisance_chosen(e, TT_NUISANCE_ARM_OUTCOME, k);
     nu->arm_outcome = (need & TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES) ? arm_outcome : NULL;
+    if (need & TT_PLUGIN_CAP_NEEDS_IV_NUISANCES) {
+        nu->instrument = tt_nuisance_chosen(e, TT_NUISANCE_INSTRUMENT, -1);
+        for (int z = 0; z < 2; z++)
+            nu->treatment_given_z[z] = tt_nuisance_chosen(e, TT_NUISANCE_TREATMENT_GIVEN_Z, z);
+        nu->instrument_known = s->cfg->z_propensity > 0.0 ? s->cfg->z_propensity : 0.0;
+    }
     nu->n_arms = k_arms;
     nu->p_x = s->data->p_x;
     nu->p_w = s->data->p_w;
@@ -256,6 +334,8 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
     if (rc)
         return rc;
     if (s->nu_fixed_propensity && (rc = fixed_propensity(s, s->engine, s->train)))
+        return rc;
+    if ((rc = known_instrument(s, s->engine)))
         return rc;
     run_nu_stage stg = {.engine = s->engine, .data = &s->nu_data, .seed = seed,
                         .folds = s->cfg->nu_folds > 0 ? (size_t)s->cfg->nu_folds : 5,
@@ -334,6 +414,8 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
             spec_of(ch, &sp);
             /* Every row of the arm: with folds, valid holds them all. */
             size_t rows = pr->arm < 0 ? s->data->n
+                          : pr->role == TT_NUISANCE_TREATMENT_GIVEN_Z
+                              ? rows_with_z(s->data, pr->arm)
                           : s->n_folds >= 2 ? s->valid_counts[pr->arm]
                                             : s->train_counts[pr->arm] + s->valid_counts[pr->arm];
             s->nu_final_estimate += tt_nuisance_cost(&sp, pr->role, rows, p, pr->classes, folds);
@@ -404,6 +486,8 @@ static int refit_chosen(run_state *s, const refit_target *tg, const char *dir,
     if ((rc = make_engine(s, tg->rows, tg->stream, tg->features, tg->data, tg->engine, &seed)))
         return rc;
     if (s->nu_fixed_propensity && (rc = fixed_propensity(s, *tg->engine, tg->rows)))
+        return rc;
+    if ((rc = known_instrument(s, *tg->engine)))
         return rc;
     size_t n_roles = s->n_nu_roles;
     run_nu_stage stg = {.engine = *tg->engine, .data = tg->data, .seed = seed,
@@ -488,7 +572,8 @@ static void add_result(cJSON *arr, const tt_nuisance_result *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "role", tt_nuisance_role_name(r->role));
     if (r->arm >= 0)
-        cJSON_AddNumberToObject(o, "arm", r->arm);
+        cJSON_AddNumberToObject(o, r->role == TT_NUISANCE_TREATMENT_GIVEN_Z ? "z" : "arm",
+                                r->arm);
     cJSON_AddStringToObject(o, "learner", d->learner);
     cJSON *params = cJSON_AddObjectToObject(o, "params");
     for (size_t i = 0; i < d->n_params; i++) {
@@ -507,7 +592,7 @@ static void add_result(cJSON *arr, const tt_nuisance_result *r)
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (isfinite(nums[i].v))
             cJSON_AddNumberToObject(o, nums[i].name, nums[i].v);
-    if (r->role == TT_NUISANCE_PROPENSITY)
+    if (tt_nuisance_role_classifies(r->role))
         cJSON_AddNumberToObject(o, "rows_outside_0.05_0.95", (double)d->n_outside);
     cJSON_AddNumberToObject(o, "candidates", (double)d->n_candidates);
     cJSON_AddNumberToObject(o, "seconds", d->seconds);
@@ -523,5 +608,8 @@ cJSON *tt_run_nuisance_facts(const run_state *s)
     add_result(arr, s->nuisances.outcome);
     for (int k = 0; s->nuisances.arm_outcome && k < s->nuisances.n_arms; k++)
         add_result(arr, s->nuisances.arm_outcome[k]);
+    add_result(arr, s->nuisances.instrument);
+    for (int z = 0; z < 2; z++)
+        add_result(arr, s->nuisances.treatment_given_z[z]);
     return arr;
 }

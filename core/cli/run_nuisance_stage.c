@@ -159,7 +159,9 @@ static void show(stage_view *v, const char *role, int arm, size_t fold, size_t f
     if (s->quiet)
         return;
     char what[96];
-    if (arm >= 0)
+    if (arm >= 0 && strcmp(role, tt_nuisance_role_name(TT_NUISANCE_TREATMENT_GIVEN_Z)) == 0)
+        snprintf(what, sizeof what, "treatment given instrument = %d", arm);
+    else if (arm >= 0)
         snprintf(what, sizeof what, "%s of arm %s", role, s->data->arm_labels[arm]);
     else
         snprintf(what, sizeof what, "%s", role);

@@ -21,6 +21,8 @@
  *     x = {"a", "b"}, w = {"c"}, true_effect = "tau" or {"tau1", "tau2"},
  *     randomized = false,            -- true: arms were assigned at random (an RCT)
  *     z = {"inst"}, propensity = "e" or {"e0", "e1", "e2"}, true_propensity = ...,
+ *     z_propensity = 0.5,            -- the instrument was randomised with P(Z = 1) = 0.5:
+ *                                    -- its propensity is known, not fitted
  *     id = "id", weight = "w8", split = "fold",   -- split: train/validation or 0/1
  *     drop_missing = false, level_cap = 20, missing = {"", "NA", "NaN", "null"},
  *     path = {"a.csv", "b.csv"},     -- files with one header, rows stacked
@@ -129,6 +131,8 @@ typedef struct tt_config {
     char **w; size_t n_w;
     char **true_effect; size_t n_true_effect;
     int randomized;             /* data.randomized: assignment known to be random */
+    double z_propensity;        /* data.z_propensity: a randomised instrument's P(Z = 1);
+                                   0 when not given (then it is fitted) */
     /* More data roles (issue 3; see the data keys above). */
     char **z; size_t n_z;                             /* instruments */
     char **propensity; size_t n_propensity;           /* known propensity: 1 or K columns */

@@ -20,7 +20,8 @@ static const char *const data_keys[] = {"generator", "rows", "arms", "seed", "pa
                                         "outcome", "treatment", "control", "x", "w",
                                         "true_effect", "randomized", "z", "propensity",
                                         "true_propensity", "id", "weight", "split",
-                                        "drop_missing", "level_cap", "missing", "exclude", NULL};
+                                        "drop_missing", "level_cap", "missing", "exclude",
+                                        "z_propensity", NULL};
 static const char *const gen_only_keys[] = {"rows", "arms", "seed", NULL};
 static const char *const file_only_keys[] = {"outcome", "treatment", "control", "x", "w",
                                              "true_effect", "z", "propensity",
@@ -317,6 +318,19 @@ tt_status tt_cfg_read_data(tt_cfg_reader *rd, int t)
         cfg->randomized = lua_toboolean(L, -1);
     else if (type != LUA_TNIL)
         return tt_cfg_wrong_type(rd, -1, "data.randomized", "a boolean");
+    lua_pop(L, 1);
+    /* A randomised instrument's design: P(Z = 1) for every row, so the
+     * instrument propensity is known and never fitted (nuisance.h). */
+    type = tt_cfg_get(L, t, "z_propensity");
+    if (type == LUA_TNUMBER) {
+        cfg->z_propensity = lua_tonumber(L, -1);
+        if (!(cfg->z_propensity > 0.0 && cfg->z_propensity < 1.0))
+            return tt_cfg_fail(rd, 0, "data.z_propensity",
+                               "must be a probability strictly between 0 and 1 (the share of "
+                               "rows the design gives Z = 1), got %g", cfg->z_propensity);
+    } else if (type != LUA_TNIL) {
+        return tt_cfg_wrong_type(rd, -1, "data.z_propensity", "a number in (0, 1)");
+    }
     lua_pop(L, 1);
     if (!has_gen && !has_path)
         return tt_cfg_fail(rd, 0, "data",

@@ -32,6 +32,7 @@ struct tt_nuisance_engine {
     const tt_nuisance_result *chosen_prop, *chosen_m, *chosen_r, *chosen_pz[2];
     const tt_nuisance_result **chosen_mu; /* n_arms */
     tt_nuisance_result *known_prop;       /* owned, from set_propensity */
+    tt_nuisance_result *known_r;          /* owned, from set_instrument */
     tt_nuisance_result **adopted;         /* owned, from tt_nuisance_adopt */
     size_t n_adopted;
     tt_nuisance_progress_fn progress;
@@ -195,6 +196,9 @@ void tt_nuisance_engine_free(tt_nuisance_engine *e)
     if (e->known_prop)
         result_clear(e->known_prop);
     free(e->known_prop);
+    if (e->known_r)
+        result_clear(e->known_r);
+    free(e->known_r);
     for (size_t i = 0; i < e->n_adopted; i++) {
         result_clear(e->adopted[i]);
         free(e->adopted[i]);
@@ -634,6 +638,42 @@ tt_status tt_nuisance_set_propensity(tt_nuisance_engine *e, const double *prop, 
     }
     e->known_prop = r;
     e->chosen_prop = r;
+    *out = r;
+    return TT_OK;
+}
+
+tt_status tt_nuisance_set_instrument(tt_nuisance_engine *e, double p_z1,
+                                     const tt_nuisance_result **out, char *err, size_t errlen)
+{
+    if (!e || !out)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: NULL argument");
+    *out = NULL;
+    tt_status st = check_role(e, TT_NUISANCE_INSTRUMENT, -1, err, errlen);
+    if (st != TT_OK)
+        return st;
+    if (!(p_z1 > 0.0 && p_z1 < 1.0))
+        return tt_errf(err, errlen, TT_ERR_DATA, "nuisance: a known instrument propensity "
+                       "must be in (0, 1), got %g", p_z1);
+    const size_t n = e->d.n;
+    tt_nuisance_result *r = calloc(1, sizeof *r);
+    if (!r || !(r->oof = tt_malloc_array(n ? n : 1, sizeof *r->oof))) {
+        free(r);
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "nuisance: no memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        r->oof[i] = p_z1;
+    r->role = TT_NUISANCE_INSTRUMENT;
+    r->arm = -1;
+    r->n = n;
+    r->width = 1;
+    snprintf(r->diag.learner, sizeof r->diag.learner, "known");
+    tt_nuisance_diagnose(&e->d, r);
+    if (e->known_r) {
+        result_clear(e->known_r);
+        free(e->known_r);
+    }
+    e->known_r = r;
+    e->chosen_r = r;
     *out = r;
     return TT_OK;
 }

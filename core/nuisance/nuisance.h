@@ -164,6 +164,11 @@ tt_status tt_nuisance_set_propensity(tt_nuisance_engine *e, const double *prop, 
                                      const tt_nuisance_result **out, char *err,
                                      size_t errlen);
 
+/* A randomised instrument's known P(Z = 1) (in (0, 1)) for every row: it
+ * becomes the instrument choice, learner "known", with no model. */
+tt_status tt_nuisance_set_instrument(tt_nuisance_engine *e, double p_z1,
+                                     const tt_nuisance_result **out, char *err, size_t errlen);
+
 /* The role's current choice (from select or set_propensity), or NULL. */
 const tt_nuisance_result *tt_nuisance_chosen(const tt_nuisance_engine *e,
                                              tt_nuisance_role role, int arm);
