@@ -27,11 +27,29 @@ static const struct {
  * On randomized data energy stays (rct_nonlinear: energy 0.408 / 0.341,
  * dr_mse 0.499 / 0.323), and instrument problems keep their rule: dr_mse
  * assumes no unobserved confounding, which is what an instrument is for. */
+static int binary_instrument(const tt_dataset *d);
+
 static const char *auto_metric(const tt_config *c, const tt_dataset *d)
 {
+    if (d->p_z > 0)
+        return binary_instrument(d) ? "iv_dr_mse" : "psw_energy";
     if (c->randomized)
         return "energy";
-    return d->p_z > 0 ? "psw_energy" : "dr_mse";
+    return "dr_mse";
+}
+
+/* The first data.z column is a 0/1 instrument taking both values. */
+static int binary_instrument(const tt_dataset *d)
+{
+    if (d->p_z < 1 || !d->z || d->n_arms != 2)
+        return 0;
+    int seen[2] = {0, 0};
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->z[i] != 0.0 && d->z[i] != 1.0)
+            return 0;
+        seen[d->z[i] == 1.0] = 1;
+    }
+    return seen[0] && seen[1];
 }
 
 /* "auto" resolved, checked against the problem, and its direction. */
@@ -52,7 +70,7 @@ static int resolve_metric(run_state *s)
         s->maximize = oracles[i].maximize;
         return TT_EXIT_OK;
     }
-    int has_instrument = d->p_z > 0;
+    int has_instrument = binary_instrument(d);
     if (tt_score_check(s->metric, d->n_arms, has_instrument, err, sizeof err) != TT_OK) {
         fprintf(stderr, "tautune: %s: metric: %s\n", c->path, err);
         return TT_EXIT_USAGE;
@@ -144,10 +162,39 @@ int tt_run_build_scores(run_state *s)
         so.row_fold = row_fold;
         so.row_folds = s->n_folds;
     }
+    /* IV problems with a binary instrument (the first data.z column, 0/1 on
+     * every row): the instrument groups iv_energy and iv_dr_mse, with the
+     * design's P(Z = 1) when data.z_propensity declares it. */
+    int *zgroup = NULL;
+    double *zprop = NULL;
+    const tt_dataset *v = s->valid;
+    if (binary_instrument(s->data) && v->n > 0) {
+        zgroup = malloc(sizeof *zgroup * v->n);
+        zprop = c->z_propensity > 0.0 ? malloc(sizeof *zprop * 2 * v->n) : NULL;
+        if (!zgroup || (c->z_propensity > 0.0 && !zprop)) {
+            free(zgroup);
+            free(zprop);
+            free(row_fold);
+            fprintf(stderr, "tautune: out of memory\n");
+            return TT_EXIT_ERROR;
+        }
+        for (size_t i = 0; i < v->n; i++) {
+            zgroup[i] = v->z[i] == 1.0;
+            if (zprop) {
+                zprop[i] = 1.0 - c->z_propensity;
+                zprop[v->n + i] = c->z_propensity;
+            }
+        }
+        so.instrument = zgroup;
+        so.n_instrument = 2;
+        so.instrument_propensity = zprop;
+    }
     tt_plugin_data train = tt_run_view(s->train), valid = tt_run_view(s->valid);
     char err[1024];
     tt_status st = tt_score_context_build(&train, &valid, &so, &s->scores, err, sizeof err);
     free(row_fold);
+    free(zgroup);
+    free(zprop);
     if (st != TT_OK) {
         fprintf(stderr, "tautune: %s: cannot prepare the scores: %s\n", s->data->source, err);
         return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : st == TT_ERR_DATA ? TT_EXIT_DATA

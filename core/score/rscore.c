@@ -204,3 +204,57 @@ int tt_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
     }
     return 1;
 }
+
+/* iv_dr_mse's pseudo-outcomes (rscore.h) into psi; 0 when undefined. */
+static int iv_pseudo(const tt_score_nuisance *nu, const int *t, const double *y, double *psi)
+{
+    const size_t n = nu->n;
+    if (!nu->z || !nu->r_hat || !nu->pz_hat || nu->n_arms != 2 || n == 0)
+        return 0;
+    const double *e1 = nu->e_hat + n, *p0 = nu->pz_hat, *p1 = nu->pz_hat + n;
+    double num = 0.0, den = 0.0, mean_cov = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double zt = nu->z[i] - nu->r_hat[i];
+        num += (y[i] - nu->m_hat[i]) * zt;
+        den += (t[i] - e1[i]) * zt;
+        mean_cov += nu->r_hat[i] * (1.0 - nu->r_hat[i]) * (p1[i] - p0[i]) / (double)n;
+    }
+    if (den == 0.0 || mean_cov == 0.0 || !isfinite(num / den))
+        return 0;
+    const double theta0 = num / den, floor_cov = 0.1 * fabs(mean_cov);
+    for (size_t i = 0; i < n; i++) {
+        double cov = nu->r_hat[i] * (1.0 - nu->r_hat[i]) * (p1[i] - p0[i]);
+        if (fabs(cov) < floor_cov)
+            cov = copysign(floor_cov, cov != 0.0 ? cov : mean_cov);
+        const double yt = y[i] - nu->m_hat[i], tt = t[i] - e1[i], zt = nu->z[i] - nu->r_hat[i];
+        psi[i] = theta0 + (yt - theta0 * tt) * zt / cov;
+    }
+    return 1;
+}
+
+int tt_iv_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
+                       const double *tau_hat, double *terms)
+{
+    if (!iv_pseudo(nu, t, y, terms))
+        return 0;
+    for (size_t i = 0; i < nu->n; i++) {
+        const double d = terms[i] - tau_hat[i];
+        terms[i] = d * d;
+    }
+    return 1;
+}
+
+double tt_iv_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
+                    const double *tau_hat)
+{
+    double *terms = malloc(sizeof *terms * (nu->n + 1));
+    double v = NAN;
+    if (terms && tt_iv_dr_mse_terms(nu, t, y, tau_hat, terms)) {
+        v = 0.0;
+        for (size_t i = 0; i < nu->n; i++)
+            v += terms[i];
+        v /= (double)nu->n;
+    }
+    free(terms);
+    return v;
+}

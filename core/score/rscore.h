@@ -12,6 +12,19 @@
  * dr_mse: for each treated arm k, Gamma_ik = mu_k - mu_0 + 1{T=k}(Y - mu_k)/e_k
  * - 1{T=0}(Y - mu_0)/e_0 with e clipped to [clip, 1 - clip]; dr_mse = sum_k
  * n_k / (n - n_0) mean_i (Gamma_ik - tau_hat_k(x_i))^2 (binary: the plain mean).
+ *
+ * iv_dr_mse (IV problems, two arms, binary instrument; the IV nuisances of
+ * tt_score_nuisance_fit_iv): the doubly robust IV pseudo-outcome of DRIV,
+ *   psi_i = theta_0 + (Y~_i - theta_0 T~_i) Z~_i / cov_i,
+ * Y~ = Y - m_hat, T~ = T - e_hat_1, Z~ = Z - r_hat, cov_i = r_hat (1 - r_hat)
+ * (p_hat_1 - p_hat_0) = E[T~ Z~ | x, w], theta_0 the constant residual Wald
+ * ratio sum Y~Z~ / sum T~Z~ (any fixed theta_0 leaves E[psi | x] = theta(x)
+ * when the nuisances are right; a good one only lowers the variance). |cov_i|
+ * is kept at least a tenth of |mean cov| (its sign kept; 0 takes the mean's):
+ * a row with near-zero compliance would otherwise dominate. iv_dr_mse =
+ * mean_i (psi_i - tau_hat(x_i))^2, with per-row terms like dr_mse's.
+ * Undefined (NaN / 0) without IV nuisances, when the mean compliance or the
+ * Wald denominator is 0.
  */
 #ifndef TT_SCORE_RSCORE_H
 #define TT_SCORE_RSCORE_H
@@ -38,6 +51,11 @@ double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
  * order. Return 1, or 0 when the score is undefined (its null cases). */
 int tt_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
                     const double *tau_hat, double clip, double *terms);
+
+double tt_iv_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
+                    const double *tau_hat);
+int tt_iv_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
+                       const double *tau_hat, double *terms);
 int tt_r_score_terms(const tt_score_nuisance *nu, const int *t, const double *y,
                      const double *tau_hat, double *terms);
 

@@ -20,6 +20,9 @@ void tt_score_nuisance_free(tt_score_nuisance *nu)
     free(nu->e_hat);
     free(nu->mu_hat);
     free(nu->mu_model);
+    free(nu->z);
+    free(nu->r_hat);
+    free(nu->pz_hat);
     memset(nu, 0, sizeof *nu);
 }
 
@@ -352,4 +355,123 @@ tt_status tt_score_nuisance_fit_folds(const tt_plugin_data *v, const int *given,
     if (st != TT_OK)
         tt_score_nuisance_free(out);
     return st;
+}
+
+/* ---- IV scoring nuisances ------------------------------------------------ */
+
+/* P(label = 1) for the held-out rows idx_te of fold f from the rows idx_tr
+ * (labels: lab over all rows): the scoring logistic, or the one class the
+ * training rows have. out: m_te values. */
+static tt_status iv_logit(const tt_plugin_data *v, const int *lab, const size_t *idx_tr,
+                          size_t m_tr, const size_t *idx_te, size_t m_te, double alpha,
+                          uint64_t seed, double *out, char *err, size_t errlen)
+{
+    size_t ones = 0;
+    for (size_t r = 0; r < m_tr; r++)
+        ones += lab[idx_tr[r]] == 1;
+    if (ones == 0 || ones == m_tr) {
+        for (size_t r = 0; r < m_te; r++)
+            out[r] = ones ? 1.0 : 0.0;
+        return TT_OK;
+    }
+    tt_plugin_data tr, te;
+    double *btr = NULL, *bte = NULL, *pr = tt_malloc_array(2 * m_te + 1, sizeof *pr);
+    int *ttr = NULL, *tte = NULL;
+    tt_status st = pr ? subset(v, idx_tr, m_tr, &tr, &btr, &ttr) : TT_ERR_NOMEM;
+    if (st == TT_OK)
+        st = subset(v, idx_te, m_te, &te, &bte, &tte);
+    if (st == TT_ERR_NOMEM) {
+        st = tt_errf(err, errlen, TT_ERR_NOMEM, "score nuisances: out of memory");
+    } else if (st == TT_OK) {
+        for (size_t r = 0; r < m_tr; r++) /* the label plays the arm */
+            ttr[r] = lab[idx_tr[r]];
+        tr.n_arms = te.n_arms = 2;
+        st = tt_scoring_propensity(&tr, &te, alpha, seed, pr, err, errlen);
+        for (size_t r = 0; st == TT_OK && r < m_te; r++)
+            out[r] = pr[m_te + r];
+    }
+    free(btr);
+    free(bte);
+    free(ttr);
+    free(tte);
+    free(pr);
+    return st;
+}
+
+tt_status tt_score_nuisance_fit_iv(const tt_plugin_data *v, const int *z, const double *known_r,
+                                   double alpha_logistic, uint64_t seed, tt_score_nuisance *nu,
+                                   char *err, size_t errlen)
+{
+    const size_t n = v->n;
+    if (v->n_arms != 2 || !nu->fold || nu->n != n)
+        return tt_errf(err, errlen, TT_ERR_INVALID,
+                       "IV score nuisances: need two arms and the scoring nuisances' folds");
+    for (size_t i = 0; i < n; i++)
+        if (z[i] != 0 && z[i] != 1)
+            return tt_errf(err, errlen, TT_ERR_DATA, "IV score nuisances: instrument of row %zu "
+                           "is %d, not 0 or 1", i, z[i]);
+    int *zc = tt_malloc_array(n + 1, sizeof *zc), *tc = tt_malloc_array(n + 1, sizeof *tc);
+    double *r = tt_malloc_array(n + 1, sizeof *r), *pz = tt_malloc_array(2 * n + 1, sizeof *pz);
+    size_t *idx = tt_malloc_array(2 * n + 1, sizeof *idx);
+    double *out = tt_malloc_array(n + 1, sizeof *out);
+    tt_status st = zc && tc && r && pz && idx && out
+                       ? TT_OK
+                       : tt_errf(err, errlen, TT_ERR_NOMEM, "IV score nuisances: out of memory");
+    if (st == TT_OK) {
+        memcpy(zc, z, n * sizeof *zc);
+        memcpy(tc, v->t, n * sizeof *tc);
+    }
+    for (int f = 0; f < nu->folds && st == TT_OK; f++) {
+        size_t m_te = 0;
+        size_t *te = idx + n;
+        for (size_t i = 0; i < n; i++)
+            if (nu->fold[i] == f)
+                te[m_te++] = i;
+        if (m_te == 0)
+            continue;
+        const uint64_t fseed = seed + (uint64_t)f;
+        size_t m_tr = 0;
+        for (size_t i = 0; i < n; i++)
+            if (nu->fold[i] != f)
+                idx[m_tr++] = i;
+        if (known_r) {
+            for (size_t j = 0; j < m_te; j++)
+                r[te[j]] = known_r[te[j]];
+        } else {
+            st = iv_logit(v, zc, idx, m_tr, te, m_te, alpha_logistic, fseed, out, err, errlen);
+            for (size_t j = 0; st == TT_OK && j < m_te; j++)
+                r[te[j]] = out[j];
+        }
+        for (int g = 0; g < 2 && st == TT_OK; g++) {
+            m_tr = 0;
+            for (size_t i = 0; i < n; i++)
+                if (nu->fold[i] != f && zc[i] == g)
+                    idx[m_tr++] = i;
+            if (m_tr == 0) {
+                st = tt_errf(err, errlen, TT_ERR_DATA, "IV score nuisances: fold %d's training "
+                             "rows have no instrument value %d", f + 1, g);
+                break;
+            }
+            st = iv_logit(v, tc, idx, m_tr, te, m_te, alpha_logistic, fseed + 1000003u, out,
+                          err, errlen);
+            for (size_t j = 0; st == TT_OK && j < m_te; j++)
+                pz[(size_t)g * n + te[j]] = out[j];
+        }
+    }
+    free(tc);
+    free(idx);
+    free(out);
+    if (st != TT_OK) {
+        free(zc);
+        free(r);
+        free(pz);
+        return st;
+    }
+    free(nu->z);
+    free(nu->r_hat);
+    free(nu->pz_hat);
+    nu->z = zc;
+    nu->r_hat = r;
+    nu->pz_hat = pz;
+    return TT_OK;
 }

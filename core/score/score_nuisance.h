@@ -39,6 +39,10 @@ typedef struct tt_score_nuisance {
     double *mu_hat;   /* n x K column-major */
     int m_model;      /* the chosen outcome model: 0 linear, 1..2 the squares-and-products */
     int *mu_model;    /* K: the same per arm */
+    /* IV problems (tt_score_nuisance_fit_iv; NULL otherwise), same folds: */
+    int *z;           /* n: the binary instrument, 0/1 */
+    double *r_hat;    /* n: P(Z = 1 | x, w), or the design's known value */
+    double *pz_hat;   /* n x 2: P(T = 1 | x, w, Z = z), column z */
 } tt_score_nuisance;
 
 /* Fit on the validation view v (x, w, t, y set). folds >= 2; every arm needs
@@ -58,6 +62,17 @@ tt_status tt_score_nuisance_fit_folds(const tt_plugin_data *v, const int *fold, 
                                       uint64_t seed, double alpha_ridge, double alpha_logistic,
                                       int curved, tt_score_nuisance *out, char *err,
                                       size_t errlen);
+
+/* The IV scoring nuisances of iv_dr_mse on the folds nu already has (two
+ * arms, z binary 0/1 for every row of v): r_hat by the scoring propensity's
+ * logistic on Z (or known_r, n values in (0, 1), when the instrument was
+ * randomised: data.z_propensity), and pz_hat[z] by the same logistic on the
+ * rows with Z = z, predicting every row of the held-out fold. A group whose
+ * training rows all have one arm (one-sided non-compliance) predicts that
+ * arm exactly. On failure nu's IV arrays stay NULL and the rest is kept. */
+tt_status tt_score_nuisance_fit_iv(const tt_plugin_data *v, const int *z, const double *known_r,
+                                   double alpha_logistic, uint64_t seed, tt_score_nuisance *nu,
+                                   char *err, size_t errlen);
 
 /* "linear ridge", "ridge, squares and products, alpha 10" ...: what model
  * index i of m_model / mu_model is, for reports. */

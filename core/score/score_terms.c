@@ -26,12 +26,13 @@ const char *tt_score_terms_missing(const tt_score_context *ctx, const char *metr
     if (is_policy(metric) && strncmp(metric, "erupt", 5) == 0 && ctx &&
         ctx->erupt_policy != TT_ERUPT_GREEDY)
         return "no standard error for erupt under the Thompson policy";
-    if (strcmp(metric, "dr_mse") == 0 || strcmp(metric, "r_score") == 0 || is_policy(metric))
+    if (strcmp(metric, "dr_mse") == 0 || strcmp(metric, "r_score") == 0 ||
+        strcmp(metric, "iv_dr_mse") == 0 || is_policy(metric))
         return NULL;
     if (strstr(metric, "energy"))
         return "no standard error for energy scores (a pair sum, not a row mean)";
-    return "no standard error for this metric (dr_mse, r_score, erupt, erupt_net, policy_value, "
-           "policy_gain and policy_gain_best have per-row terms)";
+    return "no standard error for this metric (dr_mse, iv_dr_mse, r_score, erupt, erupt_net, "
+           "policy_value, policy_gain and policy_gain_best have per-row terms)";
 }
 
 size_t tt_score_context_rows(const tt_score_context *ctx)
@@ -50,6 +51,8 @@ int tt_score_terms(const tt_score_context *ctx, const char *metric, const double
         return 0;
     if (strcmp(metric, "dr_mse") == 0)
         return tt_dr_mse_terms(&ctx->nu, ctx->t, ctx->y, tau_hat, ctx->clip, terms);
+    if (strcmp(metric, "iv_dr_mse") == 0)
+        return tt_iv_dr_mse_terms(&ctx->nu, ctx->t, ctx->y, tau_hat, terms);
     return tt_r_score_terms(&ctx->nu, ctx->t, ctx->y, tau_hat, terms);
 }
 

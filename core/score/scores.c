@@ -236,6 +236,16 @@ static void compute_one(const tt_score_context *c, int which, const double *tau,
             set_or_null(s, name, tt_dr_mse(&c->nu, c->t, c->y, tau, c->clip),
                         "no treated validation rows");
         return;
+    case SC_IV_DR_MSE:
+        if (!c->has_nu)
+            set_null(s, name, "%s", c->nu_reason);
+        else if (!c->nu.z)
+            set_null(s, name, "%s", c->iv_reason[0] ? c->iv_reason : "no IV scoring nuisances");
+        else
+            set_or_null(s, name, tt_iv_dr_mse(&c->nu, c->t, c->y, tau),
+                        "the instrument moves no one: mean compliance or the Wald denominator "
+                        "is 0");
+        return;
     default: { /* the ate figures */
         tt_ate_summary a;
         tt_ate_summarise(n, tau, lo, hi, 1, &a);

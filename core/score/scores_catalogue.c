@@ -41,6 +41,8 @@ static const tt_score_info catalogue[SC_COUNT] = {
      "1 - R-loss(tau_hat) / R-loss(best constant), validation-cross-fitted nuisances"},
     {"dr_mse", TT_SCORE_MIN, N,
      "mean squared distance of tau_hat from doubly robust pseudo-outcomes"},
+    {"iv_dr_mse", TT_SCORE_MIN, B | Z | N,
+     "mean squared distance of tau_hat from doubly robust IV (DRIV) pseudo-outcomes"},
     {"ate", TT_SCORE_REPORT, 0, "mean tau_hat of arm 1 over the validation rows"},
     {"ate_sd", TT_SCORE_REPORT, 0, "standard deviation of tau_hat of arm 1 across rows"},
     {"ate_lo", TT_SCORE_REPORT, I, "lower end of the interval of the mean effect of arm 1"},

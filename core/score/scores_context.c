@@ -165,6 +165,24 @@ static tt_status fit_score_nuisances(tt_score_context *c, const tt_plugin_data *
     return st;
 }
 
+/* IV problems (two arms, a binary instrument): the scoring nuisances of
+ * iv_dr_mse on the same folds. A failure costs that score only (its reason
+ * is kept), never the run. */
+static void fit_iv_nuisances(tt_score_context *c, const tt_plugin_data *valid,
+                             const tt_score_options *o)
+{
+    if (!c->has_nu || !c->instrument || c->n_instrument != 2 || c->n_arms != 2)
+        return;
+    double *known = NULL;
+    if (c->instrument_prop) /* P(z = 1 | row) is column 1 */
+        known = c->instrument_prop + c->n;
+    char nerr[160] = "";
+    if (tt_score_nuisance_fit_iv(valid, c->instrument, known, o->alpha_logistic,
+                                 tt_rng_derive(o->seed, "score:iv"), &c->nu, nerr,
+                                 sizeof nerr) != TT_OK)
+        snprintf(c->iv_reason, sizeof c->iv_reason, "%s", nerr);
+}
+
 tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_data *valid,
                                  const tt_score_options *opts, tt_score_context **out,
                                  char *err, size_t errlen)
@@ -282,6 +300,7 @@ tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_da
     } else if (!opts->fit_nuisances) {
         snprintf(c->nu_reason, sizeof c->nu_reason, "scoring nuisances were not fitted");
     }
+    fit_iv_nuisances(c, valid, opts);
     *out = c;
     return TT_OK;
 fail:

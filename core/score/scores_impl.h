@@ -12,7 +12,8 @@
 enum {
     SC_ENERGY, SC_PSW_ENERGY, SC_IV_ENERGY, SC_ERUPT, SC_ERUPT_NET, SC_TREAT_SHARE,
     SC_NORM_ERUPT, SC_QINI, SC_AUUC, SC_POLICY_VALUE, SC_POLICY_GAIN, SC_POLICY_GAIN_BEST,
-    SC_POLICY_RISK, SC_R_SCORE, SC_DR_MSE, SC_ATE, SC_ATE_SD, SC_ATE_LO, SC_ATE_HI, SC_COUNT
+    SC_POLICY_RISK, SC_R_SCORE, SC_DR_MSE, SC_IV_DR_MSE, SC_ATE, SC_ATE_SD, SC_ATE_LO, SC_ATE_HI,
+    SC_COUNT
 };
 
 struct tt_score_context {
@@ -36,6 +37,7 @@ struct tt_score_context {
     tt_score_nuisance nu;
     int has_nu;
     char nu_reason[160];        /* why there are no nuisances */
+    char iv_reason[160];        /* why nu has no IV nuisances (IV problems) */
     double *pooled_s;           /* K-1: Thompson s for candidates without intervals */
     double *arm_value;          /* K: Hajek value of giving every row arm k */
     double mean_y;
