@@ -20,6 +20,7 @@
 #include "common/pu_tsls.h"
 #include "data/csv.h"
 #include "plugin/host.h"
+#include "score/iv_diag.h"
 #include "util/rng.h"
 
 typedef struct env {
@@ -283,6 +284,20 @@ static void test_card_1995(void **state)
     printf("Card 2SLS %.4f (classical s.e. %.4f, HC1 %.4f), first-stage F %.2f\n", fit.beta[ke],
            sqrt(fit.cov_classical[ke * fit.k + ke]), sqrt(fit.cov_robust[ke * fit.k + ke]),
            fit.first_stage_f[0]);
+    /* core/score/iv_diag's first stage (Frisch-Waugh with the same controls)
+     * is the kit's first-stage F, computed another way. */
+    int *zi = malloc(n * sizeof *zi);
+    const double *near = column(t, "nearc4");
+    for (size_t i = 0; i < n; i++)
+        zi[i] = near[i] == 1.0;
+    tt_iv_diag dg;
+    assert_int_equal(tt_iv_diag_compute(n, column(t, "lwage"), column(t, "educ"), zi, ke - 1,
+                                        exo + n, 0, NULL, NULL, NULL, &dg, err, sizeof err),
+                     TT_OK);
+    assert_true(dg.controls);
+    assert_true(fabs(dg.fs_f - fit.first_stage_f[0]) < 1e-6 * fit.first_stage_f[0]);
+    assert_false(dg.weak);
+    free(zi);
     pu_tsls_free(&e->host, &fit);
     free(exo);
     tt_csv_free(t);
@@ -314,6 +329,18 @@ static void test_angrist_krueger_1991(void **state)
     assert_close(fit.beta[1], 0.1020, 0.0005, "AK Wald");
     assert_close(sqrt(fit.cov_classical[3]), 0.0239, 0.0005, "AK Wald s.e.");
     pu_tsls_free(&e->host, &fit);
+    /* core/score/iv_diag's Wald ratio (differences in means, delta-method
+     * s.e.) gives the published figure too. */
+    int *zi = malloc(n * sizeof *zi);
+    for (size_t i = 0; i < n; i++)
+        zi[i] = q1[i] == 1.0;
+    tt_iv_diag dg;
+    assert_int_equal(tt_iv_diag_compute(n, y, educ, zi, 0, NULL, 0, NULL, NULL, NULL, &dg, err,
+                                        sizeof err), TT_OK);
+    assert_close(dg.wald, 0.1020, 0.0005, "AK Wald (iv_diag)");
+    assert_close(dg.wald_se, 0.0239, 0.0010, "AK Wald s.e. (iv_diag, delta method)");
+    printf("AK Wald (iv_diag) %.4f (%.4f), first-stage F %.1f\n", dg.wald, dg.wald_se, dg.fs_f);
+    free(zi);
     /* Year dummies (1931-39) and the 30 instruments qob 1-3 x each year. */
     size_t ke = 10, kz = 30;
     double *exo = malloc(n * ke * sizeof *exo), *z = calloc(n * kz, sizeof *z);
