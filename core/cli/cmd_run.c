@@ -476,14 +476,14 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
     const tt_config *c = s->cfg;
     char err[1024];
     cJSON *facts = tt_run_data_facts(s), *nuisances = tt_run_nuisance_facts(s);
-    cJSON *plan = tt_run_plan_facts(s);
+    cJSON *plan = tt_run_plan_facts(s), *iv = tt_run_iv_facts(s);
     tt_run_info info = {
         .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = s->metric,
         .metric_requested = c->metric, .propensity = &s->prop_summary,
         .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
         .nuisances = nuisances, .winner = winner, .plan = plan,
-        .ensemble = s->ensemble.facts,
+        .ensemble = s->ensemble.facts, .iv = iv,
         .propensity_model = s->prop_model,
         .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
         .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
@@ -504,6 +504,7 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
     cJSON_Delete(facts);
     cJSON_Delete(nuisances);
     cJSON_Delete(plan);
+    cJSON_Delete(iv);
     tt_run_write_preprocessing(s, dir);
 }
 
@@ -607,7 +608,7 @@ static int execute(run_state *s, run_cli *cli, double start)
 
     if ((rc = tt_run_resolve_plugins(s, a, 0)) || (rc = tt_run_load_data(s, a)) ||
         (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) || (rc = tt_run_build_scores(s)) ||
-        (rc = tt_run_make_plan(s, start)) || (rc = open_run_folder(s, a, dir, sizeof dir)))
+        (rc = tt_run_iv_diagnostics(s)) || (rc = tt_run_make_plan(s, start)) || (rc = open_run_folder(s, a, dir, sizeof dir)))
         return rc;
     /* From here on finished work exists or is being made: signals are
      * polled (within 0.1 s) so it is written before exit 130. */

@@ -20,6 +20,7 @@
 #include "nuisance/nuisance.h"
 #include "nuisance/nuisance_cost.h"
 #include "plugin/host.h"
+#include "score/iv_diag.h"
 #include "score/propensity.h"
 #include "score/scores.h"
 
@@ -96,6 +97,8 @@ typedef struct run_state {
     size_t *train_counts, *valid_counts;
     tt_score_context *scores;    /* the shared scoring context */
     tt_propensity_summary prop_summary;
+    tt_iv_diag iv_diag;          /* IV problems (binary instrument): score/iv_diag.h */
+    int has_iv_diag;
     double *costs;               /* K per-arm costs (arm 0: 0), or NULL */
     tt_nuisance_engine *engine;  /* nuisance models the plugins need, or NULL */
     tt_nuisance_data nu_data;    /* the engine's view of the training rows */
@@ -261,6 +264,17 @@ cJSON *tt_run_plan_facts(const run_state *s);
 /* The chosen nuisance models and their diagnostics, for results.json's
  * "nuisances" (caller owns), or NULL when the run fitted none. */
 cJSON *tt_run_nuisance_facts(const run_state *s);
+
+/* IV problems with a binary instrument: the diagnostics of score/iv_diag.h
+ * on every row (compliance deciles on the scoring rows), with their caveats
+ * on stderr; s->has_iv_diag says whether there are any (run_iv.c). */
+int tt_run_iv_diagnostics(run_state *s);
+/* The first data.z column is 0/1 on every row, takes both values, and there
+ * are two arms: the binary-instrument problems the IV scores and
+ * diagnostics serve. */
+int tt_run_binary_instrument(const tt_dataset *d);
+/* results.json's "iv" object (caller owns), or NULL. */
+cJSON *tt_run_iv_facts(const run_state *s);
 
 /* The view plugins and scores get of a dataset (borrowed pointers). */
 tt_plugin_data tt_run_view(const tt_dataset *d);

@@ -27,29 +27,13 @@ static const struct {
  * On randomized data energy stays (rct_nonlinear: energy 0.408 / 0.341,
  * dr_mse 0.499 / 0.323), and instrument problems keep their rule: dr_mse
  * assumes no unobserved confounding, which is what an instrument is for. */
-static int binary_instrument(const tt_dataset *d);
-
 static const char *auto_metric(const tt_config *c, const tt_dataset *d)
 {
     if (d->p_z > 0)
-        return binary_instrument(d) ? "iv_dr_mse" : "psw_energy";
+        return tt_run_binary_instrument(d) ? "iv_dr_mse" : "psw_energy";
     if (c->randomized)
         return "energy";
     return "dr_mse";
-}
-
-/* The first data.z column is a 0/1 instrument taking both values. */
-static int binary_instrument(const tt_dataset *d)
-{
-    if (d->p_z < 1 || !d->z || d->n_arms != 2)
-        return 0;
-    int seen[2] = {0, 0};
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->z[i] != 0.0 && d->z[i] != 1.0)
-            return 0;
-        seen[d->z[i] == 1.0] = 1;
-    }
-    return seen[0] && seen[1];
 }
 
 /* "auto" resolved, checked against the problem, and its direction. */
@@ -70,7 +54,7 @@ static int resolve_metric(run_state *s)
         s->maximize = oracles[i].maximize;
         return TT_EXIT_OK;
     }
-    int has_instrument = binary_instrument(d);
+    int has_instrument = tt_run_binary_instrument(d);
     if (tt_score_check(s->metric, d->n_arms, has_instrument, err, sizeof err) != TT_OK) {
         fprintf(stderr, "tautune: %s: metric: %s\n", c->path, err);
         return TT_EXIT_USAGE;
@@ -168,7 +152,7 @@ int tt_run_build_scores(run_state *s)
     int *zgroup = NULL;
     double *zprop = NULL;
     const tt_dataset *v = s->valid;
-    if (binary_instrument(s->data) && v->n > 0) {
+    if (tt_run_binary_instrument(s->data) && v->n > 0) {
         zgroup = malloc(sizeof *zgroup * v->n);
         zprop = c->z_propensity > 0.0 ? malloc(sizeof *zprop * 2 * v->n) : NULL;
         if (!zgroup || (c->z_propensity > 0.0 && !zprop)) {
