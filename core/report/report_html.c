@@ -654,6 +654,7 @@ static void page(tt_rbuf *b, const tt_report_input *in)
     tt_report_plots(b, in);
     tt_rb_puts(b, "</section>\n");
     section_nuisances(b, in);
+    tt_report_iv_section(b, in->results);
     tt_rb_puts(b, "</main>\n</body>\n</html>\n");
 }
 

@@ -83,6 +83,12 @@ int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len);
 int tt_report_validation_sentence(const cJSON *results, char *buf, size_t len);
 int tt_report_ensemble_sentence(const cJSON *results, char *buf, size_t len);
 
+/* The instrument's diagnostics (results.json "iv", report_iv.c): one plain
+ * sentence with its caveats (1 when there are any, else 0 and buf ""), and
+ * report.html's "Instrument" section (nothing without them). */
+int tt_report_iv_sentence(const cJSON *results, char *buf, size_t len);
+void tt_report_iv_section(tt_rbuf *b, const cJSON *results);
+
 /* The label of arm k: in->arm_labels, else results data.arm_labels, else
  * the number (in a static buffer of the caller's: buf). */
 const char *tt_report_arm_label(const tt_report_input *in, int k, char *buf, size_t len);

@@ -90,6 +90,10 @@ static void winner_line(tt_rbuf *b, const tt_report_input *in)
         tt_rb_md(b, text);
         tt_rb_puts(b, "\n\n");
     }
+    if (tt_report_iv_sentence(r, text, sizeof text)) {
+        tt_rb_md(b, text);
+        tt_rb_puts(b, "\n\n");
+    }
     /* ABI 1.4: the plugin's own out-of-bag average over the training rows. */
     const cJSON *oob = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "winner"), "average_effect_oob");

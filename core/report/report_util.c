@@ -376,6 +376,13 @@ char **tt_report_caveats(const tt_report_input *in, size_t *n, int *oom)
                    outside, in->n, 100.0 * (double)outside / (double)in->n, in->clip,
                    1 - in->clip);
     arm_caveats(&l, in);
+    /* The instrument's (results.json iv.caveats, score/iv_diag.h). */
+    const cJSON *ivc = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(r, "iv"), "caveats"), *c;
+    cJSON_ArrayForEach(c, ivc)
+        if (cJSON_IsString(c))
+            add_caveat(&l, "Instrument: %s; IV effects there are not to be trusted.",
+                       c->valuestring);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(r, "data");
     /* Said only when some figure is on the page (a trial succeeded). */
     int oracle = cJSON_IsObject(best) &&
