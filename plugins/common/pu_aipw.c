@@ -23,10 +23,9 @@ void pu_aipw_scores(int n_arms, int k, const tt_plugin_data *rows, const double 
     }
 }
 
-/* grf's weighted mean and clustered standard error with one row per
- * cluster (see the header). Rows of weight 0 drop out of both, and out of
- * the small-sample factor n' / (n' - 1). */
-static void mean_se(size_t n, const double *v, const double *weight, double *mean, double *se)
+/* Rows of weight 0 drop out of both, and out of the small-sample factor
+ * n' / (n' - 1). */
+void pu_aipw_mean_se(size_t n, const double *v, const double *weight, double *mean, double *se)
 {
     double sw = 0, s = 0, ss = 0;
     size_t used = 0;
@@ -61,7 +60,7 @@ int pu_aipw_average(const tt_plugin_host *host, const char *name, int n_arms,
     int rc = TT_OK;
     for (int k = 1; k < n_arms; k++) {
         pu_aipw_scores(n_arms, k, rows, tau, m, e, score);
-        mean_se(n, score, weight, &ate[k - 1], &se[k - 1]);
+        pu_aipw_mean_se(n, score, weight, &ate[k - 1], &se[k - 1]);
         if (!isfinite(ate[k - 1]) || !isfinite(se[k - 1])) {
             rc = pu_errf(err, errlen, TT_ERR_NUMERIC,
                          "%s: the AIPW average effect of arm %d is not finite", name, k);

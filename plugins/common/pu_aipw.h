@@ -41,6 +41,11 @@ int pu_aipw_average(const tt_plugin_host *host, const char *name, int n_arms,
                     const double *e, const double *weight, double *ate, double *se, char *err,
                     size_t errlen);
 
+/* grf's weighted mean of v (n values; weight NULL = 1) and its standard
+ * error with every row its own cluster, as above (the caller makes sure
+ * at least 2 rows weigh). Also the IV plugins' LATE average (pu_ivres.h). */
+void pu_aipw_mean_se(size_t n, const double *v, const double *weight, double *mean, double *se);
+
 /* ---- an average kept with a fitted model ---- */
 
 /* The most treated arms an average is kept for (the forest engine's limit
