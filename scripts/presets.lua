@@ -29,7 +29,9 @@
 --                                          ra_learner), dr, dml,
 --                                          forests (issue 9: dr_forest,
 --                                          causal_forest_dml, causal_forest,
---                                          multi_arm_causal_forest)
+--                                          multi_arm_causal_forest), iv (issue 16:
+--                                          every instrumental-variable plugin;
+--                                          needs data.z, never in presets.<level>)
 --   presets.level(level, "dr", "dml_linear", ...)   the named plugins only
 -- e.g.
 --   estimators = presets.medium
@@ -160,6 +162,21 @@ local function forest(level)
            alpha = uniform(0, 0.25) }
 end
 
+-- The doubly robust IV family's own knobs (plugins/driv.c): the clip of
+-- cov(T, Z | x), the preliminary effect and, beyond cheap, the projection.
+local function driv_stage(level, with_projection)
+  if level == "cheap" then
+    return { cov_clip = 0.001, prel_cate_approach = "driv" }
+  end
+  local t = { cov_clip = loguniform(1e-4, 0.05),
+              prel_cate_approach = choice({ "driv", "dmliv" }),
+              opt_reweighted = choice({ false, true }) }
+  if with_projection then
+    t.projection = choice({ false, true })
+  end
+  return t
+end
+
 -- Each plugin's space as a function of the level.
 local builders = {
   diff_in_means = function() return {} end,
@@ -198,6 +215,27 @@ local builders = {
   causal_forest_dml = forest,
   causal_forest = forest,
   multi_arm_causal_forest = forest,
+  -- Instrumental variables (need data.z).
+  tsls = function(level)
+    if level == "cheap" then
+      return { effect = choice({ "constant", "linear" }) }
+    end
+    return { effect = choice({ "constant", "linear", "poly2" }) }
+  end,
+  dml_iv = function(level) return linear_stage(level, true) end,
+  ortho_iv = function(level) return linear_stage(level, true) end,
+  dml_iv_nonparam = function(level) return slot("final", level) end,
+  driv = function(level) return join(driv_stage(level, true), slot("final", level)) end,
+  driv_linear = function(level)
+    return join(driv_stage(level, true), linear_stage(level, true))
+  end,
+  driv_sparse_linear = function(level)
+    return join(driv_stage(level, true), linear_stage(level, false))
+  end,
+  driv_intent_to_treat = function(level)
+    return join(driv_stage(level, false), linear_stage(level, true))
+  end,
+  instrumental_forest = forest,
 }
 
 local families = {
@@ -210,6 +248,10 @@ local families = {
 -- below); all four are presets.forests.<level>.
 local extra_families = {
   forests = { "dr_forest", "causal_forest_dml", "causal_forest", "multi_arm_causal_forest" },
+  -- presets.iv.<level>: every IV estimator (data.z with a binary instrument;
+  -- tsls takes any instrument).
+  iv = { "tsls", "dml_iv", "ortho_iv", "dml_iv_nonparam", "driv", "driv_linear",
+         "driv_sparse_linear", "driv_intent_to_treat", "instrumental_forest" },
 }
 -- The forests each level adds to the non-forest set: medium the binary grf
 -- forest and the DR forest (one of each kind of final stage), wide all.

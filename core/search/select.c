@@ -13,7 +13,11 @@ static const char *const simplicity[] = {
     "diff_in_means", "ipw", "s_learner", "t_learner", "dr_linear", "dml_linear",
     "dr_sparse_linear", "dml_sparse_linear", "ra_learner", "dr", "x_learner", "da_learner",
     "transformed_outcome", "dml_nonparam", "dr_forest", "causal_forest_dml", "causal_forest",
-    "multi_arm_causal_forest", NULL};
+    "multi_arm_causal_forest",
+    /* Instrumental variables, in the same spirit: the textbook 2SLS, the
+     * linear residual and DR final stages, then learners and the forest. */
+    "tsls", "ortho_iv", "dml_iv", "driv_intent_to_treat", "driv_linear", "driv_sparse_linear",
+    "dml_iv_nonparam", "driv", "instrumental_forest", NULL};
 
 int tt_select_simplicity(const char *plugin)
 {
