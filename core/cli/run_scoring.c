@@ -25,8 +25,11 @@ static const struct {
  *   IHDP replications 1-10, 60 s searches: tuned winner 1.81 driven by dr_mse,
  *     6.53 by psw_energy.
  * On randomized data energy stays (rct_nonlinear: energy 0.408 / 0.341,
- * dr_mse 0.499 / 0.323), and instrument problems keep their rule: dr_mse
- * assumes no unobserved confounding, which is what an instrument is for. */
+ * dr_mse 0.499 / 0.323). Instrument problems: dr_mse and psw_energy assume no
+ * unobserved confounding, which is what an instrument is for; with a binary
+ * instrument iv_dr_mse (DRIV pseudo-outcomes) measures the effect on
+ * compliers (tests/bench/iv compares the scores' picks), other instruments
+ * keep psw_energy. */
 static const char *auto_metric(const tt_config *c, const tt_dataset *d)
 {
     if (d->p_z > 0)
