@@ -213,6 +213,19 @@ void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double no
         s->train_refit_deadline = fmin(pl->refit_deadline, now + left / (1 + r));
 }
 
+int tt_run_refit_affordable(const run_state *s, const tt_trial_result *r,
+                            const tt_trial_result *best, double now)
+{
+    const run_plan *pl = &s->plan;
+    if (pl->budget <= 0 || !r || r == best)
+        return 1;
+    /* What the search kept for the best trial's refit, or what is left,
+     * whichever is more: the same share of the estimate as the search's rule. */
+    double room = fmax(pl->refit_deadline - now, REFIT_SHARE_OF_ESTIMATE *
+                                                     tt_run_refit_estimate(s, best));
+    return REFIT_SHARE_OF_ESTIMATE * tt_run_refit_estimate(s, r) <= room;
+}
+
 int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now)
 {
     const run_plan *pl = &s->plan;

@@ -577,6 +577,7 @@ static tt_config *config_new(const char *path)
     cfg->gen_arms = 2;
     cfg->validation = 0.3;
     cfg->ensemble = 1;
+    cfg->selection = 1; /* "one_se" (search/select.h says why) */
     cfg->path = tt_strdup(path);
     cfg->metric = tt_strdup("auto");
     cfg->searcher = tt_strdup("cfo");

@@ -60,10 +60,10 @@
  *              cost = "trials" or "seconds",  -- cfo's cost per trial; "trials" is reproducible
  *              jobs = 1,                      -- trials in parallel worker processes
  *              memory_mb = N,                 -- address-space cap per worker; 0 = none
- *              selection = "best", "one_se" or "medoid" } -- the winner: best objective,
- *                                             -- the simplest trial tied with it, or the tied
- *                                             -- trial nearest the ties' mean effects
- *                                             -- (search/select.h)
+ *              selection = "one_se", "best" or "medoid" } -- the winner (default
+ *                                             -- one_se): the simplest trial tied with the
+ *                                             -- best, the best objective, or the tied trial
+ *                                             -- nearest the ties' mean effects (search/select.h)
  *   estimators = {                            -- at least one; keys are plugin names
  *     diff_in_means = {},
  *     t_learner = { model_alpha = loguniform(1e-3, 1e3) },
@@ -172,7 +172,7 @@ typedef struct tt_config {
     int jobs;                   /* 0 = not given (one) */
     long memory_mb;             /* -1 = not given (the default cap) */
     int selection;              /* search.selection as search/select.h's tt_selection:
-                                   0 "best", 1 "one_se", 2 "medoid" */
+                                   0 "best", 1 "one_se" (the default), 2 "medoid" */
     int ensemble;               /* search.ensemble: build an ensemble of the best trials
                                  * (default 1; cli/run_ensemble.c) */
 

@@ -41,7 +41,9 @@ int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len)
         return 1;
     if (rule && !strcmp(rule, "one_se"))
         snprintf(buf + n, len - (size_t)n,
-                 " The winner is the simplest of them (search.selection = \"one_se\").");
+                 " The winner is the simplest of them (search.selection = \"one_se\", the "
+                 "default: among so many ties the best objective is mostly the luckiest draw "
+                 "of the validation noise).");
     else if (rule && !strcmp(rule, "medoid"))
         snprintf(buf + n, len - (size_t)n,
                  " The winner is the one of them whose effects are nearest the mean of their "
@@ -49,7 +51,7 @@ int tt_report_ties_sentence(const cJSON *results, char *buf, size_t len)
                  "ties is mostly the luckiest draw of the validation noise.");
     else
         snprintf(buf + n, len - (size_t)n,
-                 " The winner is the best by objective; search.selection = \"medoid\" would "
-                 "pick the one nearest their mean effects, \"one_se\" the simplest of them.");
+                 " The winner is the best by objective (search.selection = \"best\"); the "
+                 "default \"one_se\" would pick the simplest of them.");
     return 1;
 }

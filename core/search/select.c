@@ -62,9 +62,19 @@ static int has_tied_effects(const tt_trial_result *r, size_t n_effects)
     return r->tied_with_best && r->effects && r->n_effects == n_effects;
 }
 
+typedef struct affordability {
+    tt_select_affordable fn;
+    void *ctx;
+} affordability;
+
+static int affordable(const affordability *a, const tt_trial_result *r)
+{
+    return !a->fn || a->fn(a->ctx, r);
+}
+
 /* select.h's medoid, or out->best when fewer than three tied trials hold
  * effects (or memory runs out: the best by objective is a fine answer). */
-static long medoid_of_ties(const tt_search_outcome *out)
+static long medoid_of_ties(const tt_search_outcome *out, const affordability *a)
 {
     const tt_trial_result *b = &out->trials[out->best];
     const size_t n = b->n_effects;
@@ -87,7 +97,7 @@ static long medoid_of_ties(const tt_search_outcome *out)
     long pick = out->best;
     double nearest = INFINITY;
     for (size_t i = 0; i < out->n_trials; i++) { /* trials are in id order: ties keep the lower */
-        if (!has_tied_effects(&out->trials[i], n))
+        if (!has_tied_effects(&out->trials[i], n) || !affordable(a, &out->trials[i]))
             continue;
         double d2 = 0.0;
         for (size_t k = 0; k < n; k++) {
@@ -103,17 +113,20 @@ static long medoid_of_ties(const tt_search_outcome *out)
     return pick;
 }
 
-static long simplest_of_ties(const tt_search_outcome *out)
+static long simplest_of_ties(const tt_search_outcome *out, const affordability *a)
 {
     long pick = out->best_by_objective;
     for (size_t i = 0; i < out->n_trials; i++)
-        if (out->trials[i].tied_with_best && simpler(&out->trials[i], &out->trials[pick]))
+        if (out->trials[i].tied_with_best && simpler(&out->trials[i], &out->trials[pick]) &&
+            affordable(a, &out->trials[i]))
             pick = (long)i;
     return pick;
 }
 
-void tt_search_select(tt_search_outcome *out, tt_selection rule)
+void tt_search_select(tt_search_outcome *out, tt_selection rule, tt_select_affordable fn,
+                      void *ctx)
 {
+    const affordability a = {fn, ctx};
     out->best = out->best_by_objective;
     out->rule = tt_selection_name(rule);
     out->picks[TT_SELECT_BEST] = out->picks[TT_SELECT_ONE_SE] = out->picks[TT_SELECT_MEDOID] =
@@ -121,7 +134,7 @@ void tt_search_select(tt_search_outcome *out, tt_selection rule)
     if (out->best < 0)
         return;
     /* Every rule's pick is kept (results.json shows where they disagree). */
-    out->picks[TT_SELECT_ONE_SE] = simplest_of_ties(out);
-    out->picks[TT_SELECT_MEDOID] = medoid_of_ties(out);
+    out->picks[TT_SELECT_ONE_SE] = simplest_of_ties(out, &a);
+    out->picks[TT_SELECT_MEDOID] = medoid_of_ties(out, &a);
     out->best = out->picks[rule];
 }

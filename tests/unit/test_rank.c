@@ -84,6 +84,19 @@ static void assert_close(double a, double b, double rel)
         fail_msg("%.17g != %.17g", a, b);
 }
 
+static int refuse_id4(void *ctx, const tt_trial_result *r)
+{
+    (void)ctx;
+    return r->id != 4;
+}
+
+static int refuse_all(void *ctx, const tt_trial_result *r)
+{
+    (void)ctx;
+    (void)r;
+    return 0;
+}
+
 static void test_dr_mse_and_r_score_se_by_hand(void **state)
 {
     (void)state;
@@ -377,13 +390,22 @@ static void test_ties_and_one_se(void **state)
     /* "best" keeps the best; "one_se" takes the fewest active parameters
      * (1: t_learner and s_learner), then the simplicity order (s_learner
      * before t_learner), then the id. */
-    tt_search_select(&out, TT_SELECT_BEST);
+    tt_search_select(&out, TT_SELECT_BEST, NULL, NULL);
     assert_int_equal(out.best, best);
     assert_string_equal(out.rule, "best");
-    tt_search_select(&out, TT_SELECT_ONE_SE);
+    tt_search_select(&out, TT_SELECT_ONE_SE, NULL, NULL);
     assert_string_equal(out.rule, "one_se");
     assert_int_equal(out.trials[out.best].id, 4);
     assert_int_equal(out.best_by_objective, best);
+    assert_int_equal(out.picks[TT_SELECT_ONE_SE], out.best);
+    assert_int_equal(out.picks[TT_SELECT_BEST], best);
+    /* A pick whose refit does not fit the time left is passed over: the
+     * next simplest tied trial, and with none affordable the best. */
+    tt_search_select(&out, TT_SELECT_ONE_SE, refuse_id4, NULL);
+    assert_int_not_equal(out.trials[out.best].id, 4);
+    assert_true(out.trials[out.best].tied_with_best);
+    tt_search_select(&out, TT_SELECT_ONE_SE, refuse_all, NULL);
+    assert_int_equal(out.best, best);
     assert_true(tt_select_simplicity("diff_in_means") < tt_select_simplicity("x_learner"));
     assert_int_equal(tt_select_simplicity("my_plugin"), tt_select_simplicity("other_plugin"));
 
