@@ -470,17 +470,6 @@ static void search_options(const run_state *s, double start, tt_search_options *
     opt->memory_cap = cap;
 }
 
-/* The selection rule's pick must leave its refit the time the search kept
- * for the best trial's (or what is left): run_plan.c. */
-static int refit_affordable(void *ctx, const tt_trial_result *r)
-{
-    const run_state *s = ctx;
-    const tt_search_outcome *o = &s->outcome;
-    const tt_trial_result *best =
-        o->best_by_objective >= 0 ? &o->trials[o->best_by_objective] : NULL;
-    return tt_run_refit_affordable(s, r, best, tt_now());
-}
-
 /* results.json; with pages, also report.html and summary.md. */
 static void report(run_state *s, const char *dir, double start, const cJSON *winner, int pages)
 {
@@ -696,7 +685,7 @@ static int execute(run_state *s, run_cli *cli, double start)
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
     free(folds);
-    tt_search_select(&s->outcome, (tt_selection)c->selection, refit_affordable, s);
+    tt_search_select(&s->outcome, (tt_selection)c->selection, tt_run_refit_affordable, s);
     const char *dump = getenv("TAUTUNE_DUMP_KEPT"); /* benchmarks only (search/rank.h) */
     if (dump && *dump &&
         tt_rank_dump_kept(s->outcome.trials, s->outcome.n_trials, s->outcome.best_by_objective,

@@ -254,11 +254,11 @@ double tt_run_ensemble_reserve(const run_state *s);
  * would be stopped unfinished at the search's deadline. */
 int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, double now);
 /* Whether trial r's refit fits the time the search left for the refit of
- * `best` (the best by objective, whose refit the search reserved for) or the
- * time left until the refit deadline, whichever is more: the selection rule
- * (search/select.h) may pick r only then. Always 1 without a time budget. */
-int tt_run_refit_affordable(const run_state *s, const tt_trial_result *r,
-                            const tt_trial_result *best, double now);
+ * the best trial by objective (the one it reserved for) or the time left
+ * until the refit deadline, whichever is more: the selection rule
+ * (search/select.h's tt_select_affordable, ctx the run_state) may pick r
+ * only then. Always 1 without a time budget. */
+int tt_run_refit_affordable(void *ctx, const tt_trial_result *r);
 /* Before the winner's refit: when its bootstrap of B replicas would not
  * fit before the refit deadline, sets s->refit_resamples to what fits (at
  * least 5) and says so; otherwise leaves it 0. */

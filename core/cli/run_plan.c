@@ -213,11 +213,15 @@ void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double no
         s->train_refit_deadline = fmin(pl->refit_deadline, now + left / (1 + r));
 }
 
-int tt_run_refit_affordable(const run_state *s, const tt_trial_result *r,
-                            const tt_trial_result *best, double now)
+int tt_run_refit_affordable(void *ctx, const tt_trial_result *r)
 {
+    const run_state *s = ctx;
     const run_plan *pl = &s->plan;
-    if (pl->budget <= 0 || !r || r == best)
+    const tt_search_outcome *o = &s->outcome;
+    const tt_trial_result *best =
+        o->best_by_objective >= 0 ? &o->trials[o->best_by_objective] : NULL;
+    const double now = tt_now();
+    if (pl->budget <= 0 || !r || !best || r == best)
         return 1;
     /* What the search kept for the best trial's refit, or what is left,
      * whichever is more: the same share of the estimate as the search's rule. */
