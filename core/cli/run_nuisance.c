@@ -22,9 +22,17 @@
 #define NUISANCE_FILE "nuisance.ttn"
 #define NUISANCE_ALL_FILE "nuisance_all.ttn"
 
-/* The spec of a chosen model (keys point into its diagnostics). */
-static void spec_of(const tt_nuisance_result *r, tt_nuisance_spec *sp)
+/* The spec of a chosen model (keys point into its diagnostics). A role whose
+ * rows had one class got no learner ("constant", nuisance.h): its refits on
+ * other rows take the role's first candidate, which meets the same one
+ * class again (and becomes constant) or, on rows with both, is fitted. */
+static void spec_of(const tt_nuisance_plan_role *pr, const tt_nuisance_result *r,
+                    tt_nuisance_spec *sp)
 {
+    if (strcmp(r->diag.learner, TT_NUISANCE_CONSTANT) == 0 && pr->n_cands > 0) {
+        *sp = pr->cands[0];
+        return;
+    }
     memset(sp, 0, sizeof *sp);
     sp->learner = r->diag.learner;
     sp->n_params = r->diag.n_params;
@@ -411,7 +419,7 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
         const tt_nuisance_result *ch = tt_nuisance_chosen(s->engine, pr->role, pr->arm);
         if (ch) {
             tt_nuisance_spec sp;
-            spec_of(ch, &sp);
+            spec_of(pr, ch, &sp);
             /* Every row of the arm: with folds, valid holds them all. */
             size_t rows = pr->arm < 0 ? s->data->n
                           : pr->role == TT_NUISANCE_TREATMENT_GIVEN_Z
@@ -446,7 +454,8 @@ static int chosen_roles(run_state *s)
     for (size_t r = 0; r < n_roles; r++) {
         tt_nuisance_plan_role *fr = &s->final_roles[r];
         *fr = s->nu_roles[r];
-        spec_of(tt_nuisance_chosen(s->engine, fr->role, fr->arm), &s->final_specs[r]);
+        spec_of(&s->nu_roles[r], tt_nuisance_chosen(s->engine, fr->role, fr->arm),
+                &s->final_specs[r]);
         fr->cands = &s->final_specs[r];
         fr->n_cands = fr->n_take = 1;
         memset(fr->take, 0, sizeof fr->take);

@@ -63,3 +63,18 @@ if [ -n "$lo" ] && [ -n "$hi" ]; then
     fail "a confident average effect [$lo, $hi] from an instrument unrelated to T"
 fi
 echo "ok: unrelated instrument: loud caveat, no confident number"
+
+# One-sided non-compliance (nobody treated without the instrument, as with
+# 401(k) eligibility): P(T=1 | Z=0) is exactly 0 with no model, and the
+# final fit on every row refits it the same way (a regression: it once
+# asked for a learner named "constant").
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { if ($3 == 0) $2 = 0; print }' \
+  iv.csv > onesided.csv
+sed 's/iv.csv/onesided.csv/; s/z_propensity = 0.5, //' strong.lua > onesided.lua
+"$tt" run onesided.lua --ci --quiet --out onesided > onesided.out 2> onesided.err ||
+  fail "one-sided run: $(cat onesided.err)"
+flat=$(tr -d ' \n\t' < onesided/results.json)
+grep -q '"role":"treatment_given_z","z":0,"learner":"constant"' <<< "$flat" ||
+  fail "P(T=1|Z=0) is not the exact constant"
+grep -q '"final_fit":{"rows":"all"' <<< "$flat" || fail "the final fit on every row failed: $(cat onesided.err)"
+echo "ok: one-sided non-compliance: exact p_0 and a final fit on every row"
