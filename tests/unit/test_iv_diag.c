@@ -16,34 +16,20 @@
 #include "data/gen.h"
 #include "score/iv_diag.h"
 #include "util/rng.h"
+#include "test_iv_data.h"
 
 enum { N = 5000 };
-
-static tt_dataset *iv_data(uint64_t seed)
-{
-    tt_gen_options opt;
-    tt_gen_options_init(&opt);
-    opt.rows = N;
-    opt.seed = seed;
-    tt_dataset *d = NULL;
-    char err[256];
-    if (tt_gen_generate("iv", &opt, &d, err, sizeof err) != TT_OK)
-        fail_msg("%s", err);
-    return d;
-}
 
 static void test_iv_generator(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(3);
+    tt_dataset *d = test_iv_data(N, 3);
     double *t = malloc(N * sizeof *t), *c = malloc(N * sizeof *c);
     int *z = malloc(N * sizeof *z);
     for (size_t i = 0; i < N; i++) {
         t[i] = d->t[i];
         z[i] = d->z[i] == 1.0;
-        /* gen.h: P(T = 1 | x, Z = z) = Phi((-0.5 + 1.5 z + 0.5 x1) / sqrt 2). */
-        const double a = -0.5 + 0.5 * d->x[i];
-        c[i] = 0.5 * erfc(-(a + 1.5) / 2.0) - 0.5 * erfc(-a / 2.0);
+        c[i] = test_iv_true_pz(d, i, 1) - test_iv_true_pz(d, i, 0);
     }
     tt_iv_diag dg;
     char err[256];
@@ -93,7 +79,7 @@ static void test_iv_generator(void **state)
 static void test_weak_and_thin(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(4);
+    tt_dataset *d = test_iv_data(N, 4);
     double *t = malloc(N * sizeof *t), *c = malloc(N * sizeof *c);
     int *z = malloc(N * sizeof *z);
     tt_rng r;

@@ -19,6 +19,7 @@
 #include "learn/learner.h"
 #include "nuisance/nuisance.h"
 #include "plugin/host.h"
+#include "test_iv_data.h"
 
 enum { N = 4000, FOLDS = 5 };
 
@@ -33,15 +34,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    tt_gen_options opt;
-    tt_gen_options_init(&opt);
-    opt.rows = N;
-    opt.seed = 5;
-    char err[256];
-    if (tt_gen_generate("iv", &opt, &f->d, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "iv: %s\n", err);
-        return -1;
-    }
+    f->d = test_iv_data(N, 5);
     const tt_dataset *d = f->d;
     f->p = d->p_x + d->p_w;
     f->features = malloc(sizeof(double) * N * f->p);
@@ -64,13 +57,6 @@ static int teardown(void **state)
     free(f->zbin);
     free(f);
     return 0;
-}
-
-/* gen.h: P(T = 1 | x, Z = z) = Phi((-0.5 + 1.5 z + 0.5 x1) / sqrt 2). */
-static double true_pz(const fixture *f, size_t i, int z)
-{
-    double lin = -0.5 + 1.5 * z + 0.5 * f->d->x[i];
-    return 0.5 * erfc(-lin / 2.0);
 }
 
 static tt_nuisance_engine *engine_of(const tt_nuisance_data *nd)
@@ -101,7 +87,7 @@ static void test_recovers_truth(void **state)
     for (size_t i = 0; i < N; i++) {
         mean_r += r->oof[i] / N;
         for (int z = 0; z < 2; z++) {
-            double d = pz[z]->oof[i] - true_pz(f, i, z);
+            double d = pz[z]->oof[i] - test_iv_true_pz(f->d, i, z);
             sse[z] += d * d;
         }
     }
@@ -113,9 +99,9 @@ static void test_recovers_truth(void **state)
          * about 0.04 against 0.11 on 2,000 rows per instrument value. */
         double mean_t = 0.0, var_t = 0.0;
         for (size_t i = 0; i < N; i++)
-            mean_t += true_pz(f, i, z) / N;
+            mean_t += test_iv_true_pz(f->d, i, z) / N;
         for (size_t i = 0; i < N; i++)
-            var_t += (true_pz(f, i, z) - mean_t) * (true_pz(f, i, z) - mean_t) / N;
+            var_t += (test_iv_true_pz(f->d, i, z) - mean_t) * (test_iv_true_pz(f->d, i, z) - mean_t) / N;
         double rmse = sqrt(sse[z] / N);
         assert_true(rmse < 0.06);
         assert_true(rmse < 0.5 * sqrt(var_t));
@@ -129,7 +115,7 @@ static void test_recovers_truth(void **state)
     double comp = 0.0, comp_true = 0.0;
     for (size_t i = 0; i < N; i++) {
         comp += (pz[1]->oof[i] - pz[0]->oof[i]) / N;
-        comp_true += (true_pz(f, i, 1) - true_pz(f, i, 0)) / N;
+        comp_true += (test_iv_true_pz(f->d, i, 1) - test_iv_true_pz(f->d, i, 0)) / N;
     }
     assert_true(fabs(comp - comp_true) < 0.03);
     tt_nuisance_engine_free(e);

@@ -36,6 +36,7 @@
 #include "util/rng.h"
 #include "test_memstream.h"
 #include "test_open_plugin.h"
+#include "test_iv_data.h"
 
 enum { P_DMLIV = 0, P_ORTHO, P_NONPARAM, P_FOREST, NPLUG };
 static const char *const NAMES[NPLUG] = {"dml_iv", "ortho_iv", "dml_iv_nonparam",
@@ -189,28 +190,6 @@ static const tt_plugin_host *host_make(uint64_t seed)
 
 /* ---- data, views, fits ----------------------------------------------------------- */
 
-static tt_dataset *iv_data(size_t rows, uint64_t seed)
-{
-    tt_gen_options opt;
-    tt_gen_options_init(&opt);
-    opt.rows = rows;
-    opt.seed = seed;
-    char err[256];
-    tt_dataset *d = NULL;
-    if (tt_gen_generate("iv", &opt, &d, err, sizeof err) != TT_OK)
-        fail_msg("iv: %s", err);
-    return d;
-}
-
-static tt_plugin_data view(const tt_dataset *d)
-{
-    return (tt_plugin_data){.struct_size = sizeof(tt_plugin_data), .n = d->n, .p_x = d->p_x,
-                            .p_w = d->p_w, .x = d->x, .w = d->w, .t = d->t, .y = d->y,
-                            .n_arms = 2, .x_names = (const char *const *)d->x_names,
-                            .w_names = (const char *const *)d->w_names, .p_z = d->p_z,
-                            .z = d->z, .z_names = (const char *const *)d->z_names};
-}
-
 static double mean_tau(const tt_dataset *d)
 {
     double s = 0;
@@ -256,7 +235,7 @@ static void *fit_ok(int which, const tt_plugin_data *v, uint64_t seed)
 /* Rows to predict: the view without t, y, z. */
 static tt_plugin_data predict_view(const tt_dataset *d)
 {
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     v.t = NULL;
     v.y = NULL;
     v.p_z = 0;
@@ -379,7 +358,7 @@ static double now(void)
 static recovery recover(int which, const tt_dataset *d, const tt_dataset *test)
 {
     const tt_plugin_descriptor *pd = g_plug[which].d;
-    tt_plugin_data v = view(d), pv = predict_view(test);
+    tt_plugin_data v = test_iv_view(d), pv = predict_view(test);
     double t0 = now();
     void *inst = fit_ok(which, &v, 1);
     double *tau = malloc(sizeof(double) * test->n), ate, lo, hi, se;
@@ -413,9 +392,9 @@ static void test_recovery_shrinks_with_n(void **state)
     enum { NS = 4 };
     static const size_t sizes[NS] = {2000, 8000, 32000, 128000};
     recovery rec[NPLUG][NS];
-    tt_dataset *test = iv_data(4000, 999);
+    tt_dataset *test = test_iv_data(4000, 999);
     for (int s = 0; s < NS; s++) {
-        tt_dataset *d = iv_data(sizes[s], 7);
+        tt_dataset *d = test_iv_data(sizes[s], 7);
         serve_truth(d);
         for (int k = 0; k < NPLUG; k++) {
             if (k == P_FOREST && s == NS - 1)
@@ -456,7 +435,7 @@ static void test_recovery_shrinks_with_n(void **state)
 static void test_recovery_with_crossfitted_outcome(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(8000, 7), *test = iv_data(4000, 999);
+    tt_dataset *d = test_iv_data(8000, 7), *test = test_iv_data(4000, 999);
     serve_truth(d);
     recovery exact[NPLUG];
     for (int k = 0; k < NPLUG; k++)
@@ -498,10 +477,10 @@ static void test_average_effect_coverage(void **state)
     int covered[NPLUG + 1] = {0};
     double width[NPLUG + 1] = {0};
     for (int r = 0; r < REPS; r++) {
-        tt_dataset *d = iv_data(ROWS, 100 + (uint64_t)r);
-        tt_dataset *held = iv_data(ROWS, 5000 + (uint64_t)r);
+        tt_dataset *d = test_iv_data(ROWS, 100 + (uint64_t)r);
+        tt_dataset *held = test_iv_data(ROWS, 5000 + (uint64_t)r);
         serve_truth(d);
-        tt_plugin_data v = view(d), hv = view(held);
+        tt_plugin_data v = test_iv_view(d), hv = test_iv_view(held);
         double truth = mean_tau(d), truth_held = mean_tau(held);
         char err[512];
         for (int k = 0; k < NPLUG; k++) {
@@ -560,7 +539,7 @@ static void serve_disturbed(const tt_dataset *d)
 static void test_ortho_iv_constant_is_the_residual_wald_ratio(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(3000, 21);
+    tt_dataset *d = test_iv_data(3000, 21);
     serve_disturbed(d);
     size_t n = d->n;
     double *wt = malloc(sizeof(double) * n);
@@ -579,7 +558,7 @@ static void test_ortho_iv_constant_is_the_residual_wald_ratio(void **state)
             meat += wt[i] * wt[i] * zr * zr * e * e;
         }
         double se = sqrt((double)n / (double)(n - 1) * meat / (stz * stz));
-        tt_plugin_data v = view(d);
+        tt_plugin_data v = test_iv_view(d);
         v.p_x = 0;
         v.x = NULL;
         v.weight = weighted ? wt : NULL;
@@ -653,7 +632,7 @@ static void test_dml_iv_matches_least_squares_by_hand(void **state)
 {
     (void)state;
     enum { D = 3, NP = 4 };
-    tt_dataset *d = iv_data(1500, 31);
+    tt_dataset *d = test_iv_data(1500, 31);
     serve_disturbed(d);
     size_t n = d->n;
     double *wt = malloc(sizeof(double) * n);
@@ -693,7 +672,7 @@ static void test_dml_iv_matches_least_squares_by_hand(void **state)
             V[c * D + a] = s * (double)n / (double)(n - D);
         }
 
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     v.p_x = 2; /* x1, x2: the first two columns of the column-major x */
     v.weight = wt;
     void *inst = fit_ok(P_DMLIV, &v, 1);
@@ -756,7 +735,7 @@ static void expect_fit_refused(int which, const tt_plugin_data *v, int status, c
 static void test_refusals(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(600, 41);
+    tt_dataset *d = test_iv_data(600, 41);
     serve_truth(d);
     size_t n = d->n;
     double *z2 = malloc(sizeof(double) * n * 2);
@@ -775,22 +754,22 @@ static void test_refusals(void **state)
         assert_null(inst);
         assert_non_null(strstr(err, "binary treatment"));
 
-        tt_plugin_data v = view(d);
+        tt_plugin_data v = test_iv_view(d);
         v.p_z = 0;
         v.z = NULL;
         expect_fit_refused(k, &v, TT_ERR_DATA, "no instrument");
         /* An older host's view (ABI 1.5: no z members at all). */
-        v = view(d);
+        v = test_iv_view(d);
         v.struct_size = offsetof(tt_plugin_data, p_z);
         expect_fit_refused(k, &v, TT_ERR_DATA, "ABI 1.6");
         /* Two instrument columns. */
-        v = view(d);
+        v = test_iv_view(d);
         v.p_z = 2;
         v.z = z2;
         v.z_names = z2_names;
         expect_fit_refused(k, &v, TT_ERR_DATA, "one binary instrument");
         /* A non-binary instrument. */
-        v = view(d);
+        v = test_iv_view(d);
         double *zb = malloc(sizeof(double) * n);
         memcpy(zb, d->z, sizeof(double) * n);
         zb[n / 2] = 2.0;
@@ -803,7 +782,7 @@ static void test_refusals(void **state)
         free(zb);
         /* A host without the IV nuisances (the run's host today), and a
          * host of ABI 1.6: the message names the capability. */
-        v = view(d);
+        v = test_iv_view(d);
         g_no_iv = 1;
         expect_fit_refused(k, &v, TT_ERR_UNSUPPORTED, "TT_PLUGIN_CAP_NEEDS_IV_NUISANCES");
         g_no_iv = 0;
@@ -828,7 +807,7 @@ static void test_refusals(void **state)
      * is nothing to regress on - refused, never a confident 0. */
     for (size_t i = 0; i < n; i++)
         g_nu.p0[i] = g_nu.p1[i] = g_nu.p[i];
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     expect_fit_refused(P_DMLIV, &v, TT_ERR_DATA, "does not move the treatment");
     expect_fit_refused(P_NONPARAM, &v, TT_ERR_DATA, "does not move the treatment");
     free(z2);
@@ -843,10 +822,10 @@ static void test_refusals(void **state)
 static void test_save_load_bit_identical(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(1500, 51);
+    tt_dataset *d = test_iv_data(1500, 51);
     serve_truth(d);
     size_t n = d->n;
-    tt_plugin_data v = view(d), pv = predict_view(d);
+    tt_plugin_data v = test_iv_view(d), pv = predict_view(d);
     double *e1 = malloc(sizeof(double) * n * 6), *l1 = e1 + n, *h1 = e1 + 2 * n;
     double *e2 = e1 + 3 * n, *l2 = e1 + 4 * n, *h2 = e1 + 5 * n;
     for (int k = 0; k < NPLUG; k++) {
@@ -913,13 +892,13 @@ static void test_save_load_bit_identical(void **state)
 static void test_weak_instrument_warns_and_widens(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(2000, 61);
+    tt_dataset *d = test_iv_data(2000, 61);
     size_t n = d->n, p = d->p_x + d->p_w;
     serve_truth(d);
     /* The intervals with the real instrument and true nuisances, for scale. */
     double strong[NPLUG];
     for (int k = 0; k < NPLUG; k++) {
-        tt_plugin_data v = view(d);
+        tt_plugin_data v = test_iv_view(d);
         void *inst = fit_ok(k, &v, 3);
         double ate, lo, hi;
         char err[512];
@@ -950,7 +929,7 @@ static void test_weak_instrument_warns_and_widens(void **state)
     for (size_t i = 0; i < n; i++)
         mc += fabs(g_nu.p1[i] - g_nu.p0[i]) / (double)n;
     printf("unrelated instrument: mean |p_1 - p_0| = %.4f\n", mc);
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     v.z = coin;
     for (int k = 0; k < NPLUG; k++) {
         const tt_plugin_descriptor *pd = g_plug[k].d;

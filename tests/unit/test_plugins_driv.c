@@ -26,6 +26,7 @@
 #include "plugin/host.h"
 #include "test_memstream.h"
 #include "test_open_plugin.h"
+#include "test_iv_data.h"
 
 enum { NV = 4 };
 static const char *const VARIANTS[NV] = {"driv", "driv_linear", "driv_sparse_linear",
@@ -109,26 +110,6 @@ static void nuis_alloc(size_t n)
 }
 
 /* ---- data ------------------------------------------------------------------ */
-
-static tt_dataset *iv_data(size_t rows, uint64_t seed)
-{
-    tt_gen_options opt;
-    tt_gen_options_init(&opt);
-    opt.rows = rows;
-    opt.seed = seed;
-    char err[256];
-    tt_dataset *d = NULL;
-    if (tt_gen_generate("iv", &opt, &d, err, sizeof err) != TT_OK)
-        fail_msg("iv: %s", err);
-    return d;
-}
-
-static tt_plugin_data view(const tt_dataset *d)
-{
-    return (tt_plugin_data){.struct_size = sizeof(tt_plugin_data), .n = d->n, .p_x = d->p_x,
-                            .p_w = d->p_w, .x = d->x, .w = d->w, .t = d->t, .y = d->y,
-                            .n_arms = 2, .p_z = d->p_z, .z = d->z};
-}
 
 static double Phi(double t)
 {
@@ -237,7 +218,7 @@ static void *fit_or_fail(const plugin *p, const double *prm, const tt_plugin_dat
 static double rmse_and_average(const plugin *p, void *inst, const tt_dataset *d, double *ate,
                                double *lo, double *hi)
 {
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     double *tau = malloc(sizeof(double) * d->n), se = 0;
     char err[256];
     if (p->d->effect(inst, &v, tau, err, sizeof err) ||
@@ -262,7 +243,7 @@ static void test_recovers_theta(void **state)
     double rmse[NV + 1][2], gap[NV + 1][2], se[NV + 1][2];
     for (int s = 0; s < 2; s++) {
         host_make(1);
-        tt_dataset *d = iv_data(sizes[s], 11 + (uint64_t)s);
+        tt_dataset *d = test_iv_data(sizes[s], 11 + (uint64_t)s);
         true_nuis(d, M_RIDGE);
         double truth = mean_tau(d);
         if (s == 1) {
@@ -278,7 +259,7 @@ static void test_recovers_theta(void **state)
                 params_for(p.d, prm, "projection", 1.0, NULL);
             else
                 params_for(p.d, prm, NULL);
-            tt_plugin_data tr = view(d);
+            tt_plugin_data tr = test_iv_view(d);
             void *inst = fit_or_fail(&p, prm, &tr);
             rmse[v][s] = rmse_and_average(&p, inst, d, &ate, &lo, &hi);
             gap[v][s] = ate - truth;
@@ -309,7 +290,7 @@ static double linear_average(const char *prel, const tt_dataset *d, double *rmse
     double prm[16], ate, lo, hi;
     params_for(p.d, prm, "prel_cate_approach", strcmp(prel, "driv") == 0 ? 0.0
                                                : strcmp(prel, "dmliv") == 0 ? 1.0 : 2.0, NULL);
-    tt_plugin_data tr = view(d);
+    tt_plugin_data tr = test_iv_view(d);
     void *inst = fit_or_fail(&p, prm, &tr);
     *rmse = rmse_and_average(&p, inst, d, &ate, &lo, &hi);
     *se = (hi - lo) / (2 * Z975);
@@ -329,7 +310,7 @@ static void test_double_robustness(void **state)
 {
     (void)state;
     host_make(2);
-    tt_dataset *d = iv_data(200000, 21);
+    tt_dataset *d = test_iv_data(200000, 21);
     double truth = mean_tau(d), rmse, ate, se;
 
     true_nuis(d, M_SHIFTED);
@@ -373,7 +354,7 @@ static void test_average_effect_covers(void **state)
         ps[v] = open_plugin(VARIANTS[v]);
     for (int r = 0; r < REPS; r++) {
         host_make(1000 + (uint64_t)r);
-        tt_dataset *d = iv_data(2000, 100 + (uint64_t)r);
+        tt_dataset *d = test_iv_data(2000, 100 + (uint64_t)r);
         true_nuis(d, M_EXACT);
         double truth = mean_tau(d);
         for (int v = 0; v <= NV; v++) {
@@ -383,7 +364,7 @@ static void test_average_effect_covers(void **state)
                 params_for(p->d, prm, "projection", 1.0, NULL);
             else
                 params_for(p->d, prm, NULL);
-            tt_plugin_data tr = view(d);
+            tt_plugin_data tr = test_iv_view(d);
             void *inst = fit_or_fail(p, prm, &tr);
             char err[256];
             if (p->d->average_effect(inst, &tr, 0.05, &ate, &lo, &hi, err, sizeof err))
@@ -513,7 +494,7 @@ static void test_phi_one_matches_by_hand(void **state)
     };
     const uint64_t seed = 77;
     host_make(seed);
-    tt_dataset *d = iv_data(400, 5);
+    tt_dataset *d = test_iv_data(400, 5);
     size_t n = d->n;
     true_nuis(d, M_EXACT);
     double *wt = malloc(sizeof(double) * n), *ones = malloc(sizeof(double) * n);
@@ -536,7 +517,7 @@ static void test_phi_one_matches_by_hand(void **state)
             params_for(p.d, prm, "prel_cate_approach", (double)rc->prel, "opt_reweighted",
                        (double)rc->reweight, "cov_clip", rc->clip, "projection",
                        (double)rc->projection, NULL);
-        tt_plugin_data tr = view(d);
+        tt_plugin_data tr = test_iv_view(d);
         tr.p_x = 0;
         tr.x = NULL;
         tr.weight = rc->weighted ? wt : NULL;
@@ -589,7 +570,7 @@ static void expect_fit_error(const plugin *p, const tt_plugin_data *v, int statu
 static void test_refusals(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(300, 3);
+    tt_dataset *d = test_iv_data(300, 3);
     size_t n = d->n;
     double *z2 = malloc(sizeof(double) * n * 2), *zc = malloc(sizeof(double) * n);
     for (size_t i = 0; i < n; i++)
@@ -621,7 +602,7 @@ static void test_refusals(void **state)
         host_make(1);
         assert_int_equal(p.d->create(&g_host, prm, 2, &inst, err, sizeof err), TT_OK);
         g_host.abi_minor = 6;
-        tt_plugin_data tr = view(d);
+        tt_plugin_data tr = test_iv_view(d);
         assert_int_equal(p.d->fit(inst, &tr, err, sizeof err), TT_ERR_UNSUPPORTED);
         assert_non_null(strstr(err, "ABI 1.7"));
         p.d->destroy(inst);
@@ -634,16 +615,16 @@ static void test_refusals(void **state)
         tr.p_z = 0;
         tr.z = NULL;
         expect_fit_error(&p, &tr, TT_ERR_DATA, "no instrument");
-        tr = view(d);
+        tr = test_iv_view(d);
         tr.struct_size = offsetof(tt_plugin_data, p_z);
         expect_fit_error(&p, &tr, TT_ERR_DATA, "no instrument");
         /* Two instrument columns. */
-        tr = view(d);
+        tr = test_iv_view(d);
         tr.p_z = 2;
         tr.z = z2;
         expect_fit_error(&p, &tr, TT_ERR_DATA, "one binary instrument");
         /* Non-binary and constant instruments. */
-        tr = view(d);
+        tr = test_iv_view(d);
         tr.z = zc;
         zc[7] = 0.5;
         expect_fit_error(&p, &tr, TT_ERR_DATA, "binary (0/1)");
@@ -653,7 +634,7 @@ static void test_refusals(void **state)
         memcpy(zc, d->z, sizeof(double) * n);
         /* The nuisances cover other rows than fit() got. */
         g_nu.n = n + 1;
-        tr = view(d);
+        tr = test_iv_view(d);
         expect_fit_error(&p, &tr, TT_ERR_INVALID, "training rows");
         g_nu.n = n;
         close_plugin(&p);
@@ -672,7 +653,7 @@ static void test_refusals(void **state)
 static void test_save_load_bit_identical(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(1500, 6);
+    tt_dataset *d = test_iv_data(1500, 6);
     enum { NR = 40 };
     double *xr = malloc(sizeof(double) * NR * d->p_x);
     for (size_t j = 0; j < d->p_x; j++)
@@ -688,7 +669,7 @@ static void test_save_load_bit_identical(void **state)
             params_for(p.d, prm, NULL);
         host_make(42);
         true_nuis(d, M_EXACT);
-        tt_plugin_data tr = view(d);
+        tt_plugin_data tr = test_iv_view(d);
         void *inst = fit_or_fail(&p, prm, &tr), *again = fit_or_fail(&p, prm, &tr);
         double e[3][NR], l[3][NR], h[3][NR], a[3], al[3], ah[3];
         void *insts[3] = {inst, again, NULL};
@@ -749,7 +730,7 @@ static void test_save_load_bit_identical(void **state)
 static void test_weak_instrument(void **state)
 {
     (void)state;
-    tt_dataset *d = iv_data(3000, 8);
+    tt_dataset *d = test_iv_data(3000, 8);
     size_t n = d->n;
     double *coin = malloc(sizeof(double) * n);
     uint64_t s = 99;
@@ -762,7 +743,7 @@ static void test_weak_instrument(void **state)
         for (int weak = 0; weak < 2; weak++) {
             host_make(5);
             true_nuis(d, M_EXACT);
-            tt_plugin_data tr = view(d);
+            tt_plugin_data tr = test_iv_view(d);
             if (weak) {
                 tr.z = coin;
                 for (size_t i = 0; i < n; i++) {

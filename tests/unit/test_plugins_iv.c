@@ -17,6 +17,7 @@
 #include "plugin/host.h"
 #include "test_memstream.h"
 #include "test_open_plugin.h"
+#include "test_iv_data.h"
 
 typedef struct fixture {
     plugin tsls;
@@ -42,33 +43,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static tt_dataset *iv_data(size_t rows, uint64_t seed)
-{
-    tt_gen_options opt;
-    tt_gen_options_init(&opt);
-    opt.rows = rows;
-    opt.seed = seed;
-    char err[256];
-    tt_dataset *d = NULL;
-    if (tt_gen_generate("iv", &opt, &d, err, sizeof err) != TT_OK)
-        fail_msg("iv: %s", err);
-    return d;
-}
-
-static tt_plugin_data view(const tt_dataset *d)
-{
-    return (tt_plugin_data){.struct_size = sizeof(tt_plugin_data), .n = d->n, .p_x = d->p_x,
-                            .p_w = d->p_w, .x = d->x, .w = d->w, .t = d->t, .y = d->y,
-                            .n_arms = 2, .p_z = d->p_z, .z = d->z};
-}
-
 /* effect: 0 constant, 1 linear, 2 poly2 (the schema's choice index). */
 static void *fitted(fixture *f, const tt_dataset *d, double effect)
 {
     void *inst = NULL;
     char err[512];
     assert_int_equal(f->tsls.d->create(&f->host, &effect, 2, &inst, err, sizeof err), TT_OK);
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     if (f->tsls.d->fit(inst, &v, err, sizeof err) != TT_OK)
         fail_msg("fit: %s", err);
     return inst;
@@ -80,9 +61,9 @@ static void *fitted(fixture *f, const tt_dataset *d, double effect)
 static void test_recovers_the_effect_function(void **state)
 {
     fixture *f = *state;
-    tt_dataset *d = iv_data(TEST_ROWS, 1);
+    tt_dataset *d = test_iv_data(TEST_ROWS, 1);
     void *inst = fitted(f, d, 1);
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     double *tau = malloc(d->n * sizeof *tau);
     char err[256];
     assert_int_equal(f->tsls.d->effect(inst, &v, tau, err, sizeof err), TT_OK);
@@ -119,9 +100,9 @@ static void test_average_effect_covers_in_replications(void **state)
     fixture *f = *state;
     int covered = 0, reps = 50;
     for (int r = 0; r < reps; r++) {
-        tt_dataset *d = iv_data(2000, 100 + (uint64_t)r);
+        tt_dataset *d = test_iv_data(2000, 100 + (uint64_t)r);
         void *inst = fitted(f, d, 1);
-        tt_plugin_data v = view(d);
+        tt_plugin_data v = test_iv_view(d);
         double ate, lo, hi, truth = 0;
         char err[256];
         assert_int_equal(f->tsls.d->average_effect(inst, &v, 0.05, &ate, &lo, &hi, err,
@@ -140,24 +121,24 @@ static void test_average_effect_covers_in_replications(void **state)
 static void test_refusals(void **state)
 {
     fixture *f = *state;
-    tt_dataset *d = iv_data(500, 2);
+    tt_dataset *d = test_iv_data(500, 2);
     void *inst = NULL;
     char err[512];
     double effect = 0;
     assert_int_equal(f->tsls.d->create(&f->host, &effect, 3, &inst, err, sizeof err),
                      TT_ERR_INVALID);
     assert_int_equal(f->tsls.d->create(&f->host, &effect, 2, &inst, err, sizeof err), TT_OK);
-    tt_plugin_data v = view(d);
+    tt_plugin_data v = test_iv_view(d);
     v.p_z = 0;
     v.z = NULL;
     assert_int_equal(f->tsls.d->fit(inst, &v, err, sizeof err), TT_ERR_DATA);
     assert_non_null(strstr(err, "instrument"));
     /* An older host's view (no z members at all) is refused the same way. */
-    v = view(d);
+    v = test_iv_view(d);
     v.struct_size = offsetof(tt_plugin_data, p_z);
     assert_int_equal(f->tsls.d->fit(inst, &v, err, sizeof err), TT_ERR_DATA);
     /* An instrument unrelated to T: no confident number. */
-    v = view(d);
+    v = test_iv_view(d);
     double *noise = malloc(d->n * sizeof *noise);
     for (size_t i = 0; i < d->n; i++)
         noise[i] = (double)((i * 7919) % 13 == 0);
@@ -179,7 +160,7 @@ static void test_refusals(void **state)
 static void test_save_load_round_trip(void **state)
 {
     fixture *f = *state;
-    tt_dataset *d = iv_data(3000, 4);
+    tt_dataset *d = test_iv_data(3000, 4);
     for (double effect = 0; effect <= 2; effect++) {
         void *inst = fitted(f, d, effect), *back = NULL;
         char err[512];
@@ -188,7 +169,7 @@ static void test_save_load_round_trip(void **state)
         assert_int_equal(f->tsls.d->save(inst, &sink, err, sizeof err), TT_OK);
         tt_plugin_source source = mem_source(&ms);
         assert_int_equal(f->tsls.d->load(&f->host, &source, &back, err, sizeof err), TT_OK);
-        tt_plugin_data rows = view(d);
+        tt_plugin_data rows = test_iv_view(d);
         rows.t = NULL;
         rows.y = NULL;
         rows.p_z = 0;

@@ -18,6 +18,7 @@
 #include "score/score_nuisance.h"
 #include "score/score_terms.h"
 #include "score/scores.h"
+#include "test_iv_data.h"
 
 enum { N = 3000 };
 
@@ -30,13 +31,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    tt_gen_options opt;
-    tt_gen_options_init(&opt);
-    opt.rows = N;
-    opt.seed = 8;
-    char err[256];
-    if (tt_gen_generate("iv", &opt, &f->d, err, sizeof err) != TT_OK)
-        return -1;
+    f->d = test_iv_data(N, 8);
     const tt_dataset *d = f->d;
     f->v = (tt_plugin_data){.struct_size = sizeof f->v, .n = d->n, .p_x = d->p_x,
                             .p_w = d->p_w, .x = d->x, .w = d->w, .t = d->t, .y = d->y,
