@@ -123,7 +123,15 @@ static void print_report(const run_state *s)
     print_names("w", d->w_names, d->p_w);
     printf("\ntruth       %s\n", d->tau ? "true effects present (oracle figures available)"
                                         : "none");
-    printf("metric      %s\n", c->metric ? c->metric : "auto");
+    if (d->p_z > 0)
+        printf("instrument  %s%s%s\n", d->z_names && d->z_names[0] ? d->z_names[0] : "z",
+               tt_run_binary_instrument(d) ? " (binary: IV nuisances, scores and diagnostics)"
+                                           : " (not a 0/1 column: tsls only)",
+               c->z_propensity > 0.0 ? ", randomised (data.z_propensity)" : "");
+    if (!c->metric || strcmp(c->metric, "auto") == 0)
+        printf("metric      auto: %s for these data\n", tt_run_auto_metric(c, d));
+    else
+        printf("metric      %s\n", c->metric);
     print_estimators(s, d->n_arms);
 }
 

@@ -191,6 +191,8 @@ int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
 int tt_run_check_data(const run_state *s);
 int tt_run_split(run_state *s);
 int tt_run_build_scores(run_state *s);                   /* run_scoring.c */
+/* What metric = "auto" means for these data (run_scoring.c says why). */
+const char *tt_run_auto_metric(const tt_config *c, const tt_dataset *d);
 /* The nuisance roles the plugins need and which candidates fit in
  * `allowance` estimated seconds (< 0: all). run_nuisance.c. */
 int tt_run_plan_nuisances(run_state *s, double allowance);

@@ -30,7 +30,7 @@ static const struct {
  * instrument iv_dr_mse (DRIV pseudo-outcomes) measures the effect on
  * compliers (tests/bench/iv compares the scores' picks), other instruments
  * keep psw_energy. */
-static const char *auto_metric(const tt_config *c, const tt_dataset *d)
+const char *tt_run_auto_metric(const tt_config *c, const tt_dataset *d)
 {
     if (d->p_z > 0)
         return tt_run_binary_instrument(d) ? "iv_dr_mse" : "psw_energy";
@@ -45,7 +45,7 @@ static int resolve_metric(run_state *s)
     const tt_config *c = s->cfg;
     const tt_dataset *d = s->data;
     char err[1024];
-    s->metric = strcmp(c->metric, "auto") ? c->metric : auto_metric(c, d);
+    s->metric = strcmp(c->metric, "auto") ? c->metric : tt_run_auto_metric(c, d);
     for (size_t i = 0; i < sizeof oracles / sizeof oracles[0]; i++) {
         if (strcmp(s->metric, oracles[i].name) != 0)
             continue;

@@ -29,6 +29,9 @@ return {
   estimators = { tsls = { effect = "linear" }, driv_linear = {}, t_learner = {} },
 }
 LUA
+"$tt" check strong.lua > check.out 2>&1 || fail "check: $(cat check.out)"
+grep -q '^metric      auto: iv_dr_mse for these data' check.out || fail "check: $(cat check.out)"
+grep -q '^instrument  z (binary' check.out || fail "check names no instrument: $(cat check.out)"
 "$tt" run strong.lua --ci --out strong > strong.out 2> strong.err || fail "run: $(cat strong.err)"
 flat=$(tr -d ' \n\t' < strong/results.json)
 grep -q '"metric":"iv_dr_mse"' <<< "$flat" || fail "metric auto is not iv_dr_mse"
