@@ -281,6 +281,10 @@ int tt_run_iv_diagnostics(run_state *s);
  * are two arms: the binary-instrument problems the IV scores and
  * diagnostics serve. */
 int tt_run_binary_instrument(const tt_dataset *d);
+/* The same as a requirement (the IV nuisances): TT_EXIT_OK, or TT_EXIT_DATA
+ * after a message naming what fails (no instrument, arms, the first row that
+ * is not 0/1, or one value on every row). */
+int tt_run_require_binary_instrument(const tt_dataset *d);
 /* results.json's "iv" object (caller owns), or NULL. */
 cJSON *tt_run_iv_facts(const run_state *s);
 

@@ -28,6 +28,34 @@ static const char *z_name(const tt_dataset *d)
     return d->z_names && d->z_names[0] ? d->z_names[0] : "z";
 }
 
+int tt_run_require_binary_instrument(const tt_dataset *d)
+{
+    if (tt_run_binary_instrument(d))
+        return TT_EXIT_OK;
+    /* Say which condition fails (the IV plugins refused K > 2 arms already). */
+    if (d->p_z < 1 || !d->z) {
+        fprintf(stderr, "tautune: %s: the instrumental-variable nuisances need an instrument "
+                        "(data.z)\n", d->source);
+        return TT_EXIT_DATA;
+    }
+    if (d->n_arms != 2) {
+        fprintf(stderr, "tautune: %s: the instrumental-variable nuisances need two arms, the "
+                        "data have %d\n", d->source, d->n_arms);
+        return TT_EXIT_DATA;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        if (d->z[i] != 0.0 && d->z[i] != 1.0) {
+            fprintf(stderr, "tautune: %s: instrument '%s' is %g at data row %zu; the "
+                            "instrumental-variable nuisances need a binary instrument coded 0/1 "
+                            "(tsls takes any instrument)\n",
+                    d->source, z_name(d), d->z[i], i + 1);
+            return TT_EXIT_DATA;
+        }
+    fprintf(stderr, "tautune: %s: instrument '%s' is %g on every row; it cannot identify an "
+                    "effect\n", d->source, z_name(d), d->n ? d->z[0] : 0.0);
+    return TT_EXIT_DATA;
+}
+
 int tt_run_iv_diagnostics(run_state *s)
 {
     const tt_dataset *d = s->data;

@@ -51,38 +51,6 @@ static uint32_t needed(const run_state *s)
                    TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES | TT_PLUGIN_CAP_NEEDS_IV_NUISANCES);
 }
 
-/* The IV roles need a binary instrument: the first data.z column, every
- * value 0 or 1 (a plugin check already refused IV plugins without z).
- * Returns 0, or prints which row breaks it. */
-static int binary_instrument(const run_state *s)
-{
-    const tt_dataset *d = s->data;
-    if (d->p_z < 1 || !d->z) {
-        fprintf(stderr, "tautune: %s: the instrumental-variable nuisances need an instrument "
-                        "(data.z)\n", d->source);
-        return TT_EXIT_DATA;
-    }
-    size_t count[2] = {0, 0};
-    for (size_t i = 0; i < d->n; i++) {
-        double v = d->z[i];
-        if (v != 0.0 && v != 1.0) {
-            fprintf(stderr, "tautune: %s: instrument '%s' is %g at data row %zu; the "
-                            "instrumental-variable nuisances need a binary instrument coded 0/1 "
-                            "(tsls takes any instrument)\n",
-                    d->source, d->z_names && d->z_names[0] ? d->z_names[0] : "z", v, i + 1);
-            return TT_EXIT_DATA;
-        }
-        count[v == 1.0]++;
-    }
-    if (count[0] == 0 || count[1] == 0) {
-        fprintf(stderr, "tautune: %s: instrument '%s' is %d on every row; it cannot identify "
-                        "an effect\n",
-                d->source, d->z_names && d->z_names[0] ? d->z_names[0] : "z", count[1] > 0);
-        return TT_EXIT_DATA;
-    }
-    return TT_EXIT_OK;
-}
-
 /* Rows of d with instrument value z (the rows p_z trains on). */
 static size_t rows_with_z(const tt_dataset *d, int z)
 {
@@ -236,7 +204,7 @@ int tt_run_plan_nuisances(run_state *s, double allowance)
     for (int k = 0; !rc && (need & TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES) && k < k_arms; k++)
         rc = add_role(s, TT_NUISANCE_ARM_OUTCOME, k, s->train_counts[k]);
     if (!rc && (need & TT_PLUGIN_CAP_NEEDS_IV_NUISANCES)) {
-        rc = binary_instrument(s);
+        rc = tt_run_require_binary_instrument(s->data);
         /* A declared randomised instrument (data.z_propensity) is not fitted. */
         if (!rc && !(s->cfg->z_propensity > 0.0))
             rc = add_role(s, TT_NUISANCE_INSTRUMENT, -1, tr->n);

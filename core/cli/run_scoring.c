@@ -57,14 +57,19 @@ static int resolve_metric(run_state *s)
         s->maximize = oracles[i].maximize;
         return TT_EXIT_OK;
     }
+    /* The IV scores need the binary instrument the IV nuisances use. */
     int has_instrument = tt_run_binary_instrument(d);
+    const char *why_not = d->p_z > 0 && !has_instrument
+                              ? " (data.z's first column must be coded 0/1 with both values "
+                                "and the data need two arms)"
+                              : "";
     if (tt_score_check(s->metric, d->n_arms, has_instrument, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune: %s: metric: %s\n", c->path, err);
+        fprintf(stderr, "tautune: %s: metric: %s%s\n", c->path, err, why_not);
         return TT_EXIT_USAGE;
     }
     for (size_t i = 0; i < c->n_scores; i++)
         if (tt_score_check(c->scores[i], d->n_arms, has_instrument, err, sizeof err) != TT_OK) {
-            fprintf(stderr, "tautune: %s: scoring.scores: %s\n", c->path, err);
+            fprintf(stderr, "tautune: %s: scoring.scores: %s%s\n", c->path, err, why_not);
             return TT_EXIT_USAGE;
         }
     s->maximize = tt_score_find(s->metric)->direction == TT_SCORE_MAX;
