@@ -8,7 +8,10 @@
  * its own shared object with its own name.
  *
  * Residuals from the host's cached cross-fitted nuisances on the training rows:
- *   Y_res = Y - m(x, w),   T_res_k = 1{T = k} - e_k(x, w)   (k = 1..K-1).
+ *   Y_res = Y - m(x, w),   T_res_k = 1{T = k} - e_k(x, w)   (k = 1..K-1),
+ * or, for a continuous treatment (ABI 1.8; all but causal_forest and
+ * multi_arm_causal_forest take one), T_res = T - E[T | x, w] and theta(x)
+ * is the marginal effect per unit of T (the partially linear model).
  * The propensities are NOT clipped: DML never divides by them (the
  * nonparametric variant divides by T_res instead, guarded below).
  * theta(x) minimises sum_i w_i (Y_res_i - sum_k theta_k(x_i) T_res_k,i)^2:
@@ -98,7 +101,7 @@
 #define DML_SUMMARY "DML: Y residual on phi(x) x T residuals by debiased lasso; debiased-lasso intervals"
 #define DML_INTERVALS "debiased lasso"
 #endif
-#define DML_CAPS TT_PLUGIN_CAP_MULTI_ARM
+#define DML_CAPS (TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_CONTINUOUS_TREATMENT)
 
 enum { P_INTERCEPT = 0, P_FEATURIZER, DML_N_PARAMS };
 static const tt_plugin_param dml_params[] = {
@@ -110,9 +113,9 @@ static const tt_plugin_param dml_params[] = {
 
 #define DML_IS_LINEAR 0
 #define DML_NAME "dml_nonparam"
-#define DML_SUMMARY "DML (binary): Y_res/T_res regressed on x by any learner, weights T_res^2; bootstrap intervals"
+#define DML_SUMMARY "DML (binary or continuous T): Y_res/T_res regressed on x by any learner, weights T_res^2; bootstrap intervals"
 #define DML_INTERVALS "bootstrap (normal)"
-#define DML_CAPS 0u
+#define DML_CAPS TT_PLUGIN_CAP_CONTINUOUS_TREATMENT
 
 enum { P_SLOT = 0, DML_N_PARAMS = P_SLOT + PU_SLOT_N };
 static const tt_plugin_param dml_params[] = {
@@ -131,7 +134,7 @@ static const tt_plugin_condition dml_conditions[] = {
 #if defined(PU_DML_CF_DML)
 #define DML_NAME "causal_forest_dml"
 #define DML_SUMMARY "DML causal forest: Y residual on T residuals by a generalised random forest; forest-variance intervals"
-#define DML_CAPS TT_PLUGIN_CAP_MULTI_ARM
+#define DML_CAPS (TT_PLUGIN_CAP_MULTI_ARM | TT_PLUGIN_CAP_CONTINUOUS_TREATMENT)
 #define DML_AIPW 0
 #define DML_SAMPLE_FRACTION 0.45
 #define DML_MTRY_SHARE 1.0
@@ -273,7 +276,8 @@ static int dml_create(const tt_plugin_host *host, const double *params, int n_ar
     return TT_OK;
 }
 
-/* yres: n values; tres: n x (K-1), column k-1 = 1{t = k} - e_k. Both new
+/* yres: n values; tres: n x (K-1), column k-1 = 1{t = k} - e_k, or with a
+ * continuous treatment (one column) T - E[T | x, w]. Both new
  * (host->alloc), released by the caller also on failure. */
 static int dml_residuals(const dml_model *m, const tt_plugin_data *d, double **yres,
                          double **tres, char *err, size_t errlen)
@@ -281,6 +285,17 @@ static int dml_residuals(const dml_model *m, const tt_plugin_data *d, double **y
     const tt_plugin_host *h = m->host;
     size_t n = d->n;
     double *e = NULL;
+    const double *tv = pu_t_value(d);
+    if (tv) {
+        int rc = pu_nuis_outcome_oof(h, n, yres, err, errlen);
+        if (rc == TT_OK)
+            rc = pu_nuis_treatment_mean_oof(h, n, tres, err, errlen);
+        for (size_t i = 0; rc == TT_OK && i < n; i++) {
+            (*yres)[i] = d->y[i] - (*yres)[i];
+            (*tres)[i] = tv[i] - (*tres)[i];
+        }
+        return rc;
+    }
     int rc = pu_nuis_outcome_oof(h, n, yres, err, errlen);
     if (rc == TT_OK)
         rc = pu_nuis_propensity_oof(h, m->n_arms, n, 0.0, &e, err, errlen);
@@ -624,10 +639,16 @@ static int dml_stage_fit(dml_model *m, const tt_plugin_data *d, const double *yr
     pu_slot_read(m->params, P_SLOT, &spec.slot);
     if (rc == TT_OK)
         rc = pu_final_new(h, &spec, m->n_arms, &m->final, err, errlen);
+    /* A continuous treatment's bootstrap is stratified by its strata. */
+    int *strata = NULL;
+    if (rc == TT_OK && pu_t_value(d))
+        rc = pu_continuous_strata(h, d, &strata, err, errlen);
     if (rc == TT_OK) {
         m->fitted = 1;
-        rc = pu_final_fit(m->final, n, d->p_x, d->x, d->t, target, wt, mask, err, errlen);
+        rc = pu_final_fit(m->final, n, d->p_x, d->x, strata ? strata : d->t, target, wt, mask,
+                          err, errlen);
     }
+    h->release(strata);
     h->release(target);
     h->release(wt);
     h->release(mask);

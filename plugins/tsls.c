@@ -1,6 +1,7 @@
 /*
  * tsls - two-stage least squares, the textbook instrumental-variable
- * estimator (binary treatment, one or several instruments).
+ * estimator (a binary or continuous treatment, one or several instruments;
+ * with a continuous one theta(x) is the effect per unit of T).
  *
  * The effect model is theta(x) = phi(x)'b: a constant (effect = "constant",
  * the textbook case), linear in x ("linear") or with squares and products
@@ -135,9 +136,10 @@ static int build_design(const tsls_model *m, const tt_plugin_data *d, const pu_p
         memcpy(g->exo + n * (1 + px), d->w, n * pw * sizeof(double));
     if (extra)
         memcpy(g->exo + n * (1 + px + pw), g->phi + n * (1 + px), n * extra * sizeof(double));
+    const double *tv = pu_t_value(d); /* a continuous treatment (years of school) */
     for (size_t j = 0; j < g->d; j++)
         for (size_t i = 0; i < n; i++)
-            g->endo[j * n + i] = (double)d->t[i] * g->phi[j * n + i];
+            g->endo[j * n + i] = (tv ? tv[i] : (double)d->t[i]) * g->phi[j * n + i];
     for (size_t l = 0; l < pz; l++)
         for (size_t j = 0; j < g->d; j++)
             for (size_t i = 0; i < n; i++)
@@ -286,7 +288,8 @@ static const tt_plugin_descriptor tsls_descriptor = {
     .version = TSLS_VERSION,
     .summary = "Two-stage least squares: the instruments' effect on the outcome through the "
                "treatment, theta(x) constant, linear or poly2 in x; HC1 intervals",
-    .capabilities = TT_PLUGIN_CAP_IV | TT_PLUGIN_CAP_INTERVALS | TT_PLUGIN_CAP_SAVE_LOAD,
+    .capabilities = TT_PLUGIN_CAP_IV | TT_PLUGIN_CAP_INTERVALS | TT_PLUGIN_CAP_SAVE_LOAD |
+                    TT_PLUGIN_CAP_CONTINUOUS_TREATMENT,
     .params = tsls_params,
     .n_params = TSLS_N_PARAMS,
     .create = tsls_create,

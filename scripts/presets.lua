@@ -31,7 +31,10 @@
 --                                          causal_forest_dml, causal_forest,
 --                                          multi_arm_causal_forest), iv (issue 16:
 --                                          every instrumental-variable plugin;
---                                          needs data.z, never in presets.<level>)
+--                                          needs data.z, never in presets.<level>),
+--                                          continuous (the DML family and
+--                                          causal_forest_dml: a continuous
+--                                          treatment's estimators)
 --   presets.level(level, "dr", "dml_linear", ...)   the named plugins only
 -- e.g.
 --   estimators = presets.medium
@@ -252,6 +255,9 @@ local extra_families = {
   -- tsls takes any instrument).
   iv = { "tsls", "dml_iv", "ortho_iv", "dml_iv_nonparam", "driv", "driv_linear",
          "driv_sparse_linear", "driv_intent_to_treat", "instrumental_forest" },
+  -- presets.continuous.<level>: the estimators that take a continuous
+  -- treatment (data.treatment_kind = "continuous"; effects per unit of T).
+  continuous = { "dml_linear", "dml_sparse_linear", "dml_nonparam", "causal_forest_dml" },
 }
 -- The forests each level adds to the non-forest set: medium the binary grf
 -- forest and the DR forest (one of each kind of final stage), wide all.

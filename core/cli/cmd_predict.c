@@ -180,11 +180,14 @@ typedef struct predictor {
  * there are no out-of-fold values for new rows). */
 static int serve_nuisances(const tt_model *m, predictor *pr)
 {
-    pr->nu = (tt_host_nuisances){.n_arms = m->n_arms, .p_x = m->p_x, .p_w = m->p_w};
+    pr->nu = (tt_host_nuisances){.n_arms = m->n_arms, .p_x = m->p_x, .p_w = m->p_w,
+                                 .continuous = m->continuous};
     if (m->propensity) {
-        pr->prop = (tt_nuisance_result){.role = TT_NUISANCE_PROPENSITY, .arm = -1,
-                                        .width = m->prop_width, .full = m->propensity};
-        pr->nu.propensity = &pr->prop;
+        /* A continuous treatment's model keeps E[T | x, w] in this slot. */
+        pr->prop = (tt_nuisance_result){
+            .role = m->continuous ? TT_NUISANCE_TREATMENT : TT_NUISANCE_PROPENSITY, .arm = -1,
+            .width = m->prop_width, .full = m->propensity};
+        *(m->continuous ? &pr->nu.treatment : &pr->nu.propensity) = &pr->prop;
     }
     if (m->outcome) {
         pr->outcome = (tt_nuisance_result){.role = TT_NUISANCE_OUTCOME, .arm = -1, .width = 1,

@@ -24,6 +24,10 @@
 #include "score/propensity.h"
 #include "score/scores.h"
 
+/* The built-in estimators that take a continuous treatment (for messages). */
+#define TT_CONTINUOUS_ESTIMATORS \
+    "dml_linear, dml_sparse_linear, dml_nonparam, causal_forest_dml, tsls (presets.continuous)"
+
 typedef struct run_args {
     const char *config;
     const char *out;

@@ -70,6 +70,10 @@ int tt_run_load_data(run_state *s, const run_args *a)
         opt.arms = c->gen_arms;
         opt.seed = c->gen_seed;
         st = tt_gen_generate(c->generator, &opt, &s->data, err, sizeof err);
+        if (st == TT_OK && c->treatment_continuous && !tt_dataset_continuous(s->data))
+            st = tt_errf(err, sizeof err, TT_ERR_CONFIG, "%s: data.treatment_kind = "
+                         "\"continuous\", but the generator '%s' makes arms (the continuous "
+                         "one is \"pricing\")", c->path, c->generator);
     } else {
         tt_csv_options copt = {.missing = (const char *const *)c->missing,
                                .n_missing = c->n_missing, .has_missing = c->missing != NULL};
@@ -99,6 +103,7 @@ int tt_run_load_data(run_state *s, const run_args *a)
                 .drop_missing = c->drop_missing, .level_cap = (size_t)c->level_cap,
                 .exclude_cols = (const char *const *)c->exclude_cols,
                 .exclude_vals = (const char *const *)c->exclude_vals, .n_exclude = c->n_exclude,
+                .continuous = c->treatment_continuous,
             };
             st = tt_frame_build(s->table, &roles, &s->frame, err, sizeof err);
         }
@@ -125,8 +130,16 @@ static const tt_dataset *data_of(const run_state *s)
 int tt_run_check_data(const run_state *s)
 {
     const tt_config *c = s->cfg;
+    const int cont = tt_dataset_continuous(data_of(s));
     for (size_t i = 0; i < c->n_estimators; i++) {
         const tt_plugin_descriptor *d = s->descs[i];
+        if (cont && !(d->capabilities & TT_PLUGIN_CAP_CONTINUOUS_TREATMENT)) {
+            fprintf(stderr, "tautune: %s: estimators.%s: '%s' takes arms, and the treatment "
+                            "'%s' is continuous (data.treatment_kind); estimators for a "
+                            "continuous treatment: %s\n", c->path, d->name, d->name,
+                    data_of(s)->t_name, TT_CONTINUOUS_ESTIMATORS);
+            return TT_EXIT_PLUGIN;
+        }
         if (data_of(s)->n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM)) {
             fprintf(stderr, "tautune: %s: estimators.%s: '%s' handles two arms only; the data have %d\n",
                     c->path, d->name, d->name, data_of(s)->n_arms);
@@ -228,7 +241,11 @@ tt_plugin_data tt_run_view(const tt_dataset *d)
         .x = d->x, .w = d->w, .t = d->t, .y = d->y, .weight = d->weight, .n_arms = d->n_arms,
         .x_names = (const char *const *)d->x_names, .w_names = (const char *const *)d->w_names,
         .p_z = d->p_z, .z = d->p_z ? d->z : NULL, .z_names = (const char *const *)d->z_names,
+        .t_value = d->t_value,
     };
+    /* A continuous treatment's t holds strata, never arms: plugins see none. */
+    if (d->t_value)
+        v.t = NULL;
     return v;
 }
 

@@ -301,6 +301,7 @@ static cJSON *hand_on_members(run_state *s, const char *dir, run_refit *r)
                          .arm_labels = (const char *const *)s->data->arm_labels,
                          .row = s->data->row, .id_name = s->data->id_name,
                          .ids = (const char *const *)s->data->ids, .t = s->data->t,
+                         .t_value = s->data->t_value, .t_name = s->data->t_name,
                          .is_valid = is_valid, .tau = tau, .lo = lo, .hi = hi, .oos_tau = oos};
     snprintf(path, sizeof path, "%s/cate.csv", dir);
     if (tt_cate_write(path, &rows, err, sizeof err) == TT_OK)

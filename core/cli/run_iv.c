@@ -76,7 +76,8 @@ int tt_run_iv_diagnostics(run_state *s)
         return TT_EXIT_ERROR;
     }
     for (size_t i = 0; i < n; i++) {
-        t[i] = d->t[i];
+        /* A continuous treatment's first stage and Wald ratio are per unit of T. */
+        t[i] = d->t_value ? d->t_value[i] : d->t[i];
         z[i] = d->z[i] == 1.0;
     }
     if (d->p_x)

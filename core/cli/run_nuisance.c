@@ -195,10 +195,14 @@ int tt_run_plan_nuisances(run_state *s, double allowance)
         return TT_EXIT_ERROR;
     }
     int rc = TT_EXIT_OK;
-    s->nu_fixed_propensity = (need & TT_PLUGIN_CAP_NEEDS_PROPENSITY) &&
+    /* A continuous treatment has no propensity: its place is taken by the
+     * regression E[T | x, w] (always fitted, randomised or not: a dose
+     * drawn at random still has a mean to subtract). */
+    const int cont = tt_dataset_continuous(tr);
+    s->nu_fixed_propensity = (need & TT_PLUGIN_CAP_NEEDS_PROPENSITY) && !cont &&
                              (tr->propensity || s->cfg->randomized);
     if ((need & TT_PLUGIN_CAP_NEEDS_PROPENSITY) && !s->nu_fixed_propensity)
-        rc = add_role(s, TT_NUISANCE_PROPENSITY, -1, tr->n);
+        rc = add_role(s, cont ? TT_NUISANCE_TREATMENT : TT_NUISANCE_PROPENSITY, -1, tr->n);
     if (!rc && (need & TT_PLUGIN_CAP_NEEDS_OUTCOME))
         rc = add_role(s, TT_NUISANCE_OUTCOME, -1, tr->n);
     for (int k = 0; !rc && (need & TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES) && k < k_arms; k++)
@@ -258,7 +262,7 @@ static int make_engine(run_state *s, const tt_dataset *d, const char *stream,
         zbin[i] = d->z[i] == 1.0;
     *data = (tt_nuisance_data){.n = n, .p = p, .x = *features, .y = d->y, .arm = d->t,
                                .n_arms = (size_t)s->data->n_arms, .weight = d->weight,
-                               .zbin = zbin};
+                               .zbin = zbin, .t_value = d->t_value};
     size_t folds = s->cfg->nu_folds > 0 ? (size_t)s->cfg->nu_folds : 5;
     *seed = tt_rng_derive(s->cfg->seed, stream);
     if (tt_nuisance_engine_new(data, folds, *seed, engine, err, sizeof err) != TT_OK) {
@@ -274,8 +278,11 @@ static void point_at(const run_state *s, const tt_nuisance_engine *e,
 {
     uint32_t need = s->nu_need;
     int k_arms = s->data->n_arms;
-    if (need & TT_PLUGIN_CAP_NEEDS_PROPENSITY)
+    if (need & TT_PLUGIN_CAP_NEEDS_PROPENSITY) {
         nu->propensity = tt_nuisance_chosen(e, TT_NUISANCE_PROPENSITY, -1);
+        nu->treatment = tt_nuisance_chosen(e, TT_NUISANCE_TREATMENT, -1);
+    }
+    nu->continuous = tt_dataset_continuous(s->data);
     if (need & TT_PLUGIN_CAP_NEEDS_OUTCOME)
         nu->outcome = tt_nuisance_chosen(e, TT_NUISANCE_OUTCOME, -1);
     for (int k = 0; (need & TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES) && k < k_arms; k++)
@@ -582,6 +589,7 @@ cJSON *tt_run_nuisance_facts(const run_state *s)
         return NULL;
     cJSON *arr = cJSON_CreateArray();
     add_result(arr, s->nuisances.propensity);
+    add_result(arr, s->nuisances.treatment);
     add_result(arr, s->nuisances.outcome);
     for (int k = 0; s->nuisances.arm_outcome && k < s->nuisances.n_arms; k++)
         add_result(arr, s->nuisances.arm_outcome[k]);

@@ -32,6 +32,8 @@ static const struct {
  * keep psw_energy. */
 const char *tt_run_auto_metric(const tt_config *c, const tt_dataset *d)
 {
+    if (tt_dataset_continuous(d)) /* the scores that need arms are null there */
+        return tt_run_binary_instrument(d) ? "iv_dr_mse" : "r_score";
     if (d->p_z > 0)
         return tt_run_binary_instrument(d) ? "iv_dr_mse" : "psw_energy";
     if (c->randomized)
@@ -72,6 +74,14 @@ static int resolve_metric(run_state *s)
             fprintf(stderr, "tautune: %s: scoring.scores: %s%s\n", c->path, err, why_not);
             return TT_EXIT_USAGE;
         }
+    if (tt_dataset_continuous(d) &&
+        !(tt_score_find(s->metric)->needs & TT_SCORE_CONTINUOUS)) {
+        fprintf(stderr, "tautune: %s: metric '%s' needs arms, and the treatment '%s' is "
+                        "continuous; rank by r_score or dr_mse (or iv_dr_mse with a binary "
+                        "instrument), or leave metric = \"auto\"\n", c->path, s->metric,
+                d->t_name);
+        return TT_EXIT_USAGE;
+    }
     s->maximize = tt_score_find(s->metric)->direction == TT_SCORE_MAX;
     return TT_EXIT_OK;
 }
@@ -192,8 +202,11 @@ int tt_run_build_scores(run_state *s)
         return st == TT_ERR_CONFIG ? TT_EXIT_USAGE : st == TT_ERR_DATA ? TT_EXIT_DATA
                                                                         : TT_EXIT_ERROR;
     }
-    tt_propensity_summarise(tt_score_context_propensity(s->scores), s->valid->t, s->valid->n,
-                            c->clip, &s->prop_summary);
+    /* A continuous treatment has no propensity to summarise (overlap is
+     * E[T | x]'s residual spread, in the nuisance facts). */
+    if (!tt_dataset_continuous(s->valid))
+        tt_propensity_summarise(tt_score_context_propensity(s->scores), s->valid->t,
+                                s->valid->n, c->clip, &s->prop_summary);
     if (!s->quiet && s->valid->propensity)
         fprintf(stderr, "tautune: scoring propensity: the known propensity columns of the data "
                         "(data.propensity), not an estimate\n");

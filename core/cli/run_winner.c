@@ -68,8 +68,11 @@ void tt_run_model_base(const run_state *s, int all_rows, tt_learner **mu, tt_mod
         .n_arms = s->data->n_arms, .arm_labels = s->data->arm_labels,
         .id_name = s->data->id_name, .p_x = s->data->p_x, .p_w = s->data->p_w,
         .x_names = s->data->x_names, .w_names = s->data->w_names, .prep = s->prep,
-        .propensity = nu && nu->propensity ? nu->propensity->full : NULL,
-        .prop_width = nu && nu->propensity ? nu->propensity->width : 0,
+        .propensity = nu && nu->propensity ? nu->propensity->full
+                      : nu && nu->treatment ? nu->treatment->full : NULL,
+        .prop_width = nu && nu->propensity ? nu->propensity->width
+                      : nu && nu->treatment ? 1 : 0,
+        .continuous = tt_dataset_continuous(s->data),
         .outcome = nu && nu->outcome ? nu->outcome->full : NULL,
         .arm_outcome = nu && nu->arm_outcome ? mu : NULL,
     };
@@ -118,6 +121,7 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r, run_refit *fi
                          .arm_labels = (const char *const *)s->data->arm_labels,
                          .row = s->data->row, .id_name = s->data->id_name,
                          .ids = (const char *const *)s->data->ids, .t = s->data->t,
+                         .t_value = s->data->t_value, .t_name = s->data->t_name,
                          .is_valid = is_valid, .tau = m->tau, .lo = m->lo, .hi = m->hi,
                          .oos_tau = fin ? r->tau : NULL};
     snprintf(path, sizeof path, "%s/cate.csv", dir);

@@ -35,6 +35,7 @@ void tt_dataset_free(tt_dataset *ds)
     free(ds->w);
     free(ds->y);
     free(ds->t);
+    free(ds->t_value);
     tt_free_strings(ds->arm_labels, ds->arm_labels ? (size_t)ds->n_arms : 0);
     free(ds->tau);
     tt_free_strings(ds->x_names, ds->p_x);
@@ -154,6 +155,7 @@ tt_status tt_dataset_subset(const tt_dataset *ds, const size_t *idx, size_t m,
     s->true_propensity = rows_of(ds->true_propensity, n, k, idx, m, &ok);
     s->weight = rows_of(ds->weight, n, 1, idx, m, &ok);
     s->mu0 = rows_of(ds->mu0, n, 1, idx, m, &ok);
+    s->t_value = rows_of(ds->t_value, n, 1, idx, m, &ok);
     if (ok && ds->z_names && !copy_names(&s->z_names, (const char *const *)ds->z_names, ds->p_z))
         ok = 0;
     if (ok && ds->id_name && !(s->id_name = tt_strdup(ds->id_name)))

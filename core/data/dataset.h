@@ -6,6 +6,16 @@
  * Arm 0 is always the control. For a numeric treatment column the arms are the
  * distinct values in ascending order with the control moved to index 0; for a
  * string column, the distinct strings sorted by strcmp, control first.
+ *
+ * A continuous treatment (a price, a dose; roles->continuous) has no arms:
+ * t_value holds the treatment, the effect is the marginal one per unit of T
+ * (one column, tau), and t holds the row's stratum (0: T at or below the
+ * median, 1: above), so that splits and folds stratified "by arm" spread the
+ * treatment's range evenly; n_arms is 2, arm_labels[0] names the lower
+ * stratum (TT_CONTINUOUS_ARM_LABEL_LOW) and arm_labels[1] is the treatment's
+ * name, so an effect column reads "tau_<treatment>" (per unit of it).
+ * Nothing may read t as an arm there: code that needs arms checks t_value
+ * first (tt_dataset_continuous).
  */
 #ifndef TT_DATA_DATASET_H
 #define TT_DATA_DATASET_H
@@ -40,7 +50,14 @@ typedef struct tt_dataset {
     size_t *row;         /* n: 0-based data row of the source table each row came from */
     size_t n_dropped;    /* rows dropped for a missing outcome or treatment */
     double *mu0;         /* n baseline E[Y | x, w, T = control], oracle only (generators) */
+    double *t_value;     /* n continuous treatment values, or NULL (discrete arms) */
 } tt_dataset;
+
+/* Whether ds has a continuous treatment (t_value set). */
+#define tt_dataset_continuous(ds) ((ds)->t_value != NULL)
+
+/* arm_labels[0] of a continuous treatment (the lower stratum of t). */
+#define TT_CONTINUOUS_ARM_LABEL_LOW "at or below the median"
 
 /* Column roles chosen by the config. All names refer to header names. */
 typedef struct tt_roles {
@@ -64,6 +81,8 @@ typedef struct tt_roles {
     const char *const *exclude_cols;
     const char *const *exclude_vals;
     size_t n_exclude;
+    int continuous;                    /* the treatment is a number per row, not arms: no
+                                        * control; 0 or 1 true-effect column (per unit) */
 } tt_roles;
 /* outcome, treatment and control are required. true_effect[j] is the effect
  * of arm j+1 (arm order as above, control excluded) versus the control, or

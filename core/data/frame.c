@@ -137,6 +137,54 @@ static int distinct_arms(const tt_csv_column *c, const size_t *rows, size_t n,
     return 1;
 }
 
+/* A continuous treatment: t_value the numbers, t the stratum (0: at or below
+ * the median, 1: above; ">=" when nothing lies above the median, so both
+ * strata have rows whenever T takes two values), two "arms" named for the
+ * strata (dataset.h). */
+static tt_status continuous_treatment(const tt_csv_table *t, const tt_csv_column *tc,
+                                      const size_t *rows, size_t n, tt_dataset *ds, char *err,
+                                      size_t errlen)
+{
+    if (tc->kind != TT_CSV_NUMERIC) {
+        size_t r = 0;
+        while (r + 1 < n && tc->missing[rows[r]])
+            r++;
+        return tt_errf(err, errlen, TT_ERR_DATA, "%s: line %zu: treatment column '%s' holds "
+                       "text ('%s'); a continuous treatment (data.treatment_kind = "
+                       "\"continuous\") must be numeric", t->path, t->line[rows[r]], tc->name,
+                       tc->str[rows[r]] ? tc->str[rows[r]] : "");
+    }
+    double *v = tt_malloc_array(n ? n : 1, sizeof(double));
+    double *sorted = tt_malloc_array(n ? n : 1, sizeof(double));
+    if (!v || !sorted) {
+        free(v);
+        free(sorted);
+        return NOMEM();
+    }
+    for (size_t r = 0; r < n; r++)
+        sorted[r] = v[r] = tc->num[rows[r]];
+    qsort(sorted, n, sizeof(double), cmp_double);
+    double med = sorted[(n - 1) / 2];
+    int two = n > 0 && sorted[0] != sorted[n - 1];
+    int ge = two && sorted[n - 1] == med; /* nothing above the median */
+    free(sorted);
+    if (!two) {
+        free(v);
+        return tt_errf(err, errlen, TT_ERR_DATA, "treatment column '%s' in %s has one value "
+                       "(%g) on every row; a treatment must vary", tc->name, t->path,
+                       n ? tc->num[rows[0]] : 0.0);
+    }
+    for (size_t r = 0; r < n; r++)
+        ds->t[r] = ge ? v[r] >= med : v[r] > med;
+    ds->t_value = v;
+    ds->n_arms = 2;
+    if (!(ds->arm_labels = calloc(2, sizeof(char *))) ||
+        !(ds->arm_labels[0] = tt_strdup(TT_CONTINUOUS_ARM_LABEL_LOW)) ||
+        !(ds->arm_labels[1] = tt_strdup(tc->name)))
+        return NOMEM();
+    return TT_OK;
+}
+
 /* The config's control may be written differently from the printed label
  * ("1.0" for value 1), so numeric columns also compare by value. */
 static long find_control(const tt_csv_column *c, char **labels, size_t k, const char *control)
@@ -359,6 +407,12 @@ static tt_status fill_base(const tt_csv_table *t, const tt_roles *roles, const t
                                  "outcome or treatment" : "");
     char **labels = NULL;
     size_t k = 0;
+    if (st == TT_OK && roles->continuous) {
+        free(pos);
+        st = continuous_treatment(t, tc, rows, n, ds, err, errlen);
+        k = 2;
+        goto truths;
+    }
     if (st == TT_OK && !distinct_arms(tc, rows, n, &labels, &k, pos))
         st = NOMEM();
     long control = -1;
@@ -388,8 +442,17 @@ static tt_status fill_base(const tt_csv_table *t, const tt_roles *roles, const t
     }
     free(pos);
     tt_free_strings(labels, k);
+truths:
     if (st)
         return st;
+    if (roles->continuous && c->n_true_effect > 1)
+        return tt_errf(err, errlen, TT_ERR_CONFIG, "%s: %zu true-effect columns given, but a "
+                       "continuous treatment ('%s') has one effect (per unit): give 0 or 1",
+                       t->path, c->n_true_effect, tc->name);
+    if (roles->continuous && (c->n_prop || c->n_true_prop))
+        return tt_errf(err, errlen, TT_ERR_CONFIG, "%s: data.%spropensity names probabilities "
+                       "of arms, and a continuous treatment ('%s') has none: remove it",
+                       t->path, c->n_prop ? "" : "true_", tc->name);
     if (c->n_true_effect != 0 && c->n_true_effect != k - 1)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "%s: %zu true-effect columns given, but "
                        "treatment '%s' has %zu arms (expected 0 or %zu, one per non-control "
@@ -453,7 +516,7 @@ tt_status tt_frame_build(const tt_csv_table *t, const tt_roles *roles, tt_data_f
     if (!roles->outcome || !roles->treatment)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "%s: the outcome and treatment columns must "
                        "be named", t->path);
-    if (!roles->control)
+    if (!roles->control && !roles->continuous)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "%s: the control arm label must be given",
                        t->path);
     tt_role_cols c;

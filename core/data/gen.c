@@ -16,12 +16,12 @@ enum { GEN_P_W = 2, GEN_MAX_ARMS = 16 };
 
 typedef enum dgp {
     DGP_SYNTHETIC, DGP_RCT_LINEAR, DGP_RCT_NONLINEAR, DGP_CONF_LINEAR, DGP_CONF_NONLINEAR,
-    DGP_KNOWN, DGP_IV, DGP_COUNT
+    DGP_KNOWN, DGP_IV, DGP_PRICING, DGP_COUNT
 } dgp;
 
 static const char *const names[DGP_COUNT + 1] = {
     "synthetic", "rct_linear", "rct_nonlinear", "confounded_linear", "confounded_nonlinear",
-    "known_propensity", "iv", NULL};
+    "known_propensity", "iv", "pricing", NULL};
 
 static const char *const summaries[DGP_COUNT] = {
     "confounded, nonlinear effect (the quickstart data; x1..x5, w1, w2)",
@@ -31,6 +31,8 @@ static const char *const summaries[DGP_COUNT] = {
     "confounded by x1 w1 and w2, nonlinear effect k (1 + max(x1,0) + 0.5 sin(pi x2))",
     "partially random assignment with the design propensity written as p0..p_{K-1}",
     "binary instrument z, non-compliance, unobserved confounder; tau = 1 + 0.5 x1",
+    "continuous treatment: log price with confounded discounts, log demand; elasticity "
+    "-1 - 0.5 x1 + 0.3 (x2^2 - 1)",
 };
 
 const char *const *tt_gen_names(void)
@@ -67,6 +69,12 @@ void tt_gen_options_init(tt_gen_options *opt)
     opt->p_x = 5;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
+
 static char *fmt_name(const char *prefix, long i)
 {
     char buf[32];
@@ -89,7 +97,10 @@ static int alloc_gen(tt_dataset *ds, int d, size_t n, size_t p, int k, const tt_
     ds->t = tt_malloc_array(n, sizeof(int));
     ds->mu0 = tt_malloc_array(n, sizeof(double));
     ds->tau = tt_malloc_array(n, (size_t)(k - 1) * sizeof(double));
-    ds->true_propensity = tt_malloc_array(n, (size_t)k * sizeof(double));
+    if (d == DGP_PRICING) /* no arms, so no propensities: E[T | x, w] instead */
+        ds->t_value = tt_malloc_array(n, sizeof(double));
+    else
+        ds->true_propensity = tt_malloc_array(n, (size_t)k * sizeof(double));
     ds->arm_labels = calloc((size_t)k, sizeof(char *));
     ds->x_names = calloc(p, sizeof(char *));
     ds->w_names = calloc(GEN_P_W, sizeof(char *));
@@ -105,11 +116,13 @@ static int alloc_gen(tt_dataset *ds, int d, size_t n, size_t p, int k, const tt_
             return 0;
     }
     if (!ds->source || !ds->x || !ds->w || !ds->y || !ds->t || !ds->mu0 || !ds->tau ||
-        !ds->true_propensity || !ds->arm_labels || !ds->x_names || !ds->w_names || !ds->y_name ||
+        (d == DGP_PRICING ? !ds->t_value : !ds->true_propensity) || !ds->arm_labels || !ds->x_names || !ds->w_names || !ds->y_name ||
         !ds->t_name || (d == DGP_KNOWN && !ds->propensity))
         return 0;
     for (int a = 0; a < k; a++)
-        if (!(ds->arm_labels[a] = fmt_name("", a)))
+        if (!(ds->arm_labels[a] = d == DGP_PRICING ? tt_strdup(a ? "t"
+                                                                   : TT_CONTINUOUS_ARM_LABEL_LOW)
+                                                   : fmt_name("", a)))
             return 0;
     for (size_t j = 0; j < p; j++)
         if (!(ds->x_names[j] = fmt_name("x", (long)j + 1)))
@@ -160,8 +173,58 @@ static double effect_base(int d, const double *x)
     }
 }
 
+/* pricing: the elasticity theta(x) and E[T | x, w] of the log price. */
+static double pricing_elasticity(const double *x)
+{
+    return -1.0 - 0.5 * x[0] + 0.3 * (x[1] * x[1] - 1.0);
+}
+
+static double pricing_price_mean(const double *x, const double *w)
+{
+    return 0.4 * x[0] + 0.6 * w[0] + 0.3 * w[1];
+}
+
+double tt_gen_pricing_price_mean(const tt_dataset *ds, size_t i)
+{
+    size_t n = ds->n;
+    double x[1] = {ds->x[i]}, w[2] = {ds->w[i], ds->w[n + i]};
+    return pricing_price_mean(x, w);
+}
+
+/* One pricing row (the draws: the price's noise, then the demand's). */
+static void pricing_row(tt_rng *rng, tt_dataset *ds, size_t i, const double *x, const double *w)
+{
+    double price = pricing_price_mean(x, w) + 0.7 * tt_rng_normal(rng);
+    double theta = pricing_elasticity(x);
+    double mu0 = 2.0 + 0.5 * x[1] + w[0] + 0.5 * w[1] * w[1];
+    ds->t_value[i] = price;
+    ds->tau[i] = theta;
+    ds->mu0[i] = mu0;
+    ds->y[i] = mu0 + theta * price + tt_rng_normal(rng);
+}
+
+/* A continuous treatment's strata (dataset.h): above the median or not. */
+static void continuous_strata(tt_dataset *ds)
+{
+    size_t n = ds->n;
+    double *v = tt_malloc_array(n, sizeof(double));
+    double med = 0.0;
+    if (v) {
+        memcpy(v, ds->t_value, n * sizeof(double));
+        qsort(v, n, sizeof(double), cmp_double);
+        med = v[(n - 1) / 2];
+        free(v);
+    }
+    for (size_t i = 0; i < n; i++)
+        ds->t[i] = ds->t_value[i] > med;
+}
+
 static void gen_row(int d, tt_rng *rng, tt_dataset *ds, size_t i, const double *x, const double *w)
 {
+    if (d == DGP_PRICING) {
+        pricing_row(rng, ds, i, x, w);
+        return;
+    }
     size_t n = ds->n;
     int k = ds->n_arms;
     double e[GEN_MAX_ARMS], mu0, extra = 0;
@@ -272,6 +335,9 @@ tt_status tt_gen_generate(const char *name, const tt_gen_options *opt, tt_datase
                        names[d], GEN_MAX_ARMS, opt->arms);
     if (d == DGP_IV && opt->arms != 2)
         return tt_errf(err, errlen, TT_ERR_CONFIG, "iv: binary treatment only (arms = 2)");
+    if (d == DGP_PRICING && opt->arms != 2)
+        return tt_errf(err, errlen, TT_ERR_CONFIG, "pricing: a continuous treatment has no "
+                       "arms (leave arms at 2)");
     if (d == DGP_SYNTHETIC)
         return gen_synthetic(opt, out, err, errlen);
     size_t p = opt->p_x ? opt->p_x : 5;
@@ -300,6 +366,8 @@ tt_status tt_gen_generate(const char *name, const tt_gen_options *opt, tt_datase
         gen_row(d, &rng, ds, i, x, w);
     }
     free(x);
+    if (d == DGP_PRICING)
+        continuous_strata(ds);
     *out = ds;
     return TT_OK;
 }

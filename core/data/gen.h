@@ -29,10 +29,19 @@
  *                       tau = 1 + 0.5 x_1; Y = x_2 + w_1 + tau T + U + N(0,1).
  *                       e_1 = Phi((-0.5 + 1.5 Z + 0.5 x_1) / sqrt 2). U confounds T and Y,
  *                       so only Z identifies the effect (LATE for compliers).
+ *  pricing              a continuous treatment (t_value; dataset.h): T = log price,
+ *                       T = 0.4 x_1 + 0.6 w_1 + 0.3 w_2 + 0.7 N(0,1) (discounts go to
+ *                       low-w_1 customers, who also buy less: confounded);
+ *                       theta(x) = -1 - 0.5 x_1 + 0.3 (x_2^2 - 1) (the price elasticity,
+ *                       mean -1; column tau1); Y = log demand =
+ *                       2 + 0.5 x_2 + w_1 + 0.5 w_2^2 + theta(x) T + N(0,1);
+ *                       mu0 = E[Y | x, w, T = 0]; t_mean = E[T | x, w]. arms must be 2.
  * Draw order after x, w: rct_*: the arm's uniform, the noise; confounded_* and
  * known_propensity: the arm's uniform, the noise; iv: Z's uniform, U, e_noise,
- * the noise. CSV columns (tt_gen_write_csv): y, t, [z,] x1..x_p, w1, w2,
- * tau1..tau_{K-1}, e0..e_{K-1}, [p0..p_{K-1},] mu0.
+ * the noise; pricing: the price's noise, the noise. CSV columns
+ * (tt_gen_write_csv): y, t, [z,] x1..x_p, w1, w2, tau1..tau_{K-1},
+ * e0..e_{K-1}, [p0..p_{K-1},] mu0; pricing: y, t (the log price), x1..x_p,
+ * w1, w2, tau1, mu0, t_mean.
  */
 #ifndef TT_DATA_GEN_H
 #define TT_DATA_GEN_H
@@ -58,6 +67,9 @@ const char *tt_gen_summary(const char *name);
 
 tt_status tt_gen_generate(const char *name, const tt_gen_options *opt, tt_dataset **out,
                           char *err, size_t errlen);
+
+/* pricing: the true E[T | x, w] of row i of a pricing dataset (its t_mean column). */
+double tt_gen_pricing_price_mean(const tt_dataset *ds, size_t i);
 
 /* Columns as in the header comment; numbers in %.17g (exact), C locale. */
 tt_status tt_gen_write_csv(const tt_dataset *ds, FILE *fp, char *err, size_t errlen);

@@ -32,6 +32,8 @@ static int put_header(const tt_dataset *ds, FILE *fp)
         ok = put_names(fp, "p", 0, k);
     if (ok && ds->mu0)
         ok = fputs(",mu0", fp) != EOF;
+    if (ok && ds->t_value && ds->mu0)
+        ok = fputs(",t_mean", fp) != EOF;
     return ok && fputc('\n', fp) != EOF;
 }
 
@@ -52,7 +54,10 @@ tt_status tt_gen_write_csv(const tt_dataset *ds, FILE *fp, char *err, size_t err
     int ok = put_header(ds, fp);
     size_t n = ds->n, k = (size_t)ds->n_arms;
     for (size_t i = 0; ok && i < n; i++) {
-        fprintf(fp, "%.17g,%s", ds->y[i], ds->arm_labels[ds->t[i]]);
+        if (ds->t_value)
+            fprintf(fp, "%.17g,%.17g", ds->y[i], ds->t_value[i]);
+        else
+            fprintf(fp, "%.17g,%s", ds->y[i], ds->arm_labels[ds->t[i]]);
         put_block(fp, ds->z, n, ds->p_z, i);
         put_block(fp, ds->x, n, ds->p_x, i);
         put_block(fp, ds->w, n, ds->p_w, i);
@@ -60,6 +65,8 @@ tt_status tt_gen_write_csv(const tt_dataset *ds, FILE *fp, char *err, size_t err
         put_block(fp, ds->true_propensity, n, k, i);
         put_block(fp, ds->propensity, n, k, i);
         put_block(fp, ds->mu0, n, 1, i);
+        if (ds->t_value && ds->mu0)
+            fprintf(fp, ",%.17g", tt_gen_pricing_price_mean(ds, i));
         ok = fputc('\n', fp) != EOF;
     }
     if (loc) {

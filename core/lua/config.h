@@ -18,6 +18,8 @@
  *     generator = "synthetic", rows = 4000, arms = 2, seed = <run seed>,
  *                                    -- ... or a CSV file (path relative to the config's folder)
  *     path = "file.csv", outcome = "y", treatment = "t", control = "0",
+ *     treatment_kind = "discrete",   -- or "continuous" (a price, a dose: no control;
+ *                                    -- effects are per unit of the treatment)
  *     x = {"a", "b"}, w = {"c"}, true_effect = "tau" or {"tau1", "tau2"},
  *     randomized = false,            -- true: arms were assigned at random (an RCT)
  *     z = {"inst"}, propensity = "e" or {"e0", "e1", "e2"}, true_propensity = ...,
@@ -131,6 +133,7 @@ typedef struct tt_config {
     char **w; size_t n_w;
     char **true_effect; size_t n_true_effect;
     int randomized;             /* data.randomized: assignment known to be random */
+    int treatment_continuous;   /* data.treatment_kind = "continuous": effects per unit of T */
     double z_propensity;        /* data.z_propensity: a randomised instrument's P(Z = 1);
                                    0 when not given (then it is fitted) */
     /* More data roles (issue 3; see the data keys above). */

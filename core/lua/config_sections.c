@@ -21,7 +21,7 @@ static const char *const data_keys[] = {"generator", "rows", "arms", "seed", "pa
                                         "true_effect", "randomized", "z", "propensity",
                                         "true_propensity", "id", "weight", "split",
                                         "drop_missing", "level_cap", "missing", "exclude",
-                                        "z_propensity", NULL};
+                                        "z_propensity", "treatment_kind", NULL};
 static const char *const gen_only_keys[] = {"rows", "arms", "seed", NULL};
 static const char *const file_only_keys[] = {"outcome", "treatment", "control", "x", "w",
                                              "true_effect", "z", "propensity",
@@ -220,9 +220,14 @@ static tt_status cfg_read_file_source(tt_cfg_reader *rd, int t)
     }
 
     int type = tt_cfg_get(L, t, "control");
-    if (type == LUA_TNIL)
+    if (type == LUA_TNIL && !cfg->treatment_continuous)
         return tt_cfg_fail(rd, 0, "data", "control (the untreated arm's value) is required with data.path");
-    if (type == LUA_TNUMBER) {
+    if (type != LUA_TNIL && cfg->treatment_continuous)
+        return tt_cfg_fail(rd, 0, "data.control", "a continuous treatment has no control arm "
+                           "(effects are per unit of the treatment): remove data.control");
+    if (type == LUA_TNIL) {
+        /* continuous: nothing to read */
+    } else if (type == LUA_TNUMBER) {
         char buf[64];
         if (!isfinite(lua_tonumber(L, -1)))
             return tt_cfg_fail(rd, 0, "data.control", "must be finite");
@@ -330,6 +335,22 @@ tt_status tt_cfg_read_data(tt_cfg_reader *rd, int t)
                                "rows the design gives Z = 1), got %g", cfg->z_propensity);
     } else if (type != LUA_TNIL) {
         return tt_cfg_wrong_type(rd, -1, "data.z_propensity", "a number in (0, 1)");
+    }
+    lua_pop(L, 1);
+    /* A continuous treatment (a price, a dose): effects are marginal, per
+     * unit of T, and only plugins that declare it take such data. */
+    type = tt_cfg_get(L, t, "treatment_kind");
+    if (type == LUA_TSTRING) {
+        const char *k = lua_tostring(L, -1);
+        if (strcmp(k, "continuous") == 0)
+            cfg->treatment_continuous = 1;
+        else if (strcmp(k, "discrete") != 0)
+            return tt_cfg_fail(rd, 0, "data.treatment_kind", "must be \"discrete\" (arms, the "
+                               "default) or \"continuous\" (a dose or price: effects per unit "
+                               "of the treatment), got \"%s\"", k);
+    } else if (type != LUA_TNIL) {
+        return tt_cfg_wrong_type(rd, -1, "data.treatment_kind",
+                                 "\"discrete\" or \"continuous\"");
     }
     lua_pop(L, 1);
     if (!has_gen && !has_path)

@@ -129,6 +129,8 @@ static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errle
     for (size_t k = 0; k < m->n_members; k++)
         put_member(fp, &m->members[k], ensemble);
     put_strings(fp, "arms", m->arm_labels, (size_t)m->n_arms);
+    if (m->continuous) /* absent for arms: those files stay byte for byte as before */
+        fprintf(fp, "treatment_kind continuous\n");
     put_string(fp, "id", m->id_name);
     put_strings(fp, "x", m->x_names, m->p_x);
     put_strings(fp, "w", m->w_names, m->p_w);
@@ -442,6 +444,18 @@ static void read_body(reader *r, tt_model *m)
     m->n_arms = (int)n_arms; /* set before checking, so tt_model_free frees what was read */
     if (rc || n_arms < 2)
         return (void)bad(r, "arms");
+    /* Optional "treatment_kind continuous": the next key is "id" otherwise. */
+    int c;
+    while ((c = fgetc(r->fp)) == ' ' || c == '\n')
+        ;
+    ungetc(c, r->fp);
+    if (c == 't') {
+        char kind[32];
+        if (get_key(r, "treatment_kind") || fscanf(r->fp, " %31s", kind) != 1 ||
+            strcmp(kind, "continuous") != 0)
+            return (void)bad(r, "treatment_kind");
+        m->continuous = 1;
+    }
     if (get_string(r, "id", &m->id_name) ||
         get_strings(r, "x", MAX_COLUMNS, &m->x_names, &m->p_x) ||
         get_strings(r, "w", MAX_COLUMNS, &m->w_names, &m->p_w) ||

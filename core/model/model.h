@@ -12,7 +12,9 @@
  * read back exactly, strings length-prefixed), in order:
  *   "tautune-model 1"
  *   the member's plugin name and version, its seed, its hyperparameter point;
- *   the arms (count and labels), the id column's name, the feature names;
+ *   the arms (count and labels); "treatment_kind continuous" for a
+ *     continuous treatment (then absent for arms); the id column's name, the
+ *     feature names;
  *   the preprocessing fitted on the training rows (data/prep.h), or none
  *     when the run's data came from a generator (features are then read
  *     by name, as numbers);
@@ -79,6 +81,9 @@ typedef struct tt_model {
     size_t prop_width;
     tt_learner *outcome;
     tt_learner **arm_outcome; /* n_arms entries, or NULL */
+    /* A continuous treatment (dataset.h): effects per unit of T, the arms
+     * are its strata, and propensity holds E[T | x, w] (prop_width 1). */
+    int continuous;
 } tt_model;
 
 /* Write m to path (atomically): format 1 with one member, format 2 with

@@ -118,22 +118,24 @@ static void diagnose_propensity(const tt_nuisance_data *d, tt_nuisance_result *r
     }
 }
 
+/* Regressions: the outcome's, or the continuous treatment's (TREATMENT). */
 static void diagnose_outcome(const tt_nuisance_data *d, tt_nuisance_result *r)
 {
+    const double *y = r->role == TT_NUISANCE_TREATMENT ? d->t_value : d->y;
     double wsum = 0.0, ysum = 0.0, sse = 0.0;
     for (size_t i = 0; i < d->n; i++) {
         if (r->role == TT_NUISANCE_ARM_OUTCOME && d->arm[i] != r->arm)
             continue;
-        double w = wt(d, i), res = d->y[i] - r->oof[i];
+        double w = wt(d, i), res = y[i] - r->oof[i];
         wsum += w;
-        ysum += w * d->y[i];
+        ysum += w * y[i];
         sse += w * res * res;
     }
     double mean = wsum > 0.0 ? ysum / wsum : 0.0, sst = 0.0;
     for (size_t i = 0; i < d->n; i++) {
         if (r->role == TT_NUISANCE_ARM_OUTCOME && d->arm[i] != r->arm)
             continue;
-        sst += wt(d, i) * (d->y[i] - mean) * (d->y[i] - mean);
+        sst += wt(d, i) * (y[i] - mean) * (y[i] - mean);
     }
     r->diag.oof_loss = wsum > 0.0 ? sse / wsum : NAN;
     r->diag.r2 = sst > 0.0 ? 1.0 - sse / sst : NAN;

@@ -29,7 +29,7 @@ struct tt_nuisance_engine {
     uint64_t seed, plan_hash;
     entry **cache;
     size_t n_cache, cap;
-    const tt_nuisance_result *chosen_prop, *chosen_m, *chosen_r, *chosen_pz[2];
+    const tt_nuisance_result *chosen_prop, *chosen_m, *chosen_r, *chosen_pz[2], *chosen_t;
     const tt_nuisance_result **chosen_mu; /* n_arms */
     tt_nuisance_result *known_prop;       /* owned, from set_propensity */
     tt_nuisance_result *known_r;          /* owned, from set_instrument */
@@ -52,6 +52,8 @@ const char *tt_nuisance_role_name(tt_nuisance_role role)
         return "instrument";
     case TT_NUISANCE_TREATMENT_GIVEN_Z:
         return "treatment_given_z";
+    case TT_NUISANCE_TREATMENT:
+        return "treatment";
     }
     return "?";
 }
@@ -350,7 +352,7 @@ static tt_status crossfit(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "nuisance: no memory");
         goto done;
     }
-    const double *y = prop ? label : d->y;
+    const double *y = prop ? label : role == TT_NUISANCE_TREATMENT ? d->t_value : d->y;
     if (prop && r->width == 1) {
         /* One class in the role's rows (one-sided non-compliance: nobody
          * without the instrument is treated): the probability is that class,
@@ -437,8 +439,15 @@ static tt_status check_role(const tt_nuisance_engine *e, tt_nuisance_role role, 
                        tt_nuisance_role_name(role));
     if (role == TT_NUISANCE_ARM_OUTCOME && (arm < 0 || (size_t)arm >= e->d.n_arms))
         return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: arm %d out of range", arm);
-    if ((unsigned)role > TT_NUISANCE_TREATMENT_GIVEN_Z)
+    if ((unsigned)role > TT_NUISANCE_TREATMENT)
         return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: unknown role");
+    if (role == TT_NUISANCE_TREATMENT && !e->d.t_value)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: %s needs a continuous "
+                       "treatment (with arms it is the propensity)", tt_nuisance_role_name(role));
+    if (e->d.t_value && role != TT_NUISANCE_TREATMENT && role != TT_NUISANCE_OUTCOME)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: %s needs arms; the treatment is "
+                       "continuous (ask for the treatment regression E[T | x])",
+                       tt_nuisance_role_name(role));
     if ((role == TT_NUISANCE_INSTRUMENT || role == TT_NUISANCE_TREATMENT_GIVEN_Z) && !e->d.zbin)
         return tt_errf(err, errlen, TT_ERR_INVALID, "nuisance: %s needs a binary instrument",
                        tt_nuisance_role_name(role));
@@ -539,6 +548,8 @@ static void set_chosen(tt_nuisance_engine *e, tt_nuisance_role role, int arm,
         e->chosen_r = r;
     else if (role == TT_NUISANCE_TREATMENT_GIVEN_Z)
         e->chosen_pz[arm] = r;
+    else if (role == TT_NUISANCE_TREATMENT)
+        e->chosen_t = r;
     else
         e->chosen_mu[arm] = r;
 }
@@ -691,6 +702,8 @@ const tt_nuisance_result *tt_nuisance_chosen(const tt_nuisance_engine *e,
         return e->chosen_r;
     if (role == TT_NUISANCE_TREATMENT_GIVEN_Z)
         return arm == 0 || arm == 1 ? e->chosen_pz[arm] : NULL;
+    if (role == TT_NUISANCE_TREATMENT)
+        return e->chosen_t;
     if (e->chosen_mu && arm >= 0 && (size_t)arm < e->d.n_arms)
         return e->chosen_mu[arm];
     return NULL;

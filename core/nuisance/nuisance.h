@@ -12,6 +12,12 @@
  *   TT_NUISANCE_TREATMENT_GIVEN_Z  p_z(x) = P(W = 1 | x, Z = z) for z = arm
  *                           (0 or 1), trained on the rows with Z = z,
  *                           predicted for every row; log-loss on those rows.
+ * A continuous treatment (data t_value):
+ *   TT_NUISANCE_TREATMENT   E[T | x] = a regression of t_value: width 1,
+ *                           chosen by MSE (diag.r2 against T's variance).
+ *                           The arm-based roles do not exist there; arm
+ *                           holds the treatment's strata (dataset.h) for the
+ *                           folds only.
  * Cross-fitting: K folds (default 5), stratified by arm (by arm and
  * instrument value when there is an instrument), from the seed. Row i
  * of the out-of-fold predictions comes from a model that never saw row i;
@@ -37,10 +43,11 @@ typedef enum tt_nuisance_role {
     TT_NUISANCE_OUTCOME,
     TT_NUISANCE_ARM_OUTCOME,
     TT_NUISANCE_INSTRUMENT,
-    TT_NUISANCE_TREATMENT_GIVEN_Z
+    TT_NUISANCE_TREATMENT_GIVEN_Z,
+    TT_NUISANCE_TREATMENT
 } tt_nuisance_role;
 
-/* "propensity", "outcome", "mu", "instrument", "treatment_given_z" */
+/* "propensity", "outcome", "mu", "instrument", "treatment_given_z", "treatment" */
 const char *tt_nuisance_role_name(tt_nuisance_role role);
 
 /* Propensity-like roles: a classifier (classify = 1) scored by log-loss. */
@@ -74,6 +81,9 @@ typedef struct tt_nuisance_data {
     size_t n_arms;
     const double *weight;
     const int32_t *zbin;
+    const double *t_value;  /* a continuous treatment (n values), or NULL; with it, arm
+                             * holds strata for the folds and only OUTCOME and TREATMENT
+                             * may be asked */
 } tt_nuisance_data;
 
 typedef struct tt_nuisance_diag {

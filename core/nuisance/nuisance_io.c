@@ -45,6 +45,8 @@ static tt_nuisance_role role_of(const char *name, int *ok)
         return TT_NUISANCE_INSTRUMENT;
     if (strcmp(name, "treatment_given_z") == 0)
         return TT_NUISANCE_TREATMENT_GIVEN_Z;
+    if (strcmp(name, "treatment") == 0)
+        return TT_NUISANCE_TREATMENT;
     *ok = 0;
     return TT_NUISANCE_OUTCOME;
 }

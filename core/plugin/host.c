@@ -100,10 +100,12 @@ static const tt_nuisance_result *find_nuisance(const tt_host_ctx *ctx, tt_nuisan
     static const uint32_t need[] = {TT_PLUGIN_CAP_NEEDS_PROPENSITY, TT_PLUGIN_CAP_NEEDS_OUTCOME,
                                     TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES,
                                     TT_PLUGIN_CAP_NEEDS_IV_NUISANCES,
-                                    TT_PLUGIN_CAP_NEEDS_IV_NUISANCES};
+                                    TT_PLUGIN_CAP_NEEDS_IV_NUISANCES,
+                                    TT_PLUGIN_CAP_NEEDS_PROPENSITY};
     static const char *const names[] = {"propensity", "outcome", "per-arm outcome",
-                                        "instrument propensity", "treatment-given-instrument"};
-    if ((unsigned)kind > TT_NUISANCE_KIND_TREATMENT_GIVEN_Z) {
+                                        "instrument propensity", "treatment-given-instrument",
+                                        "treatment mean"};
+    if ((unsigned)kind > TT_NUISANCE_KIND_TREATMENT_MEAN) {
         tt_errf(err, errlen, TT_ERR_INVALID, "unknown nuisance kind %d", (int)kind);
         return NULL;
     }
@@ -125,13 +127,27 @@ static const tt_nuisance_result *find_nuisance(const tt_host_ctx *ctx, tt_nuisan
     else if (nu && kind == TT_NUISANCE_KIND_ARM_OUTCOME && nu->arm_outcome && arm >= 0 &&
              arm < nu->n_arms)
         r = nu->arm_outcome[arm];
+    else if (nu && kind == TT_NUISANCE_KIND_TREATMENT_MEAN)
+        /* E[T | x, w]: the regression on a continuous treatment, P(T = 1) on two arms. */
+        r = nu->continuous ? nu->treatment
+            : nu->n_arms == 2 && nu->propensity && nu->propensity->width == 1 ? nu->propensity
+                                                                             : NULL;
+    if (!r && nu && nu->continuous && (kind == TT_NUISANCE_KIND_PROPENSITY ||
+                                       kind == TT_NUISANCE_KIND_ARM_OUTCOME)) {
+        tt_errf(err, errlen, TT_ERR_UNSUPPORTED, "the treatment is continuous: there are no "
+                "arms, so no %s nuisance (TT_NUISANCE_KIND_TREATMENT_MEAN serves E[T | x, w])",
+                names[kind]);
+        return NULL;
+    }
     if (!r)
         tt_errf(err, errlen, TT_ERR_UNSUPPORTED, "the host has no %s nuisance%s", names[kind],
                 kind == TT_NUISANCE_KIND_ARM_OUTCOME ? " for that arm"
                 : kind == TT_NUISANCE_KIND_TREATMENT_GIVEN_Z
                     ? " for that instrument value (a binary instrument's 0 or 1, on data "
                       "with data.z)"
-                : kind == TT_NUISANCE_KIND_INSTRUMENT ? " (data without a binary data.z)" : "");
+                : kind == TT_NUISANCE_KIND_INSTRUMENT ? " (data without a binary data.z)"
+                : kind == TT_NUISANCE_KIND_TREATMENT_MEAN ? " (several arms: ask for the "
+                                                            "propensity)" : "");
     return r;
 }
 

@@ -31,6 +31,10 @@ typedef struct tt_host_nuisances {
     const tt_nuisance_result *instrument;
     const tt_nuisance_result *treatment_given_z[2];
     double instrument_known;        /* in (0, 1): data.z_propensity's constant; 0: none */
+    /* ABI 1.8, a continuous treatment (continuous != 0): E[T | x, w] instead
+     * of the propensity (which is NULL there). */
+    const tt_nuisance_result *treatment;
+    int continuous;
     int n_arms;
     size_t p_x, p_w;
 } tt_host_nuisances;

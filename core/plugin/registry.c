@@ -112,6 +112,7 @@ static const struct {
     {TT_PLUGIN_CAP_NEEDS_OUTCOME, "needs-outcome"},
     {TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES, "needs-arm-outcomes"},
     {TT_PLUGIN_CAP_NEEDS_IV_NUISANCES, "needs-iv-nuisances"},
+    {TT_PLUGIN_CAP_CONTINUOUS_TREATMENT, "continuous-treatment"},
 };
 
 void tt_capabilities_text(uint32_t caps, char *buf, size_t len)

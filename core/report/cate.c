@@ -46,8 +46,12 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
         fputc(',', fp);
         put_text(fp, r->id_name);
     }
-    if (r->t)
+    if (r->t_value) {
+        fputc(',', fp);
+        put_text(fp, r->t_name ? r->t_name : "treatment");
+    } else if (r->t) {
         fputs(",arm", fp);
+    }
     if (r->is_valid)
         fputs(",split", fp);
     for (int k = 1; k < r->n_arms; k++) {
@@ -66,7 +70,9 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
             fputc(',', fp);
             put_text(fp, r->ids ? r->ids[i] : NULL);
         }
-        if (r->t) {
+        if (r->t_value) {
+            fprintf(fp, ",%.17g", r->t_value[i]);
+        } else if (r->t) {
             fputc(',', fp);
             put_text(fp, r->arm_labels[r->t[i]]);
         }

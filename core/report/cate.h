@@ -4,7 +4,8 @@
  *
  * Columns: "row" (the 1-based data row of the source file, header excluded),
  * the id column (under its own name) when there is one, "arm" (the observed
- * arm's label) when arms are known, "split" ("train" or "validation": the
+ * arm's label) when arms are known (a continuous treatment: its value, under
+ * the treatment's name), "split" ("train" or "validation": the
  * rows the winner was fitted on, and the rows every score used) when given,
  * then for every treated arm k (label L):
  * "tau_L", and "lo_L", "hi_L" when intervals are given; then, when given,
@@ -27,6 +28,10 @@ typedef struct tt_cate_rows {
     const char *id_name;            /* or NULL */
     const char *const *ids;         /* n, when id_name */
     const int *t;                   /* n observed arms, or NULL */
+    /* A continuous treatment: its n values, written under t_name instead of
+     * "arm" (t is then ignored); NULL for arms. */
+    const double *t_value;
+    const char *t_name;
     const unsigned char *is_valid;  /* n flags (1 = validation row), or NULL */
     const double *tau;              /* n x (K-1) column-major */
     const double *lo, *hi;          /* same shape, or both NULL */

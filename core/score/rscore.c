@@ -4,10 +4,46 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* T~_ik for treated arm k (1..K-1). */
+/* T~_ik for treated arm k (1..K-1); a continuous treatment's T - E[T | x]. */
 static double t_resid(const tt_score_nuisance *nu, const int *t, size_t i, int k)
 {
+    if (nu->t_value)
+        return nu->t_value[i] - nu->e_hat[nu->n + i];
     return (t[i] == k ? 1.0 : 0.0) - nu->e_hat[(size_t)k * nu->n + i];
+}
+
+/* dr_mse's pseudo-outcomes for a continuous treatment (rscore.h) into psi;
+ * 0 when undefined (the treatment residuals are all 0). */
+static int continuous_pseudo(const tt_score_nuisance *nu, const double *y, double *psi)
+{
+    const size_t n = nu->n;
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double tt = t_resid(nu, NULL, i, 1);
+        num += (y[i] - nu->m_hat[i]) * tt;
+        den += tt * tt;
+    }
+    if (!(den > 0.0) || !isfinite(num / den))
+        return 0;
+    const double theta0 = num / den, s2 = den / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        const double tt = t_resid(nu, NULL, i, 1);
+        psi[i] = theta0 + (y[i] - nu->m_hat[i] - theta0 * tt) * tt / s2;
+    }
+    return 1;
+}
+
+/* The continuous dr_mse's per-row terms (psi_i - tau_hat_i)^2. */
+static int continuous_dr_terms(const tt_score_nuisance *nu, const double *y,
+                               const double *tau_hat, double *terms)
+{
+    if (nu->n == 0 || !continuous_pseudo(nu, y, terms))
+        return 0;
+    for (size_t i = 0; i < nu->n; i++) {
+        const double d = terms[i] - tau_hat[i];
+        terms[i] = d * d;
+    }
+    return 1;
 }
 
 /* mean_i (Y~_i - sum_k c_k(i) T~_ik)^2 where c is tau (n x (K-1)) or, when
@@ -147,6 +183,17 @@ double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
                  const double *tau_hat, double clip)
 {
     const size_t n = nu->n;
+    if (nu->t_value) {
+        double *terms = malloc(sizeof *terms * (n + 1)), v = NAN;
+        if (terms && continuous_dr_terms(nu, y, tau_hat, terms)) {
+            v = 0.0;
+            for (size_t i = 0; i < n; i++)
+                v += terms[i];
+            v /= (double)n;
+        }
+        free(terms);
+        return v;
+    }
     size_t n0 = 0;
     for (size_t i = 0; i < n; i++)
         n0 += t[i] == 0;
@@ -178,6 +225,8 @@ int tt_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
                     const double *tau_hat, double clip, double *terms)
 {
     const size_t n = nu->n;
+    if (nu->t_value)
+        return continuous_dr_terms(nu, y, tau_hat, terms);
     size_t n0 = 0;
     for (size_t i = 0; i < n; i++)
         n0 += t[i] == 0;
@@ -209,24 +258,29 @@ int tt_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
 static int iv_pseudo(const tt_score_nuisance *nu, const int *t, const double *y, double *psi)
 {
     const size_t n = nu->n;
-    if (!nu->z || !nu->r_hat || !nu->pz_hat || nu->n_arms != 2 || n == 0)
+    const int cont = nu->t_value != NULL;
+    if (!nu->z || !nu->r_hat || (!nu->pz_hat && !cont) || nu->n_arms != 2 || n == 0)
         return 0;
-    const double *e1 = nu->e_hat + n, *p0 = nu->pz_hat, *p1 = nu->pz_hat + n;
+    const double *p0 = cont ? NULL : nu->pz_hat, *p1 = cont ? NULL : nu->pz_hat + n;
     double num = 0.0, den = 0.0, mean_cov = 0.0;
     for (size_t i = 0; i < n; i++) {
         const double zt = nu->z[i] - nu->r_hat[i];
         num += (y[i] - nu->m_hat[i]) * zt;
-        den += (t[i] - e1[i]) * zt;
-        mean_cov += nu->r_hat[i] * (1.0 - nu->r_hat[i]) * (p1[i] - p0[i]) / (double)n;
+        den += t_resid(nu, t, i, 1) * zt;
+        if (!cont)
+            mean_cov += nu->r_hat[i] * (1.0 - nu->r_hat[i]) * (p1[i] - p0[i]) / (double)n;
     }
+    if (cont) /* no per-row compliance model: the mean of T~ Z~ stands for it */
+        mean_cov = den / (double)n;
     if (den == 0.0 || mean_cov == 0.0 || !isfinite(num / den))
         return 0;
     const double theta0 = num / den, floor_cov = 0.1 * fabs(mean_cov);
     for (size_t i = 0; i < n; i++) {
-        double cov = nu->r_hat[i] * (1.0 - nu->r_hat[i]) * (p1[i] - p0[i]);
+        double cov = cont ? mean_cov : nu->r_hat[i] * (1.0 - nu->r_hat[i]) * (p1[i] - p0[i]);
         if (fabs(cov) < floor_cov)
             cov = copysign(floor_cov, cov != 0.0 ? cov : mean_cov);
-        const double yt = y[i] - nu->m_hat[i], tt = t[i] - e1[i], zt = nu->z[i] - nu->r_hat[i];
+        const double yt = y[i] - nu->m_hat[i], tt = t_resid(nu, t, i, 1);
+        const double zt = nu->z[i] - nu->r_hat[i];
         psi[i] = theta0 + (yt - theta0 * tt) * zt / cov;
     }
     return 1;

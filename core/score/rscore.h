@@ -13,6 +13,14 @@
  * - 1{T=0}(Y - mu_0)/e_0 with e clipped to [clip, 1 - clip]; dr_mse = sum_k
  * n_k / (n - n_0) mean_i (Gamma_ik - tau_hat_k(x_i))^2 (binary: the plain mean).
  *
+ * A continuous treatment (nu->t_value): T~ = T - E[T | x] in r_score (one
+ * "arm"), and dr_mse's pseudo-outcome is the partially linear model's
+ *   psi_i = theta_0 + (Y~_i - theta_0 T~_i) T~_i / s^2,
+ * theta_0 = sum Y~T~ / sum T~^2 (the constant residual-on-residual effect),
+ * s^2 = mean T~^2: with Y~ = theta(x) T~ + noise, E[psi | x] = theta(x) when
+ * Var(T | x) is constant (the DRIV pseudo-outcome with the treatment as its
+ * own instrument); dr_mse = mean_i (psi_i - tau_hat(x_i))^2.
+ *
  * iv_dr_mse (IV problems, two arms, binary instrument; the IV nuisances of
  * tt_score_nuisance_fit_iv): the doubly robust IV pseudo-outcome of DRIV,
  *   psi_i = theta_0 + (Y~_i - theta_0 T~_i) Z~_i / cov_i,
@@ -23,6 +31,8 @@
  * is kept at least a tenth of |mean cov| (its sign kept; 0 takes the mean's):
  * a row with near-zero compliance would otherwise dominate. iv_dr_mse =
  * mean_i (psi_i - tau_hat(x_i))^2, with per-row terms like dr_mse's.
+ * A continuous treatment has no compliance model: cov_i is the constant
+ * mean_i T~_i Z~_i (right when E[T~ Z~ | x] does not vary with x).
  * Undefined (NaN / 0) without IV nuisances, when the mean compliance or the
  * Wald denominator is 0.
  */

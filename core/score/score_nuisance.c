@@ -23,6 +23,7 @@ void tt_score_nuisance_free(tt_score_nuisance *nu)
     free(nu->z);
     free(nu->r_hat);
     free(nu->pz_hat);
+    free(nu->t_value);
     memset(nu, 0, sizeof *nu);
 }
 
@@ -60,14 +61,15 @@ static tt_status subset(const tt_plugin_data *v, const size_t *idx, size_t m, tt
                         double **buf, int **tbuf)
 {
     const size_t px = v->p_x, pw = v->p_w;
-    double *b = tt_malloc_array(m * (px + pw + 1) + 1, sizeof *b);
+    const int cont = v->t_value != NULL;
+    double *b = tt_malloc_array(m * (px + pw + 1 + (size_t)cont) + 1, sizeof *b);
     int *t = tt_malloc_array(m + 1, sizeof *t);
     if (!b || !t) {
         free(b);
         free(t);
         return TT_ERR_NOMEM;
     }
-    double *x = b, *w = b + m * px, *y = b + m * (px + pw);
+    double *x = b, *w = b + m * px, *y = b + m * (px + pw), *tv = y + m;
     for (size_t r = 0; r < m; r++) {
         const size_t i = idx[r];
         for (size_t j = 0; j < px; j++)
@@ -76,6 +78,8 @@ static tt_status subset(const tt_plugin_data *v, const size_t *idx, size_t m, tt
             w[j * m + r] = v->w[j * v->n + i];
         y[r] = v->y[i];
         t[r] = v->t[i];
+        if (cont)
+            tv[r] = v->t_value[i];
     }
     *out = *v;
     out->n = m;
@@ -83,6 +87,7 @@ static tt_status subset(const tt_plugin_data *v, const size_t *idx, size_t m, tt
     out->w = pw ? w : NULL;
     out->y = y;
     out->t = t;
+    out->t_value = cont ? tv : NULL;
     out->weight = NULL;
     *buf = b;
     *tbuf = t;
@@ -166,6 +171,7 @@ static size_t arm_rows(size_t m, size_t p, const double *f, const double *y, con
 typedef struct candidates {
     int n_models;
     double *m[N_MODELS], *mu[N_MODELS];
+    double *e[N_MODELS]; /* continuous treatment: E[T | x, w] (n) per candidate */
 } candidates;
 
 static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu,
@@ -200,12 +206,15 @@ static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu,
         goto done;
     }
     const uint64_t fseed = seed + (uint64_t)f;
-    st = tt_scoring_propensity(&tr, &te, a_logit, fseed, pr, err, errlen);
-    if (st != TT_OK)
-        goto done;
-    for (size_t k = 0; k < K; k++)
-        for (size_t r = 0; r < m_te; r++)
-            nu->e_hat[k * n + idx[m_tr + r]] = pr[k * m_te + r];
+    const int cont = v->t_value != NULL;
+    if (!cont) {
+        st = tt_scoring_propensity(&tr, &te, a_logit, fseed, pr, err, errlen);
+        if (st != TT_OK)
+            goto done;
+        for (size_t k = 0; k < K; k++)
+            for (size_t r = 0; r < m_te; r++)
+                nu->e_hat[k * n + idx[m_tr + r]] = pr[k * m_te + r];
+    }
     design(&tr, &tr, ftr);
     design(&tr, &te, fte);
     for (int c = 0; c < cand->n_models && st == TT_OK; c++) {
@@ -214,6 +223,16 @@ static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu,
             goto done;
         for (size_t r = 0; r < m_te; r++)
             cand->m[c][idx[m_tr + r]] = pr[r];
+        if (cont) { /* the treatment's regression; no arms, so no per-arm models */
+            st = ridge(c, m_tr, p, ftr, tr.t_value, m_te, fte, a_ridge, fseed, pr, err, errlen);
+            if (st != TT_OK) {
+                tt_err_prefix(err, errlen, "treatment model");
+                goto done;
+            }
+            for (size_t r = 0; r < m_te; r++)
+                cand->e[c][idx[m_tr + r]] = pr[r];
+            continue;
+        }
         for (int k = 0; k < v->n_arms && st == TT_OK; k++) {
             const size_t rows = arm_rows(m_tr, p, ftr, tr.y, ttr, k, fk, yk);
             st = ridge(c, rows, p, fk, yk, m_te, fte, a_ridge, fseed, pr, err, errlen);
@@ -250,43 +269,55 @@ static int curved_affordable(size_t n, size_t p)
     return p <= 40 && (double)n * (double)width * (double)width <= 5e8;
 }
 
-/* Squared error of out-of-fold predictions pred against y over the rows of
- * arm k (k < 0: every row). */
-static double oof_error(const tt_plugin_data *v, const double *pred, int k)
+/* Squared error of out-of-fold predictions pred against target over the
+ * rows of arm k (k < 0: every row). */
+static double oof_error(const tt_plugin_data *v, const double *target, const double *pred,
+                        int k)
 {
     double s = 0.0;
     for (size_t i = 0; i < v->n; i++)
         if (k < 0 || v->t[i] == k)
-            s += (pred[i] - v->y[i]) * (pred[i] - v->y[i]);
+            s += (pred[i] - target[i]) * (pred[i] - target[i]);
     return s;
 }
 
 /* Index of the candidate whose predictions (column `offset` of each
- * candidate's array) have the least out-of-fold error on arm k's rows (k < 0:
- * all); ties go to the simpler, earlier candidate. */
-static int least_error(const tt_plugin_data *v, double *const *pred, int n_models,
-                       size_t offset, int k)
+ * candidate's array) of target have the least out-of-fold error on arm k's
+ * rows (k < 0: all); ties go to the simpler, earlier candidate. */
+static int least_error(const tt_plugin_data *v, const double *target, double *const *pred,
+                       int n_models, size_t offset, int k)
 {
     int best = 0;
-    double best_err = oof_error(v, pred[0] + offset, k);
+    double best_err = oof_error(v, target, pred[0] + offset, k);
     for (int c = 1; c < n_models; c++) {
-        const double e = oof_error(v, pred[c] + offset, k);
+        const double e = oof_error(v, target, pred[c] + offset, k);
         if (e < best_err)
             best = c, best_err = e;
     }
     return best;
 }
 
-/* The best candidate per outcome model, copied into m_hat and mu_hat. */
+/* The best candidate per outcome model, copied into m_hat and mu_hat (and,
+ * for a continuous treatment, e_hat's column 1). */
 static void choose_models(const tt_plugin_data *v, const candidates *cand,
                           tt_score_nuisance *out)
 {
     const size_t n = v->n;
-    out->m_model = least_error(v, cand->m, cand->n_models, 0, -1);
+    out->m_model = least_error(v, v->y, cand->m, cand->n_models, 0, -1);
     memcpy(out->m_hat, cand->m[out->m_model], n * sizeof *out->m_hat);
+    if (v->t_value) {
+        out->e_model = least_error(v, v->t_value, cand->e, cand->n_models, 0, -1);
+        memcpy(out->e_hat + n, cand->e[out->e_model], n * sizeof *out->e_hat);
+        for (size_t i = 0; i < n; i++) {
+            out->e_hat[i] = NAN; /* no arms: only column 1 means anything */
+            for (int k = 0; k < v->n_arms; k++)
+                out->mu_hat[(size_t)k * n + i] = out->m_hat[i];
+        }
+        return;
+    }
     for (int k = 0; k < v->n_arms; k++) {
         const size_t col = (size_t)k * n;
-        out->mu_model[k] = least_error(v, cand->mu, cand->n_models, col, k);
+        out->mu_model[k] = least_error(v, v->y, cand->mu, cand->n_models, col, k);
         memcpy(out->mu_hat + col, cand->mu[out->mu_model[k]] + col, n * sizeof *out->mu_hat);
     }
 }
@@ -323,10 +354,15 @@ tt_status tt_score_nuisance_fit_folds(const tt_plugin_data *v, const int *given,
     const int try_curved = curved && curved_affordable(n, v->p_x + v->p_w);
     candidates cand = {.n_models = try_curved ? N_MODELS : 1};
     int have = out->fold && out->m_hat && out->e_hat && out->mu_hat && out->mu_model && idx;
+    const int cont = v->t_value != NULL;
+    if (cont && (out->t_value = tt_malloc_array(n + 1, sizeof *out->t_value)))
+        memcpy(out->t_value, v->t_value, n * sizeof *out->t_value);
+    have = have && (!cont || out->t_value);
     for (int c = 0; c < cand.n_models; c++) {
         cand.m[c] = tt_malloc_array(n + 1, sizeof *cand.m[c]);
         cand.mu[c] = tt_malloc_array(n * K + 1, sizeof *cand.mu[c]);
-        have = have && cand.m[c] && cand.mu[c];
+        cand.e[c] = cont ? tt_malloc_array(n + 1, sizeof *cand.e[c]) : NULL;
+        have = have && cand.m[c] && cand.mu[c] && (!cont || cand.e[c]);
     }
     tt_status st = TT_OK;
     if (!have)
@@ -350,6 +386,7 @@ tt_status tt_score_nuisance_fit_folds(const tt_plugin_data *v, const int *given,
     for (int c = 0; c < cand.n_models; c++) {
         free(cand.m[c]);
         free(cand.mu[c]);
+        free(cand.e[c]);
     }
     free(idx);
     if (st != TT_OK)
@@ -442,7 +479,9 @@ tt_status tt_score_nuisance_fit_iv(const tt_plugin_data *v, const int *z, const 
             for (size_t j = 0; st == TT_OK && j < m_te; j++)
                 r[te[j]] = out[j];
         }
-        for (int g = 0; g < 2 && st == TT_OK; g++) {
+        /* A continuous treatment: iv_dr_mse uses the mean of T~ Z~ (rscore.h),
+         * there are no treatment probabilities to fit per instrument value. */
+        for (int g = 0; g < 2 && st == TT_OK && !v->t_value; g++) {
             m_tr = 0;
             for (size_t i = 0; i < n; i++)
                 if (nu->fold[i] != f && zc[i] == g)
@@ -473,5 +512,9 @@ tt_status tt_score_nuisance_fit_iv(const tt_plugin_data *v, const int *z, const 
     nu->z = zc;
     nu->r_hat = r;
     nu->pz_hat = pz;
+    if (v->t_value) {
+        free(nu->pz_hat);
+        nu->pz_hat = NULL;
+    }
     return TT_OK;
 }

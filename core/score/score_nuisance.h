@@ -10,7 +10,10 @@
  *   m_hat   = E[Y | x, w]          ridge on standardised [x, w]
  *   e_hat_k = P(T = k | x, w)      tt_scoring_propensity (propensity.c)
  *   mu_hat_k = E[Y | x, w, T = k]  ridge per arm on the fold's arm-k rows
- * Standardisation constants come from the training folds only.
+ * Standardisation constants come from the training folds only. A continuous
+ * treatment (v->t_value; v->t then holds its strata, which stratify the
+ * folds) has e_hat_1 = E[T | x, w] by the outcome ridges instead, and no
+ * per-arm models.
  * With `curved` set, each outcome model (m_hat, and mu_hat_k on arm k's
  * rows) is the better by cross-fitted squared error of three ridges: the
  * linear one (alpha_ridge) and two on [x, w] with squares and pairwise
@@ -39,6 +42,12 @@ typedef struct tt_score_nuisance {
     double *mu_hat;   /* n x K column-major */
     int m_model;      /* the chosen outcome model: 0 linear, 1..2 the squares-and-products */
     int *mu_model;    /* K: the same per arm */
+    /* A continuous treatment (the view's t_value; NULL otherwise): its copy,
+     * and e_hat's column 1 is then E[T | x, w] (the better of the outcome
+     * ridges by cross-fitted error, e_model), column 0 unused; mu_hat holds
+     * m_hat in every column (there are no arms). */
+    double *t_value;  /* n */
+    int e_model;
     /* IV problems (tt_score_nuisance_fit_iv; NULL otherwise), same folds: */
     int *z;           /* n: the binary instrument, 0/1 */
     double *r_hat;    /* n: P(Z = 1 | x, w), or the design's known value */

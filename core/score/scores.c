@@ -147,6 +147,10 @@ static void compute_one(const tt_score_context *c, int which, const double *tau,
     const char *name = tt_score_catalogue(NULL)[which].name;
     const size_t n = c->n;
     const int K = c->n_arms;
+    if (c->continuous && !(tt_score_catalogue(NULL)[which].needs & TT_SCORE_CONTINUOUS)) {
+        set_null(s, name, "needs arms: the treatment is continuous");
+        return;
+    }
     switch (which) {
     case SC_ENERGY:
     case SC_PSW_ENERGY:
@@ -261,6 +265,8 @@ static void compute_one(const tt_score_context *c, int which, const double *tau,
 
 static int applies(const tt_score_context *c, const tt_score_info *info)
 {
+    if (c->continuous && !(info->needs & TT_SCORE_CONTINUOUS))
+        return 0;
     if ((info->needs & TT_SCORE_NEEDS_BINARY) && c->n_arms != 2)
         return 0;
     if ((info->needs & TT_SCORE_NEEDS_INSTRUMENT) && !c->instrument)
@@ -339,6 +345,9 @@ tt_status tt_scores_treat_shares(const tt_score_context *ctx, const double *tau_
                                  const double *lo, const double *hi, double *shares, char *err,
                                  size_t errlen)
 {
+    if (ctx->continuous)
+        return tt_errf(err, errlen, TT_ERR_UNSUPPORTED,
+                       "scores: a continuous treatment has no arms to share out");
     int intervals_ok = 0;
     tt_status st = check_effects(ctx, tau_hat, lo, hi, &intervals_ok, err, errlen);
     if (st != TT_OK)

@@ -38,6 +38,9 @@ typedef enum tt_score_direction {
 #define TT_SCORE_NEEDS_INTERVALS 2u  /* the candidate's effect intervals */
 #define TT_SCORE_NEEDS_INSTRUMENT 4u /* an instrument column (IV problems) */
 #define TT_SCORE_NEEDS_NUISANCE 8u   /* validation-cross-fitted nuisances */
+#define TT_SCORE_CONTINUOUS 16u      /* also defined for a continuous treatment (r_score,
+                                      * dr_mse, the ate figures); the others need arms and
+                                      * are null there, with that reason */
 
 typedef struct tt_score_info {
     const char *name;
@@ -109,7 +112,10 @@ void tt_score_options_init(tt_score_options *opts);
 
 typedef struct tt_score_context tt_score_context;
 
-/* Build the context. train: x, w, t (and weight) set, used only to fit the
+/* Build the context. A continuous treatment (valid->t_value set, t NULL, two
+ * "arms"): no propensity is fitted (train unused), tt_scores_treat_shares is
+ * TT_ERR_UNSUPPORTED, and only the TT_SCORE_CONTINUOUS scores have values.
+ * train: x, w, t (and weight) set, used only to fit the
  * scoring propensity (ignored when opts->known_propensity is set; may then be
  * NULL). valid: the validation rows (x, w, t, y set), with the same columns.
  * Errors: bad options (TT_ERR_INVALID / TT_ERR_CONFIG), unusable rows

@@ -11,6 +11,7 @@
 #define I TT_SCORE_NEEDS_INTERVALS
 #define Z TT_SCORE_NEEDS_INSTRUMENT
 #define N TT_SCORE_NEEDS_NUISANCE
+#define C TT_SCORE_CONTINUOUS
 
 /* Order = report order = the SC_* indices of scores_impl.h. */
 static const tt_score_info catalogue[SC_COUNT] = {
@@ -37,16 +38,16 @@ static const tt_score_info catalogue[SC_COUNT] = {
      "policy_value minus the value of giving everyone the best single treated arm"},
     {"policy_risk", TT_SCORE_MIN, 0,
      "max(0, (mean Y - policy_value) / |mean Y|), for parity with CausalTune"},
-    {"r_score", TT_SCORE_MAX, N,
+    {"r_score", TT_SCORE_MAX, N | C,
      "1 - R-loss(tau_hat) / R-loss(best constant), validation-cross-fitted nuisances"},
-    {"dr_mse", TT_SCORE_MIN, N,
+    {"dr_mse", TT_SCORE_MIN, N | C,
      "mean squared distance of tau_hat from doubly robust pseudo-outcomes"},
-    {"iv_dr_mse", TT_SCORE_MIN, B | Z | N,
+    {"iv_dr_mse", TT_SCORE_MIN, B | Z | N | C,
      "mean squared distance of tau_hat from doubly robust IV (DRIV) pseudo-outcomes"},
-    {"ate", TT_SCORE_REPORT, 0, "mean tau_hat of arm 1 over the validation rows"},
-    {"ate_sd", TT_SCORE_REPORT, 0, "standard deviation of tau_hat of arm 1 across rows"},
-    {"ate_lo", TT_SCORE_REPORT, I, "lower end of the interval of the mean effect of arm 1"},
-    {"ate_hi", TT_SCORE_REPORT, I, "upper end of the interval of the mean effect of arm 1"},
+    {"ate", TT_SCORE_REPORT, C, "mean tau_hat of arm 1 over the validation rows"},
+    {"ate_sd", TT_SCORE_REPORT, C, "standard deviation of tau_hat of arm 1 across rows"},
+    {"ate_lo", TT_SCORE_REPORT, I | C, "lower end of the interval of the mean effect of arm 1"},
+    {"ate_hi", TT_SCORE_REPORT, I | C, "upper end of the interval of the mean effect of arm 1"},
 };
 
 const tt_score_info *tt_score_catalogue(size_t *n)

@@ -183,12 +183,89 @@ static void fit_iv_nuisances(tt_score_context *c, const tt_plugin_data *valid,
         snprintf(c->iv_reason, sizeof c->iv_reason, "%s", nerr);
 }
 
+/* The instrument groups and their propensities, when the options have them. */
+static tt_status copy_instrument(tt_score_context *c, const tt_score_options *o, char *err,
+                                 size_t errlen)
+{
+    if (!o->instrument)
+        return TT_OK;
+    const size_t n = c->n;
+    c->n_instrument = o->n_instrument;
+    c->instrument = tt_malloc_array(n + 1, sizeof *c->instrument);
+    if (c->instrument)
+        memcpy(c->instrument, o->instrument, n * sizeof *c->instrument);
+    if (o->instrument_propensity)
+        c->instrument_prop = copy_doubles(o->instrument_propensity, n * (size_t)o->n_instrument);
+    if (!c->instrument || (o->instrument_propensity && !c->instrument_prop))
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "scores: out of memory");
+    return TT_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
+
+/* A continuous treatment (valid->t_value): no arms, so no propensity, energy,
+ * policy or uplift figures; the scoring nuisances (m_hat and E[T | x, w])
+ * serve r_score and dr_mse. c->t holds the strata (above the median or not)
+ * that stratify the nuisance folds, as dataset.h's strata do the split. */
+static tt_status build_continuous(tt_score_context *c, const tt_plugin_data *valid,
+                                  const tt_score_options *o, char *err, size_t errlen)
+{
+    const size_t n = valid->n;
+    c->continuous = 1;
+    double *sorted = copy_doubles(valid->t_value, n);
+    if (!sorted)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "scores: out of memory");
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    const double med = sorted[(n - 1) / 2];
+    const int ge = sorted[n - 1] == med; /* nothing above the median */
+    free(sorted);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(valid->t_value[i]) || !isfinite(valid->y[i]))
+            return tt_errf(err, errlen, TT_ERR_DATA, "scores: validation row %zu has a "
+                           "non-finite treatment or outcome", i);
+        c->t[i] = ge ? valid->t_value[i] >= med : valid->t_value[i] > med;
+        c->mean_y += valid->y[i] / (double)n;
+    }
+    for (size_t i = 0; i < 2 * n; i++)
+        c->prop[i] = 0.5; /* never used to weigh anything: there are no arms */
+    for (int k = 0; k < 2; k++)
+        c->arm_value[k] = NAN;
+    c->pooled_s[0] = 0.0;
+    if (!o->fit_nuisances) {
+        snprintf(c->nu_reason, sizeof c->nu_reason, "scoring nuisances were not fitted");
+        return TT_OK;
+    }
+    tt_plugin_data v = *valid;
+    v.t = c->t;
+    char nerr[160] = "";
+    tt_status st = copy_instrument(c, o, err, errlen);
+    if (st != TT_OK)
+        return st;
+    st = fit_score_nuisances(c, &v, o, nerr, sizeof nerr);
+    if (st == TT_ERR_NOMEM || (st != TT_OK && o->row_fold))
+        return tt_errf(err, errlen, st, "%s", nerr);
+    if (!c->has_nu)
+        snprintf(c->nu_reason, sizeof c->nu_reason, "%s", nerr);
+    fit_iv_nuisances(c, &v, o);
+    return TT_OK;
+}
+
 tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_data *valid,
                                  const tt_score_options *opts, tt_score_context **out,
                                  char *err, size_t errlen)
 {
     *out = NULL;
-    if (!valid || !opts || !valid->t || !valid->y || valid->n_arms < 2 || valid->n == 0)
+    const int cont = valid && TT_PLUGIN_DATA_HAS(valid, t_value) && valid->t_value;
+    if (cont && (valid->n_arms != 2 || !valid->y || valid->n < 2 || !opts ||
+                 opts->known_propensity))
+        return tt_errf(err, errlen, TT_ERR_INVALID, "scores: a continuous treatment takes "
+                       "outcomes, two strata and no propensities");
+    if (!valid || !opts || (!valid->t && !cont) || !valid->y || valid->n_arms < 2 ||
+        valid->n == 0)
         return tt_errf(err, errlen, TT_ERR_INVALID,
                        "scores: validation rows need arms, outcomes and at least 2 arms");
     tt_status st = check_options(valid, opts, err, errlen);
@@ -220,6 +297,12 @@ tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_da
     if (!c->x || !c->y || !c->t || !c->prop || !c->cost || !c->pooled_s || !c->arm_value) {
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "scores: out of memory for %zu rows", n);
         goto fail;
+    }
+    if (cont) {
+        if ((st = build_continuous(c, valid, opts, err, errlen)) != TT_OK)
+            goto fail;
+        *out = c;
+        return TT_OK;
     }
     for (size_t i = 0; i < n; i++) {
         if (valid->t[i] < 0 || (size_t)valid->t[i] >= K || !isfinite(valid->y[i])) {
@@ -257,19 +340,8 @@ tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_da
             c->qini_weight[i] = 1.0 / fmin(fmax(e, c->clip), 1.0 - c->clip);
         }
     }
-    if (opts->instrument) {
-        c->n_instrument = opts->n_instrument;
-        c->instrument = tt_malloc_array(n + 1, sizeof *c->instrument);
-        if (c->instrument)
-            memcpy(c->instrument, opts->instrument, n * sizeof *c->instrument);
-        if (opts->instrument_propensity)
-            c->instrument_prop =
-                copy_doubles(opts->instrument_propensity, n * (size_t)opts->n_instrument);
-        if (!c->instrument || (opts->instrument_propensity && !c->instrument_prop)) {
-            st = tt_errf(err, errlen, TT_ERR_NOMEM, "scores: out of memory");
-            goto fail;
-        }
-    }
+    if ((st = copy_instrument(c, opts, err, errlen)) != TT_OK)
+        goto fail;
     if (opts->energy_max_rows > 0 && n > opts->energy_max_rows) {
         unsigned char *keep = malloc(n);
         st = keep ? tt_energy_subsample(n, c->t, c->n_arms, opts->energy_max_rows, opts->seed,

@@ -41,6 +41,8 @@ struct tt_score_context {
     double *pooled_s;           /* K-1: Thompson s for candidates without intervals */
     double *arm_value;          /* K: Hajek value of giving every row arm k */
     double mean_y;
+    int continuous;             /* a continuous treatment: t holds strata, the arm-based
+                                 * scores are null (only TT_SCORE_CONTINUOUS ones count) */
 };
 
 #endif

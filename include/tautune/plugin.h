@@ -52,7 +52,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 7
+#define TT_PLUGIN_ABI_MINOR 8
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -91,7 +91,14 @@ extern "C" {
  * p_z(x, w) = P(T = 1 | x, w, Z = z) for z = 0, 1, whose difference is the
  * compliance. Served only on data with instruments. */
 #define TT_PLUGIN_CAP_NEEDS_IV_NUISANCES (1u << 7)
-#define TT_PLUGIN_CAP_ALL        (0xffu)   /* every bit known to ABI 1.7 */
+/* ABI 1.8: takes a continuous treatment (a price, a dose): the host runs a
+ * plugin on such data only with this bit. There the training view has
+ * t == NULL and t_value set (see tt_plugin_data), n_arms is 2 and effect()
+ * returns one column, the marginal effect theta(x) = dE[Y | T, x, w]/dT per
+ * unit of T (partially linear model). The propensity nuisance does not
+ * exist there; TT_NUISANCE_KIND_TREATMENT_MEAN serves E[T | x, w]. */
+#define TT_PLUGIN_CAP_CONTINUOUS_TREATMENT (1u << 8)
+#define TT_PLUGIN_CAP_ALL        (0x1ffu)  /* every bit known to ABI 1.8 */
 
 /* Nuisance roles for nuisance_oof / nuisance_predict (ABI 1.1). */
 typedef enum tt_nuisance_kind {
@@ -102,9 +109,13 @@ typedef enum tt_nuisance_kind {
     TT_NUISANCE_KIND_INSTRUMENT = 3,  /* width 1: P(Z = 1 | x, w); the design's value when
                                        * the config declares the instrument randomised
                                        * (data.z_propensity), then predict gives it too */
-    TT_NUISANCE_KIND_TREATMENT_GIVEN_Z = 4 /* width 1: P(T = 1 | x, w, Z = arm), arm 0 or 1:
-                                            * fitted on the rows with Z = arm, predicted
-                                            * for every row */
+    TT_NUISANCE_KIND_TREATMENT_GIVEN_Z = 4, /* width 1: P(T = 1 | x, w, Z = arm), arm 0 or 1:
+                                             * fitted on the rows with Z = arm, predicted
+                                             * for every row */
+    /* ABI 1.8, with TT_PLUGIN_CAP_NEEDS_PROPENSITY: */
+    TT_NUISANCE_KIND_TREATMENT_MEAN = 5 /* width 1: E[T | x, w]; a regression of the
+                                         * treatment on a continuous treatment, P(T = 1)
+                                         * (the propensity) on a binary one */
 } tt_nuisance_kind;
 
 /* Kinds of generalised random forest (ABI 1.3, forest_fit). */
@@ -202,6 +213,13 @@ typedef struct tt_plugin_data {
     const double *z;            /* n * p_z column-major; NULL when p_z == 0 and on rows to
                                  * predict (effects depend on x only) */
     const char *const *z_names; /* p_z column names */
+
+    /* ---- ABI 1.8 ---- */
+
+    /* A continuous treatment (TT_PLUGIN_CAP_CONTINUOUS_TREATMENT): n values
+     * on training rows, where t is then NULL; NULL on rows to predict and on
+     * data with arms. */
+    const double *t_value;
 } tt_plugin_data;
 
 /* Whether the host's view d carries `field` (a member added by a later ABI

@@ -10,12 +10,13 @@
 
 static const char *const kind_names[] = {"propensity", "outcome", "per-arm outcome",
                                          "instrument propensity",
-                                         "treatment-given-instrument"};
+                                         "treatment-given-instrument", "treatment mean"};
 static const char *const kind_caps[] = {"TT_PLUGIN_CAP_NEEDS_PROPENSITY",
                                         "TT_PLUGIN_CAP_NEEDS_OUTCOME",
                                         "TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES",
                                         "TT_PLUGIN_CAP_NEEDS_IV_NUISANCES",
-                                        "TT_PLUGIN_CAP_NEEDS_IV_NUISANCES"};
+                                        "TT_PLUGIN_CAP_NEEDS_IV_NUISANCES",
+                                        "TT_PLUGIN_CAP_NEEDS_PROPENSITY"};
 
 /* The nuisance callbacks were added in ABI 1.1: an older host's table ends
  * before them, so struct_size is checked before the pointers are read. */
@@ -255,6 +256,56 @@ int pu_nuis_outcome_oof(const tt_plugin_host *host, size_t n, double **out, char
     if (n)
         memcpy(m, v, sizeof *m * n);
     *out = m;
+    return TT_OK;
+}
+
+/* ---- ABI 1.8: E[T | x, w] ------------------------------------------------ */
+
+int pu_nuis_treatment_mean_oof(const tt_plugin_host *host, size_t n, double **out, char *err,
+                               size_t errlen)
+{
+    *out = NULL;
+    if (host->abi_minor < 8)
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED, "the host serves no treatment mean "
+                       "(plugin ABI 1.8 needed, host has 1.%u)", (unsigned)host->abi_minor);
+    const double *v;
+    size_t width;
+    int rc = get_oof(host, TT_NUISANCE_KIND_TREATMENT_MEAN, -1, n, &v, &width, err, errlen);
+    if (rc == TT_OK && width != 1)
+        rc = pu_errf(err, errlen, TT_ERR_INVALID, "the treatment mean has %zu columns, "
+                     "expected 1", width);
+    if (rc != TT_OK)
+        return rc;
+    double *e = alloc_block(host, n, 1);
+    if (!e)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    if (n)
+        memcpy(e, v, sizeof *e * n);
+    *out = e;
+    return TT_OK;
+}
+
+int pu_nuis_treatment_mean_predict(const tt_plugin_host *host, const tt_plugin_data *rows,
+                                   double **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (host->abi_minor < 8)
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED, "the host serves no treatment mean "
+                       "(plugin ABI 1.8 needed, host has 1.%u)", (unsigned)host->abi_minor);
+    int rc = check_host(host, err, errlen);
+    if (rc != TT_OK)
+        return rc;
+    double *e = alloc_block(host, rows->n, 1);
+    if (!e)
+        return pu_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
+    rc = host->nuisance_predict(host->host_ctx, TT_NUISANCE_KIND_TREATMENT_MEAN, -1, rows, e,
+                                err, errlen);
+    if (rc != TT_OK) {
+        host->release(e);
+        return nuis_failed(rc, TT_NUISANCE_KIND_TREATMENT_MEAN, err && errlen ? err : "", err,
+                           errlen);
+    }
+    *out = e;
     return TT_OK;
 }
 

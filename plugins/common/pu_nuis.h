@@ -36,6 +36,14 @@ int pu_nuis_arm_outcomes_predict(const tt_plugin_host *host, int n_arms,
 int pu_nuis_outcome_oof(const tt_plugin_host *host, size_t n, double **out, char *err,
                         size_t errlen);
 
+/* ABI 1.8, TT_PLUGIN_CAP_NEEDS_PROPENSITY: E[T | x, w], n values (new rows:
+ * rows->n values) - the regression of a continuous treatment, P(T = 1) of a
+ * binary one. */
+int pu_nuis_treatment_mean_oof(const tt_plugin_host *host, size_t n, double **out, char *err,
+                               size_t errlen);
+int pu_nuis_treatment_mean_predict(const tt_plugin_host *host, const tt_plugin_data *rows,
+                                   double **out, char *err, size_t errlen);
+
 /* ABI 1.7, TT_PLUGIN_CAP_NEEDS_IV_NUISANCES (binary instrument and
  * treatment): n values each.
  *   instrument:        r(x, w) = P(Z = 1 | x, w), clipped into [clip, 1 - clip]

@@ -3,11 +3,18 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pu.h"
 
 /* ---- checks ---- */
+
+static int pu_cmp_double(const void *a, const void *b)
+{
+    const double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
 
 int pu_check_alpha(double alpha, char *err, size_t errlen)
 {
@@ -40,9 +47,52 @@ int pu_check_params(const char *name, const tt_plugin_param *schema, size_t n,
     return TT_OK;
 }
 
+const double *pu_t_value(const tt_plugin_data *d)
+{
+    return TT_PLUGIN_DATA_HAS(d, t_value) ? d->t_value : NULL;
+}
+
+int pu_continuous_strata(const tt_plugin_host *host, const tt_plugin_data *d, int **out,
+                         char *err, size_t errlen)
+{
+    const double *tv = pu_t_value(d);
+    size_t n = d->n;
+    *out = NULL;
+    int *s = host->alloc(sizeof *s * (n + 1));
+    double *v = host->alloc(sizeof *v * (n + 1));
+    if (!s || !v || !tv) {
+        host->release(s);
+        host->release(v);
+        return pu_errf(err, errlen, tv ? TT_ERR_NOMEM : TT_ERR_INVALID,
+                       tv ? "out of memory" : "no continuous treatment");
+    }
+    memcpy(v, tv, sizeof *v * n);
+    qsort(v, n, sizeof *v, pu_cmp_double);
+    double med = n ? v[(n - 1) / 2] : 0.0;
+    int ge = n && v[n - 1] == med;
+    for (size_t i = 0; i < n; i++)
+        s[i] = ge ? tv[i] >= med : tv[i] > med;
+    host->release(v);
+    *out = s;
+    return TT_OK;
+}
+
 int pu_check_train(const char *name, int n_arms, const tt_plugin_data *d, char *err,
                    size_t errlen)
 {
+    const double *tv = pu_t_value(d);
+    if (tv) { /* a continuous treatment (ABI 1.8): t is NULL, effects per unit */
+        if (!d->y || n_arms != 2 || d->n_arms != 2)
+            return pu_errf(err, errlen, TT_ERR_INVALID, "%s: a continuous treatment needs "
+                           "outcomes and one effect column (2 arms)", name);
+        if (d->n == 0 || (d->p_x > 0 && !d->x))
+            return pu_errf(err, errlen, TT_ERR_INVALID, "%s: no training rows or no x", name);
+        for (size_t i = 0; i < d->n; i++)
+            if (!isfinite(tv[i]) || !isfinite(d->y[i]))
+                return pu_errf(err, errlen, TT_ERR_DATA, "%s: row %zu has treatment %g and "
+                               "outcome %g", name, i, tv[i], d->y[i]);
+        return TT_OK;
+    }
     if (!d->t || !d->y)
         return pu_errf(err, errlen, TT_ERR_INVALID, "%s: fit needs treatments and outcomes",
                        name);

@@ -25,8 +25,20 @@ int pu_check_alpha(double alpha, char *err, size_t errlen);
 int pu_check_params(const char *name, const tt_plugin_param *schema, size_t n,
                     const double *params, char *err, size_t errlen);
 
+/* A continuous treatment's values (ABI 1.8: d->t_value when the host's view
+ * has that field), or NULL for arms. */
+const double *pu_t_value(const tt_plugin_data *d);
+
+/* Strata of a continuous treatment for stratified resampling: 0 at or below
+ * the median of pu_t_value(d), 1 above (">=" when nothing lies above), as
+ * the host stratifies its splits. *out: d->n values (host->alloc). */
+int pu_continuous_strata(const tt_plugin_host *host, const tt_plugin_data *d, int **out,
+                         char *err, size_t errlen);
+
 /* Training rows of a plugin created for n_arms: t and y present, the arm
- * count agrees, rows and x exist, every arm in 0..n_arms-1, finite outcomes. */
+ * count agrees, rows and x exist, every arm in 0..n_arms-1, finite outcomes.
+ * A continuous treatment (pu_t_value) instead: y present, n_arms 2, finite
+ * treatments and outcomes. */
 int pu_check_train(const char *name, int n_arms, const tt_plugin_data *d, char *err,
                    size_t errlen);
 

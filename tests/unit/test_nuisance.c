@@ -39,7 +39,7 @@ static int setup(void **state)
 
 static tt_nuisance_engine *engine(size_t folds, uint64_t seed)
 {
-    tt_nuisance_data d = {N, P, x, y, arm, 2, NULL, NULL};
+    tt_nuisance_data d = {.n = N, .p = P, .x = x, .y = y, .arm = arm, .n_arms = 2};
     tt_nuisance_engine *e = NULL;
     char err[256] = "";
     if (tt_nuisance_engine_new(&d, folds, seed, &e, err, sizeof err) != TT_OK)
@@ -130,7 +130,7 @@ static void test_crossfit_never_sees_row(void **state)
     tt_rng_seed(&r, 4, "noise");
     for (size_t i = 0; i < N; i++)
         noise[i] = tt_rng_normal(&r);
-    tt_nuisance_data d = {N, P, x, noise, arm, 2, NULL, NULL};
+    tt_nuisance_data d = {.n = N, .p = P, .x = x, .y = noise, .arm = arm, .n_arms = 2};
     tt_nuisance_engine *e = NULL;
     assert_int_equal(tt_nuisance_engine_new(&d, 5, 1, &e, NULL, 0), TT_OK);
     tt_nuisance_spec spec = {"forest", 4, {"n_trees", "min_leaf", "bootstrap", "mtry"},
@@ -180,7 +180,7 @@ static void test_arm_outcomes(void **state)
     static double ya[N];
     for (size_t i = 0; i < N; i++)
         ya[i] = 10.0 * arm[i] + x[i];
-    tt_nuisance_data d = {N, P, x, ya, arm, 2, NULL, NULL};
+    tt_nuisance_data d = {.n = N, .p = P, .x = x, .y = ya, .arm = arm, .n_arms = 2};
     tt_nuisance_engine *e = NULL;
     assert_int_equal(tt_nuisance_engine_new(&d, 5, 1, &e, NULL, 0), TT_OK);
     tt_nuisance_spec spec = {"ridge", 1, {"alpha"}, {1e-8}};
@@ -283,7 +283,7 @@ static void test_multi_arm_and_errors(void **state)
     static int32_t arm3[N];
     for (size_t i = 0; i < N; i++)
         arm3[i] = (int32_t)(i % 3);
-    tt_nuisance_data d = {N, P, x, y, arm3, 3, NULL, NULL};
+    tt_nuisance_data d = {.n = N, .p = P, .x = x, .y = y, .arm = arm3, .n_arms = 3};
     tt_nuisance_engine *e = NULL;
     char err[256];
     assert_int_equal(tt_nuisance_engine_new(&d, 5, 1, &e, err, sizeof err), TT_OK);
