@@ -1,6 +1,7 @@
 /* cmd_check.c - `tautune check CONFIG.lua`: the stages of `tautune run` up to
  * the split (config, plugins and their spaces, data and roles), then a short
  * report. Nothing is scored or searched and no run folder is made. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 
 /* Names printed per feature role before "... (N more)". */
 #define CHECK_MAX_NAMES 8
+/* A numeric treatment with more arms than this looks like a dose or a price. */
+#define TT_CHECK_MANY_ARMS 10
 
 static int parse_args(int argc, char **argv, run_args *a)
 {
@@ -65,8 +68,11 @@ static void print_names(const char *role, char **names, size_t n)
 
 /* What an estimator cannot do with these data; "" when nothing. The rules
  * are tt_run_check_data's, which decides the exit code. */
-static const char *capability_problem(const tt_plugin_descriptor *d, int n_arms, size_t p_z)
+static const char *capability_problem(const tt_plugin_descriptor *d, int n_arms, size_t p_z,
+                                      int continuous)
 {
+    if (continuous && !(d->capabilities & TT_PLUGIN_CAP_CONTINUOUS_TREATMENT))
+        return "takes arms, not a continuous treatment";
     if (n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM))
         return "handles two arms only";
     if ((d->capabilities & TT_PLUGIN_CAP_IV) && p_z == 0)
@@ -75,7 +81,7 @@ static const char *capability_problem(const tt_plugin_descriptor *d, int n_arms,
 }
 
 static void print_estimator(const tt_space_estimator *est, const tt_plugin_descriptor *d,
-                            int n_arms, size_t p_z)
+                            int n_arms, size_t p_z, int continuous)
 {
     char caps[128];
     tt_capabilities_text(d->capabilities, caps, sizeof caps);
@@ -85,17 +91,52 @@ static void print_estimator(const tt_space_estimator *est, const tt_plugin_descr
         searched = tt_space_free_dims(dims, d->n_params);
         tt_space_dims_free(dims, d->n_params);
     }
-    const char *problem = capability_problem(d, n_arms, p_z);
+    const char *problem = capability_problem(d, n_arms, p_z, continuous);
     printf("  %-20s %zu of %zu parameters searched  [%s]%s%s\n", est->plugin, searched,
            (size_t)d->n_params, caps, problem[0] ? "  PROBLEM: " : "", problem);
 }
 
-static void print_estimators(const run_state *s, int n_arms)
+static void print_estimators(const run_state *s, const tt_dataset *d)
 {
     const tt_config *c = s->cfg;
     printf("estimators  %zu\n", c->n_estimators);
     for (size_t i = 0; i < c->n_estimators; i++)
-        print_estimator(&c->estimators[i], s->descs[i], n_arms, s->data->p_z + c->n_z);
+        print_estimator(&c->estimators[i], s->descs[i], d->n_arms, d->p_z + c->n_z,
+                        tt_dataset_continuous(d));
+}
+
+/* The treatment line: the arms with their rows, or a continuous treatment's
+ * range; and a numeric treatment with many values read as arms gets the
+ * suggestion to treat it as continuous. */
+static void print_treatment(const run_state *s, const tt_dataset *d)
+{
+    if (tt_dataset_continuous(d)) {
+        double lo = INFINITY, hi = -INFINITY, mean = 0.0;
+        for (size_t i = 0; i < d->n; i++) {
+            lo = fmin(lo, d->t_value[i]);
+            hi = fmax(hi, d->t_value[i]);
+            mean += d->t_value[i] / (double)d->n;
+        }
+        printf("treatment   '%s', continuous: from %g to %g, mean %g; effects are per unit of "
+               "it\n", d->t_name, lo, hi, mean);
+        return;
+    }
+    printf("arms        %d:", d->n_arms);
+    for (int k = 0; k < d->n_arms; k++)
+        printf("%s %s (%zu)", k ? "," : "", d->arm_labels[k],
+               s->n_folds >= 2 ? s->valid_counts[k] : s->train_counts[k] + s->valid_counts[k]);
+    printf("\n");
+    int numeric = 1;
+    for (int k = 0; k < d->n_arms && numeric; k++) {
+        char *end;
+        (void)strtod(d->arm_labels[k], &end);
+        numeric = end != d->arm_labels[k] && *end == '\0';
+    }
+    if (numeric && d->n_arms > TT_CHECK_MANY_ARMS)
+        fprintf(stderr, "tautune: warning: treatment '%s' is a number with %d distinct values, "
+                        "read as %d arms; if it is a dose, a price or years of something, set "
+                        "data.treatment_kind = \"continuous\" (effects per unit of it)\n",
+                d->t_name, d->n_arms, d->n_arms);
 }
 
 static void print_report(const run_state *s)
@@ -113,11 +154,9 @@ static void print_report(const run_state *s)
         printf(", %zu dropped", d->n_dropped);
     if (s->frame && s->frame->n_excluded)
         printf(", %zu excluded", s->frame->n_excluded);
-    printf("\narms        %d:", d->n_arms);
-    for (int k = 0; k < d->n_arms; k++)
-        printf("%s %s (%zu)", k ? "," : "", d->arm_labels[k],
-               s->n_folds >= 2 ? s->valid_counts[k] : s->train_counts[k] + s->valid_counts[k]);
-    printf("\nfeatures    ");
+    printf("\n");
+    print_treatment(s, d);
+    printf("features    ");
     print_names("x", d->x_names, d->p_x);
     printf("; ");
     print_names("w", d->w_names, d->p_w);
@@ -132,7 +171,7 @@ static void print_report(const run_state *s)
         printf("metric      auto: %s for these data\n", tt_run_auto_metric(c, d));
     else
         printf("metric      %s\n", c->metric);
-    print_estimators(s, d->n_arms);
+    print_estimators(s, d);
 }
 
 /* The stages in run's order, so check exits as run would. */
@@ -152,7 +191,7 @@ static int check(run_state *s, const run_args *a)
         /* Its message is on stderr; show every estimator's standing too. */
         const tt_dataset *d = s->data ? s->data : s->frame->base;
         printf("config      %s (%s)\n", s->cfg->name, s->cfg->path);
-        print_estimators(s, d->n_arms);
+        print_estimators(s, d);
         return rc;
     }
     if ((rc = tt_run_split(s)))

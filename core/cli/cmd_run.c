@@ -479,7 +479,9 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
     cJSON *plan = tt_run_plan_facts(s), *iv = tt_run_iv_facts(s);
     tt_run_info info = {
         .config_path = c->path, .config_name = c->name, .seed = c->seed, .metric = s->metric,
-        .metric_requested = c->metric, .propensity = &s->prop_summary,
+        .metric_requested = c->metric,
+        /* A continuous treatment has no scoring propensity to describe. */
+        .propensity = tt_dataset_continuous(s->data) ? NULL : &s->prop_summary,
         .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
         .nuisances = nuisances, .winner = winner, .plan = plan,
@@ -636,10 +638,15 @@ static int execute(run_state *s, run_cli *cli, double start)
     else
         snprintf(rows_text, sizeof rows_text, "%zu train, %zu validation", s->train->n,
                  s->valid->n);
+    char arms_text[160];
+    if (tt_dataset_continuous(s->data))
+        snprintf(arms_text, sizeof arms_text, "continuous treatment '%s'", s->data->t_name);
+    else
+        snprintf(arms_text, sizeof arms_text, "%d arms", s->data->n_arms);
     if (!a->quiet)
-        fprintf(stderr, "tautune: %s: %zu rows (%s), %d arms, %zu estimators, "
+        fprintf(stderr, "tautune: %s: %zu rows (%s), %s, %zu estimators, "
                         "%s %s, budget %s%.0fs%s, %d job%s, seed %llu\n",
-                s->data->source, s->data->n, rows_text, s->data->n_arms,
+                s->data->source, s->data->n, rows_text, arms_text,
                 c->n_estimators, c->searcher, s->metric, c->budget_seconds > 0 ? "" : "none ",
                 c->budget_seconds, c->max_trials > 0 ? " / trial cap" : "",
                 c->jobs > 0 ? c->jobs : 1, c->jobs > 1 ? "s" : "", (unsigned long long)c->seed);

@@ -260,6 +260,25 @@ cJSON *tt_run_data_facts(const run_state *s)
     cJSON_AddNumberToObject(data, "dropped_rows", (double)d->n_dropped);
     cJSON_AddNumberToObject(data, "excluded_rows", s->frame ? (double)s->frame->n_excluded : 0);
     cJSON_AddBoolToObject(data, "known_propensity", d->propensity != NULL);
+    /* What kind of treatment: arms, or a continuous one (effects per unit). */
+    cJSON *tr = cJSON_AddObjectToObject(data, "treatment");
+    if (tr) {
+        cJSON_AddStringToObject(tr, "name", d->t_name ? d->t_name : "t");
+        cJSON_AddStringToObject(tr, "kind", tt_dataset_continuous(d) ? "continuous" : "arms");
+        if (tt_dataset_continuous(d)) {
+            double lo = d->n ? d->t_value[0] : 0, hi = lo, mean = 0;
+            for (size_t i = 0; i < d->n; i++) {
+                lo = d->t_value[i] < lo ? d->t_value[i] : lo;
+                hi = d->t_value[i] > hi ? d->t_value[i] : hi;
+                mean += d->t_value[i] / (double)d->n;
+            }
+            cJSON_AddNumberToObject(tr, "min", lo);
+            cJSON_AddNumberToObject(tr, "max", hi);
+            cJSON_AddNumberToObject(tr, "mean", mean);
+            cJSON_AddStringToObject(tr, "effect", "per unit of the treatment (marginal effect "
+                                                  "under a partially linear model)");
+        }
+    }
     cJSON_AddStringToObject(data, "split", s->frame && s->frame->user_split ? "column"
                                                                              : "stratified");
     cJSON *validation = tt_run_validation_facts(s);

@@ -12,6 +12,7 @@
 
 #include "cli/run.h"
 #include "report/report.h"
+#include "score/rscore.h"
 #include "score/score_nuisance.h"
 #include "util/clock.h"
 
@@ -60,18 +61,10 @@ static double *pseudo_outcomes(const run_state *s)
         return NULL;
     size_t n = s->valid->n;
     int k_arms = s->data->n_arms;
-    double clip = s->cfg->clip;
     double *g = malloc(sizeof *g * (n * (size_t)(k_arms - 1) + 1));
-    for (int k = 1; g && k < k_arms; k++) {
-        for (size_t i = 0; i < n; i++) {
-            double mk = nu->mu_hat[(size_t)k * n + i], m0 = nu->mu_hat[i];
-            double ek = fmin(fmax(nu->e_hat[(size_t)k * n + i], clip), 1 - clip);
-            double e0 = fmin(fmax(nu->e_hat[i], clip), 1 - clip);
-            int t = s->valid->t[i];
-            double y = s->valid->y[i];
-            g[(size_t)(k - 1) * n + i] = mk - m0 + (t == k ? (y - mk) / ek : 0.0) -
-                                         (t == 0 ? (y - m0) / e0 : 0.0);
-        }
+    if (g && !tt_dr_pseudo(nu, s->valid->t, s->valid->y, s->cfg->clip, g)) {
+        free(g);
+        g = NULL;
     }
     return g;
 }
@@ -125,7 +118,9 @@ void tt_run_report(run_state *s, const char *dir, const cJSON *results)
     double *lo = valid_rows(s, s->winner_lo), *hi = valid_rows(s, s->winner_hi);
     tt_report_input in = {
         .results = results, .n = n, .n_arms = s->data->n_arms,
-        .arm_labels = (const char *const *)s->data->arm_labels, .t = s->valid->t,
+        .arm_labels = (const char *const *)s->data->arm_labels,
+        /* A continuous treatment's t holds strata, not arms: no arm curves. */
+        .t = tt_dataset_continuous(s->valid) ? NULL : s->valid->t,
         .y = s->valid->y, .prop = tt_score_context_propensity(s->scores), .clip = s->cfg->clip,
         .cost = s->costs, .pseudo = pseudo, .winner_lo = lo && hi ? lo : NULL,
         .winner_hi = lo && hi ? hi : NULL, .top = top, .n_top = used,

@@ -423,7 +423,9 @@ static tt_status fill_base(const tt_csv_table *t, const tt_roles *roles, const t
                      "('%s'); at least 2 arms are needed", tc->name, t->path, labels[0]);
     if (st == TT_OK && k > 64)
         st = tt_errf(err, errlen, TT_ERR_DATA, "treatment column '%s' in %s has %zu distinct "
-                     "values, too many arms (at most 64)", tc->name, t->path, k);
+                     "values, too many arms (at most 64)%s", tc->name, t->path, k,
+                     tc->kind == TT_CSV_NUMERIC ? "; if it is a dose, a price or years of "
+                     "something, set data.treatment_kind = \"continuous\"" : "");
     if (st == TT_OK) {
         /* Control first, the others keep their sorted order. */
         ds->n_arms = (int)k;

@@ -73,11 +73,19 @@ static void winner_line(tt_rbuf *b, const tt_report_input *in)
     }
     const cJSON *ae = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "winner"), "average_effect");
+    /* A continuous treatment's effect is per unit of it (results.json data.treatment). */
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "data"), "treatment");
+    const char *kind = tt_rj_str(tr, "kind");
+    if (kind && strcmp(kind, "continuous") == 0) {
+        tt_rb_puts(b, ": average effect per unit of ");
+        tt_rb_md(b, tt_rj_str(tr, "name") ? tt_rj_str(tr, "name") : "the treatment");
+    }
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ae, "arms")) > 0) {
-        tt_rb_puts(b, ": average effect");
+        tt_rb_puts(b, kind && strcmp(kind, "continuous") == 0 ? "" : ": average effect");
         average_text(b, ae, "interval_method", 0);
     } else {
-        tt_rb_puts(b, ": average effect ");
+        tt_rb_puts(b, kind && strcmp(kind, "continuous") == 0 ? " " : ": average effect ");
         md_num(b, tt_rj_num(best, "ate"));
     }
     tt_rb_puts(b, "\n\n");

@@ -179,6 +179,29 @@ int tt_r_score_terms(const tt_score_nuisance *nu, const int *t, const double *y,
     return ok;
 }
 
+int tt_dr_pseudo(const tt_score_nuisance *nu, const int *t, const double *y, double clip,
+                 double *out)
+{
+    const size_t n = nu->n;
+    if (n == 0)
+        return 0;
+    if (nu->t_value)
+        return continuous_pseudo(nu, y, out);
+    const double *mu0 = nu->mu_hat, *e0 = nu->e_hat;
+    for (int k = 1; k < nu->n_arms; k++) {
+        const double *muk = nu->mu_hat + (size_t)k * n, *ek = nu->e_hat + (size_t)k * n;
+        double *g = out + (size_t)(k - 1) * n;
+        for (size_t i = 0; i < n; i++) {
+            g[i] = muk[i] - mu0[i];
+            if (t[i] == k)
+                g[i] += (y[i] - muk[i]) / fmin(fmax(ek[i], clip), 1.0 - clip);
+            else if (t[i] == 0)
+                g[i] -= (y[i] - mu0[i]) / fmin(fmax(e0[i], clip), 1.0 - clip);
+        }
+    }
+    return 1;
+}
+
 double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
                  const double *tau_hat, double clip)
 {

@@ -62,6 +62,12 @@ double tt_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
 int tt_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,
                     const double *tau_hat, double clip, double *terms);
 
+/* dr_mse's pseudo-outcomes: Gamma_ik (out: n x (K-1), column k-1 arm k) or,
+ * for a continuous treatment, psi_i (out: n values). Returns 0 when they are
+ * undefined (no rows; a continuous treatment whose residuals are all 0). */
+int tt_dr_pseudo(const tt_score_nuisance *nu, const int *t, const double *y, double clip,
+                 double *out);
+
 double tt_iv_dr_mse(const tt_score_nuisance *nu, const int *t, const double *y,
                     const double *tau_hat);
 int tt_iv_dr_mse_terms(const tt_score_nuisance *nu, const int *t, const double *y,

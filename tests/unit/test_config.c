@@ -459,7 +459,16 @@ static void test_data_errors(void **state)
     expect_error("return { data = { generator = 'gauss' }, " ONE_EST "}",
                  "cfg.lua:1: data.generator: unknown generator \"gauss\" (available: synthetic, "
                  "rct_linear, rct_nonlinear, confounded_linear, confounded_nonlinear, "
-                 "known_propensity, iv)");
+                 "known_propensity, iv, pricing)");
+    expect_error("return { data = { generator = 'pricing',\n  treatment_kind = 'dose' }, "
+                 ONE_EST "}",
+                 "cfg.lua:2: data.treatment_kind: must be \"discrete\" (arms, the default) or "
+                 "\"continuous\" (a dose or price: effects per unit of the treatment), got "
+                 "\"dose\"");
+    expect_error("return { data = { path = 'd.csv', outcome = 'y', treatment = 't', x = {'a'},"
+                 "\n  treatment_kind = 'continuous', control = 0 }, " ONE_EST "}",
+                 "cfg.lua:2: data.control: a continuous treatment has no control arm (effects "
+                 "are per unit of the treatment): remove data.control");
     expect_error("return { data = { generator = 'synthetic',\n  arms = 1 }, " ONE_EST "}",
                  "cfg.lua:2: data.arms: must be >= 2, got 1");
     expect_error("return { data = { generator = 'synthetic',\n  rows = 5 }, " ONE_EST "}",

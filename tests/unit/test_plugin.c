@@ -64,12 +64,12 @@ static const reject_case reject_cases[] = {
     {"fx_null_descriptor.so", "NULL descriptor"},
     {"fx_bad_magic.so", "bad magic 0x4c505455, expected 0x4c505454"},
     {"fx_bad_major.so", "ABI major 2, host supports 1"},
-    {"fx_newer_minor.so", "ABI 1.8 is newer than the host's 1.7"},
+    {"fx_newer_minor.so", "ABI 1.9 is newer than the host's 1.8"},
     {"fx_short_struct.so", "smaller than the ABI 1.0 layout"},
     {"fx_bad_build_tag.so", "build tag 'real=f32;blasint=64', host expects 'real=f64;blasint=32'"},
     {"fx_missing_callback.so", "missing required callback 'fit'"},
     {"fx_caps_without_callback.so", "capability 'intervals' without an effect_interval callback"},
-    {"fx_unknown_cap_bit.so", "unknown bits 0x100"},
+    {"fx_unknown_cap_bit.so", "unknown bits 0x200"},
     {"fx_bad_name.so", "name 'Bad-Name' does not match [a-z][a-z0-9_]{0,62}"},
     {"fx_bad_schema_default.so", "parameter 'offset': default 50 outside [-10, 10]"},
     {"fx_bad_schema_log_real.so", "parameter 'tolerance': log-real range [0, 1] needs lo > 0"},
@@ -403,7 +403,7 @@ static const validate_case validate_cases[C_COUNT] = {
     [C_NULL] = {"NULL", "NULL descriptor"},
     [C_MAGIC] = {"magic", "bad magic 0x00000000"},
     [C_MAJOR0] = {"major 0", "ABI major 0, host supports 1"},
-    [C_MINOR] = {"minor", "ABI 1.8 is newer"},
+    [C_MINOR] = {"minor", "ABI 1.9 is newer"},
     [C_SHORT] = {"short", "struct_size 8 is smaller"},
     [C_TAG] = {"tag", "build tag 'real=f64;blasint=64'"},
     [C_TAG_NULL] = {"tag NULL", "build tag '(null)'"},
@@ -414,7 +414,7 @@ static const validate_case validate_cases[C_COUNT] = {
     [C_SAVE_ONLY] = {"save only", "capability 'save-load' without a load callback"},
     [C_LOAD_ONLY] = {"load only", "capability 'save-load' without a save callback"},
     [C_SAVE_LOAD_NONE] = {"neither", "capability 'save-load' without save and load callbacks"},
-    [C_CAP_BIT] = {"cap bit", "unknown bits 0x100"},
+    [C_CAP_BIT] = {"cap bit", "unknown bits 0x200"},
     [C_NAME_NULL] = {"name NULL", "name '(null)' does not match"},
     [C_NAME_EMPTY] = {"name empty", "name '' does not match"},
     [C_NAME_UPPER] = {"name upper", "name 'In_memory' does not match"},
@@ -469,7 +469,7 @@ static void mutate(int c, tt_plugin_descriptor *d, tt_plugin_param *p)
     case C_SAVE_ONLY: d->load = NULL; break;
     case C_LOAD_ONLY: d->save = NULL; break;
     case C_SAVE_LOAD_NONE: d->save = NULL, d->load = NULL; break;
-    case C_CAP_BIT: d->capabilities |= 1u << 8; break;
+    case C_CAP_BIT: d->capabilities |= 1u << 9; break;
     case C_NAME_NULL: d->name = NULL; break;
     case C_NAME_EMPTY: d->name = ""; break;
     case C_NAME_UPPER: d->name = "In_memory"; break;
@@ -550,9 +550,9 @@ static void test_names(void **state)
     assert_string_equal(buf, "multi-arm,intervals");
     tt_capabilities_text(TT_PLUGIN_CAP_ALL, buf, sizeof buf);
     assert_string_equal(buf, "multi-arm,iv,intervals,save-load,needs-propensity,needs-outcome,"
-                             "needs-arm-outcomes,needs-iv-nuisances");
-    tt_capabilities_text(TT_PLUGIN_CAP_IV | 0x100u, buf, sizeof buf);
-    assert_string_equal(buf, "iv,unknown(0x100)");
+                             "needs-arm-outcomes,needs-iv-nuisances,continuous-treatment");
+    tt_capabilities_text(TT_PLUGIN_CAP_IV | 0x200u, buf, sizeof buf);
+    assert_string_equal(buf, "iv,unknown(0x200)");
     char small[6];
     tt_capabilities_text(TT_PLUGIN_CAP_ALL, small, sizeof small);
     assert_true(strlen(small) < sizeof small);
