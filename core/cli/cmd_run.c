@@ -16,6 +16,7 @@
 #include "lua/config.h"
 #include "report/results.h"
 #include "report/trials_read.h"
+#include "score/estimand.h"
 #include "search/rank.h"
 #include "search/search.h"
 #include "search/select.h"
@@ -221,6 +222,13 @@ static int parse_args(int argc, char **argv, run_cli *cli)
                 return -1;
             a->has_jobs = 1;
             a->jobs = (int)num;
+        } else if (strcmp(arg, "--estimand") == 0) {
+            if ((a->estimand = tt_estimand_parse(val)) < 0) {
+                fprintf(stderr, "tautune run: --estimand expects ate, att, atc or overlap, got "
+                                "'%s'\n", val);
+                return -1;
+            }
+            a->has_estimand = 1;
         } else {
             fprintf(stderr, "tautune run: unknown option '%s'\n", arg);
             return -1;
@@ -281,6 +289,7 @@ void tt_run_state_free(run_state *s)
         fclose(s->trials_fp);
     tt_search_outcome_free(&s->outcome);
     tt_run_ensemble_free(&s->ensemble);
+    cJSON_Delete(s->estimand_facts);
     for (size_t i = 0; i < s->n_prior; i++)
         tt_trial_result_clear(&s->prior[i]);
     free(s->prior);
@@ -485,7 +494,7 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
         .propensity_clip = c->clip, .known_propensity = s->valid->propensity != NULL,
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
         .nuisances = nuisances, .winner = winner, .plan = plan,
-        .ensemble = s->ensemble.facts, .iv = iv,
+        .ensemble = s->ensemble.facts, .iv = iv, .estimand = s->estimand_facts,
         .propensity_model = s->prop_model,
         .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
         .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
@@ -602,6 +611,8 @@ static int execute(run_state *s, run_cli *cli, double start)
         c->max_trials = a->trials;
     if (a->has_jobs)
         c->jobs = a->jobs;
+    if (a->has_estimand)
+        c->estimand = a->estimand;
     s->quiet = a->quiet;
     s->live = !a->quiet && !cli->ci && isatty(STDERR_FILENO);
     s->resuming = a->resume != NULL;
@@ -745,6 +756,10 @@ static int execute(run_state *s, run_cli *cli, double start)
             }
         }
     }
+    /* The headline average over the rows the user asked for, from the
+     * nuisance models of every row (or, without them, the training rows'). */
+    if (!g_stop && s->engine)
+        tt_run_estimand(s);
     if (g_stop)
         s->outcome.interrupted = 1; /* stopped in the refit: say so in results.json */
     s->plan.t_refit = tt_now() - t_phase;

@@ -33,7 +33,8 @@ typedef struct run_args {
     const char *out;
     const char *data;            /* --data PATH: replaces the config's data.path */
     const char *resume;          /* --resume DIR: continue the run in DIR */
-    int has_seed, has_budget, has_trials, has_jobs, quiet;
+    int has_seed, has_budget, has_trials, has_jobs, has_estimand, quiet;
+    int estimand;                /* --estimand: a tt_estimand */
     unsigned long long seed;
     double budget;
     long trials;
@@ -103,6 +104,7 @@ typedef struct run_state {
     tt_propensity_summary prop_summary;
     tt_iv_diag iv_diag;          /* IV problems (binary instrument): score/iv_diag.h */
     int has_iv_diag;
+    cJSON *estimand_facts;       /* results.json's "estimand" (owned; run_estimand.c), or NULL */
     double *costs;               /* K per-arm costs (arm 0: 0), or NULL */
     tt_nuisance_engine *engine;  /* nuisance models the plugins need, or NULL */
     tt_nuisance_data nu_data;    /* the engine's view of the training rows */
@@ -369,6 +371,13 @@ int tt_run_refit_effects(run_state *s, const tt_trial_result *r, volatile sig_at
  * validation rows as the scores saw them and the effects of the winner and
  * the next best estimators (refitted). Failures are warnings. run_report.c. */
 void tt_run_report(run_state *s, const char *dir, const cJSON *results);
+
+/* The headline average effect (config estimand: ATE, ATT, ATC or overlap),
+ * doubly robust from the cross-fitted nuisance models of every row (the
+ * training rows' when the final refit has none), into s->estimand_facts;
+ * printed, with a loud caveat when overlap is poor. Failures are warnings.
+ * run_estimand.c. */
+void tt_run_estimand(run_state *s);
 
 /* dir/preprocessing.txt, for applying the run's preprocessing to new rows;
  * a failure is a warning. */

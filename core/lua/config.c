@@ -13,6 +13,7 @@
 #include "lua/config_read.h"
 #include "lua/sandbox.h"
 #include "lua/space_dsl.h"
+#include "score/estimand.h"
 #include "learn/learner.h"
 #include "score/scores.h"
 #include "util/err.h"
@@ -24,7 +25,8 @@
 
 static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
                                        "scoring", "budget", "search", "nuisance",
-                                       "intervals", "estimators", "out", "final_fit", NULL};
+                                       "intervals", "estimators", "out", "final_fit",
+                                       "estimand", NULL};
 static const char *const interval_keys[] = {"resamples", "in_trials", NULL};
 static const char *const nuisance_keys[] = {"propensity", "outcome", "folds", "seconds", NULL};
 static const char *const scoring_keys[] = {"scores", "costs", "clip", "erupt_policy",
@@ -416,6 +418,22 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
             return tt_cfg_fail(rd, 0, "final_fit", "expected \"all\" (refit the winner on every "
                                "row) or \"train\" (on the training rows only)");
         cfg->final_fit_train = train;
+        return TT_OK;
+    }
+    if (strcmp(key, "estimand") == 0) {
+        char *which = NULL;
+        if ((st = tt_cfg_take_string(rd, v, "estimand", &which)))
+            return st;
+        int e = tt_estimand_parse(which);
+        if (e < 0) {
+            tt_status bad = tt_cfg_fail(rd, 0, "estimand", "expected \"ate\" (every row), "
+                                        "\"att\" (the treated), \"atc\" (the controls) or "
+                                        "\"overlap\" (overlap weights), got \"%s\"", which);
+            free(which);
+            return bad;
+        }
+        free(which);
+        cfg->estimand = e;
         return TT_OK;
     }
     /* The remaining keys hold tables. */

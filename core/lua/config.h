@@ -75,6 +75,9 @@
  *   final_fit   "all" (default): after selection the winner, with its nuisance
  *               models, is refitted on every row for model.ttm and cate.csv;
  *               "train": on the training rows only (its selection-time model)
+ *   estimand    "ate" (default), "att", "atc" or "overlap": the headline average
+ *               effect, doubly robust over every row, the treated, the controls
+ *               or overlap weights (score/estimand.h); --estimand overrides
  * Estimators are kept sorted by name (Lua tables have no order).
  */
 #ifndef TT_LUA_CONFIG_H
@@ -151,6 +154,7 @@ typedef struct tt_config {
     double validation;          /* holdout share (folds == 1) */
     int folds;                  /* validation.folds: >= 2 cross-validated scoring, 1 one
                                  * holdout, 0 not given (chosen by data size) */
+    int estimand;               /* tt_estimand: the headline average (default ate) */
     int final_fit_train;        /* final_fit = "train": the winner's model keeps the training
                                  * rows only; 0 (default "all"): refitted on every row */
     char *metric;

@@ -42,6 +42,7 @@ static const char style[] =
     "td.params{min-width:200px;max-width:420px;font-size:12px;color:var(--muted)}\n"
     "td.params summary{cursor:pointer;color:var(--accent)}\n"
     ".scroll{overflow-x:auto;max-width:100%}\n"
+    "p.answer{font-size:1.15em;border-left:4px solid #2b6cb0;padding:.4em .8em}"
     "ul.caveats{padding:0;list-style:none}ul.caveats li{background:var(--warn);"
     "border-left:4px solid var(--warnline);padding:6px 12px;margin:6px 0}\n"
     "td.err{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;"
@@ -639,7 +640,15 @@ static void page(tt_rbuf *b, const tt_report_input *in)
     tt_rb_esc(b, tt_rj_str(in->results, "metric"));
     tt_rb_puts(b, "</code>, status ");
     tt_rb_esc(b, tt_rj_str(in->results, "status"));
-    tt_rb_puts(b, ".</p>\n<nav class=\"toc\"><strong>Contents</strong><ol>"
+    tt_rb_puts(b, ".</p>\n");
+    /* The answer first: the headline average effect, before the evidence. */
+    char answer[2048];
+    if (tt_report_headline(in->results, answer, sizeof answer)) {
+        tt_rb_puts(b, "<p id=\"answer\" class=\"answer\">");
+        tt_rb_esc(b, answer);
+        tt_rb_puts(b, "</p>\n");
+    }
+    tt_rb_puts(b, "<nav class=\"toc\"><strong>Contents</strong><ol>"
                   "<li><a href=\"#run\">The run</a></li>"
                   "<li><a href=\"#caveats\">Caveats</a></li>"
                   "<li><a href=\"#winner\">Winner</a></li>"

@@ -89,6 +89,16 @@ int tt_report_ensemble_sentence(const cJSON *results, char *buf, size_t len);
 int tt_report_iv_sentence(const cJSON *results, char *buf, size_t len);
 void tt_report_iv_section(tt_rbuf *b, const cJSON *results);
 
+/* The run's answer (report_answer.c): the headline average effect of
+ * results.json "estimand" as one plain sentence (per treated arm, how it was
+ * made, a poor-overlap warning); 1 when there is one, else 0 and buf "". */
+int tt_report_headline(const cJSON *results, char *buf, size_t len);
+
+/* One number format for the pages: whole units with thousands separators
+ * from 1,000 ("13,640"), four significant digits below ("0.1315",
+ * "-2.345"), "%.3g" under 1e-4, "n/a" when not finite. */
+void tt_report_fmt(double v, char *buf, size_t len);
+
 /* The label of arm k: in->arm_labels, else results data.arm_labels, else
  * the number (in a static buffer of the caller's: buf). */
 const char *tt_report_arm_label(const tt_report_input *in, int k, char *buf, size_t len);

@@ -212,6 +212,12 @@ tt_status tt_report_write_summary(const char *dir, const tt_report_input *in, ch
                  c.failed, c.timeout);
     md_num(&b, tt_rj_num(r, "elapsed_seconds"));
     tt_rb_puts(&b, " s\n\n");
+    char answer[2048];
+    if (tt_report_headline(r, answer, sizeof answer)) {
+        tt_rb_puts(&b, "**The answer.** ");
+        tt_rb_md(&b, answer);
+        tt_rb_puts(&b, "\n\n");
+    }
     winner_line(&b, in);
     const cJSON *best = cJSON_GetObjectItemCaseSensitive(r, "best");
     tt_rb_puts(&b, "**Objective:** ");

@@ -376,6 +376,19 @@ char **tt_report_caveats(const tt_report_input *in, size_t *n, int *oom)
                    outside, in->n, 100.0 * (double)outside / (double)in->n, in->clip,
                    1 - in->clip);
     arm_caveats(&l, in);
+    /* Overlap by the propensity model the headline average used (run_estimand.c). */
+    const cJSON *est = cJSON_GetObjectItemCaseSensitive(r, "estimand");
+    const cJSON *eov = cJSON_GetObjectItemCaseSensitive(est, "overlap");
+    const char *prop = tt_rj_str(cJSON_GetObjectItemCaseSensitive(est, "nuisances"),
+                                 "propensity");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(eov, "poor")))
+        add_caveat(&l,
+                   "Poor overlap for the headline average: %.0f of %.0f rows (%.1f %%) have a "
+                   "propensity outside [%g, %g] by the model the average uses (%s); %s.",
+                   tt_rj_num(eov, "rows_outside"), tt_rj_num(est, "n"),
+                   100.0 * tt_rj_num(eov, "share_outside"), tt_rj_num(eov, "bounds_lo"),
+                   tt_rj_num(eov, "bounds_hi"), prop ? prop : "?",
+                   tt_rj_str(eov, "advice") ? tt_rj_str(eov, "advice") : "");
     /* The instrument's (results.json iv.caveats, score/iv_diag.h). */
     const cJSON *ivc = cJSON_GetObjectItemCaseSensitive(
                     cJSON_GetObjectItemCaseSensitive(r, "iv"), "caveats"), *c;

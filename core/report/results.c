@@ -222,6 +222,8 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
         cJSON_AddItemToObject(root, "ensemble", cJSON_Duplicate(info->ensemble, 1));
     if (info->iv)
         cJSON_AddItemToObject(root, "iv", cJSON_Duplicate(info->iv, 1));
+    if (info->estimand)
+        cJSON_AddItemToObject(root, "estimand", cJSON_Duplicate(info->estimand, 1));
     if (info->winner)
         cJSON_AddItemToObject(root, "winner", cJSON_Duplicate(info->winner, 1));
     return root;

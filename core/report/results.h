@@ -37,6 +37,8 @@ typedef struct tt_run_info {
     const cJSON *plan;               /* "plan": the budget plan and phase times (copied), or NULL */
     const cJSON *ensemble;           /* "ensemble": the ensemble of trials (copied), or NULL */
     const cJSON *iv;                 /* "iv": the IV diagnostics (copied), or NULL */
+    const cJSON *estimand;           /* "estimand": the headline average effect (copied), or
+                                      * NULL */
     const char *data_source;
     size_t rows, train_rows, validation_rows;
     int n_arms;

@@ -353,11 +353,11 @@ static void test_unknown_keys(void **state)
                  "  " ONE_EST "\n"
                  "}\n",
                  "cfg.lua:3: colour: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand)");
     /* Of several, the first in the file is reported. */
     expect_error("return {\n  zzz = 1,\n  aaa = 2,\n  " GEN ONE_EST "}\n",
                  "cfg.lua:2: zzz: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand)");
     expect_error("return { " GEN ONE_EST ",\n  budget = {\n    minutes = 5 } }",
                  "cfg.lua:3: budget.minutes: unknown key (allowed: seconds, trials, trial_seconds)");
     expect_error_part("return { data = { generator = 'synthetic',\n rowz = 5 }, " ONE_EST "}",
@@ -365,7 +365,7 @@ static void test_unknown_keys(void **state)
                       "path, outcome");
     expect_error("return { " GEN ONE_EST ", 'stray' }",
                  "cfg.lua: [1]: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand)");
 }
 
 /* final_fit: "all" by default, "train" on request, anything else refused
