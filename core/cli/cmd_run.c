@@ -290,6 +290,8 @@ void tt_run_state_free(run_state *s)
     tt_search_outcome_free(&s->outcome);
     tt_run_ensemble_free(&s->ensemble);
     cJSON_Delete(s->estimand_facts);
+    cJSON_Delete(s->insight_facts);
+    cJSON_Delete(s->policy_facts);
     for (size_t i = 0; i < s->n_prior; i++)
         tt_trial_result_clear(&s->prior[i]);
     free(s->prior);
@@ -495,6 +497,7 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
         .energy_rows = tt_score_context_energy_rows(s->scores), .data_facts = facts,
         .nuisances = nuisances, .winner = winner, .plan = plan,
         .ensemble = s->ensemble.facts, .iv = iv, .estimand = s->estimand_facts,
+        .insight = s->insight_facts, .policy = s->policy_facts,
         .propensity_model = s->prop_model,
         .direction = s->maximize ? "max" : "min", .data_source = s->data->source,
         .rows = s->data->n, .train_rows = s->train->n, .validation_rows = s->valid->n,
@@ -760,6 +763,8 @@ static int execute(run_state *s, run_cli *cli, double start)
      * nuisance models of every row (or, without them, the training rows'). */
     if (!g_stop && s->engine)
         tt_run_estimand(s);
+    if (!g_stop)
+        tt_run_insight(s, dir);
     if (g_stop)
         s->outcome.interrupted = 1; /* stopped in the refit: say so in results.json */
     s->plan.t_refit = tt_now() - t_phase;

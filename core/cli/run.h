@@ -105,6 +105,8 @@ typedef struct run_state {
     tt_iv_diag iv_diag;          /* IV problems (binary instrument): score/iv_diag.h */
     int has_iv_diag;
     cJSON *estimand_facts;       /* results.json's "estimand" (owned; run_estimand.c), or NULL */
+    cJSON *insight_facts;        /* results.json's "insight" (owned; run_insight.c), or NULL */
+    cJSON *policy_facts;         /* results.json's "policy" (owned; run_insight.c), or NULL */
     double *costs;               /* K per-arm costs (arm 0: 0), or NULL */
     tt_nuisance_engine *engine;  /* nuisance models the plugins need, or NULL */
     tt_nuisance_data nu_data;    /* the engine's view of the training rows */
@@ -378,6 +380,13 @@ void tt_run_report(run_state *s, const char *dir, const cJSON *results);
  * printed, with a loud caveat when overlap is poor. Failures are warnings.
  * run_estimand.c. */
 void tt_run_estimand(run_state *s);
+
+/* What drives the effect (best linear projection, calibration test, a
+ * shallow tree per treated arm) and a depth-2 policy tree valued on held-out
+ * rows, from the out-of-sample rows; into s->insight_facts and
+ * s->policy_facts, with dir/dr_scores.csv, policy.json and policy.txt.
+ * Failures are warnings. run_insight.c. */
+void tt_run_insight(run_state *s, const char *dir);
 
 /* dir/preprocessing.txt, for applying the run's preprocessing to new rows;
  * a failure is a warning. */

@@ -278,6 +278,16 @@ static void shortest(double v, char out[32])
     }
 }
 
+/* shortest() for people: a whole number prints whole ("37320", never
+ * "3.732e+04"); it reads back the same. */
+static void readable(double v, char out[32])
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(out, 32, "%.0f", v);
+    else
+        shortest(v, out);
+}
+
 /* A feature's name, or x1..xp into fallback. */
 static const char *feature_text(int j, const char *const *names, char fallback[24])
 {
@@ -302,7 +312,7 @@ static void rules_node(const tt_policy_tree *t, int v, int depth, const char *co
     }
     char fallback[24], thr[32];
     const char *name = feature_text(nd->feature, fn, fallback);
-    shortest(nd->threshold, thr);
+    readable(nd->threshold, thr);
     put(s, "%*sif %s <= %s:\n", ind, "", name, thr);
     rules_node(t, nd->left, depth + 1, fn, an, s);
     put(s, "%*selse:  # %s > %s\n", ind, "", name, thr);

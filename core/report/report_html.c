@@ -42,7 +42,7 @@ static const char style[] =
     "td.params{min-width:200px;max-width:420px;font-size:12px;color:var(--muted)}\n"
     "td.params summary{cursor:pointer;color:var(--accent)}\n"
     ".scroll{overflow-x:auto;max-width:100%}\n"
-    "p.answer{font-size:1.15em;border-left:4px solid #2b6cb0;padding:.4em .8em}"
+    ".answer{font-size:1.1em;border-left:4px solid #2b6cb0;padding:.3em .8em;margin:.6em 0}"
     "ul.caveats{padding:0;list-style:none}ul.caveats li{background:var(--warn);"
     "border-left:4px solid var(--warnline);padding:6px 12px;margin:6px 0}\n"
     "td.err{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;"
@@ -642,23 +642,43 @@ static void page(tt_rbuf *b, const tt_report_input *in)
     tt_rb_esc(b, tt_rj_str(in->results, "status"));
     tt_rb_puts(b, ".</p>\n");
     /* The answer first: the headline average effect, before the evidence. */
-    char answer[2048];
+    char answer[4096];
     if (tt_report_headline(in->results, answer, sizeof answer)) {
         tt_rb_puts(b, "<p id=\"answer\" class=\"answer\">");
         tt_rb_esc(b, answer);
         tt_rb_puts(b, "</p>\n");
+    }
+    /* Then whether the effect varies and who benefits: the heterogeneity
+     * verdict and the policy, the evidence below. */
+    if (tt_report_verdict(in->results, answer, sizeof answer)) {
+        tt_rb_puts(b, "<p id=\"verdict\" class=\"answer\"><strong>Does it vary?</strong> ");
+        tt_rb_esc(b, answer);
+        tt_rb_puts(b, " <a href=\"#drivers\">Details</a>.</p>\n");
+    }
+    if (tt_report_policy_sentence(in->results, answer, sizeof answer)) {
+        const char *rules = tt_rj_str(cJSON_GetObjectItemCaseSensitive(in->results, "policy"),
+                                      "rules");
+        tt_rb_puts(b, "<div id=\"who\" class=\"answer\"><p><strong>Who to treat?</strong> ");
+        tt_rb_esc(b, answer);
+        tt_rb_puts(b, " <a href=\"#policy\">Details</a>.</p>\n<pre>");
+        tt_rb_esc(b, rules ? rules : "");
+        tt_rb_puts(b, "</pre></div>\n");
     }
     tt_rb_puts(b, "<nav class=\"toc\"><strong>Contents</strong><ol>"
                   "<li><a href=\"#run\">The run</a></li>"
                   "<li><a href=\"#caveats\">Caveats</a></li>"
                   "<li><a href=\"#winner\">Winner</a></li>"
                   "<li><a href=\"#leaderboard\">Leaderboard</a></li>"
+                  "<li><a href=\"#drivers\">What drives the effect</a></li>"
+                  "<li><a href=\"#policy\">A policy</a></li>"
                   "<li><a href=\"#plots\">Plots</a></li>"
                   "<li><a href=\"#nuisances\">Nuisance models</a></li></ol></nav>\n");
     section_run(b, in);
     section_caveats(b, in);
     section_winner(b, in);
     section_leaderboard(b, in);
+    tt_report_insight_section(b, in->results);
+    tt_report_policy_section(b, in->results);
     heading(b, "plots", "Plots");
     tt_report_plots(b, in);
     tt_rb_puts(b, "</section>\n");

@@ -94,6 +94,15 @@ void tt_report_iv_section(tt_rbuf *b, const cJSON *results);
  * made, a poor-overlap warning); 1 when there is one, else 0 and buf "". */
 int tt_report_headline(const cJSON *results, char *buf, size_t len);
 
+/* What drives the effect and the policy (report_insight.c, results.json
+ * "insight" and "policy"): the heterogeneity verdict and the policy's worth
+ * as plain sentences (1 when there is one, else 0 and buf ""), and
+ * report.html's two sections (nothing without them). */
+int tt_report_verdict(const cJSON *results, char *buf, size_t len);
+int tt_report_policy_sentence(const cJSON *results, char *buf, size_t len);
+void tt_report_insight_section(tt_rbuf *b, const cJSON *results);
+void tt_report_policy_section(tt_rbuf *b, const cJSON *results);
+
 /* One number format for the pages: whole units with thousands separators
  * from 1,000 ("13,640"), four significant digits below ("0.1315",
  * "-2.345"), "%.3g" under 1e-4, "n/a" when not finite. */

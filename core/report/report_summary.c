@@ -212,9 +212,19 @@ tt_status tt_report_write_summary(const char *dir, const tt_report_input *in, ch
                  c.failed, c.timeout);
     md_num(&b, tt_rj_num(r, "elapsed_seconds"));
     tt_rb_puts(&b, " s\n\n");
-    char answer[2048];
+    char answer[4096];
     if (tt_report_headline(r, answer, sizeof answer)) {
         tt_rb_puts(&b, "**The answer.** ");
+        tt_rb_md(&b, answer);
+        tt_rb_puts(&b, "\n\n");
+    }
+    if (tt_report_verdict(r, answer, sizeof answer)) {
+        tt_rb_puts(&b, "**Does it vary?** ");
+        tt_rb_md(&b, answer);
+        tt_rb_puts(&b, "\n\n");
+    }
+    if (tt_report_policy_sentence(r, answer, sizeof answer)) {
+        tt_rb_puts(&b, "**Who to treat?** ");
         tt_rb_md(&b, answer);
         tt_rb_puts(&b, "\n\n");
     }

@@ -224,6 +224,10 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
         cJSON_AddItemToObject(root, "iv", cJSON_Duplicate(info->iv, 1));
     if (info->estimand)
         cJSON_AddItemToObject(root, "estimand", cJSON_Duplicate(info->estimand, 1));
+    if (info->insight)
+        cJSON_AddItemToObject(root, "insight", cJSON_Duplicate(info->insight, 1));
+    if (info->policy)
+        cJSON_AddItemToObject(root, "policy", cJSON_Duplicate(info->policy, 1));
     if (info->winner)
         cJSON_AddItemToObject(root, "winner", cJSON_Duplicate(info->winner, 1));
     return root;

@@ -39,6 +39,8 @@ typedef struct tt_run_info {
     const cJSON *iv;                 /* "iv": the IV diagnostics (copied), or NULL */
     const cJSON *estimand;           /* "estimand": the headline average effect (copied), or
                                       * NULL */
+    const cJSON *insight;            /* "insight": what drives the effect (copied), or NULL */
+    const cJSON *policy;             /* "policy": the policy tree (copied), or NULL */
     const char *data_source;
     size_t rows, train_rows, validation_rows;
     int n_arms;

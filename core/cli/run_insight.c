@@ -1,0 +1,556 @@
+/*
+ * run_insight.c - what drives the effect, and a policy a user can write
+ * down (issue 19), from the run's rows where both the winner's effects and
+ * the doubly robust scores are out of sample: the validation rows (every
+ * row with K folds).
+ *
+ * Per treated arm k (one "arm" for a continuous treatment):
+ *   Gamma_k   the doubly robust score of the effect (AIPW: R_k - R_0 with
+ *             R_j = mu_j + 1{T=j}(Y - mu_j)/e_j; continuous: the partially
+ *             linear pseudo-outcome of score/rscore.h)
+ *   blp       least squares of Gamma_k on [1, x] with HC3 errors
+ *             (grf's best_linear_projection; insight/blp.h)
+ *   calibration  grf's test_calibration of the winner's tau_hat_k
+ *             (out of fold) with m = E[Y | x] and e = E[T | x] (several
+ *             arms: on the rows of arm k or the control, e_k / (e_0 + e_k))
+ *   tree      a depth-2 least-squares tree on tau_hat_k with each group's
+ *             mean Gamma_k and interval (insight/cate_tree.h)
+ * and, with arms, the exact depth-2 policy tree over the rewards R_j - cost_j
+ * fitted on half of the rows and valued on the other half against treating
+ * no one, everyone with the best single arm, and the greedy tau_hat policy
+ * (insight/policy_tree.h). The nuisances are the estimand's (every row's,
+ * cross-fitted) when the run has them, else the scoring nuisances of the
+ * validation rows. results.json "insight" and "policy", dr_scores.csv (per
+ * row: x, the rewards and tau_hat, for `tautune policy`), policy.txt and
+ * policy.json.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/run.h"
+#include "insight/blp.h"
+#include "insight/cate_tree.h"
+#include "insight/policy_tree.h"
+#include "report/results.h"
+#include "score/score_nuisance.h"
+#include "util/err.h"
+#include "util/rng.h"
+
+/* The rows insight works on, gathered (m rows). */
+typedef struct irows {
+    size_t m, p;
+    int k_arms, cont;
+    size_t *data_row;   /* m: row of s->data */
+    double *x;          /* m x p */
+    double *y;          /* m */
+    int *t;             /* m arms (discrete) */
+    double *tv;         /* m treatment values (continuous) */
+    double *tau;        /* m x (K-1): the winner's out-of-sample effects */
+    double *e;          /* m x K propensities, or m: E[T | x] (continuous) */
+    double *mu;         /* m x K arm outcome models (discrete) */
+    double *mhat;       /* m: E[Y | x] */
+    const char *source; /* where the nuisances came from */
+} irows;
+
+static void irows_free(irows *r)
+{
+    free(r->data_row), free(r->x), free(r->y), free(r->t), free(r->tv), free(r->tau);
+    free(r->e), free(r->mu), free(r->mhat);
+    memset(r, 0, sizeof *r);
+}
+
+/* Fills r from the validation rows: nuisances from the every-row engine
+ * (index = data row) or the scoring nuisances (index = validation row). */
+static int gather(run_state *s, irows *r)
+{
+    const tt_dataset *d = s->data;
+    const size_t m = s->split.n_valid, p = d->p_x, K = (size_t)d->n_arms, n = d->n;
+    const int all = s->engine_all && s->final_nu_rc == TT_EXIT_OK;
+    const tt_host_nuisances *nu = &s->nuisances_all;
+    const tt_score_nuisance *sn = tt_score_context_nuisance(s->scores);
+    int cont = tt_dataset_continuous(d);
+    int have_all = all && (cont ? nu->outcome && nu->treatment
+                                : nu->propensity && nu->arm_outcome);
+    for (size_t k = 0; have_all && !cont && k < K; k++)
+        have_all = nu->arm_outcome[k] != NULL;
+    if (!have_all && !sn)
+        return -1;
+    memset(r, 0, sizeof *r);
+    r->m = m, r->p = p, r->k_arms = (int)K, r->cont = cont;
+    r->source = have_all ? "the run's nuisance models, cross-fitted on every row"
+                         : "the scoring nuisances, cross-fitted on the validation rows";
+    r->data_row = malloc(sizeof *r->data_row * (m + 1));
+    r->x = malloc(sizeof *r->x * (m * p + 1));
+    r->y = malloc(sizeof *r->y * (m + 1));
+    r->t = malloc(sizeof *r->t * (m + 1));
+    r->tv = cont ? malloc(sizeof *r->tv * (m + 1)) : NULL;
+    r->tau = malloc(sizeof *r->tau * (m * (K - 1) + 1));
+    r->e = malloc(sizeof *r->e * (m * K + 1));
+    r->mu = malloc(sizeof *r->mu * (m * K + 1));
+    r->mhat = malloc(sizeof *r->mhat * (m + 1));
+    if (!r->data_row || !r->x || !r->y || !r->t || (cont && !r->tv) || !r->tau || !r->e ||
+        !r->mu || !r->mhat)
+        return -1;
+    for (size_t i = 0; i < m; i++) {
+        size_t v = s->split.valid[i];
+        r->data_row[i] = v;
+        for (size_t j = 0; j < p; j++)
+            r->x[j * m + i] = d->x[j * n + v];
+        r->y[i] = d->y[v];
+        r->t[i] = d->t[v];
+        if (cont)
+            r->tv[i] = d->t_value[v];
+        for (size_t k = 0; k + 1 < K; k++)
+            r->tau[k * m + i] = s->winner_tau[k * n + v];
+        if (cont) {
+            r->e[i] = have_all ? nu->treatment->oof[v] : sn->e_hat[sn->n + i];
+            r->mhat[i] = have_all ? nu->outcome->oof[v] : sn->m_hat[i];
+            continue;
+        }
+        double mh = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            double ek, mk;
+            if (have_all) {
+                const tt_nuisance_result *pr = nu->propensity;
+                ek = pr->width == 1 ? (k == 1 ? pr->oof[v] : 1.0 - pr->oof[v])
+                                    : pr->oof[k * n + v];
+                mk = nu->arm_outcome[k]->oof[v];
+            } else {
+                ek = sn->e_hat[k * sn->n + i];
+                mk = sn->mu_hat[k * sn->n + i];
+            }
+            r->e[k * m + i] = ek;
+            r->mu[k * m + i] = mk;
+            mh += ek * mk;
+        }
+        r->mhat[i] = mh;
+    }
+    return 0;
+}
+
+/* R_ij (m x K): the AIPW score of the mean outcome under arm j. */
+static void rewards(const irows *r, double clip, double *R)
+{
+    const size_t m = r->m;
+    for (int j = 0; j < r->k_arms; j++)
+        for (size_t i = 0; i < m; i++) {
+            double e = r->e[(size_t)j * m + i], mu = r->mu[(size_t)j * m + i];
+            e = e < clip ? clip : e > 1.0 - clip ? 1.0 - clip : e;
+            R[(size_t)j * m + i] = mu + (r->t[i] == j ? (r->y[i] - mu) / e : 0.0);
+        }
+}
+
+/* The continuous treatment's pseudo-outcomes (rscore.h's psi) into g. */
+static void continuous_gamma(const irows *r, double *g)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < r->m; i++) {
+        double tt = r->tv[i] - r->e[i];
+        num += (r->y[i] - r->mhat[i]) * tt;
+        den += tt * tt;
+    }
+    double th = den > 0 ? num / den : 0, s2 = den / (double)r->m;
+    for (size_t i = 0; i < r->m; i++) {
+        double tt = r->tv[i] - r->e[i];
+        g[i] = s2 > 0 ? th + (r->y[i] - r->mhat[i] - th * tt) * tt / s2 : th;
+    }
+}
+
+static cJSON *blp_json(const irows *r, const double *gamma, const char *const *names,
+                       cJSON **top)
+{
+    tt_blp_input in = {.n = r->m, .p = r->p, .x = r->x, .gamma = gamma, .names = names,
+                       .hc = TT_HC_DEFAULT};
+    tt_ols_result res;
+    char err[512];
+    cJSON *o = cJSON_CreateObject();
+    if (tt_blp_fit(&in, &res, err, sizeof err) != TT_OK) {
+        cJSON_AddStringToObject(o, "error", err);
+        return o;
+    }
+    cJSON_AddStringToObject(o, "se", tt_hc_name(res.hc));
+    cJSON *terms = cJSON_AddArrayToObject(o, "terms");
+    for (size_t j = 0; j < res.q; j++) {
+        cJSON *t = cJSON_CreateObject();
+        cJSON_AddStringToObject(t, "name", j ? names[j - 1] : "(intercept)");
+        cJSON_AddItemToObject(t, "coef", tt_json_number(res.coef[j]));
+        cJSON_AddItemToObject(t, "se", tt_json_number(res.se[j]));
+        cJSON_AddItemToObject(t, "t", tt_json_number(res.t[j]));
+        cJSON_AddItemToObject(t, "p", tt_json_number(res.p[j]));
+        cJSON_AddItemToArray(terms, t);
+    }
+    /* The features by |t|, the strongest first: which ones move the effect. */
+    *top = cJSON_CreateArray();
+    unsigned char *used = calloc(res.q + 1, 1);
+    for (size_t rank = 0; used && rank + 1 < res.q && rank < 5; rank++) {
+        size_t best = 0;
+        for (size_t j = 1; j < res.q; j++)
+            if (!used[j] && isfinite(res.t[j]) &&
+                (best == 0 || fabs(res.t[j]) > fabs(res.t[best])))
+                best = j;
+        if (best == 0)
+            break;
+        used[best] = 1;
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "name", names[best - 1]);
+        cJSON_AddItemToObject(f, "t", tt_json_number(res.t[best]));
+        cJSON_AddItemToObject(f, "p", tt_json_number(res.p[best]));
+        cJSON_AddItemToArray(*top, f);
+    }
+    free(used);
+    tt_ols_result_free(&res);
+    return o;
+}
+
+/* grf's test_calibration for arm k (rows of arm k or the control, with the
+ * pair's own propensity), or the continuous treatment. */
+static cJSON *calibration_json(const irows *r, int k)
+{
+    const size_t m = r->m;
+    double *t = malloc(sizeof *t * (m + 1)), *e = malloc(sizeof *e * (m + 1));
+    double *mh = malloc(sizeof *mh * (m + 1));
+    size_t *rows = malloc(sizeof *rows * (m + 1)), nr = 0;
+    cJSON *o = cJSON_CreateObject();
+    if (!t || !e || !mh || !rows) {
+        free(t), free(e), free(mh), free(rows);
+        cJSON_AddStringToObject(o, "error", "out of memory");
+        return o;
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (r->cont) {
+            t[i] = r->tv[i], e[i] = r->e[i], mh[i] = r->mhat[i];
+            rows[nr++] = i;
+            continue;
+        }
+        double e0 = r->e[i], ek = r->e[(size_t)k * m + i];
+        double pair = e0 + ek > 0 ? e0 + ek : 1.0;
+        t[i] = r->t[i] == k;
+        e[i] = ek / pair;
+        mh[i] = (e0 * r->mu[i] + ek * r->mu[(size_t)k * m + i]) / pair;
+        if (r->t[i] == 0 || r->t[i] == k)
+            rows[nr++] = i;
+    }
+    tt_calibration_input in = {.n = m, .y = r->y, .t = t, .m_hat = mh, .e_hat = e,
+                               .tau_hat = r->tau + (size_t)(k - 1) * m,
+                               .rows = r->k_arms > 2 ? rows : NULL,
+                               .n_rows = r->k_arms > 2 ? nr : 0, .hc = TT_HC_DEFAULT};
+    tt_calibration c;
+    char err[512];
+    if (tt_calibration_test(&in, &c, err, sizeof err) != TT_OK) {
+        cJSON_AddStringToObject(o, "error", err);
+    } else {
+        cJSON_AddNumberToObject(o, "n", (double)c.n);
+        cJSON_AddItemToObject(o, "mean_coef", tt_json_number(c.mean_coef));
+        cJSON_AddItemToObject(o, "mean_se", tt_json_number(c.mean_se));
+        cJSON_AddItemToObject(o, "mean_p", tt_json_number(c.mean_p));
+        cJSON_AddItemToObject(o, "differential_coef", tt_json_number(c.diff_coef));
+        cJSON_AddItemToObject(o, "differential_se", tt_json_number(c.diff_se));
+        cJSON_AddItemToObject(o, "differential_p", tt_json_number(c.diff_p));
+        cJSON_AddBoolToObject(o, "heterogeneity", c.diff_p < 0.05 && c.diff_coef > 0);
+        char text[1024];
+        tt_calibration_sentence(&c, TT_CALIBRATION_DIFFERENTIAL, 0.05, text, sizeof text);
+        cJSON_AddStringToObject(o, "verdict", text);
+        tt_calibration_sentence(&c, TT_CALIBRATION_MEAN, 0.05, text, sizeof text);
+        cJSON_AddStringToObject(o, "mean_sentence", text);
+    }
+    free(t), free(e), free(mh), free(rows);
+    return o;
+}
+
+static cJSON *tree_json(const irows *r, int k, const double *gamma, const char *const *names)
+{
+    tt_cate_tree tree;
+    char err[512];
+    cJSON *o = cJSON_CreateObject();
+    if (tt_cate_tree_fit(r->m, r->p, r->x, r->tau + (size_t)(k - 1) * r->m, gamma, NULL, &tree,
+                         err, sizeof err) != TT_OK) {
+        cJSON_AddStringToObject(o, "error", err);
+        return o;
+    }
+    cJSON *leaves = cJSON_AddArrayToObject(o, "leaves");
+    for (size_t l = 0; l < tree.n_leaves; l++) {
+        const tt_cate_node *nd = &tree.nodes[tree.leaf_node[l]];
+        char rule[512];
+        tt_cate_tree_describe_leaf(&tree, l, names, rule, sizeof rule);
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "rule", rule);
+        cJSON_AddNumberToObject(a, "rows", (double)nd->n);
+        cJSON_AddItemToObject(a, "tau_mean", tt_json_number(nd->tau_mean));
+        cJSON_AddItemToObject(a, "effect", tt_json_number(nd->gamma_mean));
+        cJSON_AddItemToObject(a, "lo", tt_json_number(nd->gamma_lo));
+        cJSON_AddItemToObject(a, "hi", tt_json_number(nd->gamma_hi));
+        cJSON_AddItemToArray(leaves, a);
+    }
+    return o;
+}
+
+/* Mean and s.e. of v over rows idx. */
+static void mean_se(const double *v, const size_t *idx, size_t n, double *mean, double *se)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[idx[i]];
+    *mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (v[idx[i]] - *mean) * (v[idx[i]] - *mean);
+    *se = n > 1 ? sqrt(ss / (double)(n - 1) / (double)n) : NAN;
+}
+
+static void add_value(cJSON *o, const char *name, double mean, double se)
+{
+    cJSON *v = cJSON_AddObjectToObject(o, name);
+    cJSON_AddItemToObject(v, "value", tt_json_number(mean));
+    cJSON_AddItemToObject(v, "se", tt_json_number(se));
+}
+
+/* The depth-2 policy tree on half of the rows, valued on the other half. */
+static cJSON *policy_json(run_state *s, const irows *r, const double *R, const char *dir)
+{
+    const size_t m = r->m, K = (size_t)r->k_arms, p = r->p;
+    const tt_dataset *d = s->data;
+    cJSON *o = cJSON_CreateObject();
+    /* Net rewards: each arm's cost taken off. */
+    double *net = malloc(sizeof *net * (m * K + 1));
+    size_t *perm = malloc(sizeof *perm * (m + 1));
+    if (!net || !perm || m < 20) {
+        free(net), free(perm);
+        cJSON_AddStringToObject(o, "error", m < 20 ? "too few rows" : "out of memory");
+        return o;
+    }
+    for (size_t j = 0; j < K; j++)
+        for (size_t i = 0; i < m; i++)
+            net[j * m + i] = R[j * m + i] - (s->costs ? s->costs[j] : 0.0);
+    for (size_t i = 0; i < m; i++)
+        perm[i] = i;
+    tt_rng rng;
+    tt_rng_seed(&rng, s->cfg->seed, "policy-halves");
+    tt_rng_shuffle_size(&rng, perm, m);
+    /* Fit on at most 20,000 rows (depth 2 is O(p^2 n k^2 log n)); value on
+     * the other half. */
+    size_t n_fit = m / 2 > 20000 ? 20000 : m / 2, n_eval = m - m / 2;
+    const size_t *fit_idx = perm, *eval_idx = perm + m / 2;
+    double *fx = malloc(sizeof *fx * (n_fit * p + 1)), *fr = malloc(sizeof *fr * (n_fit * K + 1));
+    double *ex = malloc(sizeof *ex * (n_eval * p + 1));
+    int *act = malloc(sizeof *act * (n_eval + 1));
+    double *val = malloc(sizeof *val * (m * 4 + 1));
+    tt_policy_tree *tree = NULL;
+    char err[512] = "";
+    tt_status st = fx && fr && ex && act && val ? TT_OK : TT_ERR_NOMEM;
+    for (size_t i = 0; st == TT_OK && i < n_fit; i++) {
+        for (size_t j = 0; j < p; j++)
+            fx[j * n_fit + i] = r->x[j * m + fit_idx[i]];
+        for (size_t j = 0; j < K; j++)
+            fr[j * n_fit + i] = net[j * m + fit_idx[i]];
+    }
+    for (size_t i = 0; st == TT_OK && i < n_eval; i++)
+        for (size_t j = 0; j < p; j++)
+            ex[j * n_eval + i] = r->x[j * m + eval_idx[i]];
+    tt_policy_tree_options opt;
+    tt_policy_tree_options_init(&opt);
+    opt.depth = p > 40 ? 1 : 2;
+    opt.min_node_size = n_fit / 20 > 1 ? n_fit / 20 : 1; /* groups of at least 5 % */
+    if (st == TT_OK)
+        st = tt_policy_tree_fit(n_fit, p, fx, K, fr, &opt, &tree, err, sizeof err);
+    if (st != TT_OK) {
+        cJSON_AddStringToObject(o, "error", st == TT_ERR_NOMEM ? "out of memory" : err);
+    } else {
+        tt_policy_tree_predict(tree, n_eval, p, ex, act);
+        /* Per eval row: the tree's, no one's, the best single arm's, the greedy tau's. */
+        double best_mean = -INFINITY;
+        size_t best_arm = 0;
+        for (size_t j = 0; j < K; j++) {
+            double mj, sj;
+            mean_se(net + j * m, eval_idx, n_eval, &mj, &sj);
+            if (mj > best_mean)
+                best_mean = mj, best_arm = j;
+        }
+        double *vt = val, *v0 = val + m, *vb = val + 2 * m, *vg = val + 3 * m;
+        for (size_t i = 0; i < n_eval; i++) {
+            size_t row = eval_idx[i];
+            size_t g = 0;
+            double gbest = 0.0;
+            for (size_t j = 1; j < K; j++) {
+                double gain = r->tau[(j - 1) * m + row] - (s->costs ? s->costs[j] : 0.0);
+                if (gain > gbest)
+                    gbest = gain, g = j;
+            }
+            vt[row] = net[(size_t)act[i] * m + row];
+            v0[row] = net[row];
+            vb[row] = net[best_arm * m + row];
+            vg[row] = net[g * m + row];
+        }
+        double mt, st_, m0, s0, mb, sb, mg, sg;
+        mean_se(vt, eval_idx, n_eval, &mt, &st_);
+        mean_se(v0, eval_idx, n_eval, &m0, &s0);
+        mean_se(vb, eval_idx, n_eval, &mb, &sb);
+        mean_se(vg, eval_idx, n_eval, &mg, &sg);
+        /* Paired differences: the tree against each alternative. */
+        double *diff = malloc(sizeof *diff * (m + 1));
+        double d0 = NAN, e0 = NAN, db = NAN, eb = NAN, dg = NAN, eg = NAN;
+        if (diff) {
+            for (size_t i = 0; i < n_eval; i++)
+                diff[eval_idx[i]] = vt[eval_idx[i]] - v0[eval_idx[i]];
+            mean_se(diff, eval_idx, n_eval, &d0, &e0);
+            for (size_t i = 0; i < n_eval; i++)
+                diff[eval_idx[i]] = vt[eval_idx[i]] - vb[eval_idx[i]];
+            mean_se(diff, eval_idx, n_eval, &db, &eb);
+            for (size_t i = 0; i < n_eval; i++)
+                diff[eval_idx[i]] = vt[eval_idx[i]] - vg[eval_idx[i]];
+            mean_se(diff, eval_idx, n_eval, &dg, &eg);
+            free(diff);
+        }
+        cJSON_AddNumberToObject(o, "depth", opt.depth);
+        cJSON_AddNumberToObject(o, "fit_rows", (double)n_fit);
+        cJSON_AddNumberToObject(o, "eval_rows", (double)n_eval);
+        cJSON_AddNumberToObject(o, "min_leaf_rows", (double)opt.min_node_size);
+        char rules[8192];
+        tt_policy_tree_rules(tree, (const char *const *)d->x_names,
+                             (const char *const *)d->arm_labels, rules, sizeof rules);
+        cJSON_AddStringToObject(o, "rules", rules);
+        cJSON *shares = cJSON_AddArrayToObject(o, "shares");
+        for (size_t j = 0; j < K; j++) {
+            size_t c = 0;
+            for (size_t i = 0; i < n_eval; i++)
+                c += (size_t)act[i] == j;
+            cJSON_AddItemToArray(shares, cJSON_CreateNumber((double)c / (double)n_eval));
+        }
+        cJSON *v = cJSON_AddObjectToObject(o, "value");
+        add_value(v, "policy", mt, st_);
+        add_value(v, "no_one", m0, s0);
+        add_value(v, "everyone", mb, sb);
+        cJSON_AddStringToObject(v, "everyone_arm", d->arm_labels[best_arm]);
+        add_value(v, "greedy_tau", mg, sg);
+        cJSON *g = cJSON_AddObjectToObject(o, "gain");
+        add_value(g, "vs_no_one", d0, e0);
+        add_value(g, "vs_everyone", db, eb);
+        add_value(g, "vs_greedy_tau", dg, eg);
+        cJSON_AddStringToObject(o, "method", "exact optimal tree on doubly robust rewards "
+                                             "(AIPW, net of costs) of one half of the rows, "
+                                             "valued on the other half");
+        /* The tree as files a user can apply (tautune predict --policy). */
+        cJSON *tj = tt_policy_tree_to_json(tree, (const char *const *)d->x_names,
+                                           (const char *const *)d->arm_labels);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/policy.json", dir);
+        char *text = tj ? cJSON_Print(tj) : NULL;
+        FILE *f = text ? fopen(path, "w") : NULL;
+        if (f) {
+            fputs(text, f);
+            fputc('\n', f);
+            fclose(f);
+            cJSON_AddStringToObject(o, "file", "policy.json");
+        }
+        free(text);
+        cJSON_Delete(tj);
+        snprintf(path, sizeof path, "%s/policy.txt", dir);
+        if ((f = fopen(path, "w"))) {
+            fputs(rules, f);
+            fclose(f);
+        }
+    }
+    tt_policy_tree_free(tree);
+    free(net), free(perm), free(fx), free(fr), free(ex), free(act), free(val);
+    return o;
+}
+
+/* dr_scores.csv: per insight row its data row, x, the rewards R_j (arms) or
+ * the pseudo-outcome (continuous) and tau_hat - what `tautune policy`
+ * re-reads. */
+static void write_scores(const run_state *s, const irows *r, const double *R, const double *g,
+                         const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/dr_scores.csv.tmp", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    const tt_dataset *d = s->data;
+    fputs("row", f);
+    for (size_t j = 0; j < r->p; j++)
+        fprintf(f, ",%s", d->x_names[j]);
+    for (int j = 0; R && j < r->k_arms; j++)
+        fprintf(f, ",reward_%s", d->arm_labels[j]);
+    if (!R)
+        fputs(",gamma", f);
+    for (int j = 1; j < r->k_arms; j++)
+        fprintf(f, ",tau_%s", d->arm_labels[j]);
+    fputc('\n', f);
+    for (size_t i = 0; i < r->m; i++) {
+        fprintf(f, "%zu", (d->row ? d->row[r->data_row[i]] : r->data_row[i]) + 1);
+        for (size_t j = 0; j < r->p; j++)
+            fprintf(f, ",%.17g", r->x[j * r->m + i]);
+        for (int j = 0; R && j < r->k_arms; j++)
+            fprintf(f, ",%.17g", R[(size_t)j * r->m + i]);
+        if (!R)
+            fprintf(f, ",%.17g", g[i]);
+        for (int j = 1; j < r->k_arms; j++)
+            fprintf(f, ",%.17g", r->tau[(size_t)(j - 1) * r->m + i]);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    char final[4200];
+    snprintf(final, sizeof final, "%s/dr_scores.csv", dir);
+    if (bad || rename(path, final) != 0)
+        remove(path);
+}
+
+void tt_run_insight(run_state *s, const char *dir)
+{
+    if (!s->winner_tau || s->split.n_valid < 10 || s->data->p_x == 0)
+        return;
+    irows r;
+    if (gather(s, &r) != 0) {
+        fprintf(stderr, "tautune: warning: no insight (what drives the effect): out of memory "
+                        "or no nuisance models\n");
+        irows_free(&r);
+        return;
+    }
+    const tt_dataset *d = s->data;
+    const size_t m = r.m, K = (size_t)r.k_arms;
+    const char *const *names = (const char *const *)d->x_names;
+    double *R = r.cont ? NULL : malloc(sizeof *R * (m * K + 1));
+    double *gam = malloc(sizeof *gam * (m * (K - 1) + 1));
+    if ((!r.cont && !R) || !gam) {
+        free(R), free(gam);
+        irows_free(&r);
+        return;
+    }
+    if (r.cont) {
+        continuous_gamma(&r, gam);
+    } else {
+        rewards(&r, s->cfg->clip, R);
+        for (size_t k = 1; k < K; k++)
+            for (size_t i = 0; i < m; i++)
+                gam[(k - 1) * m + i] = R[k * m + i] - R[i];
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "rows", s->n_folds >= 2 ? "all (out of fold)"
+                                                        : "validation (out of sample)");
+    cJSON_AddNumberToObject(o, "n", (double)m);
+    cJSON_AddStringToObject(o, "nuisances", r.source);
+    cJSON_AddStringToObject(o, "scores", r.cont ? "partially linear pseudo-outcomes (per "
+                                                  "unit of the treatment)"
+                                                : "AIPW doubly robust scores");
+    cJSON *arms = cJSON_AddArrayToObject(o, "arms");
+    for (size_t k = 1; k < K; k++) {
+        cJSON *a = cJSON_CreateObject(), *top = NULL;
+        cJSON_AddStringToObject(a, "arm", d->arm_labels[k]);
+        const double *g = gam + (k - 1) * m;
+        cJSON_AddItemToObject(a, "blp", blp_json(&r, g, names, &top));
+        if (top)
+            cJSON_AddItemToObject(a, "top_features", top);
+        cJSON_AddItemToObject(a, "calibration", calibration_json(&r, (int)k));
+        cJSON_AddItemToObject(a, "tree", tree_json(&r, (int)k, g, names));
+        cJSON_AddItemToArray(arms, a);
+    }
+    cJSON_Delete(s->insight_facts);
+    s->insight_facts = o;
+    cJSON_Delete(s->policy_facts);
+    s->policy_facts = r.cont ? NULL : policy_json(s, &r, R, dir);
+    write_scores(s, &r, R, gam, dir);
+    free(R), free(gam);
+    irows_free(&r);
+}

@@ -1,0 +1,230 @@
+/*
+ * report_insight.c - what drives the effect and the policy (results.json
+ * "insight" and "policy", cli/run_insight.c) on the pages: a heterogeneity
+ * verdict and a policy sentence for the first screen, and report.html's
+ * "What drives the effect" and "A policy" sections.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+#define PUT(...)                                                                               \
+    do {                                                                                       \
+        int w_ = snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__);               \
+        if (w_ > 0)                                                                            \
+            used += (size_t)w_;                                                                \
+    } while (0)
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+int tt_report_verdict(const cJSON *results, char *buf, size_t len)
+{
+    const cJSON *arms = get(get(results, "insight"), "arms"), *a;
+    size_t used = 0;
+    if (!len)
+        return 0;
+    buf[0] = '\0';
+    if (!cJSON_IsArray(arms) || cJSON_GetArraySize(arms) < 1)
+        return 0;
+    int many = cJSON_GetArraySize(arms) > 1;
+    cJSON_ArrayForEach(a, arms)
+    {
+        const cJSON *cal = get(a, "calibration"), *top = get(a, "top_features");
+        if (many)
+            PUT("%sArm '%s': ", used ? " " : "", tt_rj_str(a, "arm"));
+        const char *verdict = tt_rj_str(cal, "verdict");
+        if (verdict)
+            PUT("%s", verdict);
+        else
+            PUT("The winner gives one effect for every row, so whether the effect varies "
+                "cannot be tested on it.");
+        /* The features that move the doubly robust scores most. */
+        if (cJSON_GetArraySize(top) > 0) {
+            PUT(" By the best linear projection of the doubly robust scores, the features "
+                "that move the effect most are");
+            int i = 0;
+            const cJSON *f;
+            cJSON_ArrayForEach(f, top)
+            {
+                if (i == 3)
+                    break;
+                char t[32];
+                tt_report_fmt(tt_rj_num(f, "t"), t, sizeof t);
+                PUT("%s %s (t = %s)", i ? "," : "", tt_rj_str(f, "name"), t);
+                i++;
+            }
+            PUT(".");
+        }
+    }
+    return 1;
+}
+
+int tt_report_policy_sentence(const cJSON *results, char *buf, size_t len)
+{
+    const cJSON *p = get(results, "policy");
+    size_t used = 0;
+    if (!len)
+        return 0;
+    buf[0] = '\0';
+    if (!cJSON_IsObject(p) || !get(p, "gain"))
+        return 0;
+    const cJSON *g = get(p, "gain"), *v = get(p, "value");
+    char a[32], ae[32], b[32], be[32], pv[32];
+    tt_report_fmt(tt_rj_num(get(g, "vs_no_one"), "value"), a, sizeof a);
+    tt_report_fmt(tt_rj_num(get(g, "vs_no_one"), "se"), ae, sizeof ae);
+    tt_report_fmt(tt_rj_num(get(g, "vs_everyone"), "value"), b, sizeof b);
+    tt_report_fmt(tt_rj_num(get(g, "vs_everyone"), "se"), be, sizeof be);
+    tt_report_fmt(tt_rj_num(get(v, "policy"), "value"), pv, sizeof pv);
+    PUT("A depth-%.0f policy tree (policy.txt) is worth %s per row on held-out rows: %s "
+        "(s.e. %s) more than treating no one and %s (s.e. %s) against giving everyone arm "
+        "'%s'.",
+        tt_rj_num(p, "depth"), pv, a, ae, b, be,
+        tt_rj_str(v, "everyone_arm") ? tt_rj_str(v, "everyone_arm") : "?");
+    return 1;
+}
+
+/* ---- report.html sections --------------------------------------------- */
+
+static void cell(tt_rbuf *b, double v)
+{
+    char t[32];
+    tt_report_fmt(v, t, sizeof t);
+    tt_rb_puts(b, "<td class=\"num\">");
+    tt_rb_esc(b, t);
+    tt_rb_puts(b, "</td>");
+}
+
+static void blp_table(tt_rbuf *b, const cJSON *blp)
+{
+    const cJSON *terms = get(blp, "terms"), *t;
+    if (!cJSON_IsArray(terms)) {
+        tt_rb_puts(b, "<p>No best linear projection: ");
+        tt_rb_esc(b, tt_rj_str(blp, "error") ? tt_rj_str(blp, "error") : "?");
+        tt_rb_puts(b, "</p>\n");
+        return;
+    }
+    tt_rb_puts(b, "<table><thead><tr><th>term</th><th>coefficient</th><th>s.e. (");
+    tt_rb_esc(b, tt_rj_str(blp, "se") ? tt_rj_str(blp, "se") : "?");
+    tt_rb_puts(b, ")</th><th>t</th><th>p</th></tr></thead><tbody>\n");
+    cJSON_ArrayForEach(t, terms)
+    {
+        tt_rb_puts(b, "<tr><td>");
+        tt_rb_esc(b, tt_rj_str(t, "name"));
+        tt_rb_puts(b, "</td>");
+        cell(b, tt_rj_num(t, "coef"));
+        cell(b, tt_rj_num(t, "se"));
+        cell(b, tt_rj_num(t, "t"));
+        cell(b, tt_rj_num(t, "p"));
+        tt_rb_puts(b, "</tr>\n");
+    }
+    tt_rb_puts(b, "</tbody></table>\n");
+}
+
+static void tree_table(tt_rbuf *b, const cJSON *tree)
+{
+    const cJSON *leaves = get(tree, "leaves"), *l;
+    if (!cJSON_IsArray(leaves))
+        return;
+    tt_rb_puts(b, "<table><thead><tr><th>group</th><th>rows</th><th>mean estimate</th>"
+                  "<th>doubly robust effect</th><th>95 % interval</th></tr></thead><tbody>\n");
+    cJSON_ArrayForEach(l, leaves)
+    {
+        char lo[32], hi[32];
+        tt_report_fmt(tt_rj_num(l, "lo"), lo, sizeof lo);
+        tt_report_fmt(tt_rj_num(l, "hi"), hi, sizeof hi);
+        tt_rb_puts(b, "<tr><td>");
+        tt_rb_esc(b, tt_rj_str(l, "rule"));
+        tt_rb_puts(b, "</td>");
+        cell(b, tt_rj_num(l, "rows"));
+        cell(b, tt_rj_num(l, "tau_mean"));
+        cell(b, tt_rj_num(l, "effect"));
+        tt_rb_printf(b, "<td class=\"num\">[%s, %s]</td></tr>\n", lo, hi);
+    }
+    tt_rb_puts(b, "</tbody></table>\n");
+}
+
+void tt_report_insight_section(tt_rbuf *b, const cJSON *results)
+{
+    const cJSON *ins = get(results, "insight"), *arms = get(ins, "arms"), *a;
+    if (!cJSON_IsArray(arms))
+        return;
+    tt_rb_puts(b, "<section id=\"drivers\"><h2>What drives the effect</h2>\n<p>On the ");
+    char n[32];
+    tt_report_fmt(tt_rj_num(ins, "n"), n, sizeof n);
+    tt_rb_esc(b, n);
+    tt_rb_puts(b, " rows whose effects are out of sample (");
+    tt_rb_esc(b, tt_rj_str(ins, "rows"));
+    tt_rb_puts(b, "), with ");
+    tt_rb_esc(b, tt_rj_str(ins, "scores"));
+    tt_rb_puts(b, " from ");
+    tt_rb_esc(b, tt_rj_str(ins, "nuisances"));
+    tt_rb_puts(b, ".</p>\n");
+    cJSON_ArrayForEach(a, arms)
+    {
+        if (cJSON_GetArraySize(arms) > 1) {
+            tt_rb_puts(b, "<h3>Arm ");
+            tt_rb_esc(b, tt_rj_str(a, "arm"));
+            tt_rb_puts(b, "</h3>\n");
+        }
+        const cJSON *cal = get(a, "calibration");
+        tt_rb_puts(b, "<p class=\"verdict\"><strong>Is the heterogeneity real?</strong> ");
+        if (tt_rj_str(cal, "verdict")) {
+            tt_rb_esc(b, tt_rj_str(cal, "verdict"));
+            tt_rb_puts(b, " ");
+            tt_rb_esc(b, tt_rj_str(cal, "mean_sentence"));
+        } else {
+            tt_rb_esc(b, tt_rj_str(cal, "error") ? tt_rj_str(cal, "error") : "not tested");
+        }
+        tt_rb_puts(b, " (calibration test as grf's test_calibration: the regression of the "
+                      "outcome's residual on the treatment's residual times the mean estimate "
+                      "and times its deviation; one-sided p-values.)</p>\n");
+        tt_rb_puts(b, "<p><strong>Best linear projection</strong> of the doubly robust scores "
+                      "on the features (as grf's best_linear_projection): the average effect "
+                      "moves by each coefficient per unit of its feature.</p>\n");
+        blp_table(b, get(a, "blp"));
+        tt_rb_puts(b, "<p><strong>Groups</strong>: a depth-2 tree on the winner's estimates, "
+                      "each group's effect from the doubly robust scores.</p>\n");
+        tree_table(b, get(a, "tree"));
+    }
+    tt_rb_puts(b, "</section>\n");
+}
+
+void tt_report_policy_section(tt_rbuf *b, const cJSON *results)
+{
+    const cJSON *p = get(results, "policy");
+    if (!cJSON_IsObject(p))
+        return;
+    tt_rb_puts(b, "<section id=\"policy\"><h2>A policy</h2>\n");
+    if (tt_rj_str(p, "error")) {
+        tt_rb_puts(b, "<p>No policy tree: ");
+        tt_rb_esc(b, tt_rj_str(p, "error"));
+        tt_rb_puts(b, "</p></section>\n");
+        return;
+    }
+    tt_rb_puts(b, "<p>");
+    tt_rb_esc(b, tt_rj_str(p, "method"));
+    tt_rb_puts(b, " (policy.json, policy.txt; <code>tautune policy RUN_DIR</code> refits it "
+                  "with other depths or costs).</p>\n<pre>");
+    tt_rb_esc(b, tt_rj_str(p, "rules"));
+    tt_rb_puts(b, "</pre>\n<table><thead><tr><th>policy</th><th>value per row</th>"
+                  "<th>s.e.</th></tr></thead><tbody>\n");
+    static const char *const rows[][2] = {{"policy", "the tree"},
+                                          {"no_one", "treat no one"},
+                                          {"everyone", "everyone the best single arm"},
+                                          {"greedy_tau", "greedy: each row its best estimate"}};
+    const cJSON *v = get(p, "value");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tt_rb_puts(b, "<tr><td>");
+        tt_rb_esc(b, rows[i][1]);
+        tt_rb_puts(b, "</td>");
+        cell(b, tt_rj_num(get(v, rows[i][0]), "value"));
+        cell(b, tt_rj_num(get(v, rows[i][0]), "se"));
+        tt_rb_puts(b, "</tr>\n");
+    }
+    tt_rb_puts(b, "</tbody></table>\n</section>\n");
+}
