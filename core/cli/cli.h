@@ -4,6 +4,7 @@
 #ifndef TT_CLI_CLI_H
 #define TT_CLI_CLI_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 #include "data/csv.h"
@@ -46,6 +47,12 @@ int tt_cmd_gen(int argc, char **argv);
 int tt_cmd_score(int argc, char **argv);
 int tt_cmd_predict(int argc, char **argv);
 int tt_cmd_check(int argc, char **argv);
+int tt_cmd_explain(int argc, char **argv);
+int tt_cmd_policy(int argc, char **argv);
+
+/* dir/results.json parsed (cmd_explain.c), or NULL with a message naming the
+ * command on stderr. */
+cJSON *tt_cli_read_results(const char *dir, const char *cmd);
 
 /* The data path of `tautune run` (run_data.c). Reads cfg's data.path, or its
  * list of files stacked into one table. */

@@ -9,6 +9,7 @@
  * weighted sum of their effects. Plugin code runs only in isolated children
  * (search/isolate.h), one per member. */
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,13 @@
 #include "data/dataset.h"
 #include "model/model.h"
 #include "plugin/host.h"
+#include "insight/policy_tree.h"
 #include "report/cate.h"
 #include "search/isolate.h"
 
 typedef struct predict_args {
     const char *model, *data, *out;
+    const char *policy;          /* --policy policy.json: each row's arm by that tree */
     double alpha;
     int intervals;
     tt_plugin_paths paths;
@@ -56,6 +59,8 @@ static int parse_args(int argc, char **argv, predict_args *a)
             a->data = val;
         } else if (!strcmp(arg, "--out")) {
             a->out = val;
+        } else if (!strcmp(arg, "--policy")) {
+            a->policy = val;
         } else if (!strcmp(arg, "--alpha")) {
             char *end;
             a->alpha = strtod(val, &end);
@@ -345,6 +350,67 @@ static int model_effects(const predict_args *a, const tt_model *m,
     return rc;
 }
 
+/* The arm a policy tree (policy.json of `tautune policy` or a run) gives
+ * each row: the tree must name the model's features and arms, in order. */
+static int policy_arms(const char *path, const tt_model *m, const tt_dataset *ds, int **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "tautune predict: --policy %s: %s\n", path, strerror(errno));
+        return TT_EXIT_USAGE;
+    }
+    char *text = NULL;
+    size_t cap = 0, len = 0, got;
+    do {
+        if (len + 4096 > cap) {
+            char *b = realloc(text, cap = cap * 2 + 8192);
+            if (!b)
+                break;
+            text = b;
+        }
+        got = fread(text + len, 1, cap - len - 1, f);
+        len += got;
+    } while (got > 0);
+    fclose(f);
+    cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
+    free(text);
+    tt_policy_tree *tree = NULL;
+    char err[512];
+    if (!j || tt_policy_tree_from_json(j, &tree, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tautune predict: --policy %s: %s\n", path,
+                j ? err : "not JSON (a policy.json written by `tautune policy` or a run)");
+        cJSON_Delete(j);
+        return TT_EXIT_DATA;
+    }
+    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(j, "feature_names");
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(j, "action_names");
+    int ok = tt_policy_tree_n_features(tree) == ds->p_x &&
+             tt_policy_tree_n_actions(tree) == (size_t)m->n_arms;
+    for (size_t k = 0; ok && fn && k < ds->p_x; k++)
+        ok = cJSON_IsString(cJSON_GetArrayItem(fn, (int)k)) &&
+             strcmp(cJSON_GetArrayItem(fn, (int)k)->valuestring, ds->x_names[k]) == 0;
+    for (int k = 0; ok && an && k < m->n_arms; k++)
+        ok = cJSON_IsString(cJSON_GetArrayItem(an, k)) &&
+             strcmp(cJSON_GetArrayItem(an, k)->valuestring, m->arm_labels[k]) == 0;
+    cJSON_Delete(j);
+    if (!ok) {
+        fprintf(stderr, "tautune predict: --policy %s was learnt on other features or arms "
+                        "than the model's (%zu features, %d arms): use the policy of the same "
+                        "run\n", path, ds->p_x, m->n_arms);
+        tt_policy_tree_free(tree);
+        return TT_EXIT_USAGE;
+    }
+    *out = malloc(sizeof **out * (ds->n + 1));
+    if (!*out) {
+        tt_policy_tree_free(tree);
+        fprintf(stderr, "tautune predict: out of memory\n");
+        return TT_EXIT_ERROR;
+    }
+    tt_policy_tree_predict(tree, ds->n, ds->p_x, ds->x, *out);
+    tt_policy_tree_free(tree);
+    return TT_EXIT_OK;
+}
+
 static int predict(const predict_args *a, const tt_model *m,
                    const tt_plugin_descriptor *const *d, const tt_csv_table *t, tt_dataset *ds)
 {
@@ -360,6 +426,7 @@ static int predict(const predict_args *a, const tt_model *m,
     double *tau = malloc(sizeof *tau * (cells + 1)), *lo = malloc(sizeof *lo * (cells + 1)),
            *hi = malloc(sizeof *hi * (cells + 1));
     char **ids = NULL;
+    int *arms = NULL;
     if (!tau || !lo || !hi) {
         fprintf(stderr, "tautune predict: out of memory\n");
         rc = TT_EXIT_ERROR;
@@ -367,11 +434,13 @@ static int predict(const predict_args *a, const tt_model *m,
     }
     if ((rc = model_effects(a, m, d, &rows, cells, tau, &lo, &hi)))
         goto out;
+    if (a->policy && (rc = policy_arms(a->policy, m, ds, &arms)))
+        goto out;
     ids = ids_of(m, t);
     tt_cate_rows out = {.n = ds->n, .n_arms = m->n_arms,
                         .arm_labels = (const char *const *)m->arm_labels,
                         .id_name = ids ? m->id_name : NULL, .ids = (const char *const *)ids,
-                        .tau = tau, .lo = lo, .hi = hi};
+                        .tau = tau, .lo = lo, .hi = hi, .policy_arm = arms};
     if (tt_cate_write(a->out, &out, err, sizeof err) != TT_OK) {
         fprintf(stderr, "tautune predict: %s\n", err);
         rc = TT_EXIT_ERROR;
@@ -380,6 +449,7 @@ out:
     for (size_t i = 0; ids && i < t->n_rows; i++)
         free(ids[i]);
     free(ids);
+    free(arms);
     free(tau);
     free(lo);
     free(hi);

@@ -140,6 +140,8 @@ static void predict_text(FILE *out)
           "  --out FILE.csv        where to write (default: standard output)\n"
           "  --alpha A             interval level 1 - A (default 0.05)\n"
           "  --no-intervals        effects only\n"
+          "  --policy FILE.json    add each row's arm by a policy tree (policy.json of\n"
+          "                        the same run or of `tautune policy`): column policy_arm\n"
           "  --plugin-path DIR     extra plugin folder (repeatable; colon lists allowed)\n"
           "\n"
           "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error, 3 data error\n"
@@ -199,6 +201,56 @@ static void gen_text(FILE *out)
           out);
 }
 
+static void explain_text(FILE *out)
+{
+    fputs("Usage: tautune explain RUN_DIR [--json]\n"
+          "\n"
+          "What a finished run says about its effect, from RUN_DIR/results.json:\n"
+          "the answer (the estimand: the doubly robust average effect over the rows\n"
+          "asked for, with its interval); whether the effect varies (grf's calibration\n"
+          "test of the winner's out-of-sample estimates, and a joint test of the best\n"
+          "linear projection of the doubly robust scores on the features); which\n"
+          "features drive it (that projection's coefficients with HC3 errors,\n"
+          "strongest first); groups (a depth-2 tree on the winner's estimates with\n"
+          "each group's doubly robust effect); and the policy tree the run learnt.\n"
+          "\n"
+          "Options:\n"
+          "  --json    the results.json parts (estimand, insight, policy) instead\n"
+          "\n"
+          "Exit codes: 0 ok, 1 the folder has no readable results.json, 2 usage\n"
+          "error, 3 results.json has none of these parts.\n",
+          out);
+}
+
+static void policy_text(FILE *out)
+{
+    fputs("Usage: tautune policy RUN_DIR [--depth D] [--cost C[,C...]] [options]\n"
+          "\n"
+          "Learns a policy a person can write down: the exact optimal policy tree\n"
+          "(as the policytree R package finds it) over the doubly robust rewards of\n"
+          "every arm that the run wrote to RUN_DIR/dr_scores.csv (AIPW, out of\n"
+          "sample, net of costs). The tree is fitted on one half of the rows and\n"
+          "valued on the other half against treating no one, giving everyone the\n"
+          "best single arm, and the greedy policy of the winner's estimates, with\n"
+          "standard errors. Prints the rules and the values and writes policy.json\n"
+          "(for `tautune predict --policy`) and policy.txt. A run writes the\n"
+          "depth-2 tree itself; this command refits it with other settings.\n"
+          "\n"
+          "Options:\n"
+          "  --depth D         0 (one arm for all), 1, 2 (default) or 3 (exact, but\n"
+          "                    minutes beyond a thousand rows)\n"
+          "  --cost C[,C...]   cost per row of each treated arm (default 0)\n"
+          "  --min-leaf S      each leaf keeps at least this share of the rows\n"
+          "                    (default 0.05)\n"
+          "  --seed N          the halves' shuffle (default 0)\n"
+          "  --out DIR         where to write policy.json and policy.txt (default\n"
+          "                    RUN_DIR)\n"
+          "\n"
+          "Exit codes: 0 ok, 2 usage error, 3 no usable dr_scores.csv (a run with a\n"
+          "continuous treatment has no policy tree).\n",
+          out);
+}
+
 static void version_text(FILE *out)
 {
     fputs("Usage: tautune version\n"
@@ -224,6 +276,8 @@ static const tt_help_entry table[] = {
     {"check", "validate a config, its plugins and data without running", check_text},
     {"score", "score effects made by any tool (JSON)", score_text},
     {"predict", "apply a run's winner (model.ttm) to new rows", predict_text},
+    {"explain", "what drives a run's effect, and its policy", explain_text},
+    {"policy", "learn a policy tree from a run's doubly robust rewards", policy_text},
     {"plugins", "list plugins, or one plugin's schema", plugins_text},
     {"gen", "write a synthetic data set (generators)", gen_text},
     {"version", "program and plugin ABI versions", version_text},

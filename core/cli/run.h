@@ -388,6 +388,12 @@ void tt_run_estimand(run_state *s);
  * Failures are warnings. run_insight.c. */
 void tt_run_insight(run_state *s, const char *dir);
 
+/* results.json's "policy" of an evaluated policy tree, and its files
+ * dir/policy.json and dir/policy.txt (run_insight.c; also `tautune policy`). */
+struct tt_policy_eval;
+cJSON *tt_run_policy_json(const struct tt_policy_eval *e, const char *const *x_names,
+                          const char *const *arm_labels, size_t k, const char *dir);
+
 /* dir/preprocessing.txt, for applying the run's preprocessing to new rows;
  * a failure is a warning. */
 void tt_run_write_preprocessing(const run_state *s, const char *dir);

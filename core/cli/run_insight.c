@@ -32,7 +32,7 @@
 #include "cli/run.h"
 #include "insight/blp.h"
 #include "insight/cate_tree.h"
-#include "insight/policy_tree.h"
+#include "insight/policy_eval.h"
 #include "report/results.h"
 #include "score/score_nuisance.h"
 #include "util/err.h"
@@ -171,6 +171,14 @@ static cJSON *blp_json(const irows *r, const double *gamma, const char *const *n
         return o;
     }
     cJSON_AddStringToObject(o, "se", tt_hc_name(res.hc));
+    /* Does the effect vary with x at all: every slope 0, jointly. */
+    double w, df, pw;
+    if (res.q > 1 && tt_ols_wald(&res, 1, &w, &df, &pw, err, sizeof err) == TT_OK) {
+        cJSON *j = cJSON_AddObjectToObject(o, "joint");
+        cJSON_AddItemToObject(j, "chi2", tt_json_number(w));
+        cJSON_AddNumberToObject(j, "df", df);
+        cJSON_AddItemToObject(j, "p", tt_json_number(pw));
+    }
     cJSON *terms = cJSON_AddArrayToObject(o, "terms");
     for (size_t j = 0; j < res.q; j++) {
         cJSON *t = cJSON_CreateObject();
@@ -286,172 +294,87 @@ static cJSON *tree_json(const irows *r, int k, const double *gamma, const char *
     return o;
 }
 
-/* Mean and s.e. of v over rows idx. */
-static void mean_se(const double *v, const size_t *idx, size_t n, double *mean, double *se)
+static void add_value(cJSON *o, const char *name, tt_policy_value v)
 {
-    double s = 0, ss = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[idx[i]];
-    *mean = s / (double)n;
-    for (size_t i = 0; i < n; i++)
-        ss += (v[idx[i]] - *mean) * (v[idx[i]] - *mean);
-    *se = n > 1 ? sqrt(ss / (double)(n - 1) / (double)n) : NAN;
+    cJSON *j = cJSON_AddObjectToObject(o, name);
+    cJSON_AddItemToObject(j, "value", tt_json_number(v.value));
+    cJSON_AddItemToObject(j, "se", tt_json_number(v.se));
 }
 
-static void add_value(cJSON *o, const char *name, double mean, double se)
+cJSON *tt_run_policy_json(const tt_policy_eval *e, const char *const *x_names,
+                          const char *const *arm_labels, size_t k, const char *dir)
 {
-    cJSON *v = cJSON_AddObjectToObject(o, name);
-    cJSON_AddItemToObject(v, "value", tt_json_number(mean));
-    cJSON_AddItemToObject(v, "se", tt_json_number(se));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "depth", e->depth);
+    cJSON_AddNumberToObject(o, "fit_rows", (double)e->n_fit);
+    cJSON_AddNumberToObject(o, "eval_rows", (double)e->n_eval);
+    cJSON_AddNumberToObject(o, "min_leaf_rows", (double)e->min_leaf);
+    size_t need = tt_policy_tree_rules(e->tree, x_names, arm_labels, NULL, 0);
+    char *rules = malloc(need + 1);
+    if (rules) {
+        tt_policy_tree_rules(e->tree, x_names, arm_labels, rules, need + 1);
+        cJSON_AddStringToObject(o, "rules", rules);
+    }
+    cJSON *shares = cJSON_AddArrayToObject(o, "shares");
+    for (size_t j = 0; j < k; j++)
+        cJSON_AddItemToArray(shares, cJSON_CreateNumber(e->shares[j]));
+    cJSON *v = cJSON_AddObjectToObject(o, "value");
+    add_value(v, "policy", e->policy);
+    add_value(v, "no_one", e->no_one);
+    add_value(v, "everyone", e->everyone);
+    cJSON_AddStringToObject(v, "everyone_arm", arm_labels[e->everyone_arm]);
+    if (e->has_greedy)
+        add_value(v, "greedy_tau", e->greedy);
+    cJSON *g = cJSON_AddObjectToObject(o, "gain");
+    add_value(g, "vs_no_one", e->gain_no_one);
+    add_value(g, "vs_everyone", e->gain_everyone);
+    if (e->has_greedy)
+        add_value(g, "vs_greedy_tau", e->gain_greedy);
+    cJSON_AddStringToObject(o, "method", "exact optimal tree on doubly robust rewards (AIPW, "
+                                         "net of costs) of one half of the rows, valued on the "
+                                         "other half");
+    /* The tree as files a user can apply. */
+    char path[4200];
+    cJSON *tj = tt_policy_tree_to_json(e->tree, x_names, arm_labels);
+    char *text = tj ? cJSON_Print(tj) : NULL;
+    snprintf(path, sizeof path, "%s/policy.json", dir);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    if (f) {
+        fputs(text, f);
+        fputc('\n', f);
+        if (fclose(f) == 0)
+            cJSON_AddStringToObject(o, "file", "policy.json");
+    }
+    free(text);
+    cJSON_Delete(tj);
+    snprintf(path, sizeof path, "%s/policy.txt", dir);
+    if (rules && (f = fopen(path, "w"))) {
+        fputs(rules, f);
+        fclose(f);
+    }
+    free(rules);
+    return o;
 }
 
 /* The depth-2 policy tree on half of the rows, valued on the other half. */
 static cJSON *policy_json(run_state *s, const irows *r, const double *R, const char *dir)
 {
-    const size_t m = r->m, K = (size_t)r->k_arms, p = r->p;
-    const tt_dataset *d = s->data;
-    cJSON *o = cJSON_CreateObject();
-    /* Net rewards: each arm's cost taken off. */
-    double *net = malloc(sizeof *net * (m * K + 1));
-    size_t *perm = malloc(sizeof *perm * (m + 1));
-    if (!net || !perm || m < 20) {
-        free(net), free(perm);
-        cJSON_AddStringToObject(o, "error", m < 20 ? "too few rows" : "out of memory");
+    tt_policy_eval_options opt;
+    tt_policy_eval_options_init(&opt);
+    opt.depth = r->p > 40 ? 1 : 2; /* depth 2 is O(p^2 n k^2 log n) */
+    opt.seed = tt_rng_derive(s->cfg->seed, "policy");
+    tt_policy_eval e;
+    char err[512];
+    if (tt_policy_evaluate(r->m, r->p, r->x, (size_t)r->k_arms, R, s->costs, r->tau, &opt, &e,
+                           err, sizeof err) != TT_OK) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", err);
         return o;
     }
-    for (size_t j = 0; j < K; j++)
-        for (size_t i = 0; i < m; i++)
-            net[j * m + i] = R[j * m + i] - (s->costs ? s->costs[j] : 0.0);
-    for (size_t i = 0; i < m; i++)
-        perm[i] = i;
-    tt_rng rng;
-    tt_rng_seed(&rng, s->cfg->seed, "policy-halves");
-    tt_rng_shuffle_size(&rng, perm, m);
-    /* Fit on at most 20,000 rows (depth 2 is O(p^2 n k^2 log n)); value on
-     * the other half. */
-    size_t n_fit = m / 2 > 20000 ? 20000 : m / 2, n_eval = m - m / 2;
-    const size_t *fit_idx = perm, *eval_idx = perm + m / 2;
-    double *fx = malloc(sizeof *fx * (n_fit * p + 1)), *fr = malloc(sizeof *fr * (n_fit * K + 1));
-    double *ex = malloc(sizeof *ex * (n_eval * p + 1));
-    int *act = malloc(sizeof *act * (n_eval + 1));
-    double *val = malloc(sizeof *val * (m * 4 + 1));
-    tt_policy_tree *tree = NULL;
-    char err[512] = "";
-    tt_status st = fx && fr && ex && act && val ? TT_OK : TT_ERR_NOMEM;
-    for (size_t i = 0; st == TT_OK && i < n_fit; i++) {
-        for (size_t j = 0; j < p; j++)
-            fx[j * n_fit + i] = r->x[j * m + fit_idx[i]];
-        for (size_t j = 0; j < K; j++)
-            fr[j * n_fit + i] = net[j * m + fit_idx[i]];
-    }
-    for (size_t i = 0; st == TT_OK && i < n_eval; i++)
-        for (size_t j = 0; j < p; j++)
-            ex[j * n_eval + i] = r->x[j * m + eval_idx[i]];
-    tt_policy_tree_options opt;
-    tt_policy_tree_options_init(&opt);
-    opt.depth = p > 40 ? 1 : 2;
-    opt.min_node_size = n_fit / 20 > 1 ? n_fit / 20 : 1; /* groups of at least 5 % */
-    if (st == TT_OK)
-        st = tt_policy_tree_fit(n_fit, p, fx, K, fr, &opt, &tree, err, sizeof err);
-    if (st != TT_OK) {
-        cJSON_AddStringToObject(o, "error", st == TT_ERR_NOMEM ? "out of memory" : err);
-    } else {
-        tt_policy_tree_predict(tree, n_eval, p, ex, act);
-        /* Per eval row: the tree's, no one's, the best single arm's, the greedy tau's. */
-        double best_mean = -INFINITY;
-        size_t best_arm = 0;
-        for (size_t j = 0; j < K; j++) {
-            double mj, sj;
-            mean_se(net + j * m, eval_idx, n_eval, &mj, &sj);
-            if (mj > best_mean)
-                best_mean = mj, best_arm = j;
-        }
-        double *vt = val, *v0 = val + m, *vb = val + 2 * m, *vg = val + 3 * m;
-        for (size_t i = 0; i < n_eval; i++) {
-            size_t row = eval_idx[i];
-            size_t g = 0;
-            double gbest = 0.0;
-            for (size_t j = 1; j < K; j++) {
-                double gain = r->tau[(j - 1) * m + row] - (s->costs ? s->costs[j] : 0.0);
-                if (gain > gbest)
-                    gbest = gain, g = j;
-            }
-            vt[row] = net[(size_t)act[i] * m + row];
-            v0[row] = net[row];
-            vb[row] = net[best_arm * m + row];
-            vg[row] = net[g * m + row];
-        }
-        double mt, st_, m0, s0, mb, sb, mg, sg;
-        mean_se(vt, eval_idx, n_eval, &mt, &st_);
-        mean_se(v0, eval_idx, n_eval, &m0, &s0);
-        mean_se(vb, eval_idx, n_eval, &mb, &sb);
-        mean_se(vg, eval_idx, n_eval, &mg, &sg);
-        /* Paired differences: the tree against each alternative. */
-        double *diff = malloc(sizeof *diff * (m + 1));
-        double d0 = NAN, e0 = NAN, db = NAN, eb = NAN, dg = NAN, eg = NAN;
-        if (diff) {
-            for (size_t i = 0; i < n_eval; i++)
-                diff[eval_idx[i]] = vt[eval_idx[i]] - v0[eval_idx[i]];
-            mean_se(diff, eval_idx, n_eval, &d0, &e0);
-            for (size_t i = 0; i < n_eval; i++)
-                diff[eval_idx[i]] = vt[eval_idx[i]] - vb[eval_idx[i]];
-            mean_se(diff, eval_idx, n_eval, &db, &eb);
-            for (size_t i = 0; i < n_eval; i++)
-                diff[eval_idx[i]] = vt[eval_idx[i]] - vg[eval_idx[i]];
-            mean_se(diff, eval_idx, n_eval, &dg, &eg);
-            free(diff);
-        }
-        cJSON_AddNumberToObject(o, "depth", opt.depth);
-        cJSON_AddNumberToObject(o, "fit_rows", (double)n_fit);
-        cJSON_AddNumberToObject(o, "eval_rows", (double)n_eval);
-        cJSON_AddNumberToObject(o, "min_leaf_rows", (double)opt.min_node_size);
-        char rules[8192];
-        tt_policy_tree_rules(tree, (const char *const *)d->x_names,
-                             (const char *const *)d->arm_labels, rules, sizeof rules);
-        cJSON_AddStringToObject(o, "rules", rules);
-        cJSON *shares = cJSON_AddArrayToObject(o, "shares");
-        for (size_t j = 0; j < K; j++) {
-            size_t c = 0;
-            for (size_t i = 0; i < n_eval; i++)
-                c += (size_t)act[i] == j;
-            cJSON_AddItemToArray(shares, cJSON_CreateNumber((double)c / (double)n_eval));
-        }
-        cJSON *v = cJSON_AddObjectToObject(o, "value");
-        add_value(v, "policy", mt, st_);
-        add_value(v, "no_one", m0, s0);
-        add_value(v, "everyone", mb, sb);
-        cJSON_AddStringToObject(v, "everyone_arm", d->arm_labels[best_arm]);
-        add_value(v, "greedy_tau", mg, sg);
-        cJSON *g = cJSON_AddObjectToObject(o, "gain");
-        add_value(g, "vs_no_one", d0, e0);
-        add_value(g, "vs_everyone", db, eb);
-        add_value(g, "vs_greedy_tau", dg, eg);
-        cJSON_AddStringToObject(o, "method", "exact optimal tree on doubly robust rewards "
-                                             "(AIPW, net of costs) of one half of the rows, "
-                                             "valued on the other half");
-        /* The tree as files a user can apply (tautune predict --policy). */
-        cJSON *tj = tt_policy_tree_to_json(tree, (const char *const *)d->x_names,
-                                           (const char *const *)d->arm_labels);
-        char path[4200];
-        snprintf(path, sizeof path, "%s/policy.json", dir);
-        char *text = tj ? cJSON_Print(tj) : NULL;
-        FILE *f = text ? fopen(path, "w") : NULL;
-        if (f) {
-            fputs(text, f);
-            fputc('\n', f);
-            fclose(f);
-            cJSON_AddStringToObject(o, "file", "policy.json");
-        }
-        free(text);
-        cJSON_Delete(tj);
-        snprintf(path, sizeof path, "%s/policy.txt", dir);
-        if ((f = fopen(path, "w"))) {
-            fputs(rules, f);
-            fclose(f);
-        }
-    }
-    tt_policy_tree_free(tree);
-    free(net), free(perm), free(fx), free(fr), free(ex), free(act), free(val);
+    cJSON *o = tt_run_policy_json(&e, (const char *const *)s->data->x_names,
+                                  (const char *const *)s->data->arm_labels,
+                                  (size_t)r->k_arms, dir);
+    tt_policy_eval_free(&e);
     return o;
 }
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "linalg/linalg.h"
+#include "util/dist.h"
 #include "util/err.h"
 #include "util/mem.h"
 
@@ -700,4 +701,62 @@ size_t tt_calibration_sentence(const tt_calibration *c, tt_calibration_term term
                            coef < 1.0 ? "exaggerate" : "understate");
     }
     return len < 0 ? 0 : (size_t)len;
+}
+
+tt_status tt_ols_wald(const tt_ols_result *r, size_t from, double *stat, double *df, double *p,
+                      char *err, size_t errlen)
+{
+    if (!r || !r->coef || !r->vcov || from >= r->q || !stat || !df || !p)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "wald: no coefficients to test");
+    const size_t m = r->q - from, q = r->q;
+    double *a = malloc(sizeof *a * (m * m + m + 1));
+    if (!a)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "wald: out of memory");
+    double *b = a + m * m;
+    for (size_t i = 0; i < m; i++) {
+        b[i] = r->coef[from + i];
+        for (size_t j = 0; j < m; j++)
+            a[i * m + j] = r->vcov[(from + j) * q + from + i];
+    }
+    /* Solve V x = b by elimination with partial pivoting (V is small). */
+    double scale = 0.0;
+    for (size_t i = 0; i < m * m; i++)
+        scale = fmax(scale, fabs(a[i]));
+    for (size_t c = 0; c < m; c++) {
+        size_t piv = c;
+        for (size_t i = c + 1; i < m; i++)
+            if (fabs(a[i * m + c]) > fabs(a[piv * m + c]))
+                piv = i;
+        if (!(fabs(a[piv * m + c]) > 1e-13 * scale)) {
+            free(a);
+            return tt_errf(err, errlen, TT_ERR_NUMERIC, "wald: the coefficients' covariance "
+                           "is singular");
+        }
+        for (size_t j = 0; j < m; j++) {
+            double t = a[c * m + j];
+            a[c * m + j] = a[piv * m + j], a[piv * m + j] = t;
+        }
+        double t = b[c];
+        b[c] = b[piv], b[piv] = t;
+        for (size_t i = c + 1; i < m; i++) {
+            double f = a[i * m + c] / a[c * m + c];
+            for (size_t j = c; j < m; j++)
+                a[i * m + j] -= f * a[c * m + j];
+            b[i] -= f * b[c];
+        }
+    }
+    for (size_t c = m; c-- > 0;) {
+        double v = b[c];
+        for (size_t j = c + 1; j < m; j++)
+            v -= a[c * m + j] * b[j];
+        b[c] = v / a[c * m + c];
+    }
+    double w = 0.0;
+    for (size_t i = 0; i < m; i++)
+        w += r->coef[from + i] * b[i];
+    free(a);
+    *stat = w;
+    *df = (double)m;
+    *p = tt_chi2_sf(w, (double)m);
+    return TT_OK;
 }

@@ -84,6 +84,14 @@ tt_status tt_ols_hc(size_t n, size_t q, const double *a, const double *y, const 
                     const char *const *names, tt_hc_type hc, tt_ols_result *out, char *err,
                     size_t errlen);
 
+/* The joint Wald test that coefficients from..q-1 of r are all 0:
+ * stat = b' V^-1 b with b those coefficients and V their block of r->vcov,
+ * chi-square with q - from degrees of freedom (*df) under the null, *p its
+ * upper tail. BLP's "does the effect vary with x at all": from = 1 (every
+ * slope). TT_ERR_INVALID when from >= q; TT_ERR_NUMERIC for a singular V. */
+tt_status tt_ols_wald(const tt_ols_result *r, size_t from, double *stat, double *df, double *p,
+                      char *err, size_t errlen);
+
 /* P(T > t) for Student's t with df > 0 degrees of freedom (df = INFINITY:
  * the standard normal). NaN for a NaN argument or df <= 0. Agrees with
  * scipy to about 1e-11 relative up to df = 1e6 (tails down to 1e-229

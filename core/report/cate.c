@@ -63,6 +63,8 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
     }
     for (int k = 1; r->oos_tau && k < r->n_arms; k++)
         put_prefixed(fp, "oos_tau_", r->arm_labels[k]);
+    if (r->policy_arm)
+        fputs(",policy_arm", fp);
     fputc('\n', fp);
     for (size_t i = 0; i < r->n; i++) {
         fprintf(fp, "%zu", (r->row ? r->row[i] : i) + 1);
@@ -89,6 +91,10 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
                 fprintf(fp, ",%.17g", r->oos_tau[(size_t)(k - 1) * r->n + i]);
             else
                 fputc(',', fp);
+        }
+        if (r->policy_arm) {
+            fputc(',', fp);
+            put_text(fp, r->arm_labels[r->policy_arm[i]]);
         }
         fputc('\n', fp);
     }

@@ -9,7 +9,8 @@
  * rows the winner was fitted on, and the rows every score used) when given,
  * then for every treated arm k (label L):
  * "tau_L", and "lo_L", "hi_L" when intervals are given; then, when given,
- * "oos_tau_L" for every treated arm (validation rows only). Numbers are written
+ * "oos_tau_L" for every treated arm (validation rows only), and "policy_arm"
+ * (a policy tree's arm label) when given. Numbers are written
  * with 17 significant digits (they read back exactly). Text is quoted when
  * it holds a comma, quote or line break.
  */
@@ -40,6 +41,9 @@ typedef struct tt_cate_rows {
      * final model saw every row keeps the selection-time model's effects on
      * the rows it was scored on. */
     const double *oos_tau;
+    /* A policy's arm for each row (`tautune predict --policy`), written last
+     * as "policy_arm" (its label), or NULL. */
+    const int *policy_arm;
 } tt_cate_rows;
 
 /* Write to path atomically ("-": standard output). */

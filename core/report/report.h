@@ -49,6 +49,7 @@
 #define TT_REPORT_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -87,5 +88,11 @@ tt_status tt_report_write_html(const char *dir, const tt_report_input *in, char 
 /* dir/summary.md. */
 tt_status tt_report_write_summary(const char *dir, const tt_report_input *in, char *err,
                                   size_t errlen);
+
+/* `tautune explain`: the answer, whether the effect varies and why, the
+ * groups and the policy of results (a run's results.json object) as plain
+ * text; 0 when results has none of them (a run from before they existed, or
+ * without a winner). report_insight.c. */
+int tt_report_write_explain(FILE *out, const cJSON *results);
 
 #endif

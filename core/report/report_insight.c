@@ -41,8 +41,20 @@ int tt_report_verdict(const cJSON *results, char *buf, size_t len)
         if (verdict)
             PUT("%s", verdict);
         else
-            PUT("The winner gives one effect for every row, so whether the effect varies "
-                "cannot be tested on it.");
+            PUT("The winner gives one effect for every row, so its calibration cannot be "
+                "tested.");
+        /* Whatever the winner: do the doubly robust scores vary with x? */
+        const cJSON *joint = get(get(a, "blp"), "joint");
+        if (joint) {
+            double pj = tt_rj_num(joint, "p");
+            char chi[32], pt[32];
+            tt_report_fmt(tt_rj_num(joint, "chi2"), chi, sizeof chi);
+            tt_report_fmt(pj, pt, sizeof pt);
+            PUT(" The doubly robust scores %s with the features (joint test of the best "
+                "linear projection's slopes: chi-square %s on %.0f degrees of freedom, p = "
+                "%s).", pj < 0.05 ? "vary" : "show no significant variation", chi,
+                tt_rj_num(joint, "df"), pt);
+        }
         /* The features that move the doubly robust scores most. */
         if (cJSON_GetArraySize(top) > 0) {
             PUT(" By the best linear projection of the doubly robust scores, the features "
@@ -227,4 +239,90 @@ void tt_report_policy_section(tt_rbuf *b, const cJSON *results)
         tt_rb_puts(b, "</tr>\n");
     }
     tt_rb_puts(b, "</tbody></table>\n</section>\n");
+}
+
+/* ---- tautune explain ----------------------------------------------------- */
+
+/* Terms of a best linear projection, strongest (|t|) first. */
+static void explain_blp(FILE *out, const cJSON *blp)
+{
+    const cJSON *terms = get(blp, "terms");
+    int n = cJSON_GetArraySize(terms);
+    if (n < 1) {
+        fprintf(out, "  no best linear projection: %s\n",
+                tt_rj_str(blp, "error") ? tt_rj_str(blp, "error") : "?");
+        return;
+    }
+    fprintf(out, "  Best linear projection of the doubly robust scores (%s s.e.), strongest "
+                 "first:\n  %-24s %12s %12s %8s %8s\n",
+            tt_rj_str(blp, "se") ? tt_rj_str(blp, "se") : "?", "term", "coefficient", "s.e.",
+            "t", "p");
+    unsigned char used[512] = {0};
+    for (int r = 0; r < n && r < 512; r++) {
+        int best = -1;
+        for (int j = 0; j < n && j < 512; j++) {
+            const cJSON *t = cJSON_GetArrayItem(terms, j);
+            double tv = fabs(tt_rj_num(t, "t"));
+            if (!used[j] && (best < 0 || (isfinite(tv) &&
+                             !(tv <= fabs(tt_rj_num(cJSON_GetArrayItem(terms, best), "t"))))))
+                best = j;
+        }
+        used[best] = 1;
+        const cJSON *t = cJSON_GetArrayItem(terms, best);
+        char c[32], se[32], tv[32], p[32];
+        tt_report_fmt(tt_rj_num(t, "coef"), c, sizeof c);
+        tt_report_fmt(tt_rj_num(t, "se"), se, sizeof se);
+        tt_report_fmt(tt_rj_num(t, "t"), tv, sizeof tv);
+        tt_report_fmt(tt_rj_num(t, "p"), p, sizeof p);
+        fprintf(out, "  %-24s %12s %12s %8s %8s\n", tt_rj_str(t, "name"), c, se, tv, p);
+    }
+}
+
+static void explain_tree(FILE *out, const cJSON *tree)
+{
+    const cJSON *leaves = get(tree, "leaves"), *l;
+    if (!cJSON_IsArray(leaves))
+        return;
+    fprintf(out, "  Groups (a depth-2 tree on the winner's estimates; effect from the doubly "
+                 "robust scores):\n");
+    cJSON_ArrayForEach(l, leaves)
+    {
+        char rows[32], est[32], eff[32], lo[32], hi[32];
+        tt_report_fmt(tt_rj_num(l, "rows"), rows, sizeof rows);
+        tt_report_fmt(tt_rj_num(l, "tau_mean"), est, sizeof est);
+        tt_report_fmt(tt_rj_num(l, "effect"), eff, sizeof eff);
+        tt_report_fmt(tt_rj_num(l, "lo"), lo, sizeof lo);
+        tt_report_fmt(tt_rj_num(l, "hi"), hi, sizeof hi);
+        fprintf(out, "    %s: %s rows, estimate %s, effect %s [%s, %s]\n", tt_rj_str(l, "rule"),
+                rows, est, eff, lo, hi);
+    }
+}
+
+int tt_report_write_explain(FILE *out, const cJSON *results)
+{
+    char text[4096];
+    int any = 0;
+    if (tt_report_headline(results, text, sizeof text)) {
+        fprintf(out, "The answer. %s\n\n", text);
+        any = 1;
+    }
+    if (tt_report_verdict(results, text, sizeof text)) {
+        fprintf(out, "Does it vary? %s\n\n", text);
+        any = 1;
+    }
+    const cJSON *arms = get(get(results, "insight"), "arms"), *a;
+    cJSON_ArrayForEach(a, arms)
+    {
+        if (cJSON_GetArraySize(arms) > 1)
+            fprintf(out, "Arm '%s':\n", tt_rj_str(a, "arm"));
+        explain_blp(out, get(a, "blp"));
+        explain_tree(out, get(a, "tree"));
+        fputc('\n', out);
+    }
+    if (tt_report_policy_sentence(results, text, sizeof text)) {
+        const char *rules = tt_rj_str(get(results, "policy"), "rules");
+        fprintf(out, "Who to treat? %s\n%s", text, rules ? rules : "");
+        any = 1;
+    }
+    return any;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/normal.h"
+#include "util/dist.h"
 #include "util/err.h"
 
 static const char *const names[] = {"ate", "att", "atc", "overlap"};
