@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/run.h"
@@ -203,7 +204,17 @@ int tt_cmd_policy(int argc, char **argv)
         goto done;
     }
     const char *out = a.out ? a.out : a.dir;
+    if (a.out && mkdir(a.out, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "tautune policy: --out %s: %s\n", a.out, strerror(errno));
+        rcode = TT_EXIT_ERROR;
+        goto done;
+    }
     json = tt_run_policy_json(&e, xn, an, k, out);
+    if (!json || !cJSON_GetObjectItemCaseSensitive(json, "file")) {
+        fprintf(stderr, "tautune policy: cannot write %s/policy.json\n", out);
+        rcode = TT_EXIT_ERROR;
+        goto done;
+    }
     printf("Policy tree (depth %d, fitted on %zu rows, valued on %zu held-out rows; leaves of "
            "at least %zu rows):\n%s\n", e.depth, e.n_fit, e.n_eval, e.min_leaf,
            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "rules")));
@@ -224,7 +235,7 @@ int tt_cmd_policy(int argc, char **argv)
     printf("Written: %s/policy.json, %s/policy.txt\n", out, out);
     rcode = TT_EXIT_OK;
 done:
-    if (rcode == TT_EXIT_ERROR)
+    if (rcode == TT_EXIT_ERROR && !json && !x)
         fprintf(stderr, "tautune policy: out of memory\n");
     cJSON_Delete(json);
     tt_policy_eval_free(&e);

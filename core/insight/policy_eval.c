@@ -63,6 +63,21 @@ tt_status tt_policy_evaluate(size_t m, size_t p, const double *x, size_t k,
         !(opt->min_leaf_share > 0.0 && opt->min_leaf_share <= 0.5))
         return tt_errf(err, errlen, TT_ERR_INVALID, "policy: depth %d outside 0..3 or leaf "
                        "share %g outside (0, 0.5]", opt->depth, opt->min_leaf_share);
+    /* Every row counts in one half or the other: check them all here. */
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < k; j++)
+            if (!isfinite(reward[j * m + i]))
+                return tt_errf(err, errlen, TT_ERR_DATA, "policy: the reward of arm %zu at "
+                               "row %zu is %g", j, i, reward[j * m + i]);
+        for (size_t j = 0; j < p; j++)
+            if (!isfinite(x[j * m + i]))
+                return tt_errf(err, errlen, TT_ERR_DATA, "policy: feature %zu at row %zu is "
+                               "%g", j, i, x[j * m + i]);
+        for (size_t j = 0; tau && j + 1 < k; j++)
+            if (!isfinite(tau[j * m + i]))
+                return tt_errf(err, errlen, TT_ERR_DATA, "policy: the effect estimate of arm "
+                               "%zu at row %zu is %g", j + 1, i, tau[j * m + i]);
+    }
     size_t *perm = malloc(sizeof *perm * m);
     const size_t half = m / 2, n_eval = m - half;
     const size_t n_fit = opt->max_fit > 0 && half > opt->max_fit ? opt->max_fit : half;
