@@ -196,6 +196,7 @@ static int check(run_state *s, const run_args *a)
     }
     if ((rc = tt_run_split(s)))
         return rc;
+    tt_run_warn_post_treatment(s);
     print_report(s);
     printf("check       ok: nothing was run, no run folder was made\n");
     return TT_EXIT_OK;

@@ -261,6 +261,7 @@ void tt_run_state_free(run_state *s)
     tt_dataset_free(s->train);
     tt_dataset_free(s->valid);
     free(s->winner_tau);
+    free(s->winner_importance);
     free(s->winner_lo);
     free(s->winner_hi);
     tt_split_free(&s->split);
@@ -623,7 +624,8 @@ static int execute(run_state *s, run_cli *cli, double start)
         return rc;
 
     if ((rc = tt_run_resolve_plugins(s, a, 0)) || (rc = tt_run_load_data(s, a)) ||
-        (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) || (rc = tt_run_build_scores(s)) ||
+        (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) ||
+        (tt_run_warn_post_treatment(s), 0) || (rc = tt_run_build_scores(s)) ||
         (rc = tt_run_iv_diagnostics(s)) || (rc = tt_run_make_plan(s, start)) || (rc = open_run_folder(s, a, dir, sizeof dir)))
         return rc;
     /* From here on finished work exists or is being made: signals are

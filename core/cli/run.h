@@ -124,6 +124,7 @@ typedef struct run_state {
     /* The refitted winner's effects for every data row (run_winner.c), kept
      * for the report; NULL when there is none. lo/hi NULL without intervals. */
     double *winner_tau, *winner_lo, *winner_hi;
+    double *winner_importance;   /* p_x: the handed-on model's permutation importance, or NULL */
     /* Randomized data: the arm shares as the validation rows' scoring
      * propensity (n_valid x K), and how results.json names the propensity. */
     double *arm_share_prop;
@@ -299,6 +300,11 @@ cJSON *tt_run_iv_facts(const run_state *s);
 /* The view plugins and scores get of a dataset (borrowed pointers). */
 tt_plugin_data tt_run_view(const tt_dataset *d);
 
+/* Warns on stderr about features that look like consequences of the
+ * treatment (constant within an arm of 30+ rows while varying elsewhere, or
+ * correlated with it beyond 0.95): run and check (run_data.c). */
+void tt_run_warn_post_treatment(const run_state *s);
+
 /* Data facts for results.json's "data" beyond tt_run_info's own fields
  * (dropped and excluded rows, split, features, missing indicators). The
  * caller owns the object. */
@@ -348,6 +354,8 @@ typedef struct run_refit {
     int light;                    /* winner: effects and average effects only (no row
                                    * intervals, no saved state): the final fit follows */
     double *tau, *lo, *hi;        /* (rows x (K-1)) column-major; lo/hi NULL without intervals */
+    double *importance;           /* winner, not light: permutation importance (mse) per x
+                                   * column of the first treated arm's effect, or NULL */
     cJSON *average_effect;        /* winner: results.json's objects, or NULL */
     cJSON *average_effect_oob;
     unsigned char *state;         /* winner: the plugin's saved state, when it can save */

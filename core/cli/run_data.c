@@ -1,6 +1,7 @@
 /* run_data.c - the data stages of `tautune run`: read the file (or run the
  * generator), check it against the plugins, split it, fit the preprocessing
  * on the training rows, and describe what happened for results.json. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,75 @@ int tt_run_split(run_state *s)
     tt_dataset_arm_counts(s->train, s->train_counts);
     tt_dataset_arm_counts(s->valid, s->valid_counts);
     return TT_EXIT_OK;
+}
+
+/* A feature the treatment seems to determine: constant on every row of one
+ * arm (at least 30 of them) while it varies elsewhere (p401 is 0 on every row
+ * not eligible for a 401(k): participation comes after eligibility), or
+ * correlated with the treatment beyond 0.95. Adjusting for a consequence of
+ * the treatment removes part of the effect, or all of it. */
+static const char *post_treatment(const tt_dataset *d, const double *col, char *why,
+                                  size_t len)
+{
+    const size_t n = d->n;
+    double mt = 0, mc = 0, stt = 0, scc = 0, stc = 0;
+    for (size_t i = 0; i < n; i++) {
+        mt += (d->t_value ? d->t_value[i] : d->t[i]) / (double)n;
+        mc += col[i] / (double)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double a = (d->t_value ? d->t_value[i] : d->t[i]) - mt, b = col[i] - mc;
+        stt += a * a, scc += b * b, stc += a * b;
+    }
+    double r = stt > 0 && scc > 0 ? stc / sqrt(stt * scc) : 0.0;
+    if (fabs(r) > 0.95) {
+        snprintf(why, len, "its correlation with the treatment is %.3f", r);
+        return why;
+    }
+    for (int k = 0; !d->t_value && d->n_arms <= 16 && k < d->n_arms; k++) {
+        size_t in = 0, out = 0;
+        double first = 0, other = 0;
+        int same = 1, varies = 0, have_other = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (d->t[i] == k) {
+                if (in++ == 0)
+                    first = col[i];
+                else if (col[i] != first)
+                    same = 0;
+            } else {
+                out++;
+                if (!have_other)
+                    other = col[i], have_other = 1;
+                else if (col[i] != other)
+                    varies = 1;
+            }
+        }
+        if (same && in >= 30 && out > 0 && varies) {
+            snprintf(why, len, "it is %g on every row of arm '%s' and varies on the others",
+                     first, d->arm_labels[k]);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+void tt_run_warn_post_treatment(const run_state *s)
+{
+    const tt_dataset *d = s->data;
+    char why[256];
+    for (int blk = 0; blk < 2; blk++) {
+        size_t p = blk ? d->p_w : d->p_x;
+        const double *m = blk ? d->w : d->x;
+        char **names = blk ? d->w_names : d->x_names;
+        for (size_t j = 0; j < p; j++)
+            if (post_treatment(d, m + j * d->n, why, sizeof why))
+                fprintf(stderr, "tautune: warning: feature '%s' (data.%s) looks like a "
+                                "consequence of the treatment '%s': %s. A column the "
+                                "treatment changes must not be a feature (it would absorb "
+                                "part of the effect); drop it unless it was measured "
+                                "before the treatment\n",
+                        names[j], blk ? "w" : "x", d->t_name, why);
+    }
 }
 
 tt_plugin_data tt_run_view(const tt_dataset *d)

@@ -294,6 +294,66 @@ static cJSON *tree_json(const irows *r, int k, const double *gamma, const char *
     return o;
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+    const double u = ((const double *)a)[0], v = ((const double *)b)[0];
+    return (u > v) - (u < v);
+}
+
+/* The winner's estimate and the doubly robust scores against one feature:
+ * rows sorted by it and cut into (at most) 10 groups of equal size (ties
+ * kept together), each with its feature range and mean, mean tau_hat, and
+ * mean Gamma with a normal 95 % interval. For report.html's plots; every
+ * plotted number is here. */
+#define FEATURE_BINS 10
+static cJSON *by_feature(const irows *r, size_t j, const double *tau, const double *gamma,
+                         const char *name)
+{
+    const size_t m = r->m;
+    double *v = malloc(sizeof *v * 3 * m);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < m; i++) {
+        v[3 * i] = r->x[j * m + i];
+        v[3 * i + 1] = tau[i];
+        v[3 * i + 2] = gamma[i];
+    }
+    qsort(v, m, 3 * sizeof *v, cmp_pair);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON *bins = cJSON_AddArrayToObject(o, "bins");
+    size_t start = 0;
+    for (int b = 0; b < FEATURE_BINS && start < m; b++) {
+        size_t end = (size_t)((double)m * (b + 1) / FEATURE_BINS);
+        if (end <= start)
+            end = start + 1;
+        while (end < m && v[3 * end] == v[3 * (end - 1)]) /* ties stay together */
+            end++;
+        if (b == FEATURE_BINS - 1)
+            end = m;
+        double sx = 0, st = 0, sg = 0, sgg = 0, k = (double)(end - start);
+        for (size_t i = start; i < end; i++) {
+            sx += v[3 * i], st += v[3 * i + 1], sg += v[3 * i + 2];
+            sgg += v[3 * i + 2] * v[3 * i + 2];
+        }
+        double gm = sg / k, var = k > 1 ? (sgg - k * gm * gm) / (k - 1) : NAN;
+        double half = 1.959963984540054 * sqrt(var > 0 ? var : 0) / sqrt(k);
+        cJSON *bin = cJSON_CreateObject();
+        cJSON_AddNumberToObject(bin, "rows", k);
+        cJSON_AddItemToObject(bin, "lo", tt_json_number(v[3 * start]));
+        cJSON_AddItemToObject(bin, "hi", tt_json_number(v[3 * (end - 1)]));
+        cJSON_AddItemToObject(bin, "x_mean", tt_json_number(sx / k));
+        cJSON_AddItemToObject(bin, "tau_mean", tt_json_number(st / k));
+        cJSON_AddItemToObject(bin, "gamma_mean", tt_json_number(gm));
+        cJSON_AddItemToObject(bin, "gamma_lo", tt_json_number(gm - half));
+        cJSON_AddItemToObject(bin, "gamma_hi", tt_json_number(gm + half));
+        cJSON_AddItemToArray(bins, bin);
+        start = end;
+    }
+    free(v);
+    return o;
+}
+
 static void add_value(cJSON *o, const char *name, tt_policy_value v)
 {
     cJSON *j = cJSON_AddObjectToObject(o, name);
@@ -467,7 +527,48 @@ void tt_run_insight(run_state *s, const char *dir)
             cJSON_AddItemToObject(a, "top_features", top);
         cJSON_AddItemToObject(a, "calibration", calibration_json(&r, (int)k));
         cJSON_AddItemToObject(a, "tree", tree_json(&r, (int)k, g, names));
+        /* The estimate and the scores against the two strongest features. */
+        cJSON *plots = cJSON_AddArrayToObject(a, "by_feature");
+        const cJSON *f;
+        int shown = 0;
+        cJSON_ArrayForEach(f, top)
+        {
+            if (shown == 2)
+                break;
+            const char *fname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name"));
+            for (size_t j = 0; fname && j < r.p; j++)
+                if (strcmp(names[j], fname) == 0) {
+                    cJSON *bf = by_feature(&r, j, r.tau + (k - 1) * m, g, fname);
+                    if (bf)
+                        cJSON_AddItemToArray(plots, bf);
+                    shown++;
+                    break;
+                }
+        }
         cJSON_AddItemToArray(arms, a);
+    }
+    if (s->winner_importance) {
+        /* What the winner's effect function uses: features by permutation. */
+        cJSON *imp = cJSON_AddObjectToObject(o, "importance");
+        cJSON_AddStringToObject(imp, "arm", d->arm_labels[1]);
+        cJSON_AddStringToObject(imp, "method", "permutation: the root mean squared change in "
+                                               "the winner's effect when one feature is "
+                                               "shuffled (2 shuffles, at most 2,000 rows)");
+        cJSON *fs = cJSON_AddArrayToObject(imp, "features");
+        unsigned char *used = calloc(r.p + 1, 1);
+        for (size_t rank = 0; used && rank < r.p; rank++) {
+            size_t best = r.p;
+            for (size_t j = 0; j < r.p; j++)
+                if (!used[j] && (best == r.p || s->winner_importance[j] >
+                                                    s->winner_importance[best]))
+                    best = j;
+            used[best] = 1;
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "name", names[best]);
+            cJSON_AddItemToObject(f, "rms", tt_json_number(sqrt(s->winner_importance[best])));
+            cJSON_AddItemToArray(fs, f);
+        }
+        free(used);
     }
     cJSON_Delete(s->insight_facts);
     s->insight_facts = o;

@@ -18,7 +18,9 @@
 #include "plugin/registry.h"
 #include "search/isolate.h"
 #include "search/search.h"
+#include "insight/importance.h"
 #include "util/clock.h"
+#include "util/rng.h"
 
 #define REFIT_ALPHA 0.05
 
@@ -181,10 +183,79 @@ static int put_json(tt_msg *m, cJSON *o)
     return bad;
 }
 
+/* Permutation importance (insight/importance.h) of the fitted winner's
+ * effect of the first treated arm, on at most IMPORTANCE_ROWS seeded rows,
+ * IMPORTANCE_REPEATS shuffles per feature: a handful of effect calls per
+ * feature, in the child where the plugin runs. */
+#define IMPORTANCE_ROWS 2000
+#define IMPORTANCE_REPEATS 2
+
+typedef struct importance_ctx {
+    fitted *f;
+    tt_plugin_data rows;       /* the sampled rows; x replaced per call */
+    double *all;               /* rows.n x (K-1) scratch */
+} importance_ctx;
+
+static int importance_effect(void *vctx, size_t n, size_t p, const double *x, double *tau)
+{
+    importance_ctx *c = vctx;
+    char err[256];
+    (void)p;
+    c->rows.x = x;
+    int rc = c->f->desc->effect(c->f->inst, &c->rows, c->all, err, sizeof err);
+    if (rc == TT_OK)
+        memcpy(tau, c->all, sizeof *tau * n); /* column 0: the first treated arm */
+    return rc;
+}
+
+/* mse per x column (p values, malloc'd) or NULL when it cannot be made. */
+static double *importance(const refit_job *j, fitted *f)
+{
+    run_state *s = j->s;
+    const tt_dataset *d = s->data;
+    size_t n = d->n < IMPORTANCE_ROWS ? d->n : IMPORTANCE_ROWS, p = d->p_x, pw = d->p_w;
+    if (p == 0 || n < 10)
+        return NULL;
+    size_t *idx = malloc(sizeof *idx * d->n);
+    double *x = malloc(sizeof *x * n * p), *w = pw ? malloc(sizeof *w * n * pw) : NULL;
+    double *all = malloc(sizeof *all * (n * (size_t)(d->n_arms - 1) + 1));
+    double *out = NULL;
+    if (idx && x && (!pw || w) && all) {
+        for (size_t i = 0; i < d->n; i++)
+            idx[i] = i;
+        tt_rng rng;
+        tt_rng_seed(&rng, s->cfg->seed, "importance-rows");
+        tt_rng_shuffle_size(&rng, idx, d->n);
+        for (size_t i = 0; i < n; i++) {
+            for (size_t c = 0; c < p; c++)
+                x[c * n + i] = d->x[c * d->n + idx[i]];
+            for (size_t c = 0; c < pw; c++)
+                w[c * n + i] = d->w[c * d->n + idx[i]];
+        }
+        importance_ctx ctx = {.f = f, .rows = tt_run_view(d), .all = all};
+        ctx.rows.n = n, ctx.rows.w = w, ctx.rows.t = NULL, ctx.rows.y = NULL;
+        ctx.rows.weight = NULL, ctx.rows.z = NULL, ctx.rows.t_value = NULL;
+        tt_importance imp;
+        char err[256];
+        tt_isolate_stage("importance");
+        if (tt_permutation_importance(n, p, x, importance_effect, &ctx, IMPORTANCE_REPEATS,
+                                      tt_rng_derive(s->cfg->seed, "importance"), &imp, err,
+                                      sizeof err) == TT_OK) {
+            if ((out = malloc(sizeof *out * p)))
+                memcpy(out, imp.mse, sizeof *out * p);
+            tt_importance_free(&imp);
+        }
+    }
+    free(idx), free(x), free(w), free(all);
+    return out;
+}
+
 /* The winner's part after the fit: effects and intervals for every row,
- * the average effects, the saved state. The message:
+ * the average effects, the saved state, and (the model handed on: not light)
+ * the permutation importance. The message:
  *   f64s tau, f64s lo, f64s hi (count 0: none), str average_effect JSON,
- *   str average_effect_oob JSON, u64 state length + bytes (or u64 ~0: no state)
+ *   str average_effect_oob JSON, u64 state length + bytes (or u64 ~0: no state),
+ *   f64s importance (count 0: none)
  * where f64s is u64 count + doubles. */
 static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, size_t errlen)
 {
@@ -229,11 +300,14 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
             goto out;
         }
     }
+    double *imp = j->light ? NULL : importance(j, f);
     tt_isolate_stage("send");
     int bad = tt_msg_put_f64s(out, tau, cells) || tt_msg_put_f64s(out, lo, cells) ||
               tt_msg_put_f64s(out, hi, cells) || put_json(out, avg) || put_json(out, oob) ||
               tt_msg_put_u64(out, has_state ? buf.len : UINT64_MAX) ||
-              (has_state && tt_msg_put(out, buf.bytes, buf.len));
+              (has_state && tt_msg_put(out, buf.bytes, buf.len)) ||
+              tt_msg_put_f64s(out, imp, imp ? s->data->p_x : 0);
+    free(imp);
     if (bad)
         snprintf(err, errlen, "out of memory sending the refit's results");
     rc = bad ? -1 : 0;
@@ -298,6 +372,8 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
         r->state_len = (size_t)len;
         r->has_state = 1;
     }
+    if (tt_msg_get_f64s(&c, s->data->p_x, &r->importance))
+        return -1;
     if (!r->lo || !r->hi) { /* both or neither */
         free(r->lo);
         free(r->hi);
@@ -350,6 +426,8 @@ int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomi
 
 void tt_run_refit_clear(run_refit *r)
 {
+    free(r->importance);
+    r->importance = NULL;
     free(r->tau);
     free(r->lo);
     free(r->hi);

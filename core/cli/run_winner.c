@@ -168,7 +168,10 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r, run_refit *fi
     s->winner_tau = r->tau;
     s->winner_lo = m->lo;
     s->winner_hi = m->hi;
+    free(s->winner_importance);
+    s->winner_importance = m->importance;
     r->tau = m->lo = m->hi = NULL;
+    m->importance = NULL;
     return o;
 }
 

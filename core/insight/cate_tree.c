@@ -294,11 +294,14 @@ static void fmt_value(double v, char *buf, size_t len)
         snprintf(buf, len, "%s", tmp);
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
+    /* Four significant digits at most: a description for people (the
+     * tree routes rows by the exact threshold). */
+    for (int prec = 1; prec <= 4; prec++) {
         snprintf(buf, len, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             return;
     }
+    snprintf(buf, len, "%.4g", v);
 }
 
 typedef struct bound {

@@ -88,9 +88,10 @@ tt_status tt_cate_tree_assign(const tt_cate_tree *tree, size_t n, size_t p, cons
 /* The leaf's path as text, conditions joined by " and " in order from the
  * root, two conditions on one feature merged ("30 < age <= 41"); "all rows"
  * for a tree of one leaf. names: p feature names, or NULL for x1, x2, ...
- * (1-based, the way tautune's generator names them). Thresholds print in the
- * fewest digits that read back as the same double, integers of 1,000 or more
- * with thousands separators ("income > 32,400"). Writes at most buflen bytes
+ * (1-based, the way tautune's generator names them). Thresholds print with at
+ * most four significant digits (fewer when that is the exact value; the tree
+ * itself routes rows by the exact threshold), integers of 1,000 or more with
+ * thousands separators ("income > 32,400"). Writes at most buflen bytes
  * (terminated when buflen > 0); returns the length needed, as snprintf. */
 size_t tt_cate_tree_describe_leaf(const tt_cate_tree *tree, size_t leaf,
                                   const char *const *names, char *buf, size_t buflen);

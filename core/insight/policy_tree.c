@@ -278,14 +278,21 @@ static void shortest(double v, char out[32])
     }
 }
 
-/* shortest() for people: a whole number prints whole ("37320", never
- * "3.732e+04"); it reads back the same. */
+/* A threshold for people: a whole number whole ("37320", never "3.732e+04"),
+ * others with at most four significant digits (fewer when exact). The rules
+ * text is a description; policy.json keeps every digit, and predict uses it. */
 static void readable(double v, char out[32])
 {
-    if (v == floor(v) && fabs(v) < 1e15)
+    if (v == floor(v) && fabs(v) < 1e15) {
         snprintf(out, 32, "%.0f", v);
-    else
-        shortest(v, out);
+        return;
+    }
+    for (int prec = 1; prec <= 4; prec++) {
+        snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+    snprintf(out, 32, "%.4g", v);
 }
 
 /* A feature's name, or x1..xp into fallback. */

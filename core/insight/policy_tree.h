@@ -132,8 +132,9 @@ void tt_policy_tree_free(tt_policy_tree *t);
  *       else:
  *         ...
  * Names may be NULL (features then read x1..xp, 1-based; actions print as
- * their index). Thresholds print with the fewest digits that read back to the
- * same double. tt_policy_tree_rules writes at most len bytes including the
+ * their index). Thresholds print for people: whole numbers whole, others with
+ * at most four significant digits (the JSON form keeps every digit, and is
+ * what predicts). tt_policy_tree_rules writes at most len bytes including the
  * terminating NUL into buf (buf may be NULL when len is 0) and returns the
  * length of the whole text, like snprintf. tt_policy_tree_write_rules prints
  * it to f; TT_ERR_IO or TT_ERR_NOMEM. */

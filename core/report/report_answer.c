@@ -34,7 +34,9 @@ void tt_report_fmt(double v, char *buf, size_t len)
         }
         out[o] = '\0';
         snprintf(buf, len, "%s", out);
-    } else if (a >= 1e-4 || a == 0.0) {
+    } else if (v == floor(v)) {
+        snprintf(buf, len, "%.0f", v); /* counts and whole numbers whole: 517, not 517.0 */
+    } else if (a >= 1e-4) {
         /* Four significant digits, never an exponent in this range. */
         int decimals = a == 0.0 ? 0 : 3 - (int)floor(log10(a));
         decimals = decimals < 0 ? 0 : decimals > 8 ? 8 : decimals;

@@ -6,9 +6,11 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
+#include "report/svg.h"
 
 #define PUT(...)                                                                               \
     do {                                                                                       \
@@ -160,6 +162,78 @@ static void tree_table(tt_rbuf *b, const cJSON *tree)
     tt_rb_puts(b, "</tbody></table>\n");
 }
 
+/* The estimate and the doubly robust scores against one feature (insight
+ * by_feature): per group of rows, mean tau_hat (line) and mean Gamma with
+ * its 95 % interval (points and bars). Every number is in results.json. */
+static void feature_plot(tt_rbuf *b, const cJSON *bf, int arm_index)
+{
+    const cJSON *bins = get(bf, "bins"), *bin;
+    size_t n = (size_t)cJSON_GetArraySize(bins);
+    if (n < 2)
+        return;
+    double x[16], tau[16], g[16], lo[16], hi[16];
+    double xl = INFINITY, xh = -INFINITY, yl = INFINITY, yh = -INFINITY;
+    size_t i = 0;
+    cJSON_ArrayForEach(bin, bins)
+    {
+        if (i == 16)
+            break;
+        x[i] = tt_rj_num(bin, "x_mean"), tau[i] = tt_rj_num(bin, "tau_mean");
+        g[i] = tt_rj_num(bin, "gamma_mean"), lo[i] = tt_rj_num(bin, "gamma_lo");
+        hi[i] = tt_rj_num(bin, "gamma_hi");
+        xl = fmin(xl, x[i]), xh = fmax(xh, x[i]);
+        yl = fmin(yl, fmin(tau[i], lo[i])), yh = fmax(yh, fmax(tau[i], hi[i]));
+        i++;
+    }
+    n = i;
+    if (!(xl < xh)) /* one value: nothing to plot against */
+        return;
+    const char *name = tt_rj_str(bf, "name");
+    char title[256];
+    snprintf(title, sizeof title, "The effect against %s", name ? name : "?");
+    tt_svg *sv = tt_svg_new(640, 320, title);
+    tt_svg_axes(sv, xl, xh, yl, yh, name ? name : "feature", "effect");
+    tt_svg_line(sv, n, x, tau, 0, "winner's estimate (mean)");
+    tt_svg_points(sv, n, x, g, 1, "doubly robust scores (mean, 95 % interval)");
+    tt_svg_error_bars(sv, n, x, lo, hi, 1);
+    tt_rb_printf(b, "<figure class=\"plot\" id=\"plot-by-feature-%d-", arm_index);
+    tt_rb_esc(b, name ? name : "?");
+    tt_rb_puts(b, "\" data-kind=\"by-feature\">");
+    char *svg = sv ? tt_svg_finish(sv) : NULL;
+    if (svg)
+        tt_rb_puts(b, svg);
+    free(svg);
+    tt_rb_puts(b, "<figcaption>Rows grouped into tenths of ");
+    tt_rb_esc(b, name ? name : "?");
+    tt_rb_puts(b, ": where the line follows the points, the winner's estimates track what the "
+                  "doubly robust scores say about each group.</figcaption></figure>\n");
+}
+
+static void importance_table(tt_rbuf *b, const cJSON *imp)
+{
+    const cJSON *fs = get(imp, "features"), *f;
+    if (!cJSON_IsArray(fs))
+        return;
+    tt_rb_puts(b, "<p><strong>Variable importance</strong> (");
+    tt_rb_esc(b, tt_rj_str(imp, "method"));
+    tt_rb_puts(b, "; arm ");
+    tt_rb_esc(b, tt_rj_str(imp, "arm"));
+    tt_rb_puts(b, "):</p>\n<table><thead><tr><th>feature</th><th>change in the effect "
+                  "(rms)</th></tr></thead><tbody>\n");
+    int k = 0;
+    cJSON_ArrayForEach(f, fs)
+    {
+        if (k++ == 10)
+            break;
+        tt_rb_puts(b, "<tr><td>");
+        tt_rb_esc(b, tt_rj_str(f, "name"));
+        tt_rb_puts(b, "</td>");
+        cell(b, tt_rj_num(f, "rms"));
+        tt_rb_puts(b, "</tr>\n");
+    }
+    tt_rb_puts(b, "</tbody></table>\n");
+}
+
 void tt_report_insight_section(tt_rbuf *b, const cJSON *results)
 {
     const cJSON *ins = get(results, "insight"), *arms = get(ins, "arms"), *a;
@@ -176,6 +250,7 @@ void tt_report_insight_section(tt_rbuf *b, const cJSON *results)
     tt_rb_puts(b, " from ");
     tt_rb_esc(b, tt_rj_str(ins, "nuisances"));
     tt_rb_puts(b, ".</p>\n");
+    int arm_index = 1;
     cJSON_ArrayForEach(a, arms)
     {
         if (cJSON_GetArraySize(arms) > 1) {
@@ -202,7 +277,12 @@ void tt_report_insight_section(tt_rbuf *b, const cJSON *results)
         tt_rb_puts(b, "<p><strong>Groups</strong>: a depth-2 tree on the winner's estimates, "
                       "each group's effect from the doubly robust scores.</p>\n");
         tree_table(b, get(a, "tree"));
+        const cJSON *bf;
+        cJSON_ArrayForEach(bf, get(a, "by_feature"))
+            feature_plot(b, bf, arm_index);
+        arm_index++;
     }
+    importance_table(b, get(ins, "importance"));
     tt_rb_puts(b, "</section>\n");
 }
 
@@ -317,6 +397,20 @@ int tt_report_write_explain(FILE *out, const cJSON *results)
             fprintf(out, "Arm '%s':\n", tt_rj_str(a, "arm"));
         explain_blp(out, get(a, "blp"));
         explain_tree(out, get(a, "tree"));
+        fputc('\n', out);
+    }
+    const cJSON *imp = get(get(results, "insight"), "importance"), *f;
+    if (cJSON_GetArraySize(get(imp, "features")) > 0) {
+        fprintf(out, "What the winner's effect uses (%s):\n", tt_rj_str(imp, "method"));
+        int k = 0;
+        cJSON_ArrayForEach(f, get(imp, "features"))
+        {
+            if (k++ == 10)
+                break;
+            char v[32];
+            tt_report_fmt(tt_rj_num(f, "rms"), v, sizeof v);
+            fprintf(out, "  %-24s %s\n", tt_rj_str(f, "name"), v);
+        }
         fputc('\n', out);
     }
     if (tt_report_policy_sentence(results, text, sizeof text)) {

@@ -35,6 +35,9 @@ grep -q '"estimand":{"name":"ate"' <<< "$flat" || fail "no ATE estimand"
 grep -q '"heterogeneity":true' <<< "$flat" || fail "the calibration test missed tau = 1 + 0.5 x1"
 grep -q '"top_features":\[{"name":"x1"' <<< "$flat" || fail "x1 does not lead: $(grep -o '"top_features":\[[^]]*' <<< "$flat")"
 grep -q '"policy":{"depth":2' <<< "$flat" || fail "no policy"
+grep -q '"importance":{"arm":"1".*"features":\[{"name":"x1"' <<< "$flat" || fail "x1 is not the most important feature"
+grep -q '"by_feature":\[{"name":"x1"' <<< "$flat" || fail "no plot data against x1"
+grep -q 'id="plot-by-feature-1-x1"' run/report.html || fail "no plot of the effect against x1"
 for f in policy.json policy.txt dr_scores.csv; do [ -s "run/$f" ] || fail "no run/$f"; done
 grep -q 'x1' run/policy.txt || fail "the policy does not split on x1: $(cat run/policy.txt)"
 # The first screen: answer, verdict, policy, then the run's facts.
