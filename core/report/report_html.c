@@ -43,6 +43,7 @@ static const char style[] =
     "td.params summary{cursor:pointer;color:var(--accent)}\n"
     ".scroll{overflow-x:auto;max-width:100%}\n"
     ".answer{font-size:1.1em;border-left:4px solid #2b6cb0;padding:.3em .8em;margin:.6em 0}"
+    "#leaderboard .more{display:none}#all-scores:checked~div #leaderboard .more{display:table-cell}"
     "ul.caveats{padding:0;list-style:none}ul.caveats li{background:var(--warn);"
     "border-left:4px solid var(--warnline);padding:6px 12px;margin:6px 0}\n"
     "td.err{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;"
@@ -480,7 +481,7 @@ static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *re
     tt_rb_puts(b, "</td>");
     for (size_t j = 0; j < nsc; j++)
         tt_rb_num_cell(b, tt_rj_num(scores, sc[j]),
-                       metric && !strcmp(sc[j], metric) ? "obj" : NULL,
+                       metric && !strcmp(sc[j], metric) ? "obj" : "more",
                        tt_rj_str(why, sc[j]) ? tt_rj_str(why, sc[j]) : "null");
     for (size_t j = 0; j < norc; j++)
         tt_rb_num_cell(b, tt_rj_num(oracle, orc[j]), "oracle",
@@ -546,6 +547,15 @@ static void section_leaderboard(tt_rbuf *b, const tt_report_input *in)
         const char *sc[MAX_COLS], *orc[MAX_COLS];
         size_t nsc = column_names(lead, n, "scores", sc, MAX_COLS);
         size_t norc = column_names(lead, n, "oracle", orc, MAX_COLS);
+        /* The ranking column first among the scores; the others fold away
+         * (shown with the "all scores" box, no script needed). */
+        for (size_t j = 1; metric && j < nsc; j++)
+            if (!strcmp(sc[j], metric)) {
+                const char *m0 = sc[j];
+                memmove(sc + 1, sc, j * sizeof *sc);
+                sc[0] = m0;
+                break;
+            }
         tt_rb_puts(b, "<p>The best trial of each estimator, ranked by the objective <strong>");
         tt_rb_esc(b, metric ? metric : "?");
         tt_rb_printf(b, "</strong> (%s is better; highlighted). Arrows mark each score's "
@@ -553,13 +563,18 @@ static void section_leaderboard(tt_rbuf *b, const tt_report_input *in)
                      tt_report_minimize(r) ? "lower" : "higher",
                      norc ? " Grey italic columns are oracle figures (true effects known)."
                           : "");
+        if (nsc > 1)
+            tt_rb_printf(b, "<input type=\"checkbox\" id=\"all-scores\"><label "
+                            "for=\"all-scores\"> show the other %zu scores</label>\n",
+                         nsc - 1);
         tt_rb_puts(b, "<div class=\"scroll\"><table id=\"leaderboard\"><thead><tr><th>rank</th>"
                       "<th>estimator</th><th class=\"num\">trial</th><th class=\"num\">trials"
                       "</th><th class=\"num\" title=\"the objective's paired difference to "
                       "the best trial on the validation rows, with its standard error; = "
                       "marks a tie (|difference| &lt;= 2 s.e.)\">vs best (\xc2\xb1 s.e.)</th>");
         for (size_t j = 0; j < nsc; j++)
-            score_header(b, sc[j], metric, NULL);
+            score_header(b, sc[j], metric,
+                         metric && !strcmp(sc[j], metric) ? NULL : " more");
         for (size_t j = 0; j < norc; j++)
             score_header(b, orc[j], NULL, " oracle");
         tt_rb_puts(b, "<th>parameters</th></tr></thead><tbody>\n");

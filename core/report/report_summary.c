@@ -82,7 +82,14 @@ static void winner_line(tt_rbuf *b, const tt_report_input *in)
         tt_rb_md(b, tt_rj_str(tr, "name") ? tt_rj_str(tr, "name") : "the treatment");
     }
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ae, "arms")) > 0) {
-        tt_rb_puts(b, kind && strcmp(kind, "continuous") == 0 ? "" : ": average effect");
+        /* Not the headline (the answer above): the winner's own average of
+         * its estimates, on the rows it says. */
+        tt_rb_puts(b, kind && strcmp(kind, "continuous") == 0 ? "" : ": its own average effect");
+        if (tt_rj_str(ae, "rows")) {
+            tt_rb_puts(b, " (");
+            tt_rb_md(b, tt_rj_str(ae, "rows"));
+            tt_rb_puts(b, " rows)");
+        }
         average_text(b, ae, "interval_method", 0);
     } else {
         tt_rb_puts(b, kind && strcmp(kind, "continuous") == 0 ? " " : ": average effect ");

@@ -631,8 +631,8 @@ static void test_summary(void **state)
     assert_int_equal(tt_report_write_summary(f->dir, &f->in, err, sizeof err), TT_OK);
     char *md = read_file(f->dir, "summary.md");
     assert_true(count_lines(md) < 60);
-    assert_non_null(strstr(md, "\n**Winner: s_learner** (trial 4): average effect 0.90103 "
-                               "[0.800559, 1.0015]"));
+    assert_non_null(strstr(md, "\n**Winner: s_learner** (trial 4): its own average effect "
+                               "(validation rows) 0.90103 [0.800559, 1.0015]"));
     assert_non_null(strstr(md, "psw_energy (lower is better) = 0.0265269"));
     assert_non_null(strstr(md, "| 1 | s_learner | 4 | 0.0265269 |"));
     assert_non_null(strstr(md, "| 2 | diff_in_means | 1 | 0.0915322 |"));
