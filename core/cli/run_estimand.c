@@ -4,6 +4,7 @@
  * from the run's cross-fitted nuisance models of every row - the ones the
  * final fit refitted on all rows - or of the training rows when the run has
  * no all-rows models (final_fit = "train", or a refit that ran out of time).
+ * Not made with an instrument (the winner's LATE answers there).
  * It does not depend on the winner: the winner is chosen for its per-row
  * effects; the average is best made by AIPW with the run's nuisances, as
  * DoubleML's IRM and grf's average_treatment_effect make it.
@@ -67,6 +68,16 @@ static const char *overlap_advice(tt_estimand which)
 
 void tt_run_estimand(run_state *s)
 {
+    /* An instrument is there because the treatment is confounded beyond the
+     * features: an average from the propensity and outcome models would be
+     * the confounded one. The IV winner's own average (a LATE) is the answer. */
+    if (s->data->p_z > 0) {
+        if (!s->quiet)
+            fprintf(stderr, "tautune: note: an instrumental-variable problem: the headline "
+                            "is the IV winner's average effect (a LATE), not an AIPW average, "
+                            "which assumes no unobserved confounding\n");
+        return;
+    }
     const tt_config *c = s->cfg;
     const tt_estimand which = (tt_estimand)c->estimand;
     const int all = s->engine_all && s->final_nu_rc == TT_EXIT_OK;

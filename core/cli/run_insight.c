@@ -20,7 +20,8 @@
  * no one, everyone with the best single arm, and the greedy tau_hat policy
  * (insight/policy_tree.h). The nuisances are the estimand's (every row's,
  * cross-fitted) when the run has them, else the scoring nuisances of the
- * validation rows. results.json "insight" and "policy", dr_scores.csv (per
+ * validation rows. Not made with an instrument (the scores would carry the
+ * confounding it is there for). results.json "insight" and "policy", dr_scores.csv (per
  * row: x, the rewards and tau_hat, for `tautune policy`), policy.txt and
  * policy.json.
  */
@@ -482,7 +483,9 @@ static void write_scores(const run_state *s, const irows *r, const double *R, co
 
 void tt_run_insight(run_state *s, const char *dir)
 {
-    if (!s->winner_tau || s->split.n_valid < 10 || s->data->p_x == 0)
+    /* With an instrument the doubly robust scores of run_estimand.c's models
+     * would carry the confounding the instrument is there for: no insight. */
+    if (!s->winner_tau || s->split.n_valid < 10 || s->data->p_x == 0 || s->data->p_z > 0)
         return;
     irows r;
     if (gather(s, &r) != 0) {

@@ -44,15 +44,17 @@ static void spec_of(const tt_nuisance_plan_role *pr, const tt_nuisance_result *r
 
 /* What the plugins declare they need, and what the headline estimand
  * (run_estimand.c) needs whatever the plugins: the propensity and every
- * arm's outcome model (a continuous treatment: E[T | x, w] and E[Y | x, w]). */
+ * arm's outcome model (a continuous treatment: E[T | x, w] and E[Y | x, w]);
+ * not with an instrument, whose problem those models cannot answer. */
 static uint32_t needed(const run_state *s)
 {
     uint32_t caps = 0;
     for (size_t i = 0; i < s->cfg->n_estimators; i++)
         caps |= s->descs[i]->capabilities;
-    caps |= TT_PLUGIN_CAP_NEEDS_PROPENSITY |
-            (tt_dataset_continuous(s->data) ? TT_PLUGIN_CAP_NEEDS_OUTCOME
-                                            : TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES);
+    if (s->data->p_z == 0) /* with an instrument the headline is the IV winner's */
+        caps |= TT_PLUGIN_CAP_NEEDS_PROPENSITY |
+                (tt_dataset_continuous(s->data) ? TT_PLUGIN_CAP_NEEDS_OUTCOME
+                                                : TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES);
     return caps & (TT_PLUGIN_CAP_NEEDS_PROPENSITY | TT_PLUGIN_CAP_NEEDS_OUTCOME |
                    TT_PLUGIN_CAP_NEEDS_ARM_OUTCOMES | TT_PLUGIN_CAP_NEEDS_IV_NUISANCES);
 }
