@@ -354,8 +354,10 @@ typedef struct run_refit {
     int light;                    /* winner: effects and average effects only (no row
                                    * intervals, no saved state): the final fit follows */
     double *tau, *lo, *hi;        /* (rows x (K-1)) column-major; lo/hi NULL without intervals */
-    double *importance;           /* winner, not light: permutation importance (mse) per x
-                                   * column of the first treated arm's effect, or NULL */
+    int importance_wanted;        /* compute the permutation importance (the model handed
+                                   * on of a single winner; never ensemble members) */
+    double *importance;           /* then: permutation importance (mse) per x column of the
+                                   * first treated arm's effect, or NULL (no time for it) */
     cJSON *average_effect;        /* winner: results.json's objects, or NULL */
     cJSON *average_effect_oob;
     unsigned char *state;         /* winner: the plugin's saved state, when it can save */

@@ -44,6 +44,7 @@ typedef struct refit_job {
     volatile sig_atomic_t *stop;
     int all_rows;               /* final_fit: every row, with the every-row nuisances */
     int light;                  /* effects and average effects only: no row intervals, no save */
+    int importance;             /* also the permutation importance (importance()) */
 } refit_job;
 
 /* Create the trial's instance with the trial's seed and fit it on the
@@ -238,7 +239,16 @@ static double *importance(const refit_job *j, fitted *f)
         tt_importance imp;
         char err[256];
         tt_isolate_stage("importance");
-        if (tt_permutation_importance(n, p, x, importance_effect, &ctx, IMPORTANCE_REPEATS,
+        /* An extra, never worth the refit: one timed effect call says whether
+         * the p x repeats calls fit in half the time left. */
+        double t0 = tt_now(), *probe = malloc(sizeof *probe * n);
+        int afford = probe && importance_effect(&ctx, n, p, x, probe) == TT_OK;
+        double one = tt_now() - t0;
+        free(probe);
+        if (afford && j->deadline > 0)
+            afford = (double)(p * IMPORTANCE_REPEATS) * one < 0.5 * (j->deadline - tt_now());
+        if (afford &&
+            tt_permutation_importance(n, p, x, importance_effect, &ctx, IMPORTANCE_REPEATS,
                                       tt_rng_derive(s->cfg->seed, "importance"), &imp, err,
                                       sizeof err) == TT_OK) {
             if ((out = malloc(sizeof *out * p)))
@@ -300,7 +310,7 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
             goto out;
         }
     }
-    double *imp = j->light ? NULL : importance(j, f);
+    double *imp = j->importance && !j->light ? importance(j, f) : NULL;
     tt_isolate_stage("send");
     int bad = tt_msg_put_f64s(out, tau, cells) || tt_msg_put_f64s(out, lo, cells) ||
               tt_msg_put_f64s(out, hi, cells) || put_json(out, avg) || put_json(out, oob) ||
@@ -384,7 +394,8 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
 
 int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomic_t *stop)
 {
-    refit_job j = {s, r->trial, r->winner, deadline, stop, r->all_rows, r->light};
+    refit_job j = {s, r->trial, r->winner, deadline, stop, r->all_rows, r->light,
+                   r->importance_wanted};
     /* At its deadline the plugin is asked to stop (a bootstrap keeps the
      * replicas it has); it is killed only past the run's tolerance, since a
      * late model beats none. */

@@ -262,7 +262,8 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
          * average effect): its row intervals and saved state would be
          * thrown away. */
         run_refit r = {.trial = &s->outcome.trials[cand[c]], .winner = 1,
-                       .light = !s->cfg->final_fit_train};
+                       .light = !s->cfg->final_fit_train,
+                       .importance_wanted = s->cfg->final_fit_train};
         int skip = 0;
         for (size_t k = 0; k < n_ruled; k++)
             skip |= strcmp(ruled_out[k], r.trial->desc->name) == 0;
@@ -291,7 +292,8 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
             break;
         }
         if (st == 0) {
-            run_refit fin = {.trial = r.trial, .winner = 1, .all_rows = 1};
+            run_refit fin = {.trial = r.trial, .winner = 1, .all_rows = 1,
+                             .importance_wanted = 1};
             int final_ok = 0;
             char why[1200] = "";
             if (!s->cfg->final_fit_train) {

@@ -127,7 +127,8 @@ return {
 LUA
 "$tt" run "$work/long.lua" --out "$work/run_int" --quiet > /dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do
+# (The nuisance stage comes first: the headline average's models, ~10-20 s here.)
+for _ in $(seq 1 600); do
   [ -s "$work/run_int/trials.jsonl" ] && break
   sleep 0.1
 done
