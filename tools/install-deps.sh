@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tautune builds with, if any are missing.
 #   --browser   also Chromium, for the test that renders report.html (CI)
-#   --bench     also python3, for the benchmarks' quick forms (CI)
+#   --bench     also python3 and numpy, for the benchmarks' quick forms (CI;
+#               tests/bench/continuous checks against numpy without statsmodels)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev
       libcjson-dev libcmocka-dev)
 for arg in "$@"; do
   case $arg in
     --browser) pkgs+=(chromium) ;;
-    --bench) pkgs+=(python3) ;;   # the benchmark drivers (standard library only)
+    --bench) pkgs+=(python3 python3-numpy) ;;   # the benchmark drivers
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done
