@@ -716,40 +716,16 @@ tt_status tt_ols_wald(const tt_ols_result *r, size_t from, double *stat, double 
     for (size_t i = 0; i < m; i++) {
         b[i] = r->coef[from + i];
         for (size_t j = 0; j < m; j++)
-            a[i * m + j] = r->vcov[(from + j) * q + from + i];
+            a[j * m + i] = r->vcov[(from + j) * q + from + i];
     }
-    /* Solve V x = b by elimination with partial pivoting (V is small). */
-    double scale = 0.0;
-    for (size_t i = 0; i < m * m; i++)
-        scale = fmax(scale, fabs(a[i]));
-    for (size_t c = 0; c < m; c++) {
-        size_t piv = c;
-        for (size_t i = c + 1; i < m; i++)
-            if (fabs(a[i * m + c]) > fabs(a[piv * m + c]))
-                piv = i;
-        if (!(fabs(a[piv * m + c]) > 1e-13 * scale)) {
-            free(a);
-            return tt_errf(err, errlen, TT_ERR_NUMERIC, "wald: the coefficients' covariance "
-                           "is singular");
-        }
-        for (size_t j = 0; j < m; j++) {
-            double t = a[c * m + j];
-            a[c * m + j] = a[piv * m + j], a[piv * m + j] = t;
-        }
-        double t = b[c];
-        b[c] = b[piv], b[piv] = t;
-        for (size_t i = c + 1; i < m; i++) {
-            double f = a[i * m + c] / a[c * m + c];
-            for (size_t j = c; j < m; j++)
-                a[i * m + j] -= f * a[c * m + j];
-            b[i] -= f * b[c];
-        }
-    }
-    for (size_t c = m; c-- > 0;) {
-        double v = b[c];
-        for (size_t j = c + 1; j < m; j++)
-            v -= a[c * m + j] * b[j];
-        b[c] = v / a[c * m + c];
+    /* V x = b by Cholesky (V is a covariance: symmetric, positive definite
+     * unless singular). */
+    lapack_int info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', (lapack_int)m, 1, a, (lapack_int)m,
+                                    b, (lapack_int)m);
+    if (info != 0) {
+        free(a);
+        return tt_errf(err, errlen, TT_ERR_NUMERIC, "wald: the coefficients' covariance is "
+                       "singular or not positive definite");
     }
     double w = 0.0;
     for (size_t i = 0; i < m; i++)

@@ -61,21 +61,15 @@ int tt_report_headline(const cJSON *results, char *buf, size_t len)
     const char *kind = tt_rj_str(tr, "kind");
     int cont = kind && strcmp(kind, "continuous") == 0;
     size_t used = 0;
-#define PUT(...)                                                                               \
-    do {                                                                                       \
-        int w_ = snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__);               \
-        if (w_ > 0)                                                                            \
-            used += (size_t)w_;                                                                \
-    } while (0)
     char upper[16] = "";
     for (size_t i = 0; name && name[i] && i + 1 < sizeof upper; i++)
         upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
     if (cont)
-        PUT("Average effect per unit of '%s' (%s)", tt_rj_str(tr, "name") ? tt_rj_str(tr, "name")
+        tt_report_append(buf, len, &used, "Average effect per unit of '%s' (%s)", tt_rj_str(tr, "name") ? tt_rj_str(tr, "name")
                                                                            : "the treatment",
             desc ? desc : "every row");
     else
-        PUT("Average effect (%s: %s)", strcmp(upper, "OVERLAP") ? upper : "overlap-weighted",
+        tt_report_append(buf, len, &used, "Average effect (%s: %s)", strcmp(upper, "OVERLAP") ? upper : "overlap-weighted",
             desc ? desc : "");
     int many = cJSON_GetArraySize(arms) > 1, first = 1;
     cJSON_ArrayForEach(a, arms)
@@ -85,26 +79,25 @@ int tt_report_headline(const cJSON *results, char *buf, size_t len)
         tt_report_fmt(tt_rj_num(a, "lo"), lo, sizeof lo);
         tt_report_fmt(tt_rj_num(a, "hi"), hi, sizeof hi);
         if (many)
-            PUT("%s arm '%s': %s [%s, %s]", first ? ":" : ";", tt_rj_str(a, "arm"), est, lo, hi);
+            tt_report_append(buf, len, &used, "%s arm '%s': %s [%s, %s]", first ? ":" : ";", tt_rj_str(a, "arm"), est, lo, hi);
         else
-            PUT(": %s [%s, %s]", est, lo, hi);
+            tt_report_append(buf, len, &used, ": %s [%s, %s]", est, lo, hi);
         first = 0;
     }
     double alpha = tt_rj_num(e, "alpha"), n = tt_rj_num(e, "n");
     char rows[32];
     tt_report_fmt(n, rows, sizeof rows);
     const char *which = tt_rj_str(e, "rows");
-    PUT(" (%g %% interval; %s, over %s %s rows).", isfinite(alpha) ? 100 * (1 - alpha) : 95.0,
+    tt_report_append(buf, len, &used, " (%g %% interval; %s, over %s %s rows).", isfinite(alpha) ? 100 * (1 - alpha) : 95.0,
         tt_rj_str(e, "method") ? tt_rj_str(e, "method") : "?",
         which && !strcmp(which, "all") ? "all" : "the", rows);
     const cJSON *ov = cJSON_GetObjectItemCaseSensitive(e, "overlap");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ov, "poor"))) {
         char out[32];
         tt_report_fmt(tt_rj_num(ov, "rows_outside"), out, sizeof out);
-        PUT(" Poor overlap: %s rows have a propensity outside [%g, %g]; %s.", out,
+        tt_report_append(buf, len, &used, " Poor overlap: %s rows have a propensity outside [%g, %g]; %s.", out,
             tt_rj_num(ov, "bounds_lo"), tt_rj_num(ov, "bounds_hi"),
             tt_rj_str(ov, "advice") ? tt_rj_str(ov, "advice") : "");
     }
-#undef PUT
     return 1;
 }

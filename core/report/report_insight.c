@@ -12,12 +12,6 @@
 #include "report/report_int.h"
 #include "report/svg.h"
 
-#define PUT(...)                                                                               \
-    do {                                                                                       \
-        int w_ = snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__);               \
-        if (w_ > 0)                                                                            \
-            used += (size_t)w_;                                                                \
-    } while (0)
 
 static const cJSON *get(const cJSON *o, const char *k)
 {
@@ -38,12 +32,12 @@ int tt_report_verdict(const cJSON *results, char *buf, size_t len)
     {
         const cJSON *cal = get(a, "calibration"), *top = get(a, "top_features");
         if (many)
-            PUT("%sArm '%s': ", used ? " " : "", tt_rj_str(a, "arm"));
+            tt_report_append(buf, len, &used, "%sArm '%s': ", used ? " " : "", tt_rj_str(a, "arm"));
         const char *verdict = tt_rj_str(cal, "verdict");
         if (verdict)
-            PUT("%s", verdict);
+            tt_report_append(buf, len, &used, "%s", verdict);
         else
-            PUT("The winner gives one effect for every row, so its calibration cannot be "
+            tt_report_append(buf, len, &used, "The winner gives one effect for every row, so its calibration cannot be "
                 "tested.");
         /* Whatever the winner: do the doubly robust scores vary with x? */
         const cJSON *joint = get(get(a, "blp"), "joint");
@@ -52,14 +46,14 @@ int tt_report_verdict(const cJSON *results, char *buf, size_t len)
             char chi[32], pt[32];
             tt_report_fmt(tt_rj_num(joint, "chi2"), chi, sizeof chi);
             tt_report_fmt(pj, pt, sizeof pt);
-            PUT(" The doubly robust scores %s with the features (joint test of the best "
+            tt_report_append(buf, len, &used, " The doubly robust scores %s with the features (joint test of the best "
                 "linear projection's slopes: chi-square %s on %.0f degrees of freedom, p = "
                 "%s).", pj < 0.05 ? "vary" : "show no significant variation", chi,
                 tt_rj_num(joint, "df"), pt);
         }
         /* The features that move the doubly robust scores most. */
         if (cJSON_GetArraySize(top) > 0) {
-            PUT(" By the best linear projection of the doubly robust scores, the features "
+            tt_report_append(buf, len, &used, " By the best linear projection of the doubly robust scores, the features "
                 "that move the effect most are");
             int i = 0;
             const cJSON *f;
@@ -69,10 +63,10 @@ int tt_report_verdict(const cJSON *results, char *buf, size_t len)
                     break;
                 char t[32];
                 tt_report_fmt(tt_rj_num(f, "t"), t, sizeof t);
-                PUT("%s %s (t = %s)", i ? "," : "", tt_rj_str(f, "name"), t);
+                tt_report_append(buf, len, &used, "%s %s (t = %s)", i ? "," : "", tt_rj_str(f, "name"), t);
                 i++;
             }
-            PUT(".");
+            tt_report_append(buf, len, &used, ".");
         }
     }
     return 1;
@@ -94,7 +88,7 @@ int tt_report_policy_sentence(const cJSON *results, char *buf, size_t len)
     tt_report_fmt(tt_rj_num(get(g, "vs_everyone"), "value"), b, sizeof b);
     tt_report_fmt(tt_rj_num(get(g, "vs_everyone"), "se"), be, sizeof be);
     tt_report_fmt(tt_rj_num(get(v, "policy"), "value"), pv, sizeof pv);
-    PUT("A depth-%.0f policy tree (policy.txt) is worth %s per row on held-out rows: %s "
+    tt_report_append(buf, len, &used, "A depth-%.0f policy tree (policy.txt) is worth %s per row on held-out rows: %s "
         "(s.e. %s) more than treating no one and %s (s.e. %s) against giving everyone arm "
         "'%s'.",
         tt_rj_num(p, "depth"), pv, a, ae, b, be,

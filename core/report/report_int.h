@@ -103,6 +103,12 @@ int tt_report_policy_sentence(const cJSON *results, char *buf, size_t len);
 void tt_report_insight_section(tt_rbuf *b, const cJSON *results);
 void tt_report_policy_section(tt_rbuf *b, const cJSON *results);
 
+/* snprintf appended at buf + *used (len the whole buffer), *used counting
+ * the full length even past len, so a sentence builder can report what it
+ * needed (report_util.c). */
+void tt_report_append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* One number format for the pages: whole units with thousands separators
  * from 1,000 ("13,640"), four significant digits below ("0.1315",
  * "-2.345"), "%.3g" under 1e-4, "n/a" when not finite. */

@@ -2,6 +2,7 @@
  * and caveats shared by report.html and summary.md. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,4 +426,14 @@ void tt_report_free_strings(char **s, size_t n)
     for (size_t i = 0; s && i < n; i++)
         free(s[i]);
     free(s);
+}
+
+void tt_report_append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + (*used < len ? *used : len), *used < len ? len - *used : 0, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        *used += (size_t)w;
 }
