@@ -83,7 +83,7 @@ tt_status tt_policy_evaluate(size_t m, size_t p, const double *x, size_t k,
     const size_t n_fit = opt->max_fit > 0 && half > opt->max_fit ? opt->max_fit : half;
     double *net = malloc(sizeof *net * m * k), *fx = malloc(sizeof *fx * (n_fit * p + 1));
     double *fr = malloc(sizeof *fr * n_fit * k), *ex = malloc(sizeof *ex * (n_eval * p + 1));
-    double *v = malloc(sizeof *v * n_eval * 5);
+    double *v = calloc(n_eval * 5, sizeof *v); /* calloc: GCC cannot see every cell is set */
     int *act = malloc(sizeof *act * n_eval);
     out->shares = calloc(k, sizeof *out->shares);
     tt_status st = perm && net && fx && fr && ex && v && act && out->shares ? TT_OK
