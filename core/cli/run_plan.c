@@ -53,9 +53,10 @@
 #define REFIT_SAFETY 1.0
 /* The final nuisance refit's reserve as a multiple of its estimate: it
  * forks a worker and fits every chosen model again, and it cannot keep part
- * of its work when it runs late (measured: 0.5 s spent against 0.4-0.5 s
- * planned on a loaded 2-core machine, on 3,000 rows). */
-#define NU_FINAL_SAFETY 2.0
+ * of its work when it runs late (measured: 0.7 s spent against 0.5 s
+ * planned on a loaded 2-core machine, on 3,000 rows; 2.0 left 401(k)'s
+ * 20 s run 2.7 s unused). */
+#define NU_FINAL_SAFETY 1.5
 /* Seconds per (row pair x column) of the energy scores on the reference
  * machine: about 0.6 s at 20,000 rows x 20 columns (README, Scores). */
 #define ENERGY_RATE 7.5e-11

@@ -103,8 +103,10 @@ static void string_list(tt_rbuf *b, const cJSON *arr, int max)
 static void json_value(tt_rbuf *b, const cJSON *v)
 {
     if (cJSON_IsNumber(v)) {
-        tt_rb_printf(b, "<span data-value=\"%.17g\" title=\"%.17g\">%.4g</span>", v->valuedouble,
-                     v->valuedouble, v->valuedouble);
+        char t[32];
+        tt_report_fmt(v->valuedouble, t, sizeof t);
+        tt_rb_printf(b, "<span data-value=\"%.17g\" title=\"%.17g\">%s</span>", v->valuedouble,
+                     v->valuedouble, t);
     } else if (cJSON_IsBool(v)) {
         tt_rb_puts(b, cJSON_IsTrue(v) ? "true" : "false");
     } else if (cJSON_IsString(v)) {

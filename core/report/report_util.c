@@ -102,17 +102,22 @@ void tt_rb_md(tt_rbuf *b, const char *s)
 
 void tt_rb_num(tt_rbuf *b, double v)
 {
-    if (isfinite(v))
-        tt_rb_printf(b, "%.4g", v);
-    else
+    char t[32];
+    if (isfinite(v)) {
+        tt_report_fmt(v, t, sizeof t); /* the pages' one number format */
+        tt_rb_puts(b, t);
+    } else {
         tt_rb_puts(b, "\xe2\x80\x94"); /* em dash */
+    }
 }
 
 void tt_rb_num_cell(tt_rbuf *b, double v, const char *cls, const char *why)
 {
     tt_rb_printf(b, "<td class=\"num%s%s\"", cls ? " " : "", cls ? cls : "");
     if (isfinite(v)) {
-        tt_rb_printf(b, " data-value=\"%.17g\" title=\"%.17g\">%.4g</td>", v, v, v);
+        char t[32];
+        tt_report_fmt(v, t, sizeof t);
+        tt_rb_printf(b, " data-value=\"%.17g\" title=\"%.17g\">%s</td>", v, v, t);
         return;
     }
     tt_rb_puts(b, " data-value=\"null\"");
