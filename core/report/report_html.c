@@ -273,11 +273,69 @@ static void winner_effects_oob(tt_rbuf *b, const cJSON *winner)
     tt_rb_printf(b, " (%g %% intervals).</p>\n", isfinite(alpha) ? 100 * (1 - alpha) : 95.0);
 }
 
+/* One line per average-effect figure of the run, so the headline is never
+ * confused with the others: what each averages, over which rows, how. */
+static void average_row(tt_rbuf *b, const char *figure, const cJSON *arms, const char *what)
+{
+    const cJSON *a;
+    cJSON_ArrayForEach(a, arms)
+    {
+        tt_rb_puts(b, "<tr><td>");
+        tt_rb_esc(b, figure);
+        tt_rb_puts(b, "</td><td>");
+        tt_rb_esc(b, tt_rj_str(a, "arm"));
+        tt_rb_puts(b, "</td>");
+        tt_rb_num_cell(b, tt_rj_num(a, "estimate"), NULL, NULL);
+        tt_rb_num_cell(b, tt_rj_num(a, "lo"), NULL, "no interval");
+        tt_rb_num_cell(b, tt_rj_num(a, "hi"), NULL, "no interval");
+        tt_rb_puts(b, "<td>");
+        tt_rb_esc(b, what);
+        tt_rb_puts(b, "</td></tr>\n");
+    }
+}
+
+static void averages_table(tt_rbuf *b, const cJSON *results, const cJSON *winner,
+                           const cJSON *best)
+{
+    const cJSON *est = cJSON_GetObjectItemCaseSensitive(results, "estimand");
+    const cJSON *ae = cJSON_GetObjectItemCaseSensitive(winner, "average_effect");
+    const cJSON *oob = cJSON_GetObjectItemCaseSensitive(winner, "average_effect_oob");
+    tt_rb_puts(b, "<h3>Average effects in this run</h3>\n<table id=\"averages\"><thead><tr>"
+                  "<th>figure</th><th>arm</th><th>estimate</th><th>lower</th><th>upper</th>"
+                  "<th>what it is</th></tr></thead><tbody>\n");
+    char what[512];
+    if (cJSON_IsObject(est)) {
+        snprintf(what, sizeof what, "the answer (top of the page): %s, doubly robust over %s "
+                 "rows", tt_rj_str(est, "description") ? tt_rj_str(est, "description") : "?",
+                 tt_rj_str(est, "rows") ? tt_rj_str(est, "rows") : "?");
+        char fig[64];
+        snprintf(fig, sizeof fig, "headline (%s)", tt_rj_str(est, "name"));
+        average_row(b, fig, cJSON_GetObjectItemCaseSensitive(est, "arms"), what);
+    }
+    if (cJSON_IsObject(ae)) {
+        snprintf(what, sizeof what, "the winner's mean estimate over the %s rows, its interval "
+                 "by %s", tt_rj_str(ae, "rows") ? tt_rj_str(ae, "rows") : "validation",
+                 tt_rj_str(ae, "interval_method") ? tt_rj_str(ae, "interval_method") : "?");
+        average_row(b, "winner's own", cJSON_GetObjectItemCaseSensitive(ae, "arms"), what);
+    }
+    if (cJSON_IsObject(oob))
+        average_row(b, "out of bag", cJSON_GetObjectItemCaseSensitive(oob, "arms"),
+                    "the forest's AIPW average over the rows it was fitted on, each by the "
+                    "trees that did not see it (grf's average_treatment_effect)");
+    if (isfinite(tt_rj_num(best, "ate"))) {
+        tt_rb_puts(b, "<tr><td>leaderboard ate</td><td></td>");
+        tt_rb_num_cell(b, tt_rj_num(best, "ate"), NULL, NULL);
+        tt_rb_puts(b, "<td></td><td></td><td>the mean estimate of the first treated arm over "
+                      "the validation rows: how trials are compared, not an answer</td></tr>\n");
+    }
+    tt_rb_puts(b, "</tbody></table>\n");
+}
+
 static void winner_effects(tt_rbuf *b, const cJSON *winner, const cJSON *best)
 {
     const cJSON *ae = cJSON_GetObjectItemCaseSensitive(winner, "average_effect");
     const cJSON *arms = cJSON_GetObjectItemCaseSensitive(ae, "arms");
-    tt_rb_puts(b, "<h3>Average effect</h3>\n");
+    tt_rb_puts(b, "<h3>The winner's own average effect</h3>\n");
     if (!cJSON_IsArray(arms)) {
         tt_rb_puts(b, "<p>The winner was not refitted; the mean effect of its trial on the "
                       "validation rows is ");
@@ -389,6 +447,7 @@ static void section_winner(tt_rbuf *b, const tt_report_input *in)
         tt_rb_puts(b, "<p>No hyperparameters.</p>\n");
     }
     winner_effects(b, winner, best);
+    averages_table(b, in->results, winner, best);
     char text[2048];
     if (tt_report_validation_sentence(in->results, text, sizeof text)) {
         tt_rb_puts(b, "<p id=\"validation\">");

@@ -48,6 +48,8 @@ static const char *const palette[8] = {
     "#CC79A7", "#56B4E9", "#F0E442", "#555555",
 };
 
+#define SVG_OCC 24 /* occupancy grid cells per side */
+
 typedef enum { KIND_LINE, KIND_POINTS, KIND_BARS, KIND_REF } legend_kind;
 
 typedef struct {
@@ -77,6 +79,9 @@ struct tt_svg {
 
     legend_entry *legend;
     size_t n_legend, cap_legend;
+    /* Where the data are drawn: counts on a coarse grid over the plot area,
+     * so the legend goes to the corner it hides least of (emit_legend). */
+    unsigned occ[SVG_OCC][SVG_OCC];
 
     sbuf body; /* drawn elements, absolute pixel coordinates */
     tt_status status;
@@ -479,6 +484,28 @@ static double px_y(const tt_svg *g, double y)
     return g->mt + g->ph - map_t(y, g->y_lo, g->y_hi) * g->ph;
 }
 
+/* Counts a drawn pixel position in the occupancy grid (outside: ignored). */
+static void occupy(tt_svg *g, double px, double py)
+{
+    if (!(g->pw > 0 && g->ph > 0) || !isfinite(px) || !isfinite(py))
+        return;
+    double u = (px - g->ml) / g->pw, v = (py - g->mt) / g->ph;
+    if (u < 0 || u >= 1 || v < 0 || v >= 1)
+        return;
+    g->occ[(int)(v * SVG_OCC)][(int)(u * SVG_OCC)]++;
+}
+
+/* A segment's points at a cell's spacing, so a line counts where it runs. */
+static void occupy_segment(tt_svg *g, double x0, double y0, double x1, double y1)
+{
+    double cell = fmin(g->pw, g->ph) / SVG_OCC, len = hypot(x1 - x0, y1 - y0);
+    int steps = cell > 0 ? (int)fmin(1000.0, ceil(len / cell)) : 1;
+    for (int k = 0; k <= steps; k++) {
+        double f = steps ? (double)k / steps : 0.0;
+        occupy(g, x0 + f * (x1 - x0), y0 + f * (y1 - y0));
+    }
+}
+
 /* ------------------------------------------------------------ public API */
 
 static char *dup_str(tt_svg *g, const char *s)
@@ -666,6 +693,12 @@ static void emit_run(tt_svg *g, const double *x, const double *y, size_t a, size
         sb_put(g, b, ",");
         sb_px(g, b, px_y(g, y[a]));
     }
+    for (size_t i = a; i < z; i++)
+        if (i > a)
+            occupy_segment(g, px_x(g, x[i - 1]), px_y(g, y[i - 1]), px_x(g, x[i]),
+                           px_y(g, stepped ? y[i - 1] : y[i]));
+        else
+            occupy(g, px_x(g, x[i]), px_y(g, y[i]));
     sb_put(g, b, "\" data-points=\"");
     for (size_t i = a; i < z; i++)
         sb_printf(g, b, "%s%.17g,%.17g", i > a ? " " : "", x[i], y[i]);
@@ -728,6 +761,7 @@ tt_status tt_svg_points(tt_svg *g, size_t n, const double *x, const double *y, i
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]) || !isfinite(y[i]))
             continue;
+        occupy(g, px_x(g, x[i]), px_y(g, y[i]));
         sb_put(g, b, "<circle");
         sb_attr_px(g, b, "cx", px_x(g, x[i]));
         sb_attr_px(g, b, "cy", px_y(g, y[i]));
@@ -768,6 +802,7 @@ tt_status tt_svg_bars(tt_svg *g, size_t n, const double *x, const double *y, dou
             continue;
         double x0 = px_x(g, x[i] - width / 2), x1 = px_x(g, x[i] + width / 2);
         double y0 = px_y(g, y[i]), y1 = px_y(g, base);
+        occupy_segment(g, (x0 + x1) / 2, y0, (x0 + x1) / 2, y1);
         sb_put(g, b, "<rect");
         sb_attr_px(g, b, "x", fmin(x0, x1));
         sb_attr_px(g, b, "y", fmin(y0, y1));
@@ -819,6 +854,7 @@ tt_status tt_svg_error_bars(tt_svg *g, size_t n, const double *x, const double *
         if (!isfinite(x[i]) || !isfinite(lo[i]) || !isfinite(hi[i]))
             continue;
         double px = px_x(g, x[i]), y0 = px_y(g, lo[i]), y1 = px_y(g, hi[i]);
+        occupy_segment(g, px, y0, px, y1);
         /* The whisker carries the numbers; the two caps are decoration. */
         sb_put(g, b, "<line");
         sb_attr_px(g, b, "x1", px);
@@ -1049,7 +1085,27 @@ static void emit_legend(tt_svg *g, sbuf *b)
             widest = w;
     }
     double row = 16, bw = 8 + 18 + 6 + widest + 8, bh = 6 + row * (double)g->n_legend;
-    double x = g->ml + g->pw - bw - 6, y = g->mt + 6;
+    /* The corner whose box covers the fewest drawn data (top right first
+     * on a tie): a legend must not hide the peak a caption points at. */
+    double corners[4][2] = {{g->ml + g->pw - bw - 6, g->mt + 6},
+                            {g->ml + 6, g->mt + 6},
+                            {g->ml + g->pw - bw - 6, g->mt + g->ph - bh - 6},
+                            {g->ml + 6, g->mt + g->ph - bh - 6}};
+    double x = corners[0][0], y = corners[0][1];
+    unsigned best = UINT32_MAX;
+    for (int c = 0; c < 4; c++) {
+        unsigned hits = 0;
+        for (int r = 0; r < SVG_OCC; r++)
+            for (int q = 0; q < SVG_OCC; q++) {
+                double cx0 = g->ml + g->pw * q / SVG_OCC, cx1 = g->ml + g->pw * (q + 1) / SVG_OCC;
+                double cy0 = g->mt + g->ph * r / SVG_OCC, cy1 = g->mt + g->ph * (r + 1) / SVG_OCC;
+                if (cx1 > corners[c][0] && cx0 < corners[c][0] + bw && cy1 > corners[c][1] &&
+                    cy0 < corners[c][1] + bh)
+                    hits += g->occ[r][q];
+            }
+        if (hits < best)
+            best = hits, x = corners[c][0], y = corners[c][1];
+    }
     sb_put(g, b, "<g data-kind=\"legend\">\n<rect");
     sb_attr_px(g, b, "x", x);
     sb_attr_px(g, b, "y", y);

@@ -45,7 +45,7 @@ pos() { grep -bo "$1" run/report.html | head -1 | cut -d: -f1; }
 a=$(pos 'id="answer"') v=$(pos 'id="verdict"') w=$(pos 'id="who"') r=$(pos 'id="run"')
 [ -n "$a" ] && [ -n "$v" ] && [ -n "$w" ] && [ -n "$r" ] || fail "report.html lacks a first-screen part"
 [ "$a" -lt "$v" ] && [ "$v" -lt "$w" ] && [ "$w" -lt "$r" ] || fail "report.html order: answer $a verdict $v who $w run $r"
-grep -q 'id="drivers"' run/report.html && grep -q 'id="policy"' run/report.html || fail "report.html sections"
+grep -q 'id="drivers"' run/report.html && grep -q 'id="policy"' run/report.html && grep -q 'id="averages"' run/report.html || fail "report.html sections"
 head -8 run/summary.md | grep -q '^\*\*The answer.\*\* Average effect (ATE' || fail "summary.md: $(head -8 run/summary.md)"
 grep -q '^\*\*Does it vary?\*\*' run/summary.md || fail "summary.md has no verdict"
 echo "ok: estimand, insight, policy, report order"

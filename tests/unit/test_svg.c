@@ -626,6 +626,52 @@ static void test_degenerate_ranges(void **state)
     free(svg);
 }
 
+/* The x of the legend's box (its first rect after data-kind="legend"). */
+static double legend_x(const char *svg)
+{
+    const char *a = strstr(svg, "data-kind=\"legend\"");
+    assert_non_null(a);
+    const char *x = strstr(a, " x=\"");
+    assert_non_null(x);
+    return strtod(x + 4, NULL);
+}
+
+static double legend_y(const char *svg)
+{
+    const char *a = strstr(svg, "data-kind=\"legend\"");
+    const char *y = strstr(a, " y=\"");
+    assert_non_null(y);
+    return strtod(y + 4, NULL);
+}
+
+/* The legend goes to the corner that hides the least of the data: a curve
+ * peaking at the top right (the policy-value peak a caption points at) moves
+ * it left; a flat curve along the bottom leaves it at the top right. */
+static void test_legend_avoids_data(void **state)
+{
+    (void)state;
+    double x[50], up[50], flat[50];
+    for (int i = 0; i < 50; i++) {
+        x[i] = i / 49.0;
+        up[i] = x[i] * x[i] * x[i];
+        flat[i] = 0.02;
+    }
+    tt_svg *g = tt_svg_new(640, 360, "peak at the top right");
+    assert_int_equal(tt_svg_axes(g, 0, 1, 0, 1, "x", "y"), TT_OK);
+    assert_int_equal(tt_svg_line(g, 50, x, up, 0, "a rising curve with a long legend name"),
+                     TT_OK);
+    char *svg = tt_svg_finish(g);
+    assert_non_null(svg);
+    assert_true(legend_x(svg) < 320); /* moved to the left */
+    free(svg);
+    g = tt_svg_new(640, 360, "flat at the bottom");
+    assert_int_equal(tt_svg_axes(g, 0, 1, 0, 1, "x", "y"), TT_OK);
+    assert_int_equal(tt_svg_line(g, 50, x, flat, 0, "flat"), TT_OK);
+    svg = tt_svg_finish(g);
+    assert_true(legend_x(svg) > 320 && legend_y(svg) < 180); /* top right, as before */
+    free(svg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_tick_labels_in_chart),
         cmocka_unit_test(test_degenerate_ranges),
+        cmocka_unit_test(test_legend_avoids_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
