@@ -600,6 +600,15 @@ static int dml_stage_save(dml_model *m, const tt_plugin_sink *sink, char *err, s
     return pu_forest_save(m->host, m->forest, sink, err, errlen);
 }
 
+static int dml_importance(void *instance, double *out, size_t p, char *err, size_t errlen)
+{
+    const dml_model *m = instance;
+    if (p != m->p_x)
+        return pu_errf(err, errlen, TT_ERR_INVALID, DML_NAME ": fitted on %zu features, asked "
+                       "%zu", m->p_x, p);
+    return pu_forest_importance(m->host, m->forest, out, p, err, errlen);
+}
+
 static int dml_stage_load(dml_model *m, const tt_plugin_source *src, char *err, size_t errlen)
 {
     int rc = pu_forest_check_host(m->host, DML_NAME, err, errlen);
@@ -848,6 +857,10 @@ static const tt_plugin_descriptor dml_descriptor = {
 #if DML_AIPW
     .average_effect_oob = dml_average_oob,
     .average_oob_method = DML_AVERAGE_OOB,
+#endif
+#if DML_IS_FOREST
+    .variable_importance = dml_importance,
+    .variable_importance_method = PU_FOREST_IMPORTANCE_METHOD,
 #endif
 };
 

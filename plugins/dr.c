@@ -254,6 +254,14 @@ static int dr_load(const tt_plugin_host *host, const tt_plugin_source *src, void
     return pu_final_model_load(host, DR_NAME, DR_SAVE_VERSION, src, instance, err, errlen);
 }
 
+#if defined(PU_DR_FOREST)
+static int dr_importance(void *instance, double *out, size_t p, char *err, size_t errlen)
+{
+    pu_final_model *m = instance;
+    return pu_final_importance(m->final, out, p, err, errlen);
+}
+#endif
+
 static const tt_plugin_descriptor dr_descriptor = {
     TT_PLUGIN_DESCRIPTOR_HEADER,
     .name = DR_NAME,
@@ -279,6 +287,10 @@ static const tt_plugin_descriptor dr_descriptor = {
     .average_effect = pu_final_model_average,
 #ifdef DR_AVERAGE
     .average_method = DR_AVERAGE,
+#endif
+#if defined(PU_DR_FOREST)
+    .variable_importance = dr_importance,
+    .variable_importance_method = PU_FOREST_IMPORTANCE_METHOD,
 #endif
 };
 

@@ -262,6 +262,7 @@ void tt_run_state_free(run_state *s)
     tt_dataset_free(s->valid);
     free(s->winner_tau);
     free(s->winner_importance);
+    free(s->winner_model_importance);
     free(s->winner_lo);
     free(s->winner_hi);
     tt_split_free(&s->split);

@@ -125,6 +125,9 @@ typedef struct run_state {
      * for the report; NULL when there is none. lo/hi NULL without intervals. */
     double *winner_tau, *winner_lo, *winner_hi;
     double *winner_importance;   /* p_x: the handed-on model's permutation importance, or NULL */
+    double *winner_model_importance; /* p_x: its own measure (a forest's split frequency), or
+                                      * NULL; winner_importance_method says what it is */
+    const char *winner_importance_method;
     /* Randomized data: the arm shares as the validation rows' scoring
      * propensity (n_valid x K), and how results.json names the propensity. */
     double *arm_share_prop;
@@ -358,6 +361,8 @@ typedef struct run_refit {
                                    * on of a single winner; never ensemble members) */
     double *importance;           /* then: permutation importance (mse) per x column of the
                                    * first treated arm's effect, or NULL (no time for it) */
+    double *model_importance;     /* and the plugin's own (ABI 1.9 variable_importance), or
+                                   * NULL */
     cJSON *average_effect;        /* winner: results.json's objects, or NULL */
     cJSON *average_effect_oob;
     unsigned char *state;         /* winner: the plugin's saved state, when it can save */

@@ -327,7 +327,8 @@ static cJSON *hand_on_members(run_state *s, const char *dir, run_refit *r)
     /* The report plots the ensemble's out-of-sample effects (in place of
      * the best trial's, handed on before). */
     free(s->winner_importance); /* the best trial's, not the ensemble's */
-    s->winner_importance = NULL;
+    free(s->winner_model_importance);
+    s->winner_importance = s->winner_model_importance = NULL;
     free(s->winner_tau);
     free(s->winner_lo);
     free(s->winner_hi);

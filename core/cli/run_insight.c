@@ -481,6 +481,28 @@ static void write_scores(const run_state *s, const irows *r, const double *R, co
         remove(path);
 }
 
+/* [{name, key: v_j (or its square root)}] for the p features, largest
+ * first (ties: the lower index). */
+static cJSON *ranked(const double *v, size_t p, const char *const *names, const char *key,
+                     int root)
+{
+    cJSON *fs = cJSON_CreateArray();
+    unsigned char *used = calloc(p + 1, 1);
+    for (size_t rank = 0; fs && used && rank < p; rank++) {
+        size_t best = p;
+        for (size_t j = 0; j < p; j++)
+            if (!used[j] && (best == p || v[j] > v[best]))
+                best = j;
+        used[best] = 1;
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "name", names[best]);
+        cJSON_AddItemToObject(f, key, tt_json_number(root ? sqrt(v[best]) : v[best]));
+        cJSON_AddItemToArray(fs, f);
+    }
+    free(used);
+    return fs;
+}
+
 void tt_run_insight(run_state *s, const char *dir)
 {
     /* With an instrument the doubly robust scores of run_estimand.c's models
@@ -557,21 +579,17 @@ void tt_run_insight(run_state *s, const char *dir)
         cJSON_AddStringToObject(imp, "method", "permutation: the root mean squared change in "
                                                "the winner's effect when one feature is "
                                                "shuffled (2 shuffles, at most 2,000 rows)");
-        cJSON *fs = cJSON_AddArrayToObject(imp, "features");
-        unsigned char *used = calloc(r.p + 1, 1);
-        for (size_t rank = 0; used && rank < r.p; rank++) {
-            size_t best = r.p;
-            for (size_t j = 0; j < r.p; j++)
-                if (!used[j] && (best == r.p || s->winner_importance[j] >
-                                                    s->winner_importance[best]))
-                    best = j;
-            used[best] = 1;
-            cJSON *f = cJSON_CreateObject();
-            cJSON_AddStringToObject(f, "name", names[best]);
-            cJSON_AddItemToObject(f, "rms", tt_json_number(sqrt(s->winner_importance[best])));
-            cJSON_AddItemToArray(fs, f);
-        }
-        free(used);
+        cJSON_AddItemToObject(imp, "features",
+                              ranked(s->winner_importance, r.p, names, "rms", 1));
+    }
+    if (s->winner_model_importance) {
+        /* The winner's own measure: a forest's split frequency. */
+        cJSON *mi = cJSON_AddObjectToObject(o, "model_importance");
+        cJSON_AddStringToObject(mi, "method", s->winner_importance_method
+                                                  ? s->winner_importance_method
+                                                  : "the plugin's own measure");
+        cJSON_AddItemToObject(mi, "features",
+                              ranked(s->winner_model_importance, r.p, names, "value", 0));
     }
     cJSON_Delete(s->insight_facts);
     s->insight_facts = o;

@@ -265,7 +265,7 @@ static double *importance(const refit_job *j, fitted *f)
  * the permutation importance. The message:
  *   f64s tau, f64s lo, f64s hi (count 0: none), str average_effect JSON,
  *   str average_effect_oob JSON, u64 state length + bytes (or u64 ~0: no state),
- *   f64s importance (count 0: none)
+ *   f64s importance, f64s the plugin's own variable importance (count 0: none)
  * where f64s is u64 count + doubles. */
 static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, size_t errlen)
 {
@@ -311,13 +311,27 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
         }
     }
     double *imp = j->importance && !j->light ? importance(j, f) : NULL;
+    /* The model's own measure (a forest's split frequency, ABI 1.9). */
+    double *own = NULL;
+    tt_plugin_importance_fn vi = j->importance && !j->light
+                                     ? tt_plugin_variable_importance(f->desc) : NULL;
+    if (vi && s->data->p_x > 0 && (own = malloc(sizeof *own * s->data->p_x))) {
+        char why[256];
+        tt_isolate_stage("variable_importance");
+        if (vi(f->inst, own, s->data->p_x, why, sizeof why) != TT_OK) {
+            free(own);
+            own = NULL;
+        }
+    }
     tt_isolate_stage("send");
     int bad = tt_msg_put_f64s(out, tau, cells) || tt_msg_put_f64s(out, lo, cells) ||
               tt_msg_put_f64s(out, hi, cells) || put_json(out, avg) || put_json(out, oob) ||
               tt_msg_put_u64(out, has_state ? buf.len : UINT64_MAX) ||
               (has_state && tt_msg_put(out, buf.bytes, buf.len)) ||
-              tt_msg_put_f64s(out, imp, imp ? s->data->p_x : 0);
+              tt_msg_put_f64s(out, imp, imp ? s->data->p_x : 0) ||
+              tt_msg_put_f64s(out, own, own ? s->data->p_x : 0);
     free(imp);
+    free(own);
     if (bad)
         snprintf(err, errlen, "out of memory sending the refit's results");
     rc = bad ? -1 : 0;
@@ -382,7 +396,8 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
         r->state_len = (size_t)len;
         r->has_state = 1;
     }
-    if (tt_msg_get_f64s(&c, s->data->p_x, &r->importance))
+    if (tt_msg_get_f64s(&c, s->data->p_x, &r->importance) ||
+        tt_msg_get_f64s(&c, s->data->p_x, &r->model_importance))
         return -1;
     if (!r->lo || !r->hi) { /* both or neither */
         free(r->lo);
@@ -438,7 +453,8 @@ int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomi
 void tt_run_refit_clear(run_refit *r)
 {
     free(r->importance);
-    r->importance = NULL;
+    free(r->model_importance);
+    r->importance = r->model_importance = NULL;
     free(r->tau);
     free(r->lo);
     free(r->hi);

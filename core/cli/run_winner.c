@@ -169,9 +169,12 @@ static cJSON *hand_on(run_state *s, const char *dir, run_refit *r, run_refit *fi
     s->winner_lo = m->lo;
     s->winner_hi = m->hi;
     free(s->winner_importance);
+    free(s->winner_model_importance);
     s->winner_importance = m->importance;
+    s->winner_model_importance = m->model_importance;
+    s->winner_importance_method = tt_plugin_variable_importance_method(t->desc);
     r->tau = m->lo = m->hi = NULL;
-    m->importance = NULL;
+    m->importance = m->model_importance = NULL;
     return o;
 }
 

@@ -70,6 +70,11 @@ void tt_grf_free(tt_grf *f)
     free(f);
 }
 
+size_t tt_grf_n_features(const tt_grf *f)
+{
+    return f ? f->p : 0;
+}
+
 size_t tt_grf_n_outputs(const tt_grf *f)
 {
     return f ? f->d : 0;
@@ -937,5 +942,71 @@ tt_status tt_grf_load(const tt_plugin_source *src, tt_grf **out, char *err, size
         return tt_errf(err, errlen, TT_ERR_NOMEM, "grf load: cannot create the C locale");
     tt_status st = tt_grf_read(&r, out);
     freelocale(r.c_loc);
+    return st;
+}
+
+tt_status tt_grf_split_frequency(const tt_grf *f, int max_depth, double decay, double *out,
+                                 char *err, size_t errlen)
+{
+    if (!f || !out || max_depth < 1 || max_depth > 32 || !(decay >= 0))
+        return tt_errf(err, errlen, TT_ERR_INVALID, "split frequency: bad arguments");
+    const size_t p = f->p;
+    double *count = calloc((size_t)max_depth * p + 1, sizeof *count);
+    double *total = calloc((size_t)max_depth + 1, sizeof *total);
+    int32_t *queue = NULL;
+    int *depth = NULL;
+    size_t cap = 0;
+    tt_status st = count && total ? TT_OK : TT_ERR_NOMEM;
+    for (size_t b = 0; st == TT_OK && b < f->n_trees; b++) {
+        const tt_tree *t = &f->trees[b];
+        if (t->n_nodes == 0)
+            continue;
+        if (t->n_nodes > cap) {
+            cap = t->n_nodes;
+            int32_t *q2 = realloc(queue, cap * sizeof *q2);
+            int *d2 = q2 ? realloc(depth, cap * sizeof *d2) : NULL;
+            if (q2)
+                queue = q2;
+            if (d2)
+                depth = d2;
+            if (!q2 || !d2) {
+                st = TT_ERR_NOMEM;
+                break;
+            }
+        }
+        /* Breadth first from the root (depth 1) down to max_depth. */
+        size_t head = 0, tail = 0;
+        queue[tail] = 0, depth[tail++] = 1;
+        while (head < tail) {
+            int32_t node = queue[head];
+            int dd = depth[head++];
+            const tt_tree_node *nd = &t->node[node];
+            if (nd->feature < 0 || dd > max_depth)
+                continue;
+            count[(size_t)(dd - 1) * p + (size_t)nd->feature] += 1.0;
+            total[dd - 1] += 1.0;
+            if (tail + 2 <= cap) {
+                queue[tail] = nd->left, depth[tail++] = dd + 1;
+                queue[tail] = nd->left + 1, depth[tail++] = dd + 1;
+            }
+        }
+    }
+    if (st == TT_OK) {
+        double wsum = 0.0;
+        for (size_t j = 0; j < p; j++)
+            out[j] = 0.0;
+        /* As grf: every depth's weight counts, a depth without splits adds 0. */
+        for (int dd = 1; dd <= max_depth; dd++) {
+            double w = pow((double)dd, -decay);
+            wsum += w;
+            for (size_t j = 0; total[dd - 1] > 0 && j < p; j++)
+                out[j] += w * count[(size_t)(dd - 1) * p + j] / total[dd - 1];
+        }
+        for (size_t j = 0; wsum > 0 && j < p; j++)
+            out[j] /= wsum;
+    } else {
+        tt_errf(err, errlen, st, "split frequency: out of memory");
+    }
+    free(count), free(total), free(queue), free(depth);
     return st;
 }

@@ -120,6 +120,7 @@ tt_status tt_grf_fit_multi(const tt_grf_data *d, size_t ny, const tt_grf_options
 
 /* Values per row a prediction gives: ny (REGRESSION), 1 (INSTRUMENTAL) or k. */
 size_t tt_grf_n_outputs(const tt_grf *f);
+size_t tt_grf_n_features(const tt_grf *f); /* p of the fit */
 
 /* Estimates for n rows of column-major x (n x p): est n x n_outputs; var
  * (may be NULL) the little-bags variance of each estimate (NAN when
@@ -136,6 +137,15 @@ tt_status tt_grf_predict_oob(const tt_grf *f, double *est, double *var, char *er
  * predictions need the training data and are not kept). */
 tt_status tt_grf_save(const tt_grf *f, const tt_plugin_sink *sink, char *err, size_t errlen);
 tt_status tt_grf_load(const tt_plugin_source *src, tt_grf **out, char *err, size_t errlen);
+
+/* grf's variable_importance: for each depth d = 1..max_depth, the share of
+ * the trees' splits at that depth made on each feature, weighted by
+ * d^-decay and normalised by the sum of the weights of every depth, as grf
+ * does (max_depth 4, decay 2). out: p values, at most 1 in sum (less when
+ * the trees are shallower than max_depth; 0 everywhere when none splits). A forest
+ * loaded from a file counts too (its trees are saved). */
+tt_status tt_grf_split_frequency(const tt_grf *f, int max_depth, double decay, double *out,
+                                 char *err, size_t errlen);
 
 void tt_grf_free(tt_grf *f); /* NULL is a no-op */
 

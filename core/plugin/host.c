@@ -238,5 +238,6 @@ void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed
         .forest_save = tt_host_forest_save,
         .forest_load = tt_host_forest_load,
         .forest_destroy = tt_host_forest_destroy,
+        .forest_variable_importance = tt_host_forest_variable_importance,
     };
 }

@@ -158,3 +158,14 @@ void tt_host_forest_destroy(tt_forest *f)
     tt_grf_free(f->grf);
     free(f);
 }
+
+int tt_host_forest_variable_importance(const tt_forest *f, double *out, size_t p, char *err,
+                                       size_t errlen)
+{
+    if (!f || !f->grf || !out)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "no fitted forest");
+    if (p != tt_grf_n_features(f->grf))
+        return tt_errf(err, errlen, TT_ERR_INVALID, "the forest has %zu features, asked %zu",
+                       tt_grf_n_features(f->grf), p);
+    return tt_grf_split_frequency(f->grf, 4, 2.0, out, err, errlen);
+}

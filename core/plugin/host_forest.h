@@ -22,5 +22,7 @@ int tt_host_forest_save(const tt_forest *forest, const tt_plugin_sink *sink, cha
 int tt_host_forest_load(void *host_ctx, const tt_plugin_source *source, tt_forest **out,
                         char *err, size_t errlen);
 void tt_host_forest_destroy(tt_forest *forest);
+int tt_host_forest_variable_importance(const tt_forest *forest, double *out, size_t p,
+                                       char *err, size_t errlen);
 
 #endif

@@ -296,6 +296,21 @@ const char *tt_plugin_average_oob_method(const tt_plugin_descriptor *d)
     return has_v1_4_fields(d) ? d->average_oob_method : NULL;
 }
 
+static int has_v1_9_fields(const tt_plugin_descriptor *d)
+{
+    return d->abi_minor >= 9 && d->struct_size >= TT_PLUGIN_DESCRIPTOR_SIZE_V1_9;
+}
+
+tt_plugin_importance_fn tt_plugin_variable_importance(const tt_plugin_descriptor *d)
+{
+    return has_v1_9_fields(d) ? d->variable_importance : NULL;
+}
+
+const char *tt_plugin_variable_importance_method(const tt_plugin_descriptor *d)
+{
+    return has_v1_9_fields(d) ? d->variable_importance_method : NULL;
+}
+
 tt_status tt_plugin_validate(const tt_plugin_descriptor *d, char *err, size_t errlen)
 {
     if (!d)

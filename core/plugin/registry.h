@@ -61,6 +61,13 @@ const char *tt_plugin_average_method(const tt_plugin_descriptor *desc);
 typedef int (*tt_plugin_average_oob_fn)(void *instance, double alpha, double *ate, double *lo,
                                         double *hi, double *se, char *err, size_t errlen);
 tt_plugin_average_oob_fn tt_plugin_average_effect_oob(const tt_plugin_descriptor *desc);
+
+/* The plugin's own variable importance (ABI 1.9) and how it is made, or
+ * NULL for a plugin without one or built against an older ABI. */
+typedef int (*tt_plugin_importance_fn)(void *instance, double *out, size_t p, char *err,
+                                       size_t errlen);
+tt_plugin_importance_fn tt_plugin_variable_importance(const tt_plugin_descriptor *desc);
+const char *tt_plugin_variable_importance_method(const tt_plugin_descriptor *desc);
 const char *tt_plugin_average_oob_method(const tt_plugin_descriptor *desc);
 
 /* Text names for messages and listings. */

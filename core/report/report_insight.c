@@ -203,17 +203,20 @@ static void feature_plot(tt_rbuf *b, const cJSON *bf, int arm_index)
                   "doubly robust scores say about each group.</figcaption></figure>\n");
 }
 
-static void importance_table(tt_rbuf *b, const cJSON *imp)
+static void importance_table(tt_rbuf *b, const cJSON *imp, const char *key, const char *what)
 {
     const cJSON *fs = get(imp, "features"), *f;
     if (!cJSON_IsArray(fs))
         return;
     tt_rb_puts(b, "<p><strong>Variable importance</strong> (");
     tt_rb_esc(b, tt_rj_str(imp, "method"));
-    tt_rb_puts(b, "; arm ");
-    tt_rb_esc(b, tt_rj_str(imp, "arm"));
-    tt_rb_puts(b, "):</p>\n<table><thead><tr><th>feature</th><th>change in the effect "
-                  "(rms)</th></tr></thead><tbody>\n");
+    if (tt_rj_str(imp, "arm")) {
+        tt_rb_puts(b, "; arm ");
+        tt_rb_esc(b, tt_rj_str(imp, "arm"));
+    }
+    tt_rb_puts(b, "):</p>\n<table><thead><tr><th>feature</th><th>");
+    tt_rb_esc(b, what);
+    tt_rb_puts(b, "</th></tr></thead><tbody>\n");
     int k = 0;
     cJSON_ArrayForEach(f, fs)
     {
@@ -222,7 +225,7 @@ static void importance_table(tt_rbuf *b, const cJSON *imp)
         tt_rb_puts(b, "<tr><td>");
         tt_rb_esc(b, tt_rj_str(f, "name"));
         tt_rb_puts(b, "</td>");
-        cell(b, tt_rj_num(f, "rms"));
+        cell(b, tt_rj_num(f, key));
         tt_rb_puts(b, "</tr>\n");
     }
     tt_rb_puts(b, "</tbody></table>\n");
@@ -276,7 +279,8 @@ void tt_report_insight_section(tt_rbuf *b, const cJSON *results)
             feature_plot(b, bf, arm_index);
         arm_index++;
     }
-    importance_table(b, get(ins, "importance"));
+    importance_table(b, get(ins, "importance"), "rms", "change in the effect (rms)");
+    importance_table(b, get(ins, "model_importance"), "value", "share");
     tt_rb_puts(b, "</section>\n");
 }
 
@@ -393,8 +397,11 @@ int tt_report_write_explain(FILE *out, const cJSON *results)
         explain_tree(out, get(a, "tree"));
         fputc('\n', out);
     }
-    const cJSON *imp = get(get(results, "insight"), "importance"), *f;
-    if (cJSON_GetArraySize(get(imp, "features")) > 0) {
+    static const char *const kinds[][2] = {{"importance", "rms"}, {"model_importance", "value"}};
+    for (size_t kd = 0; kd < 2; kd++) {
+        const cJSON *imp = get(get(results, "insight"), kinds[kd][0]), *f;
+        if (cJSON_GetArraySize(get(imp, "features")) < 1)
+            continue;
         fprintf(out, "What the winner's effect uses (%s):\n", tt_rj_str(imp, "method"));
         int k = 0;
         cJSON_ArrayForEach(f, get(imp, "features"))
@@ -402,7 +409,7 @@ int tt_report_write_explain(FILE *out, const cJSON *results)
             if (k++ == 10)
                 break;
             char v[32];
-            tt_report_fmt(tt_rj_num(f, "rms"), v, sizeof v);
+            tt_report_fmt(tt_rj_num(f, kinds[kd][1]), v, sizeof v);
             fprintf(out, "  %-24s %s\n", tt_rj_str(f, "name"), v);
         }
         fputc('\n', out);

@@ -52,7 +52,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 8
+#define TT_PLUGIN_ABI_MINOR 9
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -356,6 +356,14 @@ typedef struct tt_plugin_host {
     int (*forest_load)(void *host_ctx, const tt_plugin_source *source, tt_forest **out,
                        char *err, size_t errlen);
     void (*forest_destroy)(tt_forest *forest); /* NULL is a no-op */
+
+    /* ---- ABI 1.9 (check abi_minor >= 9 before use) ---- */
+
+    /* grf's variable_importance of a fitted (or loaded) forest: per feature,
+     * the depth-weighted share of the splits made on it (depths 1..4,
+     * weights depth^-2), into out (p values, p the forest's features). */
+    int (*forest_variable_importance)(const tt_forest *forest, double *out, size_t p,
+                                      char *err, size_t errlen);
 } tt_plugin_host;
 
 /* ---- the descriptor -------------------------------------------------------- */
@@ -453,6 +461,17 @@ typedef struct tt_plugin_descriptor {
      * struct_size covers it. */
     const tt_plugin_condition *conditions;
     size_t n_conditions;
+
+    /* ---- ABI 1.9 ---- */
+
+    /* Optional. How much the fitted model uses each of the p_x effect
+     * modifiers, by the model's own measure (a forest's split frequency):
+     * out holds p values, larger = more used; variable_importance_method
+     * says how in a few words for results.json. The host adds its own
+     * permutation importance for every model. */
+    int (*variable_importance)(void *instance, double *out, size_t p, char *err,
+                               size_t errlen);
+    const char *variable_importance_method;
 } tt_plugin_descriptor;
 
 /* Layout size of ABI 1.0's descriptor: the smallest struct_size the host
@@ -477,6 +496,11 @@ typedef struct tt_plugin_descriptor {
 /* Layout size of ABI 1.5's descriptor (adds conditions and n_conditions). */
 #define TT_PLUGIN_DESCRIPTOR_SIZE_V1_5 \
     (offsetof(tt_plugin_descriptor, n_conditions) + sizeof(size_t))
+
+/* Layout size of ABI 1.9's descriptor (adds variable_importance and its
+ * method). */
+#define TT_PLUGIN_DESCRIPTOR_SIZE_V1_9 \
+    (offsetof(tt_plugin_descriptor, variable_importance_method) + sizeof(const char *))
 
 typedef const tt_plugin_descriptor *(*tt_plugin_entry_fn)(void);
 

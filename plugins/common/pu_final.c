@@ -773,3 +773,26 @@ const char *pu_final_method(const pu_final *f)
 {
     return f->method;
 }
+
+int pu_final_importance(pu_final *f, double *out, size_t p, char *err, size_t errlen)
+{
+    if (!f || !f->fitted || f->spec.kind != PU_FINAL_FOREST || !f->forests)
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED, "no forest final stage");
+    if (p != f->p_x)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "fitted on %zu features, asked %zu", f->p_x,
+                       p);
+    double *one = f->host->alloc(sizeof *one * (p + 1));
+    if (!one)
+        return oom(err, errlen);
+    for (size_t j = 0; j < p; j++)
+        out[j] = 0.0;
+    int rc = TT_OK;
+    /* The arms' forests, averaged: each arm's effect its own forest. */
+    for (int k = 1; rc == TT_OK && k < f->n_arms; k++) {
+        rc = pu_forest_importance(f->host, f->forests[k - 1], one, p, err, errlen);
+        for (size_t j = 0; rc == TT_OK && j < p; j++)
+            out[j] += one[j] / (double)(f->n_arms - 1);
+    }
+    f->host->release(one);
+    return rc;
+}

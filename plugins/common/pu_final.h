@@ -78,4 +78,9 @@ int pu_final_load(const tt_plugin_host *host, const tt_plugin_source *src, pu_fi
  * "forest variance (little bags)". */
 const char *pu_final_method(const pu_final *f);
 
+/* A FOREST final stage's split-frequency importance (pu_forest_importance),
+ * averaged over the treated arms' forests, into out (p values);
+ * TT_ERR_UNSUPPORTED for the other kinds. */
+int pu_final_importance(pu_final *f, double *out, size_t p, char *err, size_t errlen);
+
 #endif

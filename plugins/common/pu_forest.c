@@ -1,6 +1,8 @@
 /* pu_forest.c - the forest plugins' shared pieces (see pu_forest.h). */
 #include "pu_forest.h"
 
+#include <stddef.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -134,4 +136,19 @@ int pu_forest_load(const tt_plugin_host *host, const tt_plugin_source *src, tt_f
     }
     host->release(b.data);
     return rc;
+}
+
+int pu_forest_importance(const tt_plugin_host *host, const tt_forest *forest, double *out,
+                         size_t p, char *err, size_t errlen)
+{
+    if (host->abi_minor < 9 ||
+        host->struct_size < offsetof(tt_plugin_host, forest_variable_importance) +
+                                sizeof host->forest_variable_importance ||
+        !host->forest_variable_importance)
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED, "the host gives no forest variable "
+                       "importance (plugin ABI 1.9 needed, host has 1.%u)",
+                       (unsigned)host->abi_minor);
+    if (!forest)
+        return pu_errf(err, errlen, TT_ERR_INVALID, "not fitted");
+    return host->forest_variable_importance(forest, out, p, err, errlen);
 }

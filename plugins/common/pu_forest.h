@@ -76,6 +76,14 @@ int pu_forest_check_host(const tt_plugin_host *host, const char *name, char *err
 int pu_forest_bounds(size_t m, const double *est, const double *var, double alpha, double *lo,
                      double *hi, char *err, size_t errlen);
 
+/* grf's split-frequency variable importance of a fitted forest (ABI 1.9's
+ * forest_variable_importance) into out (p values); TT_ERR_UNSUPPORTED from
+ * an older host. */
+int pu_forest_importance(const tt_plugin_host *host, const tt_forest *forest, double *out,
+                         size_t p, char *err, size_t errlen);
+#define PU_FOREST_IMPORTANCE_METHOD \
+    "split frequency (grf's variable_importance: depths 1-4, weight depth^-2)"
+
 /* A forest in a stream as "forest <bytes>\n" and its bytes, so loading never
  * depends on how much the engine's reader consumes. */
 int pu_forest_save(const tt_plugin_host *host, const tt_forest *forest,

@@ -67,3 +67,12 @@ echo "ok: explain, policy, predict --policy"
 "$tt" run h.lua --ci --out att --estimand att > /dev/null 2> att.err || fail "att: $(cat att.err)"
 grep -q '"estimand":{"name":"att"' <(tr -d ' \n\t' < att/results.json) || fail "no ATT"
 echo "ok: --estimand att"
+
+# A forest winner: its own split-frequency importance beside the permutation one.
+sed -e 's/estimators = { dml_linear = {}, t_learner = { model_learner = "ridge" } },/estimators = { causal_forest_dml = { trees = 100 } },/' \
+    -e 's/trials = 12/trials = 2/' h.lua > forest.lua
+"$tt" run forest.lua --ci --out forest > /dev/null 2> forest.err || fail "forest: $(cat forest.err)"
+grep -q '"model_importance":{"method":"split frequency[^}]*"features":\[{"name":"x1"' <(tr -d '\n\t' < forest/results.json | tr -s ' ') ||
+  fail "no split-frequency importance led by x1"
+"$tt" explain forest | grep -q 'split frequency' || fail "explain shows no split frequency"
+echo "ok: a forest's split frequency"

@@ -943,6 +943,65 @@ static void test_errors(void **state)
     free_dgp(&g);
 }
 
+/* Split counts per (depth, feature) by a recursive walk, for the check below. */
+static void walk(const tt_tree *t, int32_t node, int depth, int max_depth, size_t p,
+                 double *count)
+{
+    const tt_tree_node *nd = &t->node[node];
+    if (nd->feature < 0 || depth > max_depth)
+        return;
+    count[(size_t)(depth - 1) * p + (size_t)nd->feature] += 1.0;
+    walk(t, nd->left, depth + 1, max_depth, p, count);
+    walk(t, nd->left + 1, depth + 1, max_depth, p, count);
+}
+
+/* grf's variable_importance: the split frequency equals its formula from a
+ * recursive count (sum_d d^-2 share_d / sum_d d^-2, depths 1..4), and on the
+ * step y = 2 * 1{x1 > 0} the feature of the step leads by far. */
+static void test_split_frequency(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    dgp g = make_dgp(N, 8);
+    double *y = malloc(N * sizeof *y);
+    tt_rng r;
+    tt_rng_seed(&r, 8, "noise");
+    for (size_t i = 0; i < N; i++)
+        y[i] = (g.x[i] > 0.0 ? 2.0 : 0.0) + 0.3 * tt_rng_normal(&r);
+    tt_grf_options o;
+    tt_grf_options_init(&o);
+    o.n_trees = 100, o.threads = 2, o.seed = 2;
+    tt_grf_data d = {N, P, g.x, y, NULL, 0, NULL, NULL};
+    tt_grf *f = fit_ok_grf(TT_GRF_REGRESSION, &d, &o);
+    double imp[P], count[4 * P] = {0}, want[P] = {0}, wsum = 0;
+    char err[256];
+    assert_int_equal(tt_grf_split_frequency(f, 4, 2.0, imp, err, sizeof err), TT_OK);
+    for (size_t b = 0; b < f->n_trees; b++)
+        walk(&f->trees[b], 0, 1, 4, P, count);
+    for (int dd = 1; dd <= 4; dd++) {
+        double tot = 0, w = 1.0 / (dd * dd);
+        for (size_t j = 0; j < P; j++)
+            tot += count[(dd - 1) * P + j];
+        wsum += w;
+        for (size_t j = 0; tot > 0 && j < P; j++)
+            want[j] += w * count[(dd - 1) * P + j] / tot;
+    }
+    double sum = 0;
+    for (size_t j = 0; j < P; j++) {
+        assert_true(fabs(imp[j] - want[j] / wsum) < 1e-12);
+        sum += imp[j];
+        if (j > 0)
+            assert_true(imp[0] > 2 * imp[j]);
+    }
+    printf("split frequency: x1 %.3f, others at most %.3f; sum %.3f\n", imp[0],
+           fmax(fmax(imp[1], imp[2]), fmax(imp[3], imp[4])), sum);
+    assert_true(sum <= 1.0 + 1e-12);
+    assert_int_equal(tt_grf_split_frequency(f, 0, 2.0, imp, err, sizeof err), TT_ERR_INVALID);
+    tt_grf_free(f);
+    free(y);
+    free_dgp(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -964,6 +1023,7 @@ int main(void)
         cmocka_unit_test(test_max_depth),
         cmocka_unit_test(test_causal_size_rule),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_split_frequency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
