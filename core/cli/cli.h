@@ -49,6 +49,7 @@ int tt_cmd_predict(int argc, char **argv);
 int tt_cmd_check(int argc, char **argv);
 int tt_cmd_explain(int argc, char **argv);
 int tt_cmd_policy(int argc, char **argv);
+int tt_cmd_power(int argc, char **argv);
 
 /* dir/results.json parsed (cmd_explain.c), or NULL with a message naming the
  * command on stderr. */

@@ -251,6 +251,39 @@ static void policy_text(FILE *out)
           out);
 }
 
+static void power_text(FILE *out)
+{
+    fputs("Usage: tautune power (--sd S | --rate P | --pilot FILE.csv --outcome COL [--pre COL])\n"
+          "                     (--lift L | --relative-lift R [--mean M] | --n N) [options]\n"
+          "\n"
+          "How many rows an experiment needs to detect a lift, or the smallest lift a\n"
+          "given number of rows detects: the two-sample t test's power with the\n"
+          "noncentral t, as statsmodels' TTestIndPower computes it. With a pre-period\n"
+          "covariate correlated rho with the outcome, also with CUPED (the outcome's sd\n"
+          "times sqrt(1 - rho^2)).\n"
+          "\n"
+          "The outcome's spread:\n"
+          "  --sd S              standard deviation per row (with --mean M for relative lifts)\n"
+          "  --rate P            a conversion rate: sd sqrt(P (1 - P)), mean P\n"
+          "  --pilot FILE.csv    estimate them from a pilot's --outcome COLUMN; --pre COLUMN\n"
+          "                      gives CUPED's rho\n"
+          "What to solve:\n"
+          "  --lift L            absolute lift to detect: rows per group\n"
+          "  --relative-lift R   lift as a share of the mean (0.05 = 5 %)\n"
+          "  --n N               rows in the control: the smallest lift detected\n"
+          "Options:\n"
+          "  --alpha A           significance (default 0.05, two-sided)\n"
+          "  --power P           target power (default 0.8)\n"
+          "  --ratio R           rows in each treated arm per control row (default 1)\n"
+          "  --arms K            arms with the control (default 2); alpha is split over the\n"
+          "                      K - 1 comparisons (Bonferroni)\n"
+          "  --rho R             pre-period correlation for CUPED (or from --pre)\n"
+          "  --one-sided         a one-sided test\n"
+          "\n"
+          "Exit codes: 0 ok, 2 usage error, 3 the pilot file cannot be used.\n",
+          out);
+}
+
 static void version_text(FILE *out)
 {
     fputs("Usage: tautune version\n"
@@ -278,6 +311,7 @@ static const tt_help_entry table[] = {
     {"predict", "apply a run's winner (model.ttm) to new rows", predict_text},
     {"explain", "what drives a run's effect, and its policy", explain_text},
     {"policy", "learn a policy tree from a run's doubly robust rewards", policy_text},
+    {"power", "rows an experiment needs, or the smallest lift it detects", power_text},
     {"plugins", "list plugins, or one plugin's schema", plugins_text},
     {"gen", "write a synthetic data set (generators)", gen_text},
     {"version", "program and plugin ABI versions", version_text},

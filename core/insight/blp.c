@@ -37,9 +37,6 @@
 /* HC3 divides by 1 - h_ii: a leverage this close to 1 means the row alone
  * fixes a coefficient and the correction is meaningless. */
 #define LEVERAGE_MAX (1.0 - 1e-10)
-/* The continued fraction converges in O(sqrt(df)) terms when it is slowest;
- * this bound covers df beyond 1e9. */
-#define BETA_CF_MAX_TERMS 200000
 
 const char *tt_hc_name(tt_hc_type hc)
 {
@@ -60,95 +57,6 @@ void tt_ols_result_free(tt_ols_result *r)
         return;
     free(r->coef); /* the block that also holds se, t, p and vcov */
     memset(r, 0, sizeof *r);
-}
-
-/* ---- Student t tail ------------------------------------------------------ */
-
-/* ln Gamma(a + 1/2) - ln Gamma(a). For large a the difference of two lgamma
- * values loses about log10(a ln a) digits to cancellation, so there the
- * asymptotic series (error below 2e-15 from a = 50 on) is used instead. */
-static double lgamma_half_step(double a)
-{
-    if (a >= 50.0) {
-        const double a2 = a * a, a3 = a2 * a;
-        return 0.5 * log(a) - 1.0 / (8.0 * a) + 1.0 / (192.0 * a3) - 1.0 / (640.0 * a3 * a2);
-    }
-    int sign;
-    return lgamma_r(a + 0.5, &sign) - lgamma_r(a, &sign); /* lgamma_r: no signgam race */
-}
-
-/* The continued fraction of the incomplete beta function (DLMF 8.17.22),
- * evaluated by the modified Lentz method. Converges quickly for
- * x < (a + 1) / (a + b + 2). */
-static double beta_cf(double a, double b, double x)
-{
-    const double tiny = 1e-300;
-    double c = 1.0;
-    double d = 1.0 - (a + b) * x / (a + 1.0);
-    if (fabs(d) < tiny)
-        d = tiny;
-    d = 1.0 / d;
-    double f = d;
-    for (int m = 1; m <= BETA_CF_MAX_TERMS; m++) {
-        const double k = 2.0 * m;
-        /* even step: d_2m = m (b - m) x / ((a + 2m - 1)(a + 2m)) */
-        double coef = m * (b - m) * x / ((a + k - 1.0) * (a + k));
-        d = 1.0 + coef * d;
-        c = 1.0 + coef / c;
-        if (fabs(d) < tiny)
-            d = tiny;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        f *= d * c;
-        /* odd step: d_2m+1 = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1)) */
-        coef = -(a + m) * (a + b + m) * x / ((a + k) * (a + k + 1.0));
-        d = 1.0 + coef * d;
-        c = 1.0 + coef / c;
-        if (fabs(d) < tiny)
-            d = tiny;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        const double delta = d * c;
-        f *= delta;
-        if (fabs(delta - 1.0) < 1e-16)
-            break;
-    }
-    return f;
-}
-
-/* P(|T_df| >= |t|) = I_x(df/2, 1/2) with x = df / (df + t^2). Both x and
- * 1 - x are formed directly so neither tail loses digits. */
-static double t_two_sided(double t, double df)
-{
-    if (isnan(t) || isnan(df) || df <= 0.0)
-        return NAN;
-    if (isinf(t))
-        return 0.0;
-    if (isinf(df))
-        return erfc(fabs(t) / sqrt(2.0));
-    if (t == 0.0)
-        return 1.0;
-    const double t2 = t * t;
-    const double x = df / (df + t2), y = t2 / (df + t2);
-    const double a = 0.5 * df, b = 0.5;
-    /* ln B(a, 1/2) = ln Gamma(a) + ln Gamma(1/2) - ln Gamma(a + 1/2) */
-    const double lbeta = 0.5 * log(M_PI) - lgamma_half_step(a);
-    /* log x = -log1p(t^2 / df): log of an x near 1 would turn its last-bit
-     * rounding into a relative error of df * 1e-16 in the result. */
-    const double lfront = -a * log1p(t2 / df) + b * log(y) - lbeta;
-    if (x < (a + 1.0) / (a + b + 2.0))
-        return exp(lfront) * beta_cf(a, b, x) / a;
-    return 1.0 - exp(lfront) * beta_cf(b, a, y) / b;
-}
-
-double tt_student_t_sf(double t, double df)
-{
-    const double p2 = t_two_sided(t, df);
-    if (isnan(p2))
-        return NAN;
-    return t >= 0.0 ? 0.5 * p2 : 1.0 - 0.5 * p2;
 }
 
 /* ---- least squares with a sandwich --------------------------------------- */
@@ -333,7 +241,7 @@ static tt_status ols_fit(size_t n, size_t q, const double *a, const double *y, c
     for (size_t j = 0; j < q; j++) {
         out->se[j] = sqrt(out->vcov[j * q + j]);
         out->t[j] = out->coef[j] / out->se[j];
-        out->p[j] = t_two_sided(out->t[j], dof);
+        out->p[j] = 2.0 * tt_student_t_sf(fabs(out->t[j]), dof); /* = the two-sided tail */
     }
     out->n = n_pos;
     out->q = q;
@@ -654,7 +562,7 @@ size_t tt_calibration_sentence(const tt_calibration *c, tt_calibration_term term
     const double se = mean ? c->mean_se : c->diff_se;
     const double p0 = mean ? c->mean_p : c->diff_p;
     /* two-sided test of coef = 1 */
-    const double p1 = t_two_sided((coef - 1.0) / se, c->df);
+    const double p1 = 2.0 * tt_student_t_sf(fabs((coef - 1.0) / se), c->df);
     char cs[32], ss[32], ps[32], p1s[32];
     fmt_num(coef, cs, sizeof cs);
     fmt_num(se, ss, sizeof ss);

@@ -92,11 +92,8 @@ tt_status tt_ols_hc(size_t n, size_t q, const double *a, const double *y, const 
 tt_status tt_ols_wald(const tt_ols_result *r, size_t from, double *stat, double *df, double *p,
                       char *err, size_t errlen);
 
-/* P(T > t) for Student's t with df > 0 degrees of freedom (df = INFINITY:
- * the standard normal). NaN for a NaN argument or df <= 0. Agrees with
- * scipy to about 1e-11 relative up to df = 1e6 (tails down to 1e-229
- * included) and to a few 1e-9 at df = 1e9. */
-double tt_student_t_sf(double t, double df);
+/* Student's t tail: tt_student_t_sf in util/dist.h. */
+#include "util/dist.h"
 
 /*
  * Best linear projection of the effect (grf's best_linear_projection):
