@@ -206,9 +206,9 @@ int tt_cmd_power(int argc, char **argv)
                 return TT_EXIT_USAGE;
             }
             double per = ceil(n1 - 1e-9), other = ceil(a.ratio * n1 - 1e-9);
-            printf("%s%s: %.0f rows in the control and %.0f in each treated arm (%.0f in all) "
+            printf("%s: %.0f rows in the control and %.0f in each treated arm (%.0f in all) "
                    "to detect a lift of %.6g",
-                   how, cuped ? "" : "", per, other, per + cmp * other, a.lift);
+                   how, per, other, per + cmp * other, a.lift);
             if (a.has_mean && a.mean != 0)
                 printf(" (%.4g %% of the mean %.6g)", 100 * a.lift / fabs(a.mean), a.mean);
             if (cuped)
