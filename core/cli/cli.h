@@ -51,6 +51,11 @@ int tt_cmd_explain(int argc, char **argv);
 int tt_cmd_policy(int argc, char **argv);
 int tt_cmd_power(int argc, char **argv);
 
+/* The JSON file at path parsed into *out (the caller's, cJSON_Delete; NULL
+ * on failure) (cmd_explain.c): 0, the errno of a failed open or read (ENOMEM:
+ * out of memory), or -1 when the text is not JSON. */
+int tt_cli_read_json(const char *path, cJSON **out);
+
 /* dir/results.json parsed (cmd_explain.c), or NULL with a message naming the
  * command on stderr. */
 cJSON *tt_cli_read_results(const char *dir, const char *cmd);

@@ -15,20 +15,15 @@
 #include "cli/cli.h"
 #include "report/report.h"
 
-/* dir/results.json parsed, or NULL with a message on stderr. */
-cJSON *tt_cli_read_results(const char *dir, const char *cmd)
+int tt_cli_read_json(const char *path, cJSON **out)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/results.json", dir);
+    *out = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "tautune %s: %s: %s (give a run folder, e.g. runs/NAME)\n", cmd, path,
-                strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
+    if (!f)
+        return errno ? errno : EIO;
+    errno = 0;
+    size_t cap = 1 << 16, len = 0, got;
     char *buf = malloc(cap);
-    size_t got;
     while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += got;
         if (len + 1 == cap) {
@@ -42,14 +37,35 @@ cJSON *tt_cli_read_results(const char *dir, const char *cmd)
             cap *= 2;
         }
     }
+    int read_errno = ferror(f) ? (errno ? errno : EIO) : 0; /* EISDIR for a folder */
     fclose(f);
-    if (!buf) {
+    if (!buf)
+        return ENOMEM;
+    if (read_errno) {
+        free(buf);
+        return read_errno;
+    }
+    *out = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    return *out ? 0 : -1;
+}
+
+/* dir/results.json parsed, or NULL with a message on stderr. */
+cJSON *tt_cli_read_results(const char *dir, const char *cmd)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    cJSON *o;
+    int rc = tt_cli_read_json(path, &o);
+    if (rc == ENOMEM) {
         fprintf(stderr, "tautune %s: out of memory reading %s\n", cmd, path);
         return NULL;
     }
-    buf[len] = '\0';
-    cJSON *o = cJSON_ParseWithLength(buf, len);
-    free(buf);
+    if (rc > 0) {
+        fprintf(stderr, "tautune %s: %s: %s (give a run folder, e.g. runs/NAME)\n", cmd, path,
+                strerror(rc));
+        return NULL;
+    }
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         fprintf(stderr, "tautune %s: %s is not a results.json (not a JSON object)\n", cmd, path);

@@ -354,26 +354,12 @@ static int model_effects(const predict_args *a, const tt_model *m,
  * each row: the tree must name the model's features and arms, in order. */
 static int policy_arms(const char *path, const tt_model *m, const tt_dataset *ds, int **out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "tautune predict: --policy %s: %s\n", path, strerror(errno));
-        return TT_EXIT_USAGE;
+    cJSON *j;
+    int rc = tt_cli_read_json(path, &j);
+    if (rc > 0) {
+        fprintf(stderr, "tautune predict: --policy %s: %s\n", path, strerror(rc));
+        return rc == ENOMEM ? TT_EXIT_ERROR : TT_EXIT_USAGE;
     }
-    char *text = NULL;
-    size_t cap = 0, len = 0, got;
-    do {
-        if (len + 4096 > cap) {
-            char *b = realloc(text, cap = cap * 2 + 8192);
-            if (!b)
-                break;
-            text = b;
-        }
-        got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-    } while (got > 0);
-    fclose(f);
-    cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
-    free(text);
     tt_policy_tree *tree = NULL;
     char err[512];
     if (!j || tt_policy_tree_from_json(j, &tree, err, sizeof err) != TT_OK) {

@@ -11,15 +11,10 @@
 #include "data/roles.h"
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/order.h"
 
 #define NOMEM() tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory building the dataset", \
                         t->path)
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -87,7 +82,7 @@ static int distinct_arms(const tt_csv_column *c, const size_t *rows, size_t n,
             return 0;
         for (size_t r = 0; r < n; r++)
             v[r] = c->num[rows[r]] == 0.0 ? 0.0 : c->num[rows[r]];
-        qsort(v, n, sizeof(double), cmp_double);
+        qsort(v, n, sizeof(double), tt_cmp_double);
         for (size_t i = 0; i < n; i++)
             if (k == 0 || v[i] != v[k - 1])
                 v[k++] = v[i];
@@ -102,7 +97,7 @@ static int distinct_arms(const tt_csv_column *c, const size_t *rows, size_t n,
         }
         for (size_t r = 0; labels && r < n; r++) {
             double key = c->num[rows[r]] == 0.0 ? 0.0 : c->num[rows[r]];
-            double *hit = bsearch(&key, v, k, sizeof(double), cmp_double);
+            double *hit = bsearch(&key, v, k, sizeof(double), tt_cmp_double);
             pos[r] = (int)(hit - v);
         }
         free(v);
@@ -155,27 +150,19 @@ static tt_status continuous_treatment(const tt_csv_table *t, const tt_csv_column
                        tc->str[rows[r]] ? tc->str[rows[r]] : "");
     }
     double *v = tt_malloc_array(n ? n : 1, sizeof(double));
-    double *sorted = tt_malloc_array(n ? n : 1, sizeof(double));
-    if (!v || !sorted) {
-        free(v);
-        free(sorted);
+    if (!v)
         return NOMEM();
-    }
     for (size_t r = 0; r < n; r++)
-        sorted[r] = v[r] = tc->num[rows[r]];
-    qsort(sorted, n, sizeof(double), cmp_double);
-    double med = sorted[(n - 1) / 2];
-    int two = n > 0 && sorted[0] != sorted[n - 1];
-    int ge = two && sorted[n - 1] == med; /* nothing above the median */
-    free(sorted);
-    if (!two) {
+        v[r] = tc->num[rows[r]];
+    int split = tt_median_split(v, n, ds->t);
+    if (split <= 0) {
         free(v);
+        if (split < 0)
+            return NOMEM();
         return tt_errf(err, errlen, TT_ERR_DATA, "treatment column '%s' in %s has one value "
                        "(%g) on every row; a treatment must vary", tc->name, t->path,
                        n ? tc->num[rows[0]] : 0.0);
     }
-    for (size_t r = 0; r < n; r++)
-        ds->t[r] = ge ? v[r] >= med : v[r] > med;
     ds->t_value = v;
     ds->n_arms = 2;
     if (!(ds->arm_labels = calloc(2, sizeof(char *))) ||

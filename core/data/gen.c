@@ -10,6 +10,7 @@
 
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/order.h"
 #include "util/rng.h"
 
 enum { GEN_P_W = 2, GEN_MAX_ARMS = 16 };
@@ -67,12 +68,6 @@ void tt_gen_options_init(tt_gen_options *opt)
     opt->arms = 2;
     opt->seed = 1;
     opt->p_x = 5;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double u = *(const double *)a, v = *(const double *)b;
-    return (u > v) - (u < v);
 }
 
 static char *fmt_name(const char *prefix, long i)
@@ -201,22 +196,6 @@ static void pricing_row(tt_rng *rng, tt_dataset *ds, size_t i, const double *x, 
     ds->tau[i] = theta;
     ds->mu0[i] = mu0;
     ds->y[i] = mu0 + theta * price + tt_rng_normal(rng);
-}
-
-/* A continuous treatment's strata (dataset.h): above the median or not. */
-static void continuous_strata(tt_dataset *ds)
-{
-    size_t n = ds->n;
-    double *v = tt_malloc_array(n, sizeof(double));
-    double med = 0.0;
-    if (v) {
-        memcpy(v, ds->t_value, n * sizeof(double));
-        qsort(v, n, sizeof(double), cmp_double);
-        med = v[(n - 1) / 2];
-        free(v);
-    }
-    for (size_t i = 0; i < n; i++)
-        ds->t[i] = ds->t_value[i] > med;
 }
 
 static void gen_row(int d, tt_rng *rng, tt_dataset *ds, size_t i, const double *x, const double *w)
@@ -366,8 +345,11 @@ tt_status tt_gen_generate(const char *name, const tt_gen_options *opt, tt_datase
         gen_row(d, &rng, ds, i, x, w);
     }
     free(x);
-    if (d == DGP_PRICING)
-        continuous_strata(ds);
+    /* A continuous treatment's strata (dataset.h): above the median or not. */
+    if (d == DGP_PRICING && tt_median_split(ds->t_value, n, ds->t) < 0) {
+        tt_dataset_free(ds);
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory for %zu rows", names[d], n);
+    }
     *out = ds;
     return TT_OK;
 }

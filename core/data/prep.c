@@ -9,6 +9,7 @@
 
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/order.h"
 
 void tt_prep_free(tt_prep *p)
 {
@@ -35,12 +36,6 @@ static int bool_value(const char *s, double *v)
         return 1;
     }
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -114,7 +109,7 @@ static tt_status fit_numeric(const tt_csv_table *t, const tt_csv_column *c, cons
         return tt_errf(err, errlen, TT_ERR_DATA, "%s: column '%s' has no value in the %zu "
                        "training rows; drop it from the roles", t->path, c->name, n);
     }
-    qsort(v, m, sizeof(double), cmp_double);
+    qsort(v, m, sizeof(double), tt_cmp_double);
     pf->fill = m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
     free(v);
     return TT_OK;

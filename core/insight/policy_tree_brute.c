@@ -27,6 +27,7 @@
 
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/order.h"
 
 typedef struct brute {
     size_t n, p, k, min;
@@ -44,12 +45,6 @@ typedef struct best1 {
     double threshold;
     int action, right_action; /* a leaf's action; a split's left and right */
 } best1;
-
-static int cmp_double(const void *pa, const void *pb)
-{
-    const double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
 
 static double sum_of(const brute *b, const unsigned char *in, size_t a)
 {
@@ -169,7 +164,7 @@ tt_status tt_policy_tree_fit_brute(size_t n, size_t p, const double *x, size_t k
     }
     for (size_t f = 0; f < p; f++) {
         memcpy(col, x + f * n, n * sizeof *col);
-        qsort(col, n, sizeof *col, cmp_double);
+        qsort(col, n, sizeof *col, tt_cmp_double);
         size_t distinct = 0, ng = 0;
         for (size_t i = 0; i < n; i++) {
             if (i > 0 && col[i] == col[i - 1])

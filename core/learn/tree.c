@@ -15,14 +15,9 @@
 #include "learn/learner_impl.h"
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/order.h"
 
 #define SAMPLE_FOR_EDGES 65536
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 tt_status tt_bins_build(size_t n, size_t p, const double *x, size_t max_bins, tt_bins *out)
 {
@@ -50,7 +45,7 @@ tt_status tt_bins_build(size_t n, size_t p, const double *x, size_t max_bins, tt
         size_t k = 0;
         for (size_t i = 0; i < n && k < m; i += stride)
             s[k++] = col[i];
-        qsort(s, k, sizeof *s, cmp_double);
+        qsort(s, k, sizeof *s, tt_cmp_double);
         size_t uniq = 0;
         for (size_t i = 0; i < k; i++)
             if (i == 0 || s[i] != s[i - 1])

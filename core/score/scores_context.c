@@ -12,6 +12,7 @@
 #include "score/scores_impl.h"
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/order.h"
 #include "util/rng.h"
 
 void tt_score_context_free(tt_score_context *ctx)
@@ -201,12 +202,6 @@ static tt_status copy_instrument(tt_score_context *c, const tt_score_options *o,
     return TT_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double u = *(const double *)a, v = *(const double *)b;
-    return (u > v) - (u < v);
-}
-
 /* A continuous treatment (valid->t_value): no arms, so no propensity, energy,
  * policy or uplift figures; the scoring nuisances (m_hat and E[T | x, w])
  * serve r_score and dr_mse. c->t holds the strata (above the median or not)
@@ -216,20 +211,14 @@ static tt_status build_continuous(tt_score_context *c, const tt_plugin_data *val
 {
     const size_t n = valid->n;
     c->continuous = 1;
-    double *sorted = copy_doubles(valid->t_value, n);
-    if (!sorted)
-        return tt_errf(err, errlen, TT_ERR_NOMEM, "scores: out of memory");
-    qsort(sorted, n, sizeof *sorted, cmp_double);
-    const double med = sorted[(n - 1) / 2];
-    const int ge = sorted[n - 1] == med; /* nothing above the median */
-    free(sorted);
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(valid->t_value[i]) || !isfinite(valid->y[i]))
             return tt_errf(err, errlen, TT_ERR_DATA, "scores: validation row %zu has a "
                            "non-finite treatment or outcome", i);
-        c->t[i] = ge ? valid->t_value[i] >= med : valid->t_value[i] > med;
         c->mean_y += valid->y[i] / (double)n;
     }
+    if (tt_median_split(valid->t_value, n, c->t) < 0)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "scores: out of memory");
     for (size_t i = 0; i < 2 * n; i++)
         c->prop[i] = 0.5; /* never used to weigh anything: there are no arms */
     for (int k = 0; k < 2; k++)

@@ -13,6 +13,7 @@
 
 #include "data/csv.h"
 #include "data/gen.h"
+#include "util/order.h"
 
 static char err[1024];
 
@@ -77,6 +78,27 @@ static void test_family(void **state)
     assert_int_equal(tt_gen_generate("iv", &o, &d, err, sizeof err), TT_ERR_CONFIG);
     assert_int_equal(tt_gen_generate("nope", &o, &d, err, sizeof err), TT_ERR_CONFIG);
     assert_non_null(strstr(err, "known: synthetic, rct_linear"));
+}
+
+/* tt_median_split, the strata of every continuous treatment (read, generated
+ * or scored): above the lower median or not, ">=" when nothing lies above it,
+ * every row in stratum 1 for a single value. Worked by hand. */
+static void test_median_split(void **state)
+{
+    (void)state;
+    int s[4] = {9, 9, 9, 9};
+    const double spread[4] = {3, 1, 2, 4}; /* median 2 */
+    assert_int_equal(tt_median_split(spread, 4, s), 1);
+    assert_int_equal(s[0], 1), assert_int_equal(s[1], 0);
+    assert_int_equal(s[2], 0), assert_int_equal(s[3], 1);
+    const double top_heavy[4] = {5, 1, 5, 5}; /* median 5, nothing above */
+    assert_int_equal(tt_median_split(top_heavy, 4, s), 1);
+    assert_int_equal(s[0], 1), assert_int_equal(s[1], 0);
+    assert_int_equal(s[2], 1), assert_int_equal(s[3], 1);
+    const double one[3] = {2, 2, 2};
+    assert_int_equal(tt_median_split(one, 3, s), 0);
+    assert_int_equal(s[0] + s[1] + s[2], 3);
+    assert_int_equal(tt_median_split(one, 0, s), 0);
 }
 
 /* pricing: a continuous treatment whose truth columns follow gen.h's
@@ -214,6 +236,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_family),
+        cmocka_unit_test(test_median_split),
         cmocka_unit_test(test_pricing),
         cmocka_unit_test(test_synthetic_unchanged),
         cmocka_unit_test(test_csv_round_trip),
