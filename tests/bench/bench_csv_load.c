@@ -15,13 +15,7 @@
 #include <time.h>
 
 #include "data/csv.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 /* VmHWM in kB from /proc/self/status (0 if unreadable). */
 static long vm_hwm_kb(void)
@@ -53,13 +47,13 @@ int main(int argc, char **argv)
     }
     char err[1024];
     long base = vm_hwm_kb();
-    double t0 = now(), c0 = cpu_seconds();
+    double t0 = tt_now(), c0 = cpu_seconds();
     tt_csv_table *t = NULL;
     if (tt_csv_read(argv[1], &t, err, sizeof err) != TT_OK) {
         fprintf(stderr, "bench_csv_load: %s\n", err);
         return 1;
     }
-    double secs = now() - t0, cpu = cpu_seconds() - c0;
+    double secs = tt_now() - t0, cpu = cpu_seconds() - c0;
     long peak = vm_hwm_kb() - base;
     size_t numeric = 0;
     for (size_t j = 0; j < t->n_cols; j++)

@@ -25,22 +25,9 @@
 
 #include "learn/grf.h"
 #include "util/rng.h"
+#include "util/clock.h"
 
 enum { P = 10 };
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct split {
     size_t n; /* rows of this part */
@@ -99,7 +86,7 @@ static int run_causal(size_t n, size_t trees, int threads, uint64_t seed)
     tt_grf_options o;
     tt_grf_options_init(&o);
     o.threads = threads, o.seed = seed;
-    double w0 = wall_now(), c0 = cpu_now();
+    double w0 = tt_now(), c0 = tt_cpu_now();
     /* Nuisances as grf's causal_forest fits them: out-of-bag regression forests. */
     tt_grf_options on = o;
     on.n_trees = trees / 4 > 50 ? trees / 4 : 50;
@@ -123,14 +110,14 @@ static int run_causal(size_t n, size_t trees, int threads, uint64_t seed)
     tt_grf_data d = {m, P, tr.x, yc, wc, 1, NULL, NULL};
     if (tt_grf_fit(TT_GRF_CAUSAL, &d, &o, NULL, &f, err, sizeof err) != TT_OK)
         return fail("causal forest", err);
-    double fit_s = wall_now() - w0, fit_cpu = cpu_now() - c0;
-    double w1 = wall_now();
+    double fit_s = tt_now() - w0, fit_cpu = tt_cpu_now() - c0;
+    double w1 = tt_now();
     if (tt_grf_predict(f, te.n, te.x, est, NULL, err, sizeof err) != TT_OK)
         return fail("predict", err);
-    double w2 = wall_now();
+    double w2 = tt_now();
     if (tt_grf_predict(f, te.n, te.x, est, var, err, sizeof err) != TT_OK)
         return fail("predict with variance", err);
-    double w3 = wall_now();
+    double w3 = tt_now();
     double se = 0.0, covered = 0.0;
     for (size_t i = 0; i < te.n; i++) {
         double e = est[i] - te.tau[i];
@@ -173,15 +160,15 @@ static int run_regress(size_t n, size_t trees, int threads, uint64_t seed)
     o.n_trees = trees, o.threads = threads, o.seed = seed;
     tt_grf *f = NULL;
     tt_grf_data d = {tr.n, P, tr.x, tr.y, NULL, 0, NULL, NULL};
-    double w0 = wall_now(), c0 = cpu_now();
+    double w0 = tt_now(), c0 = tt_cpu_now();
     if (tt_grf_fit(TT_GRF_REGRESSION, &d, &o, NULL, &f, err, sizeof err) != TT_OK)
         return fail("regression forest", err);
-    double fit_s = wall_now() - w0, fit_cpu = cpu_now() - c0;
+    double fit_s = tt_now() - w0, fit_cpu = tt_cpu_now() - c0;
     double *est = malloc(te.n * sizeof *est);
-    double w1 = wall_now();
+    double w1 = tt_now();
     if (tt_grf_predict(f, te.n, te.x, est, NULL, err, sizeof err) != TT_OK)
         return fail("predict", err);
-    double pred_s = wall_now() - w1, se = 0.0;
+    double pred_s = tt_now() - w1, se = 0.0;
     for (size_t i = 0; i < te.n; i++)
         se += (est[i] - te.y[i]) * (est[i] - te.y[i]);
     printf("RESULT regress n=%zu trees=%zu fit_s=%.3f fit_cpu=%.3f predict_s=%.3f mse=%.4f\n",

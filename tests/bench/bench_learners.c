@@ -22,15 +22,6 @@
 #include "learn/learner.h"
 #include "util/clock.h"
 
-/* CPU seconds of the whole process (all threads): steadier than wall time
- * on a shared machine. */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* One line of any length (NULL at end of file); *buf grows as needed. */
 static char *read_line(FILE *f, char **buf, size_t *cap)
 {
@@ -159,12 +150,12 @@ static int run(const char *task, const char *train, const char *test, double thr
         fprintf(stderr, "%s\n", err);
         return 2;
     }
-    double t0 = tt_now(), c0 = cpu_now();
+    double t0 = tt_now(), c0 = tt_cpu_now();
     if (tt_learner_fit(l, n, P, x, y, NULL, err, sizeof err) != TT_OK) {
         fprintf(stderr, "%s\n", err);
         return 3;
     }
-    double fit_s = tt_now() - t0, fit_cpu = cpu_now() - c0;
+    double fit_s = tt_now() - t0, fit_cpu = tt_cpu_now() - c0;
     double *pred = malloc(m * sizeof *pred);
     t0 = tt_now();
     tt_learner_predict(l, m, P, tx, pred, err, sizeof err);

@@ -22,13 +22,7 @@
 #include "nuisance/nuisance.h"
 #include "nuisance/nuisance_cost.h"
 #include "util/rng.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 static double cpu_seconds(void)
 {
@@ -90,9 +84,9 @@ int main(int argc, char **argv)
                 }
                 const tt_nuisance_result *res;
                 double est = tt_nuisance_cost(&cands[c], r, n, p, role == 0 ? 2 : 1, 5);
-                double t0 = now(), c0 = cpu_seconds();
+                double t0 = tt_now(), c0 = cpu_seconds();
                 tt_status st = tt_nuisance_fit(e, r, -1, &cands[c], &res, err, sizeof err);
-                double wall = now() - t0, cpu = (cpu_seconds() - c0) / 2;
+                double wall = tt_now() - t0, cpu = (cpu_seconds() - c0) / 2;
                 tt_nuisance_engine_free(e);
                 if (st != TT_OK) {
                     printf("%-8zu %-4zu %-10s %-10s failed: %s\n", n, p,

@@ -28,20 +28,7 @@
 
 #include "insight/policy_tree.h"
 #include "util/rng.h"
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 static void generate(size_t n, size_t p, size_t k, uint64_t seed, double *x, double *g)
 {
@@ -69,10 +56,10 @@ static int run(const char *side, size_t n, size_t p, size_t k, const double *x, 
     char err[256] = "";
     tt_policy_tree *t = NULL;
     const int brute = strcmp(side, "brute") == 0;
-    const double w0 = wall_now(), c0 = cpu_now();
+    const double w0 = tt_now(), c0 = tt_cpu_now();
     tt_status st = brute ? tt_policy_tree_fit_brute(n, p, x, k, g, o, &t, err, sizeof err)
                          : tt_policy_tree_fit(n, p, x, k, g, o, &t, err, sizeof err);
-    const double wall = wall_now() - w0, cpu = cpu_now() - c0;
+    const double wall = tt_now() - w0, cpu = tt_cpu_now() - c0;
     if (st != TT_OK) {
         fprintf(stderr, "bench_policy_tree: %s: %s\n", side, err);
         return 1;

@@ -21,13 +21,7 @@
 #include "score/energy.h"
 #include "score/scores.h"
 #include "util/rng.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 typedef struct data {
     size_t n, p;
@@ -100,14 +94,14 @@ static int bench_energy(size_t n, size_t p, uint64_t seed, int threads, const ch
     const int reps = n <= 2000 ? 20 : 1, tries = n <= 20000 ? 3 : 1;
     double best = INFINITY;
     for (int k = 0; k < tries; k++) {
-        const double t0 = now();
+        const double t0 = tt_now();
         for (int r = 0; r < reps; r++)
             if (tt_energy_score_ex(n, p, d.x, d.y, d.t, 2, d.tau, &o, &v, err, sizeof err) !=
                 TT_OK) {
                 fprintf(stderr, "bench_scores: %s\n", err);
                 return 1;
             }
-        best = fmin(best, (now() - t0) / reps);
+        best = fmin(best, (tt_now() - t0) / reps);
     }
     printf("seconds=%.6f value=%.17g\n", best, v);
     release(&d);
@@ -131,7 +125,7 @@ static int bench_ranking(size_t n, uint64_t seed)
         o.erupt_policy = pol ? TT_ERUPT_THOMPSON : TT_ERUPT_GREEDY;
         o.fit_nuisances = !pol;
         tt_score_context *ctx = NULL;
-        double t0 = now();
+        double t0 = tt_now();
         if (tt_score_context_build(&tv, &vv, &o, &ctx, err, sizeof err) != TT_OK) {
             fprintf(stderr, "bench_scores: %s\n", err);
             return 1;
@@ -140,13 +134,13 @@ static int bench_ranking(size_t n, uint64_t seed)
             const char *const names[] = {"erupt"};
             tt_score_value v;
             size_t got;
-            t0 = now();
+            t0 = tt_now();
             tt_scores_compute(ctx, va.tau, NULL, NULL, names, 1, &v, 1, &got, err, sizeof err);
-            printf("BENCH rank_erupt_thompson_binary_%zu seconds=%.6f\n", n, now() - t0);
+            printf("BENCH rank_erupt_thompson_binary_%zu seconds=%.6f\n", n, tt_now() - t0);
             tt_score_context_free(ctx);
             continue;
         }
-        printf("BENCH score_context_%zu seconds=%.6f\n", n, now() - t0);
+        printf("BENCH score_context_%zu seconds=%.6f\n", n, tt_now() - t0);
         size_t n_cat;
         const tt_score_info *cat = tt_score_catalogue(&n_cat);
         for (size_t i = 0; i < n_cat; i++) {
@@ -155,13 +149,13 @@ static int bench_ranking(size_t n, uint64_t seed)
             const char *const names[] = {cat[i].name};
             tt_score_value v;
             size_t got;
-            t0 = now();
+            t0 = tt_now();
             if (tt_scores_compute(ctx, va.tau, NULL, NULL, names, 1, &v, 1, &got, err,
                                   sizeof err) != TT_OK) {
                 fprintf(stderr, "bench_scores: %s\n", err);
                 return 1;
             }
-            printf("BENCH rank_%s_%zu seconds=%.6f\n", cat[i].name, n, now() - t0);
+            printf("BENCH rank_%s_%zu seconds=%.6f\n", cat[i].name, n, tt_now() - t0);
         }
         tt_score_context_free(ctx);
     }
@@ -194,9 +188,9 @@ static int bench_ranking(size_t n, uint64_t seed)
     const char *const names[] = {"erupt"};
     tt_score_value v;
     size_t got;
-    const double t0 = now();
+    const double t0 = tt_now();
     tt_scores_compute(ctx, tau3, NULL, NULL, names, 1, &v, 1, &got, err, sizeof err);
-    printf("BENCH rank_erupt_thompson_3arms_%zu seconds=%.6f draws=%d\n", n, now() - t0,
+    printf("BENCH rank_erupt_thompson_3arms_%zu seconds=%.6f draws=%d\n", n, tt_now() - t0,
            o.thompson_draws);
     tt_score_context_free(ctx);
     free(t3), free(tau3), free(prop3);
