@@ -608,6 +608,12 @@ static int execute(run_state *s, run_cli *cli, double start)
         return TT_EXIT_USAGE;
     }
     tt_config *c = s->cfg;
+    if (c->n_estimators == 0) {
+        fprintf(stderr, "tautune: %s has no estimators to search (only experiment = {...}): "
+                        "analyse it with `tautune abtest %s`, or add estimators = {...}\n",
+                c->path, c->path);
+        return TT_EXIT_USAGE;
+    }
     if (a->has_seed)
         c->seed = a->seed;
     if (a->has_budget)

@@ -284,6 +284,48 @@ static void power_text(FILE *out)
           out);
 }
 
+static void abtest_text(FILE *out)
+{
+    fputs("Usage: tautune abtest CONFIG.lua [--data FILE] [--out DIR] [--search] [--seed S]\n"
+          "                     [--quiet]\n"
+          "\n"
+          "The analysis of a randomised experiment with two or more arms. The config's\n"
+          "data = {...} names the rows as for `run` (treatment, control, x and w\n"
+          "features, data.propensity for rows assigned with known probabilities); its\n"
+          "experiment = {...} table says what to compare (no estimators needed):\n"
+          "  outcomes = {\"visit\", \"spend\"}  outcomes to analyse (default data.outcome)\n"
+          "  design = {0.5, 0.5}            planned share per arm in arm order, control\n"
+          "                                 first (or {[\"label\"] = share}); normalised\n"
+          "  pre = \"spend_before\"           CUPED's pre-period column\n"
+          "  alpha = 0.05, correction = \"holm\" (or \"bonferroni\", \"none\")\n"
+          "  search = false                 as --search\n"
+          "  resamples = 1000               bootstrap of the design value\n"
+          "\n"
+          "Per outcome: every arm's rows, mean and s.e.; each treated arm against the\n"
+          "control by difference in means (Welch's t interval), CUPED (theta =\n"
+          "cov(Y, pre) / var(pre) on all rows, and the variance it removed), Lin's\n"
+          "regression adjustment with every feature (HC2 s.e.), and with --search AIPW\n"
+          "with cross-fitted outcome models (the nuisance learners, chosen by out-of-fold\n"
+          "loss within nuisance.seconds per outcome, default 20 estimated seconds). The\n"
+          "K - 1 comparisons of each outcome and method are corrected together (Holm\n"
+          "adjusts p-values; Bonferroni also widens intervals). The arm counts are\n"
+          "checked against the design (chi-square; a mismatch is flagged below p 0.001).\n"
+          "\n"
+          "With known per-row propensities (data.propensity, e.g. rows assigned by\n"
+          "`tautune assign`) plain comparisons are biased: arm means are weighted by\n"
+          "1 / propensity (Hajek), AIPW uses the known propensities, and the mean\n"
+          "outcome the design (default: every arm equally likely) would have earned is\n"
+          "estimated by importance weighting, with the uplift of the assignment actually\n"
+          "used over it (percentile bootstrap intervals).\n"
+          "\n"
+          "Writes results.json, summary.md and report.html (with a forest plot per\n"
+          "outcome) to --out DIR, the config's out, or runs/<name>-abtest-<UTC time>.\n"
+          "\n"
+          "Exit codes: 0 ok, 1 I/O error, 2 usage or config error, 3 the data cannot be\n"
+          "used (a column not numeric, an arm with fewer than 2 rows).\n",
+          out);
+}
+
 static void version_text(FILE *out)
 {
     fputs("Usage: tautune version\n"
@@ -312,6 +354,7 @@ static const tt_help_entry table[] = {
     {"explain", "what drives a run's effect, and its policy", explain_text},
     {"policy", "learn a policy tree from a run's doubly robust rewards", policy_text},
     {"power", "rows an experiment needs, or the smallest lift it detects", power_text},
+    {"abtest", "analyse an experiment: Welch, CUPED, Lin, AIPW, sample ratio", abtest_text},
     {"plugins", "list plugins, or one plugin's schema", plugins_text},
     {"gen", "write a synthetic data set (generators)", gen_text},
     {"version", "program and plugin ABI versions", version_text},

@@ -26,7 +26,7 @@
 static const char *const top_keys[] = {"name", "seed", "data", "validation", "metric",
                                        "scoring", "budget", "search", "nuisance",
                                        "intervals", "estimators", "out", "final_fit",
-                                       "estimand", NULL};
+                                       "estimand", "experiment", NULL};
 static const char *const interval_keys[] = {"resamples", "in_trials", NULL};
 static const char *const nuisance_keys[] = {"propensity", "outcome", "folds", "seconds", NULL};
 static const char *const scoring_keys[] = {"scores", "costs", "clip", "erupt_policy",
@@ -452,7 +452,16 @@ static tt_status cfg_read_top_key(tt_cfg_reader *rd, const char *key, int v)
         return cfg_read_nuisance(rd, v);
     if (strcmp(key, "intervals") == 0)
         return cfg_read_intervals(rd, v);
+    if (strcmp(key, "experiment") == 0)
+        return tt_cfg_read_experiment(rd, v);
     return tt_cfg_read_estimators(rd, v);
+}
+
+static int config_has(tt_cfg_reader *rd, int t, const char *key)
+{
+    int has = tt_cfg_get(rd->L, t, key) != LUA_TNIL;
+    lua_pop(rd->L, 1);
+    return has;
 }
 
 static tt_status cfg_read_table(tt_cfg_reader *rd, int t)
@@ -466,8 +475,9 @@ static tt_status cfg_read_table(tt_cfg_reader *rd, int t)
             st = cfg_read_top_key(rd, top_keys[i], lua_gettop(L));
         else if (strcmp(top_keys[i], "data") == 0)
             st = tt_cfg_fail(rd, 0, NULL, "data is required, e.g. data = { generator = \"synthetic\" }");
-        else if (strcmp(top_keys[i], "estimators") == 0)
-            st = tt_cfg_fail(rd, 0, NULL, "estimators is required, e.g. estimators = { diff_in_means = {} }");
+        else if (strcmp(top_keys[i], "estimators") == 0 && !config_has(rd, t, "experiment"))
+            st = tt_cfg_fail(rd, 0, NULL, "estimators is required, e.g. estimators = { diff_in_means = {} } "
+                             "(a config for tautune abtest alone has experiment = {...} instead)");
         lua_pop(L, 1);
     }
     if (st == TT_OK && rd->cfg->budget_seconds == 0 && rd->cfg->max_trials == 0)
@@ -602,6 +612,8 @@ static tt_config *config_new(const char *path)
     cfg->memory_mb = -1;
     cfg->clip = 0.05;
     cfg->energy_standardize = 1;
+    cfg->exp_alpha = 0.05;
+    cfg->exp_resamples = 1000;
     if (!cfg->path || !cfg->metric || !cfg->searcher) {
         tt_config_free(cfg);
         return NULL;
@@ -729,5 +741,9 @@ void tt_config_free(tt_config *cfg)
     tt_free_strings(cfg->nu_outcome, cfg->n_nu_outcome);
     free(cfg->costs);
     free(cfg->out_dir);
+    tt_free_strings(cfg->exp_outcomes, cfg->n_exp_outcomes);
+    tt_free_strings(cfg->exp_design_labels, cfg->n_exp_design);
+    free(cfg->exp_design);
+    free(cfg->exp_pre);
     free(cfg);
 }

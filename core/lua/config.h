@@ -75,6 +75,15 @@
  *   final_fit   "all" (default): after selection the winner, with its nuisance
  *               models, is refitted on every row for model.ttm and cate.csv;
  *               "train": on the training rows only (its selection-time model)
+ *   experiment = {                            -- tautune abtest (no estimators needed)
+ *     outcomes = {"visit", "spend"},          -- default: data.outcome
+ *     design = {0.5, 0.5},                    -- shares per arm in arm order (control first),
+ *                                             -- or {["No E-Mail"] = 1, ...}; normalised
+ *     pre = "spend_before",                   -- CUPED's pre-period column
+ *     alpha = 0.05, correction = "holm",      -- or "bonferroni", "none"
+ *     search = false,                         -- AIPW with cross-fitted outcome models
+ *     resamples = 1000,                       -- bootstrap of the design value
+ *   }
  *   estimand    "ate" (default), "att", "atc" or "overlap": the headline average
  *               effect, doubly robust over every row, the treated, the controls
  *               or overlap weights (score/estimand.h); --estimand overrides
@@ -183,8 +192,19 @@ typedef struct tt_config {
     int ensemble;               /* search.ensemble: build an ensemble of the best trials
                                  * (default 1; cli/run_ensemble.c) */
 
-    tt_space_estimator *estimators; /* sorted by plugin name */
+    tt_space_estimator *estimators; /* sorted by plugin name; none only with experiment */
     size_t n_estimators;
+
+    /* experiment = {...} (tautune abtest; lua/config_experiment.c) */
+    int has_experiment;
+    char **exp_outcomes; size_t n_exp_outcomes; /* NULL: data.outcome alone */
+    double *exp_design; size_t n_exp_design;    /* shares as given (normalised by abtest) */
+    char **exp_design_labels;   /* per share, the arm label; NULL: shares in arm order */
+    char *exp_pre;              /* CUPED's pre-period column, or NULL */
+    double exp_alpha;           /* 0.05 */
+    int exp_correction;         /* experiment/abtest.h's tt_ab_correction (default holm) */
+    int exp_search;             /* AIPW with cross-fitted nuisance models */
+    size_t exp_resamples;       /* bootstrap resamples of the design value (default 1000) */
 
     char *out_dir;              /* NULL = default */
 } tt_config;

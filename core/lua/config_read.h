@@ -69,5 +69,6 @@ tt_status tt_cfg_check_keys(tt_cfg_reader *rd, int t, const char *kp, const char
 /* Sections (config_sections.c); t is the section's table. */
 tt_status tt_cfg_read_data(tt_cfg_reader *rd, int t);
 tt_status tt_cfg_read_estimators(tt_cfg_reader *rd, int t);
+tt_status tt_cfg_read_experiment(tt_cfg_reader *rd, int t);
 
 #endif

@@ -95,4 +95,11 @@ tt_status tt_report_write_summary(const char *dir, const tt_report_input *in, ch
  * without a winner). report_insight.c. */
 int tt_report_write_explain(FILE *out, const cJSON *results);
 
+/* `tautune abtest`'s report.html and summary.md from its results object
+ * (cli/abtest.h): per outcome the arm table, every method's comparisons,
+ * the sample-ratio check and a forest plot of the arm effects
+ * (report_abtest.c). Both written atomically into dir. */
+tt_status tt_report_abtest_write(const cJSON *results, const char *dir, char *err,
+                                 size_t errlen);
+
 #endif

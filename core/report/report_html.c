@@ -13,7 +13,7 @@
 #include "score/scores.h"
 #include "util/err.h"
 
-static const char style[] =
+const char tt_report_style[] =
     "<style>\n"
     ":root{--ink:#1d2330;--muted:#5b6474;--line:#d9dee7;--bg:#fff;--soft:#f5f7fa;"
     "--accent:#0b6bcb;--obj:#fff4d6;--warn:#fff1f0;--warnline:#e0a39e}\n"
@@ -707,7 +707,7 @@ static void page(tt_rbuf *b, const tt_report_input *in)
                   "<title>tautune report: ");
     tt_rb_esc(b, name ? name : "run");
     tt_rb_puts(b, "</title>\n");
-    tt_rb_puts(b, style);
+    tt_rb_puts(b, tt_report_style);
     tt_rb_puts(b, "</head>\n<body>\n<main>\n<h1>tautune report: ");
     tt_rb_esc(b, name ? name : "run");
     tt_rb_puts(b, "</h1>\n<p class=\"sub\">Config <code>");

@@ -16,6 +16,10 @@
 
 #include "report/report.h"
 
+/* report.html's inline stylesheet ("<style>...</style>\n"), shared by every
+ * page tautune writes (report_html.c). */
+extern const char tt_report_style[];
+
 /* ---- text buffer ------------------------------------------------------ */
 
 /* Errors are sticky: after a failed allocation every append is a no-op and

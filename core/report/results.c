@@ -233,18 +233,15 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
     return root;
 }
 
-tt_status tt_results_write(const char *dir, const tt_run_info *info,
-                           const tt_search_outcome *out, char *err, size_t errlen)
+tt_status tt_json_write_atomic(const char *dir, const char *name, const cJSON *root, char *err,
+                               size_t errlen)
 {
-    cJSON *root = tt_results_json(info, out);
     char *text = root ? cJSON_Print(root) : NULL;
-    cJSON_Delete(root);
     if (!text)
-        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing results.json");
-
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing %s", name);
     char tmp[4096], final[4096];
-    snprintf(final, sizeof final, "%s/results.json", dir);
-    snprintf(tmp, sizeof tmp, "%s/.results.json.tmp", dir);
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
     FILE *fp = fopen(tmp, "w");
     if (!fp) {
         free(text);
@@ -260,4 +257,15 @@ tt_status tt_results_write(const char *dir, const tt_run_info *info,
         return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", final, strerror(e));
     }
     return TT_OK;
+}
+
+tt_status tt_results_write(const char *dir, const tt_run_info *info,
+                           const tt_search_outcome *out, char *err, size_t errlen)
+{
+    cJSON *root = tt_results_json(info, out);
+    if (!root)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing results.json");
+    tt_status st = tt_json_write_atomic(dir, "results.json", root, err, errlen);
+    cJSON_Delete(root);
+    return st;
 }

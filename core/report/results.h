@@ -67,6 +67,11 @@ tt_status tt_trials_append(FILE *fp, const tt_trial_result *r, char *err, size_t
  * memory. */
 cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out);
 
+/* Write root as dir/name atomically (a temporary name, fsync, rename), so a
+ * crash never leaves half a file under the real name. */
+tt_status tt_json_write_atomic(const char *dir, const char *name, const cJSON *root, char *err,
+                               size_t errlen);
+
 /* Write dir/results.json atomically. */
 tt_status tt_results_write(const char *dir, const tt_run_info *info,
                            const tt_search_outcome *out, char *err, size_t errlen);
