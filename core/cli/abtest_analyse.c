@@ -153,8 +153,8 @@ cJSON *tt_ab_analyse(const ab_input *in, char *err, size_t errlen)
     tt_ab_arm_stats(in->n, in->n_arms, in->t, in->y, arms);
     if (in->e_known) {
         tt_ab_hajek(in->n, in->n_arms, in->t, in->y, in->e_known, in->alpha, hajek, eff);
-        if (add_method(methods, method_json(in, "hajek", "inverse-propensity weighted means "
-                                            "(Hajek, known propensities)", eff)))
+        if (add_method(methods, method_json(in, "hajek", "weighted means (Hajek, known "
+                                            "propensities)", eff)))
             goto nomem;
         cJSON_AddItemToArray(notes, cJSON_CreateString(
             "assignment probabilities vary by row (data.propensity): plain differences in "
@@ -210,6 +210,10 @@ cJSON *tt_ab_analyse(const ab_input *in, char *err, size_t errlen)
         cJSON_AddItemToObject(d, "uplift_lo", tt_json_number(dv.uplift_lo));
         cJSON_AddItemToObject(d, "uplift_hi", tt_json_number(dv.uplift_hi));
         cJSON_AddNumberToObject(d, "resamples", (double)dv.resamples);
+        cJSON *des = cJSON_CreateArray();
+        for (size_t k = 0; k < K; k++)
+            cJSON_AddItemToArray(des, cJSON_CreateNumber(in->design[k]));
+        cJSON_AddItemToObject(d, "design", des);
         cJSON_AddItemToObject(o, "design_value", d);
     }
     cJSON_AddItemToObject(o, "notes", notes);

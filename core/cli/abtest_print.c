@@ -109,7 +109,12 @@ static void print_outcome(const cJSON *o, const char *control, double alpha, FIL
                     100 * num(m, "variance_reduction"));
     const cJSON *dv = cJSON_GetObjectItemCaseSensitive(o, "design_value");
     if (dv) {
-        fprintf(out, "  under the design: mean outcome %.6g [%.6g, %.6g]; the assignment used "
+        const cJSON *sh;
+        int k = 0;
+        fprintf(out, "  design");
+        cJSON_ArrayForEach(sh, cJSON_GetObjectItemCaseSensitive(dv, "design"))
+            fprintf(out, "%s%.4g", k++ ? " : " : " ", sh->valuedouble);
+        fprintf(out, "\n  under that design: mean outcome %.6g [%.6g, %.6g]; the assignment used "
                      "earned %.6g, uplift %.6g [%.6g, %.6g] (%.0f %%, %.0f bootstrap "
                      "resamples)\n",
                 num(dv, "value"), num(dv, "lo"), num(dv, "hi"), num(dv, "actual"),

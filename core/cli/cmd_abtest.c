@@ -89,6 +89,7 @@ static int parse_args(int argc, char **argv, ab_args *a)
 /* Everything the command owns, freed in one place. */
 typedef struct ab_state {
     run_state s;
+    double t_read, t_prepare, t_analyse; /* seconds per phase, for results.json */
     double *features;            /* n x p: x then w */
     double *design;              /* K shares, or NULL */
     double *e_aipw, *mu;         /* n x K each (AIPW), or NULL */
@@ -110,7 +111,9 @@ static void ab_free(ab_state *st)
 static int load(ab_state *st, const ab_args *a)
 {
     run_state *s = &st->s;
+    double t0 = tt_now();
     int rc = tt_run_load_data(s, &a->run);
+    st->t_read = tt_now() - t0;
     if (rc)
         return rc;
     if (s->frame) {
@@ -132,6 +135,7 @@ static int load(ab_state *st, const ab_args *a)
             return ts == TT_ERR_CONFIG ? TT_EXIT_USAGE : TT_EXIT_DATA;
         }
     }
+    st->t_prepare = tt_now() - t0 - st->t_read;
     const tt_dataset *d = s->data;
     if (tt_dataset_continuous(d)) {
         fprintf(stderr, "tautune abtest: %s: the treatment '%s' is continuous; an experiment "
@@ -573,10 +577,17 @@ int tt_cmd_abtest(int argc, char **argv)
     }
     if (rc == TT_EXIT_OK && a.run.has_seed)
         st.s.cfg->seed = a.run.seed;
-    if (rc == TT_EXIT_OK && (rc = load(&st, &a)) == TT_EXIT_OK)
+    if (rc == TT_EXIT_OK && (rc = load(&st, &a)) == TT_EXIT_OK) {
+        double t1 = tt_now();
         rc = analyse(&st, a.search || st.s.cfg->exp_search);
+        st.t_analyse = tt_now() - t1;
+    }
     if (rc == TT_EXIT_OK && (rc = out_dir(&st, &a, dir, sizeof dir)) == TT_EXIT_OK) {
-        cJSON_AddNumberToObject(st.results, "seconds", tt_now() - t0);
+        cJSON *tm = cJSON_AddObjectToObject(st.results, "seconds");
+        cJSON_AddNumberToObject(tm, "read", st.t_read);
+        cJSON_AddNumberToObject(tm, "prepare", st.t_prepare);
+        cJSON_AddNumberToObject(tm, "analyse", st.t_analyse);
+        cJSON_AddNumberToObject(tm, "total", tt_now() - t0);
         tt_ab_print(st.results, stdout);
         if (tt_json_write_atomic(dir, "results.json", st.results, err, sizeof err) != TT_OK ||
             tt_report_abtest_write(st.results, dir, err, sizeof err) != TT_OK) {

@@ -109,8 +109,7 @@ static tt_status fit_numeric(const tt_csv_table *t, const tt_csv_column *c, cons
         return tt_errf(err, errlen, TT_ERR_DATA, "%s: column '%s' has no value in the %zu "
                        "training rows; drop it from the roles", t->path, c->name, n);
     }
-    qsort(v, m, sizeof(double), tt_cmp_double);
-    pf->fill = m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+    pf->fill = tt_median_double(v, m);
     free(v);
     return TT_OK;
 }

@@ -13,6 +13,16 @@
  * everything: callers sort finite values). */
 int tt_cmp_double(const void *a, const void *b);
 
+/* The k-th smallest of v[0..n) (k < n, v finite), by selection in O(n)
+ * expected time: v is reordered so that v[k] holds it, everything before
+ * is <= and everything after >=. The same answer as sorting, without the
+ * n log n (a million-row column's median in milliseconds). */
+double tt_select_double(double *v, size_t n, size_t k);
+
+/* The median of finite v[0..n), n > 0: the middle value, or the mean of the
+ * two middle values for even n. v is reordered. */
+double tt_median_double(double *v, size_t n);
+
 /* strata[i] = 1 when v[i] lies above the median of v[0..n), else 0; ">="
  * when nothing lies above the median, so both strata have rows whenever v
  * takes two values (one value: every row in stratum 1). v must be finite.

@@ -101,6 +101,39 @@ static void test_median_split(void **state)
     assert_int_equal(tt_median_split(one, 0, s), 0);
 }
 
+/* tt_select_double and tt_median_double against sorting, on random arrays
+ * with few distinct values (ties everywhere), all equal, sorted and
+ * reversed, every k. */
+static void test_select_against_sort(void **state)
+{
+    (void)state;
+    enum { N = 61 };
+    double v[N], w[N], sorted[N];
+    uint64_t x = 12345;
+    for (int shape = 0; shape < 5; shape++)
+        for (size_t n = 1; n <= N; n += shape == 0 ? 1 : 7) {
+            for (size_t i = 0; i < n; i++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                double r = (double)(x >> 40) / (double)(1 << 24);
+                v[i] = shape == 0 ? r : shape == 1 ? floor(4 * r) : shape == 2 ? 7.0
+                       : shape == 3 ? (double)i : -(double)i;
+            }
+            memcpy(sorted, v, n * sizeof *v);
+            qsort(sorted, n, sizeof *v, tt_cmp_double);
+            for (size_t k = 0; k < n; k++) {
+                memcpy(w, v, n * sizeof *v);
+                assert_true(tt_select_double(w, n, k) == sorted[k]);
+                for (size_t i = 0; i < k; i++)
+                    assert_true(w[i] <= w[k]);
+                for (size_t i = k + 1; i < n; i++)
+                    assert_true(w[i] >= w[k]);
+            }
+            memcpy(w, v, n * sizeof *v);
+            double med = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+            assert_true(tt_median_double(w, n) == med);
+        }
+}
+
 /* pricing: a continuous treatment whose truth columns follow gen.h's
  * formulas: Y - mu0 - theta T is the unit noise, T - t_mean the price's own
  * (sd 0.7), the elasticity's mean is -1, the strata split at the median, and
@@ -237,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_family),
         cmocka_unit_test(test_median_split),
+        cmocka_unit_test(test_select_against_sort),
         cmocka_unit_test(test_pricing),
         cmocka_unit_test(test_synthetic_unchanged),
         cmocka_unit_test(test_csv_round_trip),
