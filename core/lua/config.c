@@ -468,6 +468,8 @@ static tt_status cfg_read_table(tt_cfg_reader *rd, int t)
 {
     lua_State *L = rd->L;
     tt_status st = tt_cfg_check_keys(rd, t, "", top_keys);
+    /* Known before data is read: an experiment's data need no features. */
+    rd->cfg->has_experiment = config_has(rd, t, "experiment");
     /* seed before data: the generator's seed defaults to it. */
     for (size_t i = 0; top_keys[i] && st == TT_OK; i++) {
         int type = tt_cfg_get(L, t, top_keys[i]);

@@ -242,9 +242,11 @@ static tt_status cfg_read_file_source(tt_cfg_reader *rd, int t)
     }
     lua_pop(L, 1);
 
-    if (tt_cfg_get(L, t, "x") == LUA_TNIL)
+    /* An experiment's analysis needs no features (they only sharpen it). */
+    int x_type = tt_cfg_get(L, t, "x");
+    if (x_type == LUA_TNIL && !cfg->has_experiment)
         return tt_cfg_fail(rd, 0, "data", "x (the effect-modifier columns) is required with data.path");
-    if ((st = tt_cfg_take_strings(rd, -1, "data.x", 1, 1, &cfg->x, &cfg->n_x)))
+    if (x_type != LUA_TNIL && (st = tt_cfg_take_strings(rd, -1, "data.x", 1, 1, &cfg->x, &cfg->n_x)))
         return st;
     lua_pop(L, 1);
     struct { const char *key; char ***dst; size_t *n; size_t min; } lists[] = {

@@ -353,11 +353,11 @@ static void test_unknown_keys(void **state)
                  "  " ONE_EST "\n"
                  "}\n",
                  "cfg.lua:3: colour: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand, experiment)");
     /* Of several, the first in the file is reported. */
     expect_error("return {\n  zzz = 1,\n  aaa = 2,\n  " GEN ONE_EST "}\n",
                  "cfg.lua:2: zzz: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand, experiment)");
     expect_error("return { " GEN ONE_EST ",\n  budget = {\n    minutes = 5 } }",
                  "cfg.lua:3: budget.minutes: unknown key (allowed: seconds, trials, trial_seconds)");
     expect_error_part("return { data = { generator = 'synthetic',\n rowz = 5 }, " ONE_EST "}",
@@ -365,7 +365,7 @@ static void test_unknown_keys(void **state)
                       "path, outcome");
     expect_error("return { " GEN ONE_EST ", 'stray' }",
                  "cfg.lua: [1]: unknown key (allowed: name, seed, data, validation, metric, "
-                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand)");
+                 "scoring, budget, search, nuisance, intervals, estimators, out, final_fit, estimand, experiment)");
 }
 
 /* final_fit: "all" by default, "train" on request, anything else refused
@@ -421,7 +421,8 @@ static void test_wrong_types_and_ranges(void **state)
     expect_error("return 5", "cfg.lua: the config must end with `return { ... }` (a table), got number");
     expect_error("local x = 1", "cfg.lua: the config must end with `return { ... }` (a table), got nil");
     expect_error("return { " GEN "}",
-                 "cfg.lua: estimators is required, e.g. estimators = { diff_in_means = {} }");
+                 "cfg.lua: estimators is required, e.g. estimators = { diff_in_means = {} } "
+                 "(a config for tautune abtest alone has experiment = {...} instead)");
     expect_error("return { " ONE_EST "}",
                  "cfg.lua: data is required, e.g. data = { generator = \"synthetic\" }");
 }
