@@ -51,6 +51,7 @@ int tt_cmd_explain(int argc, char **argv);
 int tt_cmd_policy(int argc, char **argv);
 int tt_cmd_power(int argc, char **argv);
 int tt_cmd_abtest(int argc, char **argv);
+int tt_cmd_assign(int argc, char **argv);
 
 /* The JSON file at path parsed into *out (the caller's, cJSON_Delete; NULL
  * on failure) (cmd_explain.c): 0, the errno of a failed open or read (ENOMEM:

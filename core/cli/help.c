@@ -323,6 +323,48 @@ static void abtest_text(FILE *out)
           "\n"
           "Exit codes: 0 ok, 1 I/O error, 2 usage or config error, 3 the data cannot be\n"
           "used (a column not numeric, an arm with fewer than 2 rows).\n",
+static void assign_text(FILE *out)
+{
+    fputs("Usage: tautune assign MODEL --data FILE.csv [--out FILE.csv] [options]\n"
+          "\n"
+          "The next round of an experiment from a run's winner (RUN_FOLDER/model.ttm):\n"
+          "for every row of FILE.csv, the probability that each arm is the best\n"
+          "(Thompson sampling from the winner's effect distribution), floored so that\n"
+          "every arm keeps being explored, and one arm drawn from those probabilities.\n"
+          "\n"
+          "The effect distribution is the model's 95 % intervals (as `tautune predict`\n"
+          "computes them) read as normal: each treated arm's effect ~ N(tau, sd^2) with\n"
+          "sd = (hi - lo) / (2 x 1.96), independent across arms, the control at 0. A\n"
+          "bootstrap plugin's normal interval stands for its replicas (plugins do not\n"
+          "hand replicas out). P(arm k is best) is integrated numerically (adaptive\n"
+          "Gauss-Kronrod, to about 1e-13), not sampled, so it needs no seed. The floor\n"
+          "F mixes with the uniform: p = F + (1 - K F) P, so every p lies in\n"
+          "[F, 1 - (K-1) F] and each row still sums to 1. A model whose plugin gives no\n"
+          "intervals is refused (exit 4): it says nothing about its uncertainty.\n"
+          "\n"
+          "The output has predict's columns (row, the id column if the run had one,\n"
+          "tau_ARM, lo_ARM, hi_ARM per treated arm), then p_ARM for every arm, control\n"
+          "first, and assigned (the drawn arm's label). Numbers have 17 significant\n"
+          "digits. The next round's config can read the probabilities back as known\n"
+          "propensities: data = { treatment = \"assigned\", propensity = { \"p_0\",\n"
+          "\"p_1\", ... }, ... }. A summary (rows, arms, the uncertainty used, mean\n"
+          "probability and share drawn per arm) goes to standard output, or to\n"
+          "standard error when the CSV does.\n"
+          "\n"
+          "Options:\n"
+          "  --data FILE.csv       rows to assign (required)\n"
+          "  --out FILE.csv        where to write (default: standard output)\n"
+          "  --min-prob F          floor per arm (default 0.05); 1e-6 <= F <= 1/K\n"
+          "  --seed S              the draw's seed (default 0): the same seed, model and\n"
+          "                        rows give the same arms\n"
+          "  --plugin-path DIR     extra plugin folder (repeatable; colon lists allowed)\n"
+          "\n"
+          "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error (a floor outside\n"
+          "its range, a continuous treatment), 3 data error (an unreadable model, a\n"
+          "column the model needs is missing or malformed), 4 a plugin of the model is\n"
+          "not installed, cannot load models or gives no intervals, 7 a plugin failed\n"
+          "or crashed loading the model or computing effects, or gave intervals that\n"
+          "are no normal posterior.\n",
           out);
 }
 
@@ -355,6 +397,7 @@ static const tt_help_entry table[] = {
     {"policy", "learn a policy tree from a run's doubly robust rewards", policy_text},
     {"power", "rows an experiment needs, or the smallest lift it detects", power_text},
     {"abtest", "analyse an experiment: Welch, CUPED, Lin, AIPW, sample ratio", abtest_text},
+    {"assign", "assign new rows to arms by Thompson sampling from a model", assign_text},
     {"plugins", "list plugins, or one plugin's schema", plugins_text},
     {"gen", "write a synthetic data set (generators)", gen_text},
     {"version", "program and plugin ABI versions", version_text},

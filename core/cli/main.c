@@ -14,8 +14,7 @@ static const struct {
     {"run", tt_cmd_run},         {"check", tt_cmd_check},     {"plugins", tt_cmd_plugins},
     {"gen", tt_cmd_gen},         {"score", tt_cmd_score},     {"predict", tt_cmd_predict},
     {"explain", tt_cmd_explain}, {"policy", tt_cmd_policy},   {"power", tt_cmd_power},
-    {"abtest", tt_cmd_abtest},
-    {"help", tt_cmd_help},
+    {"abtest", tt_cmd_abtest},   {"assign", tt_cmd_assign},   {"help", tt_cmd_help},
 };
 
 /* `tautune COMMAND ... --help` prints the command's text from help.c, so

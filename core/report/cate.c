@@ -65,6 +65,10 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
         put_prefixed(fp, "oos_tau_", r->arm_labels[k]);
     if (r->policy_arm)
         fputs(",policy_arm", fp);
+    for (int k = 0; r->prob && k < r->n_arms; k++)
+        put_prefixed(fp, "p_", r->arm_labels[k]);
+    if (r->assigned)
+        fputs(",assigned", fp);
     fputc('\n', fp);
     for (size_t i = 0; i < r->n; i++) {
         fprintf(fp, "%zu", (r->row ? r->row[i] : i) + 1);
@@ -95,6 +99,12 @@ static void write_rows(FILE *fp, const tt_cate_rows *r)
         if (r->policy_arm) {
             fputc(',', fp);
             put_text(fp, r->arm_labels[r->policy_arm[i]]);
+        }
+        for (int k = 0; r->prob && k < r->n_arms; k++)
+            fprintf(fp, ",%.17g", r->prob[(size_t)k * r->n + i]);
+        if (r->assigned) {
+            fputc(',', fp);
+            put_text(fp, r->arm_labels[r->assigned[i]]);
         }
         fputc('\n', fp);
     }

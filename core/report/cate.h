@@ -9,8 +9,10 @@
  * rows the winner was fitted on, and the rows every score used) when given,
  * then for every treated arm k (label L):
  * "tau_L", and "lo_L", "hi_L" when intervals are given; then, when given,
- * "oos_tau_L" for every treated arm (validation rows only), and "policy_arm"
- * (a policy tree's arm label) when given. Numbers are written
+ * "oos_tau_L" for every treated arm (validation rows only), "policy_arm"
+ * (a policy tree's arm label), "p_L" for every arm, control included (an
+ * assignment's probabilities) and "assigned" (the drawn arm's label).
+ * Numbers are written
  * with 17 significant digits (they read back exactly). Text is quoted when
  * it holds a comma, quote or line break.
  */
@@ -44,6 +46,11 @@ typedef struct tt_cate_rows {
     /* A policy's arm for each row (`tautune predict --policy`), written last
      * as "policy_arm" (its label), or NULL. */
     const int *policy_arm;
+    /* `tautune assign`: each row's probability of every arm (n x K
+     * column-major), written as "p_L" in arm order, control first, and the
+     * arm drawn, written as "assigned" (its label); each NULL or not. */
+    const double *prob;
+    const int *assigned;
 } tt_cate_rows;
 
 /* Write to path atomically ("-": standard output). */
