@@ -323,6 +323,9 @@ static void abtest_text(FILE *out)
           "\n"
           "Exit codes: 0 ok, 1 I/O error, 2 usage or config error, 3 the data cannot be\n"
           "used (a column not numeric, an arm with fewer than 2 rows).\n",
+          out);
+}
+
 static void assign_text(FILE *out)
 {
     fputs("Usage: tautune assign MODEL --data FILE.csv [--out FILE.csv] [options]\n"
