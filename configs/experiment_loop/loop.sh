@@ -47,4 +47,8 @@ tail -n +2 round2.csv >> rounds.csv
 # the customers with tau1 > 0).
 awk -F, 'NR > 1 { n++; g += ($2 == 1) * $10; all += $10; best += ($10 > 0) * $10 }
          END { printf "round 2, the true mean effect of the arms given: %.4f (a 50/50 test %.4f, treat everyone %.4f, a perfect policy %.4f)\n", g / n, all / (2 * n), all / n, best / n }' round2.csv
+# The truth behind round 3's design value: what the arms given earned over a
+# 50/50 assignment of the same rows (abtest3's "uplift" estimates it).
+awk -F, 'NR > 1 { n++; u += ($2 == 1) * $10 - 0.5 * $10 }
+         END { printf "rounds 1 + 2, the true uplift of the arms given over a 50/50 design: %.4f\n", u / n }' rounds.csv
 echo "done: $work/abtest1, run1, assign2.csv, abtest3, run3"

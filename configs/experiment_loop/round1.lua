@@ -8,7 +8,7 @@ return {
   data = { path = "round1.csv", outcome = "y", treatment = "t", control = "0",
            x = { "x1", "x2", "x3", "x4", "x5" }, w = { "w1", "w2" }, randomized = true },
   experiment = { design = { 0.5, 0.5 } },
-  budget = { seconds = 20 },
+  budget = { trials = 12, seconds = 120 },  -- a trial count: the same winner on any machine
   -- Estimators with intervals, so assign has an effect distribution to sample.
   estimators = { causal_forest_dml = {}, dml_linear = { featurizer = "poly2" } },
 }
