@@ -90,7 +90,11 @@ static int parse_args(int argc, char **argv, ab_args *a)
 typedef struct ab_state {
     run_state s;
     double t_read, t_prepare, t_analyse; /* seconds per phase, for results.json */
-    double *features;            /* n x p: x then w */
+    double *features;            /* n x p: x then w (the dataset's own x, w are freed) */
+    double **y;                  /* n_outcomes outcome columns */
+    const char *const *outcome_names;
+    size_t n_outcomes;
+    double *pre;                 /* CUPED's column, or NULL */
     double *design;              /* K shares, or NULL */
     double *e_aipw, *mu;         /* n x K each (AIPW), or NULL */
     cJSON *results;
@@ -99,12 +103,18 @@ typedef struct ab_state {
 static void ab_free(ab_state *st)
 {
     free(st->features);
+    for (size_t j = 0; st->y && j < st->n_outcomes; j++)
+        free(st->y[j]);
+    free(st->y);
+    free(st->pre);
     free(st->design);
     free(st->e_aipw);
     free(st->mu);
     cJSON_Delete(st->results);
     tt_run_state_free(&st->s);
 }
+
+static int columns_then_release(ab_state *st);
 
 /* The whole table through the preprocessing fitted on every row (an
  * experiment has no holdout to protect), or the generator's data as made. */
@@ -156,6 +166,77 @@ static int load(ab_state *st, const ab_args *a)
             return TT_EXIT_DATA;
         }
     free(counts);
+    return columns_then_release(st);
+}
+
+/* A numeric column of the data by name, one value per kept row, as a new
+ * array: the outcome, a column of the file (every kept row a number), or a
+ * feature. NULL with a message on error. */
+static double *column(const run_state *s, const char *name, const char *what)
+{
+    const tt_dataset *d = s->data;
+    const double *src = NULL;
+    long c = s->table ? tt_csv_find(s->table, name) : -1;
+    if (d->y_name && !strcmp(name, d->y_name))
+        src = d->y;
+    for (size_t j = 0; !src && c < 0 && j < d->p_x; j++)
+        if (!strcmp(d->x_names[j], name))
+            src = d->x + j * d->n;
+    for (size_t j = 0; !src && c < 0 && j < d->p_w; j++)
+        if (!strcmp(d->w_names[j], name))
+            src = d->w + j * d->n;
+    if (!src && c < 0) {
+        fprintf(stderr, "tautune abtest: %s: %s '%s' is not a column of %s\n", s->cfg->path,
+                what, name, d->source);
+        return NULL;
+    }
+    double *v = malloc(sizeof *v * (d->n ? d->n : 1));
+    if (!v) {
+        fprintf(stderr, "tautune abtest: out of memory\n");
+        return NULL;
+    }
+    if (src) {
+        memcpy(v, src, sizeof *v * d->n);
+        return v;
+    }
+    const tt_csv_column *col = &s->table->cols[c];
+    for (size_t i = 0; i < d->n; i++) {
+        size_t r = d->row[i];
+        if (col->kind != TT_CSV_NUMERIC || col->missing[r] || !isfinite(col->num[r])) {
+            fprintf(stderr, "tautune abtest: %s: line %zu: %s '%s' must be a number on every "
+                            "row, got '%s'\n", d->source, s->table->line[r], what, name,
+                    col->kind == TT_CSV_STRING && col->str[r] ? col->str[r] : "(missing)");
+            free(v);
+            return NULL;
+        }
+        v[i] = col->num[r];
+    }
+    return v;
+}
+
+/* Every column the analysis reads (outcomes, CUPED's pre) copied out, the
+ * features moved into st->features as [x, w], and then the file's table,
+ * its frame and the dataset's own feature arrays freed: at a million rows
+ * that halves the peak memory. */
+static int columns_then_release(ab_state *st)
+{
+    run_state *s = &st->s;
+    const tt_config *c = s->cfg;
+    tt_dataset *d = s->data;
+    st->n_outcomes = c->exp_outcomes ? c->n_exp_outcomes : 1;
+    st->outcome_names = c->exp_outcomes ? (const char *const *)c->exp_outcomes
+                                        : (const char *const *)&d->y_name;
+    st->y = calloc(st->n_outcomes, sizeof *st->y);
+    if (!st->y)
+        return TT_EXIT_ERROR;
+    for (size_t j = 0; j < st->n_outcomes; j++)
+        if (!(st->y[j] = column(s, st->outcome_names[j], "outcome")))
+            return TT_EXIT_DATA;
+    if (c->exp_pre && !(st->pre = column(s, c->exp_pre, "experiment.pre")))
+        return TT_EXIT_DATA;
+    tt_frame_free(s->frame);
+    tt_csv_free(s->table);
+    s->frame = NULL, s->table = NULL;
     size_t p = d->p_x + d->p_w;
     st->features = malloc(sizeof *st->features * (d->n * p + 1));
     if (!st->features)
@@ -164,52 +245,10 @@ static int load(ab_state *st, const ab_args *a)
         memcpy(st->features, d->x, sizeof(double) * d->n * d->p_x);
     if (d->p_w)
         memcpy(st->features + d->n * d->p_x, d->w, sizeof(double) * d->n * d->p_w);
+    free(d->x);
+    free(d->w);
+    d->x = d->w = NULL; /* the names stay; the values live in st->features */
     return TT_EXIT_OK;
-}
-
-/* A numeric column of the data by name, one value per kept row: the outcome,
- * a column of the file (every kept row a number), or a feature. *owned is
- * set when the caller must free the result. NULL with a message on error. */
-static const double *column(const run_state *s, const char *name, const char *what,
-                            double **owned)
-{
-    const tt_dataset *d = s->data;
-    *owned = NULL;
-    if (d->y_name && !strcmp(name, d->y_name))
-        return d->y;
-    if (s->table) {
-        long c = tt_csv_find(s->table, name);
-        if (c >= 0) {
-            const tt_csv_column *col = &s->table->cols[c];
-            double *v = malloc(sizeof *v * (d->n ? d->n : 1));
-            if (!v) {
-                fprintf(stderr, "tautune abtest: out of memory\n");
-                return NULL;
-            }
-            for (size_t i = 0; i < d->n; i++) {
-                size_t r = d->row[i];
-                if (col->kind != TT_CSV_NUMERIC || col->missing[r] || !isfinite(col->num[r])) {
-                    fprintf(stderr, "tautune abtest: %s: line %zu: %s '%s' must be a number "
-                                    "on every row, got '%s'\n", d->source, s->table->line[r],
-                            what, name, col->kind == TT_CSV_STRING && col->str[r]
-                                            ? col->str[r] : "(missing)");
-                    free(v);
-                    return NULL;
-                }
-                v[i] = col->num[r];
-            }
-            return *owned = v;
-        }
-    }
-    for (size_t j = 0; j < d->p_x; j++)
-        if (!strcmp(d->x_names[j], name))
-            return d->x + j * d->n;
-    for (size_t j = 0; j < d->p_w; j++)
-        if (!strcmp(d->w_names[j], name))
-            return d->w + j * d->n;
-    fprintf(stderr, "tautune abtest: %s: %s '%s' is not a column of %s\n", s->cfg->path, what,
-            name, d->source);
-    return NULL;
 }
 
 /* experiment.design as K shares in arm order, normalised. */
@@ -438,18 +477,11 @@ static int analyse(ab_state *st, int search)
         for (size_t k = 0; k < K; k++)
             uniform[k] = 1.0 / (double)K;
     }
-    double *pre_owned = NULL;
-    const double *pre = c->exp_pre ? column(s, c->exp_pre, "experiment.pre", &pre_owned) : NULL;
-    if (c->exp_pre && !pre) {
-        free(uniform);
-        return TT_EXIT_DATA;
-    }
     if (search) {
         st->mu = malloc(sizeof *st->mu * n * K);
         st->e_aipw = malloc(sizeof *st->e_aipw * n * K);
         if (!st->mu || !st->e_aipw) {
             free(uniform);
-            free(pre_owned);
             return TT_EXIT_ERROR;
         }
         /* Known propensities where given; otherwise each arm's share of the
@@ -457,7 +489,6 @@ static int analyse(ab_state *st, int search)
         size_t *counts = calloc(K, sizeof *counts);
         if (!counts) {
             free(uniform);
-            free(pre_owned);
             return TT_EXIT_ERROR;
         }
         tt_dataset_arm_counts(d, counts);
@@ -497,17 +528,10 @@ static int analyse(ab_state *st, int search)
     }
     cJSON_AddItemToObject(r, "sample_ratio", sample_ratio(st));
     cJSON_AddItemToObject(r, "outcomes", outs);
-    const char *one = d->y_name;
-    size_t n_out = c->exp_outcomes ? c->n_exp_outcomes : 1;
     rc = TT_EXIT_OK;
-    for (size_t j = 0; j < n_out && rc == TT_EXIT_OK; j++) {
-        const char *name = c->exp_outcomes ? c->exp_outcomes[j] : one;
-        double *y_owned = NULL;
-        const double *y = column(s, name, "outcome", &y_owned);
-        if (!y) {
-            rc = TT_EXIT_DATA;
-            break;
-        }
+    for (size_t j = 0; j < st->n_outcomes && rc == TT_EXIT_OK; j++) {
+        const char *name = st->outcome_names[j];
+        const double *y = st->y[j];
         cJSON *models = search ? cJSON_CreateArray() : NULL;
         if (search) {
             double t0 = tt_now();
@@ -524,7 +548,7 @@ static int analyse(ab_state *st, int search)
         ab_input in = {.n = n, .n_arms = d->n_arms,
                        .arm_labels = (const char *const *)d->arm_labels, .t = d->t,
                        .outcome = name, .y = y, .p = d->p_x + d->p_w, .x = st->features,
-                       .pre_name = c->exp_pre, .pre = pre, .e_known = d->propensity,
+                       .pre_name = c->exp_pre, .pre = st->pre, .e_known = d->propensity,
                        .design = st->design ? st->design : uniform,
                        .mu = search ? st->mu : NULL, .e_aipw = st->e_aipw, .aipw_how = aipw_how,
                        .alpha = c->exp_alpha, .correction = (tt_ab_correction)c->exp_correction,
@@ -548,10 +572,8 @@ static int analyse(ab_state *st, int search)
             cJSON_AddItemToArray(outs, o);
         }
         cJSON_Delete(models);
-        free(y_owned);
     }
     free(uniform);
-    free(pre_owned);
     return rc;
 }
 
