@@ -161,7 +161,10 @@ set -e
 [ -s runs/long/results.json ] || fail "the interrupted run wrote no results.json"
 
 echo "== --help for every command, and docs/cli.md is fresh"
-for c in run check score predict plugins gen version help; do
+# Every command `tautune help` lists, so a new command is covered the day it lands.
+commands=$("$tt" help | awk '$1 == "tautune" && NF > 2 && $2 ~ /^[a-z]+$/ { print $2 }')
+[ "$(wc -w <<< "$commands")" -ge 13 ] || fail "tautune help lists: $commands"
+for c in $commands; do
   "$tt" "$c" --help > "help_$c.txt" || fail "tautune $c --help failed"
   head -n 1 "help_$c.txt" | grep -q "^Usage: tautune $c" || fail "tautune $c --help: $(head -n 1 "help_$c.txt")"
   "$tt" help "$c" | diff -q - "help_$c.txt" > /dev/null || fail "tautune help $c differs from $c --help"
