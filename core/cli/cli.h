@@ -53,6 +53,10 @@ int tt_cmd_power(int argc, char **argv);
 int tt_cmd_abtest(int argc, char **argv);
 int tt_cmd_assign(int argc, char **argv);
 
+/* runs/<name>-<UTC time>, with -2, -3 ... when that folder exists
+ * (out_dir.c); only the name, the folder is not made. */
+void tt_cli_default_dir(const char *name, char *dir, size_t len);
+
 /* The JSON file at path parsed into *out (the caller's, cJSON_Delete; NULL
  * on failure) (cmd_explain.c): 0, the errno of a failed open or read (ENOMEM:
  * out of memory), or -1 when the text is not JSON. */

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/abtest.h"
 #include "cli/help.h"
@@ -419,14 +418,9 @@ static int out_dir(const ab_state *st, const ab_args *a, char *dir, size_t len)
     if (given) {
         snprintf(dir, len, "%s", given);
     } else {
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-        snprintf(dir, len, "runs/%s-abtest-%s", st->s.cfg->name, stamp);
-        for (int k = 2; tt_is_dir(dir) && k < 1000; k++)
-            snprintf(dir, len, "runs/%s-abtest-%s-%d", st->s.cfg->name, stamp, k);
+        char name[512];
+        snprintf(name, sizeof name, "%s-abtest", st->s.cfg->name);
+        tt_cli_default_dir(name, dir, len);
     }
     if (tt_mkdir_p(dir) != 0) {
         fprintf(stderr, "tautune abtest: cannot create folder %s: %s\n", dir, strerror(errno));

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/help.h"
@@ -343,14 +342,7 @@ static int make_out_dir(const run_state *s, const char *given, char *dir, size_t
     if (given) {
         snprintf(dir, len, "%s", given);
     } else {
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-        snprintf(dir, len, "runs/%s-%s", s->cfg->name, stamp);
-        for (int k = 2; tt_is_dir(dir) && k < 1000; k++)
-            snprintf(dir, len, "runs/%s-%s-%d", s->cfg->name, stamp, k);
+        tt_cli_default_dir(s->cfg->name, dir, len);
     }
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/trials.jsonl", dir);
