@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "report/results.h"
 #include "report/report.h"
 
 int tt_cli_read_json(const char *path, cJSON **out)
@@ -110,7 +111,7 @@ int tt_cmd_explain(int argc, char **argv)
             if (v)
                 cJSON_AddItemToObject(o, keys[k], cJSON_Duplicate(v, 1));
         }
-        char *text = cJSON_Print(o);
+        char *text = tt_json_text(o, 1);
         if (text)
             printf("%s\n", text);
         free(text);

@@ -562,6 +562,29 @@ static int ci_out_dir(run_cli *cli, const tt_config *c)
     return TT_EXIT_OK;
 }
 
+/* Why there is no winner: every trial failed, or some finished without a
+ * value of the objective (say why, from the first one's null reason). */
+static void explain_no_trial(const run_state *s, const char *dir)
+{
+    size_t ok = 0;
+    const tt_trial_result *first = NULL;
+    for (size_t i = 0; i < s->outcome.n_trials; i++)
+        if (s->outcome.trials[i].status == TT_TRIAL_OK && ok++ == 0)
+            first = &s->outcome.trials[i];
+    if (!first) {
+        fprintf(stderr, "tautune: no trial succeeded (see %s/trials.jsonl for each error)\n",
+                dir);
+        return;
+    }
+    const char *why = "its value is not a number";
+    for (size_t k = 0; k < first->n_scores; k++)
+        if (!strcmp(first->scores[k].name, s->metric) && first->scores[k].is_null)
+            why = first->scores[k].reason;
+    fprintf(stderr, "tautune: %zu trial%s finished, but none has a value of the objective %s "
+                    "(trial %zu: %s); see %s/trials.jsonl\n", ok, ok == 1 ? "" : "s", s->metric,
+            first->id, why, dir);
+}
+
 /* The winner's value of every --fail-under/--fail-over score; all misses
  * are printed. TT_EXIT_THRESHOLD when one is missed or was not computed. */
 static int check_thresholds(const run_state *s, const run_cli *cli)
@@ -788,7 +811,7 @@ static int execute(run_state *s, run_cli *cli, double start)
         return TT_EXIT_INTERRUPTED;
     }
     if (s->outcome.best < 0) {
-        fprintf(stderr, "tautune: no trial succeeded (see %s/trials.jsonl for each error)\n", dir);
+        explain_no_trial(s, dir);
         return TT_EXIT_NO_TRIAL;
     }
     int th = check_thresholds(s, cli);

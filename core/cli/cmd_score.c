@@ -14,6 +14,7 @@
 #include "cli/run.h"
 #include "cli/help.h"
 #include "data/csv.h"
+#include "report/results.h"
 #include "score/oracle.h"
 #include "util/paths.h"
 
@@ -212,7 +213,7 @@ static int score(run_state *s, const score_args *a)
     cJSON_AddItemToObject(root, "null_reasons", reasons);
     if (n_oracle)
         cJSON_AddItemToObject(root, "oracle", values_json(oracle, n_oracle));
-    char *text = cJSON_Print(root);
+    char *text = tt_json_text(root, 1);
     cJSON_Delete(root);
     if (!text)
         return TT_EXIT_ERROR;

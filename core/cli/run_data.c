@@ -105,6 +105,8 @@ int tt_run_load_data(run_state *s, const run_args *a)
                 .exclude_cols = (const char *const *)c->exclude_cols,
                 .exclude_vals = (const char *const *)c->exclude_vals, .n_exclude = c->n_exclude,
                 .continuous = c->treatment_continuous,
+                .categorical = (const char *const *)c->categorical,
+                .n_categorical = c->n_categorical,
             };
             st = tt_frame_build(s->table, &roles, &s->frame, err, sizeof err);
         }

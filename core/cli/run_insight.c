@@ -397,7 +397,7 @@ cJSON *tt_run_policy_json(const tt_policy_eval *e, const char *const *x_names,
     /* The tree as files a user can apply. */
     char path[4200];
     cJSON *tj = tt_policy_tree_to_json(e->tree, x_names, arm_labels);
-    char *text = tj ? cJSON_Print(tj) : NULL;
+    char *text = tt_json_text(tj, 1);
     snprintf(path, sizeof path, "%s/policy.json", dir);
     FILE *f = text ? fopen(path, "w") : NULL;
     if (f) {

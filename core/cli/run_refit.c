@@ -177,7 +177,7 @@ static cJSON *average_effect_oob(run_state *s, fitted *f)
 /* cJSON as text on the message ("" for NULL); takes o. */
 static int put_json(tt_msg *m, cJSON *o)
 {
-    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    char *text = tt_json_text(o, 0);
     int bad = (o && !text) || tt_msg_put_str(m, text ? text : "");
     free(text);
     cJSON_Delete(o);

@@ -337,6 +337,7 @@ void tt_csv_free(tt_csv_table *table)
         free(c->missing);
     }
     free(table->cols);
+    tt_csv_names_free(table);
     free(table->path);
     free(table->line);
     free(table);
@@ -457,12 +458,3 @@ tt_status tt_csv_read(const char *path, tt_csv_table **out, char *err, size_t er
     return tt_csv_read_opts(path, NULL, out, err, errlen);
 }
 
-long tt_csv_find(const tt_csv_table *table, const char *name)
-{
-    if (!table || !name)
-        return -1;
-    for (size_t j = 0; j < table->n_cols; j++)
-        if (strcmp(table->cols[j].name, name) == 0)
-            return (long)j;
-    return -1;
-}

@@ -57,6 +57,8 @@ typedef struct tt_csv_table {
     size_t n_cols;
     tt_csv_column *cols;
     size_t *line;           /* n_rows: 1-based file line where each record starts */
+    struct tt_csv_names *names; /* header names by hash (csv_names.c); NULL for a table
+                                 * built by hand (lookups then scan) */
 } tt_csv_table;
 
 /* Reader options. missing: the tokens that mark a missing cell, compared with
@@ -90,8 +92,18 @@ tt_status tt_csv_parse_opts(const char *text, size_t len, const char *path,
 tt_status tt_csv_concat(tt_csv_table *const *in, size_t n_in, tt_csv_table **out, char *err,
                         size_t errlen);
 
-/* Index of the column with that exact name, or -1. */
+/* Index of the (first) column with that exact name, or -1. O(1) for tables
+ * the reader made (they carry a name index). */
 long tt_csv_find(const tt_csv_table *table, const char *name);
+
+/* How many columns carry that exact name; the first two go to *first and
+ * *second (either may be NULL). */
+size_t tt_csv_name_count(const tt_csv_table *t, const char *name, long *first, long *second);
+
+/* (Re)build t's name index after its names are set or changed (the reader
+ * and tt_csv_concat do); 0, or -1 out of memory (then lookups scan). */
+int tt_csv_index_names(tt_csv_table *t);
+void tt_csv_names_free(tt_csv_table *t); /* drops the index; tt_csv_free does it too */
 
 void tt_csv_free(tt_csv_table *table); /* NULL is a no-op */
 

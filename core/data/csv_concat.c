@@ -93,7 +93,7 @@ tt_status tt_csv_concat(tt_csv_table *const *in, size_t n_in, tt_csv_table **out
     for (size_t j = 0; ok && j < t->n_cols; j++)
         ok = (t->cols[j].name = tt_strdup(first->cols[j].name)) &&
              fill_column(&t->cols[j], in, n_in, j, rows);
-    if (!ok) {
+    if (!ok || tt_csv_index_names(t) != 0) {
         tt_csv_free(t);
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory stacking files");
     }

@@ -16,6 +16,7 @@
 
 #include "data/csv_internal.h"
 #include "util/err.h"
+#include "util/utf8.h"
 #include "util/mem.h"
 
 static int is_missing(const reader *r, const char *s, size_t len)
@@ -182,11 +183,23 @@ tt_status tt_csv_store_header(reader *r, const scanner *s)
         const char *text = tt_csv_field_text(r, s, &s->f[j], &len);
         if (!text)
             return TT_CSV_NOMEM(r);
+        /* Names are trimmed as cells are: " x1 " is x1 (and matches x*). */
+        while (len && (*text == ' ' || *text == '\t'))
+            text++, len--;
+        while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+            len--;
         if (len == 0)
             return tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: line 1: header field %zu is "
                            "empty (every column needs a name)", r->path, j + 1);
-        if (!(t->cols[j].name = tt_strdup(text)))
+        size_t bad;
+        if (!tt_utf8_valid(text, len, &bad))
+            return tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: line 1: header field %zu is "
+                           "not valid UTF-8 (byte %zu of the name, 0x%02X); save the file as "
+                           "UTF-8", r->path, j + 1, bad + 1, (unsigned char)text[bad]);
+        if (!(t->cols[j].name = malloc(len + 1)))
             return TT_CSV_NOMEM(r);
+        memcpy(t->cols[j].name, text, len);
+        t->cols[j].name[len] = '\0';
         t->cols[j].kind = TT_CSV_NUMERIC;
         if (!(t->cols[j].num = tt_malloc_array(TT_CSV_FIRST_ROWS, sizeof(double))))
             return TT_CSV_NOMEM(r);
@@ -196,6 +209,8 @@ tt_status tt_csv_store_header(reader *r, const scanner *s)
         !(r->offs = malloc(TT_CSV_FIRST_ROWS * sizeof(size_t))))
         return TT_CSV_NOMEM(r);
     r->row_cap = TT_CSV_FIRST_ROWS;
+    if (tt_csv_index_names(t) != 0)
+        return TT_CSV_NOMEM(r);
     return TT_OK;
 }
 

@@ -81,6 +81,10 @@ typedef struct tt_roles {
     const char *const *exclude_cols;
     const char *const *exclude_vals;
     size_t n_exclude;
+    /* Feature columns that are categories although most of their cells are
+     * numbers (a column of codes): without this such a column is an error,
+     * its few non-number cells most likely typos (frame.h). */
+    const char *const *categorical; size_t n_categorical;
     int continuous;                    /* the treatment is a number per row, not arms: no
                                         * control; 0 or 1 true-effect column (per unit) */
 } tt_roles;

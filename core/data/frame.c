@@ -54,6 +54,13 @@ static tt_status gather_numeric(const tt_csv_table *t, long col, const char *rol
         if (!isfinite(dst[r]))
             return tt_errf(err, errlen, TT_ERR_DATA, "%s: line %zu: %s column '%s' has a "
                            "non-finite value (%g)", t->path, t->line[i], role, c->name, dst[r]);
+        /* The scores square outcomes (and divide them by propensities): past
+         * this the squares overflow and every score would be null. */
+        if (fabs(dst[r]) > TT_FRAME_MAX_MAGNITUDE)
+            return tt_errf(err, errlen, TT_ERR_DATA, "%s: line %zu: %s column '%s' has %g, "
+                           "beyond +-%g, where the scores' squares overflow; rescale the "
+                           "column (divide by a power of ten, or take logs)", t->path,
+                           t->line[i], role, c->name, dst[r], TT_FRAME_MAX_MAGNITUDE);
     }
     return TT_OK;
 }
@@ -363,6 +370,53 @@ static tt_status feature_list(const tt_role_cols *c, tt_data_frame *f)
     return TT_OK;
 }
 
+/* A share of numeric cells at or above which a text feature column is taken
+ * for a numeric one with bad cells (a typo, "1.5abc", "."), not a category. */
+#define FRAME_NUMERIC_SHARE 0.9
+
+static int named_categorical(const tt_roles *roles, const char *name)
+{
+    for (size_t k = 0; k < roles->n_categorical; k++)
+        if (roles->categorical[k] && !strcmp(roles->categorical[k], name))
+            return 1;
+    return 0;
+}
+
+/* One bad cell makes the reader type a column as text (csv.h); a feature
+ * column that is numeric almost everywhere would then be one-hot encoded
+ * level by level without a word. Such a column is an error naming its
+ * first bad cell, unless the config lists it in data.categorical. */
+static tt_status check_numeric_looking(const tt_csv_table *t, const tt_data_frame *f,
+                                       const tt_roles *roles, char *err, size_t errlen)
+{
+    for (size_t j = 0; j < f->n_feat; j++) {
+        const tt_csv_column *c = &t->cols[f->feat_col[j]];
+        if (c->kind != TT_CSV_STRING || named_categorical(roles, c->name))
+            continue;
+        size_t present = 0, numeric = 0, first_bad = (size_t)-1;
+        double v;
+        for (size_t i = 0; i < t->n_rows; i++) {
+            if (c->missing[i] || !c->str[i])
+                continue;
+            present++;
+            if (tt_csv_parse_number(c->str[i], &v))
+                numeric++;
+            else if (first_bad == (size_t)-1)
+                first_bad = i;
+        }
+        if (present == 0 || numeric == 0 || (double)numeric < FRAME_NUMERIC_SHARE * present)
+            continue;
+        return tt_errf(err, errlen, TT_ERR_DATA, "%s: line %zu: column '%s' is a number in %zu "
+                       "of its %zu cells, but here it is '%.60s'%s (%zu such cell%s); correct "
+                       "them (or mark them missing), or list the column in data.categorical "
+                       "if it really holds categories", t->path, t->line[first_bad], c->name,
+                       numeric, present, c->str[first_bad],
+                       strlen(c->str[first_bad]) > 60 ? "..." : "", present - numeric,
+                       present - numeric == 1 ? "" : "s");
+    }
+    return TT_OK;
+}
+
 /* Outcome, arms, truths, propensities, weights, ids, split of kept rows. */
 static tt_status fill_base(const tt_csv_table *t, const tt_roles *roles, const tt_role_cols *c,
                            tt_data_frame *f, size_t *rows, size_t n, char *err, size_t errlen)
@@ -520,7 +574,8 @@ tt_status tt_frame_build(const tt_csv_table *t, const tt_roles *roles, tt_data_f
     }
     f->table = t;
     f->level_cap = roles->level_cap ? roles->level_cap : 20;
-    if ((st = keep_rows(t, &c, roles, f, &rows, &n, err, errlen)))
+    if ((st = check_numeric_looking(t, f, roles, err, errlen)) ||
+        (st = keep_rows(t, &c, roles, f, &rows, &n, err, errlen)))
         goto done;
     st = fill_base(t, roles, &c, f, rows, n, err, errlen); /* base owns rows now */
 done:

@@ -13,7 +13,8 @@
  * a missing outcome or treatment is an error unless roles->drop_missing (then
  * the row is dropped and counted in base->n_dropped); non-finite outcome;
  * control not a treatment value; fewer than 2 arms (constant treatment);
- * true-effect count other than 0 or K-1; known/true propensities: 1 column
+ * an outcome, weight or true effect beyond +-TT_FRAME_MAX_MAGNITUDE (a rescale
+ * is suggested); true-effect count other than 0 or K-1; known/true propensities: 1 column
  * (binary only) or K, numeric, in (0, 1) for known ones ([0, 1] for true),
  * rows summing to 1 within 1e-6; weights finite and >= 0; split values
  * train/validation (any case) or 0/1.
@@ -27,6 +28,11 @@
 #include "data/split.h"
 
 enum { TT_FEAT_X = 0, TT_FEAT_W = 1, TT_FEAT_Z = 2 };
+
+/* The largest |value| of an outcome, weight or true effect: squares of
+ * differences of such values, divided by clipped propensities, stay far
+ * inside a double's range (1e308). */
+#define TT_FRAME_MAX_MAGNITUDE 1e100
 
 typedef struct tt_data_frame {
     const tt_csv_table *table;   /* borrowed: must outlive the frame */

@@ -58,17 +58,7 @@ static const char *suggest(const tt_csv_table *t, const char *name)
 
 static size_t count_name(const tt_csv_table *t, const char *name, long *first, long *second)
 {
-    size_t count = 0;
-    for (size_t j = 0; j < t->n_cols; j++) {
-        if (strcmp(t->cols[j].name, name) != 0)
-            continue;
-        if (count == 0 && first)
-            *first = (long)j;
-        else if (count == 1 && second)
-            *second = (long)j;
-        count++;
-    }
-    return count;
+    return tt_csv_name_count(t, name, first, second);
 }
 
 static tt_status resolve_name(const tt_csv_table *t, const char *role, const char *name,
@@ -340,6 +330,17 @@ tt_status tt_roles_resolve(const tt_csv_table *t, const tt_roles *r, tt_role_col
                 (st = push(&fl[rest_list], (long)j, err, errlen)))
                 goto done;
             u.role[j] = fl[rest_list].role;
+        }
+    }
+    /* A duplicated name is an error even in a column no role uses: the file
+     * is ambiguous, and a later config change would meet it by surprise. */
+    for (size_t j = 0; j < t->n_cols; j++) {
+        long first = -1, second = -1;
+        if (count_name(t, t->cols[j].name, &first, &second) > 1) {
+            st = tt_errf(err, errlen, TT_ERR_DATA, "%s: duplicate column name '%s' (columns "
+                         "%ld and %ld); every column needs its own name, used or not: rename "
+                         "one", t->path, t->cols[j].name, first + 1, second + 1);
+            goto done;
         }
     }
 done:

@@ -736,6 +736,7 @@ void tt_config_free(tt_config *cfg)
     tt_free_strings(cfg->data_paths, cfg->n_data_paths);
     tt_free_strings(cfg->exclude_cols, cfg->n_exclude);
     tt_free_strings(cfg->exclude_vals, cfg->n_exclude);
+    tt_free_strings(cfg->categorical, cfg->n_categorical);
     free(cfg->metric);
     free(cfg->searcher);
     tt_free_strings(cfg->scores, cfg->n_scores);

@@ -29,6 +29,8 @@
  *     drop_missing = false, level_cap = 20, missing = {"", "NA", "NaN", "null"},
  *     path = {"a.csv", "b.csv"},     -- files with one header, rows stacked
  *     exclude = {sample = "NSW", treat = 0},  -- rows matching all are left out
+ *     categorical = {"plan"},        -- feature columns that are categories although most
+ *                                    -- of their cells read as numbers (else an error)
  *                                    -- x, w, z may hold globs ("x*") and "..." (the rest)
  *   }
  *   Generators (data.generator): see data/gen.h; arms = K where the DGP allows.
@@ -159,6 +161,8 @@ typedef struct tt_config {
     char **data_paths; size_t n_data_paths; /* data.path as a list: files stacked (resolved);
                                                data_path is then the first */
     char **exclude_cols, **exclude_vals; size_t n_exclude; /* data.exclude = {col = value} */
+    char **categorical; size_t n_categorical; /* data.categorical: text columns to take as
+                                                 categories although most cells are numbers */
 
     double validation;          /* holdout share (folds == 1) */
     int folds;                  /* validation.folds: >= 2 cross-validated scoring, 1 one

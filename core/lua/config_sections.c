@@ -21,13 +21,14 @@ static const char *const data_keys[] = {"generator", "rows", "arms", "seed", "pa
                                         "true_effect", "randomized", "z", "propensity",
                                         "true_propensity", "id", "weight", "split",
                                         "drop_missing", "level_cap", "missing", "exclude",
-                                        "z_propensity", "treatment_kind", NULL};
+                                        "z_propensity", "treatment_kind", "categorical",
+                                        NULL};
 static const char *const gen_only_keys[] = {"rows", "arms", "seed", NULL};
 static const char *const file_only_keys[] = {"outcome", "treatment", "control", "x", "w",
                                              "true_effect", "z", "propensity",
                                              "true_propensity", "id", "weight", "split",
                                              "drop_missing", "level_cap", "missing",
-                                             "exclude", NULL};
+                                             "exclude", "categorical", NULL};
 
 /* ---- data --------------------------------------------------------------- */
 
@@ -255,6 +256,7 @@ static tt_status cfg_read_file_source(tt_cfg_reader *rd, int t)
         {"z", &cfg->z, &cfg->n_z, 1},
         {"propensity", &cfg->propensity, &cfg->n_propensity, 1},
         {"true_propensity", &cfg->true_propensity, &cfg->n_true_propensity, 1},
+        {"categorical", &cfg->categorical, &cfg->n_categorical, 1},
     };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         tt_cfg_kp_join(kp, "data", lists[i].key);

@@ -12,6 +12,19 @@
 #include "plugin/conditions.h"
 #include "tautune/tautune.h"
 #include "util/err.h"
+#include "util/utf8.h"
+
+char *tt_json_text(const cJSON *o, int formatted)
+{
+    char *raw = o ? (formatted ? cJSON_Print(o) : cJSON_PrintUnformatted(o)) : NULL;
+    if (!raw || tt_utf8_valid(raw, strlen(raw), NULL))
+        return raw;
+    /* A CSV cell or a plugin's message with bytes that are not UTF-8: JSON
+     * must be, so they become U+FFFD (structure is ASCII, untouched). */
+    char *fixed = tt_utf8_repair(raw);
+    cJSON_free(raw);
+    return fixed;
+}
 
 cJSON *tt_json_number(double v)
 {
@@ -94,7 +107,7 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
 tt_status tt_trials_append(FILE *fp, const tt_trial_result *r, char *err, size_t errlen)
 {
     cJSON *o = tt_trial_to_json(r);
-    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    char *text = o ? tt_json_text(o, 0) : NULL;
     cJSON_Delete(o);
     if (!text)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing trials.jsonl");
@@ -236,7 +249,7 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
 tt_status tt_json_write_atomic(const char *dir, const char *name, const cJSON *root, char *err,
                                size_t errlen)
 {
-    char *text = root ? cJSON_Print(root) : NULL;
+    char *text = tt_json_text(root, 1);
     if (!text)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing %s", name);
     char tmp[4096], final[4096];

@@ -57,6 +57,12 @@ typedef struct tt_run_info {
 /* One trial as a JSON object (caller deletes). NULL on out of memory. */
 cJSON *tt_trial_to_json(const tt_trial_result *r);
 
+/* o as JSON text (formatted or on one line), every byte sequence that is
+ * not UTF-8 replaced by U+FFFD so the text is valid JSON; the caller frees
+ * it with free(). NULL for NULL or out of memory. Every JSON file tautune
+ * writes goes through this. */
+char *tt_json_text(const cJSON *o, int formatted);
+
 /* A JSON number, or null for NaN and infinities (JSON has neither). */
 cJSON *tt_json_number(double v);
 

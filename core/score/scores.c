@@ -43,6 +43,9 @@ static void set_or_null(tt_score_value *s, const char *name, double v, const cha
 {
     if (isfinite(v))
         set_value(s, name, v);
+    else if (isinf(v)) /* not the case why describes: the arithmetic ran out of range */
+        set_null(s, name, "the score overflowed (%s): the outcome or the effects are too large "
+                 "for double arithmetic; rescale the outcome", v > 0 ? "+inf" : "-inf");
     else
         set_null(s, name, "%s", why);
 }
@@ -282,11 +285,17 @@ static tt_status check_effects(const tt_score_context *c, const double *tau, con
         return tt_errf(err, errlen, TT_ERR_INVALID, "scores: tau_hat is NULL");
     if (!lo != !hi)
         return tt_errf(err, errlen, TT_ERR_INVALID, "scores: give both lo and hi, or neither");
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m; i++) {
         if (!isfinite(tau[i]))
             return tt_errf(err, errlen, TT_ERR_INVALID,
                            "scores: tau_hat of arm %zu at row %zu is not finite", i / c->n + 1,
                            i % c->n);
+        if (fabs(tau[i]) > TT_SCORE_MAX_MAGNITUDE)
+            return tt_errf(err, errlen, TT_ERR_INVALID,
+                           "scores: tau_hat of arm %zu at row %zu is %g, beyond +-%g, where "
+                           "the scores' squares overflow", i / c->n + 1, i % c->n, tau[i],
+                           TT_SCORE_MAX_MAGNITUDE);
+    }
     *intervals_ok = lo != NULL;
     for (size_t i = 0; lo && i < m; i++)
         if (!isfinite(lo[i]) || !isfinite(hi[i]) || hi[i] < lo[i])

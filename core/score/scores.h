@@ -27,6 +27,11 @@
 #include "score/score_value.h"
 #include "tautune/plugin.h"
 
+/* Effects beyond this magnitude are refused (the trial fails, naming the
+ * row): squared and divided by clipped propensities they would overflow.
+ * The data layer refuses outcomes past the same bound (TT_FRAME_MAX_MAGNITUDE). */
+#define TT_SCORE_MAX_MAGNITUDE 1e100
+
 typedef enum tt_score_direction {
     TT_SCORE_MIN = 0,  /* lower is better */
     TT_SCORE_MAX,      /* higher is better */

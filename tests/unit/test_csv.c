@@ -182,6 +182,54 @@ static void test_duplicate_header_allowed(void **state)
     tt_csv_free(t);
 }
 
+/* Header names are trimmed like cells (" x1 " is x1, so x* takes it), must
+ * be UTF-8, and are found by hash: on a wide header with duplicates the
+ * index answers what a scan does. */
+static void test_header_names(void **state)
+{
+    (void)state;
+    tt_csv_table *t = parse_ok(" x1 ,\tb\t,c\n1,2,3\n");
+    assert_string_equal(t->cols[0].name, "x1");
+    assert_string_equal(t->cols[1].name, "b");
+    assert_int_equal(tt_csv_find(t, "b"), 1);
+    assert_int_equal(tt_csv_find(t, " x1 "), -1);
+    tt_csv_free(t);
+    const char *bad = "a,b\xff\n1,2\n";
+    parse_fails(bad, strlen(bad), TT_ERR_PARSE, "line 1", "header field 2 is not valid UTF-8");
+    const char *blank = "a,  \n1,2\n";
+    parse_fails(blank, strlen(blank), TT_ERR_PARSE, "line 1", "field 2 is empty");
+
+    enum { P = 3000 };
+    char *text = malloc(P * 12 + 16), *w = text;
+    for (int j = 0; j < P; j++)
+        w += sprintf(w, "%sc%d", j ? "," : "", j % 2500); /* c0..c499 twice */
+    w += sprintf(w, "\n");
+    for (int j = 0; j < P; j++)
+        w += sprintf(w, "%s%d", j ? "," : "", j);
+    w += sprintf(w, "\n");
+    t = parse_ok(text);
+    free(text);
+    for (int k = 0; k < 2600; k += 7) {
+        char name[16];
+        snprintf(name, sizeof name, "c%d", k);
+        long f1 = -1, f2 = -1, s1 = -1, s2 = -1;
+        size_t want = 0;
+        for (size_t j = 0; j < t->n_cols; j++) /* the scan */
+            if (!strcmp(t->cols[j].name, name)) {
+                if (want == 0)
+                    s1 = (long)j;
+                else if (want == 1)
+                    s2 = (long)j;
+                want++;
+            }
+        assert_int_equal(tt_csv_name_count(t, name, &f1, &f2), want);
+        assert_int_equal(f1, s1);
+        assert_int_equal(f2, s2);
+        assert_int_equal(tt_csv_find(t, name), s1);
+    }
+    tt_csv_free(t);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -343,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_crlf_bom_final_newline),
         cmocka_unit_test(test_missing_tokens),
         cmocka_unit_test(test_duplicate_header_allowed),
+        cmocka_unit_test(test_header_names),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_c_locale_numbers),

@@ -108,6 +108,32 @@ static void test_roles_and_values(void **state)
                 "line 4: split column 'fold'", "'test'");
 }
 
+/* Issue 20's hostile inputs: a duplicated name in a column no role uses, a
+ * numeric column with one typo (an error naming the cell, unless the config
+ * calls the column categorical), and an outcome so large the scores'
+ * squares would overflow. */
+static void test_hardening(void **state)
+{
+    (void)state;
+    tt_roles r = {.outcome = "y", .treatment = "t", .control = "0", .x = X, .n_x = 1};
+    frame_fails(FIX "duplicate_unused.csv", &r, TT_ERR_DATA, "duplicate column name 'z'",
+                "columns 4 and 5");
+    frame_fails(FIX "numeric_typo.csv", &r, TT_ERR_DATA, "line 13: column 'x' is a number in "
+                "11 of its 12 cells, but here it is '1.5abc'", "data.categorical");
+    const char *const cat[] = {"x"};
+    tt_roles ok = r;
+    ok.categorical = cat, ok.n_categorical = 1;
+    tt_csv_table *t = NULL;
+    assert_int_equal(tt_csv_read(FIX "numeric_typo.csv", &t, err, sizeof err), TT_OK);
+    tt_data_frame *f = NULL;
+    if (tt_frame_build(t, &ok, &f, err, sizeof err) != TT_OK)
+        fail_msg("categorical x refused: %s", err);
+    tt_frame_free(f);
+    tt_csv_free(t);
+    frame_fails(FIX "huge_outcome.csv", &r, TT_ERR_DATA, "line 4: outcome column 'y' has 1e+300",
+                "rescale");
+}
+
 static void test_drop_missing_and_arm_sizes(void **state)
 {
     (void)state;
@@ -140,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_csv),
         cmocka_unit_test(test_roles_and_values),
+        cmocka_unit_test(test_hardening),
         cmocka_unit_test(test_drop_missing_and_arm_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
