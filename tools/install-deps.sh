@@ -3,6 +3,7 @@
 #   --browser   also Chromium, for the test that renders report.html (CI)
 #   --bench     also python3 and numpy, for the benchmarks' quick forms (CI;
 #               tests/bench/continuous checks against numpy without statsmodels)
+#   --fuzz      also clang, for the libFuzzer targets (tools/fuzz.sh)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev
       libcjson-dev libcmocka-dev)
@@ -10,6 +11,7 @@ for arg in "$@"; do
   case $arg in
     --browser) pkgs+=(chromium) ;;
     --bench) pkgs+=(python3 python3-numpy) ;;   # the benchmark drivers
+    --fuzz) pkgs+=(clang) ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -13,8 +13,8 @@ static const char *const descriptions[] = {
     "the average effect over every row",
     "the average effect on the rows that took the treated arm",
     "the average effect on the control rows, had they been treated",
-    "the average effect weighted towards rows that could have gone either way (overlap "
-    "weights e(1 - e))",
+    ("the average effect weighted towards rows that could have gone either way (overlap "
+     "weights e(1 - e))"),
 };
 
 const char *tt_estimand_name(tt_estimand e)
