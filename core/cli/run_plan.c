@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "util/mem.h"
 #include "report/results.h"
 #include "plugin/registry.h"
 #include "util/clock.h"
@@ -323,5 +324,7 @@ cJSON *tt_run_plan_facts(const run_state *s)
     add_number(ph, "search_seconds", pl->t_search);
     add_number(ph, "refit_seconds", pl->t_refit);
     add_number(ph, "report_seconds", pl->t_report);
+    /* The main process only: trials run in forked workers of their own. */
+    add_number(ph, "peak_rss_mb", tt_peak_rss_mb());
     return o;
 }

@@ -1,7 +1,9 @@
-/* mem.c - overflow-checked allocation helpers. */
+/* mem.c - overflow-checked allocation helpers, and the process's peak memory. */
 #include "util/mem.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,4 +27,17 @@ void tt_free_strings(char **strings, size_t n)
     for (size_t i = 0; i < n; i++)
         free(strings[i]);
     free(strings);
+}
+
+double tt_peak_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double mb = NAN;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            mb = strtod(line + 6, NULL) / 1024.0;
+    if (f)
+        fclose(f);
+    return mb;
 }

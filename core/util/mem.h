@@ -13,4 +13,8 @@ char *tt_strdup(const char *s);
 /* Free a NULL-or-array of n strings and the array itself. */
 void tt_free_strings(char **strings, size_t n);
 
+/* This process's peak resident memory in MB (VmHWM of /proc/self/status;
+ * worker processes are not counted), or NaN where it cannot be read. */
+double tt_peak_rss_mb(void);
+
 #endif
