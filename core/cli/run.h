@@ -42,6 +42,28 @@ typedef struct run_args {
     tt_plugin_paths paths;
 } run_args;
 
+/* One --fail-under / --fail-over SCORE=VALUE. */
+typedef struct run_threshold {
+    char score[64];
+    const char *text; /* VALUE as given, for the message */
+    double value;
+    int over;         /* --fail-over: the score must stay <= value */
+} run_threshold;
+
+/* The command line of `tautune run`: the stages' run_args (run.h) plus the
+ * options only this command acts on. */
+typedef struct run_cli {
+    run_args a;
+    int ci;
+    run_threshold th[32];
+    size_t n_th;
+    char ci_dir[4096]; /* --ci without --out: runs/<config name> */
+} run_cli;
+
+/* The command line of `tautune run` into cli (run_args.c): 0, or -1 after a
+ * message on stderr; --help prints the usage and exits. */
+int tt_run_parse_args(int argc, char **argv, run_cli *cli);
+
 /* The run's budget, planned once the data are in (run_plan.c): what each
  * phase may spend, as tt_now() deadlines, and what each phase took. Every
  * decision that changes results (which nuisance candidates run) depends only
