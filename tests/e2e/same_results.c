@@ -3,8 +3,8 @@
  *   same_results A/results.json B/results.json
  * Exits 0 when the two JSON documents are equal after removing every member
  * whose name ends in "seconds" (elapsed_seconds, a trial's seconds and
- * finished_seconds, the phases' times, the nuisance models' seconds):
- * those measure the machine, everything else is a result and must repeat
+ * finished_seconds, the phases' times, the nuisance models' seconds) or in
+ * "_mb" (the phases' peak_rss_mb): those measure the machine, everything else is a result and must repeat
  * for the same config, data, seed and job count. Otherwise prints the first
  * differing path and both values, and exits 1. */
 #include <stdio.h>
@@ -35,7 +35,8 @@ static char *slurp(const char *path)
 static int is_timing(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
-    return n >= 7 && strcmp(name + n - 7, "seconds") == 0;
+    return (n >= 7 && strcmp(name + n - 7, "seconds") == 0) ||
+           (n >= 3 && strcmp(name + n - 3, "_mb") == 0);
 }
 
 static void strip(cJSON *node)
