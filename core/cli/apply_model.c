@@ -310,6 +310,12 @@ static int member_plugins(const char *cmd, const char *path, const tt_model *m,
     for (size_t k = 0; k < m->n_members; k++) {
         const tt_model_member *mb = &m->members[k];
         const tt_plugin_entry *e = reg ? tt_registry_find(reg, mb->plugin) : NULL;
+        const tt_plugin_reject *r = e ? NULL : tt_registry_find_reject(reg, mb->plugin);
+        if (r) {
+            fprintf(stderr, "tautune %s: %s: the model needs plugin '%s', which cannot be "
+                            "used: %s: rejected: %s\n", cmd, path, mb->plugin, r->path, r->why);
+            return TT_EXIT_PLUGIN;
+        }
         if (!e) {
             fprintf(stderr, "tautune %s: %s: the model needs plugin '%s', which is not "
                             "installed (see `tautune plugins`, --plugin-path)\n", cmd, path,

@@ -37,9 +37,20 @@ typedef struct tt_plugin_paths {
     size_t n;
 } tt_plugin_paths;
 
-/* Fill a registry from the paths; rejects are printed as warnings when
- * verbose (stderr). Returns NULL on out of memory. */
+/* Fill a registry from the paths (plugins_load.c). Each candidate file is
+ * first probed in a child process (plugin/probe.h; verdicts cached under
+ * $XDG_CACHE_HOME/tautune, TAUTUNE_PROBE_CACHE=0 turns that off); a file that
+ * fails, crashes, aborts or hangs there is recorded as a reject of the
+ * registry and never dlopened by this process. Rejects are not printed:
+ * the command decides (tt_cli_warn_rejects, or an error when a config needs
+ * that plugin). A folder that cannot be read is a warning when verbose.
+ * Returns NULL on out of memory. The caller frees the registry. */
 tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose);
+
+/* "tautune: warning: <path>: rejected: <why>" on stderr for every reject of
+ * reg whose flag in reported (indexed like tt_registry_reject_at; may be
+ * NULL) is 0. */
+void tt_cli_warn_rejects(const tt_registry *reg, const unsigned char *reported);
 
 int tt_cmd_run(int argc, char **argv);
 int tt_cmd_plugins(int argc, char **argv);

@@ -64,6 +64,19 @@ static void print_plugin(const tt_plugin_entry *e)
         print_param(d, i);
 }
 
+/* Refused files are part of the listing (stdout), after the plugins: a
+ * file someone installed and that does not show up needs its reason. */
+static void print_rejects(const tt_registry *reg)
+{
+    size_t n = tt_registry_reject_count(reg);
+    if (n)
+        printf("\nrejected: %zu file%s on the plugin path, not loaded\n", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++) {
+        const tt_plugin_reject *r = tt_registry_reject_at(reg, i);
+        printf("%s\n    %s\n", r->path, r->why);
+    }
+}
+
 int tt_cmd_plugins(int argc, char **argv)
 {
     tt_plugin_paths paths = {.n = 0};
@@ -91,8 +104,13 @@ int tt_cmd_plugins(int argc, char **argv)
     int rc = TT_EXIT_OK;
     if (name) {
         const tt_plugin_entry *e = tt_registry_find(reg, name);
+        const tt_plugin_reject *r = e ? NULL : tt_registry_find_reject(reg, name);
         if (e) {
             print_plugin(e);
+        } else if (r) {
+            fprintf(stderr, "tautune plugins: plugin '%s' cannot be used: %s: rejected: %s\n",
+                    name, r->path, r->why);
+            rc = TT_EXIT_PLUGIN;
         } else {
             const char *near = tt_cli_closest_plugin(reg, name);
             fprintf(stderr, "tautune plugins: no plugin named '%s'%s%s%s\n", name,
@@ -104,6 +122,7 @@ int tt_cmd_plugins(int argc, char **argv)
             fprintf(stderr, "tautune plugins: no plugins found on the plugin path\n");
         for (size_t i = 0; i < tt_registry_count(reg); i++)
             print_plugin(tt_registry_at(reg, i));
+        print_rejects(reg);
     }
     tt_registry_free(reg);
     return rc;

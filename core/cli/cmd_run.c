@@ -107,44 +107,6 @@ void tt_run_state_free(run_state *s)
     free(s->prior);
 }
 
-int tt_run_resolve_plugins(run_state *s, const run_args *a, int keep_going)
-{
-    s->reg = tt_cli_load_plugins(&a->paths, 1);
-    s->descs = calloc(s->cfg->n_estimators + 1, sizeof *s->descs);
-    if (!s->reg || !s->descs) {
-        fprintf(stderr, "tautune: out of memory\n");
-        return TT_EXIT_ERROR;
-    }
-    int rc = TT_EXIT_OK;
-    for (size_t i = 0; i < s->cfg->n_estimators && (keep_going || !rc); i++) {
-        const tt_space_estimator *est = &s->cfg->estimators[i];
-        const tt_plugin_entry *e = tt_registry_find(s->reg, est->plugin);
-        if (!e) {
-            const char *near = tt_cli_closest_plugin(s->reg, est->plugin);
-            char line[32] = "";
-            if (est->line > 0)
-                snprintf(line, sizeof line, "%d:", est->line);
-            fprintf(stderr,
-                    "tautune: %s:%s estimators.%s: no plugin named '%s' on the plugin path%s%s%s"
-                    " (see `tautune plugins`)\n",
-                    s->cfg->path, line, est->plugin, est->plugin, near ? "; did you mean '" : "",
-                    near ? near : "", near ? "'?" : "");
-            if (!rc)
-                rc = TT_EXIT_PLUGIN;
-            continue;
-        }
-        char err[1024];
-        if (tt_space_check(est, e->desc, s->cfg->path, err, sizeof err) != TT_OK) {
-            fprintf(stderr, "tautune: %s\n", err);
-            if (!rc)
-                rc = TT_EXIT_USAGE;
-            continue;
-        }
-        s->descs[i] = e->desc;
-    }
-    return rc;
-}
-
 /* runs/<name>-<UTC time>, with -2, -3 ... if that folder exists. */
 static int make_out_dir(const run_state *s, const char *given, char *dir, size_t len)
 {

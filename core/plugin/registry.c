@@ -31,6 +31,8 @@ typedef struct reg_item {
 struct tt_registry {
     reg_item *items; /* sorted by desc->name */
     size_t count, cap;
+    tt_plugin_reject *rejects; /* in the order they were found */
+    size_t n_rejects, cap_rejects;
 };
 
 tt_registry *tt_registry_new(void)
@@ -46,6 +48,11 @@ void tt_registry_free(tt_registry *reg)
         free(reg->items[i].entry.path);
         dlclose(reg->items[i].handle);
     }
+    for (size_t i = 0; i < reg->n_rejects; i++) {
+        free(reg->rejects[i].path);
+        free(reg->rejects[i].why);
+    }
+    free(reg->rejects);
     free(reg->items);
     free(reg);
 }
@@ -390,75 +397,100 @@ static tt_status insert_item(tt_registry *reg, size_t at, const tt_plugin_descri
     return TT_OK;
 }
 
-tt_status tt_registry_load_file(tt_registry *reg, const char *path, char *err, size_t errlen)
+tt_status tt_plugin_open(const char *path, void **handle, char *why, size_t len)
 {
-    if (!reg || !path)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "tt_registry_load_file: NULL argument");
-
+    *handle = NULL;
     /* dlopen's own text for a missing file is vague about the cause; stat
      * gives the errno and lets us call it an I/O error rather than a bad plugin. */
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return tt_errf(err, errlen, TT_ERR_IO, "%s: rejected: cannot open: %s", path,
-                       strerror(errno));
+        return tt_errf(why, len, TT_ERR_IO, "cannot open: %s", strerror(errno));
 
-    /* RTLD_NOW: an unresolved symbol should fail here, not halfway through a
-     * search. RTLD_LOCAL: plugins must not see or shadow each other's symbols. */
     /* Without a slash dlopen would search the library path instead of
      * opening the file we just checked. */
     char local[4096];
     const char *open_path = path;
     if (!strchr(path, '/')) {
         if ((size_t)snprintf(local, sizeof local, "./%s", path) >= sizeof local)
-            return tt_errf(err, errlen, TT_ERR_IO, "%s: rejected: path too long", path);
+            return tt_errf(why, len, TT_ERR_IO, "path too long");
         open_path = local;
     }
-    void *handle = dlopen(open_path, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        const char *why = dlerror();
-        return tt_errf(err, errlen, TT_ERR_PLUGIN, "%s: rejected: cannot load: %s", path,
-                       why ? why : "unknown dlopen error");
+    /* RTLD_NOW: an unresolved symbol should fail here, not halfway through a
+     * search. RTLD_LOCAL: plugins must not see or shadow each other's symbols. */
+    *handle = dlopen(open_path, RTLD_NOW | RTLD_LOCAL);
+    if (!*handle) {
+        const char *dl = dlerror();
+        return tt_errf(why, len, TT_ERR_PLUGIN, "cannot load: %s",
+                       dl ? dl : "unknown dlopen error");
     }
+    return TT_OK;
+}
 
-    tt_status st;
+tt_status tt_plugin_call_entry(void *handle, const tt_plugin_descriptor **desc, char *why,
+                               size_t len)
+{
+    *desc = NULL;
     dlerror();
     void *sym = dlsym(handle, TT_PLUGIN_ENTRY_NAME);
-    if (!sym) {
-        st = tt_errf(err, errlen, TT_ERR_PLUGIN,
-                     "%s: rejected: no entry symbol '%s' (not a tautune ABI %d plugin)", path,
-                     TT_PLUGIN_ENTRY_NAME, TT_PLUGIN_ABI_MAJOR);
-        goto reject;
-    }
+    if (!sym)
+        return tt_errf(why, len, TT_ERR_PLUGIN,
+                       "no entry symbol '%s' (not a tautune ABI %d plugin)",
+                       TT_PLUGIN_ENTRY_NAME, TT_PLUGIN_ABI_MAJOR);
     /* POSIX guarantees dlsym's object pointer converts to a function pointer;
      * memcpy keeps -Wpedantic quiet about the cast. */
     tt_plugin_entry_fn entry;
     memcpy(&entry, &sym, sizeof entry);
-    const tt_plugin_descriptor *desc = entry();
+    *desc = entry();
+    return TT_OK;
+}
 
-    char why[512];
-    st = tt_plugin_validate(desc, why, sizeof why);
-    if (st != TT_OK) {
-        tt_errf(err, errlen, st, "%s: rejected: %s", path, why);
+/* tt_registry_load_file with only the reason in why, which the reject list
+ * keeps apart from the path. */
+static tt_status load_file(tt_registry *reg, const char *path, char *why, size_t len)
+{
+    void *handle;
+    tt_status st = tt_plugin_open(path, &handle, why, len);
+    if (st != TT_OK)
+        return st;
+    const tt_plugin_descriptor *desc;
+    st = tt_plugin_call_entry(handle, &desc, why, len);
+    if (st == TT_OK)
+        st = tt_plugin_validate(desc, why, len);
+    if (st != TT_OK)
         goto reject;
-    }
 
     int found;
     size_t at = lower_bound(reg, desc->name, &found);
     if (found) {
-        st = tt_errf(err, errlen, TT_ERR_PLUGIN,
-                     "%s: rejected: a plugin named '%s' is already registered (from %s)", path,
-                     desc->name, reg->items[at].entry.path);
+        st = tt_errf(why, len, TT_ERR_PLUGIN,
+                     "a plugin named '%s' is already registered (from %s)", desc->name,
+                     reg->items[at].entry.path);
         goto reject;
     }
     st = insert_item(reg, at, desc, path, handle);
     if (st != TT_OK) {
-        tt_errf(err, errlen, st, "%s: rejected: out of memory while registering", path);
+        tt_errf(why, len, st, "out of memory while registering");
         goto reject;
     }
     return TT_OK;
 
 reject:
     dlclose(handle);
+    return st;
+}
+
+tt_status tt_registry_load_file(tt_registry *reg, const char *path, char *err, size_t errlen)
+{
+    if (!reg || !path)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "tt_registry_load_file: NULL argument");
+    char why[768];
+    tt_status st = load_file(reg, path, why, sizeof why);
+    if (st != TT_OK) {
+        tt_errf(err, errlen, st, "%s: rejected: %s", path, why);
+        /* Best effort: without memory for the record the refusal is still
+         * in err. */
+        tt_registry_add_reject(reg, path, why);
+    }
     return st;
 }
 
@@ -473,22 +505,18 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-tt_status tt_registry_load_dir(tt_registry *reg, const char *dir,
-                               void (*on_reject)(void *ctx, const char *message), void *ctx,
-                               size_t *n_loaded, char *err, size_t errlen)
+tt_status tt_plugin_dir_list(const char *dir, char ***paths, size_t *n_paths, char *err,
+                            size_t errlen)
 {
-    if (n_loaded)
-        *n_loaded = 0;
-    if (!reg || !dir)
-        return tt_errf(err, errlen, TT_ERR_INVALID, "tt_registry_load_dir: NULL argument");
-
+    *paths = NULL;
+    *n_paths = 0;
     DIR *dh = opendir(dir);
     if (!dh)
         return tt_errf(err, errlen, TT_ERR_IO, "%s: cannot read plugin folder: %s", dir,
                        strerror(errno));
 
-    /* Collect first, then load in sorted order: readdir order is arbitrary, and
-     * with duplicates the first file by name must win on every machine. */
+    /* Collect first, then sort: readdir order is arbitrary, and with
+     * duplicates the first file by name must win on every machine. */
     char **names = NULL;
     size_t n = 0, cap = 0;
     tt_status st = TT_OK;
@@ -515,44 +543,123 @@ tt_status tt_registry_load_dir(tt_registry *reg, const char *dir,
     }
     int read_errno = errno;
     closedir(dh);
-    if (st != TT_OK) {
-        tt_free_strings(names, n);
-        return tt_errf(err, errlen, st, "%s: out of memory while listing plugins", dir);
-    }
-    if (read_errno != 0) {
+    if (st == TT_OK && read_errno != 0) {
         tt_free_strings(names, n);
         return tt_errf(err, errlen, TT_ERR_IO, "%s: cannot read plugin folder: %s", dir,
                        strerror(read_errno));
     }
-    if (n > 1)
+    if (st == TT_OK && n > 1)
         qsort(names, n, sizeof *names, cmp_names);
 
-    size_t loaded = 0;
-    for (size_t i = 0; i < n; i++) {
-        char msg[1024];
+    /* Names become paths in place; subfolders named *.so are not plugins,
+     * and skipping them quietly keeps the reject list about real files. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n && st == TT_OK; i++) {
         size_t plen = strlen(dir) + 1 + strlen(names[i]) + 1;
         char *path = malloc(plen);
         if (!path) {
-            tt_free_strings(names, n);
-            return tt_errf(err, errlen, TT_ERR_NOMEM, "%s: out of memory while loading plugins",
-                           dir);
+            st = TT_ERR_NOMEM;
+            break;
         }
         snprintf(path, plen, "%s/%s", dir, names[i]);
-        /* Subfolders named *.so are not plugins; skipping them quietly keeps
-         * the reject list about real files. */
+        free(names[i]);
+        names[i] = NULL;
         struct stat sb;
-        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
             free(path);
-            continue;
-        }
-        if (tt_registry_load_file(reg, path, msg, sizeof msg) == TT_OK)
+        else
+            names[kept++] = path;
+    }
+    if (st != TT_OK) {
+        /* Slots past kept are either freed (NULL) or still names. */
+        for (size_t i = kept; i < n; i++)
+            free(names[i]);
+        tt_free_strings(names, kept);
+        return tt_errf(err, errlen, st, "%s: out of memory while listing plugins", dir);
+    }
+    *paths = names;
+    *n_paths = kept;
+    return TT_OK;
+}
+
+tt_status tt_registry_load_dir(tt_registry *reg, const char *dir,
+                               void (*on_reject)(void *ctx, const char *message), void *ctx,
+                               size_t *n_loaded, char *err, size_t errlen)
+{
+    if (n_loaded)
+        *n_loaded = 0;
+    if (!reg || !dir)
+        return tt_errf(err, errlen, TT_ERR_INVALID, "tt_registry_load_dir: NULL argument");
+    char **paths;
+    size_t n;
+    tt_status st = tt_plugin_dir_list(dir, &paths, &n, err, errlen);
+    if (st != TT_OK)
+        return st;
+    size_t loaded = 0;
+    for (size_t i = 0; i < n; i++) {
+        char msg[1024];
+        if (tt_registry_load_file(reg, paths[i], msg, sizeof msg) == TT_OK)
             loaded++;
         else if (on_reject)
             on_reject(ctx, msg);
-        free(path);
     }
-    tt_free_strings(names, n);
+    tt_free_strings(paths, n);
     if (n_loaded)
         *n_loaded = loaded;
     return TT_OK;
+}
+
+/* ---- rejects --------------------------------------------------------------- */
+
+tt_status tt_registry_add_reject(tt_registry *reg, const char *path, const char *why)
+{
+    if (!reg || !path || !why)
+        return TT_ERR_INVALID;
+    if (reg->n_rejects == reg->cap_rejects) {
+        size_t cap = reg->cap_rejects ? reg->cap_rejects * 2 : 4;
+        tt_plugin_reject *grown = realloc(reg->rejects, cap * sizeof *grown);
+        if (!grown)
+            return TT_ERR_NOMEM;
+        reg->rejects = grown;
+        reg->cap_rejects = cap;
+    }
+    tt_plugin_reject r = {tt_strdup(path), tt_strdup(why)};
+    if (!r.path || !r.why) {
+        free(r.path);
+        free(r.why);
+        return TT_ERR_NOMEM;
+    }
+    reg->rejects[reg->n_rejects++] = r;
+    return TT_OK;
+}
+
+size_t tt_registry_reject_count(const tt_registry *reg)
+{
+    return reg ? reg->n_rejects : 0;
+}
+
+const tt_plugin_reject *tt_registry_reject_at(const tt_registry *reg, size_t i)
+{
+    return reg && i < reg->n_rejects ? &reg->rejects[i] : NULL;
+}
+
+/* A plugin whose file did not load has no trustworthy name (its entry may
+ * never have returned), so the file name stands in for it: built-in and
+ * third-party plugins alike are named after their file. */
+static int file_names_plugin(const char *path, const char *name)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(name);
+    return strncmp(base, name, n) == 0 && strcmp(base + n, ".so") == 0;
+}
+
+const tt_plugin_reject *tt_registry_find_reject(const tt_registry *reg, const char *name)
+{
+    if (!reg || !name)
+        return NULL;
+    for (size_t i = 0; i < reg->n_rejects; i++)
+        if (file_names_plugin(reg->rejects[i].path, name))
+            return &reg->rejects[i];
+    return NULL;
 }
