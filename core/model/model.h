@@ -106,8 +106,9 @@ tt_status tt_model_write(const char *path, const tt_model *m, char *err, size_t 
  * model file" when the checksum does not match or the contents do not fit
  * the format (counts larger than the file could hold are errors, never
  * allocations); TT_ERR_UNSUPPORTED with "written by a newer tautune" for a
- * newer format. A file of another kind is "damaged model file, or not a
- * model at all" (TT_ERR_PARSE). A format-1 model has one member of weight 1. */
+ * newer format. A file of another kind is "damaged model file (or not a
+ * model at all: ...)" (TT_ERR_PARSE). A format-1 model has one member of
+ * weight 1. */
 tt_status tt_model_read(const char *path, tt_model **out, char *err, size_t errlen);
 
 void tt_model_free(tt_model *m); /* NULL is a no-op */
