@@ -344,10 +344,19 @@ int tt_cli_apply_open(const char *cmd, const char *model_path, const char *data_
     memset(ap, 0, sizeof *ap);
     if (!(ap->ds = calloc(1, sizeof *ap->ds)))
         return TT_EXIT_ERROR;
-    if (tt_model_read(model_path, &ap->m, err, sizeof err) != TT_OK) {
+    tt_status st = tt_model_read(model_path, &ap->m, err, sizeof err);
+    if (st != TT_OK) {
         fprintf(stderr, "tautune %s: %s\n", cmd, err);
-        return TT_EXIT_DATA;
+        /* A damaged model (or another kind of file: the reader cannot tell
+         * them apart) or a newer one is neither the data's fault nor a
+         * plugin's: exit 1. A model file that is not there stays exit 3, as
+         * a data file that is not there. */
+        return st == TT_ERR_IO ? TT_EXIT_DATA : TT_EXIT_ERROR;
     }
+    if (ap->m->unverified)
+        fprintf(stderr, "tautune %s: warning: %s was written by an older tautune without a "
+                        "checksum, so damage to it cannot be detected (a new run writes one "
+                        "with it)\n", cmd, model_path);
     ap->reg = tt_cli_load_plugins(paths, 0);
     if (!(ap->d = calloc(ap->m->n_members, sizeof *ap->d)))
         return TT_EXIT_ERROR;

@@ -27,8 +27,12 @@ typedef struct tt_cli_applied {
     tt_dataset *ds;                 /* their features (x, w and names) */
 } tt_cli_applied;
 
-/* Read the model at model_path, find each member's plugin on paths (a
- * missing plugin or one without load is TT_EXIT_PLUGIN; another version
+/* Read the model at model_path (one that cannot be opened is TT_EXIT_DATA;
+ * a damaged one, another kind of file, or one of a newer format,
+ * TT_EXIT_ERROR; one of an old
+ * format without checksum is read with a warning), find each member's
+ * plugin on paths (a missing plugin or one without load is TT_EXIT_PLUGIN;
+ * another version
  * than the one that saved it is a warning), read data_path and put its rows
  * through the model's preprocessing (TT_EXIT_DATA naming the file, line and
  * column of a bad cell). The checks and messages run in that order. On

@@ -17,7 +17,8 @@
 /* Exit codes of the `tautune` command (documented in README.md). */
 enum {
     TT_EXIT_OK = 0,
-    TT_EXIT_ERROR = 1,       /* I/O or internal error */
+    TT_EXIT_ERROR = 1,       /* I/O or internal error; predict, assign: a damaged
+                              * model file, or one of a newer format */
     TT_EXIT_USAGE = 2,       /* bad command line or config */
     TT_EXIT_DATA = 3,        /* the data cannot be used */
     TT_EXIT_PLUGIN = 4,      /* a configured estimator is missing or unusable */

@@ -14,7 +14,6 @@
 #include "cli/run.h"
 #include "lua/config.h"
 #include "report/results.h"
-#include "report/trials_read.h"
 #include "score/estimand.h"
 #include "search/rank.h"
 #include "search/search.h"
@@ -105,79 +104,6 @@ void tt_run_state_free(run_state *s)
     for (size_t i = 0; i < s->n_prior; i++)
         tt_trial_result_clear(&s->prior[i]);
     free(s->prior);
-}
-
-/* runs/<name>-<UTC time>, with -2, -3 ... if that folder exists. */
-static int make_out_dir(const run_state *s, const char *given, char *dir, size_t len)
-{
-    if (given) {
-        snprintf(dir, len, "%s", given);
-    } else {
-        tt_cli_default_dir(s->cfg->name, dir, len);
-    }
-    char probe[4200];
-    snprintf(probe, sizeof probe, "%s/trials.jsonl", dir);
-    if (access(probe, F_OK) == 0) {
-        fprintf(stderr, "tautune: %s already holds a run; continue it with --resume %s, or "
-                        "choose another --out\n", dir, dir);
-        return TT_EXIT_USAGE;
-    }
-    if (tt_mkdir_p(dir) != 0) {
-        fprintf(stderr, "tautune: cannot create run folder %s: %s\n", dir, strerror(errno));
-        return TT_EXIT_ERROR;
-    }
-    return TT_EXIT_OK;
-}
-
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[8192];
-    size_t n;
-    int rc = in && out ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            rc = -1;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        rc = -1;
-    return rc;
-}
-
-/* A new run folder, or the folder of the run being resumed with its finished
- * trials read back; trials.jsonl is then opened for appending. */
-static int open_run_folder(run_state *s, const run_args *a, char *dir, size_t len)
-{
-    char path[4200], err[1024];
-    int rc;
-    if (a->resume) {
-        snprintf(dir, len, "%s", a->resume);
-        snprintf(path, sizeof path, "%s/trials.jsonl", dir);
-        size_t skipped;
-        if (tt_trials_read(path, s->cfg, s->descs, &s->prior, &s->n_prior, &skipped, err,
-                           sizeof err) != TT_OK) {
-            fprintf(stderr, "tautune: cannot resume: %s\n", err);
-            return TT_EXIT_USAGE;
-        }
-        if (!s->quiet)
-            fprintf(stderr, "tautune: resuming %s: %zu finished trials kept%s\n", dir, s->n_prior,
-                    skipped ? " (a last line cut short by the interruption was dropped)" : "");
-        s->trials_fp = fopen(path, "a");
-    } else {
-        if ((rc = make_out_dir(s, a->out ? a->out : s->cfg->out_dir, dir, len)))
-            return rc;
-        snprintf(path, sizeof path, "%s/config.lua", dir);
-        if (copy_file(s->cfg->path, path) != 0)
-            fprintf(stderr, "tautune: warning: could not copy the config into %s\n", dir);
-        snprintf(path, sizeof path, "%s/trials.jsonl", dir);
-        s->trials_fp = fopen(path, "w");
-    }
-    if (!s->trials_fp) {
-        fprintf(stderr, "tautune: cannot write %s: %s\n", path, strerror(errno));
-        return TT_EXIT_ERROR;
-    }
-    return TT_EXIT_OK;
 }
 
 static int on_trial(void *ctx, const tt_trial_result *r)
@@ -419,7 +345,7 @@ static int execute(run_state *s, run_cli *cli, double start)
     if ((rc = tt_run_resolve_plugins(s, a, 0)) || (rc = tt_run_load_data(s, a)) ||
         (rc = tt_run_check_data(s)) || (rc = tt_run_split(s)) ||
         (tt_run_warn_post_treatment(s), 0) || (rc = tt_run_build_scores(s)) ||
-        (rc = tt_run_iv_diagnostics(s)) || (rc = tt_run_make_plan(s, start)) || (rc = open_run_folder(s, a, dir, sizeof dir)))
+        (rc = tt_run_iv_diagnostics(s)) || (rc = tt_run_make_plan(s, start)) || (rc = tt_run_open_folder(s, a, dir, sizeof dir)))
         return rc;
     /* From here on finished work exists or is being made: signals are
      * polled (within 0.1 s) so it is written before exit 130. */

@@ -13,7 +13,7 @@ static const struct {
     const char *meaning;
 } exit_codes[] = {
     {TT_EXIT_OK, "success"},
-    {TT_EXIT_ERROR, "I/O or internal error"},
+    {TT_EXIT_ERROR, "I/O or internal error; predict, assign: a damaged model file"},
     {TT_EXIT_USAGE, "bad command line or config (also: an unknown --fail-under/--fail-over score)"},
     {TT_EXIT_DATA, "the data cannot be used"},
     {TT_EXIT_PLUGIN, "a configured plugin is missing or cannot handle the data"},
@@ -144,11 +144,16 @@ static void predict_text(FILE *out)
           "                        the same run or of `tautune policy`): column policy_arm\n"
           "  --plugin-path DIR     extra plugin folder (repeatable; colon lists allowed)\n"
           "\n"
-          "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error, 3 data error\n"
-          "(a column the model needs is missing or malformed), 4 a plugin of the model\n"
-          "is not installed or cannot load models, 7 a plugin failed or crashed\n"
-          "loading the model or computing effects (it runs in a child process; the\n"
-          "message names the plugin and the step).\n",
+          "A model file is checked against its checksum before it is used: a damaged\n"
+          "one is refused (\"damaged model file\"); one written before checksums is\n"
+          "read with a warning that it cannot be verified.\n"
+          "\n"
+          "Exit codes: 0 ok, 1 I/O or internal error, or a damaged model file (or one\n"
+          "written by a newer tautune), 2 usage error, 3 data error (a model file that\n"
+          "is not there, a column the model needs is missing or malformed), 4 a plugin\n"
+          "of the model is not installed or cannot load models, 7 a plugin failed or\n"
+          "crashed loading the model or computing effects (it runs in a child\n"
+          "process; the message names the plugin and the step).\n",
           out);
 }
 
@@ -368,8 +373,9 @@ static void assign_text(FILE *out)
           "                        rows give the same arms\n"
           "  --plugin-path DIR     extra plugin folder (repeatable; colon lists allowed)\n"
           "\n"
-          "Exit codes: 0 ok, 1 I/O or internal error, 2 usage error (a floor outside\n"
-          "its range, a continuous treatment), 3 data error (an unreadable model, a\n"
+          "Exit codes: 0 ok, 1 I/O or internal error, or a damaged model file (or one\n"
+          "written by a newer tautune), 2 usage error (a floor outside its range, a\n"
+          "continuous treatment), 3 data error (a model file that is not there, a\n"
           "column the model needs is missing or malformed), 4 a plugin of the model is\n"
           "not installed, cannot load models or gives no intervals, 7 a plugin failed\n"
           "or crashed loading the model or computing effects, or gave intervals that\n"

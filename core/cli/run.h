@@ -221,6 +221,12 @@ void tt_run_state_free(run_state *s);
 /* Plugins of the config's estimators, every space checked against its
  * schema; keep_going: report every problem (`check`), the code of the first. */
 int tt_run_resolve_plugins(run_state *s, const run_args *a, int keep_going);
+/* The run folder (run_folder.c) into dir: a new one (--out, the config's
+ * out_dir or runs/<name>-<UTC time>) holding a copy of the config, or
+ * --resume's with its finished trials read into s->prior (a torn last line
+ * of trials.jsonl dropped with a warning); s->trials_fp then appends to its
+ * trials.jsonl. */
+int tt_run_open_folder(run_state *s, const run_args *a, char *dir, size_t len);
 int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
 int tt_run_check_data(const run_state *s);
 int tt_run_split(run_state *s);

@@ -2,6 +2,7 @@
 #include "model/model.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,11 +11,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/crc32.h"
 #include "util/err.h"
 
 #define MODEL_MAGIC "tautune-model"
-#define MODEL_VERSION_ONE 1      /* one member */
-#define MODEL_VERSION_ENSEMBLE 2 /* two or more members; the newest */
+#define MODEL_VERSION_ONE 1      /* one member, no checksum (read only) */
+#define MODEL_VERSION_ENSEMBLE 2 /* two or more members, no checksum (read only) */
+#define MODEL_VERSION_CHECKED 3  /* K >= 1 members and a checksum; the newest */
+/* The last line: "crc32 " and 8 lowercase hex digits, the CRC-32 of every
+ * byte before it. Fixed length, so the reader finds it without parsing. */
+#define CHECKSUM_KEY "crc32 "
+#define CHECKSUM_LINE_LEN 15
 /* Sanity caps for counts read from a file: a corrupt count must give an
  * error, not a huge allocation. */
 #define MAX_ARMS 100000
@@ -107,7 +114,7 @@ static tt_status put_learner(FILE *fp, const char *key, const tt_learner *l, cha
     return tt_learner_save(l, &sink, err, errlen);
 }
 
-/* A member's header: format 1's lines, then its weight in format 2. */
+/* A member's header: format 1's lines, then its weight (formats 2, 3). */
 static void put_member(FILE *fp, const tt_model_member *mb, int ensemble)
 {
     put_string(fp, "plugin", mb->plugin);
@@ -122,14 +129,15 @@ static void put_member(FILE *fp, const tt_model_member *mb, int ensemble)
 
 static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errlen)
 {
-    const int ensemble = m->n_members > 1;
-    fprintf(fp, "%s %d\n", MODEL_MAGIC, ensemble ? MODEL_VERSION_ENSEMBLE : MODEL_VERSION_ONE);
-    if (ensemble)
-        fprintf(fp, "members %zu\n", m->n_members);
-    for (size_t k = 0; k < m->n_members; k++)
-        put_member(fp, &m->members[k], ensemble);
+    fprintf(fp, "%s %d\nmembers %zu\n", MODEL_MAGIC, MODEL_VERSION_CHECKED, m->n_members);
+    for (size_t k = 0; k < m->n_members; k++) {
+        tt_model_member one = m->members[k];
+        if (m->n_members == 1)
+            one.weight = 1; /* a lone member's weight is 1 whatever it says */
+        put_member(fp, &one, 1);
+    }
     put_strings(fp, "arms", m->arm_labels, (size_t)m->n_arms);
-    if (m->continuous) /* absent for arms: those files stay byte for byte as before */
+    if (m->continuous) /* absent for arms, as in formats 1 and 2 before it existed */
         fprintf(fp, "treatment_kind continuous\n");
     put_string(fp, "id", m->id_name);
     put_strings(fp, "x", m->x_names, m->p_x);
@@ -156,6 +164,31 @@ static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errle
     if (st == TT_OK)
         fprintf(fp, "end\n");
     return st;
+}
+
+/* The checksum line after the body written to fp. The body is read back
+ * from the file rather than summed as it is written: the plugins' and
+ * learners' savers write straight to the stream, and what counts is the
+ * bytes the file holds. */
+static tt_status put_checksum(FILE *fp)
+{
+    if (fflush(fp) != 0)
+        return TT_ERR_IO;
+    long body = ftell(fp);
+    if (body < 0 || fseek(fp, 0, SEEK_SET) != 0)
+        return TT_ERR_IO;
+    unsigned char buf[65536];
+    uint32_t crc = 0;
+    long done = 0;
+    size_t got;
+    while (done < body && (got = fread(buf, 1, sizeof buf, fp)) > 0) {
+        crc = tt_crc32(crc, buf, got);
+        done += (long)got;
+    }
+    if (done != body || fseek(fp, 0, SEEK_END) != 0)
+        return TT_ERR_IO;
+    return fprintf(fp, CHECKSUM_KEY "%08" PRIx32 "\n", crc) == CHECKSUM_LINE_LEN ? TT_OK
+                                                                                  : TT_ERR_IO;
 }
 
 /* What the format cannot hold, refused before the file is touched. */
@@ -195,7 +228,7 @@ tt_status tt_model_write(const char *path, const tt_model *m, char *err, size_t 
     if (!tmp)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     snprintf(tmp, len, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "wb");
+    FILE *fp = fopen(tmp, "w+b"); /* read back for the checksum */
     if (!fp) {
         tt_status st = tt_errf(err, errlen, TT_ERR_IO, "%s: %s", tmp, strerror(errno));
         free(tmp);
@@ -209,6 +242,8 @@ tt_status tt_model_write(const char *path, const tt_model *m, char *err, size_t 
         uselocale(old);
         freelocale(c);
     }
+    if (st == TT_OK)
+        st = put_checksum(fp);
     if (fflush(fp) != 0 || ferror(fp))
         st = st ? st : TT_ERR_IO;
     if (fclose(fp) != 0)
@@ -232,26 +267,26 @@ typedef struct reader {
     char *err;
     size_t errlen;
     tt_status st;
-    long long size; /* of the file, or -1 when unknown */
+    long long size; /* of the body: the file less its checksum line */
+    int checked;    /* the checksum line is there and matches */
 } reader;
 
-/* Bytes left in the file: a count read from it that would need more is
+/* Body bytes left: a count read from the file that would need more is
  * corrupt, and is refused before anything is allocated for it. */
 static size_t remaining(reader *r)
 {
     long pos = ftell(r->fp);
-    if (r->size < 0)
-        return SIZE_MAX;
     if (pos < 0 || r->size < pos)
         return 0;
     return (size_t)(r->size - pos);
 }
 
+/* Every refusal of the file's contents says "damaged model file": with the
+ * checksum checked first, that is what a file it does not fit is. */
 static int bad(reader *r, const char *what)
 {
     if (r->st == TT_OK)
-        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
-                        "%s: not a readable tautune model (%s; truncated or corrupt?)", r->path,
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: damaged model file (%s)", r->path,
                         what);
     return -1;
 }
@@ -332,7 +367,8 @@ static int get_learner(reader *r, const char *key, tt_learner **out)
     tt_plugin_source src = {.struct_size = sizeof src, .ctx = r->fp, .read = file_read};
     char why[512];
     if (tt_learner_load(&src, out, why, sizeof why) != TT_OK) {
-        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: %s model: %s", r->path, key, why);
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: damaged model file (%s model: %s)",
+                        r->path, key, why);
         return -1;
     }
     return 0;
@@ -368,19 +404,30 @@ static int read_members(reader *r, tt_model *m)
 {
     size_t version, n_members = 1;
     char word[32];
+    /* Another kind of file (the data passed as the model) cannot be told
+     * from a model damaged in its header and its checksum line alike (a cut
+     * inside the header, a few flipped bits in a small file): both are
+     * refused as damage, by one message that names both. */
     if (fscanf(r->fp, " %31s", word) != 1 || strcmp(word, MODEL_MAGIC) != 0)
-        return bad(r, "no 'tautune-model' header");
+        return bad(r, "or not a model at all: it does not start with 'tautune-model'");
     if (fscanf(r->fp, " %zu", &version) != 1)
         return bad(r, "no format version");
-    if (version != MODEL_VERSION_ONE && version != MODEL_VERSION_ENSEMBLE) {
-        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
-                        "%s: model format version %zu; this tautune reads versions %d and %d "
-                        "(a newer tautune wrote it?)",
-                        r->path, version, MODEL_VERSION_ONE, MODEL_VERSION_ENSEMBLE);
+    /* After the checksum, so that a damaged version digit is damage. A newer
+     * format may end otherwise; it is named either way. */
+    if (version > MODEL_VERSION_CHECKED) {
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_UNSUPPORTED,
+                        "%s: model format version %zu was written by a newer tautune (this one "
+                        "reads versions %d to %d)",
+                        r->path, version, MODEL_VERSION_ONE, MODEL_VERSION_CHECKED);
         return -1;
     }
-    const int ensemble = version == MODEL_VERSION_ENSEMBLE;
-    if (ensemble && (get_size(r, "members", TT_MODEL_MAX_MEMBERS, &n_members) || n_members < 2))
+    if (version < MODEL_VERSION_ONE)
+        return bad(r, "format version 0");
+    if (version == MODEL_VERSION_CHECKED && !r->checked)
+        return bad(r, "no checksum line at its end, which format 3 has: cut short?");
+    const int ensemble = version != MODEL_VERSION_ONE;
+    if (ensemble && (get_size(r, "members", TT_MODEL_MAX_MEMBERS, &n_members) || n_members < 1 ||
+                     (version == MODEL_VERSION_ENSEMBLE && n_members < 2)))
         return bad(r, "members");
     m->members = calloc(n_members, sizeof *m->members);
     if (!m->members)
@@ -398,8 +445,7 @@ static int read_members(reader *r, tt_model *m)
 }
 
 /* len bytes into *out (malloc'd, one spare byte). The buffer grows as bytes
- * arrive, so even where the file's size is unknown (a pipe) a corrupt
- * length costs an error, not that much memory. */
+ * arrive, so a corrupt length costs an error, not that much memory. */
 static int get_bytes(reader *r, size_t len, unsigned char **out)
 {
     size_t cap = len < ((size_t)1 << 20) ? len : (size_t)1 << 20, have = 0;
@@ -465,7 +511,8 @@ static void read_body(reader *r, tt_model *m)
     if (has_prep && fgetc(r->fp) != '\n') /* the prep reader expects its header first */
         return (void)bad(r, "prep");
     if (has_prep && tt_prep_load(r->fp, &m->prep, why, sizeof why) != TT_OK) {
-        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE, "%s: preprocessing: %s", r->path, why);
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
+                        "%s: damaged model file (preprocessing: %s)", r->path, why);
         return;
     }
     if (get_size(r, "prop_width", MAX_ARMS, &m->prop_width) ||
@@ -483,37 +530,138 @@ static void read_body(reader *r, tt_model *m)
     for (size_t k = 0; k < m->n_members; k++)
         if (get_state(r, &m->members[k]))
             return;
-    get_key(r, "end");
+    /* "end" closes the body: nothing may follow but the checksum line. */
+    if (get_key(r, "end") == 0 && (fgetc(r->fp) != '\n' || ftell(r->fp) != r->size))
+        bad(r, "bytes after 'end'");
+}
+
+/* r->fp's checksum line, when the file ends with one: r->size becomes the
+ * body's length and r->checked 1, or a mismatch is an error. A file without
+ * one is left to the format version (formats 1 and 2 had none). Nothing of
+ * the file is interpreted before this, so damage anywhere, the version
+ * included, is reported as damage. */
+static void check_sum(reader *r)
+{
+    char line[CHECKSUM_LINE_LEN];
+    if (r->size < CHECKSUM_LINE_LEN || fseek(r->fp, (long)(r->size - CHECKSUM_LINE_LEN), SEEK_SET) ||
+        fread(line, 1, sizeof line, r->fp) != sizeof line) {
+        rewind(r->fp);
+        return;
+    }
+    const size_t key = sizeof CHECKSUM_KEY - 1;
+    int shaped = memcmp(line, CHECKSUM_KEY, key) == 0 && line[CHECKSUM_LINE_LEN - 1] == '\n';
+    uint32_t stored = 0;
+    /* Lowercase only: an uppercase digit (one flipped bit) is damage too. */
+    for (size_t i = key; shaped && i < CHECKSUM_LINE_LEN - 1; i++) {
+        const char *digits = "0123456789abcdef", *d = memchr(digits, line[i], 16);
+        shaped = d != NULL;
+        stored = stored << 4 | (uint32_t)(d ? d - digits : 0);
+    }
+    rewind(r->fp);
+    if (!shaped)
+        return;
+    const long long body = r->size - CHECKSUM_LINE_LEN;
+    unsigned char buf[65536];
+    uint32_t crc = 0;
+    long long done = 0;
+    while (done < body) {
+        size_t want = body - done < (long long)sizeof buf ? (size_t)(body - done) : sizeof buf;
+        size_t got = fread(buf, 1, want, r->fp);
+        if (got == 0)
+            break;
+        crc = tt_crc32(crc, buf, got);
+        done += (long long)got;
+    }
+    rewind(r->fp);
+    if (done != body) {
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_IO, "%s: read error: %s", r->path,
+                        strerror(errno));
+        return;
+    }
+    if (crc != stored) {
+        r->st = tt_errf(r->err, r->errlen, TT_ERR_PARSE,
+                        "%s: damaged model file: its contents do not match their checksum "
+                        "(crc32 %08" PRIx32 " written, %08" PRIx32 " now); it was changed "
+                        "after tautune wrote it",
+                        r->path, stored, crc);
+        return;
+    }
+    r->size = body;
+    r->checked = 1;
+}
+
+/* A stream the reader can seek in, and its size: the file itself, or (a
+ * pipe, a terminal) all of it read into memory first, in *buf (the
+ * caller's, free). NULL with err set on failure. */
+static FILE *open_seekable(const char *path, long long *size, char **buf, char *err,
+                           size_t errlen)
+{
+    *buf = NULL;
+    FILE *fp = fopen(path, "rb");
+    struct stat sb;
+    if (!fp || fstat(fileno(fp), &sb) != 0) {
+        tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
+        if (fp)
+            fclose(fp);
+        return NULL;
+    }
+    if (S_ISREG(sb.st_mode)) {
+        *size = (long long)sb.st_size;
+        return fp;
+    }
+    size_t len = 0;
+    FILE *mem = open_memstream(buf, &len);
+    char chunk[65536];
+    size_t got;
+    int failed = !mem;
+    while (!failed && (got = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        failed = fwrite(chunk, 1, got, mem) != got;
+    failed = ferror(fp) || failed;
+    fclose(fp);
+    if (mem && fclose(mem) != 0)
+        failed = 1;
+    FILE *in = !failed ? fmemopen(*buf, len ? len : 1, "rb") : NULL;
+    if (!in) {
+        tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno ? errno : EIO));
+        free(*buf);
+        *buf = NULL;
+        return NULL;
+    }
+    *size = (long long)len;
+    return in;
 }
 
 tt_status tt_model_read(const char *path, tt_model **out, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
+    char *buf;
+    long long size;
+    FILE *fp = open_seekable(path, &size, &buf, err, errlen);
     if (!fp)
-        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
+        return TT_ERR_IO;
     tt_model *m = calloc(1, sizeof *m);
     if (!m) {
         fclose(fp);
+        free(buf);
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
     }
+    reader r = {.fp = fp, .path = path, .err = err, .errlen = errlen, .st = TT_OK, .size = size};
+    check_sum(&r);
     locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     locale_t old = c ? uselocale(c) : (locale_t)0;
-    struct stat sb;
-    reader r = {.fp = fp, .path = path, .err = err, .errlen = errlen, .st = TT_OK,
-                .size = fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode)
-                            ? (long long)sb.st_size
-                            : -1};
-    read_body(&r, m);
+    if (r.st == TT_OK)
+        read_body(&r, m);
     if (c) {
         uselocale(old);
         freelocale(c);
     }
     fclose(fp);
+    free(buf);
     if (r.st != TT_OK) {
         tt_model_free(m);
         return r.st;
     }
+    m->unverified = !r.checked;
     *out = m;
     return TT_OK;
 }

@@ -8,10 +8,11 @@
  * weighted sum of its members' effects; a model of one trial is a model with
  * one member of weight 1.
  *
- * Format 1, a model of one member (text, C locale, numbers as %.17g so they
- * read back exactly, strings length-prefixed), in order:
- *   "tautune-model 1"
- *   the member's plugin name and version, its seed, its hyperparameter point;
+ * Format 3, the one written (text, C locale, numbers as %.17g so they read
+ * back exactly, strings length-prefixed), in order:
+ *   "tautune-model 3", then "members K" (K >= 1);
+ *   per member its plugin name and version, its seed, its hyperparameter
+ *     point, and "weight W" (W > 0; the K weights sum to 1; K = 1: 1);
  *   the arms (count and labels); "treatment_kind continuous" for a
  *     continuous treatment (then absent for arms); the id column's name, the
  *     feature names;
@@ -22,21 +23,26 @@
  *     outcome, per-arm outcomes), each present only if the run had it, so a
  *     plugin that consults them at prediction time (the X-learner's
  *     propensity blend) gets the same answers as in the run;
- *   the plugin's own saved state (its save callback's bytes, length-prefixed,
- *     so a plugin's reader can never run past them);
- *   "end".
- * Format 2, a model of K >= 2 members (an ensemble), is format 1 with:
- *   "tautune-model 2", then "members K";
- *   K member headers where format 1 has one, each followed by "weight W"
- *     (W > 0; the K weights sum to 1);
- *   the shared parts as in format 1;
- *   K saved states, in member order, each as format 1's state;
- *   "end".
- * A one-member model is always written as format 1 (byte for byte what
- * tautune wrote before ensembles), so older tautunes read every
- * single-trial model; the reader accepts both formats and refuses newer
- * ones. The file is written to a temporary name and renamed, so a crash
- * never leaves half a model under the real name.
+ *   K saved states, in member order, each the plugin's save callback's
+ *     bytes, length-prefixed, so a plugin's reader can never run past them;
+ *   "end";
+ *   "crc32 XXXXXXXX": the CRC-32 (util/crc32.h) of every byte before this
+ *     line, 8 lowercase hex digits, then a newline; nothing follows.
+ * Formats 1 (one member, "tautune-model 1" and no "members" or "weight"
+ * lines) and 2 (K >= 2 members, "tautune-model 2") are format 3 without the
+ * checksum line: what tautune wrote before it. They are still read, so
+ * saved models keep working, with tt_model.unverified set for the caller to
+ * warn that damage cannot be told; tautunes from before format 3 refuse
+ * format 3 as a newer version. The checksum came with a new version number,
+ * not as a last line older readers would skip, so that a format-3 file cut
+ * just before its checksum line cannot pass for an older, unchecked one.
+ *
+ * The reader checks the checksum before it interprets anything, so a damaged
+ * file (a flipped bit anywhere, the version included) is refused as
+ * "damaged model file", never read into different effects. A format version
+ * above 3 is refused as "written by a newer tautune". The file is written to
+ * a temporary name and renamed, so a crash never leaves half a model under
+ * the real name.
  *
  * Ownership: tt_model_write borrows everything (the members array included,
  * so a caller can point it at an array of its own); tt_model_read returns a
@@ -84,18 +90,25 @@ typedef struct tt_model {
     /* A continuous treatment (dataset.h): effects per unit of T, the arms
      * are its strata, and propensity holds E[T | x, w] (prop_width 1). */
     int continuous;
+    /* Set by tt_model_read for a file of format 1 or 2: no checksum, so
+     * damage could not be ruled out. The writer ignores it. */
+    int unverified;
 } tt_model;
 
-/* Write m to path (atomically): format 1 with one member, format 2 with
- * more. No members, a member without a plugin name, or (K >= 2) a weight
+/* Write m to path (atomically) in format 3, with its checksum. No members, a member without a plugin name, or (K >= 2) a weight
  * that is not positive and finite or weights not summing to 1 (within 1e-9)
  * are TT_ERR_INVALID; errors name the file. */
 tt_status tt_model_write(const char *path, const tt_model *m, char *err, size_t errlen);
 
-/* Read a model file of format 1 or 2; on failure *out is NULL and err names
- * the file and what is wrong (not a model, a newer format, truncated or
- * corrupt: counts larger than the file could hold are errors, never
- * allocations). A format-1 model has one member of weight 1. */
+/* Read a model file of format 1, 2 or 3 (a pipe is read into memory
+ * first); on failure *out is NULL and err names the file and what is wrong:
+ * TT_ERR_IO when it cannot be opened or read; TT_ERR_PARSE with "damaged
+ * model file" when the checksum does not match or the contents do not fit
+ * the format (counts larger than the file could hold are errors, never
+ * allocations); TT_ERR_UNSUPPORTED with "written by a newer tautune" for a
+ * newer format. A file of another kind is "damaged model file (or not a
+ * model at all: ...)" (TT_ERR_PARSE). A format-1 model has one member of
+ * weight 1. */
 tt_status tt_model_read(const char *path, tt_model **out, char *err, size_t errlen);
 
 void tt_model_free(tt_model *m); /* NULL is a no-op */

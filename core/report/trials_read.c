@@ -1,12 +1,16 @@
-/* trials_read.c - trials.jsonl back into trial results. */
+/* trials_read.c - trials.jsonl back into trial results, and reopened for
+ * appending after them. */
 #include "report/trials_read.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin/conditions.h"
 #include "util/err.h"
@@ -141,12 +145,29 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
     return TT_OK;
 }
 
+/* A line that is one JSON object and nothing else: cJSON_Parse alone would
+ * take the first object of two glued together (what appending onto a torn
+ * line used to make) and ignore the rest; a NUL byte (what a crash can leave
+ * in unwritten blocks) would end the text early. */
+static cJSON *parse_line(const char *line, size_t len)
+{
+    if (memchr(line, '\0', len))
+        return NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+    if (o && !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 tt_status tt_trials_read(const char *path, const tt_config *config,
                          const tt_plugin_descriptor *const *descs, tt_trial_result **trials,
-                         size_t *n, size_t *n_skipped, char *err, size_t errlen)
+                         size_t *n, tt_trials_tail *tail, char *err, size_t errlen)
 {
     *trials = NULL;
-    *n = *n_skipped = 0;
+    *n = 0;
+    memset(tail, 0, sizeof *tail);
     FILE *fp = fopen(path, "r");
     if (!fp)
         return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
@@ -156,18 +177,24 @@ tt_status tt_trials_read(const char *path, const tt_config *config,
     tt_status st = TT_OK;
     while (st == TT_OK && (len = getline(&line, &cap_line, fp)) >= 0) {
         lineno++;
+        /* Only the last line can lack its newline. */
         int complete = len > 0 && line[len - 1] == '\n';
-        cJSON *o = cJSON_Parse(line);
+        cJSON *o = parse_line(line, (size_t)len);
         if (!o) {
-            /* Only the last line can be a write cut short by a crash. */
-            int last = fgetc(fp) == EOF;
-            if (last && !complete) {
-                *n_skipped = 1;
+            /* A write cut short by a crash: the last line, without its
+             * newline, and (a strict prefix of an object) not JSON. One with
+             * its newline was followed by more writes: damage, not a tear. */
+            if (!complete) {
+                tail->torn_line = lineno;
+                tail->torn_bytes = (size_t)len;
                 break;
             }
             st = tt_errf(err, errlen, TT_ERR_PARSE, "%s:%zu: not a JSON object", path, lineno);
             break;
         }
+        tail->keep_bytes += (long long)len;
+        /* A whole record whose newline never reached the disk is kept. */
+        tail->unterminated = !complete;
         if (*n == cap) {
             size_t grown_cap = cap ? 2 * cap : 64;
             tt_trial_result *grown = realloc(*trials, grown_cap * sizeof *grown);
@@ -191,6 +218,8 @@ tt_status tt_trials_read(const char *path, const tt_config *config,
         }
         (*n)++;
     }
+    if (st == TT_OK && ferror(fp))
+        st = tt_errf(err, errlen, TT_ERR_IO, "%s:%zu: %s", path, lineno + 1, strerror(errno));
     free(line);
     fclose(fp);
     if (st != TT_OK) {
@@ -201,4 +230,52 @@ tt_status tt_trials_read(const char *path, const tt_config *config,
         *n = 0;
     }
     return st;
+}
+
+tt_status tt_trials_reopen(const char *path, const tt_trials_tail *tail, FILE **out, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    int fd = open(path, O_WRONLY | O_APPEND);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        tt_status st = tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return st;
+    }
+    /* Cutting to what was read must not cut what someone appended since. */
+    if ((long long)sb.st_size != tail->keep_bytes + (long long)tail->torn_bytes) {
+        close(fd);
+        return tt_errf(err, errlen, TT_ERR_IO,
+                       "%s changed while it was read (is another run writing it?)", path);
+    }
+    /* The torn tail is cut off rather than closed with a newline: a newline
+     * would make those bytes a damaged line in the middle, which every later
+     * --resume refuses, and they hold no record that could be read back (the
+     * search simply runs another trial). ftruncate is one step: a crash
+     * before it leaves the torn line to be dropped by the next --resume, a
+     * crash after it leaves whole lines only. */
+    if (tail->torn_line && ftruncate(fd, (off_t)tail->keep_bytes) != 0) {
+        tt_status st = tt_errf(err, errlen, TT_ERR_IO, "%s: cannot cut the torn last line: %s",
+                               path, strerror(errno));
+        close(fd);
+        return st;
+    }
+    FILE *fp = fdopen(fd, "a");
+    if (!fp) {
+        tt_status st = tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
+        close(fd);
+        return st;
+    }
+    /* A whole last record without its newline keeps its bytes and gets the
+     * newline before anything else is written, so no record is glued onto
+     * it; a crash in between leaves the same whole, unterminated line. */
+    if (tail->unterminated && (fputc('\n', fp) == EOF || fflush(fp) != 0)) {
+        tt_status st = tt_errf(err, errlen, TT_ERR_IO, "%s: %s", path, strerror(errno));
+        fclose(fp);
+        return st;
+    }
+    *out = fp;
+    return TT_OK;
 }

@@ -4,24 +4,43 @@
  * Each line becomes a finished tt_trial_result again: its estimator matched
  * by name against the config, its params turned back into a point of that
  * plugin's schema, its status, scores and timings restored. A last line cut
- * short by a crash is skipped (and counted); a bad line anywhere else, an
- * estimator the config no longer lists, or a parameter the plugin no longer
- * has is an error naming the file and line, because resuming with a
- * different search would silently mix two runs.
+ * short by a crash (no newline, not JSON) is dropped and described in the
+ * tail; a bad line anywhere else, an estimator the config no longer lists,
+ * or a parameter the plugin no longer has is an error naming the file and
+ * line, because resuming with a different search would silently mix two
+ * runs. tt_trials_reopen then makes the file well formed for appending.
  */
 #ifndef TT_REPORT_TRIALS_READ_H
 #define TT_REPORT_TRIALS_READ_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lua/config.h"
 #include "search/trial.h"
 
+/* The end of a trials.jsonl as read: where appending must start. */
+typedef struct tt_trials_tail {
+    long long keep_bytes; /* bytes of the lines kept: the whole file unless a
+                           * torn last line follows */
+    size_t torn_line;     /* 1-based number of the dropped torn last line, 0: none */
+    size_t torn_bytes;    /* its length */
+    int unterminated;     /* the last kept line is a whole record without '\n' */
+} tt_trials_tail;
+
 /* On success *trials (n of them, caller frees each with tt_trial_result_clear
- * and the array with free) in file order; *n_skipped is 0 or 1. A missing
- * file is TT_ERR_IO. */
+ * and the array with free) in file order, and *tail. A missing file is
+ * TT_ERR_IO, a damaged line other than a torn last one TT_ERR_PARSE. */
 tt_status tt_trials_read(const char *path, const tt_config *config,
                          const tt_plugin_descriptor *const *descs, tt_trial_result **trials,
-                         size_t *n, size_t *n_skipped, char *err, size_t errlen);
+                         size_t *n, tt_trials_tail *tail, char *err, size_t errlen);
+
+/* Open path (read by tt_trials_read with this tail) for appending, after
+ * cutting off the torn last line, or after ending an unterminated last
+ * record with its newline, so the next record starts on a line of its own.
+ * A file whose size is no longer what was read is TT_ERR_IO (not cut). *out
+ * is the caller's (fclose). */
+tt_status tt_trials_reopen(const char *path, const tt_trials_tail *tail, FILE **out, char *err,
+                           size_t errlen);
 
 #endif

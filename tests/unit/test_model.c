@@ -1,10 +1,12 @@
 /* test_model.c - the model file (model/model.h): a one-member model is
- * written byte for byte as format 1 always was (a fixture made by the
- * writer before ensembles), and reads back as one member of weight 1; a
- * three-member model (format 2) round-trips every field, weights exactly;
- * every truncation of a format-2 file and every corrupt count is an error
- * naming the file, never a crash or a huge allocation; the writer refuses
- * what the format cannot hold. */
+ * written byte for byte as format 3 (a fixture), and a format-1 file written
+ * before checksums (a fixture made by that writer) still reads, as one
+ * member of weight 1 marked unverified; a three-member model round-trips
+ * every field, weights exactly; every truncation of a format-3 file and
+ * every flip of 1 to 4 bits tried is "damaged model file", never a model;
+ * behind the checksum every corrupt count is an error naming the
+ * file, never a crash or a huge allocation; a newer format says so; the
+ * writer refuses what the format cannot hold. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,9 +20,10 @@
 #include <cmocka.h>
 
 #include "model/model.h"
+#include "util/crc32.h"
 
-/* Written by tautune's model writer before ensembles (format 1) for the
- * model of one_member_model(): the bytes a one-member model must keep. */
+/* Written by tautune's model writer before checksums (format 1) for the
+ * model of one_member_model(): old files like it must keep reading. */
 static const char FORMAT1_FIXTURE[] =
     "tautune-model 1\n"
     "plugin 10 dr_learner\n"
@@ -48,6 +51,39 @@ static const char FORMAT1_FIXTURE[] =
     "\377end\n"
     "\n"
     "end\n";
+
+/* The same model as the writer writes it now (format 3); the checksum line
+ * is the CRC-32 of every byte before it (computed with Python's zlib). */
+static const char FORMAT3_FIXTURE[] =
+    "tautune-model 3\n"
+    "members 1\n"
+    "plugin 10 dr_learner\n"
+    "version 5 1.2.0\n"
+    "seed 18446744073709551615\n"
+    "params 3 0.10000000000000001 3 -2.4999999999999999e-07\n"
+    "weight 1\n"
+    "arms 2\n"
+    "s 7 control\n"
+    "s 7 treated\n"
+    "id 2 id\n"
+    "x 2\n"
+    "s 3 age\n"
+    "s 3 x 2\n"
+    "w 1\n"
+    "s 2 w1\n"
+    "prep 0\n"
+    "\n"
+    "prop_width 0\n"
+    "propensity 0\n"
+    "outcome 0\n"
+    "arm_outcomes 0\n"
+    "state 8\n"
+    "a\n"
+    "\0"
+    "\377end\n"
+    "\n"
+    "end\n"
+    "crc32 6ec92cbf\n";
 
 static char g_dir[] = "/tmp/tt_test_model_XXXXXX";
 
@@ -111,25 +147,8 @@ static tt_model one_member_model(tt_model_member *one)
                       .id_name = "id", .p_x = 2, .p_w = 1, .x_names = g_x, .w_names = g_w};
 }
 
-static void test_one_member_is_format_1(void **state)
+static void assert_one_member(const tt_model *r)
 {
-    (void)state;
-    tt_model_member one;
-    tt_model m = one_member_model(&one);
-    char err[512];
-    for (int w = 0; w < 2; w++) {
-        one.weight = w ? 1.0 : 0.0; /* a lone member's weight is 1 whatever it says */
-        assert_int_equal(tt_model_write(path_of("one.ttm"), &m, err, sizeof err), TT_OK);
-        size_t len;
-        unsigned char *bytes = slurp(path_of("one.ttm"), &len);
-        assert_int_equal(len, sizeof FORMAT1_FIXTURE - 1);
-        assert_memory_equal(bytes, FORMAT1_FIXTURE, len);
-        free(bytes);
-    }
-    /* The fixture reads as one member of weight 1. */
-    spill(path_of("fixture.ttm"), FORMAT1_FIXTURE, sizeof FORMAT1_FIXTURE - 1);
-    tt_model *r = NULL;
-    assert_int_equal(tt_model_read(path_of("fixture.ttm"), &r, err, sizeof err), TT_OK);
     assert_int_equal(r->n_members, 1);
     const tt_model_member *mb = &r->members[0];
     assert_string_equal(mb->plugin, "dr_learner");
@@ -149,6 +168,39 @@ static void test_one_member_is_format_1(void **state)
     assert_null(r->prep);
     assert_null(r->propensity);
     assert_null(r->arm_outcome);
+}
+
+static void test_one_member_format_3_and_1(void **state)
+{
+    (void)state;
+    tt_model_member one;
+    tt_model m = one_member_model(&one);
+    char err[512];
+    for (int w = 0; w < 2; w++) {
+        one.weight = w ? 1.0 : 0.0; /* a lone member's weight is 1 whatever it says */
+        assert_int_equal(tt_model_write(path_of("one.ttm"), &m, err, sizeof err), TT_OK);
+        size_t len;
+        unsigned char *bytes = slurp(path_of("one.ttm"), &len);
+        assert_int_equal(len, sizeof FORMAT3_FIXTURE - 1);
+        assert_memory_equal(bytes, FORMAT3_FIXTURE, len);
+        free(bytes);
+    }
+    /* The checksum line is the CRC-32 of the bytes before it. */
+    char line[16];
+    snprintf(line, sizeof line, "crc32 %08lx\n",
+             (unsigned long)tt_crc32(0, FORMAT3_FIXTURE, sizeof FORMAT3_FIXTURE - 1 - 15));
+    assert_string_equal(FORMAT3_FIXTURE + sizeof FORMAT3_FIXTURE - 1 - 15, line);
+    tt_model *r = NULL;
+    assert_int_equal(tt_model_read(path_of("one.ttm"), &r, err, sizeof err), TT_OK);
+    assert_one_member(r);
+    assert_int_equal(r->unverified, 0);
+    tt_model_free(r);
+    /* A model written before checksums reads as it did, marked unverified. */
+    spill(path_of("fixture.ttm"), FORMAT1_FIXTURE, sizeof FORMAT1_FIXTURE - 1);
+    r = NULL;
+    assert_int_equal(tt_model_read(path_of("fixture.ttm"), &r, err, sizeof err), TT_OK);
+    assert_one_member(r);
+    assert_int_equal(r->unverified, 1);
     tt_model_free(r);
     tt_model_free(NULL);
 }
@@ -229,11 +281,12 @@ static void test_three_members_round_trip(void **state)
     assert_int_equal(tt_model_write(path_of("three.ttm"), &t.m, err, sizeof err), TT_OK);
     size_t len;
     unsigned char *bytes = slurp(path_of("three.ttm"), &len);
-    assert_memory_equal(bytes, "tautune-model 2\nmembers 3\n", 26);
+    assert_memory_equal(bytes, "tautune-model 3\nmembers 3\n", 26);
     free(bytes);
     tt_model *r = NULL;
     assert_int_equal(tt_model_read(path_of("three.ttm"), &r, err, sizeof err), TT_OK);
     assert_int_equal(r->n_members, 3);
+    assert_int_equal(r->unverified, 0);
     for (size_t k = 0; k < 3; k++) {
         const tt_model_member *a = &t.mb[k], *b = &r->members[k];
         assert_string_equal(a->plugin, b->plugin);
@@ -278,9 +331,12 @@ static void test_three_members_round_trip(void **state)
     three_free(&t);
 }
 
-/* ---- corrupt and truncated files ------------------------------------------------ */
+/* ---- damaged, truncated and corrupt files ------------------------------------- */
 
-static void expect_unreadable(const char *name, const void *bytes, size_t len, const char *why)
+/* name holding bytes must not read; err names the file, says "damaged model
+ * file" unless why_not_damaged, and contains why (when given). */
+static void expect_refused(const char *name, const void *bytes, size_t len, const char *why,
+                           int why_not_damaged)
 {
     const char *path = path_of(name);
     spill(path, bytes, len);
@@ -291,23 +347,89 @@ static void expect_unreadable(const char *name, const void *bytes, size_t len, c
         fail_msg("%s (%zu bytes) was read", name, len);
     assert_null(r);
     assert_non_null(strstr(err, path));
+    if (!why_not_damaged && !strstr(err, "damaged model file"))
+        fail_msg("%s: '%s' does not say 'damaged model file'", name, err);
     if (why && !strstr(err, why))
         fail_msg("%s: '%s' does not say '%s'", name, err, why);
 }
 
-static void test_truncated_format_2(void **state)
+static void expect_unreadable(const char *name, const void *bytes, size_t len, const char *why)
 {
-    (void)state;
+    expect_refused(name, bytes, len, why, 0);
+}
+
+/* The three-member model as written, in *len bytes (the caller frees). */
+static unsigned char *three_bytes(size_t *len)
+{
     three t;
     three_make(&t);
     char err[512];
     assert_int_equal(tt_model_write(path_of("three.ttm"), &t.m, err, sizeof err), TT_OK);
     three_free(&t);
+    return slurp(path_of("three.ttm"), len);
+}
+
+static void test_truncated_format_3(void **state)
+{
+    (void)state;
     size_t len;
-    unsigned char *bytes = slurp(path_of("three.ttm"), &len);
-    /* Every prefix but the one missing only the final newline. */
-    for (size_t cut = 0; cut + 1 < len; cut++)
+    unsigned char *bytes = three_bytes(&len);
+    /* Every prefix, the one that ends right after "end" included. */
+    for (size_t cut = 0; cut < len; cut++)
         expect_unreadable("cut.ttm", bytes, cut, NULL);
+    free(bytes);
+}
+
+/* Single-bit flips of a format-3 file (every bit of its first and last 64
+ * bytes, where the header and the checksum line are, and one bit of every
+ * other byte) and 1000 flips of 2 to 4 bits at seeded positions are
+ * refused: before the checksum, some of them changed numbers the file still
+ * parsed with. */
+static void test_flipped_bits(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *bytes = three_bytes(&len);
+    const char *path = path_of("flip.ttm");
+    char err[1024];
+    for (size_t bit = 0; bit < 8 * len; bit++) {
+        size_t byte = bit / 8;
+        if (byte >= 64 && byte + 64 < len && bit % 8 != byte % 8)
+            continue;
+        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        spill(path, bytes, len);
+        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        tt_model *r = NULL;
+        if (tt_model_read(path, &r, err, sizeof err) == TT_OK)
+            fail_msg("bit %zu flipped: the model was read", bit);
+        if (!strstr(err, "damaged model file"))
+            fail_msg("bit %zu flipped: %s", bit, err);
+    }
+    uint64_t x = 20;
+    for (int trial = 0; trial < 1000; trial++) {
+        size_t at[4];
+        int k = 2 + trial % 3;
+        for (int j = 0; j < k; j++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            at[j] = (size_t)((x >> 16) % (8 * len));
+            for (int i = 0; i < j; i++)
+                if (at[i] == at[j]) /* the same bit twice would undo the flip */
+                    j--;
+        }
+        for (int j = 0; j < k; j++)
+            bytes[at[j] / 8] ^= (unsigned char)(1u << (at[j] % 8));
+        spill(path, bytes, len);
+        for (int j = 0; j < k; j++)
+            bytes[at[j] / 8] ^= (unsigned char)(1u << (at[j] % 8));
+        tt_model *r = NULL;
+        if (tt_model_read(path, &r, err, sizeof err) == TT_OK || !strstr(err, "damaged model file"))
+            fail_msg("%d bits flipped at %zu, %zu, ...: %s", k, at[0], at[1], err);
+    }
+    /* The untouched bytes still read. */
+    spill(path, bytes, len);
+    tt_model *r = NULL;
+    assert_int_equal(tt_model_read(path, &r, err, sizeof err), TT_OK);
+    tt_model_free(r);
     free(bytes);
 }
 
@@ -326,21 +448,26 @@ static char *edited(const unsigned char *bytes, size_t len, const char *from, co
     return e;
 }
 
-static void test_corrupt_format_2(void **state)
+/* A format-3 file's bytes with its checksum line made again for what the
+ * body now holds: what gets past the checksum reaches the parser. */
+static void reseal(char *bytes, size_t len)
+{
+    char line[16];
+    snprintf(line, sizeof line, "crc32 %08lx\n", (unsigned long)tt_crc32(0, bytes, len - 15));
+    memcpy(bytes + len - 15, line, 15);
+}
+
+static void test_corrupt_format_3(void **state)
 {
     (void)state;
-    three t;
-    three_make(&t);
-    char err[512];
-    assert_int_equal(tt_model_write(path_of("three.ttm"), &t.m, err, sizeof err), TT_OK);
-    three_free(&t);
     size_t len, elen;
-    unsigned char *bytes = slurp(path_of("three.ttm"), &len);
+    unsigned char *bytes = three_bytes(&len);
     static const struct {
         const char *from, *to, *why;
     } cases[] = {
         {"members 3", "members 4000000000", "members"},
-        {"members 3", "members 1", "members"},
+        {"members 3", "members 0", "members"},
+        {"members 3", "members 1", "sum to 1"},   /* weight 0.1 alone */
         {"members 3", "members 4", NULL},          /* the 4th header is the arms */
         {"members 3", "members 2", NULL},          /* weights 0.1 + 0.7 */
         {"weight 0.69999999999999996", "weight 0.6", "sum to 1"},
@@ -351,20 +478,54 @@ static void test_corrupt_format_2(void **state)
         {"x 2\n", "x 9999999\n", NULL},
         {"arms 3\n", "arms 99999\n", "arms"},
         {"params 4 ", "params 4000000000 ", NULL},
-        {"tautune-model 2", "tautune-model 3", "format version 3"},
-        {"tautune-model 2", "tautune-model x", "format version"},
+        {"tautune-model 3", "tautune-model x", "format version"},
+        {"tautune-model 3", "tautune-model 0", "format version 0"},
         {"plugin 10 dml_linear", "plugin -", "plugin"},
+        {"end\ncrc32", "end\nEND\ncrc32", "bytes after 'end'"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char *e = edited(bytes, len, cases[c].from, cases[c].to, &elen);
+        /* As edited, the checksum gives it away... */
+        expect_unreadable("corrupt.ttm", e, elen, "do not match their checksum");
+        /* ...and resealed, the parser does. */
+        reseal(e, elen);
         expect_unreadable("corrupt.ttm", e, elen, cases[c].why);
         free(e);
     }
-    free(bytes);
-    /* A newer format says so, naming the file. */
-    expect_unreadable("new.ttm", "tautune-model 9\n", 16, "this tautune reads versions 1 and 2");
-    expect_unreadable("csv.ttm", "a,b\n1,2\n", 8, "not a readable tautune model");
+    /* A newer format says so (resealed: a future tautune's checksum). */
+    char *e = edited(bytes, len, "tautune-model 3", "tautune-model 4", &elen);
+    reseal(e, elen);
+    expect_refused("new.ttm", e, elen, "version 4 was written by a newer tautune", 1);
+    free(e);
+    expect_refused("new.ttm", "tautune-model 9\n", 16, "written by a newer tautune", 1);
+    /* Format 3 without its checksum line, or with one in capitals. */
+    expect_unreadable("nosum.ttm", bytes, len - 15, "no checksum line");
+    e = malloc(len);
+    memcpy(e, bytes, len);
+    for (size_t i = len - 9; i < len - 1; i++)
+        if (e[i] >= 'a' && e[i] <= 'f')
+            e[i] = (char)(e[i] - 'a' + 'A');
+    if (memcmp(e, bytes, len) != 0) /* the checksum has a letter */
+        expect_unreadable("upper.ttm", e, len, "no checksum line");
+    free(e);
+    /* Another kind of file. */
+    expect_unreadable("csv.ttm", "a,b\n1,2\n", 8, "not a model at all");
+    expect_unreadable("empty.ttm", "", 0, "not a model at all");
+    /* A format-2 file (an ensemble written before checksums) still reads;
+     * bytes after its "end" do not. */
+    e = edited(bytes, len, "tautune-model 3", "tautune-model 2", &elen);
     tt_model *r = NULL;
+    char err[512];
+    spill(path_of("old2.ttm"), e, elen - 15);
+    assert_int_equal(tt_model_read(path_of("old2.ttm"), &r, err, sizeof err), TT_OK);
+    assert_int_equal(r->n_members, 3);
+    assert_int_equal(r->unverified, 1);
+    tt_model_free(r);
+    memcpy(e + elen - 15, "more\n", 5);
+    expect_unreadable("old2.ttm", e, elen - 10, "bytes after 'end'");
+    free(e);
+    free(bytes);
+    r = NULL;
     assert_int_equal(tt_model_read(path_of("missing.ttm"), &r, err, sizeof err), TT_ERR_IO);
     assert_null(r);
 }
@@ -399,10 +560,11 @@ static void test_writer_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_member_is_format_1),
+        cmocka_unit_test(test_one_member_format_3_and_1),
         cmocka_unit_test(test_three_members_round_trip),
-        cmocka_unit_test(test_truncated_format_2),
-        cmocka_unit_test(test_corrupt_format_2),
+        cmocka_unit_test(test_truncated_format_3),
+        cmocka_unit_test(test_flipped_bits),
+        cmocka_unit_test(test_corrupt_format_3),
         cmocka_unit_test(test_writer_refusals),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);

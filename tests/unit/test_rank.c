@@ -497,8 +497,9 @@ static void test_resume_with_and_without_se(void **state)
     assert_int_equal(cfg->selection, 1);
     const tt_plugin_descriptor *descs[] = {&d_dim};
     tt_trial_result *back;
-    size_t n, skipped;
-    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err), TT_OK);
+    size_t n;
+    tt_trials_tail tail;
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &tail, err, sizeof err), TT_OK);
     assert_int_equal(n, 3);
     assert_true(isnan(back[0].objective_se));
     assert_true(back[1].objective_se == 0.5);

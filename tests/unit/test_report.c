@@ -199,10 +199,12 @@ static void test_trials_read_back(void **state)
                                            "t.lua", NULL, &cfg, err, sizeof err), TT_OK);
     const tt_plugin_descriptor *descs[] = {&desc};
     tt_trial_result *back;
-    size_t n, skipped;
-    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err), TT_OK);
+    size_t n;
+    tt_trials_tail tail;
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &tail, err, sizeof err), TT_OK);
     assert_int_equal(n, 3);
-    assert_int_equal(skipped, 0);
+    assert_int_equal(tail.torn_line, 0);
+    assert_int_equal(tail.unterminated, 0);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(back[i].id, t[i].id);
         assert_int_equal(back[i].status, t[i].status);
@@ -219,9 +221,9 @@ static void test_trials_read_back(void **state)
     FILE *ap = fopen(path, "a");
     fputs("{\"id\": 4, \"estim", ap);
     fclose(ap);
-    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err), TT_OK);
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &tail, err, sizeof err), TT_OK);
     assert_int_equal(n, 3);
-    assert_int_equal(skipped, 1);
+    assert_int_equal(tail.torn_line, 4);
     assert_string_equal(back[1].error, "fit: singular matrix");
     for (size_t i = 0; i < n; i++)
         tt_trial_result_clear(&back[i]);
@@ -230,21 +232,203 @@ static void test_trials_read_back(void **state)
     /* Damage in the middle, or another search, is an error with file:line. */
     write_lines(path, "{\"id\":1,\"estimator\":\"demo\",\"status\":\"ok\",\"params\":"
                       "{\"alpha\":1,\"deep\":true,\"mode\":\"fast\"}}\nnot json\n{}\n");
-    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err),
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &tail, err, sizeof err),
                      TT_ERR_PARSE);
     assert_non_null(strstr(err, "trials.jsonl:2: not a JSON object"));
     write_lines(path, "{\"id\":1,\"estimator\":\"other\",\"status\":\"ok\",\"params\":{}}\n");
-    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err),
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &tail, err, sizeof err),
                      TT_ERR_DATA);
     assert_non_null(strstr(err, ":1: estimator 'other' is not in the config any more"));
     write_lines(path, "{\"id\":1,\"estimator\":\"demo\",\"status\":\"ok\",\"params\":"
                       "{\"alpha\":1,\"deep\":true,\"mode\":\"warp\"}}\n");
-    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &skipped, err, sizeof err),
+    assert_int_equal(tt_trials_read(path, cfg, descs, &back, &n, &tail, err, sizeof err),
                      TT_ERR_DATA);
     assert_non_null(strstr(err, "'warp' is not a choice of demo.mode"));
 
     for (int i = 0; i < 3; i++)
         tt_trial_result_clear(&t[i]);
+    tt_config_free(cfg);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
+/* ---- a torn last line (issue 20, item 6) ---------------------------------- */
+
+static char *slurp_text(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char *b = malloc(65536);
+    assert_non_null(b);
+    *len = fread(b, 1, 65535, fp);
+    b[*len] = '\0';
+    fclose(fp);
+    return b;
+}
+
+static void write_bytes(const char *path, const char *bytes, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, len, fp), len);
+    fclose(fp);
+}
+
+/* tt_trials_read, the trials freed; its status, with n and *tail. */
+static tt_status read_count(const char *path, const tt_config *cfg, size_t *n,
+                            tt_trials_tail *tail, char *err, size_t errlen)
+{
+    const tt_plugin_descriptor *descs[] = {&desc};
+    tt_trial_result *back = NULL;
+    tt_status st = tt_trials_read(path, cfg, descs, &back, n, tail, err, errlen);
+    for (size_t i = 0; st == TT_OK && i < *n; i++)
+        tt_trial_result_clear(&back[i]);
+    free(back);
+    return st;
+}
+
+/* Every line of path ends with '\n' and is one JSON object with an id;
+ * the ids in order into ids (at most max), their count returned. */
+static size_t ids_of_lines(const char *path, size_t *ids, size_t max)
+{
+    size_t len, n = 0;
+    char *text = slurp_text(path, &len);
+    assert_true(len > 0 && text[len - 1] == '\n');
+    for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+        *nl = '\0';
+        cJSON *o = cJSON_ParseWithOpts(line, NULL, 1);
+        if (!o)
+            fail_msg("%s: line %zu is not JSON: %s", path, n + 1, line);
+        assert_true(n < max);
+        ids[n++] = (size_t)cJSON_GetObjectItem(o, "id")->valuedouble;
+        cJSON_Delete(o);
+    }
+    free(text);
+    return n;
+}
+
+static void append_trial(const char *path, const tt_trials_tail *tail, size_t id)
+{
+    char err[512];
+    FILE *fp = NULL;
+    assert_int_equal(tt_trials_reopen(path, tail, &fp, err, sizeof err), TT_OK);
+    tt_trial_result t;
+    make_trial(&t, id, TT_TRIAL_OK, 0.125);
+    assert_int_equal(tt_trials_append(fp, &t, err, sizeof err), TT_OK);
+    tt_trial_result_clear(&t);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void test_trials_torn_tail(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tt_torn_XXXXXX", path[256], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+    tt_config *cfg = NULL;
+    assert_int_equal(tt_config_load_string("return { data = { generator = 'synthetic' },"
+                                           " estimators = { demo = {} } }",
+                                           "t.lua", NULL, &cfg, err, sizeof err), TT_OK);
+    /* Three whole records, then the first 40 bytes of a fourth. */
+    FILE *fp = fopen(path, "w");
+    for (size_t id = 1; id <= 4; id++) {
+        tt_trial_result t;
+        make_trial(&t, id, TT_TRIAL_OK, 0.5);
+        assert_int_equal(tt_trials_append(fp, &t, err, sizeof err), TT_OK);
+        tt_trial_result_clear(&t);
+    }
+    fclose(fp);
+    size_t whole_len;
+    char *whole = slurp_text(path, &whole_len);
+    char *fourth = whole;
+    for (int k = 0; k < 3; k++)
+        fourth = strchr(fourth, '\n') + 1;
+    const size_t three = (size_t)(fourth - whole), torn = 40;
+    assert_true(three + torn < whole_len);
+    write_bytes(path, whole, three + torn);
+
+    /* The torn line is dropped and described; the three before it kept. */
+    size_t n, ids[8];
+    tt_trials_tail tail;
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(tail.torn_line, 4);
+    assert_int_equal(tail.torn_bytes, torn);
+    assert_int_equal(tail.keep_bytes, (long long)three);
+    assert_int_equal(tail.unterminated, 0);
+    /* Appending after it cuts the torn bytes off first: the file is the three
+     * lines and the new one, and reads back whole (before the fix the new
+     * record was glued onto the torn line, and the next read refused line 4). */
+    append_trial(path, &tail, 4);
+    size_t len;
+    char *text = slurp_text(path, &len);
+    assert_memory_equal(text, whole, three);
+    free(text);
+    assert_int_equal(ids_of_lines(path, ids, 8), 4);
+    assert_int_equal(ids[3], 4);
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(tail.torn_line, 0);
+    assert_int_equal(tail.keep_bytes, (long long)len);
+
+    /* A whole last record whose newline was lost is kept, and gets its
+     * newline before the next record. */
+    write_bytes(path, whole, three - 1);
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(tail.torn_line, 0);
+    assert_int_equal(tail.unterminated, 1);
+    append_trial(path, &tail, 4);
+    assert_int_equal(ids_of_lines(path, ids, 8), 4);
+    assert_int_equal(ids[2], 3);
+    assert_int_equal(ids[3], 4);
+
+    /* A torn last line of NUL bytes (unwritten blocks after a crash). */
+    char zeros[three + 5];
+    memcpy(zeros, whole, three);
+    memset(zeros + three, 0, 5);
+    write_bytes(path, zeros, sizeof zeros);
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_OK);
+    assert_int_equal(tail.torn_line, 4);
+    assert_int_equal(tail.torn_bytes, 5);
+
+    /* A torn line in the middle (it has its newline: more was written after
+     * it) is an error naming its line, and so is the old bug's product, a
+     * record glued onto a torn one, even as the last line. */
+    char *mid = malloc(whole_len + 64);
+    size_t first = (size_t)(strchr(whole, '\n') + 1 - whole);
+    memcpy(mid, whole, first + 30);
+    mid[first + 30] = '\n';
+    memcpy(mid + first + 31, whole + first, whole_len - first);
+    write_bytes(path, mid, whole_len + 31);
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_ERR_PARSE);
+    assert_non_null(strstr(err, "trials.jsonl:2: not a JSON object"));
+    memcpy(mid, whole, three + torn);
+    memcpy(mid + three + torn, fourth, whole_len - three);
+    write_bytes(path, mid, three + torn + whole_len - three);
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_ERR_PARSE);
+    assert_non_null(strstr(err, "trials.jsonl:4: not a JSON object"));
+    /* Two whole records on one line: cJSON_Parse alone would take the first. */
+    memcpy(mid, whole, three - 1);
+    memcpy(mid + three - 1, fourth, whole_len - three);
+    write_bytes(path, mid, whole_len - 1);
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_ERR_PARSE);
+    assert_non_null(strstr(err, "trials.jsonl:3: not a JSON object"));
+    free(mid);
+
+    /* Grown since it was read (another run appending): nothing is cut. */
+    write_bytes(path, whole, three + torn);
+    assert_int_equal(read_count(path, cfg, &n, &tail, err, sizeof err), TT_OK);
+    write_bytes(path, whole, whole_len);
+    fp = NULL;
+    assert_int_equal(tt_trials_reopen(path, &tail, &fp, err, sizeof err), TT_ERR_IO);
+    assert_null(fp);
+    assert_non_null(strstr(err, "changed while it was read"));
+    text = slurp_text(path, &len);
+    assert_int_equal(len, whole_len);
+    free(text);
+
+    free(whole);
     tt_config_free(cfg);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     assert_int_equal(system(path), 0);
@@ -256,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_trial_json_fields),
         cmocka_unit_test(test_jsonl_and_results),
         cmocka_unit_test(test_trials_read_back),
+        cmocka_unit_test(test_trials_torn_tail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

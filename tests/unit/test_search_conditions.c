@@ -305,9 +305,10 @@ static void test_resume_reads_both_forms(void **state)
                                  " cond = {} } }");
     const tt_plugin_descriptor *descs[] = {&cond_desc};
     tt_trial_result *trials;
-    size_t n, skipped;
+    size_t n;
+    tt_trials_tail tail;
     char err[512];
-    assert_int_equal(tt_trials_read(path, cfg, descs, &trials, &n, &skipped, err, sizeof err),
+    assert_int_equal(tt_trials_read(path, cfg, descs, &trials, &n, &tail, err, sizeof err),
                      TT_OK);
     assert_int_equal(n, 2);
     assert_true(trials[0].point[C_ALPHA] == 1); /* the old form's 50 was inactive */
@@ -321,7 +322,7 @@ static void test_resume_reads_both_forms(void **state)
           "\"status\":\"ok\"}\n",
           fp);
     fclose(fp);
-    assert_int_equal(tt_trials_read(path, cfg, descs, &trials, &n, &skipped, err, sizeof err),
+    assert_int_equal(tt_trials_read(path, cfg, descs, &trials, &n, &tail, err, sizeof err),
                      TT_ERR_DATA);
     assert_non_null(strstr(err, "parameter 'depth' of cond is missing"));
     unlink(path);
