@@ -551,27 +551,34 @@ static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *re
     tt_rb_puts(b, "</tr>\n");
 }
 
+/* One row per estimator with a failure: its first one. The estimators
+ * already shown are remembered (there are few), not found again by a scan
+ * of the earlier trials: that was quadratic, minutes at 10,000 trials. */
 static void failures(tt_rbuf *b, const cJSON *results)
 {
     const cJSON *trials = cJSON_GetObjectItemCaseSensitive(results, "trials"), *tr;
-    size_t shown = 0;
+    size_t shown = 0, cap = 0;
+    const char **seen = NULL;
     cJSON_ArrayForEach(tr, trials)
     {
         const char *st = tt_rj_str(tr, "status"), *est = tt_rj_str(tr, "estimator");
         if (!est || (st && !strcmp(st, "ok")))
             continue;
-        /* One row per estimator: its first failure. */
-        const cJSON *prev;
-        int seen = 0;
-        cJSON_ArrayForEach(prev, trials)
-        {
-            if (prev == tr)
-                break;
-            const char *ps = tt_rj_str(prev, "status"), *pe = tt_rj_str(prev, "estimator");
-            seen |= pe && !strcmp(pe, est) && !(ps && !strcmp(ps, "ok"));
-        }
-        if (seen)
+        size_t k = 0;
+        while (k < shown && strcmp(seen[k], est))
+            k++;
+        if (k < shown)
             continue;
+        if (shown == cap) {
+            cap = cap ? 2 * cap : 16;
+            const char **grown = realloc(seen, cap * sizeof *seen);
+            if (!grown) {
+                b->oom = 1;
+                break;
+            }
+            seen = grown;
+        }
+        seen[shown] = est;
         if (shown++ == 0)
             tt_rb_puts(b, "<h3>Failed trials</h3>\n<div class=\"scroll\"><table id=\"failures\">"
                           "<thead><tr><th>estimator</th><th class=\"num\">ok</th><th "
@@ -587,6 +594,7 @@ static void failures(tt_rbuf *b, const cJSON *results)
         tt_rb_esc(b, tt_rj_str(tr, "error") ? tt_rj_str(tr, "error") : "(no message)");
         tt_rb_printf(b, " (trial %.0f)</td></tr>\n", tt_rj_num(tr, "id"));
     }
+    free(seen);
     if (shown)
         tt_rb_puts(b, "</tbody></table></div>\n");
     else
