@@ -65,6 +65,12 @@ int tt_cmd_power(int argc, char **argv);
 int tt_cmd_abtest(int argc, char **argv);
 int tt_cmd_assign(int argc, char **argv);
 
+/* Reads the config at path with the shipped prelude (config_load.c). On
+ * failure prints the message and returns TT_EXIT_USAGE, or
+ * TT_EXIT_INTERRUPTED when Ctrl-C or SIGTERM stopped the evaluation; *out
+ * is then NULL. */
+int tt_cli_load_config(const char *path, tt_config **out);
+
 /* runs/<name>-<UTC time>, with -2, -3 ... when that folder exists
  * (out_dir.c); only the name, the folder is not made. */
 void tt_cli_default_dir(const char *name, char *dir, size_t len);

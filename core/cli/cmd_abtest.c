@@ -582,15 +582,9 @@ int tt_cmd_abtest(int argc, char **argv)
     memset(&st, 0, sizeof st);
     st.s.outcome.best = -1;
     st.s.quiet = a.run.quiet;
-    char err[2048], scripts[4096], dir[4096];
-    const char *scripts_dir = tt_default_scripts_dir(scripts, sizeof scripts) == 0 &&
-                                      tt_is_dir(scripts) ? scripts : NULL;
+    char err[2048], dir[4096];
     double t0 = tt_now();
-    int rc = TT_EXIT_OK;
-    if (tt_config_load(a.run.config, scripts_dir, &st.s.cfg, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune: %s\n", err);
-        rc = TT_EXIT_USAGE;
-    }
+    int rc = tt_cli_load_config(a.run.config, &st.s.cfg);
     if (rc == TT_EXIT_OK && a.run.has_seed)
         st.s.cfg->seed = a.run.seed;
     if (rc == TT_EXIT_OK && (rc = load(&st, &a)) == TT_EXIT_OK) {

@@ -177,14 +177,9 @@ static void print_report(const run_state *s)
 /* The stages in run's order, so check exits as run would. */
 static int check(run_state *s, const run_args *a)
 {
-    char err[2048], scripts[4096];
     int rc;
-    const char *scripts_dir = tt_default_scripts_dir(scripts, sizeof scripts) == 0 &&
-                                      tt_is_dir(scripts) ? scripts : NULL;
-    if (tt_config_load(a->config, scripts_dir, &s->cfg, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune: %s\n", err);
-        return TT_EXIT_USAGE;
-    }
+    if ((rc = tt_cli_load_config(a->config, &s->cfg)))
+        return rc;
     if ((rc = tt_run_resolve_plugins(s, a, 1)) || (rc = tt_run_load_data(s, a)))
         return rc;
     if ((rc = tt_run_check_data(s))) {

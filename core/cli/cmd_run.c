@@ -312,13 +312,8 @@ static int execute(run_state *s, run_cli *cli, double start)
     const run_args *a = &cli->a;
     char err[2048], dir[4096];
     int rc;
-    char scripts[4096];
-    const char *scripts_dir = tt_default_scripts_dir(scripts, sizeof scripts) == 0 &&
-                                      tt_is_dir(scripts) ? scripts : NULL;
-    if (tt_config_load(a->config, scripts_dir, &s->cfg, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune: %s\n", err);
-        return TT_EXIT_USAGE;
-    }
+    if ((rc = tt_cli_load_config(a->config, &s->cfg)))
+        return rc;
     tt_config *c = s->cfg;
     if (c->n_estimators == 0) {
         fprintf(stderr, "tautune: %s has no estimators to search (only experiment = {...}): "

@@ -153,14 +153,10 @@ static cJSON *values_json(const tt_score_value *v, size_t n)
 
 static int score(run_state *s, const score_args *a)
 {
-    char err[1024], scripts[4096];
+    char err[1024];
     int rc;
-    const char *scripts_dir = tt_default_scripts_dir(scripts, sizeof scripts) == 0 &&
-                                      tt_is_dir(scripts) ? scripts : NULL;
-    if (tt_config_load(a->run.config, scripts_dir, &s->cfg, err, sizeof err) != TT_OK) {
-        fprintf(stderr, "tautune: %s\n", err);
-        return TT_EXIT_USAGE;
-    }
+    if ((rc = tt_cli_load_config(a->run.config, &s->cfg)))
+        return rc;
     if (a->run.has_seed)
         s->cfg->seed = a->run.seed;
     s->quiet = 1;

@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/paths.h"
 
 /* data.path, or the files of a data.path list stacked into one table. */
 tt_status tt_cli_read_tables(const tt_config *c, const tt_csv_options *opt, tt_csv_table **out,
@@ -51,6 +52,13 @@ int tt_run_load_data(run_state *s, const run_args *a)
         if (c->generator) {
             fprintf(stderr, "tautune: --data needs a config that reads a file (data.path and "
                             "its column roles); %s uses data.generator\n", c->path);
+            return TT_EXIT_USAGE;
+        }
+        /* As for data.path (lua/config_sections.c): a FIFO would block. */
+        const char *what = tt_path_not_regular(a->data);
+        if (what) {
+            fprintf(stderr, "tautune: --data %s is %s, not a regular file; give a CSV "
+                            "file\n", a->data, what);
             return TT_EXIT_USAGE;
         }
         char *p = strdup(a->data);

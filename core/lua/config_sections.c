@@ -15,6 +15,7 @@
 #include "lua/space_dsl.h"
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/paths.h"
 
 static const char *const data_keys[] = {"generator", "rows", "arms", "seed", "path",
                                         "outcome", "treatment", "control", "x", "w",
@@ -32,6 +33,10 @@ static const char *const file_only_keys[] = {"outcome", "treatment", "control", 
 
 /* ---- data --------------------------------------------------------------- */
 
+/* data.path (or one of its list) resolved against the config's folder.
+ * A path that exists but is not a regular file is refused here, where the
+ * line is known, before anything opens it: a FIFO would block the reader
+ * until some other process writes, /dev/zero would never end. */
 static tt_status cfg_resolve_path(tt_cfg_reader *rd, const char *given, char **out)
 {
     const char *slash = strrchr(rd->path, '/');
@@ -45,6 +50,10 @@ static tt_status cfg_resolve_path(tt_cfg_reader *rd, const char *given, char **o
         return tt_cfg_nomem(rd);
     free(*out);
     *out = p;
+    const char *what = tt_path_not_regular(p);
+    if (what)
+        return tt_cfg_fail(rd, 0, "data.path", "%s is %s, not a regular file; give a CSV "
+                           "file", p, what);
     return TT_OK;
 }
 

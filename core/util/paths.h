@@ -29,6 +29,13 @@ int tt_default_scripts_dir(char *buf, size_t len);
 /* 1 if path is an existing directory. */
 int tt_is_dir(const char *path);
 
+/* What path is when it exists but is not a regular file (following links):
+ * "a directory", "a FIFO (named pipe)", "a character device", ...; NULL for
+ * a regular file or a path that cannot be stat'ed (the reader then says
+ * why). Data files are checked with it before they are opened: opening a
+ * FIFO blocks until someone writes to it, and /dev/zero never ends. */
+const char *tt_path_not_regular(const char *path);
+
 /* mkdir -p; 0 on success. */
 int tt_mkdir_p(const char *path);
 
