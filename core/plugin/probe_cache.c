@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/mem.h"
+#include "util/paths.h"
 
 #define CACHE_FORMAT "tautune-probe-cache"
 #define CACHE_VERSION 1
@@ -282,20 +283,6 @@ static char *render(const tt_probe_cache *c)
     return text;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* mkdir -p with 0700 for the parts it makes: verdicts name the user's
  * plugin files, which is nobody else's business. */
 static int make_dirs(const char *dir)
@@ -343,7 +330,7 @@ tt_status tt_probe_cache_save(const tt_probe_cache *c, const char *path, char *e
         free(text);
         return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", tmp, strerror(e));
     }
-    int bad = write_all(fd, text, strlen(text)) != 0;
+    int bad = tt_write_all(fd, text, strlen(text)) != 0;
     int e = errno;
     free(text);
     if (close(fd) != 0 && !bad) {

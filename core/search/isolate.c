@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/paths.h"
 
 /* The answer on the pipe starts with one tag byte, so the parent can tell
  * the job's result from the job's error message. */
@@ -44,20 +45,6 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The child: run the job, send its answer, leave without running the
  * parent's atexit handlers or flushing its stdio buffers a second time. */
 static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, char *stage,
@@ -88,7 +75,7 @@ static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, 
              tt_msg_put(&m, err[0] ? err : "failed without a message",
                         strlen(err[0] ? err : "failed without a message")) == 0;
     }
-    ok = ok && write_all(answer_fd, m.data, m.len) == 0;
+    ok = ok && tt_write_all(answer_fd, m.data, m.len) == 0;
     _exit(ok ? 0 : 3);
 }
 

@@ -94,3 +94,18 @@ int tt_mkdir_p(const char *path)
         return -1;
     return tt_is_dir(tmp) ? 0 : -1;
 }
+
+int tt_write_all(int fd, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    while (len > 0) {
+        ssize_t n = write(fd, b, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        b += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}

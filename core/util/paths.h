@@ -39,4 +39,8 @@ const char *tt_path_not_regular(const char *path);
 /* mkdir -p; 0 on success. */
 int tt_mkdir_p(const char *path);
 
+/* Write all len bytes of p to fd, retrying short writes and EINTR: 0, or
+ * -1 with errno set. */
+int tt_write_all(int fd, const void *p, size_t len);
+
 #endif
