@@ -32,11 +32,13 @@ static void host_log(void *host_ctx, tt_log_level level, const char *fmt, ...)
         level = TT_LOG_ERROR;
     else if ((int)level > (int)TT_LOG_DEBUG)
         level = TT_LOG_DEBUG;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt ? fmt : "", ap);
-    va_end(ap);
+    char msg[1024] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+    }
     tt_log(level, "[%s] %s", name, msg);
 }
 

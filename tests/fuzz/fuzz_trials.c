@@ -36,8 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const tt_plugin_descriptor *descs[] = {&desc};
     tt_trial_result *trials = NULL;
-    size_t n = 0, skipped = 0;
-    if (tt_trials_read(fuzz_file(data, size), cfg, descs, &trials, &n, &skipped, err,
+    size_t n = 0;
+    tt_trials_tail tail;
+    if (tt_trials_read(fuzz_file(data, size), cfg, descs, &trials, &n, &tail, err,
                        sizeof err) == TT_OK) {
         for (size_t i = 0; i < n; i++)
             tt_trial_result_clear(&trials[i]);
