@@ -32,8 +32,8 @@ static const char *const summaries[DGP_COUNT] = {
     "confounded by x1 w1 and w2, nonlinear effect k (1 + max(x1,0) + 0.5 sin(pi x2))",
     "partially random assignment with the design propensity written as p0..p_{K-1}",
     "binary instrument z, non-compliance, unobserved confounder; tau = 1 + 0.5 x1",
-    "continuous treatment: log price with confounded discounts, log demand; elasticity "
-    "-1 - 0.5 x1 + 0.3 (x2^2 - 1)",
+    ("continuous treatment: log price with confounded discounts, log demand; elasticity "
+     "-1 - 0.5 x1 + 0.3 (x2^2 - 1)"),
 };
 
 const char *const *tt_gen_names(void)
