@@ -4,8 +4,10 @@
 # trials.jsonl reader.
 #   tools/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60, all four)
 # Builds build-fuzz/ with Clang, ASan and UBSan (-DTT_FUZZ=ON), then runs each
-# target for the given time from its seed corpus tests/fuzz/corpus/NAME (copied,
-# so the repository's corpus only changes by hand), with a 10 s limit per input
+# target for the given time from its seed corpus (copied to a work folder, so
+# the repository only changes by hand): tests/fuzz/corpus/NAME plus the
+# inputs the repository already holds (CSV: tests/fixtures/data and
+# tests/hostile/csv; config: configs/ and tests/hostile), with a 10 s limit per input
 # (a hang is a failure) and 2 GB of memory. A crash, hang or leak leaves its
 # input in build-fuzz/artifacts/ and fails the script; reproduce it with
 #   build-fuzz/tests/fuzz/fuzz_NAME build-fuzz/artifacts/crash-...
@@ -24,7 +26,12 @@ mkdir -p build-fuzz/artifacts
 status=0
 for t in "${targets[@]}"; do
   work=build-fuzz/corpus-$t
-  rm -rf "$work" && mkdir -p "$work" && cp tests/fuzz/corpus/"$t"/* "$work"/
+  rm -rf "$work" && mkdir -p "$work"
+  [ -d tests/fuzz/corpus/"$t" ] && cp tests/fuzz/corpus/"$t"/* "$work"/
+  case $t in
+    csv) cp tests/fixtures/data/*.csv tests/hostile/csv/*.csv "$work"/ ;;
+    config) cp configs/*.lua tests/hostile/*.lua "$work"/ ;;
+  esac
   echo "fuzz_$t: ${seconds}s from $(ls "$work" | wc -l) seed inputs"
   if ! ASAN_OPTIONS=detect_leaks=1 build-fuzz/tests/fuzz/fuzz_"$t" "$work" \
        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \

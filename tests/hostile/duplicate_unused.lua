@@ -1,3 +1,3 @@
 -- expect: 3 duplicate column name 'z'
-return { data = { path = "csv/duplicate_unused.csv", outcome = "y", treatment = "t", control = "0", x = { "x*" } },
+return { data = { path = "../fixtures/data/duplicate_unused.csv", outcome = "y", treatment = "t", control = "0", x = { "x*" } },
   estimators = { diff_in_means = {} } }
