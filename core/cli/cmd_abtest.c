@@ -381,7 +381,7 @@ static int fit_outcome_models(ab_state *st, const double *y, cJSON *models)
     }
     double allowance = s->cfg->nu_seconds > 0 ? s->cfg->nu_seconds : AB_NUISANCE_SECONDS;
     double minimum = 0;
-    tt_nuisance_plan(roles, K, p, folds, allowance, &minimum);
+    tt_nuisance_plan(roles, K, p, folds, 0, allowance, &minimum);
     int rc = TT_EXIT_OK;
     for (size_t k = 0; k < K && rc == TT_EXIT_OK; k++) {
         tt_nuisance_spec take[TT_NUISANCE_MAX_CANDS];

@@ -164,6 +164,9 @@ typedef struct run_state {
     tt_nuisance_spec **nu_owned;  /* candidate lists made from the config */
     size_t n_nu_owned;
     double nu_allowance, nu_planned, nu_minimum, nu_seconds_taken;
+    /* K folds: the estimate of refitting the chosen models on folds 1..K-1,
+     * as planned and for the cheapest plan (both inside nu_allowance). */
+    double nu_fold_refits_planned, nu_fold_refits_minimum;
     int nu_reused, resuming;
     int nu_degraded;              /* the plan overran: the cheapest models were fitted */
     int live;                     /* progress may rewrite a terminal line */

@@ -180,9 +180,17 @@ static void replan(run_state *s, double allowance)
 {
     const tt_dataset *tr = s->train;
     size_t folds = s->cfg->nu_folds > 0 ? (size_t)s->cfg->nu_folds : 5;
+    /* K-fold scoring refits fold 0's chosen models on the other folds'
+     * training rows (tt_run_fit_fold_nuisances): the same allowance holds
+     * them, so a budget's nuisance share does not grow K-fold. */
+    size_t refits = s->n_folds >= 2 ? (size_t)s->n_folds - 1 : 0;
     s->nu_allowance = allowance;
-    s->nu_planned = tt_nuisance_plan(s->nu_roles, s->n_nu_roles, tr->p_x + tr->p_w, folds,
-                                     allowance, &s->nu_minimum);
+    double total = tt_nuisance_plan(s->nu_roles, s->n_nu_roles, tr->p_x + tr->p_w, folds,
+                                    refits, allowance, &s->nu_minimum);
+    s->nu_fold_refits_planned = (double)refits * tt_nuisance_plan_refit(s->nu_roles,
+                                                                         s->n_nu_roles);
+    s->nu_fold_refits_minimum = (double)refits * s->nu_minimum;
+    s->nu_planned = total - s->nu_fold_refits_planned;
 }
 
 int tt_run_plan_nuisances(run_state *s, double allowance)
@@ -344,6 +352,7 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
             if (reused) {
                 fp = fp_min;
                 s->nu_planned = s->nu_minimum;
+                s->nu_fold_refits_planned = s->nu_fold_refits_minimum;
                 s->nu_degraded = 1;
             } else {
                 tt_run_plan_nuisances(s, s->nu_allowance); /* back to the full plan */
@@ -364,7 +373,8 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
              * before it counts as overrun: then the cheapest plan runs
              * instead, and the run says so. */
             double started = tt_now();
-            double limit = started + fmax(2.0 * s->nu_planned, s->nu_allowance);
+            double limit = started + fmax(2.0 * s->nu_planned,
+                                          s->nu_allowance - s->nu_fold_refits_planned);
             if (deadline > 0 && limit > deadline)
                 limit = deadline;
             if (deadline <= 0)
@@ -378,6 +388,7 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
                                     "(results.json: plan.nuisance.degraded)\n",
                             s->nu_planned, tt_now() - started);
                 s->nu_planned = stg.planned = s->nu_minimum;
+                s->nu_fold_refits_planned = s->nu_fold_refits_minimum;
                 s->nu_degraded = 1;
                 rc = tt_run_nu_fit(s, &stg, path, fp, stop, deadline, 0);
             }

@@ -91,6 +91,9 @@ static void describe_minimum(const run_state *s, char *buf, size_t len)
                                  pr->arm >= 0 ? " of arm " : "",
                                  pr->arm >= 0 ? s->data->arm_labels[pr->arm] : "", pr->cost[0]);
     }
+    if (s->n_folds >= 2 && used < len)
+        snprintf(buf + used, len - used, "; fitted again on each of the other %d scoring folds",
+                 s->n_folds - 1);
 }
 
 int tt_run_make_plan(run_state *s, double start)
@@ -114,7 +117,8 @@ int tt_run_make_plan(run_state *s, double start)
     if (b <= 0)
         return TT_EXIT_OK;
     double search_min = search_minimum(s);
-    double smallest = pl->setup + s->nu_minimum + search_min + pl->reserve;
+    double nu_min = s->nu_minimum + s->nu_fold_refits_minimum;
+    double smallest = pl->setup + nu_min + search_min + pl->reserve;
     if (smallest > b) {
         char models[1024];
         describe_minimum(s, models, sizeof models);
@@ -124,7 +128,7 @@ int tt_run_make_plan(run_state *s, double start)
                 "the search needs at least %.1fs and the winner's refit and report %.1fs.\n"
                 "  Give --budget %.0f or more (budget.seconds), or make the run cheaper: fewer "
                 "rows, nuisance.outcome = \"ridge\"%s.\n",
-                c->path, b, pl->setup, s->nu_minimum, models[0] ? " (" : "", models,
+                c->path, b, pl->setup, nu_min, models[0] ? " (" : "", models,
                 models[0] ? ")" : "", search_min, pl->reserve,
                 ceil(fmax(smallest * 1.2, smallest + 1)),
                 s->valid->n > 5000 ? ", scoring.energy_max_rows = 5000" : "");
@@ -294,6 +298,10 @@ cJSON *tt_run_plan_facts(const run_state *s)
     add_number(nu, "allowance_estimate", s->nu_allowance);
     add_number(nu, "planned_estimate", s->nu_planned);
     add_number(nu, "minimum_estimate", s->nu_minimum);
+    /* K folds: refitting the chosen models on folds 1..K-1, inside the
+     * allowance beside planned_estimate. */
+    if (s->n_folds >= 2)
+        add_number(nu, "fold_refits_estimate", s->nu_fold_refits_planned);
     cJSON_AddBoolToObject(nu, "reused", s->nu_reused);
     /* The planned models overran twice their estimate on this machine and
      * the cheapest ones were fitted instead (the results then differ from a

@@ -48,13 +48,23 @@ typedef struct tt_nuisance_plan_role {
 
 /* Chooses, for every role, which candidates to fit within `allowance`
  * estimated seconds in all. The first candidate of every role is always
- * taken (the smallest plan; *minimum gets its cost). The other candidates
- * go in groups - candidate c of every role - offered cheapest group first;
- * a group is taken whole while the running total stays within the
- * allowance (one too dear is skipped; a cheaper one may still fit), so all
- * roles get the same kinds of model. allowance < 0 takes everything.
- * Returns the planned estimate. */
+ * taken (the smallest plan; *minimum gets its cost, fitted once). The other
+ * candidates go in groups - candidate c of every role - offered cheapest
+ * group first; a group is taken whole while the running total stays within
+ * the allowance (one too dear is skipped; a cheaper one may still fit), so
+ * all roles get the same kinds of model.
+ * refits: how many times the chosen model of every role is fitted again
+ * afterwards on as many rows (K-fold scoring refits fold 0's choice on the
+ * other K-1 folds). Which candidate wins is known only after fitting, so
+ * each refit counts the dearest taken candidate of every role
+ * (tt_nuisance_plan_refit) - a group that would make the refits too dear is
+ * skipped like any other. allowance < 0 takes everything.
+ * Returns the planned estimate, refits included. */
 double tt_nuisance_plan(tt_nuisance_plan_role *roles, size_t n_roles, size_t p, size_t folds,
-                        double allowance, double *minimum);
+                        size_t refits, double allowance, double *minimum);
+
+/* One refit's estimate under the plan: the dearest taken candidate of every
+ * role. */
+double tt_nuisance_plan_refit(const tt_nuisance_plan_role *roles, size_t n_roles);
 
 #endif
