@@ -146,7 +146,13 @@ static void search_options(const run_state *s, double start, tt_search_options *
     opt->stop_flag = &g_stop;
     opt->isolate = 1;
     opt->jobs = c->jobs > 0 ? c->jobs : 1;
+    /* A trial still running at the search's deadline may finish within the
+     * grace, but not into the winner's refit: on a small budget the refit's
+     * window (the reserve less the report's tail) is under a second. */
     opt->grace = BUDGET_GRACE_SECONDS;
+    if (s->plan.budget > 0)
+        opt->grace = fmin(opt->grace,
+                          0.5 * fmax(0.0, s->plan.refit_deadline - s->plan.search_deadline));
     opt->searcher = c->searcher;
     opt->cost_in_seconds = c->cost_in_seconds;
     opt->prior = s->prior;

@@ -241,6 +241,47 @@ static int plugin_failures(const cJSON *failures, const tt_plugin_descriptor *de
     return n;
 }
 
+/* The end of the run's tolerance past its budget (max(2 s, 3 %)), less the
+ * report's half second: the last moment a refit may still run. */
+static double last_refit_moment(const run_state *s)
+{
+    return s->plan.end > 0 ? s->plan.end + fmax(2.0, 0.03 * s->plan.budget) - 0.5 : 0;
+}
+
+/* The least a refit of trial t that hands on a model costs: one fit of
+ * the trial on the rows the model is fitted on, and the chosen nuisance
+ * models again on every row when the final fit uses them. */
+static double least_refit(const run_state *s, long t)
+{
+    return tt_run_refit_minimum(s, &s->outcome.trials[t]) +
+           (s->cfg->final_fit_train ? 0.0 : s->nu_final_estimate);
+}
+
+/* When the winner's refit cannot finish in the time left, or a refit ran
+ * out of time (the next best by score is often as slow: the same estimator,
+ * or one as dear), the next try is the best-scoring remaining candidate
+ * whose least refit fits the time left, else the cheapest of them - a late
+ * model beats none. Moves it to cand[from]. */
+static void fitting_first(const run_state *s, long *cand, size_t from, size_t n, double left)
+{
+    size_t pick = from, cheapest = from;
+    int found = 0;
+    for (size_t c = from; c < n; c++) {
+        double need = least_refit(s, cand[c]);
+        if (need < least_refit(s, cand[cheapest]))
+            cheapest = c;
+        if (!found && need <= left) {
+            pick = c;
+            found = 1;
+        }
+    }
+    if (!found)
+        pick = cheapest;
+    long v = cand[pick];
+    memmove(cand + from + 1, cand + from, (pick - from) * sizeof *cand);
+    cand[from] = v;
+}
+
 int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_atomic_t *stop,
                   cJSON **facts)
 {
@@ -257,9 +298,34 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
     cJSON *failures = cJSON_CreateArray();
     const char *ruled_out[MAX_REFITS];
     size_t n_ruled = 0, tries = 0;
-    int rc = TT_EXIT_OK;
+    int rc = TT_EXIT_OK, out_of_time = 0;
     cJSON *o = NULL;
     for (size_t c = 0; c < n_cand && tries < MAX_REFITS && !o; c++) {
+        if (s->plan.end > 0 && (out_of_time || c == 0)) {
+            double left = last_refit_moment(s) - tt_now();
+            if (left <= 0) {
+                fprintf(stderr, "tautune: no time is left for %s refit (the run may end at "
+                                "most max(2 s, 3 %%) past its budget); give a larger --budget\n",
+                        c ? "another" : "the winner's");
+                break;
+            }
+            if (out_of_time || least_refit(s, cand[0]) > left) {
+                fitting_first(s, cand, c, n_cand, left);
+                if (c == 0 && cand[0] != s->outcome.best) {
+                    /* Not a plugin failure (the exit code stays 0), but the
+                     * model handed on is not the winner's: said as loudly. */
+                    run_refit skipped = {.trial = best};
+                    snprintf(skipped.step, sizeof skipped.step, "budget");
+                    snprintf(skipped.error, sizeof skipped.error,
+                             "its refit (~%.1fs by its trials' pace) cannot finish in the "
+                             "~%.1fs the budget leaves", least_refit(s, s->outcome.best), left);
+                    fprintf(stderr, "tautune: the winner (trial %zu, %s): %s; refitting the "
+                                    "best trial that can\n", best->id, best->desc->name,
+                            skipped.error);
+                    cJSON_AddItemToArray(failures, failure_facts(&skipped));
+                }
+            }
+        }
         /* With a final fit to follow, the training-rows refit gives only what
          * is needed of it (out-of-sample effects, the validation rows'
          * average effect): its row intervals and saved state would be
@@ -343,12 +409,10 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
                  * model beats none. */
                 tt_run_refit_clear(&r);
                 r.light = 0;
-                double late = s->plan.end > 0
-                                  ? s->plan.end + fmax(2.0, 0.03 * s->plan.budget) - 0.5
-                                  : 0;
-                if (tt_run_refit(s, &r, late, stop) != 0) {
+                if (tt_run_refit(s, &r, last_refit_moment(s), stop) != 0) {
                     fprintf(stderr, "tautune: refitting %s (trial %zu) failed at %s: %s\n",
                             r.trial->desc->name, r.trial->id, r.step, r.error);
+                    out_of_time |= r.late;
                     cJSON_AddItemToArray(failures, failure_facts(&r));
                     tt_run_refit_clear(&r);
                     tt_run_refit_clear(&fin);
@@ -365,6 +429,7 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
         } else {
             fprintf(stderr, "tautune: refitting %s (trial %zu) failed at %s: %s\n",
                     r.trial->desc->name, r.trial->id, r.step, r.error);
+            out_of_time |= r.late;
             cJSON_AddItemToArray(failures, failure_facts(&r));
             if (rules_out_plugin(&r, plugin_failures(failures, r.trial->desc)) &&
                 n_ruled < MAX_REFITS)

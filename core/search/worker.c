@@ -142,7 +142,8 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
     } else if (rep->end == TT_ISOLATE_DEADLINE) {
         r->status = TT_TRIAL_TIMEOUT;
         snprintf(r->error, sizeof r->error,
-                 "killed: still running %g s after the budget ended%s", pool->lim.grace, extra);
+                 "killed: still running %g s after the search's deadline%s", pool->lim.grace,
+                 extra);
     } else {
         if (rep->end == TT_ISOLATE_OK) /* an answer that does not decode */
             rep->end = TT_ISOLATE_EXITED;

@@ -110,4 +110,31 @@ cate=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^tau/) c = i } NR 
   save_crash/cate.csv)
 [ -n "$pred" ] && [ "$pred" = "$cate" ] || fail "fallback predict gives $pred, its cate.csv $cate"
 
+echo "== the winner's refit cannot fit the budget: the best trial that can is handed on"
+# rf_slow wins (metric pehe) but every fit of it sleeps 3 s: after a
+# 10 s budget's search its refit on every row cannot finish within the run's
+# tolerance, so the fast rf_good is refitted instead, in time, exit 0, and
+# results.json says why the winner was passed over.
+cat > slow.lua <<'LUA'
+return {
+  seed = 3,
+  data = { generator = "synthetic", rows = 2000 },
+  validation = { folds = 1 },
+  metric = "pehe",
+  budget = { seconds = 10 },
+  estimators = { rf_slow = {}, rf_good = {} },
+}
+LUA
+t0=$(date +%s.%N)
+expect 0 slow "$tt" run slow.lua --ci --out slow --plugin-path "$plugins"
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a <= 10 + 2) }' ||
+  fail "slow: a 10 s budget took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
+grep -q "the winner (trial [0-9]*, rf_slow): its refit .* cannot finish" slow.err ||
+  fail "slow: no reason given: $(cat slow.err)"
+grep -q "are those of trial [0-9]* (rf_good)" slow.err || fail "slow: $(cat slow.err)"
+[ -s slow/model.ttm ] && [ -s slow/cate.csv ] || fail "slow: no model handed on"
+grep -q '"step":[[:space:]]*"budget"' slow/results.json ||
+  fail "slow: results.json has no fallback_from with step budget"
+
 echo "refit_isolation: all checks passed"

@@ -222,7 +222,7 @@ static void test_stop_flag_kills_running_workers(void **state)
     assert_true(tt_now() - start < 5.0);
     assert_int_equal(out.n_trials, 1);
     assert_int_equal(out.trials[0].status, TT_TRIAL_TIMEOUT);
-    assert_non_null(strstr(out.trials[0].error, "after the budget ended"));
+    assert_non_null(strstr(out.trials[0].error, "after the search's deadline"));
     assert_int_equal(out.best, -1);
     tt_search_outcome_free(&out);
 }
