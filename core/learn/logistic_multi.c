@@ -29,6 +29,10 @@
  * assignment), these looser tolerances still tell a fit from a divergence. */
 #define STALL_GRAD_TOL 1e-5
 #define STALL_STEP_TOL 1e-4
+/* As in logistic.c: below this share of the objective the Newton decrement
+ * is a change double precision cannot see; the full step is taken without a
+ * line search, and a second one in a row ends the iteration. */
+#define DECREMENT_TOL 1e-13
 
 typedef struct mwork {
     size_t n, p, k, q, m; /* q = p + 1 per class, m = k q parameters */
@@ -162,7 +166,7 @@ tt_status tt_logistic_multi_fit(double alpha, const tt_fit_input *in, size_t k, 
     predictor(&w, in->x, w.theta, w.eta);
     double f = objective(&w, in->y, in->w, w.eta, w.theta, alpha, w.prob);
     const double scale = in->w_sum > 1.0 ? in->w_sum : 1.0;
-    int converged = 0;
+    int converged = 0, tiny_before = 0;
     for (int it = 0; it <= MAX_NEWTON && !converged; it++) {
         derivatives(&w, in->x, in->y, in->w, w.theta, alpha);
         for (size_t j = 0; j < m; j++)
@@ -187,14 +191,21 @@ tt_status tt_logistic_multi_fit(double alpha, const tt_fit_input *in, size_t k, 
         double slope = 0.0;
         for (size_t j = 0; j < m; j++)
             slope += w.grad[j] * w.step[j];
+        const int tiny = -slope <= DECREMENT_TOL * (fabs(f) + 1.0);
+        if (tiny && tiny_before && gnorm <= STALL_GRAD_TOL * scale &&
+            step_rel <= STALL_STEP_TOL) {
+            converged = 1;
+            break;
+        }
+        tiny_before = tiny;
         double t = 1.0;
         int accepted = 0;
-        for (int h = 0; h < MAX_HALVINGS && !accepted; h++, t *= 0.5) {
+        for (int h = 0; h < (tiny ? 1 : MAX_HALVINGS) && !accepted; h++, t *= 0.5) {
             for (size_t j = 0; j < m; j++)
                 w.theta_new[j] = w.theta[j] + t * w.step[j];
             predictor(&w, in->x, w.theta_new, w.eta);
             double fn = objective(&w, in->y, in->w, w.eta, w.theta_new, alpha, w.prob);
-            if (fn <= f + 1e-4 * t * slope) {
+            if (tiny || fn <= f + 1e-4 * t * slope) {
                 f = fn;
                 accepted = 1;
             }

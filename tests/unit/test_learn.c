@@ -241,6 +241,45 @@ static void test_logistic_stationary(void **state)
     }
 }
 
+/* A column in dollars (401(k)'s income: values near 1e4-1e5) beside small
+ * ones: rounding decides the line search's test long before the optimum's
+ * gradient test is met. Unpenalised, the fit is the same model as on the
+ * column in units (coefficient scaled by 1/s, same probabilities), and it
+ * must stop at a stationary point, not fail or wander. */
+static void test_logistic_badly_scaled(void **state)
+{
+    (void)state;
+    const size_t n = 2000, p = 3;
+    const double scale = 3e4;
+    tt_rng r;
+    tt_rng_seed(&r, 5, "dollars");
+    double *x = malloc(sizeof *x * n * p), *xs = malloc(sizeof *xs * n * p);
+    double *y = malloc(sizeof *y * n), *pa = malloc(sizeof *pa * n), *pb = malloc(sizeof *pb * n);
+    assert_non_null(x && xs && y && pa && pb);
+    make_logistic_data(&r, n, p, x, y, NULL);
+    memcpy(xs, x, sizeof *x * n * p);
+    for (size_t i = 0; i < n; i++)
+        xs[n + i] = scale * (x[n + i] + 2.0); /* shifted and in dollars */
+    tt_learner *a = make_with_alpha("logistic", 0.0), *b = make_with_alpha("logistic", 0.0);
+    fit_ok(a, n, p, x, y, NULL);
+    fit_ok(b, n, p, xs, y, NULL);
+    predict_ok(a, n, p, x, pa);
+    predict_ok(b, n, p, xs, pb);
+    for (size_t i = 0; i < n; i++)
+        assert_true(fabs(pa[i] - pb[i]) < 1e-8);
+    double beta[4];
+    coefficients(b, p, 1, beta);
+    /* The gradient in the dollar column is s times the one in units. */
+    assert_true(naive_logistic_grad_norm(n, p, xs, y, NULL, 0.0, beta) < 1e-7 * scale);
+    tt_learner_destroy(a);
+    tt_learner_destroy(b);
+    free(x);
+    free(xs);
+    free(y);
+    free(pa);
+    free(pb);
+}
+
 static void test_logistic_separable(void **state)
 {
     (void)state;
@@ -487,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_ridge_exact_linear),
         cmocka_unit_test(test_ridge_intercept_only_and_singular),
         cmocka_unit_test(test_logistic_stationary),
+        cmocka_unit_test(test_logistic_badly_scaled),
         cmocka_unit_test(test_logistic_separable),
         cmocka_unit_test(test_logistic_intercept_only),
         cmocka_unit_test(test_weights_equal_duplicates),
