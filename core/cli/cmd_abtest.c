@@ -244,9 +244,7 @@ static int columns_then_release(ab_state *st)
         memcpy(st->features, d->x, sizeof(double) * d->n * d->p_x);
     if (d->p_w)
         memcpy(st->features + d->n * d->p_x, d->w, sizeof(double) * d->n * d->p_w);
-    free(d->x);
-    free(d->w);
-    d->x = d->w = NULL; /* the names stay; the values live in st->features */
+    tt_dataset_drop_features(d); /* the names stay; the values live in st->features */
     return TT_EXIT_OK;
 }
 

@@ -152,8 +152,8 @@ static void print_report(const run_state *s)
         printf("rows        %zu (%zu train, %zu validation)", d->n, s->train->n, s->valid->n);
     if (d->n_dropped)
         printf(", %zu dropped", d->n_dropped);
-    if (s->frame && s->frame->n_excluded)
-        printf(", %zu excluded", s->frame->n_excluded);
+    if (s->n_excluded)
+        printf(", %zu excluded", s->n_excluded);
     printf("\n");
     print_treatment(s, d);
     printf("features    ");

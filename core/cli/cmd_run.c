@@ -20,6 +20,7 @@
 #include "search/select.h"
 #include "search/space.h"
 #include "util/clock.h"
+#include "util/mem.h"
 #include "util/log.h"
 #include "util/paths.h"
 
@@ -500,6 +501,12 @@ static int execute(run_state *s, run_cli *cli, double start)
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->ensemble.facts, "chosen")))
         printf("Handed on: an ensemble of %zu trials (results.json: ensemble)\n",
                s->ensemble.n_members);
+    if (!a->quiet)
+        printf("Time: setup %.1fs, nuisance models %.1fs, search %.1fs, refit %.1fs, report "
+               "%.1fs; peak memory %.0f MB in the main process, %.0f MB in the largest "
+               "worker (results.json: plan.phases)\n",
+               s->plan.setup, s->plan.t_nuisance, s->plan.t_search, s->plan.t_refit,
+               s->plan.t_report, tt_peak_rss_mb(), tt_peak_child_rss_mb());
     printf("Run folder: %s\n", dir);
     if (rc)
         return rc;

@@ -119,7 +119,11 @@ typedef struct run_state {
     const char *folds_rule;      /* why that many (static), for results.json */
     run_fold *folds;
     tt_csv_table *table;         /* CSV runs: the raw table, its frame and the */
-    tt_data_frame *frame;        /* preprocessing fitted on the training rows */
+    tt_data_frame *frame;        /* preprocessing fitted on the training rows; the table
+                                  * and frame are released once tt_run_split has made the
+                                  * datasets (a million rows x 28 columns: 300 MB) */
+    size_t n_excluded;           /* the frame's n_excluded, kept when it is released */
+    int user_split;              /* the data named their own split column (data.split) */
     tt_prep *prep;
     size_t *train_counts, *valid_counts;
     tt_score_context *scores;    /* the shared scoring context */
@@ -288,6 +292,12 @@ double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best);
 /* Seconds of one fit of trial t as the model handed on (every row, or the
  * training rows with final_fit = "train"), without any bootstrap. */
 double tt_run_refit_minimum(const run_state *s, const tt_trial_result *t);
+/* The least that handing trial t on costs, with room for a busier machine:
+ * one fit as the model handed on, and with a final fit on every row the
+ * chosen nuisance models again and, for one holdout, the light refit on the
+ * training rows before it. The search keeps this for its best trial, and the
+ * winner's refit passes over a trial whose least refit cannot finish. */
+double tt_run_refit_least(const run_state *s, const tt_trial_result *t);
 /* What handing on an ensemble needs at least: the final nuisance models and
  * one fit of each of the best few trials (run_ensemble.c); 0 when the run
  * builds none. */

@@ -203,6 +203,19 @@ static tt_status split_frame(run_state *s, char *err, size_t errlen)
         st = tt_prep_fit(s->frame, s->split.train, s->split.n_train, &s->prep, err, errlen);
     if (st == TT_OK)
         st = tt_frame_dataset(s->frame, s->prep, &s->data, err, errlen);
+    /* Every row now lives in s->data, preprocessed: the raw table and the
+     * frame's base are copies nothing reads again, together larger than the
+     * data - released before the training and validation copies are made
+     * (a million rows x 28 columns: `check` peaked at 706 MB with them, 506
+     * MB without), keeping the two facts results.json still reports. */
+    if (st == TT_OK) {
+        s->n_excluded = s->frame->n_excluded;
+        s->user_split = s->frame->user_split != NULL;
+        tt_frame_free(s->frame);
+        tt_csv_free(s->table);
+        s->frame = NULL;
+        s->table = NULL;
+    }
     return st;
 }
 
@@ -338,7 +351,7 @@ cJSON *tt_run_data_facts(const run_state *s)
     if (!data)
         return NULL;
     cJSON_AddNumberToObject(data, "dropped_rows", (double)d->n_dropped);
-    cJSON_AddNumberToObject(data, "excluded_rows", s->frame ? (double)s->frame->n_excluded : 0);
+    cJSON_AddNumberToObject(data, "excluded_rows", (double)s->n_excluded);
     cJSON_AddBoolToObject(data, "known_propensity", d->propensity != NULL);
     /* What kind of treatment: arms, or a continuous one (effects per unit). */
     cJSON *tr = cJSON_AddObjectToObject(data, "treatment");
@@ -359,8 +372,7 @@ cJSON *tt_run_data_facts(const run_state *s)
                                                   "under a partially linear model)");
         }
     }
-    cJSON_AddStringToObject(data, "split", s->frame && s->frame->user_split ? "column"
-                                                                             : "stratified");
+    cJSON_AddStringToObject(data, "split", s->user_split ? "column" : "stratified");
     cJSON *validation = tt_run_validation_facts(s);
     if (validation)
         cJSON_AddItemToObject(data, "validation", validation);

@@ -253,8 +253,9 @@ static int minimal(run_state *s)
     return was;
 }
 
-/* The [x, w] copy and the engine's view of rows d (owned by the caller
- * through *features), and an engine with the run's folds over them. */
+/* The engine's view of rows d - their own [x, w] block, or a copy owned by
+ * the caller through *features (NULL when none was needed) - and an engine
+ * with the run's folds over them. */
 static int make_engine(run_state *s, const tt_dataset *d, const char *stream,
                        double **features, tt_nuisance_data *data, tt_nuisance_engine **engine,
                        uint64_t *seed)
@@ -264,19 +265,26 @@ static int make_engine(run_state *s, const tt_dataset *d, const char *stream,
     /* With IV roles the block ends with the instrument's 0/1 codes (n int32,
      * half a column's bytes), so the engine's borrowed view lives as long. */
     const int iv = (s->nu_need & TT_PLUGIN_CAP_NEEDS_IV_NUISANCES) && d->z && d->p_z > 0;
-    *features = malloc(sizeof **features * (n * p + (iv ? n / 2 + 1 : 0) + 1));
-    if (!*features) {
-        fprintf(stderr, "tautune: out of memory\n");
-        return TT_EXIT_ERROR;
+    /* Without IV roles the data's own [x, w] block serves when x and w are
+     * one allocation (tt_dataset_xw): no copy. */
+    const double *xw = iv ? NULL : tt_dataset_xw(d);
+    *features = NULL;
+    if (!xw) {
+        *features = malloc(sizeof **features * (n * p + (iv ? n / 2 + 1 : 0) + 1));
+        if (!*features) {
+            fprintf(stderr, "tautune: out of memory\n");
+            return TT_EXIT_ERROR;
+        }
+        if (d->p_x)
+            memcpy(*features, d->x, sizeof(double) * n * d->p_x);
+        if (d->p_w)
+            memcpy(*features + n * d->p_x, d->w, sizeof(double) * n * d->p_w);
+        xw = *features;
     }
-    if (d->p_x)
-        memcpy(*features, d->x, sizeof(double) * n * d->p_x);
-    if (d->p_w)
-        memcpy(*features + n * d->p_x, d->w, sizeof(double) * n * d->p_w);
-    int32_t *zbin = iv ? (int32_t *)(*features + n * p) : NULL;
+    int32_t *zbin = iv && *features ? (int32_t *)(*features + n * p) : NULL;
     for (size_t i = 0; zbin && i < n; i++)
         zbin[i] = d->z[i] == 1.0;
-    *data = (tt_nuisance_data){.n = n, .p = p, .x = *features, .y = d->y, .arm = d->t,
+    *data = (tt_nuisance_data){.n = n, .p = p, .x = xw, .y = d->y, .arm = d->t,
                                .n_arms = (size_t)s->data->n_arms, .weight = d->weight,
                                .zbin = zbin, .t_value = d->t_value};
     size_t folds = s->cfg->nu_folds > 0 ? (size_t)s->cfg->nu_folds : 5;

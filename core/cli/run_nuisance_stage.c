@@ -333,10 +333,11 @@ int tt_run_nu_fit(const run_state *s, const run_nu_stage *stg, const char *path,
         if (v.live)
             fputs("\r\033[K", stderr);
         if (rc == TT_EXIT_NO_TRIAL && !soft)
-            fprintf(stderr, "tautune: the nuisance stage did not finish within the budget (%.1fs "
-                            "spent, ~%.1fs planned for this machine): the machine may be busy; "
-                            "give a larger --budget, fewer nuisance candidates (nuisance.outcome "
-                            "= \"ridge\") or fewer rows\n", tt_now() - v.start, stg->planned);
+            fprintf(stderr, "tautune: the %s did not finish within the budget (%.1fs spent, "
+                            "~%.1fs planned for this machine): the machine may be busy; give a "
+                            "larger --budget, fewer nuisance candidates (nuisance.outcome = "
+                            "\"ridge\") or fewer rows\n", stg->what, tt_now() - v.start,
+                    stg->planned);
         return rc;
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -58,6 +58,13 @@
  * planned on a loaded 2-core machine, on 3,000 rows; 2.0 left 401(k)'s
  * 20 s run 2.7 s unused). */
 #define NU_FINAL_SAFETY 1.5
+/* The least refit's room for a busier machine (tt_run_refit_least): on a
+ * million rows a 40 s estimate that ran 55 s was killed at the run's
+ * tolerance, and nothing was handed on. */
+#define LEAST_REFIT_SAFETY 1.5
+/* The search keeps at least the best trial's least refit, up to this share
+ * of the budget (the bootstrap's share stops at DYNAMIC_RESERVE_SHARE). */
+#define LEAST_RESERVE_SHARE 0.5
 /* Seconds per (row pair x column) of the energy scores on the reference
  * machine: about 0.6 s at 20,000 rows x 20 columns (README, Scores). */
 #define ENERGY_RATE 7.5e-11
@@ -155,6 +162,17 @@ double tt_run_refit_minimum(const run_state *s, const tt_trial_result *t)
                       ? 1.0
                       : (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
     return one_fit(s, t) * rows;
+}
+
+double tt_run_refit_least(const run_state *s, const tt_trial_result *t)
+{
+    double one = tt_run_refit_minimum(s, t), fit = one;
+    if (!s->cfg->final_fit_train) {
+        fit += s->nu_final_estimate;
+        if (s->n_folds < 2) /* the training-rows refit: one fit on n_train rows */
+            fit += one * (double)s->train->n / (double)(s->data->n ? s->data->n : 1);
+    }
+    return LEAST_REFIT_SAFETY * fit;
 }
 
 double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
@@ -258,6 +276,8 @@ int tt_run_search_should_end(const run_state *s, const tt_trial_result *best, do
                                 (s->cfg->final_fit_train ? 0.0 : s->nu_final_estimate));
     double need = fmax(nu_final + REFIT_SHARE_OF_ESTIMATE * rest, tt_run_ensemble_reserve(s));
     need = fmin(need, DYNAMIC_RESERVE_SHARE * pl->budget);
+    /* Whatever the bootstrap's share, the model handed on must fit. */
+    need = fmax(need, fmin(tt_run_refit_least(s, best), LEAST_RESERVE_SHARE * pl->budget));
     /* The refit's own window is the reserve less the report's tail. */
     if (need > pl->refit_deadline - pl->search_deadline && now > pl->refit_deadline - need)
         return 1;
@@ -334,5 +354,8 @@ cJSON *tt_run_plan_facts(const run_state *s)
     add_number(ph, "report_seconds", pl->t_report);
     /* The main process only: trials run in forked workers of their own. */
     add_number(ph, "peak_rss_mb", tt_peak_rss_mb());
+    /* The largest worker that has ended (a trial, the nuisance stage, a
+     * refit): forked, so it shares the data's pages with the main process. */
+    add_number(ph, "peak_worker_rss_mb", tt_peak_child_rss_mb());
     return o;
 }

@@ -280,9 +280,19 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
         snprintf(err, errlen, "out of memory");
         goto out;
     }
+    double t_effect = tt_now();
     if (f->desc->effect(f->inst, &all, tau, err, errlen) != TT_OK)
         goto out;
-    if ((f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && !j->light) {
+    t_effect = tt_now() - t_effect;
+    /* Intervals cost at least two more effect passes (a bootstrap's
+     * replicas many more) and cannot be cut short once begun: too near the
+     * deadline they are skipped, so the model is handed on without them
+     * rather than killed with them (a million-row refit was). */
+    int hurry = j->deadline > 0 && tt_now() + 3.0 * t_effect > j->deadline;
+    if ((f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && !j->light && hurry)
+        fprintf(stderr, "tautune: warning: the winner's intervals are skipped: the budget "
+                        "leaves no time for them (a larger --budget gives them)\n");
+    if ((f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && !j->light && !hurry) {
         lo = malloc(sizeof *lo * (cells + 1));
         hi = malloc(sizeof *hi * (cells + 1));
         char why[512] = "";

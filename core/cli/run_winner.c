@@ -248,13 +248,9 @@ static double last_refit_moment(const run_state *s)
     return s->plan.end > 0 ? s->plan.end + fmax(2.0, 0.03 * s->plan.budget) - 0.5 : 0;
 }
 
-/* The least a refit of trial t that hands on a model costs: one fit of
- * the trial on the rows the model is fitted on, and the chosen nuisance
- * models again on every row when the final fit uses them. */
 static double least_refit(const run_state *s, long t)
 {
-    return tt_run_refit_minimum(s, &s->outcome.trials[t]) +
-           (s->cfg->final_fit_train ? 0.0 : s->nu_final_estimate);
+    return tt_run_refit_least(s, &s->outcome.trials[t]);
 }
 
 /* When the winner's refit cannot finish in the time left, or a refit ran

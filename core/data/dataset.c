@@ -26,13 +26,30 @@ static int copy_names(char ***dst, const char *const *src, size_t n)
     return 1;
 }
 
+const double *tt_dataset_xw(const tt_dataset *ds)
+{
+    if (ds->p_w == 0)
+        return ds->x;
+    if (ds->p_x == 0)
+        return ds->w;
+    return ds->xw_joint ? ds->x : NULL;
+}
+
+void tt_dataset_drop_features(tt_dataset *ds)
+{
+    if (!ds->xw_joint)
+        free(ds->w);
+    free(ds->x);
+    ds->x = ds->w = NULL;
+    ds->xw_joint = 0;
+}
+
 void tt_dataset_free(tt_dataset *ds)
 {
     if (!ds)
         return;
     free(ds->source);
-    free(ds->x);
-    free(ds->w);
+    tt_dataset_drop_features(ds);
     free(ds->y);
     free(ds->t);
     free(ds->t_value);
@@ -117,10 +134,16 @@ tt_status tt_dataset_subset(const tt_dataset *ds, const size_t *idx, size_t m,
     s->t_name = tt_strdup(ds->t_name);
     s->y = tt_malloc_array(m, sizeof(double));
     s->t = tt_malloc_array(m, sizeof(int));
-    if (s->p_x)
+    /* x and w in one block: the nuisance models read [x, w] in place. */
+    if (s->p_x && s->p_w) {
+        s->x = tt_malloc_array(m ? m : 1, (s->p_x + s->p_w) * sizeof(double));
+        s->w = s->x ? s->x + m * s->p_x : NULL;
+        s->xw_joint = s->x != NULL;
+    } else if (s->p_x) {
         s->x = tt_malloc_array(m, s->p_x * sizeof(double));
-    if (s->p_w)
+    } else if (s->p_w) {
         s->w = tt_malloc_array(m, s->p_w * sizeof(double));
+    }
     if (p_tau)
         s->tau = tt_malloc_array(m, p_tau * sizeof(double));
     int ok = (!ds->source || s->source) && (!ds->y_name || s->y_name) &&

@@ -51,7 +51,21 @@ typedef struct tt_dataset {
     size_t n_dropped;    /* rows dropped for a missing outcome or treatment */
     double *mu0;         /* n baseline E[Y | x, w, T = control], oracle only (generators) */
     double *t_value;     /* n continuous treatment values, or NULL (discrete arms) */
+    /* 1: w lives in x's allocation, right after its n * p_x values, so
+     * [x, w] is one n x (p_x + p_w) column-major block (tt_dataset_xw) that
+     * the nuisance models read in place, and w is not freed on its own. Set
+     * by tt_dataset_subset and the CSV path; a million rows x 22 features
+     * is 176 MB a copy would add. */
+    int xw_joint;
 } tt_dataset;
+
+/* The [x, w] block of ds, n x (p_x + p_w) column-major, when it is one
+ * allocation (or one of x, w is empty); NULL when x and w live apart. */
+const double *tt_dataset_xw(const tt_dataset *ds);
+
+/* Frees ds's x and w (however they are allocated) and sets them NULL; the
+ * names stay. */
+void tt_dataset_drop_features(tt_dataset *ds);
 
 /* Whether ds has a continuous treatment (t_value set). */
 #define tt_dataset_continuous(ds) ((ds)->t_value != NULL)

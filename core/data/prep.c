@@ -373,10 +373,19 @@ tt_status tt_prep_apply(const tt_prep *p, const tt_csv_table *t, const size_t *r
     tt_status st = TT_OK;
     size_t wp = bl[TT_FEAT_W].p;
     bl[TT_FEAT_W].p += bl[3].p;
+    /* X and W in one allocation (tt_dataset_xw): the nuisance models read
+     * [x, w] in place instead of a copy as large. */
+    const int joint = bl[TT_FEAT_X].p > 0 && bl[TT_FEAT_W].p > 0;
     for (int b = 0; b < 3 && st == TT_OK; b++) {
         if (!bl[b].p)
             continue;
-        bl[b].m = tt_malloc_array(n ? n : 1, bl[b].p * sizeof(double));
+        if (joint && b == TT_FEAT_W)
+            bl[b].m = bl[TT_FEAT_X].m + n * bl[TT_FEAT_X].p;
+        else if (joint && b == TT_FEAT_X)
+            bl[b].m = tt_malloc_array(n ? n : 1,
+                                      (bl[TT_FEAT_X].p + bl[TT_FEAT_W].p) * sizeof(double));
+        else
+            bl[b].m = tt_malloc_array(n ? n : 1, bl[b].p * sizeof(double));
         bl[b].names = calloc(bl[b].p, sizeof(char *));
         if (!bl[b].m || !bl[b].names)
             st = tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
@@ -389,10 +398,12 @@ tt_status tt_prep_apply(const tt_prep *p, const tt_csv_table *t, const size_t *r
     if (st != TT_OK) {
         for (int b = 0; b < 3; b++) {
             tt_free_strings(bl[b].names, bl[b].p);
-            free(bl[b].m);
+            if (!(joint && b == TT_FEAT_W))
+                free(bl[b].m);
         }
         return st;
     }
+    ds->xw_joint = joint;
     ds->p_x = bl[TT_FEAT_X].p, ds->x = bl[TT_FEAT_X].m, ds->x_names = bl[TT_FEAT_X].names;
     ds->p_w = bl[TT_FEAT_W].p, ds->w = bl[TT_FEAT_W].m, ds->w_names = bl[TT_FEAT_W].names;
     ds->p_z = bl[TT_FEAT_Z].p, ds->z = bl[TT_FEAT_Z].m, ds->z_names = bl[TT_FEAT_Z].names;

@@ -614,6 +614,7 @@ static tt_config *config_new(const char *path)
     cfg->memory_mb = -1;
     cfg->clip = 0.05;
     cfg->energy_standardize = 1;
+    cfg->energy_max_rows = TT_ENERGY_DEFAULT_ROWS;
     cfg->exp_alpha = 0.05;
     cfg->exp_resamples = 1000;
     if (!cfg->path || !cfg->metric || !cfg->searcher) {

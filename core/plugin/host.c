@@ -42,14 +42,25 @@ static void host_log(void *host_ctx, tt_log_level level, const char *fmt, ...)
     tt_log(level, "[%s] %s", name, msg);
 }
 
+/* Stop at the deadline, or a poll's gap before it: plugins poll between
+ * units of work (a bootstrap replica, a tree), and the time since the last
+ * poll is the guess of the next unit's length. A unit that cannot end by
+ * the deadline is better not started: a million-row refit began a bootstrap
+ * replica 20 s before its deadline, ran past the run's tolerance and was
+ * killed, model and all. */
 static int host_should_stop(void *host_ctx)
 {
-    const tt_host_ctx *ctx = host_ctx;
+    tt_host_ctx *ctx = host_ctx;
     if (!ctx)
         return 0;
     if (ctx->stop_flag && *ctx->stop_flag != 0)
         return 1;
-    return ctx->deadline > 0 && tt_now() > ctx->deadline;
+    if (!(ctx->deadline > 0))
+        return 0;
+    double now = tt_now();
+    double gap = ctx->last_poll > 0 ? now - ctx->last_poll : 0.0;
+    ctx->last_poll = now;
+    return now + gap > ctx->deadline;
 }
 
 static int host_learner_create(void *host_ctx, const char *name, const char *const *keys,
@@ -210,8 +221,10 @@ static int host_nuisance_predict(void *host_ctx, tt_nuisance_kind kind, int arm,
 
 void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed)
 {
-    if (ctx)
+    if (ctx) {
         ctx->seed = seed;
+        ctx->last_poll = tt_now(); /* the first poll's gap: the work since now */
+    }
     *host = (tt_plugin_host){
         .struct_size = sizeof(tt_plugin_host),
         .abi_minor = TT_PLUGIN_ABI_MINOR,

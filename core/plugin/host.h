@@ -47,6 +47,9 @@ typedef struct tt_host_ctx {
     const tt_host_nuisances *nuisances; /* NULL: the run has none */
     uint32_t capabilities;          /* the plugin's, to check what it declared it needs */
     size_t interval_resamples;      /* served as host->interval_resamples (0 = plugin default) */
+    double last_poll;               /* tt_now() of the last should_stop (set by
+                                     * tt_host_services_init): its gap guesses the next
+                                     * unit of work's length */
 } tt_host_ctx;
 
 void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed);

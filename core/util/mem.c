@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 void *tt_malloc_array(size_t count, size_t size)
 {
@@ -40,4 +41,12 @@ double tt_peak_rss_mb(void)
     if (f)
         fclose(f);
     return mb;
+}
+
+double tt_peak_child_rss_mb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
 }

@@ -17,4 +17,9 @@ void tt_free_strings(char **strings, size_t n);
  * worker processes are not counted), or NaN where it cannot be read. */
 double tt_peak_rss_mb(void);
 
+/* The largest peak resident memory in MB of this process's children that
+ * have ended and been waited for (trial workers, the nuisance stage, refits;
+ * getrusage RUSAGE_CHILDREN), 0 before any, NaN where it cannot be read. */
+double tt_peak_child_rss_mb(void);
+
 #endif

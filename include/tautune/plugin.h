@@ -280,7 +280,10 @@ typedef struct tt_plugin_host {
     uint64_t seed;
 
     /* Non-zero when the host wants long work to end early (budget exhausted,
-     * Ctrl-C). Poll it in long loops and return TT_ERR_STOPPED. */
+     * Ctrl-C). Poll it in long loops and return TT_ERR_STOPPED. Near a
+     * deadline it turns non-zero as soon as the time since the previous poll
+     * (or since create, for the first) would carry the next unit of work past
+     * it: poll between units of similar length (trees, bootstrap replicas). */
     int (*should_stop)(void *host_ctx);
 
     /* Opaque context to pass to log, should_stop and learner_create. */

@@ -92,6 +92,12 @@ static void test_scoring_table(void **state)
     cfg = load(BASE "}");
     assert_true(cfg->clip == 0.05 && cfg->energy_standardize && !cfg->erupt_thompson);
     assert_null(cfg->scores);
+    /* Exact energy is O(rows^2): by default above 20,000 validation rows a
+     * subsample; 0 asks for every row. */
+    assert_int_equal(cfg->energy_max_rows, 20000);
+    tt_config_free(cfg);
+    cfg = load(BASE "scoring = { energy_max_rows = 0 } }");
+    assert_int_equal(cfg->energy_max_rows, 0);
     tt_config_free(cfg);
 
     expect_error(BASE "scoring = {\n scores = {'energy', 'nrg'} } }",

@@ -222,7 +222,7 @@ static void test_save_load_round_trip(void **state)
     assert_true(other >= 0);
     assert_true(b.x[(size_t)other * 3 + 0] == 1.0);
     assert_true(b.x[(size_t)index_of(b.x_names, b.p_x, "c=v") * 3 + 2] == 1.0);
-    free(a.x), free(a.w), free(b.x), free(b.w);
+    tt_dataset_drop_features(&a), tt_dataset_drop_features(&b);
     for (size_t j = 0; j < a.p_x; j++)
         free(a.x_names[j]), free(b.x_names[j]);
     for (size_t j = 0; j < a.p_w; j++)
