@@ -17,7 +17,12 @@
  * for about (1 + B) x its trial time, up to a quarter of the budget
  * (tt_run_refit_estimate). If the refit still cannot fit, its bootstrap
  * takes fewer replicas (at least 5), said on stderr and in results.json
- * (plan.refit_resamples) - a stated cut, never a silent overrun.
+ * (plan.refit_resamples) - a stated cut, never a silent overrun. Whatever
+ * the bootstrap's share, the reserve holds the best trial's least refit
+ * (tt_run_refit_least: the model handed on, up to half the budget); a
+ * winner whose least refit still cannot finish gives way to the best trial
+ * that can (run_winner.c). With K-fold scoring the nuisance allowance also
+ * holds the chosen models' refits on the other K-1 folds.
  * When even the smallest plan (setup + the cheapest nuisance models + the
  * least search: two trials' scoring by estimate, at least 1 s + R) exceeds B, the run is refused before anything is fitted, with
  * the estimate and what to change. The plan's choices depend only on B and
