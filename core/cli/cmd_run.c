@@ -282,7 +282,8 @@ static void explain_no_trial(const run_state *s, const char *dir)
     }
     const char *why = "its value is not a number";
     for (size_t k = 0; k < first->n_scores; k++)
-        if (!strcmp(first->scores[k].name, s->metric) && first->scores[k].is_null)
+        if (!strcmp(first->scores[k].name, s->metric) && first->scores[k].is_null &&
+            first->scores[k].reason && first->scores[k].reason[0])
             why = first->scores[k].reason;
     fprintf(stderr, "tautune: %zu trial%s finished, but none has a value of the objective %s "
                     "(trial %zu: %s); see %s/trials.jsonl\n", ok, ok == 1 ? "" : "s", s->metric,
@@ -300,7 +301,7 @@ static int check_thresholds(const run_state *s, const run_cli *cli)
         const tt_score_value *v = tt_trial_find_score(best, t->score);
         if (!v || v->is_null || !isfinite(v->value)) {
             fprintf(stderr, "tautune: threshold missed: %s was not computed for the winner (%s)\n",
-                    t->score, v && v->reason[0] ? v->reason
+                    t->score, v && v->reason && v->reason[0] ? v->reason
                               : !v ? "not among this run's scores: check scoring.scores, "
                                      "and oracle figures need true effects"
                                    : "null");

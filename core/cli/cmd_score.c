@@ -205,7 +205,8 @@ static int score(run_state *s, const score_args *a)
     cJSON *reasons = cJSON_CreateObject();
     for (size_t i = 0; i < n_scores; i++)
         if (scores[i].is_null)
-            cJSON_AddStringToObject(reasons, scores[i].name, scores[i].reason);
+            cJSON_AddStringToObject(reasons, scores[i].name,
+                                    scores[i].reason ? scores[i].reason : "");
     cJSON_AddItemToObject(root, "null_reasons", reasons);
     if (n_oracle)
         cJSON_AddItemToObject(root, "oracle", values_json(oracle, n_oracle));

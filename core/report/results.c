@@ -59,7 +59,7 @@ static void add_scores(cJSON *parent, const char *key, const tt_score_value *s, 
         cJSON_AddItemToObject(obj, s[i].name,
                               s[i].is_null ? cJSON_CreateNull() : tt_json_number(s[i].value));
         if (s[i].is_null && reasons)
-            cJSON_AddStringToObject(reasons, s[i].name, s[i].reason);
+            cJSON_AddStringToObject(reasons, s[i].name, s[i].reason ? s[i].reason : "");
     }
 }
 

@@ -88,8 +88,7 @@ static size_t read_scores(const cJSON *obj, const cJSON *reasons, tt_score_value
         s->value = number_or_nan(item);
         s->is_null = !cJSON_IsNumber(item);
         const cJSON *why = cJSON_GetObjectItemCaseSensitive(reasons, item->string);
-        if (cJSON_IsString(why))
-            snprintf(s->reason, sizeof s->reason, "%s", why->valuestring);
+        s->reason = tt_intern_text(cJSON_IsString(why) ? why->valuestring : NULL);
         n++;
     }
     return n;

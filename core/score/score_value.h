@@ -10,7 +10,8 @@ typedef struct tt_score_value {
     const char *name;   /* static string */
     double value;
     int is_null;
-    char reason[160];
+    const char *reason; /* why it is null: an interned text (util/intern.h), "" or NULL
+                         * when the score has a value */
 } tt_score_value;
 
 #endif

@@ -1,5 +1,6 @@
 /* scores.c - computing the catalogue's scores for one candidate (scores.h). */
 #include "score/scores.h"
+#include "util/intern.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -32,10 +33,12 @@ static void set_null(tt_score_value *s, const char *name, const char *fmt, ...)
     s->name = name;
     s->value = NAN;
     s->is_null = 1;
+    char reason[160];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->reason, sizeof s->reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    s->reason = tt_intern_text(reason);
 }
 
 /* A NaN from a score function means "undefined here": null with why. */

@@ -49,7 +49,7 @@ static int put_scores(tt_msg *m, const tt_score_value *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char is_null = (unsigned char)(s[i].is_null != 0);
         if (tt_msg_put_str(m, s[i].name) || tt_msg_put_f64(m, s[i].value) ||
-            tt_msg_put(m, &is_null, 1) || tt_msg_put_str(m, s[i].reason))
+            tt_msg_put(m, &is_null, 1) || tt_msg_put_str(m, s[i].reason ? s[i].reason : ""))
             return -1;
     }
     return 0;
@@ -85,7 +85,9 @@ static size_t get_scores(tt_msg_reader *c, tt_score_value *s, size_t max)
         s[i].value = tt_msg_get_f64(c);
         tt_msg_get(c, &is_null, 1);
         s[i].is_null = is_null;
-        tt_msg_get_str(c, s[i].reason, sizeof s[i].reason);
+        char reason[160];
+        tt_msg_get_str(c, reason, sizeof reason);
+        s[i].reason = tt_intern_text(reason);
         s[i].name = tt_intern(name);
         if (!s[i].name)
             c->bad = 1;

@@ -10,6 +10,7 @@
 #include "score/oracle.h"
 #include "score/score_terms.h"
 #include "util/clock.h"
+#include "util/intern.h"
 
 const char *tt_trial_status_name(tt_trial_status status)
 {
@@ -34,7 +35,7 @@ static void set_null(tt_score_value *s, const char *name, const char *reason)
     s->name = name;
     s->value = NAN;
     s->is_null = 1;
-    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    s->reason = tt_intern_text(reason);
 }
 
 const tt_score_value *tt_trial_find_score(const tt_trial_result *r, const char *name)

@@ -13,4 +13,11 @@
  * memory runs out. */
 const char *tt_intern(const char *name);
 
+/* The same for texts of any number (the reasons of null scores: a finished
+ * trial carries 64 score slots, and an inline 160-byte reason each made its
+ * record 12 KB - over 10,000 trials, 120 MB of mostly empty text): one copy
+ * per distinct text in a hash set, kept until exit. NULL or "" gives "";
+ * out of memory gives a fixed text saying the reason was lost. Never NULL. */
+const char *tt_intern_text(const char *text);
+
 #endif

@@ -239,7 +239,7 @@ static void test_protocol_round_trip(void **state)
     snprintf(r.error, sizeof r.error, "none");
     r.scores[0] = (tt_score_value){.name = "energy", .value = 0.1};
     r.scores[1] = (tt_score_value){.name = "psw_energy", .is_null = 1, .value = NAN};
-    snprintf(r.scores[1].reason, sizeof r.scores[1].reason, "no propensity");
+    r.scores[1].reason = "no propensity";
     r.n_scores = 2;
     r.oracle[0] = (tt_score_value){.name = "pehe", .value = 0.75};
     r.n_oracle = 1;
