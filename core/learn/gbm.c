@@ -5,11 +5,21 @@
  * Each round fits one tree per output to the gradients g and hessians h of
  * the loss at the current scores: leaf value -G / (H + lambda), split gain
  * G_L^2/(H_L + l) + G_R^2/(H_R + l) - G^2/(H + l) (XGBoost's formulation),
- * children need hessian >= min_child_weight. Trees grow level by level; at
- * each level one parallel pass builds the histograms of the smaller child of
- * every split node (the larger is parent minus smaller). Work is split by
- * feature, and every feature's histogram is accumulated in row order by one
- * thread, so the model is bit-identical for any thread count.
+ * children need hessian >= min_child_weight. Trees grow level by level.
+ *
+ * A level is one parallel pass and some serial bookkeeping:
+ *  - histograms: of the smaller child of every split only (the larger is
+ *    parent minus smaller). A task is one built node and one block of
+ *    features; it reads the node's rows row-wise (the row-major codes: one
+ *    cache line per row, and the features' bins, packed by their true bin
+ *    counts, give independent adds, so a one-hot column's two bins are no
+ *    dependency chain), then subtracts for the sibling and scans both nodes'
+ *    splits on its features. Every feature's histogram is accumulated in row
+ *    order by one thread, so the model is bit-identical for any thread count.
+ *    Levels with little work run on the calling thread.
+ *  - partition: stable, so each node's rows stay in ascending row order and
+ *    the next level's reads of codes and gradients are forward streams.
+ *    Large levels partition in parallel chunks (local split, then placement).
  * The learning rate is folded into the stored leaf values.
  */
 #include <float.h>
@@ -24,113 +34,227 @@
 #include "util/rng.h"
 
 typedef struct level_node {
-    size_t start, end;  /* rows in the index array */
+    size_t start, end, mid; /* rows in the index array; mid: first right row */
     double G, H;
     int32_t tree_node;
-    int build;          /* histogram computed directly (else by subtraction) */
+    int build;              /* histogram computed directly (else by subtraction) */
     int64_t parent_hist, sibling; /* slots in the previous / this level, -1 = none */
-    /* best split */
-    double gain;
+    /* chosen split */
+    int split;
     size_t feature, bin;
+    double gl, hl;
 } level_node;
 
 typedef struct grow_ctx {
     const tt_bins *bins;
     const uint8_t *colcode; /* p x n column-major codes */
-    const double *gh;       /* (g, h) pairs in idx order */
-    const size_t *idx;
-    const uint8_t *use_feat;
+    const double *g, *h;
+    size_t *idx, *tmp;
     level_node *nodes;
-    size_t n_nodes;
-    double *hist, *prev_hist; /* slot x p x 256 x 2 */
-    double lambda, min_child, min_gain;
-    /* per-(node, feature) best split, reduced in feature order afterwards */
+    double *hist, *prev_hist; /* slot x (2 x total bins) */
+    size_t slot;              /* doubles per slot */
+    const size_t *hoff, *flist;
+    size_t n_used, n_blocks;
+    const size_t *task_node;
+    double lambda, min_child;
     double *fbest_gain, *fbest_gl, *fbest_hl;
     size_t *fbest_bin;
-    /* gradient gather: row chunks of the nodes whose histograms are built */
-    const double *g, *h;
-    double *gh_out;
-    const size_t *chunk_lo, *chunk_hi;
+    /* partition chunks */
+    const size_t *chunk_lo, *chunk_hi, *chunk_node;
+    size_t *chunk_nl, *chunk_ldst, *chunk_rdst;
 } grow_ctx;
 
-#define GATHER_CHUNK 8192
-
 #define HSTRIDE (TT_TREE_MAX_BINS * 2)
+#define MAX_BLOCKS 16
+/* Below this many row x feature adds a level's histograms run on the
+ * calling thread (waking the pool costs more than it saves). */
+#define SERIAL_HIST_WORK 40000
+/* Levels with more split rows than this partition in parallel chunks. */
+#define PARALLEL_PARTITION 131072
+#define PART_CHUNK 32768
+
+typedef double v2d __attribute__((vector_size(16)));
 
 static double leaf_score(double G, double H, double lambda)
 {
     return G * G / (H + lambda);
 }
 
-static void feature_task(void *ctx, size_t f, size_t thread)
+/* Best split of one feature's histogram for node nd (slot k). */
+static void scan_feature(grow_ctx *c, size_t k, size_t f, const double *hist)
+{
+    const level_node *nd = &c->nodes[k];
+    const size_t nb = c->bins->n_bins[f], p = c->bins->p;
+    double gl = 0.0, hl = 0.0, best = -INFINITY, best_gl = 0.0, best_hl = 0.0;
+    size_t best_bin = 0;
+    const double parent = leaf_score(nd->G, nd->H, c->lambda);
+    for (size_t b = 0; b + 1 < nb; b++) {
+        if (hist[2 * b + 1] == 0.0 && hist[2 * b] == 0.0)
+            continue; /* empty bin: same split as the previous one */
+        gl += hist[2 * b];
+        hl += hist[2 * b + 1];
+        double gr = nd->G - gl, hr = nd->H - hl;
+        if (hl < c->min_child || hr < c->min_child)
+            continue;
+        double gain = leaf_score(gl, hl, c->lambda) + leaf_score(gr, hr, c->lambda) - parent;
+        if (gain > best) {
+            best = gain;
+            best_bin = b;
+            best_gl = gl;
+            best_hl = hl;
+        }
+    }
+    c->fbest_gain[k * p + f] = best;
+    c->fbest_bin[k * p + f] = best_bin;
+    c->fbest_gl[k * p + f] = best_gl;
+    c->fbest_hl[k * p + f] = best_hl;
+}
+
+/* Histograms of one built node on one block of features, the sibling's by
+ * subtraction, and both nodes' best splits on those features. */
+static void hist_task(void *ctx, size_t task, size_t thread)
 {
     (void)thread;
     grow_ctx *c = ctx;
-    const size_t p = c->bins->p, nb = c->bins->n_bins[f];
-    if (!c->use_feat[f])
-        return;
-    for (size_t k = 0; k < c->n_nodes; k++) {
-        level_node *nd = &c->nodes[k];
-        double *hist = c->hist + (k * p + f) * HSTRIDE;
-        if (nd->build) {
-            /* Column codes and gradients gathered in row order keep this
-             * loop on two sequential streams and one small random one. */
-            const uint8_t *code = c->colcode + f * c->bins->n;
-            const double *gh = c->gh;
-            memset(hist, 0, nb * 2 * sizeof *hist);
-            for (size_t r = nd->start; r < nd->end; r++) {
-                double *hb = hist + 2 * code[c->idx[r]];
-                hb[0] += gh[2 * r];
-                hb[1] += gh[2 * r + 1];
-            }
+    const size_t k = c->task_node[task / c->n_blocks], b = task % c->n_blocks;
+    const size_t j0 = b * c->n_used / c->n_blocks, j1 = (b + 1) * c->n_used / c->n_blocks;
+    const size_t nf = j1 - j0, p = c->bins->p;
+    const level_node *nd = &c->nodes[k];
+    double *hk = c->hist + k * c->slot;
+    size_t col[HSTRIDE], off[HSTRIDE]; /* nf <= p <= ... bounded below */
+    size_t done = 0;
+    while (done < nf) {
+        /* Features in groups of at most HSTRIDE (any p works). */
+        size_t q = nf - done < HSTRIDE ? nf - done : HSTRIDE;
+        for (size_t j = 0; j < q; j++) {
+            size_t f = c->flist[j0 + done + j];
+            col[j] = f;
+            off[j] = c->hoff[f];
+            memset(hk + off[j], 0, 2 * c->bins->n_bins[f] * sizeof *hk);
         }
+        const uint8_t *code = c->bins->code;
+        const size_t *idx = c->idx;
+        for (size_t r = nd->start; r < nd->end; r++) {
+            const size_t i = idx[r];
+            const uint8_t *cr = code + i * p;
+            const v2d gh = {c->g[i], c->h[i]};
+            size_t j = 0;
+            for (; j + 4 <= q; j += 4) {
+                double *h0 = hk + off[j] + 2 * (size_t)cr[col[j]];
+                double *h1 = hk + off[j + 1] + 2 * (size_t)cr[col[j + 1]];
+                double *h2 = hk + off[j + 2] + 2 * (size_t)cr[col[j + 2]];
+                double *h3 = hk + off[j + 3] + 2 * (size_t)cr[col[j + 3]];
+                *(v2d *)h0 += gh;
+                *(v2d *)h1 += gh;
+                *(v2d *)h2 += gh;
+                *(v2d *)h3 += gh;
+            }
+            for (; j < q; j++)
+                *(v2d *)(hk + off[j] + 2 * (size_t)cr[col[j]]) += gh;
+        }
+        done += q;
     }
-    for (size_t k = 0; k < c->n_nodes; k++) {
-        level_node *nd = &c->nodes[k];
-        double *hist = c->hist + (k * p + f) * HSTRIDE;
-        if (!nd->build) {
-            const double *ph = c->prev_hist + ((size_t)nd->parent_hist * p + f) * HSTRIDE;
-            const double *sh = c->hist + ((size_t)nd->sibling * p + f) * HSTRIDE;
-            for (size_t b = 0; b < 2 * nb; b++)
-                hist[b] = ph[b] - sh[b];
+    const int64_t s = nd->sibling;
+    double *hs = s >= 0 ? c->hist + (size_t)s * c->slot : NULL;
+    const double *ph = s >= 0 ? c->prev_hist + (size_t)nd->parent_hist * c->slot : NULL;
+    for (size_t j = j0; j < j1; j++) {
+        const size_t f = c->flist[j], o = c->hoff[f], nb2 = 2 * (size_t)c->bins->n_bins[f];
+        scan_feature(c, k, f, hk + o);
+        if (hs) {
+            for (size_t q = 0; q < nb2; q++)
+                hs[o + q] = ph[o + q] - hk[o + q];
+            scan_feature(c, (size_t)s, f, hs + o);
         }
-        double gl = 0.0, hl = 0.0, best = -INFINITY, best_gl = 0.0, best_hl = 0.0;
-        size_t best_bin = 0;
-        const double parent = leaf_score(nd->G, nd->H, c->lambda);
-        for (size_t b = 0; b + 1 < nb; b++) {
-            if (hist[2 * b + 1] == 0.0 && hist[2 * b] == 0.0)
-                continue; /* empty bin: same split as the previous one */
-            gl += hist[2 * b];
-            hl += hist[2 * b + 1];
-            double gr = nd->G - gl, hr = nd->H - hl;
-            if (hl < c->min_child || hr < c->min_child)
-                continue;
-            double gain = leaf_score(gl, hl, c->lambda) + leaf_score(gr, hr, c->lambda) - parent;
-            if (gain > best) {
-                best = gain;
-                best_bin = b;
-                best_gl = gl;
-                best_hl = hl;
-            }
-        }
-        c->fbest_gain[k * p + f] = best;
-        c->fbest_bin[k * p + f] = best_bin;
-        c->fbest_gl[k * p + f] = best_gl;
-        c->fbest_hl[k * p + f] = best_hl;
     }
 }
 
-/* Gathers (g, h) into row order for one chunk: random reads of g and h,
- * parallel because they are the slowest serial part of a level. */
-static void gather_task(void *ctx, size_t task, size_t thread)
+/* Stable partition of one chunk of a split node's rows into tmp: left rows
+ * forward from the chunk's start, right rows backward from its end. */
+static void part_local_task(void *ctx, size_t ch, size_t thread)
 {
     (void)thread;
     grow_ctx *c = ctx;
-    for (size_t r = c->chunk_lo[task]; r < c->chunk_hi[task]; r++) {
+    const level_node *nd = &c->nodes[c->chunk_node[ch]];
+    const uint8_t *col = c->colcode + nd->feature * c->bins->n;
+    const size_t lo = c->chunk_lo[ch], hi = c->chunk_hi[ch], bb = nd->bin;
+    size_t nl = 0, nr = 0;
+    for (size_t r = lo; r < hi; r++) {
         const size_t i = c->idx[r];
-        c->gh_out[2 * r] = c->g[i];
-        c->gh_out[2 * r + 1] = c->h[i];
+        const int left = col[i] <= bb;
+        c->tmp[lo + nl] = i;
+        c->tmp[hi - 1 - nr] = i;
+        nl += (size_t)left;
+        nr += (size_t)!left;
     }
+    c->chunk_nl[ch] = nl;
+}
+
+static void part_place_task(void *ctx, size_t ch, size_t thread)
+{
+    (void)thread;
+    grow_ctx *c = ctx;
+    const size_t lo = c->chunk_lo[ch], hi = c->chunk_hi[ch], nl = c->chunk_nl[ch];
+    memcpy(c->idx + c->chunk_ldst[ch], c->tmp + lo, nl * sizeof *c->idx);
+    size_t *dst = c->idx + c->chunk_rdst[ch];
+    for (size_t j = 0; j < hi - lo - nl; j++)
+        dst[j] = c->tmp[hi - 1 - j];
+}
+
+static void partition_serial(grow_ctx *c, level_node *nd)
+{
+    const uint8_t *col = c->colcode + nd->feature * c->bins->n;
+    const size_t bb = nd->bin;
+    size_t *idx = c->idx, *tmp = c->tmp, lo = nd->start, nr = 0;
+    for (size_t r = nd->start; r < nd->end; r++) {
+        const size_t i = idx[r];
+        const int left = col[i] <= bb;
+        idx[lo] = i; /* lo <= r: row r is already read */
+        tmp[nr] = i;
+        lo += (size_t)left;
+        nr += (size_t)!left;
+    }
+    memcpy(idx + lo, tmp, nr * sizeof *idx);
+    nd->mid = lo;
+}
+
+static void partition_level(grow_ctx *c, tt_gbm_work *wk, size_t n_cur, size_t split_rows,
+                            tt_learn_pool *pool)
+{
+    if (split_rows <= PARALLEL_PARTITION || tt_learn_pool_threads(pool) < 2) {
+        for (size_t k = 0; k < n_cur; k++)
+            if (c->nodes[k].split)
+                partition_serial(c, &c->nodes[k]);
+        return;
+    }
+    size_t n_chunks = 0;
+    for (size_t k = 0; k < n_cur; k++) {
+        const level_node *nd = &c->nodes[k];
+        for (size_t r = nd->start; nd->split && r < nd->end; r += PART_CHUNK, n_chunks++) {
+            wk->chunk_lo[n_chunks] = r;
+            wk->chunk_hi[n_chunks] = r + PART_CHUNK < nd->end ? r + PART_CHUNK : nd->end;
+            wk->chunk_node[n_chunks] = k;
+        }
+    }
+    tt_learn_pool_run(pool, n_chunks, part_local_task, c);
+    /* Placement: chunk order within each node keeps the partition stable. */
+    size_t ch = 0;
+    for (size_t k = 0; k < n_cur; k++) {
+        level_node *nd = &c->nodes[k];
+        if (!nd->split)
+            continue;
+        size_t first = ch, nl = 0;
+        for (; ch < n_chunks && wk->chunk_node[ch] == k; ch++)
+            nl += wk->chunk_nl[ch];
+        nd->mid = nd->start + nl;
+        size_t ld = nd->start, rd = nd->mid;
+        for (size_t q = first; q < ch; q++) {
+            c->chunk_ldst[q] = ld;
+            c->chunk_rdst[q] = rd;
+            ld += wk->chunk_nl[q];
+            rd += wk->chunk_hi[q] - wk->chunk_lo[q] - wk->chunk_nl[q];
+        }
+    }
+    tt_learn_pool_run(pool, n_chunks, part_place_task, c);
 }
 
 tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
@@ -150,42 +274,73 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
         G += g[idx[r]];
         H += h[idx[r]];
     }
-    cur[0] = (level_node){0, m, G, H, 0, 1, -1, -1, 0.0, 0, 0};
-    size_t n_cur = 1;
-    grow_ctx c = {bins, colcode, wk->gh, idx, use_feat, NULL, 0, wk->hist[0], wk->hist[1],
-                  lambda, min_child, min_gain, wk->fbest_gain, wk->fbest_gl, wk->fbest_hl,
-                  wk->fbest_bin, g, h, wk->gh, wk->chunk_lo, wk->chunk_hi};
-    const size_t n = bins->n;
+    cur[0] = (level_node){.start = 0, .end = m, .G = G, .H = H, .tree_node = 0, .build = 1,
+                          .parent_hist = -1, .sibling = -1};
+    size_t n_cur = 1, n_used = 0, slot = 0;
+    for (size_t f = 0; f < p; f++) {
+        wk->hoff[f] = slot;
+        slot += 2 * (size_t)bins->n_bins[f];
+        if (use_feat[f])
+            wk->flist[n_used++] = f;
+    }
+    const size_t threads = tt_learn_pool_threads(pool);
+    grow_ctx c = {.bins = bins, .colcode = colcode, .g = g, .h = h, .idx = idx, .tmp = wk->tmp,
+                  .hist = wk->hist[0], .prev_hist = wk->hist[1], .slot = slot,
+                  .hoff = wk->hoff, .flist = wk->flist, .n_used = n_used,
+                  .task_node = wk->task_node, .lambda = lambda, .min_child = min_child,
+                  .fbest_gain = wk->fbest_gain, .fbest_gl = wk->fbest_gl,
+                  .fbest_hl = wk->fbest_hl, .fbest_bin = wk->fbest_bin,
+                  .chunk_lo = wk->chunk_lo, .chunk_hi = wk->chunk_hi,
+                  .chunk_node = wk->chunk_node, .chunk_nl = wk->chunk_nl};
+    /* chunk_ldst / chunk_rdst: second halves of chunk_lo / chunk_hi (see work_new). */
+    c.chunk_ldst = wk->chunk_lo + (wk->n / PART_CHUNK + wk->max_level + 1);
+    c.chunk_rdst = wk->chunk_hi + (wk->n / PART_CHUNK + wk->max_level + 1);
     for (size_t depth = 0; n_cur > 0; depth++) {
-        int split_level = max_depth == 0 || depth < max_depth;
+        const int split_level = (max_depth == 0 || depth < max_depth) && n_used > 0;
+        c.nodes = cur;
         if (split_level) {
-            size_t n_chunks = 0;
-            for (size_t k = 0; k < n_cur; k++)
-                for (size_t r = cur[k].start; cur[k].build && r < cur[k].end;
-                     r += GATHER_CHUNK, n_chunks++) {
-                    wk->chunk_lo[n_chunks] = r;
-                    wk->chunk_hi[n_chunks] =
-                        r + GATHER_CHUNK < cur[k].end ? r + GATHER_CHUNK : cur[k].end;
+            /* Built nodes, largest first (task order does not change results). */
+            size_t nb = 0, work = 0;
+            for (size_t k = 0; k < n_cur; k++) {
+                if (!cur[k].build)
+                    continue;
+                size_t q = nb++;
+                const size_t rows = cur[k].end - cur[k].start;
+                work += rows;
+                while (q > 0 && cur[wk->task_node[q - 1]].end - cur[wk->task_node[q - 1]].start < rows) {
+                    wk->task_node[q] = wk->task_node[q - 1];
+                    q--;
                 }
-            tt_learn_pool_run(pool, n_chunks, gather_task, &c);
-            c.nodes = cur;
-            c.n_nodes = n_cur;
-            tt_learn_pool_run(pool, p, feature_task, &c);
+                wk->task_node[q] = k;
+            }
+            work *= n_used;
+            if (threads < 2 || work < SERIAL_HIST_WORK) {
+                c.n_blocks = 1;
+                for (size_t q = 0; q < nb; q++)
+                    hist_task(&c, q, 0);
+            } else {
+                size_t blocks = threads < MAX_BLOCKS ? threads : MAX_BLOCKS;
+                c.n_blocks = blocks < n_used ? blocks : n_used;
+                tt_learn_pool_run(pool, nb * c.n_blocks, hist_task, &c);
+            }
         }
-        size_t n_next = 0;
+        size_t n_next = 0, split_rows = 0;
         for (size_t k = 0; k < n_cur; k++) {
             level_node *nd = &cur[k];
             double best = -INFINITY, gl = 0.0, hl = 0.0;
             size_t bf = 0, bb = 0;
-            for (size_t f = 0; split_level && f < p; f++)
-                if (use_feat[f] && c.fbest_gain[k * p + f] > best) {
+            for (size_t j = 0; split_level && j < n_used; j++) {
+                const size_t f = wk->flist[j];
+                if (c.fbest_gain[k * p + f] > best) {
                     best = c.fbest_gain[k * p + f];
                     bf = f;
                     bb = c.fbest_bin[k * p + f];
                     gl = c.fbest_gl[k * p + f];
                     hl = c.fbest_hl[k * p + f];
                 }
+            }
             const int32_t tn = nd->tree_node;
+            nd->split = 0;
             if (!(best > min_gain) || best <= 1e-12 * leaf_score(nd->G, nd->H, lambda) ||
                 n_next + 2 > wk->max_level) {
                 double v = -lr * nd->G / (nd->H + lambda);
@@ -194,16 +349,6 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
                     row_delta[idx[r]] = v;
                 continue;
             }
-            size_t lo = nd->start, hi = nd->end;
-            while (lo < hi) {
-                if (colcode[bf * n + idx[lo]] <= bb) {
-                    lo++;
-                } else {
-                    size_t tmp = idx[lo];
-                    idx[lo] = idx[--hi];
-                    idx[hi] = tmp;
-                }
-            }
             int32_t l = tt_tree_add(t), r = tt_tree_add(t);
             if (l < 0 || r < 0)
                 return TT_ERR_NOMEM;
@@ -211,13 +356,46 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
                                          (int32_t)bf, l};
             t->bin[tn] = (uint8_t)bb;
             t->value[tn] = 0.0;
+            if (max_depth != 0 && depth + 1 >= max_depth) {
+                /* The children are leaves: their rows need no partition. */
+                const double vl = -lr * gl / (hl + lambda);
+                const double vr = -lr * (nd->G - gl) / (nd->H - hl + lambda);
+                const uint8_t *col = colcode + bf * bins->n;
+                t->value[l] = vl;
+                t->value[r] = vr;
+                for (size_t q = nd->start; q < nd->end; q++) {
+                    const size_t i = idx[q];
+                    row_delta[i] = col[i] <= bb ? vl : vr;
+                }
+                n_next += 2;
+                continue;
+            }
+            nd->split = 1;
+            nd->feature = bf;
+            nd->bin = bb;
+            nd->gl = gl;
+            nd->hl = hl;
+            n_next += 2;
+            split_rows += nd->end - nd->start;
+        }
+        partition_level(&c, wk, n_cur, split_rows, pool);
+        n_next = 0;
+        for (size_t k = 0; k < n_cur; k++) {
+            const level_node *nd = &cur[k];
+            if (!nd->split)
+                continue;
+            const int32_t l = t->node[nd->tree_node].left;
             /* Child sums come from the histogram scan (no pass over rows). */
-            int left_small = lo - nd->start <= nd->end - lo;
-            level_node *a = &next[n_next], *b = &next[n_next + 1];
-            *a = (level_node){nd->start, lo, gl, hl, l, left_small, (int64_t)k,
-                              (int64_t)(n_next + 1), 0.0, 0, 0};
-            *b = (level_node){lo, nd->end, nd->G - gl, nd->H - hl, r, !left_small, (int64_t)k,
-                              (int64_t)n_next, 0.0, 0, 0};
+            const int left_small = nd->mid - nd->start <= nd->end - nd->mid;
+            next[n_next] = (level_node){.start = nd->start, .end = nd->mid, .G = nd->gl,
+                                        .H = nd->hl, .tree_node = l, .build = left_small,
+                                        .parent_hist = (int64_t)k,
+                                        .sibling = left_small ? (int64_t)(n_next + 1) : -1};
+            next[n_next + 1] = (level_node){.start = nd->mid, .end = nd->end,
+                                            .G = nd->G - nd->gl, .H = nd->H - nd->hl,
+                                            .tree_node = l + 1, .build = !left_small,
+                                            .parent_hist = (int64_t)k,
+                                            .sibling = left_small ? -1 : (int64_t)n_next};
             n_next += 2;
         }
         /* This level's histograms become the parents of the next level. */
@@ -240,20 +418,31 @@ tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth)
     /* Nodes per level: 2^depth, capped at 256 to bound the histogram memory
      * (levels x p x 256 bins); nodes beyond the cap become leaves. */
     size_t d = max_depth == 0 || max_depth > 8 ? 8 : max_depth;
+    const size_t pp = p ? p : 1;
+    wk->n = n;
+    wk->p = p;
     wk->max_level = (size_t)1 << d;
     wk->nodes = calloc(2 * wk->max_level, sizeof *wk->nodes);
     for (int k = 0; k < 2; k++)
-        wk->hist[k] = tt_malloc_array(wk->max_level * (p ? p : 1), HSTRIDE * sizeof(double));
-    wk->fbest_gain = tt_malloc_array(wk->max_level * (p ? p : 1), sizeof *wk->fbest_gain);
-    wk->fbest_bin = tt_malloc_array(wk->max_level * (p ? p : 1), sizeof *wk->fbest_bin);
-    wk->gh = tt_malloc_array(n ? n : 1, 2 * sizeof *wk->gh);
-    wk->fbest_gl = tt_malloc_array(wk->max_level * (p ? p : 1), sizeof *wk->fbest_gl);
-    wk->fbest_hl = tt_malloc_array(wk->max_level * (p ? p : 1), sizeof *wk->fbest_hl);
-    /* Chunks: at most one partial chunk per node plus the full ones. */
-    size_t n_chunks = n / GATHER_CHUNK + wk->max_level + 1;
-    wk->chunk_lo = tt_malloc_array(n_chunks, sizeof *wk->chunk_lo);
-    wk->chunk_hi = tt_malloc_array(n_chunks, sizeof *wk->chunk_hi);
-    if (!wk->gh || !wk->fbest_gl || !wk->fbest_hl || !wk->chunk_lo || !wk->chunk_hi || !wk->nodes || !wk->hist[0] || !wk->hist[1] || !wk->fbest_gain || !wk->fbest_bin) {
+        wk->hist[k] = tt_malloc_array(wk->max_level * pp, HSTRIDE * sizeof(double));
+    wk->fbest_gain = tt_malloc_array(wk->max_level * pp, sizeof *wk->fbest_gain);
+    wk->fbest_bin = tt_malloc_array(wk->max_level * pp, sizeof *wk->fbest_bin);
+    wk->fbest_gl = tt_malloc_array(wk->max_level * pp, sizeof *wk->fbest_gl);
+    wk->fbest_hl = tt_malloc_array(wk->max_level * pp, sizeof *wk->fbest_hl);
+    wk->tmp = tt_malloc_array(n ? n : 1, sizeof *wk->tmp);
+    wk->task_node = tt_malloc_array(wk->max_level, sizeof *wk->task_node);
+    /* Partition chunks: at most one partial chunk per node plus the full
+     * ones; lo / hi hold the chunks' destinations in their second halves. */
+    size_t n_chunks = n / PART_CHUNK + wk->max_level + 1;
+    wk->chunk_lo = tt_malloc_array(2 * n_chunks, sizeof *wk->chunk_lo);
+    wk->chunk_hi = tt_malloc_array(2 * n_chunks, sizeof *wk->chunk_hi);
+    wk->chunk_node = tt_malloc_array(n_chunks, sizeof *wk->chunk_node);
+    wk->chunk_nl = tt_malloc_array(n_chunks, sizeof *wk->chunk_nl);
+    wk->hoff = tt_malloc_array(pp + 1, sizeof *wk->hoff);
+    wk->flist = tt_malloc_array(pp, sizeof *wk->flist);
+    if (!wk->nodes || !wk->hist[0] || !wk->hist[1] || !wk->fbest_gain || !wk->fbest_bin ||
+        !wk->fbest_gl || !wk->fbest_hl || !wk->tmp || !wk->task_node || !wk->chunk_lo ||
+        !wk->chunk_hi || !wk->chunk_node || !wk->chunk_nl || !wk->hoff || !wk->flist) {
         tt_gbm_work_free(wk);
         return NULL;
     }
@@ -269,10 +458,15 @@ void tt_gbm_work_free(tt_gbm_work *wk)
     free(wk->hist[1]);
     free(wk->fbest_gain);
     free(wk->fbest_bin);
-    free(wk->gh);
     free(wk->fbest_gl);
     free(wk->fbest_hl);
+    free(wk->tmp);
+    free(wk->task_node);
     free(wk->chunk_lo);
     free(wk->chunk_hi);
+    free(wk->chunk_node);
+    free(wk->chunk_nl);
+    free(wk->hoff);
+    free(wk->flist);
     free(wk);
 }
