@@ -48,7 +48,7 @@ typedef struct level_node {
 typedef struct grow_ctx {
     const tt_bins *bins;
     const uint8_t *colcode; /* p x n column-major codes */
-    const double *g, *h;
+    const double *gh; /* (g, h) pairs by row */
     size_t *idx, *tmp;
     level_node *nodes;
     double *hist, *prev_hist; /* slot x (2 x total bins) */
@@ -72,6 +72,8 @@ typedef struct grow_ctx {
 /* Levels with more split rows than this partition in parallel chunks. */
 #define PARALLEL_PARTITION 131072
 #define PART_CHUNK 32768
+/* Rows ahead whose codes and gradients are prefetched. */
+#define PREFETCH 24
 
 typedef double v2d __attribute__((vector_size(16)));
 
@@ -134,10 +136,17 @@ static void hist_task(void *ctx, size_t task, size_t thread)
         }
         const uint8_t *code = c->bins->code;
         const size_t *idx = c->idx;
+        const size_t pf_end = nd->end > PREFETCH ? nd->end - PREFETCH : 0;
         for (size_t r = nd->start; r < nd->end; r++) {
             const size_t i = idx[r];
             const uint8_t *cr = code + i * p;
-            const v2d gh = {c->g[i], c->h[i]};
+            if (r < pf_end) {
+                /* Rows of deep nodes are scattered: fetch ahead. */
+                const size_t ia = idx[r + PREFETCH];
+                __builtin_prefetch(code + ia * p);
+                __builtin_prefetch(c->gh + 2 * ia);
+            }
+            const v2d gh = *(const v2d *)(c->gh + 2 * i);
             size_t j = 0;
             for (; j + 4 <= q; j += 4) {
                 double *h0 = hk + off[j] + 2 * (size_t)cr[col[j]];
@@ -258,7 +267,7 @@ static void partition_level(grow_ctx *c, tt_gbm_work *wk, size_t n_cur, size_t s
 }
 
 tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
-                      const double *g, const double *h, size_t *idx, size_t m,
+                      const double *gh, size_t *idx, size_t m,
                       const uint8_t *use_feat, size_t max_depth, double lambda,
                       double min_child, double min_gain, double lr, tt_learn_pool *pool,
                       tt_tree *t, double *row_delta)
@@ -271,8 +280,8 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
     level_node *cur = wk->nodes, *next = wk->nodes + wk->max_level;
     double G = 0.0, H = 0.0;
     for (size_t r = 0; r < m; r++) {
-        G += g[idx[r]];
-        H += h[idx[r]];
+        G += gh[2 * idx[r]];
+        H += gh[2 * idx[r] + 1];
     }
     cur[0] = (level_node){.start = 0, .end = m, .G = G, .H = H, .tree_node = 0, .build = 1,
                           .parent_hist = -1, .sibling = -1};
@@ -284,7 +293,7 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
             wk->flist[n_used++] = f;
     }
     const size_t threads = tt_learn_pool_threads(pool);
-    grow_ctx c = {.bins = bins, .colcode = colcode, .g = g, .h = h, .idx = idx, .tmp = wk->tmp,
+    grow_ctx c = {.bins = bins, .colcode = colcode, .gh = gh, .idx = idx, .tmp = wk->tmp,
                   .hist = wk->hist[0], .prev_hist = wk->hist[1], .slot = slot,
                   .hoff = wk->hoff, .flist = wk->flist, .n_used = n_used,
                   .task_node = wk->task_node, .lambda = lambda, .min_child = min_child,

@@ -27,12 +27,12 @@ tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth);
 void tt_gbm_work_free(tt_gbm_work *wk);
 
 /* Grows one tree on rows idx (m; reordered, each node's rows kept in their
- * given order) with per-row g, h; leaf values already scaled by lr.
+ * given order) with per-row (g, h) pairs gh; leaf values already scaled by lr.
  * row_delta[i] receives the value of row i's leaf for every i in idx.
  * use_feat: p flags (column subsample). colcode: the bins' codes transposed
  * to p x n (bins->code is the row-major copy). */
 tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
-                      const double *g, const double *h, size_t *idx, size_t m,
+                      const double *gh, size_t *idx, size_t m,
                       const uint8_t *use_feat, size_t max_depth, double lambda,
                       double min_child, double min_gain, double lr, tt_learn_pool *pool,
                       tt_tree *t, double *row_delta);

@@ -84,7 +84,7 @@ static double row_loss(int kind, const double *F, size_t d, size_t n, double y)
 typedef struct fit_state {
     size_t n, n_train, d;
     int kind;
-    double *F, *g, *h, *delta;
+    double *F, *gh, *delta; /* gh: d x n (g, h) pairs */
     size_t *rows, *idx;
 } fit_state;
 
@@ -128,8 +128,8 @@ static void gradient_task(void *ctx, size_t task, size_t thread)
             hi = pr[k] * (1.0 - pr[k]);
             hi = hi > 1e-16 ? hi : 1e-16;
         }
-        s->g[k * n + i] = w * gi;
-        s->h[k * n + i] = w * hi;
+        s->gh[2 * (k * n + i)] = w * gi;
+        s->gh[2 * (k * n + i) + 1] = w * hi;
     }
 }
 
@@ -226,8 +226,7 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     const size_t early = (size_t)param[P_EARLY];
     s.n = n, s.d = m->d, s.kind = m->kind;
     s.F = tt_malloc_array(n, m->d * sizeof *s.F);
-    s.g = tt_malloc_array(n, m->d * sizeof *s.g);
-    s.h = tt_malloc_array(n, m->d * sizeof *s.h);
+    s.gh = tt_malloc_array(n, 2 * m->d * sizeof *s.gh);
     s.delta = tt_malloc_array(n, sizeof *s.delta);
     s.rows = tt_malloc_array(n, sizeof *s.rows);
     s.idx = tt_malloc_array(n, sizeof *s.idx);
@@ -237,7 +236,7 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     wk = tt_gbm_work_new(n, p, depth);
     colcode = tt_malloc_array(n ? n : 1, p ? p : 1);
     pool = tt_learn_pool_new(m->threads);
-    if (!s.F || !s.g || !s.h || !s.delta || !s.rows || !s.idx || !m->trees || !use || !feat ||
+    if (!s.F || !s.gh || !s.delta || !s.rows || !s.idx || !m->trees || !use || !feat ||
         !wk || !colcode || !pool || tt_bins_build(n, p, in->x, (size_t)param[P_MAX_BINS], &bins) != TT_OK) {
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu rows x %zu features", n, p);
         goto done;
@@ -292,7 +291,7 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
                 use[feat[c]] = 1;
             }
             tt_tree *tree = &m->trees[t * m->d + k];
-            if (tt_gbm_grow(wk, &bins, colcode, s.g + k * n, s.h + k * n, s.idx, m_rows, use,
+            if (tt_gbm_grow(wk, &bins, colcode, s.gh + 2 * k * n, s.idx, m_rows, use,
                             depth, param[P_LAMBDA], param[P_MIN_CHILD], param[P_MIN_GAIN],
                             param[P_LR], pool, tree, s.delta) != TT_OK) {
                 st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory growing tree %zu", t);
@@ -325,7 +324,7 @@ done:
     if (m)
         m->n_rounds = rounds; /* free every (possibly empty) tree */
     gbm_free(m);
-    free(s.F), free(s.g), free(s.h), free(s.delta), free(s.rows), free(s.idx);
+    free(s.F), free(s.gh), free(s.delta), free(s.rows), free(s.idx);
     free(use);
     free(colcode);
     free(feat);
