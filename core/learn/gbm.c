@@ -39,6 +39,7 @@ typedef struct level_node {
     int32_t tree_node;
     int build;              /* histogram computed directly (else by subtraction) */
     int64_t parent_hist, sibling; /* slots in the previous / this level, -1 = none */
+    size_t hc0, hcn;        /* row-split: its chunks' first scratch slot, count */
     /* chosen split */
     int split;
     size_t feature, bin;
@@ -56,6 +57,10 @@ typedef struct grow_ctx {
     const size_t *hoff, *flist;
     size_t n_used, n_blocks;
     const size_t *task_node;
+    /* row-split nodes: partial histograms of fixed row chunks */
+    double *scratch;
+    size_t n_hchunks;
+    const size_t *hchunk_lo, *hchunk_hi, *split_node;
     double lambda, min_child;
     double *fbest_gain, *fbest_gl, *fbest_hl;
     size_t *fbest_bin;
@@ -72,6 +77,11 @@ typedef struct grow_ctx {
 /* Levels with more split rows than this partition in parallel chunks. */
 #define PARALLEL_PARTITION 131072
 #define PART_CHUNK 32768
+/* Built nodes of this many rows are histogrammed in HIST_CHUNK-row chunks
+ * (row-parallel, partial histograms summed in chunk order); smaller ones
+ * by feature blocks. */
+#define ROWSPLIT_MIN 131072
+#define HIST_CHUNK 65536
 /* Rows ahead whose codes and gradients are prefetched. */
 #define PREFETCH 24
 
@@ -112,32 +122,25 @@ static void scan_feature(grow_ctx *c, size_t k, size_t f, const double *hist)
     c->fbest_hl[k * p + f] = best_hl;
 }
 
-/* Histograms of one built node on one block of features, the sibling's by
- * subtraction, and both nodes' best splits on those features. */
-static void hist_task(void *ctx, size_t task, size_t thread)
+/* Adds rows [r0, r1) of the index array to the histograms at hk of the
+ * used features j0..j1-1, row by row in order. */
+static void accumulate(const grow_ctx *c, double *hk, size_t r0, size_t r1, size_t j0, size_t j1)
 {
-    (void)thread;
-    grow_ctx *c = ctx;
-    const size_t k = c->task_node[task / c->n_blocks], b = task % c->n_blocks;
-    const size_t j0 = b * c->n_used / c->n_blocks, j1 = (b + 1) * c->n_used / c->n_blocks;
-    const size_t nf = j1 - j0, p = c->bins->p;
-    const level_node *nd = &c->nodes[k];
-    double *hk = c->hist + k * c->slot;
-    size_t col[HSTRIDE], off[HSTRIDE]; /* nf <= p <= ... bounded below */
-    size_t done = 0;
-    while (done < nf) {
+    const size_t p = c->bins->p;
+    size_t col[HSTRIDE], off[HSTRIDE];
+    for (size_t done = j0; done < j1;) {
         /* Features in groups of at most HSTRIDE (any p works). */
-        size_t q = nf - done < HSTRIDE ? nf - done : HSTRIDE;
+        const size_t q = j1 - done < HSTRIDE ? j1 - done : HSTRIDE;
         for (size_t j = 0; j < q; j++) {
-            size_t f = c->flist[j0 + done + j];
+            const size_t f = c->flist[done + j];
             col[j] = f;
             off[j] = c->hoff[f];
             memset(hk + off[j], 0, 2 * c->bins->n_bins[f] * sizeof *hk);
         }
         const uint8_t *code = c->bins->code;
         const size_t *idx = c->idx;
-        const size_t pf_end = nd->end > PREFETCH ? nd->end - PREFETCH : 0;
-        for (size_t r = nd->start; r < nd->end; r++) {
+        const size_t pf_end = r1 > PREFETCH ? r1 - PREFETCH : 0;
+        for (size_t r = r0; r < r1; r++) {
             const size_t i = idx[r];
             const uint8_t *cr = code + i * p;
             if (r < pf_end) {
@@ -163,6 +166,14 @@ static void hist_task(void *ctx, size_t task, size_t thread)
         }
         done += q;
     }
+}
+
+/* With node k's histograms of features j0..j1-1 built: the sibling's by
+ * subtraction, and both nodes' best splits on those features. */
+static void finish_block(grow_ctx *c, size_t k, size_t j0, size_t j1)
+{
+    const level_node *nd = &c->nodes[k];
+    const double *hk = c->hist + k * c->slot;
     const int64_t s = nd->sibling;
     double *hs = s >= 0 ? c->hist + (size_t)s * c->slot : NULL;
     const double *ph = s >= 0 ? c->prev_hist + (size_t)nd->parent_hist * c->slot : NULL;
@@ -175,6 +186,49 @@ static void hist_task(void *ctx, size_t task, size_t thread)
             scan_feature(c, (size_t)s, f, hs + o);
         }
     }
+}
+
+/* Tasks of a level's first pass: the row chunks of the row-split nodes
+ * (partial histograms of all used features into scratch slots), then
+ * (node, feature block) for the other built nodes. */
+static void hist_task(void *ctx, size_t task, size_t thread)
+{
+    (void)thread;
+    grow_ctx *c = ctx;
+    if (task < c->n_hchunks) {
+        accumulate(c, c->scratch + task * c->slot, c->hchunk_lo[task], c->hchunk_hi[task], 0,
+                   c->n_used);
+        return;
+    }
+    task -= c->n_hchunks;
+    const size_t k = c->task_node[task / c->n_blocks], b = task % c->n_blocks;
+    const size_t j0 = b * c->n_used / c->n_blocks, j1 = (b + 1) * c->n_used / c->n_blocks;
+    const level_node *nd = &c->nodes[k];
+    accumulate(c, c->hist + k * c->slot, nd->start, nd->end, j0, j1);
+    finish_block(c, k, j0, j1);
+}
+
+/* Second pass for row-split nodes, per (node, feature block): the chunks'
+ * partial histograms summed in chunk order, then finish_block. */
+static void reduce_task(void *ctx, size_t task, size_t thread)
+{
+    (void)thread;
+    grow_ctx *c = ctx;
+    const size_t k = c->split_node[task / c->n_blocks], b = task % c->n_blocks;
+    const size_t j0 = b * c->n_used / c->n_blocks, j1 = (b + 1) * c->n_used / c->n_blocks;
+    const level_node *nd = &c->nodes[k];
+    double *hk = c->hist + k * c->slot;
+    for (size_t j = j0; j < j1; j++) {
+        const size_t f = c->flist[j], o = c->hoff[f], nb2 = 2 * (size_t)c->bins->n_bins[f];
+        const double *first = c->scratch + nd->hc0 * c->slot + o;
+        memcpy(hk + o, first, nb2 * sizeof *hk);
+        for (size_t t = 1; t < nd->hcn; t++) {
+            const double *part = c->scratch + (nd->hc0 + t) * c->slot + o;
+            for (size_t q = 0; q < nb2; q++)
+                hk[o + q] += part[q];
+        }
+    }
+    finish_block(c, k, j0, j1);
 }
 
 /* Stable partition of one chunk of a split node's rows into tmp: left rows
@@ -296,7 +350,9 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
     grow_ctx c = {.bins = bins, .colcode = colcode, .gh = gh, .idx = idx, .tmp = wk->tmp,
                   .hist = wk->hist[0], .prev_hist = wk->hist[1], .slot = slot,
                   .hoff = wk->hoff, .flist = wk->flist, .n_used = n_used,
-                  .task_node = wk->task_node, .lambda = lambda, .min_child = min_child,
+                  .task_node = wk->task_node, .scratch = wk->scratch,
+                  .hchunk_lo = wk->hchunk_lo, .hchunk_hi = wk->hchunk_hi,
+                  .split_node = wk->split_node, .lambda = lambda, .min_child = min_child,
                   .fbest_gain = wk->fbest_gain, .fbest_gl = wk->fbest_gl,
                   .fbest_hl = wk->fbest_hl, .fbest_bin = wk->fbest_bin,
                   .chunk_lo = wk->chunk_lo, .chunk_hi = wk->chunk_hi,
@@ -308,14 +364,29 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
         const int split_level = (max_depth == 0 || depth < max_depth) && n_used > 0;
         c.nodes = cur;
         if (split_level) {
-            /* Built nodes, largest first (task order does not change results). */
-            size_t nb = 0, work = 0;
+            /* Built nodes, largest first (task order does not change
+             * results); nodes of ROWSPLIT_MIN rows or more are built in
+             * fixed row chunks instead (whatever the thread count). */
+            size_t nb = 0, n_rs = 0, work = 0;
+            c.n_hchunks = 0;
             for (size_t k = 0; k < n_cur; k++) {
-                if (!cur[k].build)
+                level_node *nd = &cur[k];
+                if (!nd->build)
                     continue;
-                size_t q = nb++;
-                const size_t rows = cur[k].end - cur[k].start;
+                const size_t rows = nd->end - nd->start;
                 work += rows;
+                if (rows >= ROWSPLIT_MIN && wk->scratch) {
+                    nd->hc0 = c.n_hchunks;
+                    for (size_t r = nd->start; r < nd->end; r += HIST_CHUNK) {
+                        wk->hchunk_lo[c.n_hchunks] = r;
+                        wk->hchunk_hi[c.n_hchunks++] =
+                            r + HIST_CHUNK < nd->end ? r + HIST_CHUNK : nd->end;
+                    }
+                    nd->hcn = c.n_hchunks - nd->hc0;
+                    wk->split_node[n_rs++] = k;
+                    continue;
+                }
+                size_t q = nb++;
                 while (q > 0 && cur[wk->task_node[q - 1]].end - cur[wk->task_node[q - 1]].start < rows) {
                     wk->task_node[q] = wk->task_node[q - 1];
                     q--;
@@ -325,12 +396,16 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
             work *= n_used;
             if (threads < 2 || work < SERIAL_HIST_WORK) {
                 c.n_blocks = 1;
-                for (size_t q = 0; q < nb; q++)
+                for (size_t q = 0; q < c.n_hchunks + nb; q++)
                     hist_task(&c, q, 0);
+                for (size_t q = 0; q < n_rs; q++)
+                    reduce_task(&c, q, 0);
             } else {
                 size_t blocks = threads < MAX_BLOCKS ? threads : MAX_BLOCKS;
                 c.n_blocks = blocks < n_used ? blocks : n_used;
-                tt_learn_pool_run(pool, nb * c.n_blocks, hist_task, &c);
+                tt_learn_pool_run(pool, c.n_hchunks + nb * c.n_blocks, hist_task, &c);
+                if (n_rs > 0)
+                    tt_learn_pool_run(pool, n_rs * c.n_blocks, reduce_task, &c);
             }
         }
         size_t n_next = 0, split_rows = 0;
@@ -448,10 +523,23 @@ tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth)
     wk->chunk_node = tt_malloc_array(n_chunks, sizeof *wk->chunk_node);
     wk->chunk_nl = tt_malloc_array(n_chunks, sizeof *wk->chunk_nl);
     wk->hoff = tt_malloc_array(pp + 1, sizeof *wk->hoff);
+    wk->split_node = tt_malloc_array(wk->max_level, sizeof *wk->split_node);
+    if (n >= ROWSPLIT_MIN) {
+        /* Row-split nodes hold at most n rows in all: n / HIST_CHUNK full
+         * chunks plus one partial chunk per node (n / ROWSPLIT_MIN). */
+        size_t hc = n / HIST_CHUNK + n / ROWSPLIT_MIN + 1;
+        wk->scratch = tt_malloc_array(hc * pp, HSTRIDE * sizeof(double));
+        wk->hchunk_lo = tt_malloc_array(hc, sizeof *wk->hchunk_lo);
+        wk->hchunk_hi = tt_malloc_array(hc, sizeof *wk->hchunk_hi);
+        if (!wk->scratch || !wk->hchunk_lo || !wk->hchunk_hi) {
+            tt_gbm_work_free(wk);
+            return NULL;
+        }
+    }
     wk->flist = tt_malloc_array(pp, sizeof *wk->flist);
     if (!wk->nodes || !wk->hist[0] || !wk->hist[1] || !wk->fbest_gain || !wk->fbest_bin ||
         !wk->fbest_gl || !wk->fbest_hl || !wk->tmp || !wk->task_node || !wk->chunk_lo ||
-        !wk->chunk_hi || !wk->chunk_node || !wk->chunk_nl || !wk->hoff || !wk->flist) {
+        !wk->chunk_hi || !wk->chunk_node || !wk->chunk_nl || !wk->hoff || !wk->flist || !wk->split_node) {
         tt_gbm_work_free(wk);
         return NULL;
     }
@@ -476,6 +564,10 @@ void tt_gbm_work_free(tt_gbm_work *wk)
     free(wk->chunk_node);
     free(wk->chunk_nl);
     free(wk->hoff);
+    free(wk->split_node);
+    free(wk->scratch);
+    free(wk->hchunk_lo);
+    free(wk->hchunk_hi);
     free(wk->flist);
     free(wk);
 }

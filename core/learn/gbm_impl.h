@@ -21,7 +21,15 @@ typedef struct tt_gbm_work {
     size_t *chunk_lo, *chunk_hi, *chunk_node, *chunk_nl; /* partition chunks */
     size_t *hoff;             /* p + 1 offsets of the features in a histogram slot */
     size_t *flist;            /* the features in use */
+    size_t *split_node;       /* the row-split nodes of a level */
+    double *scratch;          /* partial histograms of row chunks (n >= ROWSPLIT_MIN) */
+    size_t *hchunk_lo, *hchunk_hi;
 } tt_gbm_work;
+
+/* tt_bins_build(n, p, x, max_bins, out) built one feature per task on pool
+ * (identical bins), and colcode (n x p bytes) = the codes column-major. */
+tt_status tt_gbm_bins(size_t n, size_t p, const double *x, size_t max_bins,
+                      tt_learn_pool *pool, tt_bins *out, uint8_t *colcode);
 
 tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth);
 void tt_gbm_work_free(tt_gbm_work *wk);

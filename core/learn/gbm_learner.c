@@ -237,13 +237,11 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     colcode = tt_malloc_array(n ? n : 1, p ? p : 1);
     pool = tt_learn_pool_new(m->threads);
     if (!s.F || !s.gh || !s.delta || !s.rows || !s.idx || !m->trees || !use || !feat ||
-        !wk || !colcode || !pool || tt_bins_build(n, p, in->x, (size_t)param[P_MAX_BINS], &bins) != TT_OK) {
+        !wk || !colcode || !pool ||
+        tt_gbm_bins(n, p, in->x, (size_t)param[P_MAX_BINS], pool, &bins, colcode) != TT_OK) {
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu rows x %zu features", n, p);
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < p; j++)
-            colcode[j * n + i] = bins.code[i * p + j];
     tt_rng rng;
     tt_rng_seed(&rng, in->seed, "gbm");
     for (size_t i = 0; i < n; i++)
