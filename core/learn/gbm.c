@@ -41,15 +41,17 @@ typedef struct level_node {
     int64_t parent_hist, sibling; /* slots in the previous / this level, -1 = none */
     size_t hc0, hcn;        /* row-split: its chunks' first scratch slot, count */
     /* chosen split */
-    int split;
+    int split; /* 0 leaf, 1 split, 2 split into two leaves (last level) */
     size_t feature, bin;
     double gl, hl;
+    double vl, vr; /* split == 2: the children are leaves of these values */
 } level_node;
 
 typedef struct grow_ctx {
     const tt_bins *bins;
     const uint8_t *colcode; /* p x n column-major codes */
     const double *gh; /* (g, h) pairs by row */
+    double *row_delta;
     size_t *idx, *tmp;
     level_node *nodes;
     double *hist, *prev_hist; /* slot x (2 x total bins) */
@@ -231,6 +233,18 @@ static void reduce_task(void *ctx, size_t task, size_t thread)
     finish_block(c, k, j0, j1);
 }
 
+/* Rows [lo, hi) of a node split into two leaves: their leaf values. */
+static void write_leaves(const grow_ctx *c, const level_node *nd, size_t lo, size_t hi)
+{
+    const uint8_t *col = c->colcode + nd->feature * c->bins->n;
+    const size_t bb = nd->bin;
+    const double vl = nd->vl, vr = nd->vr;
+    for (size_t r = lo; r < hi; r++) {
+        const size_t i = c->idx[r];
+        c->row_delta[i] = col[i] <= bb ? vl : vr;
+    }
+}
+
 /* Stable partition of one chunk of a split node's rows into tmp: left rows
  * forward from the chunk's start, right rows backward from its end. */
 static void part_local_task(void *ctx, size_t ch, size_t thread)
@@ -240,6 +254,10 @@ static void part_local_task(void *ctx, size_t ch, size_t thread)
     const level_node *nd = &c->nodes[c->chunk_node[ch]];
     const uint8_t *col = c->colcode + nd->feature * c->bins->n;
     const size_t lo = c->chunk_lo[ch], hi = c->chunk_hi[ch], bb = nd->bin;
+    if (nd->split == 2) {
+        write_leaves(c, nd, lo, hi);
+        return;
+    }
     size_t nl = 0, nr = 0;
     for (size_t r = lo; r < hi; r++) {
         const size_t i = c->idx[r];
@@ -256,6 +274,8 @@ static void part_place_task(void *ctx, size_t ch, size_t thread)
 {
     (void)thread;
     grow_ctx *c = ctx;
+    if (c->nodes[c->chunk_node[ch]].split != 1)
+        return;
     const size_t lo = c->chunk_lo[ch], hi = c->chunk_hi[ch], nl = c->chunk_nl[ch];
     memcpy(c->idx + c->chunk_ldst[ch], c->tmp + lo, nl * sizeof *c->idx);
     size_t *dst = c->idx + c->chunk_rdst[ch];
@@ -265,6 +285,10 @@ static void part_place_task(void *ctx, size_t ch, size_t thread)
 
 static void partition_serial(grow_ctx *c, level_node *nd)
 {
+    if (nd->split == 2) {
+        write_leaves(c, nd, nd->start, nd->end);
+        return;
+    }
     const uint8_t *col = c->colcode + nd->feature * c->bins->n;
     const size_t bb = nd->bin;
     size_t *idx = c->idx, *tmp = c->tmp, lo = nd->start, nr = 0;
@@ -305,6 +329,11 @@ static void partition_level(grow_ctx *c, tt_gbm_work *wk, size_t n_cur, size_t s
         level_node *nd = &c->nodes[k];
         if (!nd->split)
             continue;
+        if (nd->split == 2) {
+            while (ch < n_chunks && wk->chunk_node[ch] == k)
+                ch++;
+            continue;
+        }
         size_t first = ch, nl = 0;
         for (; ch < n_chunks && wk->chunk_node[ch] == k; ch++)
             nl += wk->chunk_nl[ch];
@@ -320,6 +349,27 @@ static void partition_level(grow_ctx *c, tt_gbm_work *wk, size_t n_cur, size_t s
     tt_learn_pool_run(pool, n_chunks, part_place_task, c);
 }
 
+typedef struct root_job {
+    const double *gh;
+    const size_t *idx;
+    size_t m;
+    double *sums;
+} root_job;
+
+static void root_sum_task(void *ctx, size_t q, size_t thread)
+{
+    (void)thread;
+    const root_job *j = ctx;
+    const size_t r1 = (q + 1) * HIST_CHUNK < j->m ? (q + 1) * HIST_CHUNK : j->m;
+    double G = 0.0, H = 0.0;
+    for (size_t r = q * HIST_CHUNK; r < r1; r++) {
+        G += j->gh[2 * j->idx[r]];
+        H += j->gh[2 * j->idx[r] + 1];
+    }
+    j->sums[2 * q] = G;
+    j->sums[2 * q + 1] = H;
+}
+
 tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
                       const double *gh, size_t *idx, size_t m,
                       const uint8_t *use_feat, size_t max_depth, double lambda,
@@ -333,9 +383,20 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
         return TT_ERR_NOMEM;
     level_node *cur = wk->nodes, *next = wk->nodes + wk->max_level;
     double G = 0.0, H = 0.0;
-    for (size_t r = 0; r < m; r++) {
-        G += gh[2 * idx[r]];
-        H += gh[2 * idx[r] + 1];
+    if (m >= ROWSPLIT_MIN && wk->rootsum) {
+        /* Sums of fixed row chunks, added in chunk order. */
+        root_job rj = {gh, idx, m, wk->rootsum};
+        const size_t n_chunks = (m + HIST_CHUNK - 1) / HIST_CHUNK;
+        tt_learn_pool_run(pool, n_chunks, root_sum_task, &rj);
+        for (size_t q = 0; q < n_chunks; q++) {
+            G += wk->rootsum[2 * q];
+            H += wk->rootsum[2 * q + 1];
+        }
+    } else {
+        for (size_t r = 0; r < m; r++) {
+            G += gh[2 * idx[r]];
+            H += gh[2 * idx[r] + 1];
+        }
     }
     cur[0] = (level_node){.start = 0, .end = m, .G = G, .H = H, .tree_node = 0, .build = 1,
                           .parent_hist = -1, .sibling = -1};
@@ -347,7 +408,7 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
             wk->flist[n_used++] = f;
     }
     const size_t threads = tt_learn_pool_threads(pool);
-    grow_ctx c = {.bins = bins, .colcode = colcode, .gh = gh, .idx = idx, .tmp = wk->tmp,
+    grow_ctx c = {.bins = bins, .colcode = colcode, .gh = gh, .row_delta = row_delta, .idx = idx, .tmp = wk->tmp,
                   .hist = wk->hist[0], .prev_hist = wk->hist[1], .slot = slot,
                   .hoff = wk->hoff, .flist = wk->flist, .n_used = n_used,
                   .task_node = wk->task_node, .scratch = wk->scratch,
@@ -441,17 +502,17 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
             t->bin[tn] = (uint8_t)bb;
             t->value[tn] = 0.0;
             if (max_depth != 0 && depth + 1 >= max_depth) {
-                /* The children are leaves: their rows need no partition. */
-                const double vl = -lr * gl / (hl + lambda);
-                const double vr = -lr * (nd->G - gl) / (nd->H - hl + lambda);
-                const uint8_t *col = colcode + bf * bins->n;
-                t->value[l] = vl;
-                t->value[r] = vr;
-                for (size_t q = nd->start; q < nd->end; q++) {
-                    const size_t i = idx[q];
-                    row_delta[i] = col[i] <= bb ? vl : vr;
-                }
+                /* The children are leaves: their rows need no partition,
+                 * only their values (partition_level writes them). */
+                nd->vl = -lr * gl / (hl + lambda);
+                nd->vr = -lr * (nd->G - gl) / (nd->H - hl + lambda);
+                t->value[l] = nd->vl;
+                t->value[r] = nd->vr;
+                nd->split = 2;
+                nd->feature = bf;
+                nd->bin = bb;
                 n_next += 2;
+                split_rows += nd->end - nd->start;
                 continue;
             }
             nd->split = 1;
@@ -466,7 +527,7 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
         n_next = 0;
         for (size_t k = 0; k < n_cur; k++) {
             const level_node *nd = &cur[k];
-            if (!nd->split)
+            if (nd->split != 1)
                 continue;
             const int32_t l = t->node[nd->tree_node].left;
             /* Child sums come from the histogram scan (no pass over rows). */
@@ -531,7 +592,8 @@ tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth)
         wk->scratch = tt_malloc_array(hc * pp, HSTRIDE * sizeof(double));
         wk->hchunk_lo = tt_malloc_array(hc, sizeof *wk->hchunk_lo);
         wk->hchunk_hi = tt_malloc_array(hc, sizeof *wk->hchunk_hi);
-        if (!wk->scratch || !wk->hchunk_lo || !wk->hchunk_hi) {
+        wk->rootsum = tt_malloc_array(hc, 2 * sizeof *wk->rootsum);
+        if (!wk->scratch || !wk->hchunk_lo || !wk->hchunk_hi || !wk->rootsum) {
             tt_gbm_work_free(wk);
             return NULL;
         }
@@ -568,6 +630,7 @@ void tt_gbm_work_free(tt_gbm_work *wk)
     free(wk->scratch);
     free(wk->hchunk_lo);
     free(wk->hchunk_hi);
+    free(wk->rootsum);
     free(wk->flist);
     free(wk);
 }

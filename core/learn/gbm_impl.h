@@ -24,6 +24,7 @@ typedef struct tt_gbm_work {
     size_t *split_node;       /* the row-split nodes of a level */
     double *scratch;          /* partial histograms of row chunks (n >= ROWSPLIT_MIN) */
     size_t *hchunk_lo, *hchunk_hi;
+    double *rootsum;          /* per row chunk: the root's (G, H) partial sums */
 } tt_gbm_work;
 
 /* tt_bins_build(n, p, x, max_bins, out) built one feature per task on pool
