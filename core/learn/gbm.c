@@ -7,16 +7,21 @@
  * G_L^2/(H_L + l) + G_R^2/(H_R + l) - G^2/(H + l) (XGBoost's formulation),
  * children need hessian >= min_child_weight. Trees grow level by level.
  *
- * A level is one parallel pass and some serial bookkeeping:
+ * A level is one parallel pass (two for row-split nodes) and some serial
+ * bookkeeping:
  *  - histograms: of the smaller child of every split only (the larger is
  *    parent minus smaller). A task is one built node and one block of
  *    features; it reads the node's rows row-wise (the row-major codes: one
  *    cache line per row, and the features' bins, packed by their true bin
  *    counts, give independent adds, so a one-hot column's two bins are no
- *    dependency chain), then subtracts for the sibling and scans both nodes'
- *    splits on its features. Every feature's histogram is accumulated in row
- *    order by one thread, so the model is bit-identical for any thread count.
- *    Levels with little work run on the calling thread.
+ *    dependency chain; two-bin columns are summed in registers, bin 1 as
+ *    the masked sum and bin 0 as the total minus it), then subtracts for the
+ *    sibling and scans both nodes' splits on its features. Nodes of
+ *    ROWSPLIT_MIN rows or more are built row-parallel instead, in fixed
+ *    chunks whose partial histograms are added in chunk order. Either way
+ *    the order of every sum depends on the rows only, so the model is
+ *    bit-identical for any thread count. Levels with little work run on
+ *    the calling thread.
  *  - partition: stable, so each node's rows stay in ascending row order and
  *    the next level's reads of codes and gradients are forward streams.
  *    Large levels partition in parallel chunks (local split, then placement).
@@ -75,10 +80,16 @@ typedef struct grow_ctx {
 #define MAX_BLOCKS 16
 /* Below this many row x feature adds a level's histograms run on the
  * calling thread (waking the pool costs more than it saves). */
+#ifndef SERIAL_HIST_WORK
 #define SERIAL_HIST_WORK 40000
+#endif
 /* Levels with more split rows than this partition in parallel chunks. */
+#ifndef PARALLEL_PARTITION
 #define PARALLEL_PARTITION 131072
+#endif
+#ifndef PART_CHUNK
 #define PART_CHUNK 32768
+#endif
 /* Built nodes of this many rows are histogrammed in HIST_CHUNK-row chunks
  * (row-parallel, partial histograms summed in chunk order); smaller ones
  * by feature blocks. */
@@ -124,48 +135,109 @@ static void scan_feature(grow_ctx *c, size_t k, size_t f, const double *hist)
     c->fbest_hl[k * p + f] = best_hl;
 }
 
-/* Adds rows [r0, r1) of the index array to the histograms at hk of the
- * used features j0..j1-1, row by row in order. */
-static void accumulate(const grow_ctx *c, double *hk, size_t r0, size_t r1, size_t j0, size_t j1)
+/* Binary features (two bins: one-hot columns) go to register accumulators,
+ * NBIN per pass over the rows: bin 1 sums the rows' (g, h) masked by the
+ * code (exact: g or +0.0 is added), bin 0 is the rows' total minus bin 1.
+ * Wider features are added to their bins in memory. */
+#define NBIN 8
+
+static const uint64_t bin_mask[2] = {0, ~(uint64_t)0};
+
+/* One pass over rows [r0, r1): the nw wide features (columns col, offsets
+ * off) in memory, the binary features bcol[0..NBIN) into acc (slots past
+ * the real ones repeat a real column; their sums are dropped), and the
+ * rows' total. */
+static void accumulate_pass(const grow_ctx *c, double *hk, size_t r0, size_t r1,
+                            const size_t *col, const size_t *off, size_t nw,
+                            const size_t *bcol, v2d *acc, v2d *total)
 {
     const size_t p = c->bins->p;
-    size_t col[HSTRIDE], off[HSTRIDE];
+    const uint8_t *code = c->bins->code;
+    const size_t *idx = c->idx;
+    const size_t pf_end = r1 > PREFETCH ? r1 - PREFETCH : 0;
+    const size_t b0 = bcol[0], b1 = bcol[1], b2 = bcol[2], b3 = bcol[3];
+    const size_t b4 = bcol[4], b5 = bcol[5], b6 = bcol[6], b7 = bcol[7];
+    v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, t = a0;
+    for (size_t r = r0; r < r1; r++) {
+        const size_t i = idx[r];
+        const uint8_t *cr = code + i * p;
+        if (r < pf_end) {
+            /* Rows of deep nodes are scattered: fetch ahead. */
+            const size_t ia = idx[r + PREFETCH];
+            __builtin_prefetch(code + ia * p);
+            __builtin_prefetch(c->gh + 2 * ia);
+        }
+        const v2d gh = *(const v2d *)(c->gh + 2 * i);
+        size_t j = 0;
+        for (; j + 4 <= nw; j += 4) {
+            double *h0 = hk + off[j] + 2 * (size_t)cr[col[j]];
+            double *h1 = hk + off[j + 1] + 2 * (size_t)cr[col[j + 1]];
+            double *h2 = hk + off[j + 2] + 2 * (size_t)cr[col[j + 2]];
+            double *h3 = hk + off[j + 3] + 2 * (size_t)cr[col[j + 3]];
+            *(v2d *)h0 += gh;
+            *(v2d *)h1 += gh;
+            *(v2d *)h2 += gh;
+            *(v2d *)h3 += gh;
+        }
+        for (; j < nw; j++)
+            *(v2d *)(hk + off[j] + 2 * (size_t)cr[col[j]]) += gh;
+        if (acc) {
+            typedef uint64_t v2u __attribute__((vector_size(16)));
+            const v2u g = (v2u)gh;
+            a0 += (v2d)(g & bin_mask[cr[b0]]);
+            a1 += (v2d)(g & bin_mask[cr[b1]]);
+            a2 += (v2d)(g & bin_mask[cr[b2]]);
+            a3 += (v2d)(g & bin_mask[cr[b3]]);
+            a4 += (v2d)(g & bin_mask[cr[b4]]);
+            a5 += (v2d)(g & bin_mask[cr[b5]]);
+            a6 += (v2d)(g & bin_mask[cr[b6]]);
+            a7 += (v2d)(g & bin_mask[cr[b7]]);
+            t += gh;
+        }
+    }
+    if (acc) {
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+        acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+        *total = t;
+    }
+}
+
+/* Histograms at hk of the used features j0..j1-1 over rows [r0, r1) of the
+ * index array, each accumulated in row order. */
+static void accumulate(const grow_ctx *c, double *hk, size_t r0, size_t r1, size_t j0, size_t j1)
+{
+    size_t col[HSTRIDE], off[HSTRIDE], bcol[HSTRIDE + NBIN], boff[HSTRIDE];
     for (size_t done = j0; done < j1;) {
         /* Features in groups of at most HSTRIDE (any p works). */
         const size_t q = j1 - done < HSTRIDE ? j1 - done : HSTRIDE;
+        size_t nw = 0, nbin = 0;
         for (size_t j = 0; j < q; j++) {
             const size_t f = c->flist[done + j];
-            col[j] = f;
-            off[j] = c->hoff[f];
-            memset(hk + off[j], 0, 2 * c->bins->n_bins[f] * sizeof *hk);
-        }
-        const uint8_t *code = c->bins->code;
-        const size_t *idx = c->idx;
-        const size_t pf_end = r1 > PREFETCH ? r1 - PREFETCH : 0;
-        for (size_t r = r0; r < r1; r++) {
-            const size_t i = idx[r];
-            const uint8_t *cr = code + i * p;
-            if (r < pf_end) {
-                /* Rows of deep nodes are scattered: fetch ahead. */
-                const size_t ia = idx[r + PREFETCH];
-                __builtin_prefetch(code + ia * p);
-                __builtin_prefetch(c->gh + 2 * ia);
+            if (c->bins->n_bins[f] == 2) {
+                bcol[nbin] = f;
+                boff[nbin++] = c->hoff[f];
+            } else {
+                col[nw] = f;
+                off[nw] = c->hoff[f];
+                memset(hk + off[nw], 0, 2 * c->bins->n_bins[f] * sizeof *hk);
+                nw++;
             }
-            const v2d gh = *(const v2d *)(c->gh + 2 * i);
-            size_t j = 0;
-            for (; j + 4 <= q; j += 4) {
-                double *h0 = hk + off[j] + 2 * (size_t)cr[col[j]];
-                double *h1 = hk + off[j + 1] + 2 * (size_t)cr[col[j + 1]];
-                double *h2 = hk + off[j + 2] + 2 * (size_t)cr[col[j + 2]];
-                double *h3 = hk + off[j + 3] + 2 * (size_t)cr[col[j + 3]];
-                *(v2d *)h0 += gh;
-                *(v2d *)h1 += gh;
-                *(v2d *)h2 += gh;
-                *(v2d *)h3 += gh;
-            }
-            for (; j < q; j++)
-                *(v2d *)(hk + off[j] + 2 * (size_t)cr[col[j]]) += gh;
         }
+        for (size_t j = nbin; j < nbin + NBIN; j++)
+            bcol[j] = bcol[0];
+        v2d acc[NBIN], total = {0, 0};
+        size_t b = 0;
+        do {
+            /* The first pass also does the wide features. */
+            accumulate_pass(c, hk, r0, r1, col, off, b == 0 ? nw : 0, bcol + b,
+                            nbin > b ? acc : NULL, &total);
+            for (size_t j = b; j < nbin && j < b + NBIN; j++) {
+                double *hb = hk + boff[j];
+                *(v2d *)(hb + 2) = acc[j - b];
+                *(v2d *)hb = total - acc[j - b];
+            }
+            b += NBIN;
+        } while (b < nbin);
         done += q;
     }
 }
