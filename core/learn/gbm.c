@@ -79,16 +79,16 @@ typedef struct grow_ctx {
 #define HSTRIDE (TT_TREE_MAX_BINS * 2)
 #define MAX_BLOCKS 16
 /* Below this many row x feature adds a level's histograms run on the
- * calling thread (waking the pool costs more than it saves). */
+ * calling thread (handing work to the spinning pool costs ~ as much). */
 #ifndef SERIAL_HIST_WORK
-#define SERIAL_HIST_WORK 40000
+#define SERIAL_HIST_WORK 2000
 #endif
 /* Levels with more split rows than this partition in parallel chunks. */
 #ifndef PARALLEL_PARTITION
-#define PARALLEL_PARTITION 131072
+#define PARALLEL_PARTITION 8192
 #endif
 #ifndef PART_CHUNK
-#define PART_CHUNK 32768
+#define PART_CHUNK 4096
 #endif
 /* Built nodes of this many rows are histogrammed in HIST_CHUNK-row chunks
  * (row-parallel, partial histograms summed in chunk order); smaller ones
