@@ -19,7 +19,9 @@
 
 #include "learn/gbm_impl.h"
 
+#ifndef SPIN_NS
 #define SPIN_NS 200000L
+#endif
 
 struct tt_gbm_pool {
     size_t n_threads, started;
@@ -75,7 +77,12 @@ static void *worker_main(void *arg)
         long t0 = now_ns();
         for (unsigned i = 1; atomic_load(&gp->gen) == seen && !atomic_load(&gp->quit); i++) {
             cpu_relax();
-            if ((i & 63) == 0 && now_ns() - t0 > SPIN_NS) {
+            if ((i & 63) != 0)
+                continue;
+            /* Gives the core up to a runnable thread (the caller's, when
+             * the machine's other core is busy), then keeps waiting. */
+            sched_yield();
+            if (now_ns() - t0 > SPIN_NS) {
                 pthread_mutex_lock(&gp->mu);
                 atomic_fetch_add(&gp->sleepers, 1);
                 while (atomic_load(&gp->gen) == seen && !atomic_load(&gp->quit))
@@ -144,7 +151,7 @@ void tt_gbm_pool_run(tt_gbm_pool *gp, size_t n_tasks,
     /* Every worker acknowledges the job, having run tasks or not. */
     for (unsigned i = 1; atomic_load(&gp->done) < gp->started; i++) {
         cpu_relax();
-        if ((i & 1023) == 0)
+        if ((i & 63) == 0)
             sched_yield();
     }
 }
