@@ -10,28 +10,48 @@
 
 struct level_node;
 
+/* gbm_pool.c: tt_learn_pool's contract; workers spin briefly between jobs. */
+typedef struct tt_gbm_pool tt_gbm_pool;
+tt_gbm_pool *tt_gbm_pool_new(size_t n_threads);
+void tt_gbm_pool_run(tt_gbm_pool *gp, size_t n_tasks,
+                     void (*fn)(void *ctx, size_t task, size_t thread), void *ctx);
+size_t tt_gbm_pool_threads(const tt_gbm_pool *gp);
+void tt_gbm_pool_free(tt_gbm_pool *gp);
+
 typedef struct tt_gbm_work {
-    size_t max_level;
+    size_t n, p, max_level;
     struct level_node *nodes; /* two levels */
-    double *hist[2];
-    double *fbest_gain;
+    double *hist[2];          /* per level: max_level slots of the features' bins */
+    double *fbest_gain, *fbest_gl, *fbest_hl; /* per (node, feature) best split */
     size_t *fbest_bin;
-    double *gh; /* n (g, h) pairs */
-    double *fbest_gl, *fbest_hl; /* left sums of each (node, feature) best split */
-    size_t *chunk_lo, *chunk_hi; /* gather tasks */
+    size_t *tmp;              /* n row indices: partition buffer */
+    size_t *task_node;        /* histogram tasks: the built nodes, largest first */
+    size_t *chunk_lo, *chunk_hi, *chunk_node, *chunk_nl; /* partition chunks */
+    size_t *hoff;             /* p + 1 offsets of the features in a histogram slot */
+    size_t *flist;            /* the features in use */
+    size_t *split_node;       /* the row-split nodes of a level */
+    double *scratch;          /* partial histograms of row chunks (n >= ROWSPLIT_MIN) */
+    size_t *hchunk_lo, *hchunk_hi;
+    double *rootsum;          /* per row chunk: the root's (G, H) partial sums */
 } tt_gbm_work;
+
+/* tt_bins_build(n, p, x, max_bins, out) built one feature per task on pool
+ * (identical bins), and colcode (n x p bytes) = the codes column-major. */
+tt_status tt_gbm_bins(size_t n, size_t p, const double *x, size_t max_bins,
+                      tt_gbm_pool *pool, tt_bins *out, uint8_t *colcode);
 
 tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth);
 void tt_gbm_work_free(tt_gbm_work *wk);
 
-/* Grows one tree on rows idx (m; reordered) with per-row g, h; leaf values
- * already scaled by lr. row_delta[i] receives the value of row i's leaf for
- * every i in idx. use_feat: p flags (column subsample). colcode: the bins'
- * codes transposed to p x n. */
+/* Grows one tree on rows idx (m; reordered, each node's rows kept in their
+ * given order) with per-row (g, h) pairs gh; leaf values already scaled by lr.
+ * row_delta[i] receives the value of row i's leaf for every i in idx.
+ * use_feat: p flags (column subsample). colcode: the bins' codes transposed
+ * to p x n (bins->code is the row-major copy). */
 tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
-                      const double *g, const double *h, size_t *idx, size_t m,
+                      const double *gh, size_t *idx, size_t m,
                       const uint8_t *use_feat, size_t max_depth, double lambda,
-                      double min_child, double min_gain, double lr, tt_learn_pool *pool,
+                      double min_child, double min_gain, double lr, tt_gbm_pool *pool,
                       tt_tree *t, double *row_delta);
 
 #endif

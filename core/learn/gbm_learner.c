@@ -44,9 +44,12 @@ static void gbm_free(void *model)
     free(m);
 }
 
-static double sigmoid(double t)
+/* One exp and no data-dependent branch: e = exp(-|t|) is exp(-t) for
+ * t >= 0 and exp(t) below, so the values are those of the two-sided form. */
+static inline double sigmoid(double t)
 {
-    return t >= 0.0 ? 1.0 / (1.0 + exp(-t)) : exp(t) / (1.0 + exp(t));
+    const double e = exp(-fabs(t));
+    return (t >= 0.0 ? 1.0 : e) / (1.0 + e);
 }
 
 /* Scores of one row (stride n) to probabilities in place. */
@@ -81,15 +84,32 @@ static double row_loss(int kind, const double *F, size_t d, size_t n, double y)
 typedef struct fit_state {
     size_t n, n_train, d;
     int kind;
-    double *F, *g, *h, *delta;
+    double *F, *gh, *delta; /* gh: d x n (g, h) pairs */
     size_t *rows, *idx;
 } fit_state;
 
-static void gradients(fit_state *s, const tt_fit_input *in, size_t k)
+/* Rows per task of the per-round passes (gradients, score update); fewer
+ * rows than two chunks run on the calling thread. */
+#define ROW_CHUNK 4096
+
+typedef struct round_job {
+    fit_state *s;
+    const tt_fit_input *in;
+    size_t k;
+    const tt_tree *tree;
+    const tt_bins *bins;
+} round_job;
+
+static void gradient_task(void *ctx, size_t task, size_t thread)
 {
-    const size_t n = s->n;
+    (void)thread;
+    const round_job *j = ctx;
+    fit_state *s = j->s;
+    const tt_fit_input *in = j->in;
+    const size_t n = s->n, k = j->k;
+    const size_t r1 = (task + 1) * ROW_CHUNK < s->n_train ? (task + 1) * ROW_CHUNK : s->n_train;
     double pr[MAX_CLASSES];
-    for (size_t r = 0; r < s->n_train; r++) {
+    for (size_t r = task * ROW_CHUNK; r < r1; r++) {
         size_t i = s->rows[r];
         double w = in->w ? in->w[i] : 1.0, y = in->y[i], gi, hi;
         if (s->kind == 0) {
@@ -98,17 +118,50 @@ static void gradients(fit_state *s, const tt_fit_input *in, size_t k)
         } else if (s->kind == 1) {
             double p = sigmoid(s->F[i]);
             gi = p - y;
-            hi = fmax(p * (1.0 - p), 1e-16);
+            hi = p * (1.0 - p);
+            hi = hi > 1e-16 ? hi : 1e-16;
         } else {
             for (size_t c = 0; c < s->d; c++)
                 pr[c] = s->F[c * n + i];
             softmax(pr, s->d, 1);
             gi = pr[k] - (y == (double)k);
-            hi = fmax(pr[k] * (1.0 - pr[k]), 1e-16);
+            hi = pr[k] * (1.0 - pr[k]);
+            hi = hi > 1e-16 ? hi : 1e-16;
         }
-        s->g[k * n + i] = w * gi;
-        s->h[k * n + i] = w * hi;
+        s->gh[2 * (k * n + i)] = w * gi;
+        s->gh[2 * (k * n + i) + 1] = w * hi;
     }
+}
+
+/* Adds tree k's values to the scores: rows the tree was grown on have them
+ * in delta, the others (subsample, validation) walk it. Resets delta. */
+static void apply_task(void *ctx, size_t task, size_t thread)
+{
+    (void)thread;
+    const round_job *j = ctx;
+    fit_state *s = j->s;
+    const size_t n = s->n;
+    double *F = s->F + j->k * n;
+    const size_t i1 = (task + 1) * ROW_CHUNK < n ? (task + 1) * ROW_CHUNK : n;
+    for (size_t i = task * ROW_CHUNK; i < i1; i++) {
+        double v = s->delta[i];
+        if (isnan(v))
+            v = j->tree->value[tt_tree_leaf_binned(j->tree, j->bins, i)];
+        F[i] += v;
+        s->delta[i] = NAN;
+    }
+}
+
+static void run_rows(tt_gbm_pool *pool, size_t rows, void (*fn)(void *, size_t, size_t),
+                     void *ctx)
+{
+    const size_t tasks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (tasks < 2) {
+        for (size_t t = 0; t < tasks; t++)
+            fn(ctx, t, 0);
+        return;
+    }
+    tt_gbm_pool_run(pool, tasks, fn, ctx);
 }
 
 static tt_status check_labels(const tt_fit_input *in, size_t *k_out, char *err, size_t errlen)
@@ -163,7 +216,7 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     tt_gbm_work *wk = NULL;
     uint8_t *use = NULL, *colcode = NULL;
     size_t *feat = NULL;
-    tt_learn_pool *pool = NULL;
+    tt_gbm_pool *pool = NULL;
     if (!m)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "no memory");
     m->kind = param[P_CLASSIFY] == 0.0 ? 0 : (k_classes == 2 ? 1 : 2);
@@ -173,8 +226,7 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     const size_t early = (size_t)param[P_EARLY];
     s.n = n, s.d = m->d, s.kind = m->kind;
     s.F = tt_malloc_array(n, m->d * sizeof *s.F);
-    s.g = tt_malloc_array(n, m->d * sizeof *s.g);
-    s.h = tt_malloc_array(n, m->d * sizeof *s.h);
+    s.gh = tt_malloc_array(n, 2 * m->d * sizeof *s.gh);
     s.delta = tt_malloc_array(n, sizeof *s.delta);
     s.rows = tt_malloc_array(n, sizeof *s.rows);
     s.idx = tt_malloc_array(n, sizeof *s.idx);
@@ -183,15 +235,13 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     feat = tt_malloc_array(p ? p : 1, sizeof *feat);
     wk = tt_gbm_work_new(n, p, depth);
     colcode = tt_malloc_array(n ? n : 1, p ? p : 1);
-    pool = tt_learn_pool_new(m->threads);
-    if (!s.F || !s.g || !s.h || !s.delta || !s.rows || !s.idx || !m->trees || !use || !feat ||
-        !wk || !colcode || !pool || tt_bins_build(n, p, in->x, (size_t)param[P_MAX_BINS], &bins) != TT_OK) {
+    pool = tt_gbm_pool_new(m->threads);
+    if (!s.F || !s.gh || !s.delta || !s.rows || !s.idx || !m->trees || !use || !feat ||
+        !wk || !colcode || !pool ||
+        tt_gbm_bins(n, p, in->x, (size_t)param[P_MAX_BINS], pool, &bins, colcode) != TT_OK) {
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory for %zu rows x %zu features", n, p);
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < p; j++)
-            colcode[j * n + i] = bins.code[i * p + j];
     tt_rng rng;
     tt_rng_seed(&rng, in->seed, "gbm");
     for (size_t i = 0; i < n; i++)
@@ -207,13 +257,17 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     for (size_t k = 0; k < m->d; k++)
         for (size_t i = 0; i < n; i++)
             s.F[k * n + i] = m->base[k];
+    for (size_t i = 0; i < n; i++)
+        s.delta[i] = NAN;
     const size_t m_rows = (size_t)fmax(1.0, llround(param[P_SUBSAMPLE] * (double)s.n_train));
     const size_t m_feat = p ? (size_t)fmax(1.0, llround(param[P_COLSAMPLE] * (double)p)) : 0;
     double best_loss = INFINITY;
     size_t best_round = 0, done_rounds = 0;
     for (size_t t = 0; t < rounds; t++) {
-        for (size_t k = 0; k < m->d; k++)
-            gradients(&s, in, k);
+        for (size_t k = 0; k < m->d; k++) {
+            round_job j = {&s, in, k, NULL, &bins};
+            run_rows(pool, s.n_train, gradient_task, &j);
+        }
         for (size_t k = 0; k < m->d; k++) {
             /* Row subsample without replacement; all rows when subsample = 1. */
             memcpy(s.idx, s.rows, s.n_train * sizeof *s.idx);
@@ -234,22 +288,15 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
                 feat[q] = tmp;
                 use[feat[c]] = 1;
             }
-            for (size_t i = 0; i < n; i++)
-                s.delta[i] = NAN;
             tt_tree *tree = &m->trees[t * m->d + k];
-            if (tt_gbm_grow(wk, &bins, colcode, s.g + k * n, s.h + k * n, s.idx, m_rows, use,
+            if (tt_gbm_grow(wk, &bins, colcode, s.gh + 2 * k * n, s.idx, m_rows, use,
                             depth, param[P_LAMBDA], param[P_MIN_CHILD], param[P_MIN_GAIN],
                             param[P_LR], pool, tree, s.delta) != TT_OK) {
                 st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory growing tree %zu", t);
                 goto done;
             }
-            /* Rows outside the subsample (and validation rows) walk the tree. */
-            for (size_t i = 0; i < n; i++) {
-                double v = s.delta[i];
-                if (isnan(v))
-                    v = tree->value[tt_tree_leaf_binned(tree, &bins, i)];
-                s.F[k * n + i] += v;
-            }
+            round_job j = {&s, in, k, tree, &bins};
+            run_rows(pool, n, apply_task, &j);
         }
         done_rounds = t + 1;
         if (n_val > 0) {
@@ -275,11 +322,11 @@ done:
     if (m)
         m->n_rounds = rounds; /* free every (possibly empty) tree */
     gbm_free(m);
-    free(s.F), free(s.g), free(s.h), free(s.delta), free(s.rows), free(s.idx);
+    free(s.F), free(s.gh), free(s.delta), free(s.rows), free(s.idx);
     free(use);
     free(colcode);
     free(feat);
-    tt_learn_pool_free(pool);
+    tt_gbm_pool_free(pool);
     tt_gbm_work_free(wk);
     tt_bins_free(&bins);
     return st;

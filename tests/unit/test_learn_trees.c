@@ -227,6 +227,49 @@ static void test_gbm(void **state)
     }
 }
 
+/* Large fits take other paths (nodes of 131072+ rows histogrammed in row
+ * chunks, parallel partition, root sums and leaf writes in chunks), with
+ * one-hot columns (two-bin accumulators) among the features, a row and
+ * column subsample and log-loss: still the same model for 1 and 2 threads. */
+static void test_gbm_large_thread_invariant(void **state)
+{
+    (void)state;
+    enum { BN = 150000, BP = 6, BT = 500 };
+    double *bx = malloc(sizeof(double) * BN * BP), *by = malloc(sizeof(double) * BN);
+    double *btx = malloc(sizeof(double) * BT * BP);
+    assert_non_null(bx);
+    assert_non_null(by);
+    assert_non_null(btx);
+    double bty[BT];
+    nonlinear(3, BN, BP, bx, by, 0.3);
+    nonlinear(4, BT, BP, btx, bty, 0.3);
+    for (size_t i = 0; i < BN; i++) { /* columns 4, 5: one-hot of a 3-level category */
+        double c = bx[3 * BN + i];
+        bx[4 * BN + i] = c < -0.5;
+        bx[5 * BN + i] = c > 0.5;
+        by[i] = by[i] > 1.0;
+    }
+    for (size_t i = 0; i < BT; i++) {
+        double c = btx[3 * BT + i];
+        btx[4 * BT + i] = c < -0.5;
+        btx[5 * BT + i] = c > 0.5;
+    }
+    const char *keys[] = {"n_rounds", "threads", "classify", "subsample", "colsample", "max_depth"};
+    double v1[] = {4, 1, 1, 0.9, 0.9, 5}, v2[] = {4, 2, 1, 0.9, 0.9, 5};
+    tt_learner *a = make("gbm", 6, keys, v1), *b = make("gbm", 6, keys, v2);
+    fit_ok(a, BN, BP, bx, by, NULL);
+    fit_ok(b, BN, BP, bx, by, NULL);
+    double pa[BT], pb[BT];
+    predict_ok(a, BT, BP, btx, pa);
+    predict_ok(b, BT, BP, btx, pb);
+    assert_memory_equal(pa, pb, sizeof pa);
+    tt_learner_destroy(a);
+    tt_learner_destroy(b);
+    free(bx);
+    free(by);
+    free(btx);
+}
+
 /* Early stopping on pure noise stops long before the round limit and keeps
  * the best rounds: the model stays close to the mean. */
 static void test_gbm_early_stopping(void **state)
@@ -310,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_forest_tree_shape),
         cmocka_unit_test(test_gbm),
         cmocka_unit_test(test_gbm_early_stopping),
+        cmocka_unit_test(test_gbm_large_thread_invariant),
         cmocka_unit_test(test_load_rejects_bad_trees),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
