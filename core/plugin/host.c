@@ -57,9 +57,11 @@ static int host_should_stop(void *host_ctx)
         return 1;
     if (!(ctx->deadline > 0))
         return 0;
-    double now = tt_now();
-    double gap = ctx->last_poll > 0 ? now - ctx->last_poll : 0.0;
-    ctx->last_poll = now;
+    /* Exchanged atomically: a plugin's threads may poll at once (each then
+     * sees the gap since whichever poll came last). */
+    double now = tt_now(), last;
+    __atomic_exchange(&ctx->last_poll, &now, &last, __ATOMIC_RELAXED);
+    double gap = last > 0 ? now - last : 0.0;
     return now + gap > ctx->deadline;
 }
 
