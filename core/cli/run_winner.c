@@ -303,6 +303,13 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
                 fprintf(stderr, "tautune: no time is left for %s refit (the run may end at "
                                 "most max(2 s, 3 %%) past its budget); give a larger --budget\n",
                         c ? "another" : "the winner's");
+                /* A model not handed on for lack of time is a failed refit
+                 * (exit 7), never a silent success. */
+                run_refit none = {.trial = &s->outcome.trials[cand[c]]};
+                snprintf(none.step, sizeof none.step, "budget");
+                snprintf(none.error, sizeof none.error, "no time was left for its refit");
+                cJSON_AddItemToArray(failures, failure_facts(&none));
+                rc = TT_EXIT_REFIT;
                 break;
             }
             if (out_of_time || least_refit(s, cand[0]) > left) {
