@@ -72,7 +72,7 @@ void tt_progress_trial(tt_progress *p, const tt_trial_result *r)
         fputs("\r\033[K", p->out);
     if (r->status != TT_TRIAL_OK)
         fprintf(p->out, "trial %zu (%s) %s: %s\n", r->id, r->desc->name,
-                tt_trial_status_name(r->status), r->error);
+                tt_trial_status_name(r->status), tt_trial_error(r));
     if (p->live) {
         status_line(p, now);
     } else if (now - p->last_print >= p->interval) {

@@ -191,7 +191,8 @@ static void finish(loop *lp, size_t slot)
 static void take_result(tt_trial_result *dst, const tt_trial_result *src)
 {
     dst->status = src->status;
-    memcpy(dst->error, src->error, sizeof dst->error);
+    free(dst->error);
+    dst->error = src->error; /* moved, like the arrays below */
     dst->seconds = src->seconds;
     dst->fit_seconds = src->fit_seconds;
     dst->objective = src->objective;
@@ -203,7 +204,8 @@ static void take_result(tt_trial_result *dst, const tt_trial_result *src)
     dst->effects = src->effects; /* moved too */
     dst->n_effects = src->n_effects;
     dst->ate = src->ate;
-    memcpy(dst->scores, src->scores, sizeof dst->scores);
+    free(dst->scores);
+    dst->scores = src->scores;
     dst->n_scores = src->n_scores;
     memcpy(dst->oracle, src->oracle, sizeof dst->oracle);
     dst->n_oracle = src->n_oracle;
@@ -257,6 +259,13 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
         r->n_terms = 0;
         r->effects = NULL;
         r->n_effects = 0;
+        r->error = NULL;
+        r->scores = NULL;
+        r->n_scores = 0;
+        r->point = NULL;
+        if ((prior[i].error && !(r->error = strdup(prior[i].error))) ||
+            tt_trial_set_scores(r, prior[i].scores, prior[i].n_scores) != 0)
+            return TT_ERR_NOMEM;
         se_missing(lp->problem, r);
         r->point = malloc((prior[i].desc->n_params + 1) * sizeof *r->point);
         if (!r->point)

@@ -2,6 +2,7 @@
 #include "search/trial.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static void fail(tt_trial_result *r, tt_status st, double deadline, const char *
 {
     int late = deadline > 0 && tt_now() >= deadline;
     r->status = (st == TT_ERR_STOPPED && late) ? TT_TRIAL_TIMEOUT : TT_TRIAL_FAILED;
-    snprintf(r->error, sizeof r->error, "%s: %s", stage, msg[0] ? msg : tt_strerror(st));
+    tt_trial_set_error(r, "%s: %s", stage, msg[0] ? msg : tt_strerror(st));
 }
 
 /* The objective's per-row terms and its standard error, when the metric has
@@ -82,11 +83,17 @@ static void score_effects(const tt_trial_problem *pb, const double *tau_hat, con
 {
     size_t n = pb->valid.n;
     char err[256] = "";
+    tt_score_value scores[TT_MAX_SCORES];
+    size_t n_scores = 0;
     if (tt_scores_compute(pb->scores, tau_hat, lo, hi, pb->score_names, pb->n_score_names,
-                          r->scores, TT_MAX_SCORES, &r->n_scores, err, sizeof err) != TT_OK) {
+                          scores, TT_MAX_SCORES, &n_scores, err, sizeof err) != TT_OK) {
         r->status = TT_TRIAL_FAILED;
-        snprintf(r->error, sizeof r->error, "scores: %s", err);
-        r->n_scores = 0;
+        tt_trial_set_error(r, "scores: %s", err);
+        return;
+    }
+    if (tt_trial_set_scores(r, scores, n_scores) != 0) {
+        r->status = TT_TRIAL_FAILED;
+        tt_trial_set_error(r, "scores: out of memory");
         return;
     }
     const tt_score_value *ate = tt_trial_find_score(r, "ate");
@@ -189,7 +196,9 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     double *tau_hat = NULL, *lo = NULL, *hi = NULL;
 
     r->status = TT_TRIAL_OK;
-    r->error[0] = '\0';
+    r->error = NULL; /* not freed either, like terms below */
+    r->scores = NULL;
+    r->n_scores = 0;
     r->objective = NAN;
     r->objective_se = NAN;
     r->terms = NULL; /* not freed: the caller's r may be uninitialised (trial.h) */
@@ -251,8 +260,43 @@ done:
     r->seconds = tt_now() - start;
 }
 
+void tt_trial_set_error(tt_trial_result *r, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(r->error);
+    r->error = strdup(buf);
+}
+
+const char *tt_trial_error(const tt_trial_result *r)
+{
+    return r->error ? r->error : "";
+}
+
+int tt_trial_set_scores(tt_trial_result *r, const tt_score_value *s, size_t n)
+{
+    free(r->scores);
+    r->scores = NULL;
+    r->n_scores = 0;
+    if (n == 0)
+        return 0;
+    if (n > TT_MAX_SCORES)
+        n = TT_MAX_SCORES;
+    r->scores = malloc(n * sizeof *r->scores);
+    if (!r->scores)
+        return -1;
+    memcpy(r->scores, s, n * sizeof *s);
+    r->n_scores = n;
+    return 0;
+}
+
 void tt_trial_result_clear(tt_trial_result *r)
 {
+    free(r->error);
+    free(r->scores);
     free(r->point);
     free(r->terms);
     free(r->effects);
