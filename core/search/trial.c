@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "plugin/host.h"
+#include "plugin/host_boot.h"
 #include "score/oracle.h"
 #include "score/score_terms.h"
 #include "util/clock.h"
 #include "util/intern.h"
+#include "util/rng.h"
 
 const char *tt_trial_status_name(tt_trial_status status)
 {
@@ -171,7 +173,18 @@ static int fit_fold(const tt_trial_problem *pb, const tt_plugin_descriptor *desc
     /* Intervals: a plugin that fails to give them is still scored, without. */
     if (lo && !*no_intervals) {
         double *l = buf + nf * cols, *h = l + nf * cols;
-        int usable = desc->effect_interval(inst, &fold->valid, 0.05, l, h, err, sizeof err) == 0;
+        int usable;
+        if (desc->capabilities & TT_PLUGIN_CAP_INTERVALS) {
+            usable = desc->effect_interval(inst, &fold->valid, 0.05, l, h, err, sizeof err) == 0;
+        } else { /* the host's bootstrap (plugin/host_boot.h) */
+            tt_host_boot *boot = NULL;
+            usable = tt_host_boot_fit(desc, &host, point, &fold->train, pb->interval_resamples,
+                                      tt_rng_derive(seed, "host-bootstrap"), &boot, err,
+                                      sizeof err) == TT_OK &&
+                     tt_host_boot_interval(boot, &fold->valid, buf, 0.05, l, h, err,
+                                           sizeof err) == TT_OK;
+            tt_host_boot_free(boot);
+        }
         for (size_t i = 0; usable && i < nf * cols; i++)
             usable = isfinite(l[i]) && isfinite(h[i]) && l[i] <= h[i];
         for (size_t c = 0; usable && c < cols; c++) {
@@ -220,12 +233,13 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
         fail(r, TT_ERR_NOMEM, deadline, "effect", "out of memory");
         goto done;
     }
-    /* Intervals, where the plugin has them and a score uses them (Thompson
-     * ERUPT, the interval of the mean), feed those scores. Only then: a
-     * bootstrap interval costs its plugin many refits. */
+    /* Intervals, where the plugin has them (or the host bootstraps it) and a
+     * score uses them (Thompson ERUPT, the interval of the mean), feed those
+     * scores. Only then: a bootstrap interval costs many refits. */
     int no_intervals = 1;
-    if (problem->want_intervals && (desc->capabilities & TT_PLUGIN_CAP_INTERVALS) &&
-        desc->effect_interval) {
+    if (problem->want_intervals &&
+        (((desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && desc->effect_interval) ||
+         tt_host_boot_applies(desc))) {
         lo = malloc(sizeof *lo * (cells + 1));
         hi = malloc(sizeof *hi * (cells + 1));
         no_intervals = !lo || !hi;
