@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "search/msg.h"
+#include "util/msg.h"
 #include "util/err.h"
 
 typedef struct tt_isolate_limits {
