@@ -8,7 +8,8 @@
  *   plugin_test_call.c    one sequence of plugin calls (create, fit, effect,
  *                         intervals, save, load) in an isolated child, and
  *                         its numbers sent back
- *   plugin_test_checks.c  the checks: which calls, and the verdict on them
+ *   plugin_test_judge.c   the verdicts on the numbers the children sent back
+ *   plugin_test_checks.c  the checks: which calls, and the lines they print
  *   plugin_test_valgrind.c  the fit/effect/save/load cycle under valgrind
  *   cmd_plugin_test.c     the command line, loading, the table, exit code
  *
@@ -163,9 +164,34 @@ int pt_call_here(const pt_call *c, pt_outcome *out);
 
 void pt_outcome_free(pt_outcome *o);
 
-/* ---- the checks (plugin_test_checks.c) ---------------------------------- */
+/* ---- verdicts (plugin_test_judge.c) -------------------------------------- */
 
 typedef enum pt_verdict { PT_PASS = 0, PT_FAIL, PT_SKIP, PT_INFO } pt_verdict;
+
+/* Each judges pt_cells(pb) effects e (with PT_GUARD cells after them) and
+ * writes the line's reason into why. Shape: every cell written, none after.
+ * Finite: every written cell. Recovery: per arm, the mean within pb->tol of
+ * pb->truth; an arm with a non-finite cell is not judged (SKIP unless
+ * another arm failed). */
+pt_verdict pt_judge_shape(const pt_problem *pb, const double *e, char *why, size_t len);
+pt_verdict pt_judge_finite(const pt_problem *pb, const double *e, char *why, size_t len);
+pt_verdict pt_judge_recovery(const pt_problem *pb, const double *e, char *why, size_t len);
+
+/* The first of n cells where a and b differ bit for bit, or (size_t)-1;
+ * *count gets how many do. */
+size_t pt_first_difference(const double *a, const double *b, size_t n, size_t *count);
+
+/* Intervals summed over the seeds' outcomes; fail holds the first fault
+ * (an interval call's error, an unwritten, non-finite or inverted bound, a
+ * write past the end), "" while there is none. */
+typedef struct pt_interval_tally {
+    size_t rows, rows_covered, seeds, avg_seeds, avg_covered;
+    int has_rows, has_avg;
+    char fail[1024];
+} pt_interval_tally;
+void pt_tally_intervals(const pt_problem *pb, const pt_outcome *o, pt_interval_tally *tl);
+
+/* ---- the checks (plugin_test_checks.c) ---------------------------------- */
 
 /* The table being printed: one line per check, as each finishes. */
 typedef struct pt_table {

@@ -105,106 +105,6 @@ static void point_text(const tt_plugin_descriptor *d, const double *point, char 
         snprintf(buf, len, "the defaults");
 }
 
-/* ---- judging effects ------------------------------------------------------ */
-
-/* Shape: every cell of the n x (K - 1) block written, none after it. */
-static pt_verdict judge_shape(const pt_problem *pb, const double *e, char *why, size_t len)
-{
-    size_t n = pb->n_eval, k = (size_t)pb->n_arms - 1, cells = n * k, past = 0;
-    size_t missing[PT_MAX_ARMS] = {0}, total = 0;
-    for (size_t c = 0; c < k; c++)
-        for (size_t i = 0; i < n; i++)
-            if (pt_is_unwritten(e[c * n + i]))
-                missing[c]++, total++;
-    for (size_t g = 0; g < PT_GUARD; g++)
-        past += !pt_is_unwritten(e[cells + g]);
-    if (past) {
-        snprintf(why, len, "effect() wrote past the end of its %zu x %zu output (%zu of the "
-                 "next %d cells changed)", n, k, past, PT_GUARD);
-        return PT_FAIL;
-    }
-    if (total) {
-        size_t off = (size_t)snprintf(why, len, "effect() left %zu of %zu cells unwritten "
-                                      "(output n x (arms - 1) = %zu x %zu, column-major):",
-                                      total, cells, n, k);
-        for (size_t c = 0; c < k && off < len; c++)
-            if (missing[c])
-                off += (size_t)snprintf(why + off, len - off, " arm %zu's column %zu of %zu",
-                                        c + 1, missing[c], n);
-        return PT_FAIL;
-    }
-    snprintf(why, len, "%zu x %zu effects (rows x treated arms) written, nothing past them",
-             n, k);
-    return PT_PASS;
-}
-
-/* Finite: every written cell. */
-static pt_verdict judge_finite(const pt_problem *pb, const double *e, char *why, size_t len)
-{
-    size_t n = pb->n_eval, k = (size_t)pb->n_arms - 1, bad[PT_MAX_ARMS] = {0}, total = 0;
-    size_t first = (size_t)-1, written = 0;
-    for (size_t c = 0; c < k; c++)
-        for (size_t i = 0; i < n; i++) {
-            double v = e[c * n + i];
-            if (pt_is_unwritten(v))
-                continue;
-            written++;
-            if (!isfinite(v)) {
-                bad[c]++, total++;
-                if (first == (size_t)-1)
-                    first = c * n + i;
-            }
-        }
-    if (total) {
-        size_t off = (size_t)snprintf(why, len, "%zu non-finite effects (first: row %zu, arm "
-                                      "%zu = %g);", total, first % n + 1, first / n + 1,
-                                      e[first]);
-        for (size_t c = 0; c < k && off < len; c++)
-            if (bad[c])
-                off += (size_t)snprintf(why + off, len - off, " arm %zu: %zu of %zu", c + 1,
-                                        bad[c], n);
-        return PT_FAIL;
-    }
-    snprintf(why, len, "all %zu effects written are finite", written);
-    return PT_PASS;
-}
-
-/* Recovery: per arm, the mean effect on the new rows within the problem's
- * tolerance of the constant truth. Arms with an unwritten or non-finite
- * cell are not judged (shape or finite said why). */
-static pt_verdict judge_recovery(const pt_problem *pb, const double *e, char *why, size_t len)
-{
-    size_t n = pb->n_eval, k = (size_t)pb->n_arms - 1, off = 0;
-    int failed = 0, skipped = 0;
-    for (size_t c = 0; c < k && off < len; c++) {
-        double s = 0;
-        int usable = 1;
-        for (size_t i = 0; i < n && usable; i++) {
-            usable = isfinite(e[c * n + i]);
-            s += e[c * n + i];
-        }
-        if (!usable) {
-            skipped = 1;
-            off += (size_t)snprintf(why + off, len - off, "%sarm %zu not judged (effects not "
-                                    "all finite)", off ? "; " : "", c + 1);
-            continue;
-        }
-        double m = s / (double)n, d = fabs(m - pb->truth[c]);
-        int ok = d <= pb->tol[c];
-        char arm[32] = "";
-        if (k > 1)
-            snprintf(arm, sizeof arm, "arm %zu ", c + 1);
-        failed |= !ok;
-        off += (size_t)snprintf(why + off, len - off, "%s%smean %.4g vs true %g: |error| "
-                                "%.3g %s %.3g", off ? "; " : "", arm, m, pb->truth[c], d,
-                                ok ? "<=" : ">", pb->tol[c]);
-    }
-    if (off < len)
-        snprintf(why + off, len - off, " (%g %s on %zu training rows)", PT_TOL_SE,
-                 pb->tol_rule, pb->n_train);
-    return failed ? PT_FAIL : skipped ? PT_SKIP : PT_PASS;
-}
-
 /* fit-, shape-, finite-, recovery-KIND from one outcome. */
 static void kind_rows(pt_table *t, const pt_problem *pb, const pt_outcome *o)
 {
@@ -220,11 +120,11 @@ static void kind_rows(pt_table *t, const pt_problem *pb, const pt_outcome *o)
     pt_row(t, named(name, sizeof name, "fit", kind), PT_PASS, "create, fit on %zu rows, "
            "effect on %zu new rows (%s, %d arms, seed %llu)", pb->n_train, pb->n_eval,
            pt_kind_generator(kind), pb->n_arms, (unsigned long long)pb->seed);
-    pt_verdict v = judge_shape(pb, o->effects[0], why, sizeof why);
+    pt_verdict v = pt_judge_shape(pb, o->effects[0], why, sizeof why);
     pt_row(t, named(name, sizeof name, "shape", kind), v, "%s", why);
-    v = judge_finite(pb, o->effects[0], why, sizeof why);
+    v = pt_judge_finite(pb, o->effects[0], why, sizeof why);
     pt_row(t, named(name, sizeof name, "finite", kind), v, "%s", why);
-    v = judge_recovery(pb, o->effects[0], why, sizeof why);
+    v = pt_judge_recovery(pb, o->effects[0], why, sizeof why);
     pt_row(t, named(name, sizeof name, "recovery", kind), v, "%s", why);
 }
 
@@ -270,21 +170,6 @@ static void check_schema(pt_table *t, const tt_plugin_descriptor *d)
            n_cond, n_cond == 1 ? "" : "s");
 }
 
-/* The first cell where a and b differ bit for bit, or (size_t)-1; *count
- * gets how many do. */
-static size_t first_difference(const double *a, const double *b, size_t n, size_t *count)
-{
-    size_t first = (size_t)-1;
-    *count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
-            if (first == (size_t)-1)
-                first = i;
-            (*count)++;
-        }
-    return first;
-}
-
 static void check_determinism(pt_table *t, const pt_call *base, const pt_outcome *first,
                               const pt_settings *s)
 {
@@ -307,7 +192,7 @@ static void check_determinism(pt_table *t, const pt_call *base, const pt_outcome
                                             "same process"};
         int bad = 0;
         for (int p = 0; p < 2 && !bad; p++) {
-            size_t i = first_difference(e[p], e[p + 1], cells, &count);
+            size_t i = pt_first_difference(e[p], e[p + 1], cells, &count);
             if (i != (size_t)-1) {
                 pt_row(t, "determinism", PT_FAIL, "same seed %llu, same data, same point: %s "
                        "gives other effects (%zu of %zu differ; first row %zu, arm %zu: "
@@ -360,7 +245,7 @@ static void check_save_load(pt_table *t, const pt_call *base, const pt_settings 
         if (!b.ok)
             pt_row(t, "save-load", PT_FAIL, "load of the %zu saved bytes (fitted at %s): %s",
                    a.state_len, text, b.why);
-        else if ((i = first_difference(a.effects[0], b.effects[0], cells, &count)) !=
+        else if ((i = pt_first_difference(a.effects[0], b.effects[0], cells, &count)) !=
                  (size_t)-1)
             pt_row(t, "save-load", PT_FAIL, "fitted at %s, saved (%zu bytes), loaded: %zu of "
                    "%zu effects differ from the fitted instance's (first row %zu, arm %zu: "
@@ -368,8 +253,8 @@ static void check_save_load(pt_table *t, const pt_call *base, const pt_settings 
                    "fitted value?", text, a.state_len, count, cells, i % n + 1, i / n + 1,
                    a.effects[0][i], b.effects[0][i]);
         else if (a.lo && b.lo &&
-                 ((i = first_difference(a.lo, b.lo, cells, &count)) != (size_t)-1 ||
-                  (i = first_difference(a.hi, b.hi, cells, &count)) != (size_t)-1))
+                 ((i = pt_first_difference(a.lo, b.lo, cells, &count)) != (size_t)-1 ||
+                  (i = pt_first_difference(a.hi, b.hi, cells, &count)) != (size_t)-1))
             pt_row(t, "save-load", PT_FAIL, "fitted at %s, saved, loaded: effects identical "
                    "but %zu interval bounds differ (first row %zu, arm %zu)", text, count,
                    i % n + 1, i / n + 1);
@@ -381,60 +266,6 @@ static void check_save_load(pt_table *t, const pt_call *base, const pt_settings 
     pt_outcome_free(&a);
     pt_outcome_free(&b);
     free(point);
-}
-
-/* Row intervals and the average effect's interval: written, finite,
- * ordered, and covering the truth often enough over the seeds' problems. */
-typedef struct interval_tally {
-    size_t rows, rows_covered, seeds, avg_seeds, avg_covered;
-    int has_rows, has_avg;
-    char fail[1024];
-} interval_tally;
-
-static void tally_intervals(const pt_problem *pb, const pt_outcome *o, interval_tally *tl)
-{
-    size_t n = pb->n_eval, k = (size_t)pb->n_arms - 1, cells = n * k;
-    tl->seeds++;
-    if (o->lo) {
-        tl->has_rows = 1;
-        if (o->interval_error[0] && !tl->fail[0])
-            snprintf(tl->fail, sizeof tl->fail, "effect_interval failed (seed %llu): %s",
-                     (unsigned long long)pb->seed, o->interval_error);
-        for (size_t i = 0; i < cells && !tl->fail[0]; i++) {
-            double lo = o->lo[i], hi = o->hi[i];
-            if (!isfinite(lo) || !isfinite(hi))
-                snprintf(tl->fail, sizeof tl->fail, "effect_interval: row %zu, arm %zu has "
-                         "%s bound (lo %g, hi %g)", i % n + 1, i / n + 1,
-                         pt_is_unwritten(lo) || pt_is_unwritten(hi) ? "an unwritten"
-                                                                     : "a non-finite", lo, hi);
-            else if (lo > hi)
-                snprintf(tl->fail, sizeof tl->fail, "effect_interval: inverted at row %zu, arm "
-                         "%zu: lo %.6g > hi %.6g", i % n + 1, i / n + 1, lo, hi);
-            tl->rows++;
-            tl->rows_covered += lo <= pb->truth[i / n] && pb->truth[i / n] <= hi;
-        }
-        for (size_t g = 0; g < PT_GUARD && !tl->fail[0]; g++)
-            if (!pt_is_unwritten(o->lo[cells + g]) || !pt_is_unwritten(o->hi[cells + g]))
-                snprintf(tl->fail, sizeof tl->fail, "effect_interval wrote past the end of "
-                         "its %zu x %zu outputs", n, k);
-    }
-    if (o->has_average) {
-        tl->has_avg = 1;
-        if (o->average_error[0] && !tl->fail[0])
-            snprintf(tl->fail, sizeof tl->fail, "average_effect failed (seed %llu): %s",
-                     (unsigned long long)pb->seed, o->average_error);
-        for (size_t c = 0; c < k && !tl->fail[0]; c++) {
-            double a = o->ate[c], lo = o->ate_lo[c], hi = o->ate_hi[c];
-            if (!isfinite(a) || !isfinite(lo) || !isfinite(hi))
-                snprintf(tl->fail, sizeof tl->fail, "average_effect: arm %zu: not finite "
-                         "(ate %g, lo %g, hi %g)", c + 1, a, lo, hi);
-            else if (lo > hi)
-                snprintf(tl->fail, sizeof tl->fail, "average_effect: arm %zu: inverted "
-                         "interval, lo %.6g > hi %.6g", c + 1, lo, hi);
-            tl->avg_seeds++;
-            tl->avg_covered += lo <= pb->truth[c] && pb->truth[c] <= hi;
-        }
-    }
 }
 
 static void check_intervals(pt_table *t, const pt_call *base, const pt_outcome *first,
@@ -452,9 +283,9 @@ static void check_intervals(pt_table *t, const pt_call *base, const pt_outcome *
                pt_kind_name(base->pb->kind));
         return;
     }
-    interval_tally tl;
+    pt_interval_tally tl;
     memset(&tl, 0, sizeof tl);
-    tally_intervals(base->pb, first, &tl);
+    pt_tally_intervals(base->pb, first, &tl);
     for (size_t k = 1; k < s->n_seeds && !tl.fail[0]; k++) {
         pt_problem pb;
         char err[1024];
@@ -471,7 +302,7 @@ static void check_intervals(pt_table *t, const pt_call *base, const pt_outcome *
             snprintf(tl.fail, sizeof tl.fail, "fit on seed %llu's data: %.900s",
                      (unsigned long long)pb.seed, o.why);
         else
-            tally_intervals(&pb, &o, &tl);
+            pt_tally_intervals(&pb, &o, &tl);
         pt_outcome_free(&o);
         pt_problem_free(&pb);
     }
@@ -529,8 +360,8 @@ static void check_points(pt_table *t, const pt_call *base, const pt_settings *s,
         pt_outcome o;
         pt_call_run(&c, s->timeout, &o);
         char judged[1024] = "";
-        if (o.ok && judge_shape(base->pb, o.effects[0], judged, sizeof judged) == PT_PASS &&
-            judge_finite(base->pb, o.effects[0], judged, sizeof judged) == PT_PASS) {
+        if (o.ok && pt_judge_shape(base->pb, o.effects[0], judged, sizeof judged) == PT_PASS &&
+            pt_judge_finite(base->pb, o.effects[0], judged, sizeof judged) == PT_PASS) {
             *slowest = fmax(*slowest, o.fit_seconds[0]);
         } else if (bad++ == 0) {
             point_text(d, point, text, sizeof text);
@@ -561,8 +392,8 @@ static void check_weights(pt_table *t, const pt_call *base, const pt_settings *s
                o.why);
     else if (!o.ok)
         pt_row(t, "weights", PT_FAIL, "fit with sample weights in [0.5, 2]: %s", o.why);
-    else if (judge_shape(base->pb, o.effects[0], why, sizeof why) != PT_PASS ||
-             judge_finite(base->pb, o.effects[0], why, sizeof why) != PT_PASS)
+    else if (pt_judge_shape(base->pb, o.effects[0], why, sizeof why) != PT_PASS ||
+             pt_judge_finite(base->pb, o.effects[0], why, sizeof why) != PT_PASS)
         pt_row(t, "weights", PT_FAIL, "fit with sample weights in [0.5, 2]: %s", why);
     else
         pt_row(t, "weights", PT_PASS, "fit with sample weights in [0.5, 2]: accepted, effects "
@@ -722,9 +553,9 @@ int pt_run_checks(const tt_plugin_descriptor *d, const pt_settings *s, pt_table 
         check_should_stop(t, &base);
         if (first.ok)
             pt_row(t, "fit-time", PT_INFO, "default point: fit %.3g s on %zu rows, effect %.3g "
-                   "s on %zu rows; whole call with intervals %.3g s (not judged)",
+                   "s on %zu rows; the test process with create%s %.3g s (not judged)",
                    first.fit_seconds[0], pb.n_train, first.effect_seconds[0], pb.n_eval,
-                   first.seconds);
+                   first.lo || first.has_average ? " and intervals" : "", first.seconds);
         else
             pt_row(t, "fit-time", PT_INFO, "no fit finished at the default point");
     }

@@ -74,6 +74,11 @@ return {
 LUA
 "$tt" run "$work/example.lua" --plugin-path "$(dirname "$so")" --out "$work/run_example" --quiet >/dev/null
 "$check" "$work/run_example" plugin example_shrunk_diff
+# The example a third party copies must pass the checker it would run.
+"$tt" plugin-test --quick "$so" > "$work/example_plugin_test.txt" \
+  || fail "tautune plugin-test --quick fails the example plugin: $(grep ' FAIL  ' "$work/example_plugin_test.txt")"
+grep -q '^save-load .* PASS  ' "$work/example_plugin_test.txt" \
+  || fail "plugin-test did not check the example's save/load: $(cat "$work/example_plugin_test.txt")"
 
 echo "== TAUTUNE_PLUGIN_PATH"
 TAUTUNE_PLUGIN_PATH="/nonexistent:$(dirname "$so")" "$tt" plugins example_shrunk_diff 2>/dev/null \
