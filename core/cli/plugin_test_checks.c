@@ -3,8 +3,9 @@
  * Each check asks one question of the plugin and prints one line with its
  * verdict and why. Every plugin call happens in a child (plugin_test_call.c),
  * so a crash is one FAIL line; checks that depend on a call that failed say
- * so and SKIP rather than pile up FAILs for one fault. The verdicts are
- * judged here, in the parent, on the numbers the children sent back. */
+ * so and SKIP rather than pile up FAILs for one fault. The verdicts
+ * (plugin_test_judge.c) are made in the parent, on the numbers the
+ * children sent back. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -483,6 +484,13 @@ static int other_kinds(const tt_plugin_descriptor *d, const pt_settings *s, pt_t
         const char *claim;
     } kinds[] = {{PT_MULTI_ARM, TT_PLUGIN_CAP_MULTI_ARM, "multi-arm"},
                  {PT_CONTINUOUS, TT_PLUGIN_CAP_CONTINUOUS_TREATMENT, "continuous-treatment"}};
+    /* The base kind the other one stands in for, so every table has both. */
+    if (iv)
+        pt_row(t, "fit-2arm", PT_SKIP, "an IV plugin runs only on data with an instrument: "
+               "its two-arm checks are the iv ones");
+    else
+        pt_row(t, "fit-iv", PT_SKIP, "IV not claimed: instruments are no input of this "
+               "plugin");
     double *point = calloc(d->n_params + 1, sizeof *point);
     if (!point)
         return -1;

@@ -53,6 +53,7 @@ for check in load schema fit-2arm shape-2arm finite-2arm recovery-2arm fit-3arm 
   verdict good "$check" PASS
 done
 verdict good fit-continuous SKIP
+verdict good fit-iv SKIP
 verdict good fit-time INFO
 verdict good valgrind SKIP
 grep -q ' FAIL  ' good.out && fail "good: a FAIL line: $(grep ' FAIL  ' good.out)"
