@@ -19,7 +19,7 @@
 #include "model/model.h"
 #include "plugin/registry.h"
 #include "search/isolate.h"
-#include "search/msg.h"
+#include "util/msg.h"
 #include "util/clock.h"
 #include "util/err.h"
 
