@@ -55,6 +55,7 @@ typedef struct run_threshold {
 typedef struct run_cli {
     run_args a;
     int ci;
+    int verbose;       /* --verbose/-v: every trial's log on stderr (progress.h) */
     run_threshold th[32];
     size_t n_th;
     char ci_dir[4096]; /* --ci without --out: runs/<config name> */

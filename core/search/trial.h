@@ -103,6 +103,13 @@ typedef struct tt_trial_result {
     size_t n_scores;
     tt_score_value oracle[TT_MAX_SCORES];
     size_t n_oracle;
+    /* Owned: the last lines the trial's worker printed (its plugin's
+     * host->log lines, stdout and stderr; search/log_tail.h), however it
+     * ended; NULL when it printed nothing or ran in process. The search
+     * hands it to its sink with the finished trial (trials.jsonl's "log")
+     * and frees it right after, so the records it keeps for ranking hold
+     * no log (NULL in tt_search_outcome and in trials read back). */
+    struct tt_log_tail *log;
 } tt_trial_result;
 
 /* Evaluate one candidate. Never fails as a function: every problem becomes
@@ -118,6 +125,6 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
 /* Look up a score or oracle figure by name; NULL when absent. */
 const tt_score_value *tt_trial_find_score(const tt_trial_result *r, const char *name);
 
-void tt_trial_result_clear(tt_trial_result *r); /* frees point, terms, effects; zeroes */
+void tt_trial_result_clear(tt_trial_result *r); /* frees point, terms, effects, log; zeroes */
 
 #endif
