@@ -63,12 +63,16 @@ static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, 
      * in the order they were written. Line-buffered, so each printf'd line
      * is in the pipe (and survives a SIGKILL or a crash) as soon as it ends,
      * not when a 4 KiB buffer fills. The parent flushed its stdio before the
-     * fork, so the buffer being replaced is empty. */
+     * fork, so the buffer being replaced is empty. A buffer of our own, not
+     * NULL: glibc keeps the old buffer's pointers for NULL, and the first
+     * line after the switch would then wait in it (seen: a printf'd line
+     * arriving after a later stderr line). */
+    static char line_buffer[BUFSIZ];
     dup2(err_fd, STDERR_FILENO);
     dup2(err_fd, STDOUT_FILENO);
     if (err_fd > STDERR_FILENO)
         close(err_fd);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    setvbuf(stdout, line_buffer, _IOLBF, sizeof line_buffer);
     if (lim->memory_cap > 0) {
         struct rlimit rl = {lim->memory_cap, lim->memory_cap};
         setrlimit(RLIMIT_AS, &rl);
