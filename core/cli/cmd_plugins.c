@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/help.h"
 #include "plugin/conditions.h"
+#include "plugin/host_boot.h"
 
 static void print_param(const tt_plugin_descriptor *d, size_t index)
 {
@@ -50,8 +51,14 @@ static void print_plugin(const tt_plugin_entry *e)
     printf("    file: %s\n", e->path);
     const char *method = tt_plugin_interval_method(d);
     const char *avg = tt_plugin_average_method(d);
-    if (method)
+    if (method && (d->capabilities & TT_PLUGIN_CAP_INTERVALS))
         printf("    intervals: %s\n", method);
+    else if (tt_host_boot_applies(d))
+        printf("    intervals: bootstrap by the host (normal, refits on resamples; the plugin "
+               "has none of its own)\n");
+    else if (!(d->capabilities & TT_PLUGIN_CAP_INTERVALS))
+        printf("    intervals: none (the plugin has none, and it reads the run's nuisance "
+               "models, which a resample would misalign)\n");
     if (tt_plugin_average_effect(d) && avg)
         printf("    average effect: with its own interval (%s)\n", avg);
     const char *oob = tt_plugin_average_oob_method(d);

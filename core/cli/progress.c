@@ -104,10 +104,11 @@ static void show_log(const tt_progress *p, const tt_trial_result *r)
  * crash's message when the log's own lines follow it anyway. */
 static void error_line(const tt_progress *p, const tt_trial_result *r)
 {
-    const char *tail = tt_log_tail_count(r->log) ? strstr(r->error, "; stderr: ") : NULL;
-    int len = tail ? (int)(tail - r->error) : (int)strlen(r->error);
+    const char *error = tt_trial_error(r);
+    const char *tail = tt_log_tail_count(r->log) ? strstr(error, "; stderr: ") : NULL;
+    int len = tail ? (int)(tail - error) : (int)strlen(error);
     fprintf(p->out, "trial %zu (%s) %s: %.*s\n", r->id, r->desc->name,
-            tt_trial_status_name(r->status), len, r->error);
+            tt_trial_status_name(r->status), len, error);
 }
 
 void tt_progress_trial(tt_progress *p, const tt_trial_result *r)

@@ -266,7 +266,8 @@ typedef struct run_nu_stage {
 /* What a stage's models are fitted for: rows, seed, folds, planned candidates. */
 uint64_t tt_run_nu_fingerprint(const run_nu_stage *st);
 /* Reads a stage's file and hands its models to st->engine; 0 when read and
- * made for `want` (*mismatch = 1 when made for something else). */
+ * made for `want` (*mismatch = 1 when made for something else, -1 when it
+ * exists but cannot be read: damaged, say, which it reports on stderr). */
 int tt_run_nu_adopt(const run_nu_stage *st, const char *path, uint64_t want, int *mismatch);
 /* Fits the stage in a worker process that writes path; a TT_EXIT_* code:
  * TT_EXIT_INTERRUPTED at *stop, TT_EXIT_NO_TRIAL past deadline (0 = none;

@@ -353,7 +353,7 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
         int mismatch = 0;
         snprintf(path, sizeof path, "%s/%s", dir, NUISANCE_FILE);
         int reused = s->resuming && tt_run_nu_adopt(&stg, path, fp, &mismatch) == 0;
-        if (!reused && s->resuming && mismatch && !minimal(s)) {
+        if (!reused && s->resuming && mismatch > 0 && !minimal(s)) {
             /* The run being resumed may have fallen back to the cheapest plan. */
             uint64_t fp_min = tt_run_nu_fingerprint(&stg);
             reused = tt_run_nu_adopt(&stg, path, fp_min, &mismatch) == 0;
@@ -374,9 +374,10 @@ int tt_run_fit_nuisances(run_state *s, const char *dir, volatile sig_atomic_t *s
         } else {
             if (s->resuming && !s->quiet)
                 fprintf(stderr, "tautune: nuisance models: %s\n",
-                        mismatch ? "the saved ones were fitted for other data, seed or "
-                                   "candidates; fitting again"
-                                 : "none saved in the run folder; fitting them");
+                        mismatch > 0  ? "the saved ones were fitted for other data, seed or "
+                                        "candidates; fitting again"
+                        : mismatch < 0 ? "the saved ones cannot be read; fitting again"
+                                       : "none saved in the run folder; fitting them");
             /* The plan gets twice its estimate (at least its allowance)
              * before it counts as overrun: then the cheapest plan runs
              * instead, and the run says so. */

@@ -230,6 +230,7 @@ int tt_run_nu_adopt(const run_nu_stage *stg, const char *path, uint64_t want, in
     fclose(f);
     if (st != TT_OK) {
         fprintf(stderr, "tautune: %s: %s\n", path, err);
+        *mismatch = -1;
         return -1;
     }
     size_t i = 0;

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "plugin/host_boot.h"
 #include "util/mem.h"
 #include "report/results.h"
 #include "plugin/registry.h"
@@ -180,13 +181,22 @@ double tt_run_refit_least(const run_state *s, const tt_trial_result *t)
     return LEAST_REFIT_SAFETY * fit;
 }
 
+/* Whether the winner's refit fits bootstrap replicas: the plugin's own
+ * (its interval method says "bootstrap") or the host's, for a plugin
+ * without intervals (plugin/host_boot.h). */
+static int refit_bootstraps(const tt_plugin_descriptor *d)
+{
+    const char *method = tt_plugin_interval_method(d);
+    return ((d->capabilities & TT_PLUGIN_CAP_INTERVALS) && method &&
+            strstr(method, "bootstrap") != NULL) ||
+           tt_host_boot_applies(d);
+}
+
 double tt_run_refit_estimate(const run_state *s, const tt_trial_result *best)
 {
     if (!best)
         return 0;
-    const char *method = tt_plugin_interval_method(best->desc);
-    int bootstrap = (best->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && method &&
-                    strstr(method, "bootstrap") != NULL;
+    int bootstrap = refit_bootstraps(best->desc);
     size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;
     /* One fit: the trial's create + fit + effects (its scoring, which on
      * large validation sets dominates, is not refitted); older trials
@@ -219,9 +229,7 @@ void tt_run_refit_resamples(run_state *s, const tt_trial_result *best, double no
                                        : (double)s->data->n / (double)(s->train->n ? s->train->n : 1);
     double nu_final = s->cfg->final_fit_train ? 0.0 : REFIT_SAFETY * s->nu_final_estimate;
     double left = pl->refit_deadline - now - nu_final;
-    const char *method = tt_plugin_interval_method(best->desc);
-    int bootstrap = (best->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && method &&
-                    strstr(method, "bootstrap") != NULL;
+    int bootstrap = refit_bootstraps(best->desc);
     size_t b = s->cfg->interval_resamples > 0 ? s->cfg->interval_resamples : 30;
     size_t fits = bootstrap ? 1 + b : 1;
     /* Fits per replica: the training-rows refit (1, none with K folds) and

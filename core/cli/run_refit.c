@@ -15,6 +15,7 @@
 #include "cli/run.h"
 #include "report/results.h"
 #include "model/model.h"
+#include "plugin/host_boot.h"
 #include "plugin/registry.h"
 #include "search/isolate.h"
 #include "search/search.h"
@@ -33,6 +34,8 @@ typedef struct fitted {
     void *inst;
     tt_host_ctx ctx;
     tt_plugin_host host;
+    tt_plugin_data train;  /* the rows of the fit */
+    tt_host_boot *boot;    /* the host's bootstrap of a plugin without intervals, or NULL */
 } fitted;
 
 /* What the child job needs. */
@@ -65,6 +68,7 @@ static int create_and_fit(const refit_job *j, fitted *f, char *err, size_t errle
                                                      : s->cfg->interval_resamples};
     tt_host_services_init(&f->host, &f->ctx, seed);
     tt_plugin_data train = tt_run_view(j->all_rows ? s->data : s->train);
+    f->train = train;
     tt_isolate_stage("create");
     if (f->desc->create(&f->host, j->trial->point, s->data->n_arms, &f->inst, err, errlen) ||
         !f->inst) {
@@ -91,6 +95,18 @@ static cJSON *average_effect(run_state *s, fitted *f)
     int have = avg && avg(f->inst, &valid, REFIT_ALPHA, ate, lo, hi, err, sizeof err) == TT_OK;
     if (avg && !have)
         fprintf(stderr, "tautune: warning: the winner's average_effect failed: %s\n", err);
+    if (!have && !avg && f->boot) {
+        size_t cells = s->valid->n * (size_t)k_eff;
+        double *tau = malloc(sizeof *tau * (cells + 1));
+        tt_isolate_stage("effect");
+        have = tau && f->desc->effect(f->inst, &valid, tau, err, sizeof err) == TT_OK &&
+               tt_host_boot_average(f->boot, &valid, tau, REFIT_ALPHA, ate, lo, hi, err,
+                                    sizeof err) == TT_OK;
+        free(tau);
+        if (!have)
+            fprintf(stderr, "tautune: warning: the host's bootstrap average failed: %s\n", err);
+        method = have ? tt_host_boot_method(f->boot) : NULL;
+    }
     if (!have) {
         size_t nv = s->valid->n, cells = nv * (size_t)k_eff + 1;
         int iv = (f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) != 0;
@@ -289,9 +305,33 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
      * deadline they are skipped, so the model is handed on without them
      * rather than killed with them (a million-row refit was). */
     int hurry = j->deadline > 0 && tt_now() + 3.0 * t_effect > j->deadline;
-    if ((f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && !j->light && hurry)
+    int boot = tt_host_boot_applies(f->desc);
+    if ((f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS || boot) && !j->light && hurry)
         fprintf(stderr, "tautune: warning: the winner's intervals are skipped: the budget "
                         "leaves no time for them (a larger --budget gives them)\n");
+    if (boot && !j->light && !hurry) {
+        /* The plugin has no intervals: the host refits it on resamples. */
+        char why[512] = "";
+        tt_isolate_stage("host bootstrap");
+        size_t b = s->refit_resamples ? s->refit_resamples : s->cfg->interval_resamples;
+        if (tt_host_boot_fit(f->desc, &f->host, j->trial->point, &f->train, b,
+                             tt_rng_derive(f->ctx.seed, "host-bootstrap"), &f->boot, why,
+                             sizeof why) != TT_OK)
+            fprintf(stderr, "tautune: warning: the host's bootstrap of the winner failed (%s); "
+                            "it has no intervals\n", why);
+        lo = f->boot ? malloc(sizeof *lo * (cells + 1)) : NULL;
+        hi = f->boot ? malloc(sizeof *hi * (cells + 1)) : NULL;
+        tt_isolate_stage("interval");
+        if (f->boot && (!lo || !hi ||
+                        tt_host_boot_interval(f->boot, &all, tau, REFIT_ALPHA, lo, hi, why,
+                                              sizeof why) != TT_OK)) {
+            fprintf(stderr, "tautune: warning: the winner gave no intervals (%s)\n",
+                    why[0] ? why : "out of memory");
+            free(lo);
+            free(hi);
+            lo = hi = NULL;
+        }
+    }
     if ((f->desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && !j->light && !hurry) {
         lo = malloc(sizeof *lo * (cells + 1));
         hi = malloc(sizeof *hi * (cells + 1));

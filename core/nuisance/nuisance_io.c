@@ -6,11 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/crc32.h"
 #include "util/err.h"
 #include "util/mem.h"
 
 #define IO_MAGIC "tautune-nuisance"
-#define IO_VERSION 1
+/* 2: a CRC-32 trailer over every byte before it. Version 1 files (no
+ * trailer) are still read, unchecked, for --resume of older run folders. */
+#define IO_VERSION 2
+#define TRAILER_LEN 15 /* "crc32 " + 8 hex digits + "\n" */
 #define MAX_RESULTS 4096
 #define MAX_ROWS 2000000000ull
 
@@ -74,7 +78,21 @@ static tt_status write_one(FILE *f, const tt_nuisance_result *r, char *err, size
     return ferror(f) ? tt_errf(err, errlen, TT_ERR_IO, "nuisance file: write error") : TT_OK;
 }
 
-tt_status tt_nuisance_write(FILE *f, uint64_t fingerprint, const tt_nuisance_result *const *res,
+/* Writes pass through a stream that keeps the CRC of what went by. */
+typedef struct crc_stream {
+    FILE *to;
+    uint32_t crc;
+} crc_stream;
+
+static ssize_t crc_write(void *cookie, const char *buf, size_t len)
+{
+    crc_stream *c = cookie;
+    size_t done = fwrite(buf, 1, len, c->to);
+    c->crc = tt_crc32(c->crc, buf, done);
+    return done == len ? (ssize_t)len : -1;
+}
+
+static tt_status write_body(FILE *f, uint64_t fingerprint, const tt_nuisance_result *const *res,
                             size_t n, char *err, size_t errlen)
 {
     size_t count = 0;
@@ -89,9 +107,59 @@ tt_status tt_nuisance_write(FILE *f, uint64_t fingerprint, const tt_nuisance_res
         if (st != TT_OK)
             return st;
     }
-    return fflush(f) != 0 || ferror(f)
+    return TT_OK;
+}
+
+tt_status tt_nuisance_write(FILE *f, uint64_t fingerprint, const tt_nuisance_result *const *res,
+                            size_t n, char *err, size_t errlen)
+{
+    crc_stream c = {.to = f, .crc = 0};
+    FILE *g = fopencookie(&c, "w", (cookie_io_functions_t){.write = crc_write});
+    if (!g)
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "nuisance file: no memory");
+    tt_status st = write_body(g, fingerprint, res, n, err, errlen);
+    int bad = ferror(g);
+    bad |= fclose(g) != 0; /* flushes the last bytes through the CRC */
+    if (st != TT_OK)
+        return st;
+    fprintf(f, "crc32 %08" PRIx32 "\n", c.crc);
+    return bad || fflush(f) != 0 || ferror(f)
                ? tt_errf(err, errlen, TT_ERR_IO, "nuisance file: write error")
                : TT_OK;
+}
+
+/* Version 2: the trailer's CRC against the bytes before it, read in a pass
+ * of their own (the file is read again to parse it: at a million rows it
+ * is too large to hold twice). Leaves f at the start. */
+static tt_status check_crc(FILE *f, char *err, size_t errlen)
+{
+    static const char damaged[] = "damaged nuisance file (checksum mismatch)";
+    char trailer[TRAILER_LEN + 1];
+    unsigned crc_want;
+    char nl;
+    if (fseeko(f, 0, SEEK_END) != 0)
+        return tt_errf(err, errlen, TT_ERR_IO, "nuisance file: cannot seek");
+    off_t size = ftello(f);
+    if (size < TRAILER_LEN || fseeko(f, size - TRAILER_LEN, SEEK_SET) != 0 ||
+        fread(trailer, 1, TRAILER_LEN, f) != TRAILER_LEN)
+        return tt_errf(err, errlen, TT_ERR_PARSE, "%s", damaged);
+    trailer[TRAILER_LEN] = '\0';
+    /* Exactly as written: lower-case hex (a case flip is damage too). */
+    if (strspn(trailer + 6, "0123456789abcdef") != 8 ||
+        sscanf(trailer, "crc32 %8x%c", &crc_want, &nl) != 2 || nl != '\n')
+        return tt_errf(err, errlen, TT_ERR_PARSE, "damaged nuisance file (no checksum line)");
+    rewind(f);
+    uint32_t crc = 0;
+    unsigned char buf[1 << 16];
+    for (off_t left = size - TRAILER_LEN; left > 0;) {
+        size_t want = left < (off_t)sizeof buf ? (size_t)left : sizeof buf;
+        if (fread(buf, 1, want, f) != want)
+            return tt_errf(err, errlen, TT_ERR_IO, "nuisance file: read error");
+        crc = tt_crc32(crc, buf, want);
+        left -= (off_t)want;
+    }
+    rewind(f);
+    return crc == crc_want ? TT_OK : tt_errf(err, errlen, TT_ERR_PARSE, "%s", damaged);
 }
 
 static tt_status bad(char *err, size_t errlen, size_t k, const char *what)
@@ -159,9 +227,14 @@ tt_status tt_nuisance_read(FILE *f, uint64_t *fingerprint, tt_nuisance_result **
     *n = 0;
     if (fscanf(f, "%31s %d", magic, &version) != 2 || strcmp(magic, IO_MAGIC) != 0)
         return tt_errf(err, errlen, TT_ERR_PARSE, "not a tautune nuisance file");
-    if (version != IO_VERSION)
+    if (version != IO_VERSION && version != 1)
         return tt_errf(err, errlen, TT_ERR_PARSE, "nuisance file version %d; this tautune "
-                       "reads version %d", version, IO_VERSION);
+                       "reads versions 1 to %d", version, IO_VERSION);
+    if (version >= 2) {
+        tt_status st = check_crc(f, err, errlen);
+        if (st != TT_OK || fscanf(f, "%31s %d", magic, &version) != 2)
+            return st != TT_OK ? st : tt_errf(err, errlen, TT_ERR_IO, "nuisance file: read error");
+    }
     if (fscanf(f, " fingerprint %" SCNx64 " results %zu", fingerprint, &count) != 2 ||
         count > MAX_RESULTS)
         return tt_errf(err, errlen, TT_ERR_PARSE, "nuisance file: malformed header");
@@ -185,6 +258,20 @@ tt_status tt_nuisance_read(FILE *f, uint64_t *fingerprint, tt_nuisance_result **
             }
         free(res);
         return st;
+    }
+    /* Version 2: the checksum line, and nothing else, follows the results;
+     * version 1: nothing (so a version 2 file whose "2" was damaged into a
+     * "1" is not read unchecked). */
+    char word[16];
+    unsigned crc;
+    if ((version >= 2 && (fscanf(f, " %15s %8x", word, &crc) != 2 || strcmp(word, "crc32") != 0)) ||
+        fscanf(f, " %15s", word) != EOF) {
+        for (size_t i = 0; i < count; i++) {
+            tt_nuisance_result_clear(res[i]);
+            free(res[i]);
+        }
+        free(res);
+        return tt_errf(err, errlen, TT_ERR_PARSE, "nuisance file: text after the last result");
     }
     *out = res;
     *n = count;

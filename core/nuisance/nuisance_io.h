@@ -4,7 +4,7 @@
  * folder for `--resume` (which must reuse them, not select again).
  *
  * Format (text, C locale, doubles as %.17g so they round-trip):
- *   tautune-nuisance 1
+ *   tautune-nuisance 2
  *   fingerprint <16 hex digits>      what the models were fitted for (caller's)
  *   results <count>
  *   then per result:
@@ -17,6 +17,12 @@
  *   model 0 | model 1                 1: the fitted model follows, as
  *                                     tt_learner_save writes it
  *   end
+ *   crc32 <8 hex digits>              after the last result: the CRC-32
+ *                                     (util/crc32.h) of every byte before
+ *                                     this line. A file whose bytes do not
+ *                                     match is refused as damaged (version
+ *                                     1 files, which have no such line, are
+ *                                     read unchecked).
  *
  * Library code: never prints.
  */
@@ -32,7 +38,8 @@
 tt_status tt_nuisance_write(FILE *f, uint64_t fingerprint, const tt_nuisance_result *const *res,
                             size_t n, char *err, size_t errlen);
 
-/* Reads a file written by tt_nuisance_write. *out gets *n results, each
+/* Reads a file written by tt_nuisance_write; f must be seekable (its
+ * checksum is verified in a pass of its own before it is parsed). *out gets *n results, each
  * allocated (the caller hands them to tt_nuisance_adopt, or frees each with
  * tt_nuisance_result_clear + free, and the array with free). TT_ERR_PARSE
  * naming what is wrong on a malformed file. */

@@ -32,6 +32,22 @@ cJSON *tt_json_number(double v)
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
+/* A trial's tree borrows its keys and its fixed texts instead of copying
+ * them: the report's tree holds every trial of a 10,000-trial run. Borrowed
+ * are this file's literals, score names and null reasons (static or
+ * interned: util/intern.h), and the plugin's parameter and choice names
+ * (they live while the plugin is loaded, longer than any such tree). */
+static void put(cJSON *o, const char *key, cJSON *v)
+{
+    if (!cJSON_AddItemToObjectCS(o, key, v))
+        cJSON_Delete(v);
+}
+
+static cJSON *text_ref(const char *s)
+{
+    return cJSON_CreateStringReference(s);
+}
+
 /* Only the active parameters: an inactive one was not chosen (the plugin
  * got its default and ignored it), so showing a value would mislead. */
 static cJSON *params_to_json(const tt_plugin_descriptor *desc, const double *point)
@@ -44,10 +60,10 @@ static cJSON *params_to_json(const tt_plugin_descriptor *desc, const double *poi
         cJSON *v;
         switch (sp->kind) {
         case TT_PARAM_BOOL: v = cJSON_CreateBool(point[i] != 0.0); break;
-        case TT_PARAM_CHOICE: v = cJSON_CreateString(sp->choices[(size_t)point[i]]); break;
+        case TT_PARAM_CHOICE: v = text_ref(sp->choices[(size_t)point[i]]); break;
         default: v = cJSON_CreateNumber(point[i]); break;
         }
-        cJSON_AddItemToObject(obj, sp->name, v);
+        put(obj, sp->name, v);
     }
     return obj;
 }
@@ -55,12 +71,12 @@ static cJSON *params_to_json(const tt_plugin_descriptor *desc, const double *poi
 static void add_scores(cJSON *parent, const char *key, const tt_score_value *s, size_t n,
                        cJSON *reasons)
 {
-    cJSON *obj = cJSON_AddObjectToObject(parent, key);
+    cJSON *obj = cJSON_CreateObject();
+    put(parent, key, obj);
     for (size_t i = 0; obj && i < n; i++) {
-        cJSON_AddItemToObject(obj, s[i].name,
-                              s[i].is_null ? cJSON_CreateNull() : tt_json_number(s[i].value));
+        put(obj, s[i].name, s[i].is_null ? cJSON_CreateNull() : tt_json_number(s[i].value));
         if (s[i].is_null && reasons)
-            cJSON_AddStringToObject(reasons, s[i].name, s[i].reason ? s[i].reason : "");
+            put(reasons, s[i].name, text_ref(s[i].reason ? s[i].reason : ""));
     }
 }
 
@@ -92,39 +108,38 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    cJSON_AddNumberToObject(o, "id", (double)r->id);
-    cJSON_AddStringToObject(o, "estimator", r->desc->name);
-    cJSON_AddItemToObject(o, "params", params_to_json(r->desc, r->point));
-    cJSON_AddBoolToObject(o, "default_params", r->is_default);
-    cJSON_AddStringToObject(o, "status", tt_trial_status_name(r->status));
-    if (r->status == TT_TRIAL_OK)
-        cJSON_AddNullToObject(o, "error");
-    else
-        cJSON_AddStringToObject(o, "error", r->error);
-    cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    put(o, "id", cJSON_CreateNumber((double)r->id));
+    put(o, "estimator", text_ref(r->desc->name));
+    put(o, "params", params_to_json(r->desc, r->point));
+    put(o, "default_params", cJSON_CreateBool(r->is_default));
+    put(o, "status", text_ref(tt_trial_status_name(r->status)));
+    /* Copied: the record may be cleared while the tree lives. */
+    put(o, "error", r->status == TT_TRIAL_OK ? cJSON_CreateNull()
+                                             : cJSON_CreateString(tt_trial_error(r)));
+    put(o, "seconds", cJSON_CreateNumber(r->seconds));
     if (isfinite(r->fit_seconds))
-        cJSON_AddNumberToObject(o, "fit_seconds", r->fit_seconds);
-    cJSON_AddNumberToObject(o, "finished_seconds", isfinite(r->finished) ? r->finished : 0.0);
-    cJSON_AddItemToObject(o, "objective", tt_json_number(r->objective));
-    cJSON_AddItemToObject(o, "objective_se", tt_json_number(r->objective_se));
+        put(o, "fit_seconds", cJSON_CreateNumber(r->fit_seconds));
+    put(o, "finished_seconds", cJSON_CreateNumber(isfinite(r->finished) ? r->finished : 0.0));
+    put(o, "objective", tt_json_number(r->objective));
+    put(o, "objective_se", tt_json_number(r->objective_se));
     /* The paired comparison with the best (search/rank.h), only for the
      * trials whose per-row terms the search kept. */
     if (r->has_diff) {
-        cJSON_AddItemToObject(o, "diff_to_best", tt_json_number(r->diff_to_best));
-        cJSON_AddItemToObject(o, "diff_se", tt_json_number(r->diff_se));
-        cJSON_AddBoolToObject(o, "tied_with_best", r->tied_with_best);
+        put(o, "diff_to_best", tt_json_number(r->diff_to_best));
+        put(o, "diff_se", tt_json_number(r->diff_se));
+        put(o, "tied_with_best", cJSON_CreateBool(r->tied_with_best));
     }
     cJSON *reasons = cJSON_CreateObject();
     if (reasons && r->se_missing)
-        cJSON_AddStringToObject(reasons, "objective_se", r->se_missing);
+        put(reasons, "objective_se", text_ref(r->se_missing));
     add_scores(o, "scores", r->scores, r->n_scores, reasons);
     if (r->n_oracle)
         add_scores(o, "oracle", r->oracle, r->n_oracle, reasons);
     if (reasons && cJSON_GetArraySize(reasons) > 0)
-        cJSON_AddItemToObject(o, "null_reasons", reasons);
+        put(o, "null_reasons", reasons);
     else
         cJSON_Delete(reasons);
-    cJSON_AddItemToObject(o, "ate", tt_json_number(r->ate));
+    put(o, "ate", tt_json_number(r->ate));
     add_log(o, r->log);
     return o;
 }
@@ -189,7 +204,9 @@ static cJSON *best_to_json(const tt_search_outcome *out)
     return o;
 }
 
-cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
+/* The whole document; with_trials 0 leaves "trials" an empty array, for the
+ * writer that streams them. */
+static cJSON *results_json(const tt_run_info *info, const tt_search_outcome *out, int with_trials)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
@@ -250,7 +267,7 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
     cJSON_AddNumberToObject(root, "elapsed_seconds", info->elapsed_seconds);
 
     cJSON *trials = cJSON_AddArrayToObject(root, "trials");
-    for (size_t i = 0; i < out->n_trials; i++)
+    for (size_t i = 0; with_trials && i < out->n_trials; i++)
         cJSON_AddItemToArray(trials, tt_trial_to_json(&out->trials[i]));
     if (out->best >= 0)
         cJSON_AddItemToObject(root, "best", best_to_json(out));
@@ -271,39 +288,116 @@ cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
     return root;
 }
 
+cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
+{
+    return results_json(info, out, 1);
+}
+
+/* A file written beside its final name and renamed over it once complete
+ * and synced: a reader (or a crash) sees the old file or the new, never half. */
+typedef struct atomic_file {
+    FILE *fp;
+    char tmp[4096], final[4096];
+} atomic_file;
+
+static tt_status atomic_open(atomic_file *f, const char *dir, const char *name, char *err,
+                             size_t errlen)
+{
+    snprintf(f->final, sizeof f->final, "%s/%s", dir, name);
+    snprintf(f->tmp, sizeof f->tmp, "%s/.%s.tmp", dir, name);
+    f->fp = fopen(f->tmp, "w");
+    if (!f->fp)
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", f->tmp, strerror(errno));
+    return TT_OK;
+}
+
+/* bad: a write already failed. Closes f either way. */
+static tt_status atomic_commit(atomic_file *f, int bad, char *err, size_t errlen)
+{
+    bad |= fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0;
+    bad |= fclose(f->fp) != 0;
+    if (bad || rename(f->tmp, f->final) != 0) {
+        int e = errno;
+        unlink(f->tmp);
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", f->final,
+                       e ? strerror(e) : "write failed");
+    }
+    return TT_OK;
+}
+
 tt_status tt_json_write_atomic(const char *dir, const char *name, const cJSON *root, char *err,
                                size_t errlen)
 {
     char *text = tt_json_text(root, 1);
     if (!text)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing %s", name);
-    char tmp[4096], final[4096];
-    snprintf(final, sizeof final, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) {
-        free(text);
-        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", tmp, strerror(errno));
-    }
-    int bad = fputs(text, fp) == EOF || fputc('\n', fp) == EOF || fflush(fp) != 0 ||
-              fsync(fileno(fp)) != 0;
-    bad |= fclose(fp) != 0;
+    atomic_file f;
+    tt_status st = atomic_open(&f, dir, name, err, errlen);
+    if (st == TT_OK)
+        st = atomic_commit(&f, fputs(text, f.fp) == EOF || fputc('\n', f.fp) == EOF, err,
+                           errlen);
     free(text);
-    if (bad || rename(tmp, final) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", final, strerror(e));
-    }
-    return TT_OK;
+    return st;
 }
 
+/* o's formatted text with every line after the first indented by depth
+ * more tabs: what cJSON_Print would have written for o nested that deep
+ * (a JSON string holds no raw newline, so every newline is layout). -1 on
+ * a write error, -2 out of memory. */
+static int put_nested(FILE *fp, const cJSON *o, int depth)
+{
+    char *text = tt_json_text(o, 1);
+    if (!text)
+        return -2;
+    int bad = 0;
+    for (const char *p = text; *p && !bad; p++) {
+        bad = fputc(*p, fp) == EOF;
+        for (int d = 0; *p == '\n' && d < depth && !bad; d++)
+            bad = fputc('\t', fp) == EOF;
+    }
+    free(text);
+    return bad ? -1 : 0;
+}
+
+/* results.json written as cJSON_Print would write the whole tree, but with
+ * the trials converted one at a time: a 10,000-trial run never holds all
+ * their trees, nor the whole text, at once (the main process stays flat). */
 tt_status tt_results_write(const char *dir, const tt_run_info *info,
                            const tt_search_outcome *out, char *err, size_t errlen)
 {
-    cJSON *root = tt_results_json(info, out);
+    cJSON *root = results_json(info, out, 0);
     if (!root)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing results.json");
-    tt_status st = tt_json_write_atomic(dir, "results.json", root, err, errlen);
+    atomic_file f;
+    tt_status st = atomic_open(&f, dir, "results.json", err, errlen);
+    if (st != TT_OK) {
+        cJSON_Delete(root);
+        return st;
+    }
+    int rc = fputs("{\n", f.fp) == EOF ? -1 : 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root) {
+        /* Keys are this file's own ASCII names: nothing to escape. */
+        rc = rc ? rc : fprintf(f.fp, "\t\"%s\":\t", item->string) < 0 ? -1 : 0;
+        if (!rc && strcmp(item->string, "trials") == 0) {
+            rc = fputc('[', f.fp) == EOF ? -1 : 0;
+            for (size_t i = 0; !rc && i < out->n_trials; i++) {
+                cJSON *t = tt_trial_to_json(&out->trials[i]);
+                /* cJSON indents an array's objects one level deeper again. */
+                rc = !t ? -2 : (i && fputs(", ", f.fp) == EOF) ? -1 : put_nested(f.fp, t, 2);
+                cJSON_Delete(t);
+            }
+            rc = rc ? rc : fputc(']', f.fp) == EOF ? -1 : 0;
+        } else if (!rc) {
+            rc = put_nested(f.fp, item, 1);
+        }
+        rc = rc ? rc : fputs(item->next ? ",\n" : "\n", f.fp) == EOF ? -1 : 0;
+    }
+    rc = rc ? rc : fputs("}\n", f.fp) == EOF ? -1 : 0;
     cJSON_Delete(root);
-    return st;
+    if (rc == -2) {
+        atomic_commit(&f, 1, err, errlen);
+        return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory writing results.json");
+    }
+    return atomic_commit(&f, rc != 0, err, errlen);
 }

@@ -126,7 +126,7 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
                                                                        : TT_TRIAL_FAILED;
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(o, "error");
     if (cJSON_IsString(error))
-        snprintf(r->error, sizeof r->error, "%s", error->valuestring);
+        tt_trial_set_error(r, "%s", error->valuestring);
     r->seconds = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "seconds"));
     r->fit_seconds = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "fit_seconds"));
     r->finished = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "finished_seconds"));
@@ -140,10 +140,13 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
      * none, and the records it keeps hold no log (search/trial.h). Files
      * written before the field existed simply lack it. */
     const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(o, "null_reasons");
-    r->n_scores = read_scores(cJSON_GetObjectItemCaseSensitive(o, "scores"), reasons, r->scores,
-                              TT_MAX_SCORES);
+    tt_score_value scores[TT_MAX_SCORES];
+    size_t n_scores = read_scores(cJSON_GetObjectItemCaseSensitive(o, "scores"), reasons, scores,
+                                  TT_MAX_SCORES);
     r->n_oracle = read_scores(cJSON_GetObjectItemCaseSensitive(o, "oracle"), reasons, r->oracle,
-                              TT_MAX_SCORES);
+                              TT_MAX_ORACLE);
+    if (tt_trial_set_scores(r, scores, n_scores) != 0)
+        return tt_errf(why, whylen, TT_ERR_NOMEM, "out of memory");
     return TT_OK;
 }
 

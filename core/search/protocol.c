@@ -61,7 +61,7 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out)
               tt_msg_put_u32(out, (uint32_t)r->status) || tt_msg_put_f64(out, r->seconds) ||
               tt_msg_put_f64(out, r->fit_seconds) ||
               tt_msg_put_f64(out, r->objective) || tt_msg_put_f64(out, r->ate) ||
-              tt_msg_put_str(out, r->error) || put_scores(out, r->scores, r->n_scores) ||
+              tt_msg_put_str(out, tt_trial_error(r)) || put_scores(out, r->scores, r->n_scores) ||
               put_scores(out, r->oracle, r->n_oracle) || tt_msg_put_f64(out, r->objective_se) ||
               tt_msg_put_u64(out, r->terms ? (uint64_t)r->n_terms : 0) ||
               tt_msg_put_f64s(out, r->terms, r->terms ? r->n_terms : 0) ||
@@ -117,6 +117,9 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     r->n_terms = 0;
     r->effects = NULL;
     r->n_effects = 0;
+    r->error = NULL; /* likewise the error and the scores */
+    r->scores = NULL;
+    r->n_scores = 0;
     tt_msg_get(&c, magic, 4);
     if (c.bad || memcmp(magic, RS_MAGIC, 4) != 0 || tt_msg_get_u32(&c) != PROTOCOL_VERSION)
         return TT_ERR_PARSE;
@@ -126,9 +129,11 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     r->fit_seconds = tt_msg_get_f64(&c);
     r->objective = tt_msg_get_f64(&c);
     r->ate = tt_msg_get_f64(&c);
-    tt_msg_get_str(&c, r->error, sizeof r->error);
-    r->n_scores = get_scores(&c, r->scores, TT_MAX_SCORES);
-    r->n_oracle = get_scores(&c, r->oracle, TT_MAX_SCORES);
+    char error[1024];
+    tt_score_value scores[TT_MAX_SCORES];
+    tt_msg_get_str(&c, error, sizeof error);
+    size_t n_scores = get_scores(&c, scores, TT_MAX_SCORES);
+    r->n_oracle = get_scores(&c, r->oracle, TT_MAX_ORACLE);
     r->objective_se = tt_msg_get_f64(&c);
     double *terms = NULL, *effects = NULL;
     size_t n_terms = 0, n_effects = 0;
@@ -138,6 +143,13 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
         free(effects);
         return TT_ERR_PARSE;
     }
+    if (tt_trial_set_scores(r, scores, n_scores) != 0) {
+        free(terms);
+        free(effects);
+        return TT_ERR_NOMEM;
+    }
+    if (error[0])
+        tt_trial_set_error(r, "%s", error);
     r->terms = terms;
     r->n_terms = terms ? n_terms : 0;
     r->effects = effects;

@@ -45,7 +45,8 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out);
 /* Fills those fields of r. Score names are interned: the returned pointers
  * stay valid for the life of the process, as tt_score_value requires. A
  * truncated or malformed message is TT_ERR_PARSE. r->terms is set to a new
- * array the caller owns (NULL when none was sent); its old value is not freed. */
+ * array the caller owns (NULL when none was sent), and r->error and r->scores
+ * new copies it owns; their old values are not freed. */
 tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_result *r);
 
 #endif

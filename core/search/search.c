@@ -196,7 +196,8 @@ static void finish(loop *lp, size_t slot)
 static void take_result(tt_trial_result *dst, const tt_trial_result *src)
 {
     dst->status = src->status;
-    memcpy(dst->error, src->error, sizeof dst->error);
+    free(dst->error);
+    dst->error = src->error; /* moved, like the arrays below */
     dst->seconds = src->seconds;
     dst->fit_seconds = src->fit_seconds;
     dst->objective = src->objective;
@@ -210,7 +211,8 @@ static void take_result(tt_trial_result *dst, const tt_trial_result *src)
     tt_log_tail_free(dst->log);
     dst->log = src->log; /* moved too, until finish() */
     dst->ate = src->ate;
-    memcpy(dst->scores, src->scores, sizeof dst->scores);
+    free(dst->scores);
+    dst->scores = src->scores;
     dst->n_scores = src->n_scores;
     memcpy(dst->oracle, src->oracle, sizeof dst->oracle);
     dst->n_oracle = src->n_oracle;
@@ -265,6 +267,13 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
         r->effects = NULL;
         r->n_effects = 0;
         r->log = NULL; /* a read-back trial has none; its log stays in the file */
+        r->error = NULL;
+        r->scores = NULL;
+        r->n_scores = 0;
+        r->point = NULL;
+        if ((prior[i].error && !(r->error = strdup(prior[i].error))) ||
+            tt_trial_set_scores(r, prior[i].scores, prior[i].n_scores) != 0)
+            return TT_ERR_NOMEM;
         se_missing(lp->problem, r);
         r->point = malloc((prior[i].desc->n_params + 1) * sizeof *r->point);
         if (!r->point)

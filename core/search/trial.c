@@ -2,16 +2,19 @@
 #include "search/trial.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin/host.h"
+#include "plugin/host_boot.h"
 #include "score/oracle.h"
-#include "search/log_tail.h"
 #include "score/score_terms.h"
+#include "search/log_tail.h"
 #include "util/clock.h"
 #include "util/intern.h"
+#include "util/rng.h"
 
 const char *tt_trial_status_name(tt_trial_status status)
 {
@@ -57,7 +60,7 @@ static void fail(tt_trial_result *r, tt_status st, double deadline, const char *
 {
     int late = deadline > 0 && tt_now() >= deadline;
     r->status = (st == TT_ERR_STOPPED && late) ? TT_TRIAL_TIMEOUT : TT_TRIAL_FAILED;
-    snprintf(r->error, sizeof r->error, "%s: %s", stage, msg[0] ? msg : tt_strerror(st));
+    tt_trial_set_error(r, "%s: %s", stage, msg[0] ? msg : tt_strerror(st));
 }
 
 /* The objective's per-row terms and its standard error, when the metric has
@@ -83,11 +86,17 @@ static void score_effects(const tt_trial_problem *pb, const double *tau_hat, con
 {
     size_t n = pb->valid.n;
     char err[256] = "";
+    tt_score_value scores[TT_MAX_SCORES];
+    size_t n_scores = 0;
     if (tt_scores_compute(pb->scores, tau_hat, lo, hi, pb->score_names, pb->n_score_names,
-                          r->scores, TT_MAX_SCORES, &r->n_scores, err, sizeof err) != TT_OK) {
+                          scores, TT_MAX_SCORES, &n_scores, err, sizeof err) != TT_OK) {
         r->status = TT_TRIAL_FAILED;
-        snprintf(r->error, sizeof r->error, "scores: %s", err);
-        r->n_scores = 0;
+        tt_trial_set_error(r, "scores: %s", err);
+        return;
+    }
+    if (tt_trial_set_scores(r, scores, n_scores) != 0) {
+        r->status = TT_TRIAL_FAILED;
+        tt_trial_set_error(r, "scores: out of memory");
         return;
     }
     const tt_score_value *ate = tt_trial_find_score(r, "ate");
@@ -165,7 +174,18 @@ static int fit_fold(const tt_trial_problem *pb, const tt_plugin_descriptor *desc
     /* Intervals: a plugin that fails to give them is still scored, without. */
     if (lo && !*no_intervals) {
         double *l = buf + nf * cols, *h = l + nf * cols;
-        int usable = desc->effect_interval(inst, &fold->valid, 0.05, l, h, err, sizeof err) == 0;
+        int usable;
+        if (desc->capabilities & TT_PLUGIN_CAP_INTERVALS) {
+            usable = desc->effect_interval(inst, &fold->valid, 0.05, l, h, err, sizeof err) == 0;
+        } else { /* the host's bootstrap (plugin/host_boot.h) */
+            tt_host_boot *boot = NULL;
+            usable = tt_host_boot_fit(desc, &host, point, &fold->train, pb->interval_resamples,
+                                      tt_rng_derive(seed, "host-bootstrap"), &boot, err,
+                                      sizeof err) == TT_OK &&
+                     tt_host_boot_interval(boot, &fold->valid, buf, 0.05, l, h, err,
+                                           sizeof err) == TT_OK;
+            tt_host_boot_free(boot);
+        }
         for (size_t i = 0; usable && i < nf * cols; i++)
             usable = isfinite(l[i]) && isfinite(h[i]) && l[i] <= h[i];
         for (size_t c = 0; usable && c < cols; c++) {
@@ -190,7 +210,9 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     double *tau_hat = NULL, *lo = NULL, *hi = NULL;
 
     r->status = TT_TRIAL_OK;
-    r->error[0] = '\0';
+    r->error = NULL; /* not freed either, like terms below */
+    r->scores = NULL;
+    r->n_scores = 0;
     r->objective = NAN;
     r->objective_se = NAN;
     r->terms = NULL; /* not freed: the caller's r may be uninitialised (trial.h) */
@@ -213,12 +235,13 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
         fail(r, TT_ERR_NOMEM, deadline, "effect", "out of memory");
         goto done;
     }
-    /* Intervals, where the plugin has them and a score uses them (Thompson
-     * ERUPT, the interval of the mean), feed those scores. Only then: a
-     * bootstrap interval costs its plugin many refits. */
+    /* Intervals, where the plugin has them (or the host bootstraps it) and a
+     * score uses them (Thompson ERUPT, the interval of the mean), feed those
+     * scores. Only then: a bootstrap interval costs many refits. */
     int no_intervals = 1;
-    if (problem->want_intervals && (desc->capabilities & TT_PLUGIN_CAP_INTERVALS) &&
-        desc->effect_interval) {
+    if (problem->want_intervals &&
+        (((desc->capabilities & TT_PLUGIN_CAP_INTERVALS) && desc->effect_interval) ||
+         tt_host_boot_applies(desc))) {
         lo = malloc(sizeof *lo * (cells + 1));
         hi = malloc(sizeof *hi * (cells + 1));
         no_intervals = !lo || !hi;
@@ -253,8 +276,43 @@ done:
     r->seconds = tt_now() - start;
 }
 
+void tt_trial_set_error(tt_trial_result *r, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(r->error);
+    r->error = strdup(buf);
+}
+
+const char *tt_trial_error(const tt_trial_result *r)
+{
+    return r->error ? r->error : "";
+}
+
+int tt_trial_set_scores(tt_trial_result *r, const tt_score_value *s, size_t n)
+{
+    free(r->scores);
+    r->scores = NULL;
+    r->n_scores = 0;
+    if (n == 0)
+        return 0;
+    if (n > TT_MAX_SCORES)
+        n = TT_MAX_SCORES;
+    r->scores = malloc(n * sizeof *r->scores);
+    if (!r->scores)
+        return -1;
+    memcpy(r->scores, s, n * sizeof *s);
+    r->n_scores = n;
+    return 0;
+}
+
 void tt_trial_result_clear(tt_trial_result *r)
 {
+    free(r->error);
+    free(r->scores);
     free(r->point);
     free(r->terms);
     free(r->effects);

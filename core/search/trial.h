@@ -25,7 +25,8 @@ typedef enum tt_trial_status {
 
 const char *tt_trial_status_name(tt_trial_status status); /* "ok", "failed", "timeout" */
 
-#define TT_MAX_SCORES 32
+#define TT_MAX_SCORES 32 /* scores per trial */
+#define TT_MAX_ORACLE 8  /* oracle figures per trial (trial.c computes 4) */
 
 
 /* One fold of cross-validated scoring: the candidate is fitted on train
@@ -69,7 +70,8 @@ typedef struct tt_trial_result {
     double *point;             /* owned: desc->n_params values */
     int is_default;            /* the estimator's default point */
     tt_trial_status status;
-    char error[1024];
+    char *error;               /* owned: why it failed or timed out (tt_trial_set_error);
+                                  NULL when it did not. Read it with tt_trial_error(). */
     double seconds;
     double fit_seconds;        /* of those, create + fit + effects on the validation rows
                                   (without scoring), summed over the folds: a refit of the
@@ -99,9 +101,12 @@ typedef struct tt_trial_result {
     double diff_to_best, diff_se;
     int tied_with_best;
     double ate;                /* mean of tau_hat over validation rows, arm 1 */
-    tt_score_value scores[TT_MAX_SCORES];
+    /* Owned: the n_scores figures computed (at most TT_MAX_SCORES), exactly
+     * as many as there are: a 10,000-trial search keeps every record for its
+     * leaderboard, so a record holds no fixed-size slack. */
+    tt_score_value *scores;
     size_t n_scores;
-    tt_score_value oracle[TT_MAX_SCORES];
+    tt_score_value oracle[TT_MAX_ORACLE];
     size_t n_oracle;
     /* Owned: the last lines the trial's worker printed (its plugin's
      * host->log lines, stdout and stderr; search/log_tail.h), however it
@@ -125,6 +130,17 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
 /* Look up a score or oracle figure by name; NULL when absent. */
 const tt_score_value *tt_trial_find_score(const tt_trial_result *r, const char *name);
 
-void tt_trial_result_clear(tt_trial_result *r); /* frees point, terms, effects, log; zeroes */
+/* r's error: a message formatted like printf's (at most 1 KB kept), owned
+ * by r; the previous one is freed. Out of memory leaves no message. */
+void tt_trial_set_error(tt_trial_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *tt_trial_error(const tt_trial_result *r); /* "" when there is none */
+
+/* Replace r's scores by copies of the n given (n <= TT_MAX_SCORES); returns
+ * -1 (and no scores) when out of memory. */
+int tt_trial_set_scores(tt_trial_result *r, const tt_score_value *s, size_t n);
+
+/* Frees point, terms, effects, error, scores and log; zeroes. */
+void tt_trial_result_clear(tt_trial_result *r);
 
 #endif

@@ -115,8 +115,7 @@ static int run_trial(void *arg, tt_msg *out, char *err, size_t errlen)
     memset(&r, 0, sizeof r);
     tt_trial_evaluate(j->problem, j->desc, j->point, j->seed, j->deadline, j->stop_flag, &r);
     int bad = tt_result_encode(&r, out) != TT_OK;
-    free(r.terms);
-    free(r.effects);
+    tt_trial_result_clear(&r);
     if (bad)
         return snprintf(err, errlen, "out of memory encoding the trial's result"), -1;
     return 0;
@@ -143,6 +142,7 @@ tt_status tt_pool_launch(tt_pool *pool, size_t slot, const tt_trial_problem *pro
 static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_result *r)
 {
     r->n_scores = r->n_oracle = 0;
+    r->scores = NULL; /* like the terms: decode hands back new ones */
     r->objective = NAN;
     r->objective_se = NAN;
     r->terms = NULL; /* decode hands back new terms; a failure has none */
@@ -151,7 +151,7 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
     r->n_effects = 0;
     r->ate = NAN;
     r->fit_seconds = NAN;
-    r->error[0] = '\0';
+    r->error = NULL;
     /* The output lines, however the child ended: the record's, until the
      * search has handed the trial to its sink (search.c). */
     r->log = rep->log;
@@ -169,17 +169,18 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
     r->seconds = rep->seconds;
     if (rep->end == TT_ISOLATE_TIMEOUT || rep->end == TT_ISOLATE_STOPPED) {
         r->status = TT_TRIAL_TIMEOUT;
-        snprintf(r->error, sizeof r->error, "killed after the per-trial timeout of %g s%s",
-                 pool->lim.trial_timeout, extra);
+        tt_trial_set_error(r, "killed after the per-trial timeout of %g s%s",
+                           pool->lim.trial_timeout, extra);
     } else if (rep->end == TT_ISOLATE_DEADLINE) {
         r->status = TT_TRIAL_TIMEOUT;
-        snprintf(r->error, sizeof r->error,
-                 "killed: still running %g s after the search's deadline%s", pool->lim.grace,
-                 extra);
+        tt_trial_set_error(r, "killed: still running %g s after the search's deadline%s",
+                           pool->lim.grace, extra);
     } else {
         if (rep->end == TT_ISOLATE_OK) /* an answer that does not decode */
             rep->end = TT_ISOLATE_EXITED;
-        tt_isolate_describe(rep, &pool->iso, "worker", r->error, sizeof r->error);
+        char why[1024];
+        tt_isolate_describe(rep, &pool->iso, "worker", why, sizeof why);
+        tt_trial_set_error(r, "%s", why);
     }
 }
 

@@ -74,6 +74,19 @@ return {
 LUA
 "$tt" run "$work/example.lua" --plugin-path "$(dirname "$so")" --out "$work/run_example" --quiet >/dev/null
 "$check" "$work/run_example" plugin example_shrunk_diff
+# The example has no effect_interval: the host bootstraps it (plugin/host_boot.h),
+# so its winning model still has intervals, named, in every output.
+sed -e 's/, diff_in_means = {}//' -e 's/trials = 6/trials = 2/' "$work/example.lua" > "$work/example_only.lua"
+"$tt" run "$work/example_only.lua" --plugin-path "$(dirname "$so")" --out "$work/run_example_only" \
+  --quiet > /dev/null || fail "the example-only run failed"
+grep -q '"interval_method":[[:space:]]*"bootstrap by the host (normal, [0-9]* refits)"' \
+  "$work/run_example_only/results.json" || fail "no host bootstrap intervals for the example plugin"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i ~ /^lo_/) l = i; if ($i ~ /^hi_/) h = i } next }
+  !(l && h && $l + 0 <= $h + 0 && $l != "" && $h != "") { bad++ } END { exit bad > 0 }' \
+  "$work/run_example_only/cate.csv" || fail "cate.csv lacks ordered intervals: $(head -n 2 "$work/run_example_only/cate.csv")"
+grep -q 'bootstrap by the host' "$work/run_example_only/summary.md" ||
+  fail "summary.md does not name the host's bootstrap"
+grep -q 'n/a, n/a' "$work/run_example_only/summary.md" && fail "summary.md still shows n/a intervals"
 
 echo "== TAUTUNE_PLUGIN_PATH"
 TAUTUNE_PLUGIN_PATH="/nonexistent:$(dirname "$so")" "$tt" plugins example_shrunk_diff 2>/dev/null \

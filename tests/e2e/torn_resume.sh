@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end: --resume after a crash tore the last line of trials.jsonl
-# (issue 20, item 6).
+# (issue 20, item 6), and after damage to the saved nuisance models.
 #   torn_resume.sh BUILD_DIR SOURCE_DIR WORK_DIR
 # A short run, its trials.jsonl's last line chopped mid-record (head -c), then
 # --resume twice: both succeed; the first warns naming the file and line and
@@ -66,4 +66,21 @@ set +e; "$tt" run c.lua --ci --trials 8 --resume mid > /dev/null 2> mid.err; cod
   fail "a damaged middle line: exit $code, $(cat mid.err)"
 cmp -s r2.jsonl mid/trials.jsonl || fail "a refused resume changed trials.jsonl"
 echo "ok: a damaged line in the middle is refused, naming it"
+
+# A damaged nuisance.ttn (one byte changed in its out-of-fold values) is
+# refused by its checksum, named, and fitted again; the resume then goes on,
+# and the next resume reuses the file it wrote.
+cp r/nuisance.ttn nu.orig
+off=$(( $(grep -b -m1 '^oof$' nu.orig | cut -d: -f1) + 6 ))
+printf '9' | dd of=r/nuisance.ttn bs=1 seek="$off" conv=notrunc status=none
+cmp -s nu.orig r/nuisance.ttn && fail "the damage did not change nuisance.ttn"
+"$tt" run c.lua --ci --trials 11 --resume r > /dev/null 2> nu1.err || fail "resume with a damaged nuisance.ttn: $(cat nu1.err)"
+grep -q "r/nuisance.ttn: damaged nuisance file (checksum mismatch)" nu1.err ||
+  fail "a damaged nuisance.ttn was not named: $(cat nu1.err)"
+grep -q "reused from" nu1.err && fail "a damaged nuisance.ttn was reused: $(cat nu1.err)"
+grep -q "the saved ones cannot be read; fitting again" nu1.err || fail "no refit message: $(cat nu1.err)"
+"$tt" run c.lua --ci --trials 12 --resume r > /dev/null 2> nu2.err || fail "resume after the refit: $(cat nu2.err)"
+grep -q "nuisance models: reused from r/nuisance.ttn" nu2.err ||
+  fail "the refitted nuisance.ttn was not reused: $(cat nu2.err)"
+echo "ok: a damaged nuisance.ttn is refused by its checksum and fitted again"
 echo "torn_resume: all checks passed"

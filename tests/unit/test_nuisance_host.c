@@ -111,8 +111,7 @@ static void test_aipw_from_out_of_fold_values(void **state)
     /* Doubly robust on confounded data: near the true average effect (1),
      * far from the naive difference (about 1.8). */
     assert_true(fabs(r.ate - 1.0) < 0.25);
-    free(r.effects);
-    free(r.terms);
+    tt_trial_result_clear(&r);
 }
 
 static void test_plugin_t_from_full_models(void **state)
@@ -139,8 +138,7 @@ static void test_plugin_t_from_full_models(void **state)
     assert_int_equal(r.n_effects, n);
     for (size_t i = 0; i < n; i++)
         assert_true(fabs(r.effects[i] - (m1[i] - m0[i])) < 1e-12);
-    free(r.effects);
-    free(r.terms);
+    tt_trial_result_clear(&r);
     free(feat);
     free(m0);
     free(m1);
@@ -175,6 +173,7 @@ static void test_only_declared_nuisances(void **state)
     tt_trial_evaluate(&bare, plugin(f, "nx_aipw"), NULL, 1, 0, NULL, &r);
     assert_int_equal(r.status, TT_TRIAL_FAILED);
     assert_non_null(strstr(r.error, "the host has no propensity nuisance"));
+    tt_trial_result_clear(&r);
 }
 
 int main(void)

@@ -454,7 +454,7 @@ static void test_protocol_round_trip_terms(void **state)
     assert_true(back.objective_se == 0.125);
     assert_int_equal(back.n_terms, 3);
     assert_memory_equal(back.terms, terms, sizeof terms);
-    free(back.terms);
+    tt_trial_result_clear(&back);
     for (size_t cut = 0; cut < m.len; cut++) {
         assert_int_equal(tt_result_decode(m.data, cut, &back), TT_ERR_PARSE);
         assert_null(back.terms);
@@ -469,6 +469,7 @@ static void test_protocol_round_trip_terms(void **state)
     assert_null(back.terms);
     assert_int_equal(back.n_terms, 0);
     assert_true(isnan(back.objective_se));
+    tt_trial_result_clear(&back);
     tt_msg_free(&m);
 }
 

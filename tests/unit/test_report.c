@@ -41,14 +41,20 @@ static void make_trial(tt_trial_result *r, size_t id, tt_trial_status st, double
     r->objective = energy;
     r->ate = st == TT_TRIAL_OK ? 1.5 : NAN;
     if (st != TT_TRIAL_OK) {
-        snprintf(r->error, sizeof r->error, "fit: singular matrix");
+        tt_trial_set_error(r, "fit: singular matrix");
         return;
     }
-    r->scores[0] = (tt_score_value){.name = "energy", .value = energy};
-    r->n_scores = 1;
+    const tt_score_value energy_score = {.name = "energy", .value = energy};
+    assert_int_equal(tt_trial_set_scores(r, &energy_score, 1), 0);
     r->oracle[0] = (tt_score_value){.name = "pehe", .value = NAN, .is_null = 1};
     r->oracle[0].reason = "no truth here";
     r->n_oracle = 1;
+}
+
+/* A message with bytes that are not UTF-8 (a plugin's, a CSV cell's). */
+static void tt_set_error_bytes(tt_trial_result *r, const char *bytes)
+{
+    tt_trial_set_error(r, "%s", bytes);
 }
 
 static cJSON *parse_file(const char *path)
@@ -177,6 +183,27 @@ static void test_jsonl_and_results(void **state)
     assert_int_equal(cJSON_GetObjectItem(best, "trial")->valueint, 1);
     assert_string_equal(cJSON_GetObjectItem(best, "estimator")->valuestring, "demo");
     cJSON_Delete(j);
+    /* Streamed trial by trial, the file is byte for byte what printing the
+     * whole tree writes (nested objects indented alike, invalid UTF-8 in a
+     * trial's error repaired alike), with no trials and with them. */
+    tt_set_error_bytes(&out.trials[1], "bad \xff byte");
+    for (size_t n = 0; n <= 2; n += 2) {
+        out.n_trials = n;
+        assert_int_equal(tt_results_write(dir, &info, &out, err, sizeof err), TT_OK);
+        cJSON *whole = tt_results_json(&info, &out);
+        char *text = tt_json_text(whole, 1);
+        cJSON_Delete(whole);
+        FILE *rf = fopen(path, "r");
+        assert_non_null(rf);
+        static char got[65536];
+        size_t len = fread(got, 1, sizeof got - 1, rf);
+        got[len] = '\0';
+        fclose(rf);
+        assert_int_equal(len, strlen(text) + 1);
+        assert_memory_equal(got, text, strlen(text));
+        assert_int_equal(got[len - 1], '\n');
+        free(text);
+    }
 
     /* Rewriting replaces the file and leaves no temporary behind. */
     out.best = -1;

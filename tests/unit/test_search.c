@@ -264,8 +264,7 @@ static void test_trial_scores_match_direct_computation(void **state)
     assert_int_equal(r.n_effects, n);
     for (size_t i = 0; i < n; i++)
         assert_true(r.effects[i] == 1.25);
-    free(r.effects);
-    free(r.terms);
+    tt_trial_result_clear(&r);
     free(tau);
 }
 
@@ -280,12 +279,14 @@ static void test_trial_failures_are_recorded(void **state)
     assert_non_null(strstr(r.error, "fit: deliberate failure"));
     assert_true(isnan(r.objective));
     assert_int_equal(g_destroy_calls, 1); /* the instance is freed on failure too */
+    tt_trial_result_clear(&r);
 
     g_fail_fit = 0;
     g_nan_effect = 1;
     tt_trial_evaluate(&f->problem, &fake_desc, point, 9, 0, NULL, &r);
     assert_int_equal(r.status, TT_TRIAL_FAILED);
     assert_non_null(strstr(r.error, "non-finite effect"));
+    tt_trial_result_clear(&r);
 }
 
 static tt_config *search_config(const char *budget)

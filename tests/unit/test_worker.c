@@ -280,11 +280,11 @@ static void test_protocol_round_trip(void **state)
     r.seconds = 0.125;
     r.objective = 1.0 / 3.0;
     r.ate = -2.5;
-    snprintf(r.error, sizeof r.error, "none");
-    r.scores[0] = (tt_score_value){.name = "energy", .value = 0.1};
-    r.scores[1] = (tt_score_value){.name = "psw_energy", .is_null = 1, .value = NAN};
-    r.scores[1].reason = "no propensity";
-    r.n_scores = 2;
+    tt_trial_set_error(&r, "none");
+    const tt_score_value scores[2] = {
+        {.name = "energy", .value = 0.1},
+        {.name = "psw_energy", .is_null = 1, .value = NAN, .reason = "no propensity"}};
+    assert_int_equal(tt_trial_set_scores(&r, scores, 2), 0);
     r.oracle[0] = (tt_score_value){.name = "pehe", .value = 0.75};
     r.n_oracle = 1;
     tt_msg m = {0};
@@ -299,9 +299,14 @@ static void test_protocol_round_trip(void **state)
     assert_true(back.scores[1].is_null);
     assert_string_equal(back.scores[1].reason, "no propensity");
     assert_true(back.oracle[0].value == 0.75);
-    /* Every truncation is detected. */
-    for (size_t cut = 0; cut < m.len; cut++)
+    tt_trial_result_clear(&back);
+    tt_trial_result_clear(&r);
+    /* Every truncation is detected (and leaves nothing allocated). */
+    for (size_t cut = 0; cut < m.len; cut++) {
         assert_int_equal(tt_result_decode(m.data, cut, &back), TT_ERR_PARSE);
+        assert_null(back.error);
+        assert_null(back.scores);
+    }
     tt_msg_free(&m);
 
     double point[3] = {1.5, 2, -7}, got[3];
