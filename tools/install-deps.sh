@@ -9,8 +9,10 @@
 #               statsmodels, csv_load to numpy without pandas.
 #   --fuzz      also clang, for the libFuzzer targets (tools/fuzz.sh)
 set -euo pipefail
+# valgrind: `tautune plugin-test` runs a plugin's fit/save/load cycle under it
+# (e2e_plugin_test asserts the leak fixture's FAIL only where it is installed).
 pkgs=(build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev
-      libcjson-dev libcmocka-dev)
+      libcjson-dev libcmocka-dev valgrind)
 # Installed without their Recommends: scikit-learn's would add matplotlib,
 # sympy, pytest and fonts (70 packages instead of 20) that no script imports.
 lean=()

@@ -53,6 +53,11 @@ typedef struct tt_plugin_paths {
  * Returns NULL on out of memory. The caller frees the registry. */
 tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose);
 
+/* One plugin file loaded the same way (probed in a child, then dlopened
+ * here only if it passed): a registry holding its plugin, or holding one
+ * reject with the reason. NULL on out of memory. */
+tt_registry *tt_cli_load_plugin_file(const char *path);
+
 /* "tautune: warning: <path>: rejected: <why>" on stderr for every reject of
  * reg whose flag in reported (indexed like tt_registry_reject_at; may be
  * NULL) is 0. */
@@ -69,6 +74,7 @@ int tt_cmd_policy(int argc, char **argv);
 int tt_cmd_power(int argc, char **argv);
 int tt_cmd_abtest(int argc, char **argv);
 int tt_cmd_assign(int argc, char **argv);
+int tt_cmd_plugin_test(int argc, char **argv);
 
 /* Reads the config at path with the shipped prelude (config_load.c). On
  * failure prints the message and returns TT_EXIT_USAGE, or

@@ -9,6 +9,7 @@
 #include "cli/help.h"
 #include "cli/run.h"
 #include "lua/config.h"
+#include "plugin/caps.h"
 #include "search/space.h"
 #include "util/paths.h"
 
@@ -67,17 +68,12 @@ static void print_names(const char *role, char **names, size_t n)
 }
 
 /* What an estimator cannot do with these data; "" when nothing. The rules
- * are tt_run_check_data's, which decides the exit code. */
+ * are the host's (plugin/caps.h), as tt_run_check_data applies them. */
 static const char *capability_problem(const tt_plugin_descriptor *d, int n_arms, size_t p_z,
                                       int continuous)
 {
-    if (continuous && !(d->capabilities & TT_PLUGIN_CAP_CONTINUOUS_TREATMENT))
-        return "takes arms, not a continuous treatment";
-    if (n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM))
-        return "handles two arms only";
-    if ((d->capabilities & TT_PLUGIN_CAP_IV) && p_z == 0)
-        return "needs an instrument (data.z)";
-    return "";
+    return tt_data_misfit_text(
+        tt_plugin_data_misfit(d->capabilities, n_arms, p_z > 0, continuous));
 }
 
 static void print_estimator(const tt_space_estimator *est, const tt_plugin_descriptor *d,

@@ -402,6 +402,79 @@ static void assign_text(FILE *out)
           out);
 }
 
+static void plugin_test_text(FILE *out)
+{
+    fputs("Usage: tautune plugin-test PATH.so [--quick] [--valgrind | --no-valgrind]\n"
+          "                           [--seed N] [--timeout SECONDS]\n"
+          "\n"
+          "Tests an estimator plugin before it meets real data. The file is loaded as\n"
+          "`run` loads plugins (probed in a child, validated, dlopened), then every\n"
+          "plugin call runs in a child process with the host's own services table, so\n"
+          "a crash or a hang costs a check (a FAIL line saying where it died), not the\n"
+          "command. The data come from `tautune gen`'s generators with the effect made\n"
+          "constant: rct_linear with 2 arms (effect 1) and, when the plugin claims them,\n"
+          "3 arms (effects 1 and 2); iv (effect 1) for an IV plugin instead of 2 arms;\n"
+          "pricing (elasticity -1) for a continuous treatment. Nuisance models are\n"
+          "the host's (logistic, ridge; cross-fitted). One line per check:\n"
+          "\n"
+          "  load            the loader accepts the file (else the only line)\n"
+          "  schema          defaults inside their ranges, choices and conditions valid\n"
+          "  fit-KIND        create, fit, effect succeed (KIND: 2arm, 3arm, iv,\n"
+          "                  continuous); SKIP for kinds the plugin does not claim\n"
+          "  shape-KIND      effect() writes all n x (arms - 1) cells, none past them\n"
+          "  finite-KIND     every effect is finite\n"
+          "  recovery-KIND   the mean effect on new rows is within 5 standard errors of\n"
+          "                  the truth, the s.e. of a simple estimator on the same\n"
+          "                  training rows: a difference in means per arm, the Wald\n"
+          "                  ratio (iv), the slope on T - E[T | x, w] (continuous)\n"
+          "  intervals       effect_interval and average_effect (alpha 0.05): finite,\n"
+          "                  lo <= hi, nothing written past the end; over 5 data seeds\n"
+          "                  (3 with --quick) row intervals cover the true effect in at\n"
+          "                  least 50 % of (row, seed) cells and the average effect's\n"
+          "                  interval in at least half the seeds\n"
+          "  determinism     three fits with one seed, in two processes: effects\n"
+          "                  identical to the bit\n"
+          "  save-load       fitted at a point where every parameter differs from its\n"
+          "                  default, saved, loaded in a fresh process: effects (and\n"
+          "                  interval bounds) identical to the bit; catches a load that\n"
+          "                  drops a parameter\n"
+          "  schema-points   random points of the schema's ranges each fit, with\n"
+          "                  written, finite effects (8; 3 with --quick)\n"
+          "  weights         a fit with sample weights gives finite effects, or the\n"
+          "                  plugin refuses them with an error (never a crash)\n"
+          "  refusal         data it does not claim (3 arms, a continuous treatment; an\n"
+          "                  IV plugin: no instrument) is refused by the host before any\n"
+          "                  plugin call\n"
+          "  should-stop     a fit whose should_stop is true from the start returns\n"
+          "                  within 2 s\n"
+          "  fit-time        seconds per fit and effect (INFO, not judged)\n"
+          "  valgrind        one fit/effect/interval/save/load cycle on 300 rows run\n"
+          "                  under valgrind (--leak-check=full, as a child running\n"
+          "                  `tautune plugin-test --cycle`): FAIL on an invalid access or\n"
+          "                  a definite leak, naming the first one and keeping the log\n"
+          "\n"
+          "Options:\n"
+          "  --quick              2,000 training and 500 new rows (5,000 and 1,000\n"
+          "                       without), fewer seeds and points, 20 bootstrap\n"
+          "                       replicas, no valgrind: what CI runs on every built-in\n"
+          "  --valgrind           run the valgrind check even with --quick (exit 2 when\n"
+          "                       valgrind is not installed)\n"
+          "  --no-valgrind        never run it (by default it runs, without --quick,\n"
+          "                       when valgrind is on PATH, else it is a SKIP)\n"
+          "  --seed N             data, nuisance and plugin seed (default 1)\n"
+          "  --timeout SECONDS    a child still running after this is killed and its\n"
+          "                       check fails (default 300; 120 with --quick)\n"
+          "\n"
+          "Examples:\n"
+          "  tautune plugin-test build/my_plugin.so\n"
+          "  tautune plugin-test --quick --valgrind build/my_plugin.so\n"
+          "  tautune plugin-test --quick build/plugins/dml_linear.so --seed 7\n"
+          "\n"
+          "Exit codes: 0 no FAIL (SKIP lines allowed), 1 internal error, 2 usage error,\n"
+          "4 the loader refused the file or a check failed.\n",
+          out);
+}
+
 static void version_text(FILE *out)
 {
     fputs("Usage: tautune version\n"
@@ -433,6 +506,7 @@ static const tt_help_entry table[] = {
     {"abtest", "analyse an experiment: Welch, CUPED, Lin, AIPW, sample ratio", abtest_text},
     {"assign", "assign new rows to arms by Thompson sampling from a model", assign_text},
     {"plugins", "list plugins, or one plugin's schema", plugins_text},
+    {"plugin-test", "check a plugin .so on data with known effects", plugin_test_text},
     {"gen", "write a synthetic data set (generators)", gen_text},
     {"version", "program and plugin ABI versions", version_text},
     {"help", "this list, a command's usage, or docs/cli.md", help_text},
@@ -470,7 +544,7 @@ static void overview(FILE *out, int with_version)
         fputs("tautune - ", out);
     fputs("find the best causal-effect estimator for a data set\n\nUsage:\n", out);
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        fprintf(out, "  tautune %-9s %s\n", table[i].name, table[i].synopsis);
+        fprintf(out, "  tautune %-11s %s\n", table[i].name, table[i].synopsis);
     fputs("\nRun `tautune COMMAND --help` for a command's options.\n", out);
 }
 

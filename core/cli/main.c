@@ -15,6 +15,7 @@ static const struct {
     {"gen", tt_cmd_gen},         {"score", tt_cmd_score},     {"predict", tt_cmd_predict},
     {"explain", tt_cmd_explain}, {"policy", tt_cmd_policy},   {"power", tt_cmd_power},
     {"abtest", tt_cmd_abtest},   {"assign", tt_cmd_assign},   {"help", tt_cmd_help},
+    {"plugin-test", tt_cmd_plugin_test},
 };
 
 /* `tautune COMMAND ... --help` prints the command's text from help.c, so

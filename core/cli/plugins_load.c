@@ -232,6 +232,22 @@ tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose)
     return reg;
 }
 
+tt_registry *tt_cli_load_plugin_file(const char *path)
+{
+    tt_registry *reg = tt_registry_new();
+    if (!reg)
+        return NULL;
+    char *one = strdup(path);
+    if (!one) {
+        tt_registry_free(reg);
+        return NULL;
+    }
+    file_list fl = {.paths = &one, .n = 1, .cap = 1};
+    load_files(reg, &fl);
+    free(one);
+    return reg;
+}
+
 void tt_cli_warn_rejects(const tt_registry *reg, const unsigned char *reported)
 {
     for (size_t i = 0; i < tt_registry_reject_count(reg); i++) {

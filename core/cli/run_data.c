@@ -9,6 +9,7 @@
 
 #include "cli/run.h"
 #include "data/gen.h"
+#include "plugin/caps.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/mem.h"
@@ -144,21 +145,23 @@ int tt_run_check_data(const run_state *s)
     const int cont = tt_dataset_continuous(data_of(s));
     for (size_t i = 0; i < c->n_estimators; i++) {
         const tt_plugin_descriptor *d = s->descs[i];
-        if (cont && !(d->capabilities & TT_PLUGIN_CAP_CONTINUOUS_TREATMENT)) {
+        /* A CSV's instruments reach the data with the preprocessing (after
+         * the split): the config's data.z says whether there are any. */
+        switch (tt_plugin_data_misfit(d->capabilities, data_of(s)->n_arms,
+                                      data_of(s)->p_z > 0 || c->n_z > 0, cont)) {
+        case TT_MISFIT_NONE:
+            break;
+        case TT_MISFIT_CONTINUOUS:
             fprintf(stderr, "tautune: %s: estimators.%s: '%s' takes arms, and the treatment "
                             "'%s' is continuous (data.treatment_kind); estimators for a "
                             "continuous treatment: %s\n", c->path, d->name, d->name,
                     data_of(s)->t_name, TT_CONTINUOUS_ESTIMATORS);
             return TT_EXIT_PLUGIN;
-        }
-        if (data_of(s)->n_arms > 2 && !(d->capabilities & TT_PLUGIN_CAP_MULTI_ARM)) {
+        case TT_MISFIT_ARMS:
             fprintf(stderr, "tautune: %s: estimators.%s: '%s' handles two arms only; the data have %d\n",
                     c->path, d->name, d->name, data_of(s)->n_arms);
             return TT_EXIT_PLUGIN;
-        }
-        /* A CSV's instruments reach the data with the preprocessing (after
-         * the split): the config's data.z says whether there are any. */
-        if ((d->capabilities & TT_PLUGIN_CAP_IV) && data_of(s)->p_z == 0 && c->n_z == 0) {
+        case TT_MISFIT_NO_INSTRUMENT:
             fprintf(stderr, "tautune: %s: estimators.%s: '%s' is an instrumental-variable "
                             "estimator and the data name no instrument; set data.z (e.g. "
                             "z = { \"nearc4\" })\n", c->path, d->name, d->name);

@@ -6,6 +6,7 @@
  * function gets a small adapter here instead of a cast.
  */
 #include "plugin/host.h"
+#include "plugin/host_blob.h"
 #include "plugin/host_forest.h"
 
 #include <math.h>
@@ -256,5 +257,20 @@ void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed
         .forest_load = tt_host_forest_load,
         .forest_destroy = tt_host_forest_destroy,
         .forest_variable_importance = tt_host_forest_variable_importance,
+        .blob_writer_new = tt_blob_writer_new,
+        .blob_put_doubles = tt_blob_put_doubles,
+        .blob_put_ints = tt_blob_put_ints,
+        .blob_put_text = tt_blob_put_text,
+        .blob_put_learner = tt_blob_put_learner,
+        .blob_put_forest = tt_blob_put_forest,
+        .blob_writer_finish = tt_blob_writer_finish,
+        .blob_reader_open = tt_blob_reader_open,
+        .blob_count = tt_blob_count,
+        .blob_get_doubles = tt_blob_get_doubles,
+        .blob_get_ints = tt_blob_get_ints,
+        .blob_get_text = tt_blob_get_text,
+        .blob_get_learner = tt_blob_get_learner,
+        .blob_get_forest = tt_blob_get_forest,
+        .blob_reader_close = tt_blob_reader_close,
     };
 }

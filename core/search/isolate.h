@@ -39,8 +39,8 @@
 #include <sys/types.h>
 
 #include "search/log_tail.h"
-#include "search/msg.h"
 #include "util/err.h"
+#include "util/msg.h"
 
 typedef struct tt_isolate_limits {
     double timeout;       /* seconds of wall time from the start; 0 = none */

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "search/msg.h"
+#include "util/msg.h"
 #include "search/trial.h"
 
 typedef struct tt_trial_request {

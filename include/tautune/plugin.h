@@ -52,7 +52,7 @@ extern "C" {
 /* ---- versions and identity ------------------------------------------------ */
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 9
+#define TT_PLUGIN_ABI_MINOR 10
 
 /* "TTPL" read as a little-endian 32-bit integer. */
 #define TT_PLUGIN_MAGIC 0x4c505454u
@@ -258,6 +258,10 @@ typedef enum tt_log_level {
  * plugin instance that created it and destroyed through learner_destroy. */
 typedef struct tt_learner tt_learner;
 
+/* A blob being written or read (ABI 1.10): see blob_writer_new below. */
+typedef struct tt_blob_writer tt_blob_writer;
+typedef struct tt_blob_reader tt_blob_reader;
+
 typedef struct tt_plugin_host {
     size_t struct_size;   /* sizeof(tt_plugin_host) of the host */
     uint32_t abi_minor;   /* host's TT_PLUGIN_ABI_MINOR */
@@ -371,6 +375,54 @@ typedef struct tt_plugin_host {
      * weights depth^-2), into out (p values, p the forest's features). */
     int (*forest_variable_importance)(const tt_forest *forest, double *out, size_t p,
                                       char *err, size_t errlen);
+
+    /* ---- ABI 1.10 (check abi_minor >= 10 before use) ---- */
+
+    /* Saved state without hand-written serialisation. A blob is a list of
+     * named records - arrays of doubles or 64-bit integers, texts, fitted
+     * learners and forests - that blob_writer_finish writes to save()'s sink
+     * as one length-prefixed unit with the plugin's tag (its name, say), a
+     * layout version of the plugin's choosing and a CRC-32 over every byte.
+     * blob_reader_open takes exactly that unit from load()'s source and
+     * refuses it, with a message, when a byte was damaged or the tag is
+     * another; records are then found by name, in any order, so a later
+     * version may add records that an older reader never asks for.
+     *
+     * Errors are sticky: after the first failed put or get (out of memory; a
+     * record missing, of another kind, or of another count than asked) the
+     * others do nothing, and blob_writer_finish / blob_reader_close return
+     * that first error with a message naming the record. So save() and
+     * load() need one check each, at the end:
+     *
+     *     tt_blob_writer *b = host->blob_writer_new(host->host_ctx, "knn", 1);
+     *     host->blob_put_ints(b, "k", &k, 1);
+     *     host->blob_put_doubles(b, "x", m->x, m->n * m->p);
+     *     return host->blob_writer_finish(b, sink, err, errlen);
+     *
+     * blob_writer_new returns NULL only when out of memory (finish then says
+     * so); finish and close free the writer or reader whatever happened.
+     * blob_get_text's texts live until blob_reader_close; a learner or
+     * forest from a get is the caller's (learner_destroy, forest_destroy);
+     * blob_count is a record's value count (bytes for a text), 0 when it is
+     * absent. */
+    tt_blob_writer *(*blob_writer_new)(void *host_ctx, const char *tag, uint32_t version);
+    void (*blob_put_doubles)(tt_blob_writer *w, const char *name, const double *v, size_t n);
+    void (*blob_put_ints)(tt_blob_writer *w, const char *name, const int64_t *v, size_t n);
+    void (*blob_put_text)(tt_blob_writer *w, const char *name, const char *text);
+    void (*blob_put_learner)(tt_blob_writer *w, const char *name, const tt_learner *learner);
+    void (*blob_put_forest)(tt_blob_writer *w, const char *name, const tt_forest *forest);
+    int (*blob_writer_finish)(tt_blob_writer *w, const tt_plugin_sink *sink, char *err,
+                              size_t errlen);
+    tt_blob_reader *(*blob_reader_open)(void *host_ctx, const tt_plugin_source *source,
+                                        const char *tag, uint32_t *version, char *err,
+                                        size_t errlen);
+    size_t (*blob_count)(tt_blob_reader *r, const char *name);
+    void (*blob_get_doubles)(tt_blob_reader *r, const char *name, double *v, size_t n);
+    void (*blob_get_ints)(tt_blob_reader *r, const char *name, int64_t *v, size_t n);
+    const char *(*blob_get_text)(tt_blob_reader *r, const char *name);
+    void (*blob_get_learner)(tt_blob_reader *r, const char *name, tt_learner **out);
+    void (*blob_get_forest)(tt_blob_reader *r, const char *name, tt_forest **out);
+    int (*blob_reader_close)(tt_blob_reader *r, char *err, size_t errlen);
 } tt_plugin_host;
 
 /* ---- the descriptor -------------------------------------------------------- */

@@ -87,6 +87,11 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i ~ /^lo_/) l = i; if ($i ~ 
 grep -q 'bootstrap by the host' "$work/run_example_only/summary.md" ||
   fail "summary.md does not name the host's bootstrap"
 grep -q 'n/a, n/a' "$work/run_example_only/summary.md" && fail "summary.md still shows n/a intervals"
+# The example a third party copies must pass the checker it would run.
+"$tt" plugin-test --quick "$so" > "$work/example_plugin_test.txt" \
+  || fail "tautune plugin-test --quick fails the example plugin: $(grep ' FAIL  ' "$work/example_plugin_test.txt")"
+grep -q '^save-load .* PASS  ' "$work/example_plugin_test.txt" \
+  || fail "plugin-test did not check the example's save/load: $(cat "$work/example_plugin_test.txt")"
 
 echo "== TAUTUNE_PLUGIN_PATH"
 TAUTUNE_PLUGIN_PATH="/nonexistent:$(dirname "$so")" "$tt" plugins example_shrunk_diff 2>/dev/null \

@@ -9,8 +9,8 @@
  * build of tautune on the same machine). A string is u32 length + bytes, no
  * terminator.
  */
-#ifndef TT_SEARCH_MSG_H
-#define TT_SEARCH_MSG_H
+#ifndef TT_UTIL_MSG_H
+#define TT_UTIL_MSG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* msg.c - appending to and reading byte messages (msg.h). */
-#include "search/msg.h"
+#include "util/msg.h"
 
 #include <stdlib.h>
 #include <string.h>
