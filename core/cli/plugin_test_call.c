@@ -16,12 +16,14 @@
 #include <unistd.h>
 
 #include "cli/plugin_test.h"
+#include "plugin/host_boot.h"
+#include "util/rng.h"
 #include "model/model.h"
 #include "plugin/registry.h"
 #include "search/isolate.h"
+#include "util/msg.h"
 #include "util/clock.h"
 #include "util/err.h"
-#include "util/msg.h"
 
 /* Quiet NaN with a payload no arithmetic produces ("unwritten"). */
 #define PT_UNWRITTEN_BITS 0x7ff8dead0bad0badull
@@ -90,20 +92,54 @@ static int effects(const pt_call *c, void *inst, tt_msg *out, char *err, size_t 
     return bad ? no_memory(err, errlen) : 0;
 }
 
-static int intervals(const pt_call *c, void *inst, tt_msg *out, char *err, size_t errlen)
+/* A plugin without intervals of its own gets the host's bootstrap
+ * (plugin/host_boot.h), as a run would give it: replicas refitted on
+ * resamples of train, intervals around the effects on the eval rows.
+ * *boot is NULL (with msg set) when that fails. */
+static void host_bootstrap(const pt_call *c, const tt_plugin_host *host,
+                           const tt_plugin_data *train, void *inst, tt_host_boot **boot,
+                           double **point, char *msg, size_t len)
+{
+    const tt_plugin_descriptor *d = c->desc;
+    size_t cells = pt_cells(c->pb);
+    *boot = NULL;
+    *point = malloc(sizeof **point * (cells + 1));
+    tt_isolate_stage("host bootstrap");
+    if (!*point || d->effect(inst, &c->pb->eval_view, *point, msg, len) != TT_OK ||
+        tt_host_boot_fit(d, host, c->point, train, c->resamples,
+                         tt_rng_derive(c->seed, "host-bootstrap"), boot, msg, len) != TT_OK) {
+        if (!msg[0])
+            snprintf(msg, len, "out of memory");
+        tt_host_boot_free(*boot);
+        *boot = NULL;
+    }
+}
+
+static int intervals(const pt_call *c, const tt_plugin_host *host, const tt_plugin_data *train,
+                     void *inst, tt_msg *out, char *err, size_t errlen)
 {
     const tt_plugin_descriptor *d = c->desc;
     const pt_problem *pb = c->pb;
     size_t cells = pt_cells(pb), k = (size_t)pb->n_arms - 1;
-    int has = c->intervals && (d->capabilities & TT_PLUGIN_CAP_INTERVALS) && d->effect_interval;
+    int own = (d->capabilities & TT_PLUGIN_CAP_INTERVALS) && d->effect_interval;
+    int by_host = c->intervals && !own && !c->state && tt_host_boot_applies(d);
+    int has = c->intervals && (own || by_host);
     double *lo = has ? marked(cells) : NULL, *hi = has ? marked(cells) : NULL;
     char msg[1024] = "";
+    tt_host_boot *boot = NULL;
+    double *point = NULL;
     if (has && (!lo || !hi)) {
         free(lo);
         free(hi);
         return no_memory(err, errlen);
     }
-    if (has) {
+    if (by_host) {
+        host_bootstrap(c, host, train, inst, &boot, &point, msg, sizeof msg);
+        tt_isolate_stage("host bootstrap interval");
+        if (boot)
+            tt_host_boot_interval(boot, &pb->eval_view, point, PT_ALPHA, lo, hi, msg,
+                                  sizeof msg);
+    } else if (has) {
         tt_isolate_stage("effect_interval");
         int st = d->effect_interval(inst, &pb->eval_view, PT_ALPHA, lo, hi, msg, sizeof msg);
         if (st != TT_OK && !msg[0])
@@ -116,9 +152,29 @@ static int intervals(const pt_call *c, void *inst, tt_msg *out, char *err, size_
                        tt_msg_put_f64s(out, hi, cells + PT_GUARD) || tt_msg_put_str(out, msg)));
     free(lo);
     free(hi);
-    if (bad)
+    if (bad) {
+        tt_host_boot_free(boot);
+        free(point);
         return no_memory(err, errlen);
+    }
     tt_plugin_average_fn avg = c->intervals ? tt_plugin_average_effect(d) : NULL;
+    if (by_host) { /* the host's average: every replica's mean effect */
+        double ate[PT_MAX_ARMS], alo[PT_MAX_ARMS], ahi[PT_MAX_ARMS];
+        msg[0] = '\0';
+        for (size_t i = 0; i < k; i++)
+            ate[i] = alo[i] = ahi[i] = pt_unwritten();
+        if (boot)
+            tt_host_boot_average(boot, &pb->eval_view, point, PT_ALPHA, ate, alo, ahi, msg,
+                                 sizeof msg);
+        else if (!msg[0])
+            snprintf(msg, sizeof msg, "the host's bootstrap failed");
+        tt_host_boot_free(boot);
+        free(point);
+        bad = tt_msg_put_u32(out, 1) || tt_msg_put_f64s(out, ate, k) ||
+              tt_msg_put_f64s(out, alo, k) || tt_msg_put_f64s(out, ahi, k) ||
+              tt_msg_put_str(out, msg);
+        return bad ? no_memory(err, errlen) : 0;
+    }
     double ate[PT_MAX_ARMS], alo[PT_MAX_ARMS], ahi[PT_MAX_ARMS];
     msg[0] = '\0';
     for (size_t i = 0; i < k; i++)
@@ -224,7 +280,7 @@ static int call_job(void *arg, tt_msg *out, char *err, size_t errlen)
         else
             rc = effects(c, inst, out, err, errlen);
         if (rc == 0 && !c->stop_now && f == fits - 1) {
-            rc = intervals(c, inst, out, err, errlen);
+            rc = intervals(c, &host, &train, inst, out, err, errlen);
             if (rc == 0 && c->save)
                 rc = save(c, inst, out, err, errlen);
         }

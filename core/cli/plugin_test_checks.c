@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/plugin_test.h"
+#include "plugin/host_boot.h"
 #include "plugin/caps.h"
 #include "plugin/conditions.h"
 #include "plugin/registry.h"
@@ -273,10 +274,12 @@ static void check_intervals(pt_table *t, const pt_call *base, const pt_outcome *
                             const pt_settings *s)
 {
     const tt_plugin_descriptor *d = base->desc;
-    const int rows = (d->capabilities & TT_PLUGIN_CAP_INTERVALS) && d->effect_interval;
+    const int rows = ((d->capabilities & TT_PLUGIN_CAP_INTERVALS) && d->effect_interval) ||
+                     tt_host_boot_applies(d);
     if (!rows && !tt_plugin_average_effect(d)) {
         pt_row(t, "intervals", PT_SKIP, "no intervals: neither effect_interval "
-               "(TT_PLUGIN_CAP_INTERVALS) nor average_effect");
+               "(TT_PLUGIN_CAP_INTERVALS) nor average_effect, and the host cannot bootstrap "
+               "a plugin that reads the run's nuisance models");
         return;
     }
     if (!first->ok) {
@@ -333,7 +336,9 @@ static void check_intervals(pt_table *t, const pt_call *base, const pt_outcome *
         snprintf(why + off, sizeof why - off, "%saverage_effect's interval covers it in %zu of "
                  "%zu seeds (rule: >= %zu)", off ? "; " : "", tl.avg_covered, tl.avg_seeds, need);
     }
-    pt_row(t, "intervals", fail ? PT_FAIL : PT_PASS, "%s (alpha %g, %zu seeds)", why, PT_ALPHA,
+    const int by_host = !(d->capabilities & TT_PLUGIN_CAP_INTERVALS) && tt_host_boot_applies(d);
+    pt_row(t, "intervals", fail ? PT_FAIL : PT_PASS, "%s%s (alpha %g, %zu seeds)",
+           by_host ? "the host's bootstrap (the plugin has no intervals): " : "", why, PT_ALPHA,
            tl.seeds);
 }
 

@@ -8,6 +8,7 @@
 #include "plugin/host.h"
 #include "plugin/host_blob.h"
 #include "plugin/host_forest.h"
+#include "plugin/host_slot.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -66,9 +67,9 @@ static int host_should_stop(void *host_ctx)
     return now + gap > ctx->deadline;
 }
 
-static int host_learner_create(void *host_ctx, const char *name, const char *const *keys,
-                               const double *values, size_t n_params, tt_learner **out,
-                               char *err, size_t errlen)
+int tt_host_learner_create(void *host_ctx, const char *name, const char *const *keys,
+                           const double *values, size_t n_params, tt_learner **out, char *err,
+                           size_t errlen)
 {
     const tt_host_ctx *ctx = host_ctx;
     /* Derived per learner kind so that a plugin's learners do not share the
@@ -239,7 +240,7 @@ void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed
         .seed = seed,
         .should_stop = host_should_stop,
         .host_ctx = ctx,
-        .learner_create = host_learner_create,
+        .learner_create = tt_host_learner_create,
         .learner_fit = host_learner_fit,
         .learner_predict = host_learner_predict,
         .learner_save = host_learner_save,
@@ -272,5 +273,6 @@ void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed
         .blob_get_learner = tt_blob_get_learner,
         .blob_get_forest = tt_blob_get_forest,
         .blob_reader_close = tt_blob_reader_close,
+        .learner_from_slot = tt_host_learner_from_slot,
     };
 }

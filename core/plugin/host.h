@@ -54,4 +54,10 @@ typedef struct tt_host_ctx {
 
 void tt_host_services_init(tt_plugin_host *host, tt_host_ctx *ctx, uint64_t seed);
 
+/* The table's learner_create: the learner's seed derives from ctx's seed
+ * and the learner's name (host_ctx is a tt_host_ctx, or NULL for seed 0). */
+int tt_host_learner_create(void *host_ctx, const char *name, const char *const *keys,
+                           const double *values, size_t n_params, tt_learner **out, char *err,
+                           size_t errlen);
+
 #endif

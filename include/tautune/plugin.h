@@ -299,7 +299,8 @@ typedef struct tt_plugin_host {
 
     /* Learners of core/learn by name: "ridge", "logistic" (binary: P(y = 1);
      * K classes: K probabilities), "lasso", "elastic_net", "forest", "gbm"
-     * (core/learn/learner.h describes each one's parameters).
+     * (core/learn/learner.h describes each one's parameters; tautune/slot.h
+     * gives a plugin a searched choice among them, learner_from_slot below).
      * keys/values: n_params hyperparameters (may be 0); unknown keys are an
      * error. Inputs x are column-major n x p; weights may be NULL. */
     int (*learner_create)(void *host_ctx, const char *name,
@@ -423,6 +424,14 @@ typedef struct tt_plugin_host {
     void (*blob_get_learner)(tt_blob_reader *r, const char *name, tt_learner **out);
     void (*blob_get_forest)(tt_blob_reader *r, const char *name, tt_forest **out);
     int (*blob_reader_close)(tt_blob_reader *r, char *err, size_t errlen);
+
+    /* A learner slot's learner (tautune/slot.h): slot points at the
+     * TT_SLOT_N values of a TT_SLOT_PARAMS block as create() got them
+     * (params + the index of <prefix>_learner). classify != 0 asks a forest
+     * or gbm for a classifier (labels 0..K-1); ridge and lasso refuse it
+     * with TT_ERR_INVALID. The learner is unfitted and the caller's. */
+    int (*learner_from_slot)(void *host_ctx, const double *slot, int classify,
+                             tt_learner **out, char *err, size_t errlen);
 } tt_plugin_host;
 
 /* ---- the descriptor -------------------------------------------------------- */

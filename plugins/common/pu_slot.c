@@ -2,16 +2,9 @@
 #include "pu_slot.h"
 
 #include <math.h>
+#include <stddef.h>
 
 #include "pu.h"
-
-const char *const pu_slot_learners[] = {"ridge", "lasso", "forest", "gbm", NULL};
-
-/* The learners under which each slot parameter counts (PU_SLOT_CONDITIONS). */
-const char *const pu_slot_when_ridge[] = {"ridge", NULL};
-const char *const pu_slot_when_trees[] = {"forest", "gbm", NULL};
-const char *const pu_slot_when_gbm[] = {"gbm", NULL};
-const char *const pu_slot_when_linear[] = {"ridge", "lasso", NULL};
 
 /* The host validated the values against the schema, so rounding only
  * removes the representation noise of integers carried as doubles. */
@@ -37,46 +30,15 @@ const char *pu_slot_name(const pu_slot *slot)
 int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify,
                    tt_learner **out, char *err, size_t errlen)
 {
-    /* At most five keys per learner: the arrays below are sized for that. */
-    const char *keys[5];
-    double values[5];
-    const int poly2 = slot->featurizer == 1;
-    size_t n = 0;
+    const double v[PU_SLOT_N] = {slot->learner,  slot->alpha,         slot->trees,
+                                 slot->depth,    slot->min_leaf,      slot->learning_rate,
+                                 slot->featurizer};
     *out = NULL;
-    switch (slot->learner) {
-    case PU_SLOT_RIDGE:
-        keys[n] = "alpha", values[n++] = slot->alpha;
-        break;
-    case PU_SLOT_LASSO:
-        /* No penalty key: the lasso's defaults to cross-validation ("auto"). */
-        break;
-    case PU_SLOT_FOREST:
-        keys[n] = "n_trees", values[n++] = slot->trees;
-        keys[n] = "min_leaf", values[n++] = slot->min_leaf;
-        break;
-    case PU_SLOT_GBM:
-        keys[n] = "n_rounds", values[n++] = slot->trees;
-        keys[n] = "max_depth", values[n++] = slot->depth;
-        keys[n] = "learning_rate", values[n++] = slot->learning_rate;
-        keys[n] = "min_child_weight", values[n++] = slot->min_leaf;
-        break;
-    default:
-        return pu_errf(err, errlen, TT_ERR_INVALID, "unknown slot learner index %d",
-                       slot->learner);
-    }
-    const int linear = slot->learner == PU_SLOT_RIDGE || slot->learner == PU_SLOT_LASSO;
-    if (poly2 && linear) /* trees need no featurizer */
-        keys[n] = "poly2", values[n++] = 1.0, keys[n] = "standardize", values[n++] = 1.0;
-    if (classify) {
-        if (linear)
-            return pu_errf(err, errlen, TT_ERR_INVALID,
-                           "the %s learner cannot classify; use forest or gbm, or the host's "
-                           "nuisance models",
-                           pu_slot_name(slot));
-        keys[n] = "classify", values[n++] = 1.0;
-    }
-    return host->learner_create(host->host_ctx, pu_slot_name(slot), keys, values, n, out, err,
-                                errlen);
+    /* The table's size says whether it has the member (as abi_minor would;
+     * the kit's tests mimic older hosts by their abi_minor alone). */
+    if (host->struct_size < offsetof(tt_plugin_host, learner_from_slot) + sizeof(void (*)(void)))
+        return pu_errf(err, errlen, TT_ERR_UNSUPPORTED, "the host predates learner slots");
+    return host->learner_from_slot(host->host_ctx, v, classify, out, err, errlen);
 }
 
 int pu_slot_save(const pu_slot *slot, const tt_plugin_sink *sink)

@@ -34,44 +34,18 @@
 #include <stddef.h>
 
 #include <tautune/plugin.h>
+#include <tautune/slot.h>
 
-#include "pu.h" /* pu_featurizers, in PU_SLOT_PARAMS */
+#include "pu.h"
 
 enum { PU_SLOT_RIDGE = 0, PU_SLOT_LASSO, PU_SLOT_FOREST, PU_SLOT_GBM };
-#define PU_SLOT_N 7
-
-extern const char *const pu_slot_learners[]; /* {"ridge", "lasso", "forest", "gbm", NULL} */
-
-#define PU_SLOT_PARAMS(prefix, what)                                                          \
-    {.name = prefix "_learner", .kind = TT_PARAM_CHOICE, .default_value = 0,                   \
-     .choices = pu_slot_learners, .help = "learner of " what},                                 \
-    {.name = prefix "_alpha", .kind = TT_PARAM_LOG_REAL, .lo = 1e-3, .hi = 1e3,                \
-     .default_value = 1.0, .help = "ridge penalty of " what},                                  \
-    {.name = prefix "_trees", .kind = TT_PARAM_INT, .lo = 20, .hi = 500, .default_value = 100, \
-     .help = "trees (forest) or rounds (gbm) of " what},                                       \
-    {.name = prefix "_depth", .kind = TT_PARAM_INT, .lo = 2, .hi = 10, .default_value = 4,     \
-     .help = "tree depth (gbm) of " what},                                                     \
-    {.name = prefix "_min_leaf", .kind = TT_PARAM_INT, .lo = 1, .hi = 50, .default_value = 5,  \
-     .help = "minimum leaf size (forest) or child weight (gbm) of " what},                     \
-    {.name = prefix "_learning_rate", .kind = TT_PARAM_LOG_REAL, .lo = 0.01, .hi = 0.3,        \
-     .default_value = 0.1, .help = "learning rate (gbm) of " what},                            \
-    {.name = prefix "_featurizer", .kind = TT_PARAM_CHOICE, .default_value = 0,                \
-     .choices = pu_featurizers,                                                                \
-     .help = "features of a ridge or lasso " what ": x, or x with squares and products"}
-
-extern const char *const pu_slot_when_ridge[];  /* {"ridge", NULL} */
-extern const char *const pu_slot_when_trees[];  /* {"forest", "gbm", NULL} */
-extern const char *const pu_slot_when_gbm[];    /* {"gbm", NULL} */
-extern const char *const pu_slot_when_linear[]; /* {"ridge", "lasso", NULL} */
-
-#define PU_SLOT_NCOND 6
-#define PU_SLOT_CONDITIONS(prefix)                                                     \
-    {prefix "_alpha", prefix "_learner", pu_slot_when_ridge},                          \
-    {prefix "_trees", prefix "_learner", pu_slot_when_trees},                          \
-    {prefix "_depth", prefix "_learner", pu_slot_when_gbm},                            \
-    {prefix "_min_leaf", prefix "_learner", pu_slot_when_trees},                       \
-    {prefix "_learning_rate", prefix "_learner", pu_slot_when_gbm},                    \
-    {prefix "_featurizer", prefix "_learner", pu_slot_when_linear}
+/* The schema block and its conditions are the public ones (tautune/slot.h),
+ * so a third-party plugin's slot is the built-ins' slot. */
+#define PU_SLOT_N TT_SLOT_N
+#define PU_SLOT_NCOND TT_SLOT_NCOND
+#define PU_SLOT_PARAMS(prefix, what) TT_SLOT_PARAMS(prefix, what)
+#define PU_SLOT_CONDITIONS(prefix) TT_SLOT_CONDITIONS(prefix)
+#define pu_slot_learners tt_slot_learners
 
 typedef struct pu_slot {
     int learner;          /* PU_SLOT_* */
@@ -86,8 +60,9 @@ void pu_slot_read(const double *params, size_t first, pu_slot *slot);
 
 const char *pu_slot_name(const pu_slot *slot); /* "ridge", ... */
 
-/* A new unfitted host learner for the slot. classify != 0 asks a forest or
- * gbm for classification (labels 0..K-1); ridge and lasso refuse it
+/* A new unfitted host learner for the slot, made by the host
+ * (host->learner_from_slot, as for any plugin). classify != 0 asks a forest
+ * or gbm for classification (labels 0..K-1); ridge and lasso refuse it
  * (TT_ERR_INVALID): a plugin that needs a classifier uses the host's nuisances. */
 int pu_slot_create(const tt_plugin_host *host, const pu_slot *slot, int classify,
                    tt_learner **out, char *err, size_t errlen);
