@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plugin/host.h"
 #include "search/isolate.h"
@@ -301,33 +302,84 @@ int tt_cli_apply_effects(const char *cmd, const tt_cli_applied *ap, double alpha
     return rc;
 }
 
-/* Each member's plugin from the registry, into d (n_members): a missing
- * plugin, or one that cannot load models, is named; a version other than
- * the one that saved the member is a warning. */
+/* "the file DIR/FILE" of a member that recorded one, for messages: where
+ * its plugin was loaded from when the model was made. */
+static void recorded_text(const tt_model_member *mb, char *buf, size_t len)
+{
+    if (mb->plugin_file && mb->plugin_dir)
+        snprintf(buf, len, "%s%s%s", mb->plugin_dir,
+                 mb->plugin_dir[strlen(mb->plugin_dir) - 1] == '/' ? "" : "/", mb->plugin_file);
+    else
+        buf[0] = '\0';
+}
+
+/* 1 when the two paths name the same file (the recorded path is already
+ * absolute; the registry's is as found). */
+static int same_file(const char *a, const char *b)
+{
+    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+    int same = ra && rb && strcmp(ra, rb) == 0;
+    free(ra);
+    free(rb);
+    return same;
+}
+
+/* The refusal of the recorded file itself, when it was refused. */
+static const tt_plugin_reject *recorded_reject(const tt_registry *reg, const char *recorded)
+{
+    for (size_t i = 0; recorded[0] && i < tt_registry_reject_count(reg); i++) {
+        const tt_plugin_reject *r = tt_registry_reject_at(reg, i);
+        if (same_file(r->path, recorded))
+            return r;
+    }
+    return NULL;
+}
+
+/* Each member's plugin from the registry, into d (n_members). A missing
+ * plugin, one whose file was refused (the ABI or build tag says it cannot
+ * work with this host, among others), or one that cannot load models is an
+ * error naming it and where the model's plugin came from. Found, but not
+ * the recorded file: a note saying which file is used instead. Another
+ * version than the one that saved the member: a warning naming both, as
+ * the state may read differently (the ABI already said the plugin and host
+ * fit together, so it is not refused). */
 static int member_plugins(const char *cmd, const char *path, const tt_model *m,
                           const tt_registry *reg, const tt_plugin_descriptor **d)
 {
     for (size_t k = 0; k < m->n_members; k++) {
         const tt_model_member *mb = &m->members[k];
+        char rec[4600], from[4700] = "";
+        recorded_text(mb, rec, sizeof rec);
+        if (rec[0])
+            snprintf(from, sizeof from, " (loaded from %s when the model was made)", rec);
         const tt_plugin_entry *e = reg ? tt_registry_find(reg, mb->plugin) : NULL;
-        const tt_plugin_reject *r = e ? NULL : tt_registry_find_reject(reg, mb->plugin);
+        const tt_plugin_reject *rr = reg ? recorded_reject(reg, rec) : NULL;
+        const tt_plugin_reject *r = e ? NULL : rr ? rr : tt_registry_find_reject(reg, mb->plugin);
         if (r) {
-            fprintf(stderr, "tautune %s: %s: the model needs plugin '%s', which cannot be "
-                            "used: %s: rejected: %s\n", cmd, path, mb->plugin, r->path, r->why);
+            fprintf(stderr, "tautune %s: %s: the model needs plugin '%s'%s, which cannot be "
+                            "used: %s: rejected: %s\n", cmd, path, mb->plugin, from, r->path,
+                    r->why);
             return TT_EXIT_PLUGIN;
         }
         if (!e) {
-            fprintf(stderr, "tautune %s: %s: the model needs plugin '%s', which is not "
-                            "installed (see `tautune plugins`, --plugin-path)\n", cmd, path,
-                    mb->plugin);
+            fprintf(stderr, "tautune %s: %s: the model needs plugin '%s'%s, which is %s "
+                            "(see `tautune plugins`, --plugin-path)\n", cmd, path, mb->plugin,
+                    from, rec[0] ? "no longer there nor on the plugin path" : "not installed");
             return TT_EXIT_PLUGIN;
         }
         d[k] = e->desc;
+        if (rec[0] && !same_file(e->path, rec))
+            fprintf(stderr, "tautune %s: note: %s: plugin '%s' was loaded from %s when the "
+                            "model was made; that file %s%s%s, so %s is used\n", cmd, path,
+                    mb->plugin, rec,
+                    rr ? "was refused (" : access(rec, F_OK) != 0 ? "is gone"
+                                                                  : "is another plugin now",
+                    rr ? rr->why : "", rr ? ")" : "", e->path);
         if (strcmp(d[k]->version, mb->plugin_version ? mb->plugin_version : "") != 0)
-            fprintf(stderr,
-                    "tautune %s: warning: %s was saved by %s %s; %s %s is loading it\n", cmd,
-                    path, mb->plugin, mb->plugin_version ? mb->plugin_version : "?",
-                    d[k]->name, d[k]->version);
+            fprintf(stderr, "tautune %s: warning: %s was saved by %s version %s; %s version %s "
+                            "(%s) is loading it, and may read it differently\n", cmd, path,
+                    mb->plugin, mb->plugin_version ? mb->plugin_version : "?", d[k]->name,
+                    d[k]->version, e->path);
         if (!(d[k]->capabilities & TT_PLUGIN_CAP_SAVE_LOAD)) {
             fprintf(stderr, "tautune %s: plugin '%s' cannot load the model: it has no "
                             "load callback\n", cmd, d[k]->name);
@@ -335,6 +387,32 @@ static int member_plugins(const char *cmd, const char *path, const tt_model *m,
         }
     }
     return TT_EXIT_OK;
+}
+
+/* The plugin path for the model: the folders its members' plugins were
+ * loaded from first, then the command's own (--plugin-path,
+ * TAUTUNE_PLUGIN_PATH, the built-in folder). The recorded folder comes
+ * first because it holds the very file that wrote the saved state: a
+ * plugin's state is only sure to read back the same in the build that
+ * wrote it, while a plugin of the same name elsewhere (the built-in folder
+ * of a newer tautune, a colleague's build on the path) may be another
+ * version. --plugin-path is for when the recorded folder is gone (the model
+ * moved to another machine): it is searched next, before the folders the
+ * environment and the installation provide. */
+static tt_plugin_paths model_paths(const tt_model *m, const tt_plugin_paths *given)
+{
+    tt_plugin_paths p = *given;
+    p.n_model_dirs = 0;
+    const size_t max = sizeof p.model_dirs / sizeof p.model_dirs[0];
+    for (size_t k = 0; k < m->n_members && p.n_model_dirs < max; k++) {
+        const char *dir = m->members[k].plugin_dir;
+        size_t i = 0;
+        while (dir && i < p.n_model_dirs && strcmp(p.model_dirs[i], dir) != 0)
+            i++;
+        if (dir && i == p.n_model_dirs)
+            p.model_dirs[p.n_model_dirs++] = dir;
+    }
+    return p;
 }
 
 int tt_cli_apply_open(const char *cmd, const char *model_path, const char *data_path,
@@ -357,7 +435,8 @@ int tt_cli_apply_open(const char *cmd, const char *model_path, const char *data_
         fprintf(stderr, "tautune %s: warning: %s was written by an older tautune without a "
                         "checksum, so damage to it cannot be detected (a new run writes one "
                         "with it)\n", cmd, model_path);
-    ap->reg = tt_cli_load_plugins(paths, 0);
+    tt_plugin_paths search = model_paths(ap->m, paths);
+    ap->reg = tt_cli_load_plugins(&search, 0);
     if (!(ap->d = calloc(ap->m->n_members, sizeof *ap->d)))
         return TT_EXIT_ERROR;
     int rc = member_plugins(cmd, model_path, ap->m, ap->reg, ap->d);

@@ -29,13 +29,18 @@ enum {
     TT_EXIT_INTERRUPTED = 130 /* Ctrl-C / SIGTERM; finished work was written */
 };
 
-/* Plugin folders, searched in this order: every --plugin-path given (each may
- * be a colon-separated list), then TAUTUNE_PLUGIN_PATH, then the built-in
- * folder next to the binary. A plugin name seen twice keeps the first one
- * (so users can override a built-in) and the later file is reported. */
+/* Plugin folders, searched in this order: the folders a model recorded
+ * (model_dirs: predict and assign, see apply_model.h), every --plugin-path
+ * given (each may be a colon-separated list), then TAUTUNE_PLUGIN_PATH, then
+ * the built-in folder next to the binary. A folder met again (the same
+ * folder by another name included) is searched once, where it first came.
+ * A plugin name seen twice keeps the first one (so users can override a
+ * built-in) and the later file is reported. */
 typedef struct tt_plugin_paths {
     const char *dirs[64];
     size_t n;
+    const char *model_dirs[64]; /* one folder each (a ':' in one is part of its name) */
+    size_t n_model_dirs;
 } tt_plugin_paths;
 
 /* Fill a registry from the paths (plugins_load.c). Each candidate file is

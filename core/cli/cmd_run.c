@@ -421,6 +421,7 @@ static int execute(run_state *s, run_cli *cli, double start)
                      s->metric);
     if (cli->ci)
         tt_progress_plain(&s->progress);
+    s->progress.verbose = cli->verbose;
     s->progress.maximize = s->maximize;
     tt_progress_seed(&s->progress, s->prior, s->n_prior);
     t_phase = tt_now();

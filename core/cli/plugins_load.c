@@ -15,16 +15,47 @@
 #include "util/mem.h"
 #include "util/paths.h"
 
-/* The candidate files of every folder, in search order. */
+/* The candidate files of every folder, in search order, and the folders
+ * already listed (resolved), so a folder named twice is read once. */
 typedef struct file_list {
     char **paths;
     size_t n, cap;
+    char **seen;
+    size_t n_seen, cap_seen;
 } file_list;
+
+/* 1 when dir (resolved) was listed before; otherwise it is remembered and 0.
+ * A folder that does not resolve is left to add_dir to report. */
+static int seen_before(file_list *fl, const char *dir)
+{
+    char *real = realpath(dir, NULL);
+    if (!real)
+        return 0;
+    for (size_t i = 0; i < fl->n_seen; i++)
+        if (strcmp(fl->seen[i], real) == 0) {
+            free(real);
+            return 1;
+        }
+    if (fl->n_seen == fl->cap_seen) {
+        size_t cap = fl->cap_seen ? 2 * fl->cap_seen : 8;
+        char **grown = realloc(fl->seen, cap * sizeof *grown);
+        if (!grown) {
+            free(real); /* only the check is lost: the folder may be read twice */
+            return 0;
+        }
+        fl->seen = grown;
+        fl->cap_seen = cap;
+    }
+    fl->seen[fl->n_seen++] = real;
+    return 0;
+}
 
 static int add_dir(file_list *fl, const char *dir, int verbose)
 {
     char err[1024], **paths;
     size_t n;
+    if (seen_before(fl, dir))
+        return 0;
     tt_status st = tt_plugin_dir_list(dir, &paths, &n, err, sizeof err);
     if (st == TT_ERR_NOMEM)
         return -1;
@@ -178,6 +209,10 @@ tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose)
         return NULL;
     file_list fl = {0};
     int rc = 0;
+    /* A model's recorded folders may be gone (another machine): quietly,
+     * the caller says so if the plugin is not found elsewhere either. */
+    for (size_t i = 0; i < paths->n_model_dirs && rc == 0; i++)
+        rc = add_dir(&fl, paths->model_dirs[i], 0);
     for (size_t i = 0; i < paths->n && rc == 0; i++)
         rc = add_list(&fl, paths->dirs[i], verbose);
     const char *env = getenv("TAUTUNE_PLUGIN_PATH");
@@ -189,6 +224,7 @@ tt_registry *tt_cli_load_plugins(const tt_plugin_paths *paths, int verbose)
     if (rc == 0)
         load_files(reg, &fl);
     tt_free_strings(fl.paths, fl.n);
+    tt_free_strings(fl.seen, fl.n_seen);
     if (rc != 0) {
         tt_registry_free(reg);
         return NULL;

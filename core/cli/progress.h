@@ -5,7 +5,11 @@
  * failed, the best score and its estimator, elapsed and remaining time), with
  * each failure printed on a line of its own above it. Otherwise (a log file,
  * CI): a plain line at most every `interval` seconds and one per failure.
- * Quiet: nothing.
+ * A failure is followed by the last TT_PROGRESS_FAILED_LINES lines its
+ * worker printed (its log, search/log_tail.h), indented under "  | ";
+ * verbose: every trial's whole log (as trials.jsonl has it), failed or not.
+ * Quiet: nothing. A plugin's bytes are shown with control characters
+ * replaced, so a log cannot move the cursor or recolour the terminal.
  */
 #ifndef TT_CLI_PROGRESS_H
 #define TT_CLI_PROGRESS_H
@@ -15,9 +19,13 @@
 
 #include "search/trial.h"
 
+/* Log lines shown under a failed trial without verbose. */
+#define TT_PROGRESS_FAILED_LINES 3
+
 typedef struct tt_progress {
     FILE *out;
     int live, quiet;
+    int verbose;              /* every trial's whole log (set after init) */
     double start, budget;     /* budget 0 = none */
     long max_trials;          /* 0 = none */
     double interval, last_print;

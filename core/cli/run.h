@@ -55,6 +55,7 @@ typedef struct run_threshold {
 typedef struct run_cli {
     run_args a;
     int ci;
+    int verbose;       /* --verbose/-v: every trial's log on stderr (progress.h) */
     run_threshold th[32];
     size_t n_th;
     char ci_dir[4096]; /* --ci without --out: runs/<config name> */
@@ -385,6 +386,15 @@ int tt_run_ensemble_winner(run_state *s, const char *dir, double deadline,
  * room for n_arms learners, borrowed by *m (run_winner.c). */
 struct tt_model;
 void tt_run_model_base(const run_state *s, int all_rows, tt_learner **mu, struct tt_model *m);
+/* Where desc's plugin was loaded from, for model.ttm: the file's basename
+ * and its folder made absolute (predict may run from elsewhere), malloc'd
+ * into mb->plugin_file and mb->plugin_dir; NULL when not known (the
+ * registry has no file for it, the folder is gone, out of memory). Free
+ * with tt_run_plugin_origin_free (run_plugins.c). */
+struct tt_model_member;
+void tt_run_plugin_origin(const run_state *s, const tt_plugin_descriptor *desc,
+                          struct tt_model_member *mb);
+void tt_run_plugin_origin_free(struct tt_model_member *mb);
 
 /* One refit of trial (its point, its seed) on the training rows in an
  * isolated child (run_refit.c). In: trial, winner. Out on success: the

@@ -115,6 +115,9 @@ int tt_run_parse_args(int argc, char **argv, run_cli *cli)
         } else if (strcmp(arg, "--ci") == 0) {
             cli->ci = 1;
             continue;
+        } else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
+            cli->verbose = 1;
+            continue;
         } else if (arg[0] != '-') {
             if (a->config) {
                 fprintf(stderr, "tautune run: more than one config given ('%s', '%s')\n",
@@ -177,6 +180,11 @@ int tt_run_parse_args(int argc, char **argv, run_cli *cli)
     }
     if (!a->config) {
         fprintf(stderr, "tautune run: no config given\n");
+        return -1;
+    }
+    if (cli->verbose && a->quiet) {
+        fprintf(stderr, "tautune run: --verbose shows every trial's log and --quiet shows "
+                        "nothing: give one of them\n");
         return -1;
     }
     if (a->resume && a->out) {

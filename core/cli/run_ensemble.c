@@ -203,6 +203,7 @@ static int write_members(run_state *s, const run_refit *r, const char *path, cha
             .n_params = t->desc->n_params, .params = t->point,
             .seed = tt_search_trial_seed(s->cfg->seed, t->id), .state = r[j].state,
             .state_len = r[j].state_len, .weight = e->weight[j]};
+        tt_run_plugin_origin(s, t->desc, &mem[j]);
     }
     tt_learner *mu[s->data->n_arms];
     tt_model m;
@@ -210,6 +211,8 @@ static int write_members(run_state *s, const run_refit *r, const char *path, cha
     m.n_members = e->n_members;
     m.members = mem;
     int rc = tt_model_write(path, &m, err, errlen) == TT_OK ? 0 : -1;
+    for (size_t j = 0; j < e->n_members; j++)
+        tt_run_plugin_origin_free(&mem[j]);
     free(mem);
     return rc;
 }

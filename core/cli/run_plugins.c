@@ -3,10 +3,13 @@
  * its search space checked against the plugin's schema. A file on the path
  * that was refused is an error when the config names its plugin and one
  * warning otherwise. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/run.h"
+#include "model/model.h"
 #include "search/space.h"
 
 /* A configured plugin that is not registered: its file was refused (the
@@ -66,4 +69,35 @@ int tt_run_resolve_plugins(run_state *s, const run_args *a, int keep_going)
     tt_cli_warn_rejects(s->reg, reported);
     free(reported);
     return rc;
+}
+
+void tt_run_plugin_origin(const run_state *s, const tt_plugin_descriptor *desc,
+                          tt_model_member *mb)
+{
+    mb->plugin_file = mb->plugin_dir = NULL;
+    const tt_plugin_entry *e = s->reg ? tt_registry_find(s->reg, desc->name) : NULL;
+    if (!e || !e->path)
+        return;
+    /* The basename as found (a symlink's own name, which the plugin path
+     * listed), the folder resolved: a relative --plugin-path means nothing
+     * to a predict run from another folder. */
+    const char *slash = strrchr(e->path, '/');
+    const char *base = slash ? slash + 1 : e->path;
+    size_t dir_len = slash ? (size_t)(slash - e->path) : 0;
+    char *dir = slash ? strndup(e->path, dir_len ? dir_len : 1) : strdup(".");
+    char resolved[PATH_MAX];
+    if (dir && realpath(dir, resolved)) {
+        mb->plugin_dir = strdup(resolved);
+        mb->plugin_file = mb->plugin_dir ? strdup(base) : NULL;
+    }
+    free(dir);
+    if (!mb->plugin_file)
+        tt_run_plugin_origin_free(mb);
+}
+
+void tt_run_plugin_origin_free(tt_model_member *mb)
+{
+    free(mb->plugin_file);
+    free(mb->plugin_dir);
+    mb->plugin_file = mb->plugin_dir = NULL;
 }

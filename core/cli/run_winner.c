@@ -87,12 +87,15 @@ static int write_model(run_state *s, const run_refit *r, uint64_t seed, const ch
         .n_params = desc->n_params, .params = r->trial->point, .seed = seed,
         .state = r->state, .state_len = r->state_len, .weight = 1,
     };
+    tt_run_plugin_origin(s, desc, &one);
     tt_learner *mu[s->data->n_arms];
     tt_model m;
     tt_run_model_base(s, r->all_rows, mu, &m);
     m.n_members = 1;
     m.members = &one;
-    return tt_model_write(path, &m, err, errlen) == TT_OK ? 0 : -1;
+    int rc = tt_model_write(path, &m, err, errlen) == TT_OK ? 0 : -1;
+    tt_run_plugin_origin_free(&one);
+    return rc;
 }
 
 /* cate.csv, model.ttm and the facts of a refit that worked; the effects are

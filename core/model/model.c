@@ -17,7 +17,9 @@
 #define MODEL_MAGIC "tautune-model"
 #define MODEL_VERSION_ONE 1      /* one member, no checksum (read only) */
 #define MODEL_VERSION_ENSEMBLE 2 /* two or more members, no checksum (read only) */
-#define MODEL_VERSION_CHECKED 3  /* K >= 1 members and a checksum; the newest */
+#define MODEL_VERSION_CHECKED 3  /* K >= 1 members and a checksum (read only) */
+#define MODEL_VERSION_ORIGIN 4   /* format 3 and each member's plugin file; the newest */
+#define MODEL_VERSION_NEWEST MODEL_VERSION_ORIGIN
 /* The last line: "crc32 " and 8 lowercase hex digits, the CRC-32 of every
  * byte before it. Fixed length, so the reader finds it without parsing. */
 #define CHECKSUM_KEY "crc32 "
@@ -114,11 +116,14 @@ static tt_status put_learner(FILE *fp, const char *key, const tt_learner *l, cha
     return tt_learner_save(l, &sink, err, errlen);
 }
 
-/* A member's header: format 1's lines, then its weight (formats 2, 3). */
+/* A member's header: format 1's lines with the plugin's file and folder
+ * after its version (format 4), then its weight (formats 2 to 4). */
 static void put_member(FILE *fp, const tt_model_member *mb, int ensemble)
 {
     put_string(fp, "plugin", mb->plugin);
     put_string(fp, "version", mb->plugin_version);
+    put_string(fp, "plugin_file", mb->plugin_file);
+    put_string(fp, "plugin_dir", mb->plugin_dir);
     fprintf(fp, "seed %llu\nparams %zu", (unsigned long long)mb->seed, mb->n_params);
     for (size_t i = 0; i < mb->n_params; i++)
         fprintf(fp, " %.17g", mb->params[i]);
@@ -129,7 +134,7 @@ static void put_member(FILE *fp, const tt_model_member *mb, int ensemble)
 
 static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errlen)
 {
-    fprintf(fp, "%s %d\nmembers %zu\n", MODEL_MAGIC, MODEL_VERSION_CHECKED, m->n_members);
+    fprintf(fp, "%s %d\nmembers %zu\n", MODEL_MAGIC, MODEL_VERSION_NEWEST, m->n_members);
     for (size_t k = 0; k < m->n_members; k++) {
         tt_model_member one = m->members[k];
         if (m->n_members == 1)
@@ -374,12 +379,15 @@ static int get_learner(reader *r, const char *key, tt_learner **out)
     return 0;
 }
 
-/* A member's header: plugin, version, seed, params, and in format 2 its
- * weight (format 1: weight 1). */
-static int get_member(reader *r, tt_model_member *mb, int ensemble)
+/* A member's header: plugin, version, in format 4 the plugin's file and
+ * folder, seed, params, and from format 2 on its weight (format 1: weight
+ * 1). */
+static int get_member(reader *r, tt_model_member *mb, int ensemble, int origin)
 {
     unsigned long long seed;
     if (get_string(r, "plugin", &mb->plugin) || get_string(r, "version", &mb->plugin_version) ||
+        (origin && (get_string(r, "plugin_file", &mb->plugin_file) ||
+                    get_string(r, "plugin_dir", &mb->plugin_dir))) ||
         get_key(r, "seed") || fscanf(r->fp, " %llu", &seed) != 1 ||
         get_size(r, "params", 4096, &mb->n_params))
         return bad(r, "header");
@@ -414,17 +422,17 @@ static int read_members(reader *r, tt_model *m)
         return bad(r, "no format version");
     /* After the checksum, so that a damaged version digit is damage. A newer
      * format may end otherwise; it is named either way. */
-    if (version > MODEL_VERSION_CHECKED) {
+    if (version > MODEL_VERSION_NEWEST) {
         r->st = tt_errf(r->err, r->errlen, TT_ERR_UNSUPPORTED,
                         "%s: model format version %zu was written by a newer tautune (this one "
                         "reads versions %d to %d)",
-                        r->path, version, MODEL_VERSION_ONE, MODEL_VERSION_CHECKED);
+                        r->path, version, MODEL_VERSION_ONE, MODEL_VERSION_NEWEST);
         return -1;
     }
     if (version < MODEL_VERSION_ONE)
         return bad(r, "format version 0");
-    if (version == MODEL_VERSION_CHECKED && !r->checked)
-        return bad(r, "no checksum line at its end, which format 3 has: cut short?");
+    if (version >= MODEL_VERSION_CHECKED && !r->checked)
+        return bad(r, "no checksum line at its end, which formats 3 and later have: cut short?");
     const int ensemble = version != MODEL_VERSION_ONE;
     if (ensemble && (get_size(r, "members", TT_MODEL_MAX_MEMBERS, &n_members) || n_members < 1 ||
                      (version == MODEL_VERSION_ENSEMBLE && n_members < 2)))
@@ -435,7 +443,7 @@ static int read_members(reader *r, tt_model *m)
     m->n_members = n_members; /* before reading, so tt_model_free frees what was read */
     double sum = 0;
     for (size_t k = 0; k < n_members; k++) {
-        if (get_member(r, &m->members[k], ensemble))
+        if (get_member(r, &m->members[k], ensemble, version >= MODEL_VERSION_ORIGIN))
             return -1;
         sum += m->members[k].weight;
     }
@@ -680,6 +688,8 @@ void tt_model_free(tt_model *m)
     for (size_t k = 0; m->members && k < m->n_members; k++) {
         free(m->members[k].plugin);
         free(m->members[k].plugin_version);
+        free(m->members[k].plugin_file);
+        free(m->members[k].plugin_dir);
         free(m->members[k].params);
         free(m->members[k].state);
     }

@@ -8,11 +8,14 @@
  * weighted sum of its members' effects; a model of one trial is a model with
  * one member of weight 1.
  *
- * Format 3, the one written (text, C locale, numbers as %.17g so they read
+ * Format 4, the one written (text, C locale, numbers as %.17g so they read
  * back exactly, strings length-prefixed), in order:
- *   "tautune-model 3", then "members K" (K >= 1);
- *   per member its plugin name and version, its seed, its hyperparameter
- *     point, and "weight W" (W > 0; the K weights sum to 1; K = 1: 1);
+ *   "tautune-model 4", then "members K" (K >= 1);
+ *   per member its plugin name and version, the plugin's file name
+ *     ("plugin_file", its basename as found on the plugin path) and the
+ *     absolute folder it was loaded from ("plugin_dir"), each "-" when not
+ *     known, its seed, its hyperparameter point, and "weight W" (W > 0; the
+ *     K weights sum to 1; K = 1: 1);
  *   the arms (count and labels); "treatment_kind continuous" for a
  *     continuous treatment (then absent for arms); the id column's name, the
  *     feature names;
@@ -28,19 +31,23 @@
  *   "end";
  *   "crc32 XXXXXXXX": the CRC-32 (util/crc32.h) of every byte before this
  *     line, 8 lowercase hex digits, then a newline; nothing follows.
- * Formats 1 (one member, "tautune-model 1" and no "members" or "weight"
- * lines) and 2 (K >= 2 members, "tautune-model 2") are format 3 without the
- * checksum line: what tautune wrote before it. They are still read, so
- * saved models keep working, with tt_model.unverified set for the caller to
- * warn that damage cannot be told; tautunes from before format 3 refuse
- * format 3 as a newer version. The checksum came with a new version number,
- * not as a last line older readers would skip, so that a format-3 file cut
- * just before its checksum line cannot pass for an older, unchecked one.
+ * Format 3 is format 4 without the plugin_file and plugin_dir lines (what
+ * tautune wrote before it recorded where a plugin came from); formats 1
+ * (one member, "tautune-model 1" and no "members" or "weight" lines) and 2
+ * (K >= 2 members, "tautune-model 2") are format 3 without the checksum
+ * line. All are still read, so saved models keep working: formats 1 to 3
+ * with plugin_file and plugin_dir NULL, formats 1 and 2 with
+ * tt_model.unverified set for the caller to warn that damage cannot be
+ * told. Tautunes before format 4 refuse it as a newer version (their
+ * reader would take the new lines for damage), as those before format 3
+ * refuse format 3. The checksum came with a new version number, not as a
+ * last line older readers would skip, so that a format-3 or 4 file cut just
+ * before its checksum line cannot pass for an older, unchecked one.
  *
  * The reader checks the checksum before it interprets anything, so a damaged
  * file (a flipped bit anywhere, the version included) is refused as
  * "damaged model file", never read into different effects. A format version
- * above 3 is refused as "written by a newer tautune". The file is written to
+ * above 4 is refused as "written by a newer tautune". The file is written to
  * a temporary name and renamed, so a crash never leaves half a model under
  * the real name.
  *
@@ -64,6 +71,10 @@
 /* One trial of a model. */
 typedef struct tt_model_member {
     char *plugin, *plugin_version;
+    /* Where the plugin was loaded from when the model was made: its file's
+     * basename and the absolute folder (`tautune predict` looks there
+     * first); NULL when not known (formats 1 to 3). */
+    char *plugin_file, *plugin_dir;
     size_t n_params;
     double *params;          /* the schema's values (CHOICE: the index) */
     uint64_t seed;           /* the seed the instance was created with */
@@ -95,12 +106,13 @@ typedef struct tt_model {
     int unverified;
 } tt_model;
 
-/* Write m to path (atomically) in format 3, with its checksum. No members, a member without a plugin name, or (K >= 2) a weight
+/* Write m to path (atomically) in format 4, with its checksum. No members,
+ * a member without a plugin name, or (K >= 2) a weight
  * that is not positive and finite or weights not summing to 1 (within 1e-9)
  * are TT_ERR_INVALID; errors name the file. */
 tt_status tt_model_write(const char *path, const tt_model *m, char *err, size_t errlen);
 
-/* Read a model file of format 1, 2 or 3 (a pipe is read into memory
+/* Read a model file of format 1 to 4 (a pipe is read into memory
  * first); on failure *out is NULL and err names the file and what is wrong:
  * TT_ERR_IO when it cannot be opened or read; TT_ERR_PARSE with "damaged
  * model file" when the checksum does not match or the contents do not fit

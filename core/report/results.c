@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "plugin/conditions.h"
+#include "search/log_tail.h"
 #include "tautune/tautune.h"
 #include "util/err.h"
 #include "util/utf8.h"
@@ -79,6 +80,29 @@ static void add_scores(cJSON *parent, const char *key, const tt_score_value *s, 
     }
 }
 
+/* "log": the worker's last output lines, oldest first, as an array of
+ * strings; when earlier lines were dropped (log_tail.h's bounds) the first
+ * entry says how many ("[N earlier lines dropped]") and "log_dropped" gives
+ * the number. Absent when the worker printed nothing, and for every record
+ * the search kept in memory (results.json): only trials.jsonl has it. */
+static void add_log(cJSON *o, const tt_log_tail *log)
+{
+    size_t n = tt_log_tail_count(log), dropped = tt_log_tail_dropped(log);
+    if (n == 0 && dropped == 0)
+        return;
+    cJSON *a = cJSON_AddArrayToObject(o, "log");
+    if (dropped) {
+        char head[96];
+        snprintf(head, sizeof head, "[%zu earlier line%s dropped]", dropped,
+                 dropped == 1 ? "" : "s");
+        cJSON_AddItemToArray(a, cJSON_CreateString(head));
+    }
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(tt_log_tail_line(log, i)));
+    if (dropped)
+        cJSON_AddNumberToObject(o, "log_dropped", (double)dropped);
+}
+
 cJSON *tt_trial_to_json(const tt_trial_result *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -116,6 +140,7 @@ cJSON *tt_trial_to_json(const tt_trial_result *r)
     else
         cJSON_Delete(reasons);
     put(o, "ate", tt_json_number(r->ate));
+    add_log(o, r->log);
     return o;
 }
 

@@ -2,7 +2,11 @@
  * results.h - the run folder's machine-readable files.
  *
  * trials.jsonl: one JSON object per finished trial, appended and flushed as
- * the trial finishes, so an interrupted run keeps every finished trial.
+ * the trial finishes, so an interrupted run keeps every finished trial. A
+ * line also holds the trial's "log" (the last lines its worker printed,
+ * search/log_tail.h; an array of strings, absent when it printed nothing),
+ * which results.json's trials do not: the search drops each log once it
+ * is written, so memory does not grow with it.
  * results.json: the whole run, written to a temporary file in the same folder
  * and renamed over the old one, so readers never see half a file.
  * The format is public (README "results.json"); fields are only ever added.

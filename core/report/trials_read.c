@@ -136,6 +136,9 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
      * difference (search/rank.h). */
     r->objective_se = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "objective_se"));
     r->ate = number_or_nan(cJSON_GetObjectItemCaseSensitive(o, "ate"));
+    /* "log" (and "log_dropped") are not read back: a resumed search needs
+     * none, and the records it keeps hold no log (search/trial.h). Files
+     * written before the field existed simply lack it. */
     const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(o, "null_reasons");
     tt_score_value scores[TT_MAX_SCORES];
     size_t n_scores = read_scores(cJSON_GetObjectItemCaseSensitive(o, "scores"), reasons, scores,

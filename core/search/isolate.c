@@ -58,8 +58,21 @@ static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, 
     static const int fatal[] = {SIGTERM, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         signal(fatal[i], SIG_DFL);
+    /* stdout joins stderr on the output pipe: nothing the job prints may
+     * reach the parent's stdout, and one pipe keeps the two streams' lines
+     * in the order they were written. Line-buffered, so each printf'd line
+     * is in the pipe (and survives a SIGKILL or a crash) as soon as it ends,
+     * not when a 4 KiB buffer fills. The parent flushed its stdio before the
+     * fork, so the buffer being replaced is empty. A buffer of our own, not
+     * NULL: glibc keeps the old buffer's pointers for NULL, and the first
+     * line after the switch would then wait in it (seen: a printf'd line
+     * arriving after a later stderr line). */
+    static char line_buffer[BUFSIZ];
     dup2(err_fd, STDERR_FILENO);
-    close(err_fd);
+    dup2(err_fd, STDOUT_FILENO);
+    if (err_fd > STDERR_FILENO)
+        close(err_fd);
+    setvbuf(stdout, line_buffer, _IOLBF, sizeof line_buffer);
     if (lim->memory_cap > 0) {
         struct rlimit rl = {lim->memory_cap, lim->memory_cap};
         setrlimit(RLIMIT_AS, &rl);
@@ -75,6 +88,8 @@ static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, 
              tt_msg_put(&m, err[0] ? err : "failed without a message",
                         strlen(err[0] ? err : "failed without a message")) == 0;
     }
+    /* A last printf'd line without its newline is output too. */
+    fflush(stdout);
     ok = ok && tt_write_all(answer_fd, m.data, m.len) == 0;
     _exit(ok ? 0 : 3);
 }
@@ -124,6 +139,8 @@ tt_status tt_isolate_start(tt_isolate_child *c, const tt_isolate_limits *lim,
     c->stage = stage;
     fcntl(c->answer_fd, F_SETFL, O_NONBLOCK);
     fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
+    /* Without memory for it the child only goes without a log. */
+    c->log = lim->keep_log ? tt_log_tail_new() : NULL;
     c->started = tt_now();
     c->kill_at = INFINITY;
     if (lim->timeout > 0) {
@@ -156,6 +173,8 @@ static void release(tt_isolate_child *c)
     close_fd(&c->answer_fd);
     close_fd(&c->err_fd);
     tt_msg_free(&c->answer);
+    tt_log_tail_free(c->log);
+    c->log = NULL;
     if (c->stage)
         munmap(c->stage, TT_ISOLATE_STAGE);
     c->stage = NULL;
@@ -186,13 +205,12 @@ static void keep_tail(tt_isolate_child *c, const char *buf, size_t n)
     c->tail[c->tail_len] = '\0';
 }
 
-void tt_isolate_drain(tt_isolate_child *c)
+/* The answer pipe, to its end or until it is empty for now. */
+static void drain_answer(tt_isolate_child *c)
 {
     char buf[4096];
-    if (!c->pid) /* a zeroed child's fds are 0, not "closed" */
-        return;
-    for (;;) {
-        ssize_t n = c->answer_fd >= 0 ? read(c->answer_fd, buf, sizeof buf) : 0;
+    while (c->answer_fd >= 0) {
+        ssize_t n = read(c->answer_fd, buf, sizeof buf);
         if (n > 0) {
             /* A failed append only loses the answer, which then reads as
              * "no answer". */
@@ -204,18 +222,41 @@ void tt_isolate_drain(tt_isolate_child *c)
             close_fd(&c->answer_fd);
         break;
     }
-    for (;;) {
-        ssize_t n = c->err_fd >= 0 ? read(c->err_fd, buf, sizeof buf) : 0;
+}
+
+/* The output pipe: at most max_reads reads, so a child that prints without
+ * pause cannot keep the parent in here past the limits it must enforce
+ * (poll wakes it again for the rest). */
+static void drain_output(tt_isolate_child *c, int max_reads)
+{
+    char buf[4096];
+    for (int reads = 0; c->err_fd >= 0 && reads < max_reads; reads++) {
+        ssize_t n = read(c->err_fd, buf, sizeof buf);
         if (n > 0) {
             if (c->lim.echo_stderr)
                 fwrite(buf, 1, (size_t)n, stderr);
             keep_tail(c, buf, (size_t)n);
+            tt_log_tail_feed(c->log, buf, (size_t)n);
             continue;
         }
         if (n == 0 || (errno != EAGAIN && errno != EINTR))
             close_fd(&c->err_fd);
         break;
     }
+}
+
+/* Reads per call of tt_isolate_drain: 64 KiB of output. */
+#define DRAIN_READS 16
+/* After the child has exited: whatever it left in the pipe, but not without
+ * end (a grandchild it forked may still hold the pipe and write). */
+#define REAP_READS 4096
+
+void tt_isolate_drain(tt_isolate_child *c)
+{
+    if (!c->pid) /* a zeroed child's fds are 0, not "closed" */
+        return;
+    drain_answer(c);
+    drain_output(c, DRAIN_READS);
 }
 
 size_t tt_isolate_fill_pollfds(const tt_isolate_child *c, struct pollfd *fds)
@@ -244,8 +285,16 @@ static void one_line_tail(const tt_isolate_child *c, char *out)
 /* Turn a child that has exited (wstatus from waitpid) into a report. */
 static void reap(tt_isolate_child *c, int wstatus, tt_isolate_report *rep)
 {
-    tt_isolate_drain(c);
+    /* Whatever it wrote before it ended is still in the pipes, a SIGKILL
+     * or a crash notwithstanding. */
+    drain_answer(c);
+    drain_output(c, REAP_READS);
     memset(rep, 0, sizeof *rep);
+    tt_log_tail_end(c->log);
+    if (tt_log_tail_count(c->log) > 0 || tt_log_tail_dropped(c->log) > 0) {
+        rep->log = c->log; /* handed over; release() frees only what is left */
+        c->log = NULL;
+    }
     rep->seconds = tt_now() - c->started;
     one_line_tail(c, rep->tail);
     memcpy(rep->stage, c->stage, TT_ISOLATE_STAGE);
@@ -362,4 +411,6 @@ void tt_isolate_describe(const tt_isolate_report *rep, const tt_isolate_limits *
 void tt_isolate_report_free(tt_isolate_report *rep)
 {
     tt_msg_free(&rep->result);
+    tt_log_tail_free(rep->log);
+    rep->log = NULL;
 }

@@ -9,7 +9,18 @@
  * in tt_isolate_run, a stop flag, and reports how the child ended: with a
  * result, with the job's own error message, killed by a signal (which one),
  * exited with a code, or killed for its timeout/deadline/stop. The last bytes
- * the child wrote on stderr are kept for the message.
+ * the child wrote are kept for the message and, when asked (keep_log), its
+ * last lines (search/log_tail.h) for the caller to record.
+ *
+ * The child's output: its stdout and stderr both go down one pipe to the
+ * parent (stdout line-buffered), so a plugin's printf never reaches the
+ * command's own stdout (a leaderboard, predictions on "-") and the lines of
+ * both streams arrive in the order they were written. Bytes written to a
+ * pipe are the kernel's at once: a child killed by SIGKILL (its timeout, the
+ * memory cap's OOM killer) or a crash leaves every whole line it printed in
+ * the pipe, and the parent reads them after the child is gone. Only a
+ * printf'd line still without its newline in the child's stdio buffer is
+ * lost with the child.
  *
  * Two ways to use it:
  *  - tt_isolate_run: one job, start to end (the winner's refit, predict).
@@ -27,8 +38,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "util/msg.h"
+#include "search/log_tail.h"
 #include "util/err.h"
+#include "util/msg.h"
 
 typedef struct tt_isolate_limits {
     double timeout;       /* seconds of wall time from the start; 0 = none */
@@ -37,12 +49,16 @@ typedef struct tt_isolate_limits {
                            * killed grace seconds after it */
     double grace;
     size_t memory_cap;    /* bytes of address space (RLIMIT_AS); 0 = none */
-    int echo_stderr;      /* also copy what the child prints on stderr to ours as it
-                           * comes (warnings of a refit), not just keep the tail */
+    int echo_stderr;      /* also copy what the child prints (stderr and stdout) to
+                           * our stderr as it comes (warnings of a refit), not just
+                           * keep the tail */
+    int keep_log;         /* keep the child's last output lines (log_tail.h) for
+                           * report.log */
 } tt_isolate_limits;
 
 /* The job, run in the child: append its result to *out and return 0, or
- * write a message into err and return non-zero. It may print on stderr.
+ * write a message into err and return non-zero. It may print on stderr or
+ * stdout (both reach the parent's pipe, see above).
  * The child then leaves with _exit: no atexit handlers, no stdio flush. */
 typedef int (*tt_isolate_job)(void *arg, tt_msg *out, char *err, size_t errlen);
 
@@ -66,10 +82,13 @@ typedef struct tt_isolate_report {
     double seconds;       /* wall time from start to end */
     tt_msg result;        /* OK: the job's message; owned, free with tt_msg_free */
     char error[1024];     /* FAILED: the job's message */
-    char tail[TT_ISOLATE_TAIL + 1]; /* last bytes of its stderr, on one line ('|' for
+    char tail[TT_ISOLATE_TAIL + 1]; /* last bytes of its output, on one line ('|' for
                                      * line breaks); "" when it printed nothing */
     char stage[TT_ISOLATE_STAGE];   /* the step the job last named (tt_isolate_stage),
                                      * so a crash says where; "" when it named none */
+    tt_log_tail *log;     /* with limits.keep_log: its last output lines, however it
+                           * ended; owned (tt_isolate_report_free, or take it and set
+                           * NULL); NULL without keep_log or when it printed nothing */
 } tt_isolate_report;
 
 /* A running child. Fields are private; the struct is public so a pool can
@@ -82,6 +101,7 @@ typedef struct tt_isolate_child {
     char tail[TT_ISOLATE_TAIL + 1];
     size_t tail_len;
     char *stage;          /* a page shared with the child (tt_isolate_stage) */
+    tt_log_tail *log;     /* keep_log: the output's last lines so far */
     double started, kill_at;
     tt_isolate_end kill_reason; /* TIMEOUT, DEADLINE or STOPPED, once killed */
     int killed;
@@ -134,7 +154,7 @@ tt_status tt_isolate_run(const tt_isolate_limits *lim, tt_isolate_job job, void 
 void tt_isolate_describe(const tt_isolate_report *rep, const tt_isolate_limits *lim,
                          const char *who, char *buf, size_t len);
 
-/* Frees rep->result. */
+/* Frees rep->result and rep->log. */
 void tt_isolate_report_free(tt_isolate_report *rep);
 
 #endif

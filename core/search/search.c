@@ -8,6 +8,7 @@
 
 #include "plugin/conditions.h"
 #include "score/score_terms.h"
+#include "search/log_tail.h"
 #include "search/rank.h"
 #include "search/searcher.h"
 #include "search/space.h"
@@ -185,6 +186,10 @@ static void finish(loop *lp, size_t slot)
                        tt_rank_keep(lp->problem->valid.n * (size_t)lp->problem->n_arms));
     if (lp->sink_stop == 0 && lp->sink && lp->sink(lp->sink_ctx, &out->trials[slot]))
         lp->sink_stop = 1;
+    /* The sink has written the log (trials.jsonl); the record kept for
+     * ranking must not hold up to 16 KiB per trial for the rest of the run. */
+    tt_log_tail_free(out->trials[slot].log);
+    out->trials[slot].log = NULL;
 }
 
 /* Copy what a worker computed into the launched trial. */
@@ -203,6 +208,8 @@ static void take_result(tt_trial_result *dst, const tt_trial_result *src)
     free(dst->effects);
     dst->effects = src->effects; /* moved too */
     dst->n_effects = src->n_effects;
+    tt_log_tail_free(dst->log);
+    dst->log = src->log; /* moved too, until finish() */
     dst->ate = src->ate;
     free(dst->scores);
     dst->scores = src->scores;
@@ -259,6 +266,7 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
         r->n_terms = 0;
         r->effects = NULL;
         r->n_effects = 0;
+        r->log = NULL; /* a read-back trial has none; its log stays in the file */
         r->error = NULL;
         r->scores = NULL;
         r->n_scores = 0;

@@ -11,6 +11,7 @@
 #include "plugin/host_boot.h"
 #include "score/oracle.h"
 #include "score/score_terms.h"
+#include "search/log_tail.h"
 #include "util/clock.h"
 #include "util/intern.h"
 #include "util/rng.h"
@@ -218,6 +219,7 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     r->n_terms = 0;
     r->effects = NULL;
     r->n_effects = 0;
+    r->log = NULL; /* in process nothing is captured; a worker's parent sets it */
     r->ate = NAN;
     r->fit_seconds = NAN;
     r->n_scores = r->n_oracle = 0;
@@ -314,5 +316,6 @@ void tt_trial_result_clear(tt_trial_result *r)
     free(r->point);
     free(r->terms);
     free(r->effects);
+    tt_log_tail_free(r->log);
     memset(r, 0, sizeof *r);
 }

@@ -108,6 +108,13 @@ typedef struct tt_trial_result {
     size_t n_scores;
     tt_score_value oracle[TT_MAX_ORACLE];
     size_t n_oracle;
+    /* Owned: the last lines the trial's worker printed (its plugin's
+     * host->log lines, stdout and stderr; search/log_tail.h), however it
+     * ended; NULL when it printed nothing or ran in process. The search
+     * hands it to its sink with the finished trial (trials.jsonl's "log")
+     * and frees it right after, so the records it keeps for ranking hold
+     * no log (NULL in tt_search_outcome and in trials read back). */
+    struct tt_log_tail *log;
 } tt_trial_result;
 
 /* Evaluate one candidate. Never fails as a function: every problem becomes
@@ -133,7 +140,7 @@ const char *tt_trial_error(const tt_trial_result *r); /* "" when there is none *
  * -1 (and no scores) when out of memory. */
 int tt_trial_set_scores(tt_trial_result *r, const tt_score_value *s, size_t n);
 
-/* Frees point, terms, effects, error and scores; zeroes. */
+/* Frees point, terms, effects, error, scores and log; zeroes. */
 void tt_trial_result_clear(tt_trial_result *r);
 
 #endif

@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "search/isolate.h"
 #include "search/protocol.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/log.h"
+#include "util/paths.h"
 
 typedef struct child {
     tt_isolate_child proc; /* not running = free */
@@ -32,8 +35,10 @@ tt_pool *tt_pool_new(const tt_worker_limits *limits)
     p->lim = *limits;
     if (p->lim.jobs < 1)
         p->lim.jobs = 1;
+    /* keep_log: each trial's last output lines go into its record (trial.h). */
     p->iso = (tt_isolate_limits){.timeout = p->lim.trial_timeout, .deadline = p->lim.deadline,
-                                 .grace = p->lim.grace, .memory_cap = p->lim.memory_cap};
+                                 .grace = p->lim.grace, .memory_cap = p->lim.memory_cap,
+                                 .keep_log = 1};
     p->children = calloc((size_t)p->lim.jobs, sizeof *p->children);
     if (!p->children) {
         free(p);
@@ -80,9 +85,32 @@ typedef struct trial_job {
     volatile sig_atomic_t *stop_flag;
 } trial_job;
 
+/* The child's log sink: one line per message, "warning: [plugin] text", in
+ * one write on stderr (the output pipe), so the trial's log (log_tail.h)
+ * holds the plugin's host->log lines in order with what it prints itself.
+ * The parent's sink would prefix "tautune: ", which says nothing there. */
+static void log_line(void *ctx, tt_log_level level, const char *msg)
+{
+    (void)ctx;
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    char line[2200];
+    int n = snprintf(line, sizeof line, "%s: %s\n", names[(unsigned)level <= 3 ? level : 3],
+                     msg);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line) { /* cut, but still one line */
+        n = (int)sizeof line - 1;
+        line[n - 1] = '\n';
+    }
+    (void)tt_write_all(STDERR_FILENO, line, (size_t)n);
+}
+
 static int run_trial(void *arg, tt_msg *out, char *err, size_t errlen)
 {
     const trial_job *j = arg;
+    /* This process only: the parent's sink is untouched. Debug lines stay
+     * out, as they do of the command's own stderr. */
+    tt_log_set_sink(log_line, NULL, TT_LOG_INFO);
     tt_trial_result r;
     memset(&r, 0, sizeof r);
     tt_trial_evaluate(j->problem, j->desc, j->point, j->seed, j->deadline, j->stop_flag, &r);
@@ -124,6 +152,10 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
     r->ate = NAN;
     r->fit_seconds = NAN;
     r->error = NULL;
+    /* The output lines, however the child ended: the record's, until the
+     * search has handed the trial to its sink (search.c). */
+    r->log = rep->log;
+    rep->log = NULL;
     if (rep->end == TT_ISOLATE_OK &&
         tt_result_decode(rep->result.data, rep->result.len, r) == TT_OK) {
         if (r->status != TT_TRIAL_OK || !(r->seconds > 0))

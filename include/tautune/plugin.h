@@ -272,7 +272,11 @@ typedef struct tt_plugin_host {
     void *(*resize)(void *ptr, size_t size);
     void (*release)(void *ptr);
 
-    /* Logging: printf-style, one line, no trailing newline needed. */
+    /* Logging: printf-style, one line, no trailing newline needed. In a
+     * trial, ERROR to INFO lines (DEBUG is dropped) go into the trial's log
+     * with whatever the plugin prints on stdout and stderr: trials.jsonl's
+     * "log" (its last 50 lines), shown under a failed trial and by
+     * `tautune run --verbose`; never on tautune's stdout. */
     void (*log)(void *host_ctx, tt_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)
         __attribute__((format(printf, 3, 4)))

@@ -12,9 +12,13 @@
  *                             `TAUTUNE predict COPY --data DATA` with exit 1
  *                             and that message (WORK: a scratch folder)
  *   damage_check old MODEL OUT
- *                             OUT: MODEL (format 3) as tautune wrote it before
+ *                             OUT: MODEL (format 4) as tautune wrote it before
  *                             checksums: format 1 for one member, format 2
  *                             for more
+ *   damage_check old3 MODEL OUT
+ *                             OUT: MODEL (format 4) as tautune wrote it before
+ *                             it recorded plugin files: format 3 (no
+ *                             plugin_file, plugin_dir lines; its checksum)
  * Exits non-zero with a message on the first failed check.
  */
 #include <errno.h>
@@ -29,6 +33,7 @@
 #include <cjson/cJSON.h>
 
 #include "model/model.h"
+#include "util/crc32.h"
 
 static int check_jsonl(const char *path)
 {
@@ -192,16 +197,59 @@ static int check_flips(char **argv)
     return 0;
 }
 
-/* Format 3 back to what tautune wrote before checksums: the checksum line
- * dropped; one member: header "tautune-model 1", no "members" line, no
- * "weight" line; more: header "tautune-model 2". */
+/* Format 4's bytes b (*len) back to format 3 in place: its members'
+ * plugin_file and plugin_dir lines dropped (they come before the "arms"
+ * line, ahead of any saved state, so they are found by their keys), the
+ * version 3, the checksum line made for the new body. 0, or 1 when b is not
+ * a format-4 model. */
+static int to_format3(unsigned char *b, size_t *len)
+{
+    static const char v4[] = "tautune-model 4\nmembers ";
+    const unsigned char *arms = memmem(b, *len, "\narms ", 6);
+    if (*len < 15 + sizeof v4 || memcmp(b, v4, sizeof v4 - 1) != 0 || !arms)
+        return 1;
+    size_t head = (size_t)(arms - b) + 1, out = 0;
+    for (size_t i = 0; i < head;) {
+        const unsigned char *nl = memchr(b + i, '\n', head - i);
+        size_t l = (size_t)(nl - (b + i)) + 1;
+        if (memcmp(b + i, "plugin_file ", 12) != 0 && memcmp(b + i, "plugin_dir ", 11) != 0) {
+            memmove(b + out, b + i, l);
+            out += l;
+        }
+        i += l;
+    }
+    memmove(b + out, b + head, *len - head);
+    *len = out + *len - head;
+    b[14] = '3';
+    char line[16];
+    snprintf(line, sizeof line, "crc32 %08lx\n", (unsigned long)tt_crc32(0, b, *len - 15));
+    memcpy(b + *len - 15, line, 15);
+    return 0;
+}
+
+/* Format 4 back to what tautune wrote before it recorded plugin files:
+ * format 3. */
+static int make_old3(const char *model, const char *out)
+{
+    size_t len;
+    unsigned char *b = slurp(model, &len);
+    int rc = !b || to_format3(b, &len) || spill(out, b, len);
+    if (b && rc)
+        fprintf(stderr, "damage_check: %s is not a format-4 model\n", model);
+    free(b);
+    return rc ? 1 : 0;
+}
+
+/* Format 4 back to what tautune wrote before checksums: format 3 less its
+ * checksum line; one member: header "tautune-model 1", no "members" line,
+ * no "weight" line; more: header "tautune-model 2". */
 static int make_old(const char *model, const char *out)
 {
     size_t len;
     unsigned char *b = slurp(model, &len);
     static const char v3[] = "tautune-model 3\nmembers ";
-    if (!b || len < 15 + sizeof v3 || memcmp(b, v3, sizeof v3 - 1) != 0) {
-        fprintf(stderr, "damage_check: %s is not a format-3 model\n", model);
+    if (!b || to_format3(b, &len) != 0) {
+        fprintf(stderr, "damage_check: %s is not a format-4 model\n", model);
         free(b);
         return 1;
     }
@@ -237,7 +285,9 @@ int main(int argc, char **argv)
         return check_flips(argv);
     if (argc == 4 && strcmp(argv[1], "old") == 0)
         return make_old(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "old3") == 0)
+        return make_old3(argv[2], argv[3]);
     fprintf(stderr, "usage: damage_check jsonl FILE | flips MODEL SEED SINGLE MULTI TAUTUNE "
-                    "DATA WORK | old MODEL OUT\n");
+                    "DATA WORK | old MODEL OUT | old3 MODEL OUT\n");
     return 2;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: model.ttm's checksum (issue 20, item 7).
 #   model_damage.sh BUILD_DIR SOURCE_DIR WORK_DIR
-# A short CSV run writes model.ttm (format 3, a CRC-32 line at its end):
+# A short CSV run writes model.ttm (format 4, a CRC-32 line at its end):
 # - untouched, predict reproduces cate.csv, with nothing on stderr;
 # - 500 copies with one flipped bit and 200 with 2 to 4, at seeded positions:
 #   each refused by the model reader and by `tautune predict` with "damaged
@@ -9,6 +9,8 @@
 #   other effects without a word); `tautune assign` exits 1 the same way;
 # - the same model as tautune wrote it before checksums (format 1) still
 #   predicts the same numbers, with a warning that it cannot be verified;
+# - the same model as tautune wrote it before it recorded plugin files
+#   (format 3, checksummed) predicts the same numbers without a word;
 # - a newer format version is refused as "written by a newer tautune" (1).
 set -euo pipefail
 build=$1 work=$3
@@ -43,7 +45,7 @@ return {
 }
 LUA
 "$tt" run c.lua --ci --out r > /dev/null 2> run.err || fail "run: $(cat run.err)"
-head -n 1 r/model.ttm | grep -qx 'tautune-model 3' || fail "model.ttm is not format 3"
+head -n 1 r/model.ttm | grep -qx 'tautune-model 4' || fail "model.ttm is not format 4"
 tail -n 1 r/model.ttm | grep -Eqx 'crc32 [0-9a-f]{8}' || fail "model.ttm has no checksum line"
 
 # Untouched: the run's effects, and no warning.
@@ -70,10 +72,19 @@ grep -q "warning: old.ttm was written by an older tautune without a checksum" pr
 cmp -s pred.csv pred_old.csv || fail "the old-format model predicts other numbers"
 echo "ok: a model written before checksums predicts the same, with a warning"
 
+# Written before plugin files were recorded: checked, and silent.
+"$damage" old3 r/model.ttm old3.ttm || fail "cannot make the format-3 model"
+head -n 1 old3.ttm | grep -qx 'tautune-model 3' || fail "old3.ttm is not format 3"
+! grep -q 'plugin_file\|plugin_dir' old3.ttm || fail "old3.ttm still names plugin files"
+expect 0 pred_old3 "$tt" predict old3.ttm --data d.csv --out pred_old3.csv
+[ ! -s pred_old3.err ] || fail "predict on a format-3 model said: $(cat pred_old3.err)"
+cmp -s pred.csv pred_old3.csv || fail "the format-3 model predicts other numbers"
+echo "ok: a format-3 model (no plugin files) predicts the same, silently"
+
 # A newer format (whatever it ends with) is named as such.
-{ printf 'tautune-model 4\n'; tail -c +17 r/model.ttm | head -c -15; } > new.ttm
+{ printf 'tautune-model 5\n'; tail -c +17 r/model.ttm | head -c -15; } > new.ttm
 expect 1 pred_new "$tt" predict new.ttm --data d.csv
-grep -q "model format version 4 was written by a newer tautune" pred_new.err ||
+grep -q "model format version 5 was written by a newer tautune" pred_new.err ||
   fail "newer format: $(cat pred_new.err)"
 echo "ok: a newer model format is refused as such"
 echo "model_damage: all checks passed"

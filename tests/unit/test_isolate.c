@@ -1,7 +1,8 @@
 /* test_isolate.c - search/isolate.c: a job in a child answers, fails with
  * its message, crashes (with the step it was in), exits, times out, is
  * killed after its deadline, and is stopped within 0.1 s of the stop flag;
- * msg.c's arrays round-trip. */
+ * its stdout and stderr lines come back (keep_log) in order, after a SIGKILL
+ * too, and never reach the parent's stdout; msg.c's arrays round-trip. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -200,6 +201,87 @@ static void test_stop_flag_kills_within_a_second(void **state)
     signal(SIGALRM, SIG_DFL);
 }
 
+/* Prints on both streams, the last stdout line without its newline, and
+ * answers. */
+static int job_talks(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)err;
+    (void)errlen;
+    printf("out one\n");
+    fprintf(stderr, "err two\n");
+    puts("out three");
+    if (write(STDOUT_FILENO, "raw four\n", 9) != 9)
+        return -1;
+    printf("no newline five");
+    const double v = 1;
+    return tt_msg_put_f64s(out, &v, 1);
+}
+
+/* Prints, then hangs until its timeout's SIGKILL. */
+static int job_talks_then_hangs(void *arg, tt_msg *out, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)out;
+    (void)err;
+    (void)errlen;
+    printf("printed before the hang\n");
+    fprintf(stderr, "warned before the hang\n");
+    while (pause() != 12345)
+        ;
+    return 0;
+}
+
+/* The child's stdout and stderr reach report.log (keep_log) in the order
+ * written, never the parent's stdout; what a child printed before a SIGKILL
+ * is still there. */
+static void test_output_lines_and_stdout(void **state)
+{
+    (void)state;
+    fflush(stdout);
+    char path[] = "/tmp/tt_test_isolate_stdout_XXXXXX";
+    int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+    assert_true(fd >= 0 && saved >= 0);
+    assert_true(dup2(fd, STDOUT_FILENO) >= 0);
+
+    tt_isolate_limits lim = {.keep_log = 1};
+    tt_isolate_report rep;
+    run(&lim, job_talks, NULL, NULL, &rep);
+    tt_isolate_limits hang = {.keep_log = 1, .timeout = 0.3};
+    tt_isolate_report rep2;
+    run(&hang, job_talks_then_hangs, NULL, NULL, &rep2);
+    tt_isolate_limits nolog = {0};
+    tt_isolate_report rep3;
+    run(&nolog, job_talks, NULL, NULL, &rep3);
+
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    off_t printed = lseek(fd, 0, SEEK_END);
+    close(fd);
+    unlink(path);
+    assert_int_equal(printed, 0); /* nothing of the children on our stdout */
+
+    assert_int_equal(rep.end, TT_ISOLATE_OK);
+    const char *want[] = {"out one", "err two", "out three", "raw four", "no newline five"};
+    assert_int_equal(tt_log_tail_count(rep.log), 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(tt_log_tail_line(rep.log, i), want[i]);
+    tt_isolate_report_free(&rep);
+    assert_null(rep.log);
+
+    assert_int_equal(rep2.end, TT_ISOLATE_TIMEOUT);
+    assert_int_equal(tt_log_tail_count(rep2.log), 2);
+    assert_string_equal(tt_log_tail_line(rep2.log, 0), "printed before the hang");
+    assert_string_equal(tt_log_tail_line(rep2.log, 1), "warned before the hang");
+    tt_isolate_report_free(&rep2);
+
+    /* Without keep_log: no lines, but the tail for messages as before. */
+    assert_null(rep3.log);
+    assert_non_null(strstr(rep3.tail, "err two|out three"));
+    tt_isolate_report_free(&rep3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_crash_names_signal_and_stage),
         cmocka_unit_test(test_timeout_and_deadline_kill),
         cmocka_unit_test(test_stop_flag_kills_within_a_second),
+        cmocka_unit_test(test_output_lines_and_stdout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

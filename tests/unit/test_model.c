@@ -1,8 +1,10 @@
 /* test_model.c - the model file (model/model.h): a one-member model is
- * written byte for byte as format 3 (a fixture), and a format-1 file written
- * before checksums (a fixture made by that writer) still reads, as one
- * member of weight 1 marked unverified; a three-member model round-trips
- * every field, weights exactly; every truncation of a format-3 file and
+ * written byte for byte as format 4 (a fixture, with the plugin's file and
+ * folder), a format-3 file (written before plugin files were recorded) still
+ * reads verified with no file, and a format-1 file written before checksums
+ * (a fixture made by that writer) still reads, as one member of weight 1
+ * marked unverified; a three-member model round-trips every field, weights
+ * and plugin files exactly; every truncation of a format-4 file and
  * every flip of 1 to 4 bits tried is "damaged model file", never a model;
  * behind the checksum every corrupt count is an error naming the
  * file, never a crash or a huge allocation; a newer format says so; the
@@ -52,8 +54,9 @@ static const char FORMAT1_FIXTURE[] =
     "\n"
     "end\n";
 
-/* The same model as the writer writes it now (format 3); the checksum line
- * is the CRC-32 of every byte before it (computed with Python's zlib). */
+/* The same model as the writer wrote it before plugin files were recorded
+ * (format 3); the checksum line is the CRC-32 of every byte before it
+ * (computed with Python's zlib). */
 static const char FORMAT3_FIXTURE[] =
     "tautune-model 3\n"
     "members 1\n"
@@ -84,6 +87,42 @@ static const char FORMAT3_FIXTURE[] =
     "\n"
     "end\n"
     "crc32 6ec92cbf\n";
+
+/* The same model as the writer writes it now (format 4): format 3 with the
+ * plugin's file and folder after its version (a folder with a space: the
+ * strings are length-prefixed). Checksum by Python's zlib. */
+static const char FORMAT4_FIXTURE[] =
+    "tautune-model 4\n"
+    "members 1\n"
+    "plugin 10 dr_learner\n"
+    "version 5 1.2.0\n"
+    "plugin_file 13 dr_learner.so\n"
+    "plugin_dir 20 /opt/tautune plugins\n"
+    "seed 18446744073709551615\n"
+    "params 3 0.10000000000000001 3 -2.4999999999999999e-07\n"
+    "weight 1\n"
+    "arms 2\n"
+    "s 7 control\n"
+    "s 7 treated\n"
+    "id 2 id\n"
+    "x 2\n"
+    "s 3 age\n"
+    "s 3 x 2\n"
+    "w 1\n"
+    "s 2 w1\n"
+    "prep 0\n"
+    "\n"
+    "prop_width 0\n"
+    "propensity 0\n"
+    "outcome 0\n"
+    "arm_outcomes 0\n"
+    "state 8\n"
+    "a\n"
+    "\0"
+    "\377end\n"
+    "\n"
+    "end\n"
+    "crc32 e6b6e575\n";
 
 static char g_dir[] = "/tmp/tt_test_model_XXXXXX";
 
@@ -140,19 +179,29 @@ static unsigned char g_state[] = {'a', '\n', 0, 255, 'e', 'n', 'd', '\n'};
 
 static tt_model one_member_model(tt_model_member *one)
 {
-    *one = (tt_model_member){.plugin = "dr_learner", .plugin_version = "1.2.0", .n_params = 3,
+    *one = (tt_model_member){.plugin = "dr_learner", .plugin_version = "1.2.0",
+                             .plugin_file = "dr_learner.so",
+                             .plugin_dir = "/opt/tautune plugins", .n_params = 3,
                              .params = g_params, .seed = UINT64_MAX, .state = g_state,
                              .state_len = sizeof g_state, .weight = 1};
     return (tt_model){.n_members = 1, .members = one, .n_arms = 2, .arm_labels = g_arms,
                       .id_name = "id", .p_x = 2, .p_w = 1, .x_names = g_x, .w_names = g_w};
 }
 
-static void assert_one_member(const tt_model *r)
+/* with_file: the file read is of format 4 (older ones have no plugin file). */
+static void assert_one_member(const tt_model *r, int with_file)
 {
     assert_int_equal(r->n_members, 1);
     const tt_model_member *mb = &r->members[0];
     assert_string_equal(mb->plugin, "dr_learner");
     assert_string_equal(mb->plugin_version, "1.2.0");
+    if (with_file) {
+        assert_string_equal(mb->plugin_file, "dr_learner.so");
+        assert_string_equal(mb->plugin_dir, "/opt/tautune plugins");
+    } else {
+        assert_null(mb->plugin_file);
+        assert_null(mb->plugin_dir);
+    }
     assert_true(mb->seed == UINT64_MAX);
     assert_int_equal(mb->n_params, 3);
     assert_memory_equal(mb->params, g_params, sizeof g_params);
@@ -170,7 +219,7 @@ static void assert_one_member(const tt_model *r)
     assert_null(r->arm_outcome);
 }
 
-static void test_one_member_format_3_and_1(void **state)
+static void test_one_member_formats_4_3_and_1(void **state)
 {
     (void)state;
     tt_model_member one;
@@ -181,25 +230,43 @@ static void test_one_member_format_3_and_1(void **state)
         assert_int_equal(tt_model_write(path_of("one.ttm"), &m, err, sizeof err), TT_OK);
         size_t len;
         unsigned char *bytes = slurp(path_of("one.ttm"), &len);
-        assert_int_equal(len, sizeof FORMAT3_FIXTURE - 1);
-        assert_memory_equal(bytes, FORMAT3_FIXTURE, len);
+        assert_int_equal(len, sizeof FORMAT4_FIXTURE - 1);
+        assert_memory_equal(bytes, FORMAT4_FIXTURE, len);
         free(bytes);
     }
-    /* The checksum line is the CRC-32 of the bytes before it. */
-    char line[16];
-    snprintf(line, sizeof line, "crc32 %08lx\n",
-             (unsigned long)tt_crc32(0, FORMAT3_FIXTURE, sizeof FORMAT3_FIXTURE - 1 - 15));
-    assert_string_equal(FORMAT3_FIXTURE + sizeof FORMAT3_FIXTURE - 1 - 15, line);
+    /* The checksum lines are the CRC-32 of the bytes before them. */
+    const char *fixtures[] = {FORMAT3_FIXTURE, FORMAT4_FIXTURE};
+    const size_t sizes[] = {sizeof FORMAT3_FIXTURE - 1, sizeof FORMAT4_FIXTURE - 1};
+    for (int f = 0; f < 2; f++) {
+        char line[16];
+        snprintf(line, sizeof line, "crc32 %08lx\n",
+                 (unsigned long)tt_crc32(0, fixtures[f], sizes[f] - 15));
+        assert_string_equal(fixtures[f] + sizes[f] - 15, line);
+    }
     tt_model *r = NULL;
     assert_int_equal(tt_model_read(path_of("one.ttm"), &r, err, sizeof err), TT_OK);
-    assert_one_member(r);
+    assert_one_member(r, 1);
+    assert_int_equal(r->unverified, 0);
+    tt_model_free(r);
+    /* A member without a known file is written "-" and read back NULL. */
+    one.plugin_file = one.plugin_dir = NULL;
+    assert_int_equal(tt_model_write(path_of("nofile.ttm"), &m, err, sizeof err), TT_OK);
+    r = NULL;
+    assert_int_equal(tt_model_read(path_of("nofile.ttm"), &r, err, sizeof err), TT_OK);
+    assert_one_member(r, 0);
+    tt_model_free(r);
+    /* Format 3 (checksum, no plugin file) reads verified, without a file. */
+    spill(path_of("fixture3.ttm"), FORMAT3_FIXTURE, sizeof FORMAT3_FIXTURE - 1);
+    r = NULL;
+    assert_int_equal(tt_model_read(path_of("fixture3.ttm"), &r, err, sizeof err), TT_OK);
+    assert_one_member(r, 0);
     assert_int_equal(r->unverified, 0);
     tt_model_free(r);
     /* A model written before checksums reads as it did, marked unverified. */
     spill(path_of("fixture.ttm"), FORMAT1_FIXTURE, sizeof FORMAT1_FIXTURE - 1);
     r = NULL;
     assert_int_equal(tt_model_read(path_of("fixture.ttm"), &r, err, sizeof err), TT_OK);
-    assert_one_member(r);
+    assert_one_member(r, 0);
     assert_int_equal(r->unverified, 1);
     tt_model_free(r);
     tt_model_free(NULL);
@@ -247,12 +314,15 @@ static char *g_arms3[] = {"a", "b b", "c"};
 static void three_make(three *t)
 {
     memset(t, 0, sizeof *t);
-    t->mb[0] = (tt_model_member){.plugin = "dml_linear", .plugin_version = "0.9", .n_params = 2,
+    t->mb[0] = (tt_model_member){.plugin = "dml_linear", .plugin_version = "0.9",
+                                 .plugin_file = "dml_linear.so",
+                                 .plugin_dir = "/usr/lib/tautune/plugins", .n_params = 2,
                                  .params = g_p0, .seed = 17, .state = g_s0,
                                  .state_len = sizeof g_s0, .weight = 0.1};
-    /* A member without version, hyperparameters or state. */
+    /* A member without version, plugin file, hyperparameters or state. */
     t->mb[1] = (tt_model_member){.plugin = "diff_in_means", .seed = 0, .weight = 0.7};
     t->mb[2] = (tt_model_member){.plugin = "x_learner", .plugin_version = "2.0.1-rc",
+                                 .plugin_file = "x learner.so", .plugin_dir = "/",
                                  .n_params = 4, .params = g_p2, .seed = (uint64_t)1 << 63,
                                  .state = g_s2, .state_len = sizeof g_s2, .weight = 0.2};
     t->prop = fitted_ridge(0.5);
@@ -281,7 +351,7 @@ static void test_three_members_round_trip(void **state)
     assert_int_equal(tt_model_write(path_of("three.ttm"), &t.m, err, sizeof err), TT_OK);
     size_t len;
     unsigned char *bytes = slurp(path_of("three.ttm"), &len);
-    assert_memory_equal(bytes, "tautune-model 3\nmembers 3\n", 26);
+    assert_memory_equal(bytes, "tautune-model 4\nmembers 3\n", 26);
     free(bytes);
     tt_model *r = NULL;
     assert_int_equal(tt_model_read(path_of("three.ttm"), &r, err, sizeof err), TT_OK);
@@ -290,10 +360,13 @@ static void test_three_members_round_trip(void **state)
     for (size_t k = 0; k < 3; k++) {
         const tt_model_member *a = &t.mb[k], *b = &r->members[k];
         assert_string_equal(a->plugin, b->plugin);
-        if (a->plugin_version)
-            assert_string_equal(a->plugin_version, b->plugin_version);
-        else
-            assert_null(b->plugin_version);
+        const char *want[3] = {a->plugin_version, a->plugin_file, a->plugin_dir};
+        const char *got[3] = {b->plugin_version, b->plugin_file, b->plugin_dir};
+        for (int f = 0; f < 3; f++)
+            if (want[f])
+                assert_string_equal(want[f], got[f]);
+            else
+                assert_null(got[f]);
         assert_int_equal(a->n_params, b->n_params);
         if (a->n_params)
             assert_memory_equal(a->params, b->params, sizeof(double) * a->n_params);
@@ -369,7 +442,7 @@ static unsigned char *three_bytes(size_t *len)
     return slurp(path_of("three.ttm"), len);
 }
 
-static void test_truncated_format_3(void **state)
+static void test_truncated_format_4(void **state)
 {
     (void)state;
     size_t len;
@@ -380,7 +453,7 @@ static void test_truncated_format_3(void **state)
     free(bytes);
 }
 
-/* Single-bit flips of a format-3 file (every bit of its first and last 64
+/* Single-bit flips of a format-4 file (every bit of its first and last 64
  * bytes, where the header and the checksum line are, and one bit of every
  * other byte) and 1000 flips of 2 to 4 bits at seeded positions are
  * refused: before the checksum, some of them changed numbers the file still
@@ -448,7 +521,7 @@ static char *edited(const unsigned char *bytes, size_t len, const char *from, co
     return e;
 }
 
-/* A format-3 file's bytes with its checksum line made again for what the
+/* A format-3 or 4 file's bytes with its checksum line made again for what the
  * body now holds: what gets past the checksum reaches the parser. */
 static void reseal(char *bytes, size_t len)
 {
@@ -457,7 +530,36 @@ static void reseal(char *bytes, size_t len)
     memcpy(bytes + len - 15, line, 15);
 }
 
-static void test_corrupt_format_3(void **state)
+/* A format-4 file's bytes as an older writer would have written them:
+ * version digit v ('2' or '3') and no plugin_file/plugin_dir lines (the
+ * member headers come before any saved state, so the lines are found by
+ * their keys there). The checksum line is left as it was. */
+static char *as_format(const unsigned char *bytes, size_t len, char v, size_t *out_len)
+{
+    char *e = malloc(len);
+    assert_non_null(e);
+    const char *arms = memmem(bytes, len, "\narms ", 6);
+    assert_non_null(arms);
+    size_t head = (size_t)(arms - (const char *)bytes), n = 0;
+    for (size_t i = 0; i < head;) {
+        const char *line = (const char *)bytes + i;
+        const char *nl = memchr(line, '\n', head + 1 - i);
+        size_t l = (size_t)(nl - line) + 1;
+        if (strncmp(line, "plugin_file ", 12) != 0 && strncmp(line, "plugin_dir ", 11) != 0) {
+            memcpy(e + n, line, l);
+            n += l;
+        }
+        i += l;
+    }
+    memcpy(e + n, bytes + head + 1, len - head - 1);
+    n += len - head - 1;
+    assert_memory_equal(e, "tautune-model 4", 15);
+    e[14] = v;
+    *out_len = n;
+    return e;
+}
+
+static void test_corrupt_format_4(void **state)
 {
     (void)state;
     size_t len, elen;
@@ -478,9 +580,14 @@ static void test_corrupt_format_3(void **state)
         {"x 2\n", "x 9999999\n", NULL},
         {"arms 3\n", "arms 99999\n", "arms"},
         {"params 4 ", "params 4000000000 ", NULL},
-        {"tautune-model 3", "tautune-model x", "format version"},
-        {"tautune-model 3", "tautune-model 0", "format version 0"},
+        {"tautune-model 4", "tautune-model x", "format version"},
+        {"tautune-model 4", "tautune-model 0", "format version 0"},
         {"plugin 10 dml_linear", "plugin -", "plugin"},
+        {"plugin_file 13 dml_linear.so", "plugin_file 99 dml_linear.so", "plugin_dir"},
+        {"plugin_dir 24 ", "plugin_dir 4000000000 ", "plugin_dir"},
+        {"plugin_file 13 dml_linear.so\n", "", "plugin_file"}, /* a line missing */
+        /* Format 3 has no plugin files: the format-4 lines are damage there. */
+        {"tautune-model 4", "tautune-model 3", "seed"},
         {"end\ncrc32", "end\nEND\ncrc32", "bytes after 'end'"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -493,12 +600,12 @@ static void test_corrupt_format_3(void **state)
         free(e);
     }
     /* A newer format says so (resealed: a future tautune's checksum). */
-    char *e = edited(bytes, len, "tautune-model 3", "tautune-model 4", &elen);
+    char *e = edited(bytes, len, "tautune-model 4", "tautune-model 5", &elen);
     reseal(e, elen);
-    expect_refused("new.ttm", e, elen, "version 4 was written by a newer tautune", 1);
+    expect_refused("new.ttm", e, elen, "version 5 was written by a newer tautune", 1);
     free(e);
     expect_refused("new.ttm", "tautune-model 9\n", 16, "written by a newer tautune", 1);
-    /* Format 3 without its checksum line, or with one in capitals. */
+    /* Format 4 without its checksum line, or with one in capitals. */
     expect_unreadable("nosum.ttm", bytes, len - 15, "no checksum line");
     e = malloc(len);
     memcpy(e, bytes, len);
@@ -511,9 +618,9 @@ static void test_corrupt_format_3(void **state)
     /* Another kind of file. */
     expect_unreadable("csv.ttm", "a,b\n1,2\n", 8, "not a model at all");
     expect_unreadable("empty.ttm", "", 0, "not a model at all");
-    /* A format-2 file (an ensemble written before checksums) still reads;
-     * bytes after its "end" do not. */
-    e = edited(bytes, len, "tautune-model 3", "tautune-model 2", &elen);
+    /* A format-2 file (an ensemble written before checksums and plugin
+     * files) still reads; bytes after its "end" do not. */
+    e = as_format(bytes, len, '2', &elen);
     tt_model *r = NULL;
     char err[512];
     spill(path_of("old2.ttm"), e, elen - 15);
@@ -523,6 +630,18 @@ static void test_corrupt_format_3(void **state)
     tt_model_free(r);
     memcpy(e + elen - 15, "more\n", 5);
     expect_unreadable("old2.ttm", e, elen - 10, "bytes after 'end'");
+    free(e);
+    /* A format-3 ensemble (checksum, no plugin files) reads verified. */
+    e = as_format(bytes, len, '3', &elen);
+    reseal(e, elen);
+    r = NULL;
+    spill(path_of("old3.ttm"), e, elen);
+    assert_int_equal(tt_model_read(path_of("old3.ttm"), &r, err, sizeof err), TT_OK);
+    assert_int_equal(r->n_members, 3);
+    assert_int_equal(r->unverified, 0);
+    assert_null(r->members[0].plugin_file);
+    assert_string_equal(r->members[2].plugin, "x_learner");
+    tt_model_free(r);
     free(e);
     free(bytes);
     r = NULL;
@@ -560,11 +679,11 @@ static void test_writer_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_member_format_3_and_1),
+        cmocka_unit_test(test_one_member_formats_4_3_and_1),
         cmocka_unit_test(test_three_members_round_trip),
-        cmocka_unit_test(test_truncated_format_3),
+        cmocka_unit_test(test_truncated_format_4),
         cmocka_unit_test(test_flipped_bits),
-        cmocka_unit_test(test_corrupt_format_3),
+        cmocka_unit_test(test_corrupt_format_4),
         cmocka_unit_test(test_writer_refusals),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);

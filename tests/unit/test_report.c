@@ -1,4 +1,5 @@
-/* test_report.c - trials.jsonl lines and results.json. */
+/* test_report.c - trials.jsonl lines (with a trial's log) and results.json;
+ * trials.jsonl read back, lines with and without a log alike. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "lua/config.h"
 #include "report/results.h"
 #include "report/trials_read.h"
+#include "search/log_tail.h"
 
 static const char *const modes[] = {"fast", "slow", NULL};
 static const tt_plugin_param params[] = {
@@ -88,6 +90,7 @@ static void test_trial_json_fields(void **state)
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(j, "null_reasons"), "pehe")->valuestring,
         "no truth here");
+    assert_null(cJSON_GetObjectItem(j, "log")); /* nothing printed: no field */
     cJSON_Delete(j);
     tt_trial_result_clear(&r);
 
@@ -98,7 +101,32 @@ static void test_trial_json_fields(void **state)
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "objective")));
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "ate")));
     cJSON_Delete(j);
-    tt_trial_result_clear(&r);
+
+    /* Its log: the lines, oldest first. */
+    r.log = tt_log_tail_new();
+    const char text[] = "warning: [demo] one\nstdout \"two\"\n";
+    tt_log_tail_feed(r.log, text, sizeof text - 1);
+    j = tt_trial_to_json(&r);
+    cJSON *log = cJSON_GetObjectItem(j, "log");
+    assert_int_equal(cJSON_GetArraySize(log), 2);
+    assert_string_equal(cJSON_GetArrayItem(log, 0)->valuestring, "warning: [demo] one");
+    assert_string_equal(cJSON_GetArrayItem(log, 1)->valuestring, "stdout \"two\"");
+    assert_null(cJSON_GetObjectItem(j, "log_dropped"));
+    cJSON_Delete(j);
+    /* More than 50 lines: the first entry says how many were dropped. */
+    char line[32];
+    for (int i = 0; i < 60; i++) {
+        snprintf(line, sizeof line, "line %d\n", i);
+        tt_log_tail_feed(r.log, line, strlen(line));
+    }
+    j = tt_trial_to_json(&r);
+    log = cJSON_GetObjectItem(j, "log");
+    assert_int_equal(cJSON_GetArraySize(log), 51);
+    assert_string_equal(cJSON_GetArrayItem(log, 0)->valuestring, "[12 earlier lines dropped]");
+    assert_string_equal(cJSON_GetArrayItem(log, 1)->valuestring, "line 10");
+    assert_int_equal(cJSON_GetObjectItem(j, "log_dropped")->valueint, 12);
+    cJSON_Delete(j);
+    tt_trial_result_clear(&r); /* frees the log too */
 }
 
 static void test_jsonl_and_results(void **state)
@@ -214,6 +242,14 @@ static void test_trials_read_back(void **state)
     make_trial(&t[0], 1, TT_TRIAL_OK, 0.5);
     t[0].is_default = 1;
     make_trial(&t[1], 3, TT_TRIAL_FAILED, NAN);
+    /* A line with a log (longer than any line before logs) reads back as
+     * the others: --resume of a run with logs. */
+    t[1].log = tt_log_tail_new();
+    for (int i = 0; i < 80; i++) {
+        char line[300];
+        snprintf(line, sizeof line, "a long log line %d %0200d\n", i, i);
+        tt_log_tail_feed(t[1].log, line, strlen(line));
+    }
     make_trial(&t[2], 2, TT_TRIAL_OK, 0.25);
     t[2].point[0] = 1.0 / 3.0; /* must come back bit for bit */
     for (int i = 0; i < 3; i++)
@@ -240,6 +276,7 @@ static void test_trials_read_back(void **state)
         assert_true(back[i].objective == t[i].objective ||
                     (isnan(back[i].objective) && isnan(t[i].objective)));
         assert_int_equal(back[i].n_scores, t[i].n_scores);
+        assert_null(back[i].log); /* the log stays in the file */
         tt_trial_result_clear(&back[i]);
     }
     free(back);

@@ -16,6 +16,7 @@
 #include "data/synth.h"
 #include "lua/config.h"
 #include "plugin/registry.h"
+#include "search/log_tail.h"
 #include "search/protocol.h"
 #include "score/scores.h"
 #include "search/search.h"
@@ -75,9 +76,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Search over the named plugins with a trial cap. */
-static void run(fixture *f, const char *const *names, size_t n, const tt_search_options *opt,
-                tt_search_outcome *out)
+/* Search over the named plugins with a trial cap, each finished trial
+ * handed to sink (may be NULL). */
+static void run_to(fixture *f, const char *const *names, size_t n, const tt_search_options *opt,
+                   tt_trial_sink sink, void *sink_ctx, tt_search_outcome *out)
 {
     char lua[1024] = "return { data = { generator = 'synthetic' }, estimators = {";
     const tt_plugin_descriptor *descs[8];
@@ -94,9 +96,15 @@ static void run(fixture *f, const char *const *names, size_t n, const tt_search_
         assert_non_null(e);
         descs[i] = e->desc;
     }
-    assert_int_equal(tt_search_run(&f->problem, cfg, descs, opt, NULL, NULL, out, err, sizeof err),
-                     TT_OK);
+    assert_int_equal(tt_search_run(&f->problem, cfg, descs, opt, sink, sink_ctx, out, err,
+                                   sizeof err), TT_OK);
     tt_config_free(cfg);
+}
+
+static void run(fixture *f, const char *const *names, size_t n, const tt_search_options *opt,
+                tt_search_outcome *out)
+{
+    run_to(f, names, n, opt, NULL, NULL, out);
 }
 
 static const tt_trial_result *find(const tt_search_outcome *out, const char *name)
@@ -227,6 +235,42 @@ static void test_stop_flag_kills_running_workers(void **state)
     tt_search_outcome_free(&out);
 }
 
+/* What the sink saw of each trial's log. */
+typedef struct seen_logs {
+    size_t trials, with_log;
+    char abort_last[256]; /* mb_abort's last log line */
+} seen_logs;
+
+static int keep_logs(void *ctx, const tt_trial_result *r)
+{
+    seen_logs *s = ctx;
+    s->trials++;
+    size_t n = tt_log_tail_count(r->log);
+    s->with_log += n > 0;
+    if (n && strcmp(r->desc->name, "mb_abort") == 0)
+        snprintf(s->abort_last, sizeof s->abort_last, "%s", tt_log_tail_line(r->log, n - 1));
+    return 0;
+}
+
+/* A worker's output reaches the sink with its trial (a crashed one
+ * included), and the records the search keeps hold no log. */
+static void test_logs_reach_the_sink_only(void **state)
+{
+    fixture *f = *state;
+    const char *names[] = {"mb_abort", "diff_in_means"};
+    tt_search_options opt = {.max_trials = 2, .seed = 1, .isolate = 1, .jobs = 1,
+                             .trial_timeout = 10.0};
+    seen_logs seen = {0};
+    tt_search_outcome out;
+    run_to(f, names, 2, &opt, keep_logs, &seen, &out);
+    assert_int_equal(seen.trials, 2);
+    assert_int_equal(seen.with_log, 1); /* diff_in_means prints nothing */
+    assert_string_equal(seen.abort_last, "misbehaving plugin: giving up");
+    for (size_t i = 0; i < out.n_trials; i++)
+        assert_null(out.trials[i].log);
+    tt_search_outcome_free(&out);
+}
+
 static void test_protocol_round_trip(void **state)
 {
     (void)state;
@@ -282,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_misbehaving_plugins_become_failures),
         cmocka_unit_test(test_isolated_equals_in_process),
         cmocka_unit_test(test_stop_flag_kills_running_workers),
+        cmocka_unit_test(test_logs_reach_the_sink_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
