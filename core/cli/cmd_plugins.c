@@ -1,9 +1,11 @@
-/* cmd_plugins.c - `tautune plugins [NAME]`: what is installed and what it takes. */
+/* cmd_plugins.c - `tautune plugins [NAME]`: what is installed and what it
+ * takes; `tautune plugins --learners`: the host's learners a plugin can use. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/help.h"
+#include "cli/learner_catalogue.h"
 #include "plugin/conditions.h"
 #include "plugin/host_boot.h"
 
@@ -88,10 +90,15 @@ int tt_cmd_plugins(int argc, char **argv)
 {
     tt_plugin_paths paths = {.n = 0};
     const char *name = NULL;
+    int learners = 0, markdown = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             tt_help_print("plugins", stdout);
             return TT_EXIT_OK;
+        } else if (strcmp(argv[i], "--learners") == 0) {
+            learners = 1;
+        } else if (strcmp(argv[i], "--markdown") == 0) {
+            markdown = 1;
         } else if (strcmp(argv[i], "--plugin-path") == 0 && i + 1 < argc) {
             if (paths.n < sizeof paths.dirs / sizeof paths.dirs[0])
                 paths.dirs[paths.n++] = argv[++i];
@@ -102,6 +109,20 @@ int tt_cmd_plugins(int argc, char **argv)
             tt_help_print("plugins", stderr);
             return TT_EXIT_USAGE;
         }
+    }
+    if (markdown && !learners) {
+        fprintf(stderr, "tautune plugins: --markdown goes with --learners\n");
+        return TT_EXIT_USAGE;
+    }
+    if (learners && (name || paths.n)) {
+        fprintf(stderr, "tautune plugins: --learners lists the host's learners; it takes no "
+                        "plugin name or --plugin-path\n");
+        return TT_EXIT_USAGE;
+    }
+    /* The catalogue is the core's own tables: no plugin is loaded for it. */
+    if (learners) {
+        tt_cli_print_learners(stdout, markdown);
+        return TT_EXIT_OK;
     }
     tt_registry *reg = tt_cli_load_plugins(&paths, 1);
     if (!reg) {

@@ -179,9 +179,16 @@ static void predict_text(FILE *out)
 static void plugins_text(FILE *out)
 {
     fputs("Usage: tautune plugins [NAME] [--plugin-path DIR[:DIR...]]...\n"
+          "       tautune plugins --learners [--markdown]\n"
           "\n"
           "Lists every estimator plugin found on the plugin path with its version,\n"
           "capabilities and hyperparameter schema; with NAME, only that plugin.\n"
+          "--learners lists instead the host's learners a plugin can create through\n"
+          "its host table (learner_create): each name, what it fits, and every key\n"
+          "with its kind, range, default and meaning, read from the tables the host\n"
+          "checks learner_create against; no plugin is loaded. --markdown prints it\n"
+          "as docs/learners.md (installed as share/doc/tautune/learners.md). Writing\n"
+          "a plugin: docs/plugins.md.\n"
           "Plugin folders are searched in order: --plugin-path, $TAUTUNE_PLUGIN_PATH,\n"
           "then the built-in folder. Each file is first tried in a child process\n"
           "(loaded, its entry called, its descriptor checked), so one that aborts,\n"

@@ -207,6 +207,8 @@ static const tt_learner_param_spec forest_params[] = {
 
 const tt_learner_ops tt_forest_ops = {
     .name = "forest",
+    .summary = "random forest on the generalised random forest engine: regression, or class "
+               "probabilities with classify = 1; out-of-bag predictions with oob = 1",
     /* 2: the grf engine's trees (1 was the histogram engine's, with max_bins
      * and exact_below); a version-1 text fails to load as unsupported. */
     .format_version = 2,

@@ -440,6 +440,8 @@ static const tt_learner_param_spec gbm_params[] = {
 
 const tt_learner_ops tt_gbm_ops = {
     .name = "gbm",
+    .summary = "histogram gradient boosting: squared error, or with classify = 1 binary log-loss "
+               "(P(y = 1)) / softmax (K class probabilities); optional early stopping",
     .format_version = 1,
     .params = gbm_params,
     .n_params = sizeof gbm_params / sizeof gbm_params[0],

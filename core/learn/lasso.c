@@ -334,6 +334,8 @@ static const tt_learner_param_spec enet_params[] = {
 
 const tt_learner_ops tt_lasso_ops = {
     .name = "lasso",
+    .summary = "L1-penalised least squares by coordinate descent; alpha auto picks the penalty "
+               "by K-fold cross-validation over a warm-started path",
     .format_version = 1,
     .params = lasso_params,
     .n_params = sizeof lasso_params / sizeof lasso_params[0],
@@ -342,6 +344,8 @@ const tt_learner_ops tt_lasso_ops = {
 
 const tt_learner_ops tt_elastic_net_ops = {
     .name = "elastic_net",
+    .summary = "lasso plus an L2 part (l1_ratio): scikit-learn's ElasticNet objective; "
+               "same path and cross-validation",
     .format_version = 1,
     .params = enet_params,
     .n_params = sizeof enet_params / sizeof enet_params[0],

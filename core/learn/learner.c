@@ -38,6 +38,16 @@ const char *tt_learner_name_at(size_t index)
     return index < N_OPS ? all_ops[index]->name : NULL;
 }
 
+int tt_learner_info_at(size_t index, tt_learner_info *out)
+{
+    if (index >= N_OPS || !out)
+        return -1;
+    const tt_learner_ops *ops = all_ops[index];
+    *out = (tt_learner_info){.name = ops->name, .summary = ops->summary, .params = ops->params,
+                             .n_params = ops->n_params};
+    return 0;
+}
+
 static void list_names(char *buf, size_t len)
 {
     size_t used = 0;

@@ -64,6 +64,19 @@ typedef struct tt_learner_param_info {
 size_t tt_learner_count(void);
 const char *tt_learner_name_at(size_t index);
 
+/* One entry of the catalogue, read-only and static: the tables the core
+ * validates learner_create against, so anything printed from them (`tautune
+ * plugins --learners`, docs/learners.md) cannot drift from what is accepted. */
+typedef struct tt_learner_info {
+    const char *name;                    /* as tt_learner_create takes it */
+    const char *summary;                 /* one line: what it fits and predicts */
+    const tt_learner_param_info *params; /* n_params entries, in schema order */
+    size_t n_params;
+} tt_learner_info;
+
+/* Entry index (0..tt_learner_count()-1) into *out: 0, or -1 past the end. */
+int tt_learner_info_at(size_t index, tt_learner_info *out);
+
 /* The schema of a learner: *params points at n static entries.
  * Unknown name: TT_ERR_CONFIG. */
 tt_status tt_learner_describe(const char *name, const tt_learner_param_info **params,

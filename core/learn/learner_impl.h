@@ -61,6 +61,7 @@ tt_status tt_learn_next_long(tt_learn_reader *r, const char **s, long *out);
 
 typedef struct tt_learner_ops {
     const char *name;
+    const char *summary; /* one line for the catalogue (tt_learner_summary) */
     int format_version; /* of the saved text; bump when its meaning changes */
     const tt_learner_param_spec *params;
     size_t n_params; /* <= TT_LEARNER_MAX_PARAMS */

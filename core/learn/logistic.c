@@ -295,6 +295,8 @@ static const tt_learner_param_spec logistic_params[] = {
 
 const tt_learner_ops tt_logistic_ops = {
     .name = "logistic",
+    .summary = "L2-penalised logistic regression: labels 0/1 predict P(y = 1); labels 0..K-1 "
+               "(K > 2) fit the multinomial model and predict the K class probabilities",
     .format_version = 1,
     .params = logistic_params,
     .n_params = sizeof logistic_params / sizeof logistic_params[0],

@@ -82,6 +82,7 @@ static const tt_learner_param_spec ridge_params[] = {
 
 const tt_learner_ops tt_ridge_ops = {
     .name = "ridge",
+    .summary = "L2-penalised least squares with an unpenalised intercept: predicts E[y | x]",
     .format_version = 1,
     .params = ridge_params,
     .n_params = sizeof ridge_params / sizeof ridge_params[0],
