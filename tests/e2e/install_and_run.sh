@@ -16,7 +16,10 @@ echo "== install"
 for f in bin/tautune lib/tautune/plugins/diff_in_means.so lib/tautune/plugins/s_learner.so \
          lib/tautune/plugins/t_learner.so share/tautune/scripts/tautune.lua \
          share/tautune/configs/quickstart.lua include/tautune/plugin.h include/tautune/tautune.h \
-         lib/pkgconfig/tautune-plugin.pc; do
+         lib/pkgconfig/tautune-plugin.pc lib/cmake/tautune/tautuneConfig.cmake \
+         lib/cmake/tautune/tautuneConfigVersion.cmake share/tautune/plugin-template/CMakeLists.txt \
+         share/tautune/plugin-template/README.md share/tautune/plugin-template/example_shrunk_diff.c \
+         share/doc/tautune/plugins.md share/doc/tautune/learners.md; do
   [ -e "$prefix/$f" ] || fail "install is missing $f"
 done
 tt=$prefix/bin/tautune
@@ -54,26 +57,102 @@ if diff <(strip "$work/run2/trials.jsonl") <(strip "$work/run4/trials.jsonl") >/
   fail "a different seed gave identical trials"
 fi
 
-echo "== out-of-tree example plugin, built against the installed headers only"
-PKG_CONFIG_PATH=$prefix/lib/pkgconfig "$cmake_bin" -S "$src/tests/example_plugin" -B "$work/example" \
-  -DCMAKE_BUILD_TYPE=Release >/dev/null
-"$cmake_bin" --build "$work/example" >/dev/null
-so=$(find "$work/example" -name 'example_shrunk_diff.so' | head -n 1)
-[ -n "$so" ] || fail "example plugin did not build"
-grep -q -- "-I$src" "$work/example/CMakeFiles/example_shrunk_diff.dir/flags.make" \
-  && fail "example plugin was compiled against the source tree"
-"$tt" plugins example_shrunk_diff --plugin-path "$(dirname "$so")" | grep -q '^example_shrunk_diff ' \
-  || fail "installed tautune does not list the example plugin"
+echo "== the learner catalogue"
+"$tt" plugins --learners > "$work/learners.txt"
+for l in ridge logistic lasso elastic_net forest gbm; do
+  grep -q "^$l\$" "$work/learners.txt" || fail "tautune plugins --learners does not list $l"
+done
+grep -Eq '^    alpha +real +\[0, inf\) or -1 \(auto\) +default auto ' "$work/learners.txt" \
+  || fail "the lasso's alpha (auto) is not in the catalogue: $(grep alpha "$work/learners.txt")"
+"$tt" plugins --learners --markdown | cmp -s - "$prefix/share/doc/tautune/learners.md" \
+  || fail "the installed learners.md differs from tautune plugins --learners --markdown"
+
+echo "== the plugin template: copied out of the install, renamed, built against it only"
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+tpl=$(pkg-config --variable=templatedir tautune-plugin)
+[ "$(cd "$tpl" && pwd -P)" = "$(cd "$prefix/share/tautune/plugin-template" && pwd -P)" ] \
+  || fail "pkg-config's templatedir is $tpl"
+[ "$(pkg-config --variable=abi_major tautune-plugin)" = 1 ] || fail "tautune-plugin.pc: abi_major"
+# As the template's README says: copy, rename, build.
+mine=$work/my_effect
+cp -r "$tpl" "$mine"
+(cd "$mine" && mv example_shrunk_diff.c my_effect.c &&
+   sed -i 's/example_shrunk_diff/my_effect/g' CMakeLists.txt my_effect.c README.md)
+grep -rq example_shrunk_diff "$mine" && fail "the rename left the template's name behind"
+# 1. find_package(tautune) through CMAKE_PREFIX_PATH, pkg-config out of the way.
+env -u PKG_CONFIG_PATH PKG_CONFIG=/nonexistent "$cmake_bin" -S "$mine" -B "$work/my_cmake" \
+  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release > "$work/my_cmake.txt" \
+  || fail "the template does not configure with find_package: $(cat "$work/my_cmake.txt")"
+grep -q "ABI 1\.[0-9]* found by find_package ($prefix/lib/cmake/tautune)" "$work/my_cmake.txt" \
+  || fail "the template did not use tautune's CMake package: $(grep ABI "$work/my_cmake.txt")"
+"$cmake_bin" --build "$work/my_cmake" >/dev/null || fail "the template does not build (find_package)"
+# 2. pkg-config only.
+"$cmake_bin" -S "$mine" -B "$work/my_pc" -DTAUTUNE_USE_PKG_CONFIG=ON -DCMAKE_BUILD_TYPE=Release \
+  > "$work/my_pc.txt" || fail "the template does not configure with pkg-config"
+grep -q "found by pkg-config" "$work/my_pc.txt" || fail "the template did not use pkg-config"
+"$cmake_bin" --build "$work/my_pc" >/dev/null || fail "the template does not build (pkg-config)"
+for b in my_cmake my_pc; do
+  [ -f "$work/$b/my_effect.so" ] || fail "$b: no my_effect.so"
+  flags=$work/$b/CMakeFiles/my_effect.dir/flags.make
+  grep -q -- "$src/include" "$flags" && fail "$b: compiled against the source tree"
+  inc=$(sed -n 's/^C_INCLUDES = -\(isystem \|I\)//p' "$flags")
+  [ "$(realpath "$inc")" = "$(realpath "$prefix/include")" ] ||
+    fail "$b: not compiled against the install: $(cat "$flags")"
+  grep -q -- "-fvisibility=hidden" "$flags" || fail "$b: no -fvisibility=hidden"
+  # One exported function: the entry (everything else hidden).
+  exported=$(nm -D --defined-only "$work/$b/my_effect.so" | awk '$2 == "T" { print $3 }')
+  [ "$exported" = tt_plugin_entry_v1 ] || fail "$b exports: $exported"
+done
+"$tt" plugins my_effect --plugin-path "$work/my_pc" | grep -q '^my_effect ' \
+  || fail "installed tautune does not list the template built with pkg-config"
+so=$work/my_cmake/my_effect.so
+
+echo "== find_package(tautune): the target, the variables, the version check"
+mkdir -p "$work/consumer"
+cat > "$work/consumer/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(consumer C)
+find_package(tautune 0.1 CONFIG REQUIRED)
+foreach(v TAUTUNE_INCLUDE_DIR TAUTUNE_PLUGIN_DIR TAUTUNE_PLUGIN_TEMPLATE_DIR TAUTUNE_DOC_DIR
+          TAUTUNE_EXECUTABLE)
+  if(NOT EXISTS "${${v}}")
+    message(FATAL_ERROR "${v} = '${${v}}' does not exist")
+  endif()
+  message(STATUS "${v}=${${v}}")
+endforeach()
+message(STATUS "ABI=${TAUTUNE_PLUGIN_ABI_MAJOR}.${TAUTUNE_PLUGIN_ABI_MINOR} version=${tautune_VERSION}")
+get_target_property(inc tautune::plugin INTERFACE_INCLUDE_DIRECTORIES)
+message(STATUS "include=${inc}")
+# A version of another major is refused.
+find_package(tautune 99 CONFIG QUIET)
+if(tautune_FOUND)
+  message(FATAL_ERROR "find_package(tautune 99) accepted version ${tautune_VERSION}")
+endif()
+CMAKE
+"$cmake_bin" -S "$work/consumer" -B "$work/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  > "$work/consumer.txt" 2>&1 || fail "find_package consumer: $(cat "$work/consumer.txt")"
+grep -q "TAUTUNE_PLUGIN_DIR=$prefix/lib/tautune/plugins\$" "$work/consumer.txt" \
+  || fail "TAUTUNE_PLUGIN_DIR: $(grep PLUGIN_DIR "$work/consumer.txt")"
+grep -q "include=$prefix/include\$" "$work/consumer.txt" || fail "tautune::plugin include dir"
+abi_major=$(sed -n 's/^#define TT_PLUGIN_ABI_MAJOR \([0-9]*\)$/\1/p' "$prefix/include/tautune/plugin.h")
+abi_minor=$(sed -n 's/^#define TT_PLUGIN_ABI_MINOR \([0-9]*\)$/\1/p' "$prefix/include/tautune/plugin.h")
+grep -q "ABI=$abi_major.$abi_minor version=" "$work/consumer.txt" \
+  || fail "TAUTUNE_PLUGIN_ABI_*: $(grep ABI= "$work/consumer.txt"), plugin.h says $abi_major.$abi_minor"
+unset PKG_CONFIG_PATH
+
+echo "== the renamed template loads and runs"
+"$tt" plugins my_effect --plugin-path "$(dirname "$so")" | grep -q '^my_effect ' \
+  || fail "installed tautune does not list the template built with find_package"
 cat > "$work/example.lua" <<'LUA'
 return {
   seed = 3,
   data = { generator = "synthetic", rows = 1500 },
   budget = { trials = 6 },
-  estimators = { example_shrunk_diff = { shrink = uniform(0, 0.5) }, diff_in_means = {} },
+  estimators = { my_effect = { shrink = uniform(0, 0.5) }, diff_in_means = {} },
 }
 LUA
 "$tt" run "$work/example.lua" --plugin-path "$(dirname "$so")" --out "$work/run_example" --quiet >/dev/null
-"$check" "$work/run_example" plugin example_shrunk_diff
+"$check" "$work/run_example" plugin my_effect
 # The example has no effect_interval: the host bootstraps it (plugin/host_boot.h),
 # so its winning model still has intervals, named, in every output.
 sed -e 's/, diff_in_means = {}//' -e 's/trials = 6/trials = 2/' "$work/example.lua" > "$work/example_only.lua"
@@ -126,8 +205,8 @@ cmp -s <(cut -d, -f1,4 "$work/run_knn/cate.csv") <(cut -d, -f1,2 "$work/knn_pred
   fail "predict's kNN effects differ from cate.csv: $(head -n 3 "$work/knn_pred.csv")"
 
 echo "== TAUTUNE_PLUGIN_PATH"
-TAUTUNE_PLUGIN_PATH="/nonexistent:$(dirname "$so")" "$tt" plugins example_shrunk_diff 2>/dev/null \
-  | grep -q '^example_shrunk_diff ' || fail "TAUTUNE_PLUGIN_PATH is not searched"
+TAUTUNE_PLUGIN_PATH="/nonexistent:$(dirname "$so")" "$tt" plugins my_effect 2>/dev/null \
+  | grep -q '^my_effect ' || fail "TAUTUNE_PLUGIN_PATH is not searched"
 
 echo "== a CSV file with string arms"
 awk 'BEGIN { srand(5); print "id,arm,x1,x2,y";

@@ -1,6 +1,8 @@
 /*
  * example_shrunk_diff.c - a complete tautune estimator plugin, built out of
- * tree against the installed headers only (see README.md next to this file).
+ * tree against the installed headers only: the plugin template (README.md
+ * next to this file says how to copy, rename and build it; plugins.md in
+ * tautune's documentation is the guide).
  *
  * What it estimates: a constant effect per arm, the difference of the
  * (weighted) outcome means of arm k and the control arm 0, shrunk toward zero
@@ -18,7 +20,10 @@
  *  - long loops poll host->should_stop and return TT_ERR_STOPPED;
  *  - errors are written into (err, errlen) and returned as a tt_status;
  *  - SAVE_LOAD: the fitted state is written as a few lines of text and read
- *    back through the host's byte streams.
+ *    back through the host's byte streams;
+ *  - no effect_interval: the host makes bootstrap intervals by refitting it
+ *    on resamples (add TT_PLUGIN_CAP_INTERVALS and the callback to give
+ *    your own).
  */
 #include <math.h> /* isfinite: a macro, so no libm to link */
 #include <stdarg.h>
