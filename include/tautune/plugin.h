@@ -5,7 +5,9 @@
  * TT_PLUGIN_ENTRY_NAME ("tt_plugin_entry_v1"), returning a pointer to a static
  * tt_plugin_descriptor. The host validates the descriptor before it calls
  * anything else (see "What the host rejects" below), then creates instances,
- * fits them on training rows and asks for effects on other rows.
+ * fits them on training rows and asks for effects on other rows. The guide
+ * for plugin authors is plugins.md in the installed docs (share/doc/tautune);
+ * a template to copy is in share/tautune/plugin-template.
  *
  * Rules of the boundary
  *  - A plugin includes only <tautune/tautune.h> and <tautune/plugin.h> and links
@@ -198,8 +200,9 @@ typedef struct tt_plugin_data {
     size_t p_w;           /* common causes: columns of w (used by nuisances only) */
     const double *x;      /* n * p_x, column j at x + j*n; NULL when p_x == 0 */
     const double *w;      /* n * p_w; NULL when p_w == 0 */
-    const int *t;         /* n arms in 0..n_arms-1; NULL on rows to predict */
-    const double *y;      /* n outcomes; NULL on rows to predict */
+    const int *t;         /* n arms in 0..n_arms-1 on training rows; effect() must not
+                           * read it (set on validation rows, NULL on new ones) */
+    const double *y;      /* n outcomes on training rows; likewise not for effect() */
     const double *weight; /* n sample weights, or NULL for unit weights */
     int n_arms;           /* K >= 2 */
     const char *const *x_names; /* p_x column names */
@@ -298,9 +301,10 @@ typedef struct tt_plugin_host {
     void *host_ctx;
 
     /* Learners of core/learn by name: "ridge", "logistic" (binary: P(y = 1);
-     * K classes: K probabilities), "lasso", "elastic_net", "forest", "gbm"
-     * (core/learn/learner.h describes each one's parameters; tautune/slot.h
-     * gives a plugin a searched choice among them, learner_from_slot below).
+     * K classes: K probabilities), "lasso", "elastic_net", "forest", "gbm".
+     * Each one's keys, ranges and defaults: `tautune plugins --learners`, or
+     * learners.md in the installed docs (share/doc/tautune). tautune/slot.h
+     * gives a plugin a searched choice among them (learner_from_slot below).
      * keys/values: n_params hyperparameters (may be 0); unknown keys are an
      * error. Inputs x are column-major n x p; weights may be NULL. */
     int (*learner_create)(void *host_ctx, const char *name,
