@@ -35,7 +35,7 @@
 #define TT_TESTS_ABI_LAYOUT_V1_H
 
 /* The newest minor recorded here. */
-#define TT_ABI_RECORDED_MINOR 9
+#define TT_ABI_RECORDED_MINOR 10
 
 /* ---- members: X(struct, member, offset, size, (type)) -------------------- */
 
@@ -203,6 +203,38 @@
     X(tt_plugin_descriptor, variable_importance_method, 192, 8, (const char *)) \
     /* end of ABI 1.9 */
 
+#define TT_ABI_1_10(X) \
+    X(tt_plugin_host, blob_writer_new, 224, 8, \
+      (tt_blob_writer *(*)(void *, const char *, uint32_t))) \
+    X(tt_plugin_host, blob_put_doubles, 232, 8, \
+      (void (*)(tt_blob_writer *, const char *, const double *, size_t))) \
+    X(tt_plugin_host, blob_put_ints, 240, 8, \
+      (void (*)(tt_blob_writer *, const char *, const int64_t *, size_t))) \
+    X(tt_plugin_host, blob_put_text, 248, 8, \
+      (void (*)(tt_blob_writer *, const char *, const char *))) \
+    X(tt_plugin_host, blob_put_learner, 256, 8, \
+      (void (*)(tt_blob_writer *, const char *, const tt_learner *))) \
+    X(tt_plugin_host, blob_put_forest, 264, 8, \
+      (void (*)(tt_blob_writer *, const char *, const tt_forest *))) \
+    X(tt_plugin_host, blob_writer_finish, 272, 8, \
+      (int (*)(tt_blob_writer *, const tt_plugin_sink *, char *, size_t))) \
+    X(tt_plugin_host, blob_reader_open, 280, 8, \
+      (tt_blob_reader *(*)(void *, const tt_plugin_source *, const char *, uint32_t *, \
+                           char *, size_t))) \
+    X(tt_plugin_host, blob_count, 288, 8, (size_t (*)(tt_blob_reader *, const char *))) \
+    X(tt_plugin_host, blob_get_doubles, 296, 8, \
+      (void (*)(tt_blob_reader *, const char *, double *, size_t))) \
+    X(tt_plugin_host, blob_get_ints, 304, 8, \
+      (void (*)(tt_blob_reader *, const char *, int64_t *, size_t))) \
+    X(tt_plugin_host, blob_get_text, 312, 8, \
+      (const char *(*)(tt_blob_reader *, const char *))) \
+    X(tt_plugin_host, blob_get_learner, 320, 8, \
+      (void (*)(tt_blob_reader *, const char *, tt_learner **))) \
+    X(tt_plugin_host, blob_get_forest, 328, 8, \
+      (void (*)(tt_blob_reader *, const char *, tt_forest **))) \
+    X(tt_plugin_host, blob_reader_close, 336, 8, (int (*)(tt_blob_reader *, char *, size_t))) \
+    /* end of ABI 1.10 */
+
 /* ---- struct sizes at each minor: X(struct, size) --------------------------- */
 
 #define TT_ABI_SIZES_1_0(X) \
@@ -242,6 +274,10 @@
     X(tt_plugin_param, 56) X(tt_plugin_data, 128) X(tt_plugin_sink, 24) \
     X(tt_plugin_source, 24) X(tt_plugin_host, 224) X(tt_plugin_descriptor, 200) \
     X(tt_forest_options, 96) X(tt_plugin_condition, 24)
+#define TT_ABI_SIZES_1_10(X) \
+    X(tt_plugin_param, 56) X(tt_plugin_data, 128) X(tt_plugin_sink, 24) \
+    X(tt_plugin_source, 24) X(tt_plugin_host, 344) X(tt_plugin_descriptor, 200) \
+    X(tt_forest_options, 96) X(tt_plugin_condition, 24)
 
 /* ---- constants: X(name, value) -------------------------------------------- */
 
@@ -278,6 +314,7 @@
     X(TT_PLUGIN_CAP_CONTINUOUS_TREATMENT, 1u << 8) X(TT_NUISANCE_KIND_TREATMENT_MEAN, 5) \
     X(TT_PLUGIN_CAP_ALL & 0x1ffu, 0x1ffu)
 #define TT_ABI_VALUES_1_9(X) X(TT_PLUGIN_DESCRIPTOR_SIZE_V1_9, 200)
+#define TT_ABI_VALUES_1_10(X)
 
 /* The entry symbol and build tag (compared as strings, in abi_layout.c). */
 #define TT_ABI_ENTRY_NAME_V1 "tt_plugin_entry_v1"
@@ -332,18 +369,24 @@
 #else
 #define TT_ABI_IF_1_9(L, X)
 #endif
+#if TT_PLUGIN_ABI_MINOR >= 10
+#define TT_ABI_IF_1_10(L, X) L(X)
+#else
+#define TT_ABI_IF_1_10(L, X)
+#endif
 
 #define TT_ABI_MEMBERS(X) \
     TT_ABI_1_0(X) TT_ABI_IF_1_1(TT_ABI_1_1, X) TT_ABI_IF_1_2(TT_ABI_1_2, X) \
     TT_ABI_IF_1_3(TT_ABI_1_3, X) TT_ABI_IF_1_4(TT_ABI_1_4, X) TT_ABI_IF_1_5(TT_ABI_1_5, X) \
     TT_ABI_IF_1_6(TT_ABI_1_6, X) TT_ABI_IF_1_7(TT_ABI_1_7, X) TT_ABI_IF_1_8(TT_ABI_1_8, X) \
-    TT_ABI_IF_1_9(TT_ABI_1_9, X)
+    TT_ABI_IF_1_9(TT_ABI_1_9, X) TT_ABI_IF_1_10(TT_ABI_1_10, X)
 #define TT_ABI_VALUES(X) \
     TT_ABI_VALUES_1_0(X) TT_ABI_IF_1_1(TT_ABI_VALUES_1_1, X) \
     TT_ABI_IF_1_2(TT_ABI_VALUES_1_2, X) TT_ABI_IF_1_3(TT_ABI_VALUES_1_3, X) \
     TT_ABI_IF_1_4(TT_ABI_VALUES_1_4, X) TT_ABI_IF_1_5(TT_ABI_VALUES_1_5, X) \
     TT_ABI_IF_1_6(TT_ABI_VALUES_1_6, X) TT_ABI_IF_1_7(TT_ABI_VALUES_1_7, X) \
-    TT_ABI_IF_1_8(TT_ABI_VALUES_1_8, X) TT_ABI_IF_1_9(TT_ABI_VALUES_1_9, X)
+    TT_ABI_IF_1_8(TT_ABI_VALUES_1_8, X) TT_ABI_IF_1_9(TT_ABI_VALUES_1_9, X) \
+    TT_ABI_IF_1_10(TT_ABI_VALUES_1_10, X)
 
 /* The size row of the header's minor; a header newer than the record is
  * held to the newest row as a lower bound (abi_layout.c). */
