@@ -22,6 +22,9 @@
 #include <string.h>
 
 #include <tautune/plugin.h>
+#if TT_PLUGIN_ABI_MAJOR == 1 && TT_PLUGIN_ABI_MINOR >= 10
+#include <tautune/slot.h>
+#endif
 
 #if TT_PLUGIN_ABI_MAJOR == 1
 
@@ -84,6 +87,46 @@ enum {
 int tt_abi_compare_v1_0(void); /* abi_members.c */
 #endif
 
+#if TT_PLUGIN_ABI_MINOR >= 10
+/* 0 when the NULL-terminated lists have the same names in the same order. */
+static int same_list(const char *what, const char *const *now, const char *const *recorded)
+{
+    size_t i = 0;
+    for (; now[i] && recorded[i]; i++)
+        if (strcmp(now[i], recorded[i]) != 0)
+            break;
+    if (!now[i] && !recorded[i])
+        return 0;
+    printf("FAIL: %s: entry %zu is '%s', ABI 1 recorded '%s'\n", what, i,
+           now[i] ? now[i] : "(end)", recorded[i] ? recorded[i] : "(end)");
+    return 1;
+}
+
+/* A slot block's order and choices (tautune/slot.h). */
+static int check_slot(void)
+{
+    static const tt_plugin_param block[] = {TT_SLOT_PARAMS("s", "a slot")};
+    static const char *const suffixes[] = TT_ABI_SLOT_SUFFIXES_1_10;
+    static const char *const learners[] = TT_ABI_SLOT_LEARNERS_1_10;
+    static const char *const featurizers[] = TT_ABI_SLOT_FEATURIZERS_1_10;
+    int bad = 0;
+    for (size_t i = 0; i < TT_SLOT_N; i++) {
+        if (strcmp(block[i].name + 1, suffixes[i]) != 0) {
+            printf("FAIL: slot value %zu is 's%s', ABI 1.10 recorded 's%s'\n", i,
+                   block[i].name + 1, suffixes[i]);
+            bad = 1;
+        }
+    }
+    bad |= same_list("tautune/slot.h learner choices", block[0].choices, learners);
+    bad |= same_list("tautune/slot.h featurizer choices", block[TT_SLOT_N - 1].choices,
+                     featurizers);
+    if (!bad)
+        printf("tautune/slot.h: a slot's %d values and its choices are in their recorded "
+               "order\n", TT_SLOT_N);
+    return bad;
+}
+#endif
+
 int main(void)
 {
     int bad = 0;
@@ -112,6 +155,9 @@ int main(void)
         printf("note: ABI 1.%d is newer than the record (1.%d): record its members in "
                "tests/abi/layout_v1.h so that they are checked too\n",
                TT_PLUGIN_ABI_MINOR, TT_ABI_RECORDED_MINOR);
+#if TT_PLUGIN_ABI_MINOR >= 10
+    bad |= check_slot();
+#endif
 #ifdef TT_ABI_COMPARE
     bad |= tt_abi_compare_v1_0();
 #endif

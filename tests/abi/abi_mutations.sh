@@ -11,15 +11,16 @@ mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 n_checked=0
 
-# mutate NAME PERL_EXPR: a copy of the headers with plugin.h edited by PERL_EXPR
-# (perl -0pe: the whole file at once) in $work/NAME; fails if nothing changed.
+# mutate NAME PERL_EXPR [HEADER]: a copy of the public headers with HEADER
+# (default plugin.h) edited by PERL_EXPR (perl -0pe: the whole file at once)
+# in $work/NAME; fails if nothing changed.
 mutate() {
-  local dir=$work/$1/include/tautune
+  local dir=$work/$1/include/tautune h=${3:-plugin.h}
   mkdir -p "$dir"
-  cp "$src/include/tautune/tautune.h" "$dir/"
-  perl -0pe "$2" "$src/include/tautune/plugin.h" > "$dir/plugin.h"
-  cmp -s "$src/include/tautune/plugin.h" "$dir/plugin.h" &&
-    fail "$1: the edit did not apply (has plugin.h's text changed? update this test)"
+  cp "$src"/include/tautune/*.h "$dir/"
+  perl -0pe "$2" "$src/include/tautune/$h" > "$dir/$h"
+  cmp -s "$src/include/tautune/$h" "$dir/$h" &&
+    fail "$1: the edit did not apply (has $h's text changed? update this test)"
   return 0
 }
 
@@ -80,10 +81,21 @@ set -e
 echo "ok   major_bump: compiles, the v1 record is skipped"
 n_checked=$((n_checked + 1))
 
-echo "== a renamed entry symbol is caught when the check runs"
+echo "== renamed or reordered names are caught when the check runs"
 mutate entry 's/(#define TT_PLUGIN_ENTRY_NAME )"tt_plugin_entry_v1"/$1"tt_plugin_entry_v2"/'
 build entry || fail "entry: $(head -n 5 "$work/entry.log")"
 "$work/entry/abi_layout" > "$work/entry.out" && fail "entry: a renamed entry symbol passed"
 grep -q "FAIL: entry symbol" "$work/entry.out" || fail "entry: $(cat "$work/entry.out")"
+echo "ok   entry: FAIL: entry symbol"
 n_checked=$((n_checked + 1))
+if [ -f "$src/include/tautune/slot.h" ]; then
+  # A slot's learner is read by index: swapping two choices is a break.
+  mutate slot_order 's/"forest",(\s*)"gbm"/"gbm",$1"forest"/' slot.h
+  build slot_order || fail "slot_order: $(head -n 5 "$work/slot_order.log")"
+  "$work/slot_order/abi_layout" > "$work/slot_order.out" && fail "slot_order: passed"
+  grep -q "FAIL: tautune/slot.h learner choices" "$work/slot_order.out" \
+    || fail "slot_order: $(cat "$work/slot_order.out")"
+  echo "ok   slot_order: FAIL: tautune/slot.h learner choices"
+  n_checked=$((n_checked + 1))
+fi
 echo "abi_mutations: $n_checked changes judged as they should be"

@@ -10,6 +10,7 @@
  *   - a member inserted before others                -> the offsets after it
  *   - a struct grown without a minor bump            -> the current minor's size
  *   - a constant renumbered (capability bit, enum value, magic, entry name)
+ *   - tautune/slot.h's slot block reordered or its choices renumbered
  * Appending members at the end of tt_plugin_host, tt_plugin_descriptor or
  * tt_plugin_data together with a minor bump is compatible and passes as it
  * is; record the new members anyway, so that they are guarded from then on.
@@ -233,6 +234,8 @@
     X(tt_plugin_host, blob_get_forest, 328, 8, \
       (void (*)(tt_blob_reader *, const char *, tt_forest **))) \
     X(tt_plugin_host, blob_reader_close, 336, 8, (int (*)(tt_blob_reader *, char *, size_t))) \
+    X(tt_plugin_host, learner_from_slot, 344, 8, \
+      (int (*)(void *, const double *, int, tt_learner **, char *, size_t))) \
     /* end of ABI 1.10 */
 
 /* ---- struct sizes at each minor: X(struct, size) --------------------------- */
@@ -276,7 +279,7 @@
     X(tt_forest_options, 96) X(tt_plugin_condition, 24)
 #define TT_ABI_SIZES_1_10(X) \
     X(tt_plugin_param, 56) X(tt_plugin_data, 128) X(tt_plugin_sink, 24) \
-    X(tt_plugin_source, 24) X(tt_plugin_host, 344) X(tt_plugin_descriptor, 200) \
+    X(tt_plugin_source, 24) X(tt_plugin_host, 352) X(tt_plugin_descriptor, 200) \
     X(tt_forest_options, 96) X(tt_plugin_condition, 24)
 
 /* ---- constants: X(name, value) -------------------------------------------- */
@@ -314,11 +317,19 @@
     X(TT_PLUGIN_CAP_CONTINUOUS_TREATMENT, 1u << 8) X(TT_NUISANCE_KIND_TREATMENT_MEAN, 5) \
     X(TT_PLUGIN_CAP_ALL & 0x1ffu, 0x1ffu)
 #define TT_ABI_VALUES_1_9(X) X(TT_PLUGIN_DESCRIPTOR_SIZE_V1_9, 200)
-#define TT_ABI_VALUES_1_10(X)
+#define TT_ABI_VALUES_1_10(X) X(TT_SLOT_N, 7) X(TT_SLOT_NCOND, 6)
 
 /* The entry symbol and build tag (compared as strings, in abi_layout.c). */
 #define TT_ABI_ENTRY_NAME_V1 "tt_plugin_entry_v1"
 #define TT_ABI_BUILD_TAG_V1 "real=f64;blasint=32"
+
+/* tautune/slot.h (ABI 1.10): learner_from_slot reads a slot's TT_SLOT_N
+ * values in this order, and its choices by index, so a compiled plugin's
+ * slot block is ABI as much as a struct (compared in abi_layout.c). */
+#define TT_ABI_SLOT_SUFFIXES_1_10 \
+    {"_learner", "_alpha", "_trees", "_depth", "_min_leaf", "_learning_rate", "_featurizer"}
+#define TT_ABI_SLOT_LEARNERS_1_10 {"ridge", "lasso", "forest", "gbm", NULL}
+#define TT_ABI_SLOT_FEATURIZERS_1_10 {"none", "poly2", NULL}
 
 /* ---- what the header being compiled has ------------------------------------- */
 

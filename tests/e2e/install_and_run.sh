@@ -16,7 +16,7 @@ echo "== install"
 for f in bin/tautune lib/tautune/plugins/diff_in_means.so lib/tautune/plugins/s_learner.so \
          lib/tautune/plugins/t_learner.so share/tautune/scripts/tautune.lua \
          share/tautune/configs/quickstart.lua include/tautune/plugin.h include/tautune/tautune.h \
-         lib/pkgconfig/tautune-plugin.pc lib/cmake/tautune/tautuneConfig.cmake \
+         include/tautune/slot.h lib/pkgconfig/tautune-plugin.pc lib/cmake/tautune/tautuneConfig.cmake \
          lib/cmake/tautune/tautuneConfigVersion.cmake share/tautune/plugin-template/CMakeLists.txt \
          share/tautune/plugin-template/README.md share/tautune/plugin-template/example_shrunk_diff.c \
          share/doc/tautune/plugins.md share/doc/tautune/learners.md; do
