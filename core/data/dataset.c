@@ -95,22 +95,6 @@ tt_status tt_dataset_from_csv(const tt_csv_table *table, const tt_roles *roles,
     return st;
 }
 
-/* Column-major copy of rows idx of an n x p block (NULL stays NULL). */
-static double *rows_of(const double *m, size_t n, size_t p, const size_t *idx, size_t k, int *ok)
-{
-    if (!m || p == 0)
-        return NULL;
-    double *d = tt_malloc_array(k ? k : 1, p * sizeof(double));
-    if (!d) {
-        *ok = 0;
-        return NULL;
-    }
-    for (size_t j = 0; j < p; j++)
-        for (size_t i = 0; i < k; i++)
-            d[j * k + i] = m[j * n + idx[i]];
-    return d;
-}
-
 tt_status tt_dataset_subset(const tt_dataset *ds, const size_t *idx, size_t m,
                             tt_dataset **out, char *err, size_t errlen)
 {
@@ -173,12 +157,12 @@ tt_status tt_dataset_subset(const tt_dataset *ds, const size_t *idx, size_t m,
     ok = 1;
     s->n_dropped = ds->n_dropped;
     s->p_z = ds->p_z;
-    s->z = rows_of(ds->z, n, ds->p_z, idx, m, &ok);
-    s->propensity = rows_of(ds->propensity, n, k, idx, m, &ok);
-    s->true_propensity = rows_of(ds->true_propensity, n, k, idx, m, &ok);
-    s->weight = rows_of(ds->weight, n, 1, idx, m, &ok);
-    s->mu0 = rows_of(ds->mu0, n, 1, idx, m, &ok);
-    s->t_value = rows_of(ds->t_value, n, 1, idx, m, &ok);
+    s->z = tt_gather_rows(ds->z, n, ds->p_z, idx, m, &ok);
+    s->propensity = tt_gather_rows(ds->propensity, n, k, idx, m, &ok);
+    s->true_propensity = tt_gather_rows(ds->true_propensity, n, k, idx, m, &ok);
+    s->weight = tt_gather_rows(ds->weight, n, 1, idx, m, &ok);
+    s->mu0 = tt_gather_rows(ds->mu0, n, 1, idx, m, &ok);
+    s->t_value = tt_gather_rows(ds->t_value, n, 1, idx, m, &ok);
     if (ok && ds->z_names && !copy_names(&s->z_names, (const char *const *)ds->z_names, ds->p_z))
         ok = 0;
     if (ok && ds->id_name && !(s->id_name = tt_strdup(ds->id_name)))

@@ -26,34 +26,38 @@ int tt_host_boot_applies(const tt_plugin_descriptor *d)
     return d && !(d->capabilities & TT_PLUGIN_CAP_INTERVALS) && !(d->capabilities & needs);
 }
 
-/* Replica b's rows: n draws with replacement within each arm (all rows as
- * one stratum without arms). Depends on (seed, b) only. */
-static void draw(const tt_plugin_data *train, uint64_t seed, size_t b, size_t *idx,
-                 size_t *by_arm, size_t *start)
+/* The training rows grouped by arm, in row order: rows[start[k] ..
+ * start[k+1]) are arm k's (one stratum holding every row without arms).
+ * start has strata + 1 entries. */
+static void group_by_arm(const tt_plugin_data *train, int strata, size_t *rows, size_t *start)
 {
-    char stream[48];
-    snprintf(stream, sizeof stream, "host-bootstrap-%zu", b);
-    tt_rng rng;
-    tt_rng_seed(&rng, seed, stream);
-    size_t n = train->n;
-    int strata = train->t ? train->n_arms : 1;
-    /* Rows grouped by arm, in row order: by_arm[start[k] .. start[k+1]). */
     for (int k = 0; k <= strata; k++)
         start[k] = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < train->n; i++)
         start[(train->t ? train->t[i] : 0) + 1]++;
     for (int k = 0; k < strata; k++)
         start[k + 1] += start[k];
     size_t fill[strata];
     for (int k = 0; k < strata; k++)
         fill[k] = start[k];
-    for (size_t i = 0; i < n; i++)
-        by_arm[fill[train->t ? train->t[i] : 0]++] = i;
+    for (size_t i = 0; i < train->n; i++)
+        rows[fill[train->t ? train->t[i] : 0]++] = i;
+}
+
+/* Replica b's rows: within each stratum, as many draws with replacement as
+ * it has rows. Depends on (seed, b) only. */
+static void draw(uint64_t seed, size_t b, int strata, const size_t *rows, const size_t *start,
+                 size_t *idx)
+{
+    char stream[48];
+    snprintf(stream, sizeof stream, "host-bootstrap-%zu", b);
+    tt_rng rng;
+    tt_rng_seed(&rng, seed, stream);
     size_t out = 0;
     for (int k = 0; k < strata; k++) {
         size_t m = start[k + 1] - start[k];
         for (size_t j = 0; j < m; j++)
-            idx[out++] = by_arm[start[k] + tt_rng_below(&rng, m)];
+            idx[out++] = rows[start[k] + tt_rng_below(&rng, m)];
     }
 }
 
@@ -70,44 +74,29 @@ static void resample_free(resample *r)
     memset(r, 0, sizeof *r);
 }
 
-static double *gather_cols(const double *src, size_t n, size_t cols, const size_t *idx, int *bad)
-{
-    if (!src || cols == 0)
-        return NULL;
-    double *dst = tt_malloc_array(n, cols * sizeof *dst);
-    if (!dst) {
-        *bad = 1;
-        return NULL;
-    }
-    for (size_t c = 0; c < cols; c++)
-        for (size_t i = 0; i < n; i++)
-            dst[c * n + i] = src[c * n + idx[i]];
-    return dst;
-}
-
 /* view: train with its rows replaced by rows idx (r owns the copies). */
 static int resample_view(const tt_plugin_data *train, const size_t *idx, resample *r,
                          tt_plugin_data *view)
 {
     size_t n = train->n;
-    int bad = 0;
+    int ok = 1;
     *view = *train;
-    view->x = r->x = gather_cols(train->x, n, train->p_x, idx, &bad);
-    view->w = r->w = gather_cols(train->w, n, train->p_w, idx, &bad);
-    view->y = r->y = gather_cols(train->y, n, 1, idx, &bad);
-    view->weight = r->weight = gather_cols(train->weight, n, 1, idx, &bad);
+    view->x = r->x = tt_gather_rows(train->x, n, train->p_x, idx, n, &ok);
+    view->w = r->w = tt_gather_rows(train->w, n, train->p_w, idx, n, &ok);
+    view->y = r->y = tt_gather_rows(train->y, n, 1, idx, n, &ok);
+    view->weight = r->weight = tt_gather_rows(train->weight, n, 1, idx, n, &ok);
     if (TT_PLUGIN_DATA_HAS(train, z))
-        view->z = r->z = gather_cols(train->z, n, train->p_z, idx, &bad);
+        view->z = r->z = tt_gather_rows(train->z, n, train->p_z, idx, n, &ok);
     if (TT_PLUGIN_DATA_HAS(train, t_value))
-        view->t_value = r->t_value = gather_cols(train->t_value, n, 1, idx, &bad);
+        view->t_value = r->t_value = tt_gather_rows(train->t_value, n, 1, idx, n, &ok);
     if (train->t) {
         if (!(r->t = malloc(n * sizeof *r->t)))
-            bad = 1;
+            ok = 0;
         for (size_t i = 0; r->t && i < n; i++)
             r->t[i] = train->t[idx[i]];
         view->t = r->t;
     }
-    return bad ? -1 : 0;
+    return ok ? 0 : -1;
 }
 
 void tt_host_boot_free(tt_host_boot *b)
@@ -136,6 +125,7 @@ tt_status tt_host_boot_fit(const tt_plugin_descriptor *d, const tt_plugin_host *
     tt_host_boot *b = calloc(1, sizeof *b);
     size_t *idx = tt_malloc_array(train->n, sizeof *idx);
     size_t *by_arm = tt_malloc_array(train->n, sizeof *by_arm);
+    int strata = train->t ? train->n_arms : 1;
     size_t *start = calloc((size_t)train->n_arms + 2, sizeof *start);
     if (b)
         b->inst = calloc(resamples, sizeof *b->inst);
@@ -146,10 +136,11 @@ tt_status tt_host_boot_fit(const tt_plugin_descriptor *d, const tt_plugin_host *
     }
     b->desc = d;
     b->n_arms = train->n_arms;
+    group_by_arm(train, strata, by_arm, start);
     for (size_t r = 0; r < resamples; r++) {
         if (r >= 2 && host->should_stop && host->should_stop(host->host_ctx))
             break; /* the replicas so far make the intervals */
-        draw(train, seed, r, idx, by_arm, start);
+        draw(seed, r, strata, by_arm, start, idx);
         resample rs = {0};
         tt_plugin_data view;
         if (resample_view(train, idx, &rs, &view) != 0) {

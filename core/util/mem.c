@@ -16,6 +16,22 @@ void *tt_malloc_array(size_t count, size_t size)
     return malloc(bytes ? bytes : 1); /* malloc(0) may return NULL */
 }
 
+double *tt_gather_rows(const double *m, size_t n, size_t p, const size_t *idx, size_t k,
+                       int *ok)
+{
+    if (!m || p == 0)
+        return NULL;
+    double *d = tt_malloc_array(k ? k : 1, p * sizeof(double));
+    if (!d) {
+        *ok = 0;
+        return NULL;
+    }
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i < k; i++)
+            d[j * k + i] = m[j * n + idx[i]];
+    return d;
+}
+
 char *tt_strdup(const char *s)
 {
     return s ? strdup(s) : NULL;

@@ -8,6 +8,11 @@
 
 /* malloc(count * size) or NULL when the product overflows or malloc fails. */
 void *tt_malloc_array(size_t count, size_t size);
+/* A column-major copy of rows idx[0..k) of the n x p column-major block m
+ * (malloc'd, caller frees). NULL when m is NULL or p is 0 (nothing to
+ * copy), and NULL with *ok set to 0 when out of memory. */
+double *tt_gather_rows(const double *m, size_t n, size_t p, const size_t *idx, size_t k,
+                       int *ok);
 /* strdup that returns NULL for NULL input. Caller frees. */
 char *tt_strdup(const char *s);
 /* Free a NULL-or-array of n strings and the array itself. */
