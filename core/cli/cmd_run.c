@@ -208,7 +208,7 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
     if (tt_results_write(dir, &info, &s->outcome, err, sizeof err) != TT_OK)
         fprintf(stderr, "tautune: %s\n", err);
     if (pages) {
-        cJSON *root = tt_results_json(&info, &s->outcome);
+        cJSON *root = tt_results_json_no_trials(&info, &s->outcome);
         if (root)
             tt_run_report(s, dir, root);
         cJSON_Delete(root);

@@ -117,7 +117,8 @@ void tt_run_report(run_state *s, const char *dir, const cJSON *results)
     double *pseudo = pseudo_outcomes(s);
     double *lo = valid_rows(s, s->winner_lo), *hi = valid_rows(s, s->winner_hi);
     tt_report_input in = {
-        .results = results, .n = n, .n_arms = s->data->n_arms,
+        .results = results, .trials = s->outcome.trials, .n_trials = s->outcome.n_trials,
+        .n = n, .n_arms = s->data->n_arms,
         .arm_labels = (const char *const *)s->data->arm_labels,
         /* A continuous treatment's t holds strata, not arms: no arm curves. */
         .t = tt_dataset_continuous(s->valid) ? NULL : s->valid->t,

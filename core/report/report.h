@@ -53,6 +53,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "search/trial.h"
 #include "tautune/tautune.h"
 
 /* One candidate whose validation effects the plots compare (the winner
@@ -64,7 +65,11 @@ typedef struct tt_report_candidate {
 } tt_report_candidate;
 
 typedef struct tt_report_input {
-    const cJSON *results;       /* the run's results.json object (borrowed) */
+    const cJSON *results;       /* the run's results.json object (borrowed); its "trials"
+                                 * are not read: */
+    const tt_trial_result *trials; /* the run's finished trials, in id order (borrowed):
+                                 * counts, leaderboard, failures and trial plots */
+    size_t n_trials;
     /* The validation rows, as the scores saw them. */
     size_t n;
     int n_arms;

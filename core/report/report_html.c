@@ -169,7 +169,7 @@ static void section_run(tt_rbuf *b, const tt_report_input *in)
     const cJSON *prop = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "scoring"), "propensity");
     tt_report_counts c;
-    tt_report_count_trials(r, &c);
+    tt_report_count_trials(in, &c);
     heading(b, "run", "The run");
     tt_rb_puts(b, "<table class=\"facts\">\n");
     fact_text(b, "status", tt_rj_str(r, "status"));
@@ -468,7 +468,7 @@ static void section_winner(tt_rbuf *b, const tt_report_input *in)
 
 /* Names of member `key` over the leaders, in order of first appearance
  * (borrowed). */
-static size_t column_names(const cJSON **lead, size_t n, const char *key, const char **out,
+static size_t column_names(cJSON *const *lead, size_t n, const char *key, const char **out,
                            size_t max)
 {
     size_t m = 0;
@@ -484,18 +484,6 @@ static size_t column_names(const cJSON **lead, size_t n, const char *key, const 
         }
     }
     return m;
-}
-
-static size_t trials_of(const cJSON *results, const char *est, const char *status)
-{
-    size_t c = 0;
-    const cJSON *tr;
-    cJSON_ArrayForEach(tr, cJSON_GetObjectItemCaseSensitive(results, "trials"))
-    {
-        const char *e = tt_rj_str(tr, "estimator"), *st = tt_rj_str(tr, "status");
-        c += e && !strcmp(e, est) && (!status || (st && !strcmp(st, status)));
-    }
-    return c;
 }
 
 static void score_header(tt_rbuf *b, const char *name, const char *metric, const char *cls)
@@ -517,9 +505,10 @@ static void score_header(tt_rbuf *b, const char *name, const char *metric, const
 
 #define MAX_COLS 64
 
-static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *results,
+static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const tt_report_input *in,
                        const char **sc, size_t nsc, const char **orc, size_t norc)
 {
+    const cJSON *results = in->results;
     const char *metric = tt_rj_str(results, "metric"), *est = tt_rj_str(tr, "estimator");
     const cJSON *scores = cJSON_GetObjectItemCaseSensitive(tr, "scores");
     const cJSON *oracle = cJSON_GetObjectItemCaseSensitive(tr, "oracle");
@@ -534,7 +523,7 @@ static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *re
     tt_rb_printf(b, "\"><td>%zu</td><td>", rank);
     tt_rb_esc(b, est);
     tt_rb_printf(b, "</td><td class=\"num\">%.0f</td><td class=\"num\">%zu</td>",
-                 tt_rj_num(tr, "id"), trials_of(results, est, NULL));
+                 tt_rj_num(tr, "id"), tt_report_trials_of(in, est, -1));
     char vs[64];
     tt_report_vs_best(results, tr, vs, sizeof vs);
     tt_rb_puts(b, "<td class=\"num\">");
@@ -554,15 +543,14 @@ static void leader_row(tt_rbuf *b, const cJSON *tr, size_t rank, const cJSON *re
 /* One row per estimator with a failure: its first one. The estimators
  * already shown are remembered (there are few), not found again by a scan
  * of the earlier trials: that was quadratic, minutes at 10,000 trials. */
-static void failures(tt_rbuf *b, const cJSON *results)
+static void failures(tt_rbuf *b, const tt_report_input *in)
 {
-    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(results, "trials"), *tr;
     size_t shown = 0, cap = 0;
     const char **seen = NULL;
-    cJSON_ArrayForEach(tr, trials)
-    {
-        const char *st = tt_rj_str(tr, "status"), *est = tt_rj_str(tr, "estimator");
-        if (!est || (st && !strcmp(st, "ok")))
+    for (size_t i = 0; i < in->n_trials; i++) {
+        const tt_trial_result *r = &in->trials[i];
+        const char *est = tt_report_trial_estimator(r);
+        if (r->status == TT_TRIAL_OK)
             continue;
         size_t k = 0;
         while (k < shown && strcmp(seen[k], est))
@@ -584,15 +572,17 @@ static void failures(tt_rbuf *b, const cJSON *results)
                           "<thead><tr><th>estimator</th><th class=\"num\">ok</th><th "
                           "class=\"num\">failed</th><th class=\"num\">timed out</th><th>first "
                           "error (trial)</th></tr></thead><tbody>\n");
-        size_t ok = trials_of(results, est, "ok");
+        size_t ok = tt_report_trials_of(in, est, TT_TRIAL_OK);
         tt_rb_puts(b, "<tr><td>");
         tt_rb_esc(b, est);
         tt_rb_puts(b, ok ? "" : " <strong>(no successful trial)</strong>");
         tt_rb_printf(b, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td><td "
                         "class=\"num\">%zu</td><td class=\"err\">",
-                     ok, trials_of(results, est, "failed"), trials_of(results, est, "timeout"));
-        tt_rb_esc(b, tt_rj_str(tr, "error") ? tt_rj_str(tr, "error") : "(no message)");
-        tt_rb_printf(b, " (trial %.0f)</td></tr>\n", tt_rj_num(tr, "id"));
+                     ok, tt_report_trials_of(in, est, TT_TRIAL_FAILED),
+                     tt_report_trials_of(in, est, TT_TRIAL_TIMEOUT));
+        const char *e = tt_trial_error(r);
+        tt_rb_esc(b, *e ? e : "(no message)");
+        tt_rb_printf(b, " (trial %zu)</td></tr>\n", r->id);
     }
     free(seen);
     if (shown)
@@ -606,8 +596,8 @@ static void section_leaderboard(tt_rbuf *b, const tt_report_input *in)
     const cJSON *r = in->results;
     const char *metric = tt_rj_str(r, "metric");
     int oom = 0;
-    const cJSON **lead = NULL;
-    size_t n = tt_report_leaders(r, &lead, &oom);
+    cJSON **lead = NULL;
+    size_t n = tt_report_leaders(in, &lead, &oom);
     b->oom |= oom;
     heading(b, "leaderboard", "Leaderboard");
     if (n == 0) {
@@ -648,7 +638,7 @@ static void section_leaderboard(tt_rbuf *b, const tt_report_input *in)
             score_header(b, orc[j], NULL, " oracle");
         tt_rb_puts(b, "<th>parameters</th></tr></thead><tbody>\n");
         for (size_t i = 0; i < n; i++)
-            leader_row(b, lead[i], i + 1, r, sc, nsc, orc, norc);
+            leader_row(b, lead[i], i + 1, in, sc, nsc, orc, norc);
         tt_rb_puts(b, "</tbody></table></div>\n");
         char ties[512];
         if (tt_report_ties_sentence(r, ties, sizeof ties)) {
@@ -657,8 +647,8 @@ static void section_leaderboard(tt_rbuf *b, const tt_report_input *in)
             tt_rb_puts(b, "</p>\n");
         }
     }
-    free(lead);
-    failures(b, r);
+    tt_report_leaders_free(lead, n);
+    failures(b, in);
     tt_rb_puts(b, "</section>\n");
 }
 

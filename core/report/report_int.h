@@ -58,19 +58,36 @@ double tt_rj_num(const cJSON *o, const char *key);
 /* A member's string, NULL when absent or not a string. */
 const char *tt_rj_str(const cJSON *o, const char *key);
 
-/* Trial counts by status over results.trials. */
-typedef struct tt_report_counts {
-    size_t total, ok, failed, timeout;
-} tt_report_counts;
-void tt_report_count_trials(const cJSON *results, tt_report_counts *c);
+/* ---- the run's trials (report_trials.c) ------------------------------ */
 
 /* Is the objective minimised (results.direction != "max")? */
 int tt_report_minimize(const cJSON *results);
 
-/* The best ok trial (finite objective) of each estimator, best first.
- * *out (caller frees) holds the trial objects (borrowed from results).
- * Returns how many; 0 with *out NULL when none (or out of memory: *oom). */
-size_t tt_report_leaders(const cJSON *results, const cJSON ***out, int *oom);
+/* Trial counts by status over in->trials. */
+typedef struct tt_report_counts {
+    size_t total, ok, failed, timeout;
+} tt_report_counts;
+void tt_report_count_trials(const tt_report_input *in, tt_report_counts *c);
+
+/* Trials of estimator est with the given status (a tt_trial_status; -1: any). */
+size_t tt_report_trials_of(const tt_report_input *in, const char *est, int status);
+
+/* r's estimator name ("?" without a descriptor). */
+const char *tt_report_trial_estimator(const tt_trial_result *r);
+
+/* r's score `name` as results.json has it: NaN when absent, null or not finite. */
+double tt_report_trial_score(const tt_trial_result *r, const char *name);
+
+/* The best ok trial (finite objective) of each estimator, best first, each
+ * as its results.json object (tt_trial_to_json). Returns how many; *out is
+ * the caller's (tt_report_leaders_free); 0 with *out NULL when none (or out
+ * of memory: *oom). */
+size_t tt_report_leaders(const tt_report_input *in, cJSON ***out, int *oom);
+void tt_report_leaders_free(cJSON **lead, size_t n);
+
+/* The estimators of in->trials in order of first appearance (names
+ * borrowed from the descriptors); *out is the caller's (free). */
+size_t tt_report_estimators(const tt_report_input *in, const char ***out, int *oom);
 
 /* The leaderboard cell of a trial's paired difference to the best
  * (search/rank.h): "+0.012 ± 0.0041 =" ("=": tied), "best", or "-" when

@@ -102,8 +102,7 @@ static int by_time(const void *a, const void *b)
 
 static void plot_time(tt_rbuf *b, const tt_report_input *in)
 {
-    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(in->results, "trials");
-    size_t cap = (size_t)cJSON_GetArraySize(trials), n = 0;
+    size_t cap = in->n_trials, n = 0;
     trial_pt *p = malloc(sizeof *p * (cap + 1));
     double *xs = malloc(sizeof *xs * (cap + 1) * 3);
     if (!p || !xs) {
@@ -111,13 +110,12 @@ static void plot_time(tt_rbuf *b, const tt_report_input *in)
         b->oom = 1;
         return;
     }
-    const cJSON *tr;
-    cJSON_ArrayForEach(tr, trials)
-    {
-        const char *st = tt_rj_str(tr, "status");
-        double t = tt_rj_num(tr, "finished_seconds"), obj = tt_rj_num(tr, "objective");
-        if (st && !strcmp(st, "ok") && isfinite(t) && isfinite(obj))
-            p[n++] = (trial_pt){t, obj, (long)tt_rj_num(tr, "id")};
+    for (size_t i = 0; i < in->n_trials; i++) {
+        const tt_trial_result *r = &in->trials[i];
+        /* results.json writes an unknown finishing time as 0. */
+        double t = isfinite(r->finished) ? r->finished : 0.0;
+        if (r->status == TT_TRIAL_OK && isfinite(r->objective))
+            p[n++] = (trial_pt){t, r->objective, (long)r->id};
     }
     const char *metric = tt_rj_str(in->results, "metric");
     if (n == 0) {
@@ -162,19 +160,17 @@ static void plot_time(tt_rbuf *b, const tt_report_input *in)
 
 /* The first rankable score other than the objective with a finite value in
  * some ok trial. */
-static const char *second_score(const cJSON *results, const char *metric)
+static const char *second_score(const tt_report_input *in, const char *metric)
 {
-    const cJSON *tr;
-    cJSON_ArrayForEach(tr, cJSON_GetObjectItemCaseSensitive(results, "trials"))
-    {
-        const cJSON *s;
-        cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(tr, "scores"))
-        {
-            const tt_score_info *info = tt_score_find(s->string);
-            if (!cJSON_IsNumber(s) || (metric && !strcmp(s->string, metric)) ||
+    for (size_t i = 0; i < in->n_trials; i++) {
+        const tt_trial_result *r = &in->trials[i];
+        for (size_t j = 0; j < r->n_scores; j++) {
+            const tt_score_value *s = &r->scores[j];
+            const tt_score_info *info = tt_score_find(s->name);
+            if (s->is_null || !isfinite(s->value) || (metric && !strcmp(s->name, metric)) ||
                 (info && info->direction == TT_SCORE_REPORT))
                 continue;
-            return s->string;
+            return s->name;
         }
     }
     return NULL;
@@ -183,14 +179,13 @@ static const char *second_score(const cJSON *results, const char *metric)
 static void plot_scores(tt_rbuf *b, const tt_report_input *in)
 {
     const char *metric = tt_rj_str(in->results, "metric");
-    const char *other = second_score(in->results, metric);
+    const char *other = second_score(in, metric);
     if (!metric || !other) {
         unavailable(b, "scores", "Two scores per trial",
                     "no successful trial has a rankable score besides the objective");
         return;
     }
-    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(in->results, "trials");
-    size_t cap = (size_t)cJSON_GetArraySize(trials) + 1;
+    size_t cap = in->n_trials + 1;
     double *x = malloc(sizeof *x * cap * 2), *y = x ? x + cap : NULL;
     const char **est = malloc(sizeof *est * cap);
     if (!x || !est) {
@@ -199,14 +194,11 @@ static void plot_scores(tt_rbuf *b, const tt_report_input *in)
         return;
     }
     size_t n = 0;
-    const cJSON *tr;
-    cJSON_ArrayForEach(tr, trials)
-    {
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(tr, "scores");
-        double a = tt_rj_num(s, metric), c = tt_rj_num(s, other);
-        const char *st = tt_rj_str(tr, "status"), *e = tt_rj_str(tr, "estimator");
-        if (st && !strcmp(st, "ok") && e && isfinite(a) && isfinite(c))
-            x[n] = a, y[n] = c, est[n++] = e;
+    for (size_t i = 0; i < in->n_trials; i++) {
+        const tt_trial_result *r = &in->trials[i];
+        double a = tt_report_trial_score(r, metric), c = tt_report_trial_score(r, other);
+        if (r->status == TT_TRIAL_OK && isfinite(a) && isfinite(c))
+            x[n] = a, y[n] = c, est[n++] = tt_report_trial_estimator(r);
     }
     double xl = INFINITY, xh = -INFINITY, yl = INFINITY, yh = -INFINITY;
     extend(&xl, &xh, n, x);

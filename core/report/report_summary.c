@@ -122,8 +122,8 @@ static void winner_line(tt_rbuf *b, const tt_report_input *in)
 static void leaderboard(tt_rbuf *b, const tt_report_input *in)
 {
     int oom = 0;
-    const cJSON **lead = NULL;
-    size_t n = tt_report_leaders(in->results, &lead, &oom);
+    cJSON **lead = NULL;
+    size_t n = tt_report_leaders(in, &lead, &oom);
     b->oom |= oom;
     if (n == 0)
         return;
@@ -150,33 +150,24 @@ static void leaderboard(tt_rbuf *b, const tt_report_input *in)
     if (tt_report_ties_sentence(in->results, ties, sizeof ties))
         tt_rb_printf(b, "\n%s\n", ties);
     tt_rb_puts(b, "\n");
-    free(lead);
+    tt_report_leaders_free(lead, n);
 }
 
 /* One line naming the estimators that never succeeded (a CI reader's first
- * question when a plugin breaks). */
-static void never_ok(tt_rbuf *b, const cJSON *results)
+ * question when a plugin breaks), in order of their first trial. */
+static void never_ok(tt_rbuf *b, const tt_report_input *in)
 {
-    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(results, "trials"), *tr, *o;
-    size_t shown = 0;
-    cJSON_ArrayForEach(tr, trials)
-    {
-        const char *est = tt_rj_str(tr, "estimator");
-        int ok = 0, first = 1, before = 1;
-        cJSON_ArrayForEach(o, trials)
-        {
-            const char *e = tt_rj_str(o, "estimator"), *st = tt_rj_str(o, "status");
-            before &= o != tr;
-            if (!est || !e || strcmp(e, est))
-                continue;
-            ok |= st && !strcmp(st, "ok");
-            first &= !(before && o != tr); /* an earlier trial of est: named there */
-        }
-        if (!est || ok || !first)
+    int oom = 0;
+    const char **est = NULL;
+    size_t n = tt_report_estimators(in, &est, &oom), shown = 0;
+    b->oom |= oom;
+    for (size_t e = 0; e < n; e++) {
+        if (tt_report_trials_of(in, est[e], TT_TRIAL_OK))
             continue;
         tt_rb_puts(b, shown++ ? ", " : "**No successful trial:** ");
-        tt_rb_md(b, est);
+        tt_rb_md(b, est[e]);
     }
+    free(est);
     if (shown)
         tt_rb_puts(b, " (errors in report.html)\n\n");
 }
@@ -209,7 +200,7 @@ tt_status tt_report_write_summary(const char *dir, const tt_report_input *in, ch
     const cJSON *r = in->results;
     const char *name = tt_rj_str(cJSON_GetObjectItemCaseSensitive(r, "config"), "name");
     tt_report_counts c;
-    tt_report_count_trials(r, &c);
+    tt_report_count_trials(in, &c);
     tt_rbuf b = {0};
     tt_rb_puts(&b, "# tautune run: ");
     tt_rb_md(&b, name ? name : "run");
@@ -246,7 +237,7 @@ tt_status tt_report_write_summary(const char *dir, const tt_report_input *in, ch
     }
     tt_rb_puts(&b, "\n\n");
     leaderboard(&b, in);
-    never_ok(&b, r);
+    never_ok(&b, in);
     caveats(&b, in);
     tt_rb_puts(&b, "\nDetails: report.html and results.json in the run folder.\n");
     tt_status st = tt_rb_write_atomic(&b, dir, "summary.md", err, errlen);

@@ -176,80 +176,10 @@ const char *tt_rj_str(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-void tt_report_count_trials(const cJSON *results, tt_report_counts *c)
-{
-    *c = (tt_report_counts){0};
-    const cJSON *tr;
-    cJSON_ArrayForEach(tr, cJSON_GetObjectItemCaseSensitive(results, "trials"))
-    {
-        const char *st = tt_rj_str(tr, "status");
-        c->total++;
-        if (st && !strcmp(st, "ok"))
-            c->ok++;
-        else if (st && !strcmp(st, "timeout"))
-            c->timeout++;
-        else
-            c->failed++;
-    }
-}
-
 int tt_report_minimize(const cJSON *results)
 {
     const char *d = tt_rj_str(results, "direction");
     return !(d && !strcmp(d, "max"));
-}
-
-static int better(double a, double b, int minimize)
-{
-    return minimize ? a < b : a > b;
-}
-
-size_t tt_report_leaders(const cJSON *results, const cJSON ***out, int *oom)
-{
-    *out = NULL;
-    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(results, "trials");
-    size_t n_trials = (size_t)cJSON_GetArraySize(trials), n = 0;
-    if (n_trials == 0)
-        return 0;
-    const cJSON **lead = malloc(sizeof *lead * n_trials);
-    if (!lead) {
-        *oom = 1;
-        return 0;
-    }
-    int minimize = tt_report_minimize(results);
-    const cJSON *tr;
-    /* One slot per estimator, keeping the best; earlier trials win ties. */
-    cJSON_ArrayForEach(tr, trials)
-    {
-        const char *st = tt_rj_str(tr, "status"), *est = tt_rj_str(tr, "estimator");
-        double obj = tt_rj_num(tr, "objective");
-        if (!st || strcmp(st, "ok") || !est || !isfinite(obj))
-            continue;
-        size_t j = 0;
-        while (j < n && strcmp(tt_rj_str(lead[j], "estimator"), est))
-            j++;
-        if (j == n)
-            lead[n++] = tr;
-        else if (better(obj, tt_rj_num(lead[j], "objective"), minimize))
-            lead[j] = tr;
-    }
-    /* Insertion sort, best first: n is the number of estimators. */
-    for (size_t i = 1; i < n; i++) {
-        const cJSON *x = lead[i];
-        size_t j = i;
-        while (j > 0 && better(tt_rj_num(x, "objective"), tt_rj_num(lead[j - 1], "objective"),
-                               minimize)) {
-            lead[j] = lead[j - 1];
-            j--;
-        }
-        lead[j] = x;
-    }
-    if (n == 0) {
-        free(lead);
-        return 0;
-    }
-    *out = lead;
-    return n;
 }
 
 const char *tt_report_arm_label(const tt_report_input *in, int k, char *buf, size_t len)

@@ -33,7 +33,8 @@ cJSON *tt_json_number(double v)
 }
 
 /* A trial's tree borrows its keys and its fixed texts instead of copying
- * them: the report's tree holds every trial of a 10,000-trial run. Borrowed
+ * them: tt_results_json holds every trial of a run at once (results.json
+ * itself and the report take them one at a time). Borrowed
  * are this file's literals, score names and null reasons (static or
  * interned: util/intern.h), and the plugin's parameter and choice names
  * (they live while the plugin is loaded, longer than any such tree). */
@@ -291,6 +292,11 @@ static cJSON *results_json(const tt_run_info *info, const tt_search_outcome *out
 cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out)
 {
     return results_json(info, out, 1);
+}
+
+cJSON *tt_results_json_no_trials(const tt_run_info *info, const tt_search_outcome *out)
+{
+    return results_json(info, out, 0);
 }
 
 /* A file written beside its final name and renamed over it once complete

@@ -77,6 +77,11 @@ tt_status tt_trials_append(FILE *fp, const tt_trial_result *r, char *err, size_t
  * memory. */
 cJSON *tt_results_json(const tt_run_info *info, const tt_search_outcome *out);
 
+/* The same without the trials ("trials" is an empty array): what the
+ * report reads beside the search's records (report.h), so the end of a
+ * 10,000-trial run holds no tree of every trial. */
+cJSON *tt_results_json_no_trials(const tt_run_info *info, const tt_search_outcome *out);
+
 /* Write root as dir/name atomically (a temporary name, fsync, rename), so a
  * crash never leaves half a file under the real name. */
 tt_status tt_json_write_atomic(const char *dir, const char *name, const cJSON *root, char *err,

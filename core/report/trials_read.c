@@ -94,9 +94,8 @@ static size_t read_scores(const cJSON *obj, const cJSON *reasons, tt_score_value
     return n;
 }
 
-static tt_status read_trial(const cJSON *o, const tt_config *config,
-                            const tt_plugin_descriptor *const *descs, tt_trial_result *r,
-                            char *why, size_t whylen)
+tt_status tt_trial_from_json(const cJSON *o, const tt_plugin_descriptor *const *descs,
+                             size_t n_descs, tt_trial_result *r, char *why, size_t whylen)
 {
     const cJSON *est = cJSON_GetObjectItemCaseSensitive(o, "estimator");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
@@ -104,9 +103,9 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
     if (!cJSON_IsString(est) || !cJSON_IsString(status) || !cJSON_IsNumber(id) || id->valuedouble < 1)
         return tt_errf(why, whylen, TT_ERR_DATA, "not a trial (needs id, estimator, status)");
     size_t e = 0;
-    while (e < config->n_estimators && strcmp(config->estimators[e].plugin, est->valuestring))
+    while (e < n_descs && (!descs[e] || strcmp(descs[e]->name, est->valuestring)))
         e++;
-    if (e == config->n_estimators)
+    if (e == n_descs)
         return tt_errf(why, whylen, TT_ERR_DATA, "estimator '%s' is not in the config any more",
                        est->valuestring);
     memset(r, 0, sizeof *r);
@@ -143,9 +142,11 @@ static tt_status read_trial(const cJSON *o, const tt_config *config,
     tt_score_value scores[TT_MAX_SCORES];
     size_t n_scores = read_scores(cJSON_GetObjectItemCaseSensitive(o, "scores"), reasons, scores,
                                   TT_MAX_SCORES);
-    r->n_oracle = read_scores(cJSON_GetObjectItemCaseSensitive(o, "oracle"), reasons, r->oracle,
-                              TT_MAX_ORACLE);
-    if (tt_trial_set_scores(r, scores, n_scores) != 0)
+    tt_score_value oracle[TT_MAX_ORACLE];
+    size_t n_oracle = read_scores(cJSON_GetObjectItemCaseSensitive(o, "oracle"), reasons, oracle,
+                                  TT_MAX_ORACLE);
+    if (tt_trial_set_scores(r, scores, n_scores) != 0 ||
+        tt_trial_set_oracle(r, oracle, n_oracle) != 0)
         return tt_errf(why, whylen, TT_ERR_NOMEM, "out of memory");
     return TT_OK;
 }
@@ -214,7 +215,7 @@ tt_status tt_trials_read(const char *path, const tt_config *config,
         char why[512];
         /* Zeroed first: read_trial may fail before it owns anything. */
         memset(&(*trials)[*n], 0, sizeof (*trials)[*n]);
-        st = read_trial(o, config, descs, &(*trials)[*n], why, sizeof why);
+        st = tt_trial_from_json(o, descs, config->n_estimators, &(*trials)[*n], why, sizeof why);
         cJSON_Delete(o);
         if (st != TT_OK) {
             tt_trial_result_clear(&(*trials)[*n]);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "lua/config.h"
 #include "search/trial.h"
 
@@ -34,6 +36,14 @@ typedef struct tt_trials_tail {
 tt_status tt_trials_read(const char *path, const tt_config *config,
                          const tt_plugin_descriptor *const *descs, tt_trial_result **trials,
                          size_t *n, tt_trials_tail *tail, char *err, size_t errlen);
+
+/* One trial object of trials.jsonl or results.json as a record. Its
+ * estimator is matched by name against descs[0..n_descs) (a config's
+ * estimators' plugins: r->estimator is that index). TT_ERR_DATA with the
+ * reason in why when it does not fit them; r is then the caller's to clear
+ * (it may own part of the record). */
+tt_status tt_trial_from_json(const cJSON *o, const tt_plugin_descriptor *const *descs,
+                             size_t n_descs, tt_trial_result *r, char *why, size_t whylen);
 
 /* Open path (read by tt_trials_read with this tail) for appending, after
  * cutting off the torn last line, or after ending an unterminated last

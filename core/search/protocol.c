@@ -120,6 +120,8 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     r->error = NULL; /* likewise the error and the scores */
     r->scores = NULL;
     r->n_scores = 0;
+    r->oracle = NULL;
+    r->n_oracle = 0;
     tt_msg_get(&c, magic, 4);
     if (c.bad || memcmp(magic, RS_MAGIC, 4) != 0 || tt_msg_get_u32(&c) != PROTOCOL_VERSION)
         return TT_ERR_PARSE;
@@ -130,10 +132,10 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     r->objective = tt_msg_get_f64(&c);
     r->ate = tt_msg_get_f64(&c);
     char error[1024];
-    tt_score_value scores[TT_MAX_SCORES];
+    tt_score_value scores[TT_MAX_SCORES], oracle[TT_MAX_ORACLE];
     tt_msg_get_str(&c, error, sizeof error);
     size_t n_scores = get_scores(&c, scores, TT_MAX_SCORES);
-    r->n_oracle = get_scores(&c, r->oracle, TT_MAX_ORACLE);
+    size_t n_oracle = get_scores(&c, oracle, TT_MAX_ORACLE);
     r->objective_se = tt_msg_get_f64(&c);
     double *terms = NULL, *effects = NULL;
     size_t n_terms = 0, n_effects = 0;
@@ -143,7 +145,11 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
         free(effects);
         return TT_ERR_PARSE;
     }
-    if (tt_trial_set_scores(r, scores, n_scores) != 0) {
+    if (tt_trial_set_scores(r, scores, n_scores) != 0 ||
+        tt_trial_set_oracle(r, oracle, n_oracle) != 0) {
+        free(r->scores);
+        r->scores = NULL;
+        r->n_scores = 0;
         free(terms);
         free(effects);
         return TT_ERR_NOMEM;

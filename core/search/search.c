@@ -9,6 +9,7 @@
 #include "plugin/conditions.h"
 #include "score/score_terms.h"
 #include "search/log_tail.h"
+#include "search/point_set.h"
 #include "search/rank.h"
 #include "search/searcher.h"
 #include "search/space.h"
@@ -32,6 +33,7 @@ typedef struct loop {
     tt_search_outcome *out;     /* trials[0..n_trials) launched, in id order */
     unsigned char *done;        /* per trial: finished (recorded) */
     unsigned char *default_tried; /* per estimator */
+    tt_point_set tried;         /* every launched trial's (estimator, point) */
     size_t cap, n_done, next_id;
     tt_searcher *searcher;
     size_t observed;            /* trials with id 1..observed were shown to the searcher */
@@ -51,14 +53,6 @@ static int stop_requested(const loop *lp)
     if (opt->max_trials > 0 && lp->out->n_trials >= (size_t)opt->max_trials)
         return 1;
     return opt->deadline > 0 && tt_now() >= opt->deadline;
-}
-
-static int already_tried(const tt_search_outcome *out, size_t est, const double *point, size_t np)
-{
-    for (size_t i = 0; i < out->n_trials; i++)
-        if (out->trials[i].estimator == est && tt_space_point_equal(out->trials[i].point, point, np))
-            return 1;
-    return 0;
 }
 
 /* The better objective wins (lower, or higher for a maximised metric);
@@ -125,7 +119,8 @@ static int propose(loop *lp)
                 return 0;
             if (tt_searcher_propose(lp->searcher, &est, r->point) != TT_OK)
                 return -1;
-            if (!already_tried(lp->out, est, r->point, lp->descs[est]->n_params))
+            if (!tt_point_set_has(&lp->tried, lp->out->trials, est, r->point,
+                                  lp->descs[est]->n_params))
                 break;
             tt_searcher_reject(lp->searcher, est);
         }
@@ -214,7 +209,8 @@ static void take_result(tt_trial_result *dst, const tt_trial_result *src)
     free(dst->scores);
     dst->scores = src->scores;
     dst->n_scores = src->n_scores;
-    memcpy(dst->oracle, src->oracle, sizeof dst->oracle);
+    free(dst->oracle);
+    dst->oracle = src->oracle; /* moved too */
     dst->n_oracle = src->n_oracle;
 }
 
@@ -270,9 +266,12 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
         r->error = NULL;
         r->scores = NULL;
         r->n_scores = 0;
+        r->oracle = NULL;
+        r->n_oracle = 0;
         r->point = NULL;
         if ((prior[i].error && !(r->error = strdup(prior[i].error))) ||
-            tt_trial_set_scores(r, prior[i].scores, prior[i].n_scores) != 0)
+            tt_trial_set_scores(r, prior[i].scores, prior[i].n_scores) != 0 ||
+            tt_trial_set_oracle(r, prior[i].oracle, prior[i].n_oracle) != 0)
             return TT_ERR_NOMEM;
         se_missing(lp->problem, r);
         r->point = malloc((prior[i].desc->n_params + 1) * sizeof *r->point);
@@ -292,6 +291,9 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
             lp->offset = r->finished;
     }
     qsort(out->trials, out->n_trials, sizeof *out->trials, by_id);
+    for (size_t i = 0; i < out->n_trials; i++)
+        if (tt_point_set_add(&lp->tried, out->trials, i) != 0)
+            return TT_ERR_NOMEM;
     for (size_t i = 0; i < out->n_trials; i++)
         if (better(&out->trials[i], out->best >= 0 ? &out->trials[out->best] : NULL, lp->problem->maximize))
             out->best = (long)i;
@@ -318,6 +320,8 @@ static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
                 break;
             }
             size_t slot = out->n_trials++;
+            if (tt_point_set_add(&lp->tried, out->trials, slot) != 0)
+                return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
             tt_trial_result *r = &out->trials[slot];
             if (pool) {
                 tt_status st = tt_pool_launch(pool, slot, lp->problem, r->desc, r->point,
@@ -394,6 +398,7 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
     out->interrupted = opt->stop_flag && *opt->stop_flag;
     free(lp.done);
     free(lp.default_tried);
+    tt_point_set_free(&lp.tried);
     tt_searcher_free(lp.searcher);
     return st;
 }

@@ -103,16 +103,22 @@ static void score_effects(const tt_trial_problem *pb, const double *tau_hat, con
     r->ate = ate && !ate->is_null ? ate->value : NAN;
     if (pb->valid_tau) {
         const double *tau = pb->valid_tau;
-        set_score(&r->oracle[r->n_oracle++], "pehe", tt_oracle_pehe(n, pb->n_arms, tau_hat, tau));
-        set_score(&r->oracle[r->n_oracle++], "ate_error",
-                  tt_oracle_ate_error(n, pb->n_arms, tau_hat, tau));
+        tt_score_value oracle[TT_MAX_ORACLE];
+        size_t k = 0;
+        set_score(&oracle[k++], "pehe", tt_oracle_pehe(n, pb->n_arms, tau_hat, tau));
+        set_score(&oracle[k++], "ate_error", tt_oracle_ate_error(n, pb->n_arms, tau_hat, tau));
         double corr = tt_oracle_cate_corr(n, pb->n_arms, tau_hat, tau);
         if (isnan(corr))
-            set_null(&r->oracle[r->n_oracle++], "cate_corr", "tau_hat or tau is constant");
+            set_null(&oracle[k++], "cate_corr", "tau_hat or tau is constant");
         else
-            set_score(&r->oracle[r->n_oracle++], "cate_corr", corr);
-        set_score(&r->oracle[r->n_oracle++], "policy_true",
+            set_score(&oracle[k++], "cate_corr", corr);
+        set_score(&oracle[k++], "policy_true",
                   tt_oracle_policy_true(n, pb->n_arms, tau_hat, tau, pb->cost));
+        if (tt_trial_set_oracle(r, oracle, k) != 0) {
+            r->status = TT_TRIAL_FAILED;
+            tt_trial_set_error(r, "scores: out of memory");
+            return;
+        }
     }
     const tt_score_value *obj = tt_trial_find_score(r, pb->metric);
     r->objective = (obj && !obj->is_null) ? obj->value : NAN;
@@ -213,6 +219,7 @@ void tt_trial_evaluate(const tt_trial_problem *problem, const tt_plugin_descript
     r->error = NULL; /* not freed either, like terms below */
     r->scores = NULL;
     r->n_scores = 0;
+    r->oracle = NULL;
     r->objective = NAN;
     r->objective_se = NAN;
     r->terms = NULL; /* not freed: the caller's r may be uninitialised (trial.h) */
@@ -292,27 +299,40 @@ const char *tt_trial_error(const tt_trial_result *r)
     return r->error ? r->error : "";
 }
 
-int tt_trial_set_scores(tt_trial_result *r, const tt_score_value *s, size_t n)
+/* *dst := a copy of the n (at most max) values of s, allocated to size. */
+static int set_values(tt_score_value **dst, size_t *n_dst, const tt_score_value *s, size_t n,
+                      size_t max)
 {
-    free(r->scores);
-    r->scores = NULL;
-    r->n_scores = 0;
+    free(*dst);
+    *dst = NULL;
+    *n_dst = 0;
     if (n == 0)
         return 0;
-    if (n > TT_MAX_SCORES)
-        n = TT_MAX_SCORES;
-    r->scores = malloc(n * sizeof *r->scores);
-    if (!r->scores)
+    if (n > max)
+        n = max;
+    *dst = malloc(n * sizeof **dst);
+    if (!*dst)
         return -1;
-    memcpy(r->scores, s, n * sizeof *s);
-    r->n_scores = n;
+    memcpy(*dst, s, n * sizeof *s);
+    *n_dst = n;
     return 0;
+}
+
+int tt_trial_set_scores(tt_trial_result *r, const tt_score_value *s, size_t n)
+{
+    return set_values(&r->scores, &r->n_scores, s, n, TT_MAX_SCORES);
+}
+
+int tt_trial_set_oracle(tt_trial_result *r, const tt_score_value *s, size_t n)
+{
+    return set_values(&r->oracle, &r->n_oracle, s, n, TT_MAX_ORACLE);
 }
 
 void tt_trial_result_clear(tt_trial_result *r)
 {
     free(r->error);
     free(r->scores);
+    free(r->oracle);
     free(r->point);
     free(r->terms);
     free(r->effects);

@@ -106,7 +106,9 @@ typedef struct tt_trial_result {
      * leaderboard, so a record holds no fixed-size slack. */
     tt_score_value *scores;
     size_t n_scores;
-    tt_score_value oracle[TT_MAX_ORACLE];
+    /* Owned likewise: the n_oracle oracle figures (at most TT_MAX_ORACLE;
+     * tt_trial_set_oracle), NULL on real data, which has none. */
+    tt_score_value *oracle;
     size_t n_oracle;
     /* Owned: the last lines the trial's worker printed (its plugin's
      * host->log lines, stdout and stderr; search/log_tail.h), however it
@@ -140,7 +142,10 @@ const char *tt_trial_error(const tt_trial_result *r); /* "" when there is none *
  * -1 (and no scores) when out of memory. */
 int tt_trial_set_scores(tt_trial_result *r, const tt_score_value *s, size_t n);
 
-/* Frees point, terms, effects, error, scores and log; zeroes. */
+/* The same for the oracle figures (n <= TT_MAX_ORACLE). */
+int tt_trial_set_oracle(tt_trial_result *r, const tt_score_value *s, size_t n);
+
+/* Frees point, terms, effects, error, scores, oracle and log; zeroes. */
 void tt_trial_result_clear(tt_trial_result *r);
 
 #endif

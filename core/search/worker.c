@@ -143,6 +143,7 @@ static void to_result(const tt_pool *pool, tt_isolate_report *rep, tt_trial_resu
 {
     r->n_scores = r->n_oracle = 0;
     r->scores = NULL; /* like the terms: decode hands back new ones */
+    r->oracle = NULL;
     r->objective = NAN;
     r->objective_se = NAN;
     r->terms = NULL; /* decode hands back new terms; a failure has none */

@@ -46,9 +46,9 @@ static void make_trial(tt_trial_result *r, size_t id, tt_trial_status st, double
     }
     const tt_score_value energy_score = {.name = "energy", .value = energy};
     assert_int_equal(tt_trial_set_scores(r, &energy_score, 1), 0);
-    r->oracle[0] = (tt_score_value){.name = "pehe", .value = NAN, .is_null = 1};
-    r->oracle[0].reason = "no truth here";
-    r->n_oracle = 1;
+    const tt_score_value pehe = {.name = "pehe", .value = NAN, .is_null = 1,
+                                 .reason = "no truth here"};
+    assert_int_equal(tt_trial_set_oracle(r, &pehe, 1), 0);
 }
 
 /* A message with bytes that are not UTF-8 (a plugin's, a CSV cell's). */

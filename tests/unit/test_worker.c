@@ -285,8 +285,8 @@ static void test_protocol_round_trip(void **state)
         {.name = "energy", .value = 0.1},
         {.name = "psw_energy", .is_null = 1, .value = NAN, .reason = "no propensity"}};
     assert_int_equal(tt_trial_set_scores(&r, scores, 2), 0);
-    r.oracle[0] = (tt_score_value){.name = "pehe", .value = 0.75};
-    r.n_oracle = 1;
+    const tt_score_value pehe = {.name = "pehe", .value = 0.75};
+    assert_int_equal(tt_trial_set_oracle(&r, &pehe, 1), 0);
     tt_msg m = {0};
     assert_int_equal(tt_result_encode(&r, &m), TT_OK);
     tt_trial_result back;
