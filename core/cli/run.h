@@ -417,8 +417,13 @@ typedef struct run_refit {
                                    * NULL */
     cJSON *average_effect;        /* winner: results.json's objects, or NULL */
     cJSON *average_effect_oob;
-    unsigned char *state;         /* winner: the plugin's saved state, when it can save */
-    size_t state_len;
+    const char *state_dir;        /* winner: the folder its saved state is written to (in:
+                                   * the run folder), as a hidden file the refit's child
+                                   * writes, so the main process never holds the bytes (a
+                                   * bootstrapped forest's replicas are hundreds of MB) */
+    char *state_file;             /* out: that file (owned; removed by tt_run_refit_clear),
+                                   * when the plugin can save */
+    size_t state_len;             /* its length */
     int has_state;
     double seconds;
     char step[32];

@@ -201,7 +201,7 @@ static int write_members(run_state *s, const run_refit *r, const char *path, cha
         mem[j] = (tt_model_member){
             .plugin = (char *)t->desc->name, .plugin_version = (char *)t->desc->version,
             .n_params = t->desc->n_params, .params = t->point,
-            .seed = tt_search_trial_seed(s->cfg->seed, t->id), .state = r[j].state,
+            .seed = tt_search_trial_seed(s->cfg->seed, t->id), .state_file = r[j].state_file,
             .state_len = r[j].state_len, .weight = e->weight[j]};
         tt_run_plugin_origin(s, t->desc, &mem[j]);
     }
@@ -385,7 +385,7 @@ int tt_run_ensemble_winner(run_state *s, const char *dir, double deadline,
     int rc = TT_EXIT_OK;
     for (size_t j = 0; j < e->n_members && rc == TT_EXIT_OK; j++) {
         r[j] = (run_refit){.trial = &s->outcome.trials[e->trial[j]], .winner = 1,
-                           .all_rows = all_rows};
+                           .all_rows = all_rows, .state_dir = dir};
         double by = deadline;
         if (deadline > 0) {
             by = tt_now() + (deadline - tt_now()) * full[j] / full_sum;

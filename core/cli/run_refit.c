@@ -7,10 +7,12 @@
  * search/isolate.c, and only plain numbers and bytes come back: effects,
  * intervals, the average-effect facts as JSON text and the plugin's saved
  * state. The parent writes the files (run_winner.c). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/run.h"
 #include "report/results.h"
@@ -48,6 +50,7 @@ typedef struct refit_job {
     int all_rows;               /* final_fit: every row, with the every-row nuisances */
     int light;                  /* effects and average effects only: no row intervals, no save */
     int importance;             /* also the permutation importance (importance()) */
+    const char *state_path;     /* winner: where the child writes the saved state */
 } refit_job;
 
 /* Create the trial's instance with the trial's seed and fit it on the
@@ -276,6 +279,42 @@ static double *importance(const refit_job *j, fitted *f)
     return out;
 }
 
+/* The plugin's saved state into path, through a file sink: neither this
+ * child nor the main process holds the whole state (model.ttm copies the
+ * file in chunks). *len: the bytes written. */
+typedef struct state_file {
+    FILE *fp;
+    uint64_t len;
+} state_file;
+
+static int state_write(void *ctx, const void *data, size_t len)
+{
+    state_file *sf = ctx;
+    if (len && fwrite(data, 1, len, sf->fp) != len)
+        return -1;
+    sf->len += len;
+    return 0;
+}
+
+static int save_state(fitted *f, const char *path, uint64_t *len, char *err, size_t errlen)
+{
+    state_file sf = {.fp = fopen(path, "wb")};
+    if (!sf.fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    tt_plugin_sink sink = {.struct_size = sizeof sink, .ctx = &sf, .write = state_write};
+    int bad = f->desc->save(f->inst, &sink, err, errlen) != TT_OK;
+    int io = ferror(sf.fp) != 0;
+    io |= fclose(sf.fp) != 0;
+    if (!bad && io)
+        snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+    if (bad || io)
+        return -1;
+    *len = sf.len;
+    return 0;
+}
+
 /* The winner's part after the fit: effects and intervals for every row,
  * the average effects, the saved state, and (the model handed on: not light)
  * the permutation importance. The message:
@@ -289,7 +328,6 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
     tt_plugin_data all = tt_run_view(s->data);
     size_t cells = all.n * (size_t)(s->data->n_arms - 1);
     double *tau = malloc(sizeof *tau * (cells + 1)), *lo = NULL, *hi = NULL;
-    tt_model_state_buffer buf = {0};
     int rc = -1;
     tt_isolate_stage("effect");
     if (!tau) {
@@ -348,13 +386,12 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
         }
     }
     cJSON *avg = average_effect(s, f), *oob = average_effect_oob(s, f);
-    int has_state = (f->desc->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) != 0 && !j->light;
+    int has_state = (f->desc->capabilities & TT_PLUGIN_CAP_SAVE_LOAD) != 0 && !j->light &&
+                    j->state_path;
+    uint64_t state_len = UINT64_MAX;
     if (has_state) {
-        tt_plugin_sink sink = tt_model_state_sink(&buf);
         tt_isolate_stage("save");
-        if (f->desc->save(f->inst, &sink, err, errlen) != TT_OK || buf.failed) {
-            if (buf.failed)
-                snprintf(err, errlen, "out of memory saving the plugin's state");
+        if (save_state(f, j->state_path, &state_len, err, errlen) != 0) {
             cJSON_Delete(avg);
             cJSON_Delete(oob);
             goto out;
@@ -376,8 +413,7 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
     tt_isolate_stage("send");
     int bad = tt_msg_put_f64s(out, tau, cells) || tt_msg_put_f64s(out, lo, cells) ||
               tt_msg_put_f64s(out, hi, cells) || put_json(out, avg) || put_json(out, oob) ||
-              tt_msg_put_u64(out, has_state ? buf.len : UINT64_MAX) ||
-              (has_state && tt_msg_put(out, buf.bytes, buf.len)) ||
+              tt_msg_put_u64(out, state_len) ||
               tt_msg_put_f64s(out, imp, imp ? s->data->p_x : 0) ||
               tt_msg_put_f64s(out, own, own ? s->data->p_x : 0);
     free(imp);
@@ -386,7 +422,6 @@ static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, si
         snprintf(err, errlen, "out of memory sending the refit's results");
     rc = bad ? -1 : 0;
 out:
-    free(buf.bytes);
     free(tau);
     free(lo);
     free(hi);
@@ -424,7 +459,7 @@ static cJSON *get_json(tt_msg_reader *c)
     return p && n ? cJSON_ParseWithLength((const char *)p, n) : NULL;
 }
 
-static int decode(const run_state *s, const tt_msg *m, run_refit *r)
+static int decode(const run_state *s, const tt_msg *m, const char *state_path, run_refit *r)
 {
     tt_msg_reader c = tt_msg_reader_of(m->data, m->len);
     size_t cells = (r->winner ? s->data->n : s->valid->n) * (size_t)(s->data->n_arms - 1);
@@ -438,11 +473,8 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
     r->average_effect_oob = get_json(&c);
     uint64_t len = tt_msg_get_u64(&c);
     if (len != UINT64_MAX) {
-        const unsigned char *p = tt_msg_get_bytes(&c, (size_t)len);
-        r->state = malloc((size_t)len + 1);
-        if (!p || !r->state)
+        if (!state_path || !(r->state_file = strdup(state_path)))
             return -1;
-        memcpy(r->state, p, (size_t)len);
         r->state_len = (size_t)len;
         r->has_state = 1;
     }
@@ -459,8 +491,15 @@ static int decode(const run_state *s, const tt_msg *m, run_refit *r)
 
 int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomic_t *stop)
 {
+    /* Hidden, and named by process and count: the ensemble's members and a
+     * fallback each write their own. */
+    static unsigned n_states;
+    char state_path[4200] = "";
+    if (r->winner && !r->light && r->state_dir)
+        snprintf(state_path, sizeof state_path, "%s/.state-%ld-%u.part", r->state_dir,
+                 (long)getpid(), n_states++);
     refit_job j = {s, r->trial, r->winner, deadline, stop, r->all_rows, r->light,
-                   r->importance_wanted};
+                   r->importance_wanted, state_path[0] ? state_path : NULL};
     /* At its deadline the plugin is asked to stop (a bootstrap keeps the
      * replicas it has); it is killed only past the run's tolerance, since a
      * late model beats none. */
@@ -489,7 +528,7 @@ int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomi
         r->crashed = rep.end != TT_ISOLATE_FAILED;
         r->late = rep.end == TT_ISOLATE_DEADLINE || rep.end == TT_ISOLATE_TIMEOUT;
         rc = -1;
-    } else if (decode(s, &rep.result, r) != 0) {
+    } else if (decode(s, &rep.result, j.state_path, r) != 0) {
         snprintf(r->step, sizeof r->step, "send");
         snprintf(r->error, sizeof r->error, "the refit's answer could not be read");
         rc = -1;
@@ -497,6 +536,10 @@ int tt_run_refit(run_state *s, run_refit *r, double deadline, volatile sig_atomi
     tt_isolate_report_free(&rep);
     if (rc)
         tt_run_refit_clear(r);
+    /* A file the child wrote that r does not own (a failed or killed refit,
+     * a plugin that cannot save) goes now. */
+    if (j.state_path && !(r->state_file && !strcmp(r->state_file, j.state_path)))
+        unlink(j.state_path);
     return rc;
 }
 
@@ -508,11 +551,13 @@ void tt_run_refit_clear(run_refit *r)
     free(r->tau);
     free(r->lo);
     free(r->hi);
-    free(r->state);
+    if (r->state_file)
+        unlink(r->state_file);
+    free(r->state_file);
     cJSON_Delete(r->average_effect);
     cJSON_Delete(r->average_effect_oob);
     r->tau = r->lo = r->hi = NULL;
-    r->state = NULL;
+    r->state_file = NULL;
     r->state_len = 0;
     r->has_state = 0;
     r->average_effect = r->average_effect_oob = NULL;

@@ -85,7 +85,7 @@ static int write_model(run_state *s, const run_refit *r, uint64_t seed, const ch
     tt_model_member one = {
         .plugin = (char *)desc->name, .plugin_version = (char *)desc->version,
         .n_params = desc->n_params, .params = r->trial->point, .seed = seed,
-        .state = r->state, .state_len = r->state_len, .weight = 1,
+        .state_file = r->state_file, .state_len = r->state_len, .weight = 1,
     };
     tt_run_plugin_origin(s, desc, &one);
     tt_learner *mu[s->data->n_arms];
@@ -338,7 +338,7 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
          * thrown away. */
         run_refit r = {.trial = &s->outcome.trials[cand[c]], .winner = 1,
                        .light = !s->cfg->final_fit_train,
-                       .importance_wanted = s->cfg->final_fit_train};
+                       .importance_wanted = s->cfg->final_fit_train, .state_dir = dir};
         int skip = 0;
         for (size_t k = 0; k < n_ruled; k++)
             skip |= strcmp(ruled_out[k], r.trial->desc->name) == 0;
@@ -368,7 +368,7 @@ int tt_run_winner(run_state *s, const char *dir, double deadline, volatile sig_a
         }
         if (st == 0) {
             run_refit fin = {.trial = r.trial, .winner = 1, .all_rows = 1,
-                             .importance_wanted = 1};
+                             .importance_wanted = 1, .state_dir = dir};
             int final_ok = 0;
             char why[1200] = "";
             if (!s->cfg->final_fit_train) {

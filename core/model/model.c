@@ -132,6 +132,28 @@ static void put_member(FILE *fp, const tt_model_member *mb, int ensemble)
         fprintf(fp, "weight %.17g\n", mb->weight);
 }
 
+/* A member's state from its file: exactly state_len bytes, or an error
+ * naming the file (it changed under us, or cannot be read). */
+static tt_status copy_state(FILE *fp, const tt_model_member *mb, char *err, size_t errlen)
+{
+    FILE *in = fopen(mb->state_file, "rb");
+    if (!in)
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: %s", mb->state_file, strerror(errno));
+    unsigned char buf[65536];
+    size_t left = mb->state_len, got = 0;
+    while (left > 0 && (got = fread(buf, 1, left < sizeof buf ? left : sizeof buf, in)) > 0) {
+        if (fwrite(buf, 1, got, fp) != got)
+            break;
+        left -= got;
+    }
+    int extra = left == 0 && fgetc(in) != EOF;
+    fclose(in);
+    if (left > 0 || extra)
+        return tt_errf(err, errlen, TT_ERR_IO, "%s: not the %zu bytes of saved state expected",
+                       mb->state_file, mb->state_len);
+    return TT_OK;
+}
+
 static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errlen)
 {
     fprintf(fp, "%s %d\nmembers %zu\n", MODEL_MAGIC, MODEL_VERSION_NEWEST, m->n_members);
@@ -162,7 +184,9 @@ static tt_status write_body(FILE *fp, const tt_model *m, char *err, size_t errle
     for (size_t k = 0; st == TT_OK && k < m->n_members; k++) {
         const tt_model_member *mb = &m->members[k];
         fprintf(fp, "state %zu\n", mb->state_len);
-        if (mb->state_len && fwrite(mb->state, 1, mb->state_len, fp) != mb->state_len)
+        if (!mb->state && mb->state_file)
+            st = copy_state(fp, mb, err, errlen);
+        else if (mb->state_len && fwrite(mb->state, 1, mb->state_len, fp) != mb->state_len)
             st = TT_ERR_IO;
         fprintf(fp, "\n");
     }

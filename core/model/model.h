@@ -80,6 +80,10 @@ typedef struct tt_model_member {
     uint64_t seed;           /* the seed the instance was created with */
     unsigned char *state;    /* the plugin's saved bytes */
     size_t state_len;
+    /* Writing only (borrowed; NULL when read): with state NULL, the file
+     * that holds the state_len bytes, copied into the model in chunks so a
+     * writer of hundreds of MB of state never holds them at once. */
+    const char *state_file;
     double weight;           /* > 0, the members' sum 1; a lone member's is
                               * taken as 1 when writing */
 } tt_model_member;

@@ -46,11 +46,12 @@ return {
 LUA
 }
 
-# An ASan build catches the SEGV itself and exits 1.
+# A sanitizer build catches the SEGV itself (UBSan's null store, or ASan's
+# handler), says why on stderr and exits 1.
 declare -A cause=(
   [ld_entry_abort]='aborted \(SIGABRT\) in its entry function; stderr: loading plugin: entry gives up'
   [ld_ctor_abort]='aborted \(SIGABRT\) while loading; stderr: loading plugin: constructor gives up'
-  [ld_entry_segv]='(crashed \(SIGSEGV: Segmentation fault\)|exited with code 1) in its entry function'
+  [ld_entry_segv]='(crashed \(SIGSEGV: Segmentation fault\) in its entry function|exited with code 1 in its entry function; stderr: .*)'
   [ld_entry_hang]='timed out after 1 s in its entry function'
 )
 

@@ -442,6 +442,50 @@ static unsigned char *three_bytes(size_t *len)
     return slurp(path_of("three.ttm"), len);
 }
 
+/* States given as files (how a run's refit hands them over, so the main
+ * process never holds them) make the same bytes as states in memory; a
+ * file that is not the length announced is refused, naming it. */
+static void test_states_from_files(void **state)
+{
+    (void)state;
+    three t;
+    three_make(&t);
+    char err[512];
+    assert_int_equal(tt_model_write(path_of("mem.ttm"), &t.m, err, sizeof err), TT_OK);
+    char files[3][256];
+    unsigned char *kept[3];
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(files[k], sizeof files[k], "%s", path_of(k == 0 ? "s0" : k == 1 ? "s1" : "s2"));
+        FILE *fp = fopen(files[k], "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(t.mb[k].state, 1, t.mb[k].state_len, fp), t.mb[k].state_len);
+        fclose(fp);
+        kept[k] = t.mb[k].state;
+        t.mb[k].state = NULL;
+        t.mb[k].state_file = files[k];
+    }
+    assert_int_equal(tt_model_write(path_of("files.ttm"), &t.m, err, sizeof err), TT_OK);
+    size_t la, lb;
+    unsigned char *a = slurp(path_of("mem.ttm"), &la), *b = slurp(path_of("files.ttm"), &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+    /* One byte short of what the member says. */
+    t.mb[2].state_len++;
+    assert_int_not_equal(tt_model_write(path_of("short.ttm"), &t.m, err, sizeof err), TT_OK);
+    assert_non_null(strstr(err, files[2]));
+    t.mb[2].state_len--;
+    for (size_t k = 0; k < 3; k++) {
+        t.mb[k].state = kept[k];
+        t.mb[k].state_file = NULL;
+        unlink(files[k]);
+    }
+    unlink(path_of("mem.ttm"));
+    unlink(path_of("files.ttm"));
+    three_free(&t);
+}
+
 static void test_truncated_format_4(void **state)
 {
     (void)state;
@@ -681,6 +725,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_member_formats_4_3_and_1),
         cmocka_unit_test(test_three_members_round_trip),
+        cmocka_unit_test(test_states_from_files),
         cmocka_unit_test(test_truncated_format_4),
         cmocka_unit_test(test_flipped_bits),
         cmocka_unit_test(test_corrupt_format_4),
