@@ -458,7 +458,9 @@ static void test_states_from_files(void **state)
         snprintf(files[k], sizeof files[k], "%s", path_of(k == 0 ? "s0" : k == 1 ? "s1" : "s2"));
         FILE *fp = fopen(files[k], "wb");
         assert_non_null(fp);
-        assert_int_equal(fwrite(t.mb[k].state, 1, t.mb[k].state_len, fp), t.mb[k].state_len);
+        if (t.mb[k].state_len) /* member 1 has none: an empty file */
+            assert_int_equal(fwrite(t.mb[k].state, 1, t.mb[k].state_len, fp),
+                             t.mb[k].state_len);
         fclose(fp);
         kept[k] = t.mb[k].state;
         t.mb[k].state = NULL;
