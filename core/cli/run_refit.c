@@ -5,8 +5,10 @@
  * cost that refit, not the run's outputs. So the whole refit - create, fit,
  * effects, intervals, average effects, save - runs in a child forked by
  * search/isolate.c, and only plain numbers and bytes come back: effects,
- * intervals, the average-effect facts as JSON text and the plugin's saved
- * state. The parent writes the files (run_winner.c). */
+ * intervals and the average-effect facts as JSON text. The plugin's saved
+ * state, which can be hundreds of MB, the child writes to a hidden file in
+ * the run folder, and the parent copies it into model.ttm in chunks; the
+ * parent writes the files (run_winner.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -319,7 +321,8 @@ static int save_state(fitted *f, const char *path, uint64_t *len, char *err, siz
  * the average effects, the saved state, and (the model handed on: not light)
  * the permutation importance. The message:
  *   f64s tau, f64s lo, f64s hi (count 0: none), str average_effect JSON,
- *   str average_effect_oob JSON, u64 state length + bytes (or u64 ~0: no state),
+ *   str average_effect_oob JSON, u64 the length of the state written to
+ *   j->state_path (or u64 ~0: no state),
  *   f64s importance, f64s the plugin's own variable importance (count 0: none)
  * where f64s is u64 count + doubles. */
 static int winner_part(const refit_job *j, fitted *f, tt_msg *out, char *err, size_t errlen)
