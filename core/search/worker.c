@@ -215,3 +215,39 @@ int tt_pool_wait(tt_pool *pool, double max_wait, size_t *slot, tt_trial_result *
             return 0;
     }
 }
+
+/* ---- the pool as a search backend (pool.h) ----------------------------------- */
+
+static size_t backend_running(void *impl)
+{
+    return tt_pool_running(impl);
+}
+
+static int backend_has_room(void *impl)
+{
+    return tt_pool_has_room(impl);
+}
+
+static tt_status backend_launch(void *impl, const tt_trial_launch *t, char *err, size_t errlen)
+{
+    return tt_pool_launch(impl, t->slot, t->problem, t->desc, t->point, t->seed, t->stop_flag,
+                          err, errlen);
+}
+
+static int backend_wait(void *impl, double max_wait, size_t *slot, tt_trial_result *result)
+{
+    return tt_pool_wait(impl, max_wait, slot, result);
+}
+
+static void backend_kill_all(void *impl)
+{
+    tt_pool_kill_all(impl);
+}
+
+static const tt_trial_pool_ops local_ops = {backend_running, backend_has_room, backend_launch,
+                                            backend_wait, backend_kill_all};
+
+tt_trial_pool tt_pool_backend(tt_pool *pool)
+{
+    return (tt_trial_pool){&local_ops, pool};
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "search/pool.h"
 #include "search/trial.h"
 
 typedef struct tt_worker_limits {
@@ -54,5 +55,9 @@ int tt_pool_wait(tt_pool *pool, double max_wait, size_t *slot, tt_trial_result *
 
 /* Kill every running child (their trials are dropped, not recorded). */
 void tt_pool_kill_all(tt_pool *pool);
+
+/* The pool as a backend of the search loop (pool.h); it borrows pool, which
+ * must outlive it. */
+tt_trial_pool tt_pool_backend(tt_pool *pool);
 
 #endif

@@ -1,0 +1,77 @@
+/*
+ * mpi_wire.h - what rank 0 and the worker ranks say to each other over MPI
+ * (built only with MPI: TT_HAVE_MPI).
+ *
+ * The trial messages are protocol.h's, unchanged: MPI carries the bytes a
+ * pipe carries for a local worker. Each MPI message is one tagged byte
+ * buffer in MPI_COMM_WORLD:
+ *   TT_TAG_TRIAL   0 -> w  a protocol.h request
+ *   TT_TAG_RESULT  w -> 0  u64 trial id, u64 n, n bytes of a protocol.h
+ *                          result, then a protocol.h log message
+ *   TT_TAG_BEAT    w -> 0  u32 trials running: "still here" every beat
+ *   TT_TAG_CANCEL  0 -> w  (empty) drop every running trial (a stop)
+ *   TT_TAG_STOP    0 -> w  (empty) the search is over: leave the loop
+ *   TT_TAG_READY   w -> 0  u32 trial slots, str host name: set up, waiting
+ *   TT_TAG_REFUSE  w -> 0  str why this rank cannot take trials
+ * Before those, one broadcast from rank 0 (tt_mpi_setup, fixed size), then
+ * a second one with the nuisance models' files when it says so.
+ *
+ * Children forked to run trials never call MPI; only the rank's own process
+ * does.
+ */
+#ifndef TT_SEARCH_MPI_WIRE_H
+#define TT_SEARCH_MPI_WIRE_H
+
+#include <mpi.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "util/msg.h"
+
+enum {
+    TT_TAG_TRIAL = 101,
+    TT_TAG_RESULT,
+    TT_TAG_BEAT,
+    TT_TAG_CANCEL,
+    TT_TAG_STOP,
+    TT_TAG_READY,
+    TT_TAG_REFUSE
+};
+
+/* The set-up rank 0 broadcasts once its nuisance models exist (or to say
+ * the run is off). Plain numbers of fixed width: every rank is the same
+ * build on the same kind of machine (protocol.h). */
+typedef struct tt_mpi_setup {
+    uint32_t go;             /* 1: take trials; 0: the run ended before the search */
+    uint32_t reserved;
+    uint64_t data_hash;      /* tt_run_data_hash of rank 0's rows */
+    double trial_timeout;    /* seconds per trial; 0 = none */
+    double grace;            /* seconds past the deadline before a trial is killed */
+    double deadline_in;      /* seconds from the broadcast to the search's deadline; 0 = none */
+    uint64_t payload_len;    /* bytes of the second broadcast (0: none) */
+    double beat;             /* seconds between a worker's heartbeats */
+} tt_mpi_setup;
+
+/* Post a non-blocking broadcast from rank 0 and wait for it by polling
+ * (MPI_Test, then a short sleep), so a rank waiting here leaves the CPU to
+ * the ranks that work - Open MPI's blocking calls spin. Messages over 1 GiB
+ * go in pieces. Gives up after timeout seconds (0 = never) or when *stop
+ * (may be NULL) is set: TT_ERR_IO. */
+tt_status tt_mpi_bcast(void *buf, size_t len, double timeout, volatile sig_atomic_t *stop,
+                       char *err, size_t errlen);
+
+/* Send len bytes to rank `to` with tag (MPI_Send: the message is the
+ * caller's again on return). TT_ERR_IO when MPI reports an error,
+ * TT_ERR_INVALID when len does not fit MPI's int count (2 GiB). */
+tt_status tt_mpi_send(int to, int tag, const void *data, size_t len);
+
+/* Receive a message that MPI_Iprobe found waiting (status from the probe)
+ * into m (reset first). TT_ERR_IO / TT_ERR_NOMEM on failure. */
+tt_status tt_mpi_recv(const MPI_Status *probe, tt_msg *m);
+
+/* Sleep a little: the pause of a polling loop that found nothing to do. */
+void tt_mpi_pause(void);
+
+#endif
