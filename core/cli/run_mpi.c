@@ -142,7 +142,7 @@ int tt_run_mpi_end(run_mpi *m, int rc, int quiet)
     if (m->pool) {
         tt_mpi_pool_stats st;
         tt_mpi_pool_stats_of(m->pool, &st);
-        if (!quiet)
+        if (!quiet && (st.trials > 0 || st.ranks_dead > 0))
             fprintf(stderr, "tautune: mpi: %d worker rank%s (%d trial slot%s), %zu trials (%zu "
                             "lost to %d dead rank%s); rank 0 busy %.2f ms per trial over "
                             "%.1f s; messages: request %.0f B, result %.0f B on average\n",
@@ -158,10 +158,9 @@ int tt_run_mpi_end(run_mpi *m, int rc, int quiet)
         /* mpirun --enable-recovery (which a run that survives a dead rank
          * needs) exits 0 whatever rank 0 returns: say it where it shows. */
         fprintf(stderr, "tautune: mpi: rank 0 exits with code %d\n", rc);
-    fflush(stdout);
-    fflush(stderr);
-    if (!lost)
-        MPI_Finalize();
+    /* With a dead rank MPI_Finalize may wait for it for ever; everything is
+     * written by now, so a guard ends the wait. */
+    tt_mpi_finalize_guarded(lost ? 3 : 30, rc);
     free(m);
     return rc;
 }

@@ -143,17 +143,19 @@ static void refuse(const char *why)
     tt_msg_free(&m);
 }
 
-static void serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
+/* Returns 1 when rank 0 said a rank died. */
+static int serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
 {
     tt_trial_problem problem;
     tt_trial_fold *folds = NULL;
     if (tt_run_trial_problem(s, &problem, &folds)) {
         refuse("out of memory");
-        return;
+        return 0;
     }
     tt_worker_limits lim = {.jobs = m->slots, .trial_timeout = h->trial_timeout,
                             .deadline = h->deadline_in > 0 ? tt_now() + h->deadline_in : 0,
-                            .grace = h->grace, .memory_cap = memory_cap(s, m->slots)};
+                            .grace = h->grace, .memory_cap = memory_cap(s, m->slots),
+                            .own_group = 1};
     char host[64] = "";
     gethostname(host, sizeof host - 1);
     tt_msg ready = {0};
@@ -161,7 +163,7 @@ static void serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
         tt_mpi_send(0, TT_TAG_READY, ready.data, ready.len) != TT_OK) {
         tt_msg_free(&ready);
         free(folds);
-        return;
+        return 0;
     }
     tt_msg_free(&ready);
     tt_mpi_worker_stats st;
@@ -169,6 +171,7 @@ static void serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
                             &st) != 0)
         fprintf(stderr, "tautune: rank %d: lost rank 0; leaving\n", w_rank);
     free(folds);
+    return st.peer_lost;
 }
 
 int tt_run_mpi_worker(run_mpi *m, run_cli *cli)
@@ -201,6 +204,7 @@ int tt_run_mpi_worker(run_mpi *m, run_cli *cli)
     tt_mpi_setup h;
     char err[512];
     unsigned char *payload = NULL;
+    int peer_lost = 0;
     if (tt_mpi_bcast(&h, sizeof h, 0, &w_stop, err, sizeof err) != TT_OK || !h.go)
         goto out;
     payload = malloc(h.payload_len + 1);
@@ -222,16 +226,13 @@ int tt_run_mpi_worker(run_mpi *m, run_cli *cli)
     if (rc)
         refuse(why);
     else
-        serve(&s, m, &h);
+        peer_lost = serve(&s, m, &h);
 out:
     free(payload);
     tt_run_state_free(&s);
-    fflush(stdout);
-    fflush(stderr);
-    /* After a signal mpirun is ending the job: MPI_Finalize could wait for
-     * ranks already gone. */
-    if (!w_stop)
-        MPI_Finalize();
+    /* After a signal mpirun is ending the job, and a dead rank can keep
+     * MPI_Finalize waiting: guarded either way. */
+    tt_mpi_finalize_guarded(w_stop || peer_lost ? 3 : 30, TT_EXIT_OK);
     free(m);
     return TT_EXIT_OK;
 }

@@ -75,8 +75,12 @@ void tt_mpi_pool_free(tt_mpi_pool *pool)
     if (!pool)
         return;
     for (int r = 1; r < pool->size; r++) {
-        if (pool->ranks[r].phase == RANK_READY)
-            (void)tt_mpi_send(r, TT_TAG_STOP, "", 0);
+        if (pool->ranks[r].phase == RANK_READY) {
+            /* Says whether a rank died: the worker then guards its
+             * MPI_Finalize with a short wait. */
+            uint32_t lost = pool->n_dead > 0;
+            (void)tt_mpi_send(r, TT_TAG_STOP, &lost, sizeof lost);
+        }
         free(pool->ranks[r].trials);
     }
     free(pool->ranks);

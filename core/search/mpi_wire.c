@@ -2,6 +2,10 @@
 #include "search/mpi_wire.h"
 
 #include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -77,4 +81,26 @@ tt_status tt_mpi_recv(const MPI_Status *probe, tt_msg *m)
         return TT_ERR_IO;
     m->len = (size_t)count;
     return TT_OK;
+}
+
+static volatile sig_atomic_t g_exit_code;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    _exit(g_exit_code);
+}
+
+void tt_mpi_finalize_guarded(unsigned seconds, int exit_code)
+{
+    fflush(stdout);
+    fflush(stderr);
+    g_exit_code = exit_code;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(seconds);
+    MPI_Finalize();
+    alarm(0);
 }

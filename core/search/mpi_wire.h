@@ -10,7 +10,7 @@
  *                          result, then a protocol.h log message
  *   TT_TAG_BEAT    w -> 0  u32 trials running: "still here" every beat
  *   TT_TAG_CANCEL  0 -> w  (empty) drop every running trial (a stop)
- *   TT_TAG_STOP    0 -> w  (empty) the search is over: leave the loop
+ *   TT_TAG_STOP    0 -> w  u32 a rank died: the search is over, leave the loop
  *   TT_TAG_READY   w -> 0  u32 trial slots, str host name: set up, waiting
  *   TT_TAG_REFUSE  w -> 0  str why this rank cannot take trials
  * Before those, one broadcast from rank 0 (tt_mpi_setup, fixed size), then
@@ -70,6 +70,11 @@ tt_status tt_mpi_send(int to, int tag, const void *data, size_t len);
 /* Receive a message that MPI_Iprobe found waiting (status from the probe)
  * into m (reset first). TT_ERR_IO / TT_ERR_NOMEM on failure. */
 tt_status tt_mpi_recv(const MPI_Status *probe, tt_msg *m);
+
+/* MPI_Finalize, guarded: a peer that died can make it wait for ever, so
+ * after `seconds` the process leaves with _exit(exit_code) (its output was
+ * flushed before). */
+void tt_mpi_finalize_guarded(unsigned seconds, int exit_code);
 
 /* Sleep a little: the pause of a polling loop that found nothing to do. */
 void tt_mpi_pause(void);

@@ -115,6 +115,11 @@ static int read_messages(serving *w)
             memset(w->used, 0, (size_t)w->slots);
             break;
         case TT_TAG_STOP:
+            if (w->in.len == sizeof(uint32_t)) {
+                uint32_t lost;
+                memcpy(&lost, w->in.data, sizeof lost);
+                w->stats->peer_lost = lost != 0;
+            }
             return 1;
         default:
             break;
@@ -147,7 +152,10 @@ int tt_mpi_worker_serve(const tt_trial_problem *problem, const tt_plugin_descrip
             /* Short waits: rank 0's messages are read between them. */
             if (tt_pool_wait(w.pool, 0.02, &s, &r)) {
                 w.used[s] = 0;
-                rc = send_result(&w, w.ids[s], &r);
+                /* After mpirun's SIGTERM the job is ending: a trial that
+                 * ended now is not rank 0's to record. */
+                if (!*stop)
+                    rc = send_result(&w, w.ids[s], &r);
                 tt_trial_result_clear(&r);
             }
         } else {

@@ -19,6 +19,7 @@
 
 typedef struct tt_mpi_worker_stats {
     size_t trials;       /* trials run (results sent) */
+    int peer_lost;       /* rank 0's stop said another rank died */
 } tt_mpi_worker_stats;
 
 /* Serve rank 0 until it sends TT_TAG_STOP or *stop is set (SIGTERM from

@@ -38,7 +38,7 @@ tt_pool *tt_pool_new(const tt_worker_limits *limits)
     /* keep_log: each trial's last output lines go into its record (trial.h). */
     p->iso = (tt_isolate_limits){.timeout = p->lim.trial_timeout, .deadline = p->lim.deadline,
                                  .grace = p->lim.grace, .memory_cap = p->lim.memory_cap,
-                                 .keep_log = 1};
+                                 .keep_log = 1, .own_group = p->lim.own_group};
     p->children = calloc((size_t)p->lim.jobs, sizeof *p->children);
     if (!p->children) {
         free(p);

@@ -28,6 +28,8 @@ typedef struct tt_worker_limits {
                              * stops (its plugin sees should_stop at the deadline);
                              * then it is killed */
     size_t memory_cap;      /* bytes of address space per child (RLIMIT_AS); 0 = none */
+    int own_group;          /* children in process groups of their own, killed with the
+                             * pool's process (isolate.h; MPI worker ranks) */
 } tt_worker_limits;
 
 typedef struct tt_pool tt_pool;
