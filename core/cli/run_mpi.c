@@ -9,6 +9,9 @@
 #ifdef TT_HAVE_MPI
 #include <mpi.h>
 
+#include <unistd.h>
+
+#include "linalg/linalg.h"
 #include "search/mpi_pool.h"
 #include "search/mpi_wire.h"
 #endif
@@ -79,6 +82,22 @@ uint64_t tt_run_data_hash(const run_state *s)
 
 #else /* TT_HAVE_MPI */
 
+/* mpirun binds each rank to a core when it starts 2 ranks or fewer, and
+ * OpenBLAS then runs one thread where a local run on the same machine runs
+ * one per core: a different order of sums, and scores that differ from the
+ * local run's in their last bits. Every rank computes with what a local run
+ * would use - OPENBLAS_NUM_THREADS when set, else every online core - so
+ * `mpirun ... --jobs N` repeats `run --jobs N` bit for bit on machines of
+ * the same kind (docs/cluster.md). */
+static void same_blas_threads_as_local(void)
+{
+    if (getenv("OPENBLAS_NUM_THREADS") || getenv("OMP_NUM_THREADS"))
+        return;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores >= 1 && cores <= 1024)
+        tt_linalg_set_threads((int)cores);
+}
+
 int tt_run_mpi_begin(const run_args *a, run_mpi **out)
 {
     *out = NULL;
@@ -107,6 +126,7 @@ int tt_run_mpi_begin(const run_args *a, run_mpi **out)
     }
     MPI_Comm_rank(MPI_COMM_WORLD, &m->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &m->size);
+    same_blas_threads_as_local();
     m->slots = a->mpi_slots > 0 ? a->mpi_slots : 1;
     m->timeout = a->mpi_timeout > 0 ? a->mpi_timeout : TT_MPI_TIMEOUT_DEFAULT;
     if (m->size < 2) {
@@ -144,12 +164,14 @@ int tt_run_mpi_end(run_mpi *m, int rc, int quiet)
         tt_mpi_pool_stats_of(m->pool, &st);
         if (!quiet && (st.trials > 0 || st.ranks_dead > 0))
             fprintf(stderr, "tautune: mpi: %d worker rank%s (%d trial slot%s), %zu trials (%zu "
-                            "lost to %d dead rank%s); rank 0 busy %.2f ms per trial over "
-                            "%.1f s; messages: request %.0f B, result %.0f B on average\n",
+                            "lost to %d dead rank%s); rank 0 per trial: %.2f ms busy, %.2f ms "
+                            "CPU over %.1f s; messages: request %.0f B, result %.0f B on "
+                            "average\n",
                     st.ranks_ready + st.ranks_dead, st.ranks_ready + st.ranks_dead == 1 ? "" : "s",
                     st.slots, st.slots == 1 ? "" : "s", st.trials, st.lost, st.ranks_dead,
                     st.ranks_dead == 1 ? "" : "s",
                     st.trials ? 1000.0 * st.busy_seconds / (double)st.trials : 0.0,
+                    st.trials ? 1000.0 * st.cpu_seconds / (double)st.trials : 0.0,
                     st.span_seconds, st.request_bytes, st.result_bytes);
         lost = tt_mpi_pool_lost_a_rank(m->pool);
         tt_mpi_pool_free(m->pool); /* stops the working ranks */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/run_mpi.h"
+#include "linalg/linalg.h"
 #include "search/mpi_wire.h"
 #include "search/mpi_worker.h"
 #include "util/clock.h"
@@ -160,6 +161,7 @@ static int serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
     gethostname(host, sizeof host - 1);
     tt_msg ready = {0};
     if (tt_msg_put_u32(&ready, (uint32_t)m->slots) || tt_msg_put_str(&ready, host) ||
+        tt_msg_put_u32(&ready, (uint32_t)tt_linalg_threads()) ||
         tt_mpi_send(0, TT_TAG_READY, ready.data, ready.len) != TT_OK) {
         tt_msg_free(&ready);
         free(folds);

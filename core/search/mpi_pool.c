@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linalg/linalg.h"
 #include "search/log_tail.h"
 #include "search/mpi_wire.h"
 #include "search/protocol.h"
@@ -49,7 +50,9 @@ struct tt_mpi_pool {
     size_t n_requests, n_results, n_lost_total;
     double request_bytes, result_bytes;
     double first_launch, last_result, idle;
+    double cpu_first, cpu_last;  /* tt_cpu_now() at those two moments */
     int slots_at_start, n_dead;
+    int warned_threads;
 };
 
 tt_mpi_pool *tt_mpi_pool_new(int size, double timeout)
@@ -133,8 +136,16 @@ static void on_ready(tt_mpi_pool *p, int r)
     tt_msg_reader c = tt_msg_reader_of(p->in.data, p->in.len);
     uint32_t slots = tt_msg_get_u32(&c);
     tt_msg_get_str(&c, ri->host, sizeof ri->host);
+    uint32_t threads = tt_msg_get_u32(&c);
     if (c.bad || slots < 1 || slots > 4096 || ri->phase != RANK_PENDING)
         return;
+    if (threads != (uint32_t)tt_linalg_threads() && !p->warned_threads) {
+        p->warned_threads = 1;
+        tt_log(TT_LOG_WARN, "worker rank %d (%s) computes with %u BLAS threads, rank 0 with %d: "
+               "scores may differ from a local run's in their last bits; give every rank the "
+               "same OPENBLAS_NUM_THREADS (mpirun -x OPENBLAS_NUM_THREADS=1)", r, ri->host,
+               (unsigned)threads, tt_linalg_threads());
+    }
     ri->trials = calloc(slots, sizeof *ri->trials);
     if (!ri->trials)
         return;
@@ -186,6 +197,7 @@ static int on_result(tt_mpi_pool *p, int r, size_t *slot, tt_trial_result *resul
     p->n_results++;
     p->result_bytes += (double)p->in.len;
     p->last_result = tt_now();
+    p->cpu_last = tt_cpu_now();
     return 1;
 }
 
@@ -328,8 +340,10 @@ static tt_status pool_launch(void *impl, const tt_trial_launch *t, char *err, si
         double now = tt_now();
         *slot = (remote){.slot = t->slot, .id = t->id, .started = now, .live = 1};
         ri->running++;
-        if (p->n_requests++ == 0)
+        if (p->n_requests++ == 0) {
             p->first_launch = now;
+            p->cpu_first = tt_cpu_now();
+        }
         p->request_bytes += (double)p->out.len;
         return TT_OK;
     }
@@ -351,6 +365,7 @@ static int pool_wait(void *impl, double max_wait, size_t *slot, tt_trial_result 
             p->n_results++;
             p->n_lost_total++;
             p->last_result = tt_now();
+            p->cpu_last = tt_cpu_now();
             return 1;
         }
         int any;
@@ -408,5 +423,6 @@ void tt_mpi_pool_stats_of(const tt_mpi_pool *pool, tt_mpi_pool_stats *st)
     if (pool->n_requests && pool->last_result > pool->first_launch) {
         st->span_seconds = pool->last_result - pool->first_launch;
         st->busy_seconds = fmax(0.0, st->span_seconds - pool->idle);
+        st->cpu_seconds = fmax(0.0, pool->cpu_last - pool->cpu_first);
     }
 }

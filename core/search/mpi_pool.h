@@ -56,6 +56,8 @@ typedef struct tt_mpi_pool_stats {
     double busy_seconds;        /* rank 0's time from the first launch to the last
                                  * result that it did not spend asleep waiting */
     double span_seconds;        /* from the first launch to the last result */
+    double cpu_seconds;         /* rank 0's CPU time over that span (every thread:
+                                 * the search loop, its sink, MPI's progress) */
 } tt_mpi_pool_stats;
 
 void tt_mpi_pool_stats_of(const tt_mpi_pool *pool, tt_mpi_pool_stats *st);

@@ -11,7 +11,8 @@
  *   TT_TAG_BEAT    w -> 0  u32 trials running: "still here" every beat
  *   TT_TAG_CANCEL  0 -> w  (empty) drop every running trial (a stop)
  *   TT_TAG_STOP    0 -> w  u32 a rank died: the search is over, leave the loop
- *   TT_TAG_READY   w -> 0  u32 trial slots, str host name: set up, waiting
+ *   TT_TAG_READY   w -> 0  u32 trial slots, str host name, u32 BLAS threads:
+ *                          set up, waiting
  *   TT_TAG_REFUSE  w -> 0  str why this rank cannot take trials
  * Before those, one broadcast from rank 0 (tt_mpi_setup, fixed size), then
  * a second one with the nuisance models' files when it says so.
