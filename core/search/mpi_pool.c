@@ -77,12 +77,21 @@ void tt_mpi_pool_free(tt_mpi_pool *pool)
 {
     if (!pool)
         return;
+    /* Says whether a rank died: the workers then guard their MPI_Finalize
+     * with a short wait. */
+    static uint32_t lost;
+    lost = pool->n_dead > 0;
     for (int r = 1; r < pool->size; r++) {
         if (pool->ranks[r].phase == RANK_READY) {
-            /* Says whether a rank died: the worker then guards its
-             * MPI_Finalize with a short wait. */
-            uint32_t lost = pool->n_dead > 0;
             (void)tt_mpi_send(r, TT_TAG_STOP, &lost, sizeof lost);
+        } else if (pool->ranks[r].phase == RANK_DEAD) {
+            /* A rank marked dead may only have been slow (a set-up past its
+             * time, a stalled node): told to stop, it does not wait for
+             * trials for ever. Not waited for: it may be gone. */
+            MPI_Request rq;
+            if (MPI_Isend(&lost, (int)sizeof lost, MPI_BYTE, r, TT_TAG_STOP, MPI_COMM_WORLD,
+                          &rq) == MPI_SUCCESS)
+                MPI_Request_free(&rq);
         }
         free(pool->ranks[r].trials);
     }
