@@ -395,6 +395,7 @@ static int execute(run_state *s, run_cli *cli, double start)
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
     free(folds);
+    tt_run_mpi_search_over(s->mpi);
     tt_search_select(&s->outcome, (tt_selection)c->selection, tt_run_refit_affordable, s);
     const char *dump = getenv("TAUTUNE_DUMP_KEPT"); /* benchmarks only (search/rank.h) */
     if (dump && *dump &&

@@ -67,6 +67,11 @@ int tt_run_mpi_share(run_mpi *m, run_state *s, const char *dir, tt_search_option
     return TT_EXIT_ERROR;
 }
 
+void tt_run_mpi_search_over(run_mpi *m)
+{
+    (void)m;
+}
+
 int tt_run_mpi_end(run_mpi *m, int rc, int quiet)
 {
     (void)m;
@@ -144,6 +149,12 @@ int tt_run_mpi_begin(const run_args *a, run_mpi **out)
 int tt_run_mpi_total_slots(const run_mpi *m)
 {
     return m ? (m->size - 1) * m->slots : 0;
+}
+
+void tt_run_mpi_search_over(run_mpi *m)
+{
+    if (m && m->pool)
+        tt_mpi_pool_quiet(m->pool);
 }
 
 int tt_run_mpi_end(run_mpi *m, int rc, int quiet)

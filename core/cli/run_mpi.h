@@ -61,6 +61,10 @@ int tt_run_mpi_worker(run_mpi *m, run_cli *cli);
 int tt_run_mpi_share(run_mpi *m, run_state *s, const char *dir, tt_search_options *opt,
                      volatile sig_atomic_t *stop);
 
+/* Rank 0 once the search is over: the workers stop their heartbeats while
+ * it refits and reports. No-op without a pool. */
+void tt_run_mpi_search_over(run_mpi *m);
+
 /* Rank 0 after the run: tells workers still waiting for the set-up that
  * the run is off, or the working ones to stop; prints the pool's figures
  * (unless quiet); ends MPI (not when a rank died: MPI_Finalize may then

@@ -409,6 +409,13 @@ static void pool_kill_all(void *impl)
     p->n_lost = 0;
 }
 
+void tt_mpi_pool_quiet(tt_mpi_pool *pool)
+{
+    for (int r = 1; pool && r < pool->size; r++)
+        if (pool->ranks[r].phase == RANK_READY)
+            (void)tt_mpi_send(r, TT_TAG_QUIET, "", 0);
+}
+
 static const tt_trial_pool_ops mpi_ops = {pool_running, pool_has_room, pool_launch, pool_wait,
                                           pool_kill_all};
 

@@ -45,6 +45,11 @@ tt_status tt_mpi_pool_gather(tt_mpi_pool *pool, double setup_timeout,
 /* The pool as the search loop's backend; borrows pool. */
 tt_trial_pool tt_mpi_pool_backend(tt_mpi_pool *pool);
 
+/* The search is over: tells every ready rank to stop its heartbeats, which
+ * nobody reads while rank 0 refits and reports (they would only pile up in
+ * its queue); tt_mpi_pool_free then stops the ranks. */
+void tt_mpi_pool_quiet(tt_mpi_pool *pool);
+
 typedef struct tt_mpi_pool_stats {
     int ranks_ready;            /* worker ranks that took trials */
     int ranks_dead;             /* of all worker ranks: marked dead (silent) */

@@ -14,6 +14,8 @@
  *   TT_TAG_READY   w -> 0  u32 trial slots, str host name, u32 BLAS threads:
  *                          set up, waiting
  *   TT_TAG_REFUSE  w -> 0  str why this rank cannot take trials
+ *   TT_TAG_QUIET   0 -> w  (empty) the search is over: no more heartbeats (rank 0
+ *                          refits and reports, and reads none), wait for STOP
  * Before those, one broadcast from rank 0 (tt_mpi_setup, fixed size), then
  * a second one with the nuisance models' files when it says so.
  *
@@ -38,7 +40,8 @@ enum {
     TT_TAG_CANCEL,
     TT_TAG_STOP,
     TT_TAG_READY,
-    TT_TAG_REFUSE
+    TT_TAG_REFUSE,
+    TT_TAG_QUIET
 };
 
 /* The set-up rank 0 broadcasts once its nuisance models exist (or to say

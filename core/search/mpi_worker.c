@@ -25,6 +25,7 @@ typedef struct serving {
     volatile sig_atomic_t *stop;
     tt_msg in, out, part;
     double last_sent;
+    int quiet;                   /* the search is over: no heartbeats */
     tt_mpi_worker_stats *stats;
 } serving;
 
@@ -110,6 +111,9 @@ static int read_messages(serving *w)
             if (start_trial(w))
                 return -1;
             break;
+        case TT_TAG_QUIET:
+            w->quiet = 1;
+            break;
         case TT_TAG_CANCEL:
             tt_pool_kill_all(w->pool);
             memset(w->used, 0, (size_t)w->slots);
@@ -161,7 +165,7 @@ int tt_mpi_worker_serve(const tt_trial_problem *problem, const tt_plugin_descrip
         } else {
             tt_mpi_pause();
         }
-        if (rc == 0 && tt_now() - w.last_sent >= beat) {
+        if (rc == 0 && !w.quiet && tt_now() - w.last_sent >= beat) {
             uint32_t running = (uint32_t)tt_pool_running(w.pool);
             rc = tt_mpi_send(0, TT_TAG_BEAT, &running, sizeof running) == TT_OK ? 0 : -1;
             w.last_sent = tt_now();
