@@ -127,7 +127,7 @@ return {
 }
 LUA
 slowdir=$build/tests/refit_plugins
-mpirun --enable-recovery -n 4 "$tt" run slow.lua --ci --mpi --mpi-timeout 2 \
+mpirun --enable-recovery -n 4 "$tt" run slow.lua --ci --mpi --mpi-timeout 3 \
   --plugin-path "$slowdir" --out kill > kill.out 2> kill.err &
 job=$!
 victim="" child=""
