@@ -14,10 +14,6 @@
 #include "util/clock.h"
 #include "util/msg.h"
 
-/* Seconds between a worker's heartbeats: several per timeout, so one late
- * beat on a busy machine never makes a rank look dead. */
-#define BEATS_PER_TIMEOUT 6.0
-
 static uint64_t hash_doubles(uint64_t h, const double *v, size_t n)
 {
     return v ? tt_fnv1a(h, v, n * sizeof *v) : tt_fnv1a(h, "-", 1);
@@ -105,7 +101,7 @@ int tt_run_mpi_share(run_mpi *m, run_state *s, const char *dir, tt_search_option
     tt_mpi_setup h = {.go = 1, .data_hash = tt_run_data_hash(s),
                       .trial_timeout = opt->trial_timeout, .grace = opt->grace,
                       .deadline_in = opt->deadline > 0 ? fmax(1e-3, opt->deadline - tt_now()) : 0,
-                      .payload_len = payload.len, .beat = m->timeout / BEATS_PER_TIMEOUT};
+                      .payload_len = payload.len, .beat = m->timeout / TT_MPI_BEATS_PER_TIMEOUT};
     m->shared = 1;
     tt_status st = tt_mpi_bcast(&h, sizeof h, setup_wait, stop, err, sizeof err);
     if (st == TT_OK)

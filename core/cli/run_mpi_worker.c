@@ -136,11 +136,17 @@ static size_t memory_cap(const run_state *s, int slots)
     return cap;
 }
 
-static void refuse(const char *why)
+/* How long a send to rank 0 may wait before rank 0 counts as gone. */
+static double rank0_wait(const tt_mpi_setup *h)
+{
+    return TT_MPI_RANK0_TIMEOUTS * TT_MPI_BEATS_PER_TIMEOUT * h->beat;
+}
+
+static void refuse(const char *why, const tt_mpi_setup *h)
 {
     tt_msg m = {0};
     if (tt_msg_put_str(&m, why) == 0)
-        (void)tt_mpi_send(0, TT_TAG_REFUSE, m.data, m.len);
+        (void)tt_mpi_send(0, TT_TAG_REFUSE, m.data, m.len, rank0_wait(h));
     tt_msg_free(&m);
 }
 
@@ -150,7 +156,7 @@ static int serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
     tt_trial_problem problem;
     tt_trial_fold *folds = NULL;
     if (tt_run_trial_problem(s, &problem, &folds)) {
-        refuse("out of memory");
+        refuse("out of memory", h);
         return 0;
     }
     tt_worker_limits lim = {.jobs = m->slots, .trial_timeout = h->trial_timeout,
@@ -162,7 +168,7 @@ static int serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
     tt_msg ready = {0};
     if (tt_msg_put_u32(&ready, (uint32_t)m->slots) || tt_msg_put_str(&ready, host) ||
         tt_msg_put_u32(&ready, (uint32_t)tt_linalg_threads()) ||
-        tt_mpi_send(0, TT_TAG_READY, ready.data, ready.len) != TT_OK) {
+        tt_mpi_send(0, TT_TAG_READY, ready.data, ready.len, rank0_wait(h)) != TT_OK) {
         tt_msg_free(&ready);
         free(folds);
         return 0;
@@ -172,8 +178,11 @@ static int serve(run_state *s, run_mpi *m, const tt_mpi_setup *h)
     if (tt_mpi_worker_serve(&problem, s->descs, s->cfg->n_estimators, &lim, h->beat, &w_stop,
                             &st) != 0)
         fprintf(stderr, "tautune: rank %d: lost rank 0; leaving\n", w_rank);
+    else if (st.rank0_lost)
+        fprintf(stderr, "tautune: rank %d: rank 0 stopped answering during the search; "
+                        "leaving\n", w_rank);
     free(folds);
-    return st.peer_lost;
+    return st.peer_lost || st.rank0_lost;
 }
 
 int tt_run_mpi_worker(run_mpi *m, run_cli *cli)
@@ -226,7 +235,7 @@ int tt_run_mpi_worker(run_mpi *m, run_cli *cli)
     if (rc == TT_EXIT_OK)
         rc = adopt_models(&s, payload, h.payload_len, why, sizeof why);
     if (rc)
-        refuse(why);
+        refuse(why, &h);
     else
         peer_lost = serve(&s, m, &h);
 out:

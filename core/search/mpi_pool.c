@@ -51,6 +51,7 @@ struct tt_mpi_pool {
     double request_bytes, result_bytes;
     double first_launch, last_result, idle;
     double cpu_first, cpu_last;  /* tt_cpu_now() at those two moments */
+    double last_beat;            /* when rank 0 last told the ranks it is alive */
     int slots_at_start, n_dead;
     int warned_threads;
 };
@@ -83,7 +84,7 @@ void tt_mpi_pool_free(tt_mpi_pool *pool)
     lost = pool->n_dead > 0;
     for (int r = 1; r < pool->size; r++) {
         if (pool->ranks[r].phase == RANK_READY) {
-            (void)tt_mpi_send(r, TT_TAG_STOP, &lost, sizeof lost);
+            (void)tt_mpi_send(r, TT_TAG_STOP, &lost, sizeof lost, pool->timeout);
         } else if (pool->ranks[r].phase == RANK_DEAD) {
             /* A rank marked dead may only have been slow (a set-up past its
              * time, a stalled node): told to stop, it does not wait for
@@ -255,6 +256,20 @@ static void check_silence(tt_mpi_pool *p, double now)
     }
 }
 
+/* Rank 0's own heartbeat, as often as the workers': a worker that hears
+ * nothing from rank 0 for long during the search leaves (mpi_worker.h)
+ * instead of waiting for ever for a rank 0 that died. */
+static void beat_ranks(tt_mpi_pool *p, double now)
+{
+    if (now - p->last_beat < p->timeout / TT_MPI_BEATS_PER_TIMEOUT)
+        return;
+    p->last_beat = now;
+    for (int r = 1; r < p->size; r++)
+        if (p->ranks[r].phase == RANK_READY)
+            if (tt_mpi_send(r, TT_TAG_BEAT, "", 0, p->timeout) != TT_OK)
+                mark_dead(p, r, "cannot be reached");
+}
+
 tt_status tt_mpi_pool_gather(tt_mpi_pool *pool, double setup_timeout,
                              volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
@@ -338,7 +353,7 @@ static tt_status pool_launch(void *impl, const tt_trial_launch *t, char *err, si
         if (!best)
             return tt_errf(err, errlen, TT_ERR_IO, "no worker rank has room for a trial");
         rank_info *ri = &p->ranks[best];
-        if (tt_mpi_send(best, TT_TAG_TRIAL, p->out.data, p->out.len) != TT_OK) {
+        if (tt_mpi_send(best, TT_TAG_TRIAL, p->out.data, p->out.len, p->timeout) != TT_OK) {
             mark_dead(p, best, "cannot be reached");
             continue;
         }
@@ -384,6 +399,7 @@ static int pool_wait(void *impl, double max_wait, size_t *slot, tt_trial_result 
             return 1; /* take_message stopped at one of our results */
         double now = tt_now();
         check_silence(p, now);
+        beat_ranks(p, now);
         if (p->n_lost > 0)
             continue;
         if (now >= until || pool_running(p) == 0)
@@ -401,7 +417,7 @@ static void pool_kill_all(void *impl)
         rank_info *ri = &p->ranks[r];
         if (ri->phase != RANK_READY || ri->running == 0)
             continue;
-        (void)tt_mpi_send(r, TT_TAG_CANCEL, "", 0);
+        (void)tt_mpi_send(r, TT_TAG_CANCEL, "", 0, p->timeout);
         for (int i = 0; i < ri->slots; i++)
             ri->trials[i].live = 0;
         ri->running = 0;
@@ -413,7 +429,7 @@ void tt_mpi_pool_quiet(tt_mpi_pool *pool)
 {
     for (int r = 1; pool && r < pool->size; r++)
         if (pool->ranks[r].phase == RANK_READY)
-            (void)tt_mpi_send(r, TT_TAG_QUIET, "", 0);
+            (void)tt_mpi_send(r, TT_TAG_QUIET, "", 0, pool->timeout);
 }
 
 static const tt_trial_pool_ops mpi_ops = {pool_running, pool_has_room, pool_launch, pool_wait,

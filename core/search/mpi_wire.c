@@ -54,13 +54,27 @@ tt_status tt_mpi_bcast(void *buf, size_t len, double timeout, volatile sig_atomi
     return TT_OK;
 }
 
-tt_status tt_mpi_send(int to, int tag, const void *data, size_t len)
+tt_status tt_mpi_send(int to, int tag, const void *data, size_t len, double within)
 {
     if (len > (size_t)INT_MAX)
         return TT_ERR_INVALID; /* MPI counts are ints */
-    return MPI_Send(data, (int)len, MPI_BYTE, to, tag, MPI_COMM_WORLD) == MPI_SUCCESS
-               ? TT_OK
-               : TT_ERR_IO;
+    MPI_Request rq;
+    if (MPI_Isend(data, (int)len, MPI_BYTE, to, tag, MPI_COMM_WORLD, &rq) != MPI_SUCCESS)
+        return TT_ERR_IO;
+    double until = within > 0 ? tt_now() + within : 0;
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(&rq, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return TT_ERR_IO;
+        if (done)
+            return TT_OK;
+        if (until > 0 && tt_now() > until) {
+            MPI_Cancel(&rq);
+            MPI_Request_free(&rq);
+            return TT_ERR_IO;
+        }
+        tt_mpi_pause();
+    }
 }
 
 tt_status tt_mpi_recv(const MPI_Status *probe, tt_msg *m)

@@ -8,7 +8,8 @@
  *   TT_TAG_TRIAL   0 -> w  a protocol.h request
  *   TT_TAG_RESULT  w -> 0  u64 trial id, u64 n, n bytes of a protocol.h
  *                          result, then a protocol.h log message
- *   TT_TAG_BEAT    w -> 0  u32 trials running: "still here" every beat
+ *   TT_TAG_BEAT    w -> 0  u32 trials running: "still here" every beat;
+ *                  0 -> w  (empty) rank 0's own, during the search
  *   TT_TAG_CANCEL  0 -> w  (empty) drop every running trial (a stop)
  *   TT_TAG_STOP    0 -> w  u32 a rank died: the search is over, leave the loop
  *   TT_TAG_READY   w -> 0  u32 trial slots, str host name, u32 BLAS threads:
@@ -32,6 +33,13 @@
 
 #include "util/err.h"
 #include "util/msg.h"
+
+/* Heartbeats per timeout: one late beat on a busy machine never makes a
+ * rank look dead. */
+#define TT_MPI_BEATS_PER_TIMEOUT 6.0
+/* A worker leaves when rank 0 is silent this many timeouts during the
+ * search (rank 0 beats as often as the workers do). */
+#define TT_MPI_RANK0_TIMEOUTS 3.0
 
 enum {
     TT_TAG_TRIAL = 101,
@@ -66,10 +74,14 @@ typedef struct tt_mpi_setup {
 tt_status tt_mpi_bcast(void *buf, size_t len, double timeout, volatile sig_atomic_t *stop,
                        char *err, size_t errlen);
 
-/* Send len bytes to rank `to` with tag (MPI_Send: the message is the
- * caller's again on return). TT_ERR_IO when MPI reports an error,
- * TT_ERR_INVALID when len does not fit MPI's int count (2 GiB). */
-tt_status tt_mpi_send(int to, int tag, const void *data, size_t len);
+/* Send len bytes to rank `to` with tag, waiting at most `within` seconds
+ * (0 = for ever) for MPI to take them: a non-blocking send polled like the
+ * broadcast, because a blocking one to a peer that died spins for ever
+ * (seen: a worker's result to a killed rank 0 under --enable-recovery).
+ * The message is the caller's again on return. TT_ERR_IO when MPI reports
+ * an error or the time ran out (the send is then cancelled), TT_ERR_INVALID
+ * when len does not fit MPI's int count (2 GiB). */
+tt_status tt_mpi_send(int to, int tag, const void *data, size_t len, double within);
 
 /* Receive a message that MPI_Iprobe found waiting (status from the probe)
  * into m (reset first). TT_ERR_IO / TT_ERR_NOMEM on failure. */

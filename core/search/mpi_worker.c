@@ -25,7 +25,10 @@ typedef struct serving {
     volatile sig_atomic_t *stop;
     tt_msg in, out, part;
     double last_sent;
-    int quiet;                   /* the search is over: no heartbeats */
+    double last_heard;           /* the last message from rank 0 */
+    double rank0_timeout;        /* seconds of rank 0's silence (or of a send it does not
+                                  * take) after which it counts as gone */
+    int quiet;                   /* the search is over: no heartbeats either way */
     tt_mpi_worker_stats *stats;
 } serving;
 
@@ -40,7 +43,7 @@ static int send_result(serving *w, size_t id, tt_trial_result *r)
     if (st == TT_OK)
         st = tt_log_encode(r->log, &w->out);
     if (st == TT_OK) {
-        st = tt_mpi_send(0, TT_TAG_RESULT, w->out.data, w->out.len);
+        st = tt_mpi_send(0, TT_TAG_RESULT, w->out.data, w->out.len, w->rank0_timeout);
         if (st == TT_ERR_INVALID) { /* over MPI's 2 GiB: the trial fails, the rank goes on */
             tt_trial_result small;
             memset(&small, 0, sizeof small);
@@ -106,6 +109,7 @@ static int read_messages(serving *w)
             return 0;
         if (tt_mpi_recv(&probe, &w->in) != TT_OK)
             return -1;
+        w->last_heard = tt_now();
         switch (probe.MPI_TAG) {
         case TT_TAG_TRIAL:
             if (start_trial(w))
@@ -142,7 +146,8 @@ int tt_mpi_worker_serve(const tt_trial_problem *problem, const tt_plugin_descrip
     w.ids = calloc((size_t)w.slots, sizeof *w.ids);
     w.used = calloc((size_t)w.slots, 1);
     int rc = !w.pool || !w.ids || !w.used ? -1 : 0;
-    w.last_sent = tt_now();
+    w.last_sent = w.last_heard = tt_now();
+    w.rank0_timeout = TT_MPI_RANK0_TIMEOUTS * TT_MPI_BEATS_PER_TIMEOUT * beat;
     while (rc == 0 && !*stop) {
         int got = read_messages(&w);
         if (got) {
@@ -165,9 +170,15 @@ int tt_mpi_worker_serve(const tt_trial_problem *problem, const tt_plugin_descrip
         } else {
             tt_mpi_pause();
         }
+        if (!w.quiet && tt_now() - w.last_heard > w.rank0_timeout) {
+            stats->rank0_lost = 1; /* it died; mpirun --enable-recovery kept us */
+            break;
+        }
         if (rc == 0 && !w.quiet && tt_now() - w.last_sent >= beat) {
             uint32_t running = (uint32_t)tt_pool_running(w.pool);
-            rc = tt_mpi_send(0, TT_TAG_BEAT, &running, sizeof running) == TT_OK ? 0 : -1;
+            rc = tt_mpi_send(0, TT_TAG_BEAT, &running, sizeof running, w.rank0_timeout) == TT_OK
+                     ? 0
+                     : -1;
             w.last_sent = tt_now();
         }
     }

@@ -20,10 +20,13 @@
 typedef struct tt_mpi_worker_stats {
     size_t trials;       /* trials run (results sent) */
     int peer_lost;       /* rank 0's stop said another rank died */
+    int rank0_lost;      /* rank 0 was silent for TT_MPI_RANK0_TIMEOUTS timeouts during
+                          * the search (it died): the loop left without a stop */
 } tt_mpi_worker_stats;
 
-/* Serve rank 0 until it sends TT_TAG_STOP or *stop is set (SIGTERM from
- * mpirun). problem and descs[0..n_descs) (the config's estimators, in
+/* Serve rank 0 until it sends TT_TAG_STOP, *stop is set (SIGTERM from
+ * mpirun) or, during the search, nothing came from rank 0 for
+ * TT_MPI_RANK0_TIMEOUTS timeouts (6 beats each: it died). problem and descs[0..n_descs) (the config's estimators, in
  * config order: a request names one by index) are this rank's own copies,
  * set up from the same config and data as rank 0's. limits.jobs is the
  * rank's number of trial slots. beat: seconds between heartbeats to rank 0.
