@@ -8,6 +8,9 @@
 #               tests/bench/continuous and abtest fall back to numpy without
 #               statsmodels, csv_load to numpy without pandas.
 #   --fuzz      also clang, for the libFuzzer targets (tools/fuzz.sh)
+#   --mpi       also Open MPI (mpirun and the headers), for the search over
+#               MPI (docs/cluster.md); without it tautune builds without
+#               --mpi and the MPI tests are not registered
 set -euo pipefail
 # valgrind: `tautune plugin-test` runs a plugin's fit/save/load cycle under it
 # (e2e_plugin_test asserts the leak fixture's FAIL only where it is installed).
@@ -21,6 +24,7 @@ for arg in "$@"; do
     --browser) pkgs+=(chromium) ;;
     --bench) pkgs+=(python3 python3-numpy); lean+=(python3-sklearn python3-xgboost) ;;
     --fuzz) pkgs+=(clang) ;;
+    --mpi) pkgs+=(openmpi-bin libopenmpi-dev) ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

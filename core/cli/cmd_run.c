@@ -12,6 +12,7 @@
 
 #include "cli/help.h"
 #include "cli/run.h"
+#include "cli/run_mpi.h"
 #include "lua/config.h"
 #include "report/results.h"
 #include "score/estimand.h"
@@ -220,23 +221,6 @@ static void report(run_state *s, const char *dir, double start, const cJSON *win
     tt_run_write_preprocessing(s, dir);
 }
 
-/* Trials ask for intervals only when something uses them: a bootstrap
- * interval costs its plugin dozens of refits. */
-static int wants_intervals(const tt_config *c, const char *metric)
-{
-    if (c->intervals_in_trials || c->erupt_thompson)
-        return 1;
-    const tt_score_info *m = tt_score_find(metric);
-    if (m && (m->needs & TT_SCORE_NEEDS_INTERVALS))
-        return 1;
-    for (size_t i = 0; i < c->n_scores; i++) {
-        const tt_score_info *info = tt_score_find(c->scores[i]);
-        if (info && (info->needs & TT_SCORE_NEEDS_INTERVALS))
-            return 1;
-    }
-    return 0;
-}
-
 /* --ci without --out (and no out_dir in the config): the fixed folder
  * runs/<config name>, so scripts know where the run lands. An existing
  * folder with anything in it is refused rather than mixed into. */
@@ -329,16 +313,11 @@ static int execute(run_state *s, run_cli *cli, double start)
                 c->path, c->path);
         return TT_EXIT_USAGE;
     }
-    if (a->has_seed)
-        c->seed = a->seed;
-    if (a->has_budget)
-        c->budget_seconds = a->budget;
-    if (a->has_trials)
-        c->max_trials = a->trials;
-    if (a->has_jobs)
-        c->jobs = a->jobs;
-    if (a->has_estimand)
-        c->estimand = a->estimand;
+    tt_run_apply_args(c, a);
+    /* Over MPI the batch width defaults to the worker ranks' slots; the
+     * config's search.jobs is a local run's. */
+    if (s->mpi && !a->has_jobs)
+        c->jobs = tt_run_mpi_total_slots(s->mpi);
     s->quiet = a->quiet;
     s->live = !a->quiet && !cli->ci && isatty(STDERR_FILENO);
     s->resuming = a->resume != NULL;
@@ -389,34 +368,19 @@ static int execute(run_state *s, run_cli *cli, double start)
                 c->budget_seconds, c->max_trials > 0 ? " / trial cap" : "",
                 c->jobs > 0 ? c->jobs : 1, c->jobs > 1 ? "s" : "", (unsigned long long)c->seed);
 
-    tt_trial_problem problem = {
-        .train = tt_run_view(s->train), .valid = tt_run_view(s->valid),
-        .valid_tau = s->valid->tau, .scores = s->scores,
-        .score_names = (const char *const *)c->scores, .n_score_names = c->n_scores,
-        .cost = s->costs, .nuisances = s->engine ? &s->nuisances : NULL,
-        .n_arms = s->data->n_arms, .metric = s->metric,
-        .maximize = s->maximize, .want_intervals = wants_intervals(c, s->metric),
-        .interval_resamples = c->interval_resamples,
-    };
+    tt_trial_problem problem;
     tt_trial_fold *folds = NULL;
-    if (s->n_folds >= 2) {
-        folds = calloc((size_t)s->n_folds, sizeof *folds);
-        if (!folds) {
-            fprintf(stderr, "tautune: out of memory\n");
-            return TT_EXIT_ERROR;
-        }
-        for (int k = 0; k < s->n_folds; k++) {
-            const run_fold *f = &s->folds[k];
-            folds[k] = (tt_trial_fold){
-                .train = tt_run_view(tt_run_fold_train(s, k)), .valid = tt_run_view(f->valid),
-                .nuisances = !s->engine ? NULL : k == 0 ? &s->nuisances : &f->nuisances,
-                .first = f->first};
-        }
-        problem.n_folds = (size_t)s->n_folds;
-        problem.folds = folds;
-    }
+    if ((rc = tt_run_trial_problem(s, &problem, &folds)))
+        return rc;
     tt_search_options opt;
     search_options(s, start, &opt);
+    /* Over MPI: the worker ranks get the set-up and become the trial pool. */
+    if (s->mpi && (rc = tt_run_mpi_share(s->mpi, s, dir, &opt, &g_stop))) {
+        free(folds);
+        s->outcome.interrupted = rc == TT_EXIT_INTERRUPTED;
+        report(s, dir, start, NULL, 0);
+        return rc;
+    }
     tt_progress_init(&s->progress, stderr, a->quiet, start, c->budget_seconds, c->max_trials,
                      s->metric);
     if (cli->ci)
@@ -431,6 +395,7 @@ static int execute(run_state *s, run_cli *cli, double start)
         rc = TT_EXIT_ERROR; /* still write what finished */
     }
     free(folds);
+    tt_run_mpi_search_over(s->mpi);
     tt_search_select(&s->outcome, (tt_selection)c->selection, tt_run_refit_affordable, s);
     const char *dump = getenv("TAUTUNE_DUMP_KEPT"); /* benchmarks only (search/rank.h) */
     if (dump && *dump &&
@@ -533,6 +498,11 @@ int tt_cmd_run(int argc, char **argv)
         fprintf(stderr, "Run `tautune run --help` for the options.\n");
         return TT_EXIT_USAGE;
     }
+    run_mpi *mpi = NULL;
+    if (tt_run_mpi_begin(&cli.a, &mpi) < 0)
+        return TT_EXIT_USAGE;
+    if (mpi && mpi->rank > 0) /* a worker rank: rank 0 is the run */
+        return tt_run_mpi_worker(mpi, &cli);
     tt_log_set_sink(log_to_stderr, NULL, TT_LOG_INFO);
 
     struct sigaction sa;
@@ -545,7 +515,8 @@ int tt_cmd_run(int argc, char **argv)
     run_state s;
     memset(&s, 0, sizeof s);
     s.outcome.best = -1;
+    s.mpi = mpi;
     int rc = execute(&s, &cli, start);
     tt_run_state_free(&s);
-    return rc;
+    return tt_run_mpi_end(mpi, rc, cli.a.quiet);
 }

@@ -40,6 +40,11 @@ typedef struct run_args {
     long trials;
     int jobs;
     tt_plugin_paths paths;
+    /* The search over MPI (run_mpi.c, docs/cluster.md). */
+    int mpi;                     /* --mpi */
+    double mpi_timeout;          /* --mpi-timeout: seconds of silence before a worker rank
+                                  * counts as dead (0: the default) */
+    int mpi_slots;               /* --mpi-slots: trials at once on each worker rank (0: 1) */
 } run_args;
 
 /* One --fail-under / --fail-over SCORE=VALUE. */
@@ -64,6 +69,10 @@ typedef struct run_cli {
 /* The command line of `tautune run` into cli (run_args.c): 0, or -1 after a
  * message on stderr; --help prints the usage and exits. */
 int tt_run_parse_args(int argc, char **argv, run_cli *cli);
+/* The command line's overrides of the config (seed, budget, trials, jobs,
+ * estimand) into c (run_args.c): every rank of an MPI run applies them
+ * alike. */
+void tt_run_apply_args(tt_config *c, const run_args *a);
 
 /* The run's budget, planned once the data are in (run_plan.c): what each
  * phase may spend, as tt_now() deadlines, and what each phase took. Every
@@ -199,6 +208,11 @@ typedef struct run_state {
     double nu_final_estimate;     /* estimated seconds of that stage (cost model) */
     int final_nu_rc;              /* what fitting them gave (once engine_all exists) */
     int final_all_rows;           /* the written model was fitted on every row */
+    /* A run over MPI (run_mpi.h): rank 0's link to the worker ranks, or NULL. */
+    struct run_mpi *mpi;
+    /* An MPI worker rank: nuisance models come only from the files rank 0
+     * sent (adopted as --resume adopts them); tt_run_nu_fit refuses to fit. */
+    int nu_adopt_only;
 } run_state;
 
 /* Cross-validated scoring (run_folds.c). How many folds: the config's, or by
@@ -342,6 +356,12 @@ int tt_run_binary_instrument(const tt_dataset *d);
 int tt_run_require_binary_instrument(const tt_dataset *d);
 /* results.json's "iv" object (caller owns), or NULL. */
 cJSON *tt_run_iv_facts(const run_state *s);
+
+/* What every trial sees, from the state once its nuisance models exist
+ * (run_problem.c): views borrowed from s; with K folds *folds is a new
+ * array the problem points into (the caller frees it after the search),
+ * else NULL. TT_EXIT_ERROR (after a message) when out of memory. */
+int tt_run_trial_problem(const run_state *s, tt_trial_problem *problem, tt_trial_fold **folds);
 
 /* The view plugins and scores get of a dataset (borrowed pointers). */
 tt_plugin_data tt_run_view(const tt_dataset *d);

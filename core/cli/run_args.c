@@ -115,6 +115,9 @@ int tt_run_parse_args(int argc, char **argv, run_cli *cli)
         } else if (strcmp(arg, "--ci") == 0) {
             cli->ci = 1;
             continue;
+        } else if (strcmp(arg, "--mpi") == 0) {
+            a->mpi = 1;
+            continue;
         } else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
             cli->verbose = 1;
             continue;
@@ -166,6 +169,16 @@ int tt_run_parse_args(int argc, char **argv, run_cli *cli)
                 return -1;
             a->has_jobs = 1;
             a->jobs = (int)num;
+        } else if (strcmp(arg, "--mpi-timeout") == 0) {
+            if (parse_number(arg, val, &num) || num < 1 || num > 86400) {
+                fprintf(stderr, "tautune run: --mpi-timeout expects seconds from 1 to 86400\n");
+                return -1;
+            }
+            a->mpi_timeout = num;
+        } else if (strcmp(arg, "--mpi-slots") == 0) {
+            if (parse_whole(arg, val, 1, 1024, &num))
+                return -1;
+            a->mpi_slots = (int)num;
         } else if (strcmp(arg, "--estimand") == 0) {
             if ((a->estimand = tt_estimand_parse(val)) < 0) {
                 fprintf(stderr, "tautune run: --estimand expects ate, att, atc or overlap, got "
@@ -194,3 +207,17 @@ int tt_run_parse_args(int argc, char **argv, run_cli *cli)
     return 0;
 }
 
+
+void tt_run_apply_args(tt_config *c, const run_args *a)
+{
+    if (a->has_seed)
+        c->seed = a->seed;
+    if (a->has_budget)
+        c->budget_seconds = a->budget;
+    if (a->has_trials)
+        c->max_trials = a->trials;
+    if (a->has_jobs)
+        c->jobs = a->jobs;
+    if (a->has_estimand)
+        c->estimand = a->estimand;
+}

@@ -254,6 +254,13 @@ int tt_run_nu_adopt(const run_nu_stage *stg, const char *path, uint64_t want, in
 int tt_run_nu_fit(const run_state *s, const run_nu_stage *stg, const char *path, uint64_t fp,
                   volatile sig_atomic_t *stop, double deadline, int soft)
 {
+    if (s->nu_adopt_only) {
+        /* An MPI worker rank: rank 0 fits, every rank adopts. Fitting here
+         * could give other models than rank 0's and other trials. */
+        fprintf(stderr, "tautune: %s: the models rank 0 sent do not match this rank's plan "
+                        "(rank 0 and this rank read different configs or data)\n", stg->what);
+        return TT_EXIT_DATA;
+    }
     if (deadline > 0 && tt_now() >= deadline) {
         /* Nothing started: not a busy machine, the budget is spent. */
         if (!soft)

@@ -160,3 +160,14 @@ tt_status tt_linalg_cholesky_solve(size_t q, double *a, double *b, double *rcond
                        (int)info);
     return TT_OK;
 }
+
+int tt_linalg_threads(void)
+{
+    return openblas_get_num_threads();
+}
+
+void tt_linalg_set_threads(int n)
+{
+    if (n >= 1)
+        openblas_set_num_threads(n);
+}

@@ -21,6 +21,12 @@
 
 #include "tautune/tautune.h"
 
+/* The BLAS library's threads (OpenBLAS). Their number can change a sum's
+ * order and so the last bits of a result: ranks of one run over MPI set the
+ * same number (cli/run_mpi.c). Process-wide; call before any other work. */
+int tt_linalg_threads(void);
+void tt_linalg_set_threads(int n);
+
 /* TT_ERR_UNSUPPORTED unless n and p + 1 fit in a 32-bit BLAS integer. */
 tt_status tt_linalg_check_dims(size_t n, size_t p, char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include "util/clock.h"
 #include "util/paths.h"
@@ -47,10 +48,19 @@ static void close_fd(int *fd)
 
 /* The child: run the job, send its answer, leave without running the
  * parent's atexit handlers or flushing its stdio buffers a second time. */
+/* The parent's pid, taken before the fork (own_group's orphan check). */
+static pid_t g_parent;
+
 static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, char *stage,
                        tt_isolate_job job, void *arg)
 {
     g_stage = stage;
+    if (lim->own_group) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != g_parent) /* the parent died before prctl took effect */
+            _exit(127);
+    }
     /* Ctrl-C is the parent's to handle: it kills children it no longer wants. */
     signal(SIGINT, SIG_IGN);
     /* A crash must kill the child so the parent sees the signal, whatever
@@ -115,6 +125,7 @@ tt_status tt_isolate_start(tt_isolate_child *c, const tt_isolate_limits *lim,
     }
     /* Whatever the parent has buffered must not be written twice. */
     fflush(NULL);
+    g_parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(ap[0]);

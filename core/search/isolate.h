@@ -54,6 +54,11 @@ typedef struct tt_isolate_limits {
                            * keep the tail */
     int keep_log;         /* keep the child's last output lines (log_tail.h) for
                            * report.log */
+    int own_group;        /* the child leads a process group of its own and is
+                           * killed (SIGKILL) when its parent dies: signals a
+                           * launcher sends the parent's group (mpirun's SIGTERM at
+                           * Ctrl-C) are then the parent's to act on, and a killed
+                           * parent leaves no orphan behind (MPI worker ranks) */
 } tt_isolate_limits;
 
 /* The job, run in the child: append its result to *out and return 0, or

@@ -113,3 +113,8 @@ size_t tt_log_tail_dropped(const tt_log_tail *t)
 {
     return t ? t->dropped : 0;
 }
+
+void tt_log_tail_add_dropped(tt_log_tail *t, size_t n)
+{
+    t->dropped += n;
+}

@@ -43,4 +43,9 @@ size_t tt_log_tail_count(const tt_log_tail *t);            /* lines kept */
 const char *tt_log_tail_line(const tt_log_tail *t, size_t i); /* 0 = the oldest kept */
 size_t tt_log_tail_dropped(const tt_log_tail *t);          /* earlier lines not kept */
 
+/* Count n more earlier lines as dropped: a tail rebuilt from its kept lines
+ * on another machine (an MPI worker rank's trial, protocol.h) says as much
+ * as the original. */
+void tt_log_tail_add_dropped(tt_log_tail *t, size_t n);
+
 #endif

@@ -1,6 +1,7 @@
 /* protocol.c - encoding and decoding trial messages. */
 #include "search/protocol.h"
 
+#include "search/log_tail.h"
 #include "util/intern.h"
 
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #define RQ_MAGIC "TTRQ"
 #define RS_MAGIC "TTRS"
+#define LG_MAGIC "TTLG"
 /* 3: objective_se and the objective's per-row terms (score/score_terms.h).
  * 4: the out-of-sample effects. */
 #define PROTOCOL_VERSION 4u
@@ -160,5 +162,49 @@ tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_resul
     r->n_terms = terms ? n_terms : 0;
     r->effects = effects;
     r->n_effects = effects ? n_effects : 0;
+    return TT_OK;
+}
+
+tt_status tt_log_encode(const tt_log_tail *log, tt_msg *out)
+{
+    size_t n = log ? tt_log_tail_count(log) : 0;
+    int bad = tt_msg_put(out, LG_MAGIC, 4) || tt_msg_put_u32(out, PROTOCOL_VERSION) ||
+              tt_msg_put_u64(out, log ? (uint64_t)tt_log_tail_dropped(log) : 0) ||
+              tt_msg_put_u32(out, (uint32_t)n);
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = tt_msg_put_str(out, tt_log_tail_line(log, i));
+    return bad ? TT_ERR_NOMEM : TT_OK;
+}
+
+tt_status tt_log_decode(const unsigned char *data, size_t len, tt_log_tail **out)
+{
+    tt_msg_reader c = tt_msg_reader_of(data, len);
+    char magic[4];
+    *out = NULL;
+    tt_msg_get(&c, magic, 4);
+    if (c.bad || memcmp(magic, LG_MAGIC, 4) != 0 || tt_msg_get_u32(&c) != PROTOCOL_VERSION)
+        return TT_ERR_PARSE;
+    uint64_t dropped = tt_msg_get_u64(&c);
+    uint32_t n = tt_msg_get_u32(&c);
+    if (c.bad || n > TT_LOG_TAIL_LINES)
+        return TT_ERR_PARSE;
+    if (n == 0)
+        return tt_msg_done(&c) ? TT_OK : TT_ERR_PARSE;
+    tt_log_tail *t = tt_log_tail_new();
+    if (!t)
+        return TT_ERR_NOMEM;
+    /* A kept line is at most LINE_CAP bytes and a note of what was cut. */
+    char line[TT_LOG_TAIL_LINE_CAP + 64];
+    for (uint32_t i = 0; i < n && !c.bad; i++) {
+        tt_msg_get_str(&c, line, sizeof line);
+        tt_log_tail_feed(t, line, strlen(line));
+        tt_log_tail_feed(t, "\n", 1);
+    }
+    if (c.bad || !tt_msg_done(&c)) {
+        tt_log_tail_free(t);
+        return TT_ERR_PARSE;
+    }
+    tt_log_tail_add_dropped(t, (size_t)dropped);
+    *out = t;
     return TT_OK;
 }

@@ -49,4 +49,15 @@ tt_status tt_result_encode(const tt_trial_result *r, tt_msg *out);
  * new copies it owns; their old values are not freed. */
 tt_status tt_result_decode(const unsigned char *data, size_t len, tt_trial_result *r);
 
+/* A trial's log (log_tail.h) as a message of its own, for a worker that is
+ * not a child of the process recording the trial (an MPI rank: the local
+ * pool reads the log off the child's pipe instead):
+ *   log:     "TTLG" u32 version, u64 dropped, u32 n_lines, str line[n_lines]
+ * NULL (no output) is sent as no lines. Decode: *out is a new tail the
+ * caller owns, NULL when the message has no lines; TT_ERR_PARSE when
+ * malformed. */
+struct tt_log_tail;
+tt_status tt_log_encode(const struct tt_log_tail *log, tt_msg *out);
+tt_status tt_log_decode(const unsigned char *data, size_t len, struct tt_log_tail **out);
+
 #endif

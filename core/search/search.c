@@ -300,11 +300,11 @@ static tt_status add_prior(loop *lp, const tt_trial_result *prior, size_t n)
     return TT_OK;
 }
 
-static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
+static tt_status run_loop(loop *lp, const tt_trial_pool *pool, char *err, size_t errlen)
 {
     tt_search_outcome *out = lp->out;
     for (;;) {
-        while (!stop_requested(lp) && (!pool || tt_pool_has_room(pool))) {
+        while (!stop_requested(lp) && (!pool || pool->ops->has_room(pool->impl))) {
             size_t k = out->n_trials; /* the slot to fill */
             size_t need = k + 1 > lp->jobs ? k + 1 - lp->jobs : 0;
             observe_upto(lp, need);
@@ -324,9 +324,11 @@ static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
                 return tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
             tt_trial_result *r = &out->trials[slot];
             if (pool) {
-                tt_status st = tt_pool_launch(pool, slot, lp->problem, r->desc, r->point,
-                                              trial_seed(lp, r->id), lp->opt->stop_flag, err,
-                                              errlen);
+                tt_trial_launch t = {.slot = slot, .id = r->id, .estimator = r->estimator,
+                                     .problem = lp->problem, .desc = r->desc, .point = r->point,
+                                     .seed = trial_seed(lp, r->id),
+                                     .stop_flag = lp->opt->stop_flag};
+                tt_status st = pool->ops->launch(pool->impl, &t, err, errlen);
                 if (st != TT_OK)
                     return st;
             } else {
@@ -337,19 +339,19 @@ static tt_status run_loop(loop *lp, tt_pool *pool, char *err, size_t errlen)
             if (out->exhausted)
                 break;
         }
-        if (!pool || tt_pool_running(pool) == 0)
+        if (!pool || pool->ops->running(pool->impl) == 0)
             return TT_OK;
         if (lp->opt->stop_flag && *lp->opt->stop_flag) {
-            tt_pool_kill_all(pool); /* unfinished trials are dropped, not recorded */
+            pool->ops->kill_all(pool->impl); /* unfinished trials are dropped, not recorded */
             return TT_OK;
         }
         size_t slot;
         tt_trial_result fields;
-        if (tt_pool_wait(pool, 0.25, &slot, &fields)) {
+        if (pool->ops->wait(pool->impl, 0.25, &slot, &fields)) {
             take_result(&out->trials[slot], &fields);
             finish(lp, slot);
         }
-        if (out->exhausted && tt_pool_running(pool) == 0)
+        if (out->exhausted && pool->ops->running(pool->impl) == 0)
             return TT_OK;
     }
 }
@@ -378,18 +380,23 @@ tt_status tt_search_run(const tt_trial_problem *problem, const tt_config *config
     lp.default_tried = calloc(config->n_estimators, 1);
     if (lp.default_tried && opt->n_prior > 0 && add_prior(&lp, opt->prior, opt->n_prior) != TT_OK)
         st = tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory");
-    tt_pool *pool = NULL;
-    if (opt->isolate) {
+    /* The caller's backend (MPI ranks), else a local pool of forked workers. */
+    tt_pool *local = NULL;
+    tt_trial_pool backend = {0};
+    if (opt->isolate && opt->pool) {
+        backend = *opt->pool;
+    } else if (opt->isolate) {
         tt_worker_limits lim = {.jobs = opt->jobs, .trial_timeout = opt->trial_timeout,
                                 .deadline = opt->deadline, .grace = opt->grace,
                                 .memory_cap = opt->memory_cap};
-        pool = tt_pool_new(&lim);
+        if ((local = tt_pool_new(&lim)) != NULL)
+            backend = tt_pool_backend(local);
     }
     if (st == TT_OK)
-        st = (!lp.default_tried || (opt->isolate && !pool))
+        st = (!lp.default_tried || (opt->isolate && !backend.ops))
                  ? tt_errf(err, errlen, TT_ERR_NOMEM, "out of memory")
-                 : run_loop(&lp, pool, err, errlen);
-    tt_pool_free(pool);
+                 : run_loop(&lp, backend.ops ? &backend : NULL, err, errlen);
+    tt_pool_free(local);
     compact(&lp);
     out->best_by_objective = out->best;
     out->n_tied = tt_rank_ties(out->trials, out->n_trials, out->best, &out->tied_at_least);

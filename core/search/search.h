@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "lua/config.h"
+#include "search/pool.h"
 #include "search/trial.h"
 
 typedef struct tt_search_options {
@@ -32,6 +33,11 @@ typedef struct tt_search_options {
     double trial_timeout; /* seconds per trial; 0 = none */
     double grace;         /* seconds a trial may overrun the deadline before it is killed */
     size_t memory_cap;    /* bytes of address space per worker; 0 = none */
+    /* Another backend for the isolated trials (pool.h: the MPI ranks), or
+     * NULL for the local pool of `jobs` forked workers (then trial_timeout,
+     * grace and memory_cap apply). Borrowed. jobs stays the batch width of
+     * the searcher either way. */
+    const tt_trial_pool *pool;
     const char *searcher; /* "cfo" (NULL = default) or "random"; see searcher.h */
     int cost_in_seconds;  /* cfo: cost per trial in seconds instead of 1 */
     /* Resuming: trials finished by an earlier run of the same search. They

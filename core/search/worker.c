@@ -38,7 +38,7 @@ tt_pool *tt_pool_new(const tt_worker_limits *limits)
     /* keep_log: each trial's last output lines go into its record (trial.h). */
     p->iso = (tt_isolate_limits){.timeout = p->lim.trial_timeout, .deadline = p->lim.deadline,
                                  .grace = p->lim.grace, .memory_cap = p->lim.memory_cap,
-                                 .keep_log = 1};
+                                 .keep_log = 1, .own_group = p->lim.own_group};
     p->children = calloc((size_t)p->lim.jobs, sizeof *p->children);
     if (!p->children) {
         free(p);
@@ -215,4 +215,40 @@ int tt_pool_wait(tt_pool *pool, double max_wait, size_t *slot, tt_trial_result *
         if (n < 0) /* EINTR: let the caller look at its stop flag */
             return 0;
     }
+}
+
+/* ---- the pool as a search backend (pool.h) ----------------------------------- */
+
+static size_t backend_running(void *impl)
+{
+    return tt_pool_running(impl);
+}
+
+static int backend_has_room(void *impl)
+{
+    return tt_pool_has_room(impl);
+}
+
+static tt_status backend_launch(void *impl, const tt_trial_launch *t, char *err, size_t errlen)
+{
+    return tt_pool_launch(impl, t->slot, t->problem, t->desc, t->point, t->seed, t->stop_flag,
+                          err, errlen);
+}
+
+static int backend_wait(void *impl, double max_wait, size_t *slot, tt_trial_result *result)
+{
+    return tt_pool_wait(impl, max_wait, slot, result);
+}
+
+static void backend_kill_all(void *impl)
+{
+    tt_pool_kill_all(impl);
+}
+
+static const tt_trial_pool_ops local_ops = {backend_running, backend_has_room, backend_launch,
+                                            backend_wait, backend_kill_all};
+
+tt_trial_pool tt_pool_backend(tt_pool *pool)
+{
+    return (tt_trial_pool){&local_ops, pool};
 }

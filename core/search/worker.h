@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "search/pool.h"
 #include "search/trial.h"
 
 typedef struct tt_worker_limits {
@@ -27,6 +28,8 @@ typedef struct tt_worker_limits {
                              * stops (its plugin sees should_stop at the deadline);
                              * then it is killed */
     size_t memory_cap;      /* bytes of address space per child (RLIMIT_AS); 0 = none */
+    int own_group;          /* children in process groups of their own, killed with the
+                             * pool's process (isolate.h; MPI worker ranks) */
 } tt_worker_limits;
 
 typedef struct tt_pool tt_pool;
@@ -54,5 +57,9 @@ int tt_pool_wait(tt_pool *pool, double max_wait, size_t *slot, tt_trial_result *
 
 /* Kill every running child (their trials are dropped, not recorded). */
 void tt_pool_kill_all(tt_pool *pool);
+
+/* The pool as a backend of the search loop (pool.h); it borrows pool, which
+ * must outlive it. */
+tt_trial_pool tt_pool_backend(tt_pool *pool);
 
 #endif

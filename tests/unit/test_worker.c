@@ -215,6 +215,93 @@ static void test_isolated_equals_in_process(void **state)
     tt_search_outcome_free(&c);
 }
 
+/* A backend of the search loop other than the local pool (pool.h), as the
+ * MPI ranks are one: it evaluates each trial in process when launched and
+ * hands results back newest first (the order remote ranks may answer in),
+ * and reports trial `lose` as a failure with a cause, as a dead rank's. */
+typedef struct fake_backend {
+    tt_trial_result done[4];
+    size_t slot[4], n, capacity, launched, lose;
+} fake_backend;
+
+static size_t fake_running(void *impl)
+{
+    return ((fake_backend *)impl)->n;
+}
+
+static int fake_has_room(void *impl)
+{
+    fake_backend *b = impl;
+    return b->n < b->capacity;
+}
+
+static tt_status fake_launch(void *impl, const tt_trial_launch *t, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    fake_backend *b = impl;
+    tt_trial_result *r = &b->done[b->n];
+    memset(r, 0, sizeof *r);
+    if (++b->launched == b->lose) {
+        r->status = TT_TRIAL_FAILED;
+        r->objective = r->objective_se = r->ate = r->fit_seconds = NAN;
+        tt_trial_set_error(r, "worker rank 9 stopped answering");
+    } else {
+        tt_trial_evaluate(t->problem, t->desc, t->point, t->seed, 0, NULL, r);
+    }
+    b->slot[b->n++] = t->slot;
+    return TT_OK;
+}
+
+static int fake_wait(void *impl, double max_wait, size_t *slot, tt_trial_result *result)
+{
+    (void)max_wait;
+    fake_backend *b = impl;
+    if (b->n == 0)
+        return 0;
+    b->n--;
+    *slot = b->slot[b->n];
+    *result = b->done[b->n];
+    return 1;
+}
+
+static void fake_kill_all(void *impl)
+{
+    fake_backend *b = impl;
+    while (b->n > 0)
+        tt_trial_result_clear(&b->done[--b->n]);
+}
+
+static void test_other_backend_same_trials(void **state)
+{
+    fixture *f = *state;
+    const char *names[] = {"diff_in_means", "s_learner", "t_learner"};
+    static const tt_trial_pool_ops ops = {fake_running, fake_has_room, fake_launch, fake_wait,
+                                          fake_kill_all};
+    fake_backend fb = {.capacity = 3};
+    tt_trial_pool backend = {&ops, &fb};
+    tt_search_options local = {.max_trials = 12, .seed = 3, .isolate = 1, .jobs = 3};
+    tt_search_options remote = local;
+    remote.pool = &backend;
+    tt_search_outcome a, b;
+    run(f, names, 3, &local, &a);
+    run(f, names, 3, &remote, &b);
+    /* The batch rule, not the backend or the order of answers, decides the
+     * trials: the same points and results as the local pool of 3. */
+    assert_same_trials(&a, &b);
+    tt_search_outcome_free(&b);
+    /* A trial the backend lost is recorded failed with its cause; the
+     * search goes on to its 12 trials. */
+    fb = (fake_backend){.capacity = 3, .lose = 5};
+    run(f, names, 3, &remote, &b);
+    assert_int_equal(b.n_trials, 12);
+    assert_int_equal(b.trials[4].status, TT_TRIAL_FAILED);
+    assert_string_equal(b.trials[4].error, "worker rank 9 stopped answering");
+    for (size_t i = 0; i < 4; i++)
+        assert_true(a.trials[i].objective == b.trials[i].objective);
+    tt_search_outcome_free(&a);
+    tt_search_outcome_free(&b);
+}
+
 static void test_stop_flag_kills_running_workers(void **state)
 {
     fixture *f = *state;
@@ -319,12 +406,52 @@ static void test_protocol_round_trip(void **state)
     tt_msg_free(&m);
 }
 
+/* A trial's log crosses to rank 0 as its own message (an MPI worker rank
+ * is not rank 0's child): the kept lines and the count of dropped ones
+ * survive, no output is no lines, and a cut message is refused. */
+static void test_log_round_trip(void **state)
+{
+    (void)state;
+    tt_log_tail *t = tt_log_tail_new();
+    assert_non_null(t);
+    for (int i = 0; i < TT_LOG_TAIL_LINES + 7; i++) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "line %d\n", i);
+        tt_log_tail_feed(t, line, (size_t)n);
+    }
+    tt_log_tail_end(t);
+    tt_msg m = {0};
+    assert_int_equal(tt_log_encode(t, &m), TT_OK);
+    tt_log_tail *back = NULL;
+    assert_int_equal(tt_log_decode(m.data, m.len, &back), TT_OK);
+    assert_non_null(back);
+    assert_int_equal(tt_log_tail_count(back), tt_log_tail_count(t));
+    assert_int_equal(tt_log_tail_dropped(back), tt_log_tail_dropped(t));
+    assert_int_equal(tt_log_tail_dropped(back), 7);
+    for (size_t i = 0; i < tt_log_tail_count(t); i++)
+        assert_string_equal(tt_log_tail_line(back, i), tt_log_tail_line(t, i));
+    tt_log_tail_free(back);
+    for (size_t cut = 0; cut < m.len; cut++) {
+        assert_int_equal(tt_log_decode(m.data, cut, &back), TT_ERR_PARSE);
+        assert_null(back);
+    }
+    tt_msg_free(&m);
+    tt_log_tail_free(t);
+    assert_int_equal(tt_log_encode(NULL, &m), TT_OK);
+    back = (tt_log_tail *)&m; /* must be reset */
+    assert_int_equal(tt_log_decode(m.data, m.len, &back), TT_OK);
+    assert_null(back);
+    tt_msg_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_protocol_round_trip),
+        cmocka_unit_test(test_log_round_trip),
         cmocka_unit_test(test_misbehaving_plugins_become_failures),
         cmocka_unit_test(test_isolated_equals_in_process),
+        cmocka_unit_test(test_other_backend_same_trials),
         cmocka_unit_test(test_stop_flag_kills_running_workers),
         cmocka_unit_test(test_logs_reach_the_sink_only),
     };
