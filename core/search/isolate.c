@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 
 #include "util/clock.h"
 #include "util/paths.h"
@@ -46,11 +46,11 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* The child: run the job, send its answer, leave without running the
- * parent's atexit handlers or flushing its stdio buffers a second time. */
 /* The parent's pid, taken before the fork (own_group's orphan check). */
 static pid_t g_parent;
 
+/* The child: run the job, send its answer, leave without running the
+ * parent's atexit handlers or flushing its stdio buffers a second time. */
 static void child_main(const tt_isolate_limits *lim, int answer_fd, int err_fd, char *stage,
                        tt_isolate_job job, void *arg)
 {
