@@ -377,9 +377,9 @@ static void partition_serial(grow_ctx *c, level_node *nd)
 }
 
 static void partition_level(grow_ctx *c, tt_gbm_work *wk, size_t n_cur, size_t split_rows,
-                            tt_gbm_pool *pool)
+                            tt_learn_pool *pool)
 {
-    if (split_rows <= PARALLEL_PARTITION || tt_gbm_pool_threads(pool) < 2) {
+    if (split_rows <= PARALLEL_PARTITION || tt_learn_pool_threads(pool) < 2) {
         for (size_t k = 0; k < n_cur; k++)
             if (c->nodes[k].split)
                 partition_serial(c, &c->nodes[k]);
@@ -394,7 +394,7 @@ static void partition_level(grow_ctx *c, tt_gbm_work *wk, size_t n_cur, size_t s
             wk->chunk_node[n_chunks] = k;
         }
     }
-    tt_gbm_pool_run(pool, n_chunks, part_local_task, c);
+    tt_learn_pool_run(pool, n_chunks, part_local_task, c);
     /* Placement: chunk order within each node keeps the partition stable. */
     size_t ch = 0;
     for (size_t k = 0; k < n_cur; k++) {
@@ -418,7 +418,7 @@ static void partition_level(grow_ctx *c, tt_gbm_work *wk, size_t n_cur, size_t s
             rd += wk->chunk_hi[q] - wk->chunk_lo[q] - wk->chunk_nl[q];
         }
     }
-    tt_gbm_pool_run(pool, n_chunks, part_place_task, c);
+    tt_learn_pool_run(pool, n_chunks, part_place_task, c);
 }
 
 typedef struct root_job {
@@ -445,7 +445,7 @@ static void root_sum_task(void *ctx, size_t q, size_t thread)
 tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
                       const double *gh, size_t *idx, size_t m,
                       const uint8_t *use_feat, size_t max_depth, double lambda,
-                      double min_child, double min_gain, double lr, tt_gbm_pool *pool,
+                      double min_child, double min_gain, double lr, tt_learn_pool *pool,
                       tt_tree *t, double *row_delta)
 {
     const size_t p = bins->p;
@@ -459,7 +459,7 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
         /* Sums of fixed row chunks, added in chunk order. */
         root_job rj = {gh, idx, m, wk->rootsum};
         const size_t n_chunks = (m + HIST_CHUNK - 1) / HIST_CHUNK;
-        tt_gbm_pool_run(pool, n_chunks, root_sum_task, &rj);
+        tt_learn_pool_run(pool, n_chunks, root_sum_task, &rj);
         for (size_t q = 0; q < n_chunks; q++) {
             G += wk->rootsum[2 * q];
             H += wk->rootsum[2 * q + 1];
@@ -479,7 +479,7 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
         if (use_feat[f])
             wk->flist[n_used++] = f;
     }
-    const size_t threads = tt_gbm_pool_threads(pool);
+    const size_t threads = tt_learn_pool_threads(pool);
     grow_ctx c = {.bins = bins, .colcode = colcode, .gh = gh, .row_delta = row_delta, .idx = idx, .tmp = wk->tmp,
                   .hist = wk->hist[0], .prev_hist = wk->hist[1], .slot = slot,
                   .hoff = wk->hoff, .flist = wk->flist, .n_used = n_used,
@@ -536,9 +536,9 @@ tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colco
             } else {
                 size_t blocks = threads < MAX_BLOCKS ? threads : MAX_BLOCKS;
                 c.n_blocks = blocks < n_used ? blocks : n_used;
-                tt_gbm_pool_run(pool, c.n_hchunks + nb * c.n_blocks, hist_task, &c);
+                tt_learn_pool_run(pool, c.n_hchunks + nb * c.n_blocks, hist_task, &c);
                 if (n_rs > 0)
-                    tt_gbm_pool_run(pool, n_rs * c.n_blocks, reduce_task, &c);
+                    tt_learn_pool_run(pool, n_rs * c.n_blocks, reduce_task, &c);
             }
         }
         size_t n_next = 0, split_rows = 0;
