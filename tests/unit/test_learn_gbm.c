@@ -77,25 +77,26 @@ static void test_bins_many_values(void **state)
 
 /* ---- one round of depth 1 against brute force ------------------------------- */
 
-enum { NS = 150, PS = 3 };
+enum { NS = 150, PS = 3, PB = 17 };
 
 static double leaf_score(double G, double H, double lambda)
 {
     return G * G / (H + lambda);
 }
 
-/* XGBoost's stump on (g, h) at base score `base`: every feature, every
+/* XGBoost's stump on (g, h) at base score `base` over NS rows of p columns
+ * x (column-major): every feature, every
  * threshold between two distinct values, children with hessian sums >=
  * min_child; writes each row's prediction base + lr * leaf value. */
-static void brute_stump(const double *x, const double *g, const double *h, double base,
-                        double lr, double lambda, double min_child, double *pred)
+static void brute_stump(const double *x, size_t p, const double *g, const double *h,
+                        double base, double lr, double lambda, double min_child, double *pred)
 {
     double G = 0.0, H = 0.0;
     for (size_t i = 0; i < NS; i++)
         G += g[i], H += h[i];
     double best = 0.0, thr = 0.0;
-    size_t bf = PS;
-    for (size_t f = 0; f < PS; f++)
+    size_t bf = p;
+    for (size_t f = 0; f < p; f++)
         for (size_t a = 0; a < NS; a++) {
             const double t = x[f * NS + a]; /* left: x <= t */
             double gl = 0.0, hl = 0.0;
@@ -110,7 +111,7 @@ static void brute_stump(const double *x, const double *g, const double *h, doubl
                 best = gain, bf = f, thr = t;
             }
         }
-    assert_true(bf < PS); /* the data have a split worth taking */
+    assert_true(bf < p); /* the data have a split worth taking */
     double gl = 0.0, hl = 0.0;
     for (size_t i = 0; i < NS; i++)
         if (x[bf * NS + i] <= thr)
@@ -155,12 +156,12 @@ static void test_stump_against_brute_force(void **state)
                 /* Log-loss rows weigh h = p(1 - p) ~ 0.24: min_child 10 then
                  * asks for ~42 rows a side, not 10 (checked to matter). */
                 const double mc = clf && b == 1 ? 10.0 : min_childs[b];
-                brute_stump(x, g, h, base, 0.7, lambdas[a], mc, want);
+                brute_stump(x, PS, g, h, base, 0.7, lambdas[a], mc, want);
                 if (clf && b == 1) {
                     static double ones[NS], by_rows[NS];
                     for (size_t i = 0; i < NS; i++)
                         ones[i] = 1.0;
-                    brute_stump(x, g, ones, base, 0.7, lambdas[a], mc, by_rows);
+                    brute_stump(x, PS, g, ones, base, 0.7, lambdas[a], mc, by_rows);
                     int differ = 0;
                     for (size_t i = 0; i < NS; i++)
                         differ |= fabs(by_rows[i] - want[i]) > 1e-6;
@@ -178,6 +179,43 @@ static void test_stump_against_brute_force(void **state)
                 }
                 tt_learner_destroy(l);
             }
+}
+
+/* 16 binary columns and one 5-valued: the binary columns' histograms come
+ * from register accumulators, 12 in a first pass over the rows and 4 in a
+ * second (on one thread: more threads split the features into blocks);
+ * the best split is on column 14 (second pass) or, with a large min_child,
+ * elsewhere. */
+static void test_stump_binary_columns(void **state)
+{
+    (void)state;
+    static double x[NS * PB], y[NS], g[NS], h[NS], want[NS], got[NS];
+    tt_rng rng;
+    tt_rng_seed(&rng, 3, "binary");
+    for (size_t j = 0; j < PB; j++)
+        for (size_t i = 0; i < NS; i++)
+            x[j * NS + i] = j == 0 ? (double)(i % 5) : (double)(tt_rng_uniform(&rng) < 0.3);
+    double mean = 0.0;
+    for (size_t i = 0; i < NS; i++) {
+        y[i] = 3.0 * x[14 * NS + i] + 0.4 * x[0 * NS + i] + x[3 * NS + i] +
+               0.5 * sin(1.7 * (double)i);
+        mean += y[i] / NS;
+    }
+    for (size_t i = 0; i < NS; i++)
+        g[i] = mean - y[i], h[i] = 1.0;
+    const double min_childs[] = {1.0, 60.0};
+    for (size_t b = 0; b < 2; b++) {
+        brute_stump(x, PB, g, h, mean, 0.5, 1.0, min_childs[b], want);
+        const char *keys[] = {"n_rounds", "max_depth", "learning_rate", "min_child_weight",
+                              "threads"};
+        const double v[] = {1, 1, 0.5, min_childs[b], 1}; /* 1 thread: one block */
+        tt_learner *l = make("gbm", 5, keys, v);
+        fit_ok(l, NS, PB, x, y, NULL);
+        predict_ok(l, NS, PB, x, got);
+        for (size_t i = 0; i < NS; i++)
+            assert_rel(got[i], want[i], 1e-9);
+        tt_learner_destroy(l);
+    }
 }
 
 /* ---- a few rounds against xgboost -------------------------------------------- */
@@ -247,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_bins_one_per_value),
         cmocka_unit_test(test_bins_many_values),
         cmocka_unit_test(test_stump_against_brute_force),
+        cmocka_unit_test(test_stump_binary_columns),
         cmocka_unit_test(test_rounds_against_xgboost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
