@@ -7,6 +7,15 @@
  * G_L^2/(H_L + l) + G_R^2/(H_R + l) - G^2/(H + l) (XGBoost's formulation),
  * children need hessian >= min_child_weight. Trees grow level by level.
  *
+ * Against xgboost's hist booster (1.7) with the same parameters the
+ * differences found are the base score (the training mean here and in
+ * xgboost 2.x; 1.7 starts at 0.5), the bin edges of many-valued columns
+ * (quantiles of the distinct values, tree.c; xgboost: a quantile sketch of
+ * the rows), the routing of a value strictly between two training values,
+ * and xgboost's single-precision gradients. Given the same bins and base
+ * score the models agree to that precision (test_learn_gbm); on Hillstrom
+ * (30 splits) the held-out losses differ by -0.05 % (standard error 0.19 %).
+ *
  * A level is one parallel pass (two for row-split nodes) and some serial
  * bookkeeping:
  *  - histograms: of the smaller child of every split only (the larger is
