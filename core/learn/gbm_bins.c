@@ -52,7 +52,7 @@ static void transpose_task(void *ctx, size_t t, size_t thread)
 }
 
 tt_status tt_gbm_bins(size_t n, size_t p, const double *x, size_t max_bins,
-                      tt_gbm_pool *pool, tt_bins *out, uint8_t *colcode)
+                      tt_learn_pool *pool, tt_bins *out, uint8_t *colcode)
 {
     memset(out, 0, sizeof *out);
     if (n == 0 || p == 0) {
@@ -69,11 +69,11 @@ tt_status tt_gbm_bins(size_t n, size_t p, const double *x, size_t max_bins,
         return TT_ERR_NOMEM;
     }
     bins_job b = {n, p, max_bins, x, out, colcode, 0};
-    tt_gbm_pool_run(pool, p, feature_bins_task, &b);
+    tt_learn_pool_run(pool, p, feature_bins_task, &b);
     if (b.failed) {
         tt_bins_free(out);
         return TT_ERR_NOMEM;
     }
-    tt_gbm_pool_run(pool, (n + TRANSPOSE_ROWS - 1) / TRANSPOSE_ROWS, transpose_task, &b);
+    tt_learn_pool_run(pool, (n + TRANSPOSE_ROWS - 1) / TRANSPOSE_ROWS, transpose_task, &b);
     return TT_OK;
 }

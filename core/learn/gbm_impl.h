@@ -10,14 +10,6 @@
 
 struct level_node;
 
-/* gbm_pool.c: tt_learn_pool's contract; workers spin briefly between jobs. */
-typedef struct tt_gbm_pool tt_gbm_pool;
-tt_gbm_pool *tt_gbm_pool_new(size_t n_threads);
-void tt_gbm_pool_run(tt_gbm_pool *gp, size_t n_tasks,
-                     void (*fn)(void *ctx, size_t task, size_t thread), void *ctx);
-size_t tt_gbm_pool_threads(const tt_gbm_pool *gp);
-void tt_gbm_pool_free(tt_gbm_pool *gp);
-
 typedef struct tt_gbm_work {
     size_t n, p, max_level;
     struct level_node *nodes; /* two levels */
@@ -38,7 +30,7 @@ typedef struct tt_gbm_work {
 /* tt_bins_build(n, p, x, max_bins, out) built one feature per task on pool
  * (identical bins), and colcode (n x p bytes) = the codes column-major. */
 tt_status tt_gbm_bins(size_t n, size_t p, const double *x, size_t max_bins,
-                      tt_gbm_pool *pool, tt_bins *out, uint8_t *colcode);
+                      tt_learn_pool *pool, tt_bins *out, uint8_t *colcode);
 
 tt_gbm_work *tt_gbm_work_new(size_t n, size_t p, size_t max_depth);
 void tt_gbm_work_free(tt_gbm_work *wk);
@@ -51,7 +43,7 @@ void tt_gbm_work_free(tt_gbm_work *wk);
 tt_status tt_gbm_grow(tt_gbm_work *wk, const tt_bins *bins, const uint8_t *colcode,
                       const double *gh, size_t *idx, size_t m,
                       const uint8_t *use_feat, size_t max_depth, double lambda,
-                      double min_child, double min_gain, double lr, tt_gbm_pool *pool,
+                      double min_child, double min_gain, double lr, tt_learn_pool *pool,
                       tt_tree *t, double *row_delta);
 
 #endif

@@ -152,7 +152,7 @@ static void apply_task(void *ctx, size_t task, size_t thread)
     }
 }
 
-static void run_rows(tt_gbm_pool *pool, size_t rows, void (*fn)(void *, size_t, size_t),
+static void run_rows(tt_learn_pool *pool, size_t rows, void (*fn)(void *, size_t, size_t),
                      void *ctx)
 {
     const size_t tasks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
@@ -161,7 +161,7 @@ static void run_rows(tt_gbm_pool *pool, size_t rows, void (*fn)(void *, size_t, 
             fn(ctx, t, 0);
         return;
     }
-    tt_gbm_pool_run(pool, tasks, fn, ctx);
+    tt_learn_pool_run(pool, tasks, fn, ctx);
 }
 
 static tt_status check_labels(const tt_fit_input *in, size_t *k_out, char *err, size_t errlen)
@@ -216,7 +216,7 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     tt_gbm_work *wk = NULL;
     uint8_t *use = NULL, *colcode = NULL;
     size_t *feat = NULL;
-    tt_gbm_pool *pool = NULL;
+    tt_learn_pool *pool = NULL;
     if (!m)
         return tt_errf(err, errlen, TT_ERR_NOMEM, "no memory");
     m->kind = param[P_CLASSIFY] == 0.0 ? 0 : (k_classes == 2 ? 1 : 2);
@@ -235,7 +235,7 @@ static tt_status gbm_fit(const double *param, const tt_fit_input *in, void **mod
     feat = tt_malloc_array(p ? p : 1, sizeof *feat);
     wk = tt_gbm_work_new(n, p, depth);
     colcode = tt_malloc_array(n ? n : 1, p ? p : 1);
-    pool = tt_gbm_pool_new(m->threads);
+    pool = tt_learn_pool_new(m->threads);
     if (!s.F || !s.gh || !s.delta || !s.rows || !s.idx || !m->trees || !use || !feat ||
         !wk || !colcode || !pool ||
         tt_gbm_bins(n, p, in->x, (size_t)param[P_MAX_BINS], pool, &bins, colcode) != TT_OK) {
@@ -326,7 +326,7 @@ done:
     free(use);
     free(colcode);
     free(feat);
-    tt_gbm_pool_free(pool);
+    tt_learn_pool_free(pool);
     tt_gbm_work_free(wk);
     tt_bins_free(&bins);
     return st;

@@ -136,7 +136,8 @@ tt_status tt_learn_check_param(const tt_learner_ops *ops, size_t idx, double v,
 int tt_learn_flag(const tt_learner *l, const char *key); /* a boolean param is set */
 size_t tt_learn_feature_width(size_t p, int poly2);       /* columns after poly2 */
 
-/* Number of worker threads: requested > 0 as is, 0 = online CPUs (>= 1). */
+/* learn_pool.c. Number of worker threads: requested > 0 as is, 0 = online
+ * CPUs (>= 1). */
 size_t tt_learn_threads(double requested);
 /* Runs fn(ctx, task, thread) for task in [0, n_tasks) on up to n_threads
  * threads (tasks handed out in order; thread index < n_threads). Falls back
@@ -145,8 +146,11 @@ void tt_learn_parallel(size_t n_threads, size_t n_tasks,
                        void (*fn)(void *ctx, size_t task, size_t thread), void *ctx);
 
 /* A pool of n_threads - 1 parked threads plus the caller, for many short
- * parallel phases; run has tt_learn_parallel's contract. NULL from new (no
- * memory) is accepted by run (serial) and free. */
+ * parallel phases; run has tt_learn_parallel's contract (fewer than two
+ * tasks run on the caller). Idle workers spin up to 0.2 ms before they
+ * sleep, so back-to-back runs skip the wake-up. The caller owns the pool
+ * and runs one job at a time on it. NULL from new (no memory) is accepted
+ * by run (serial) and free. */
 typedef struct tt_learn_pool tt_learn_pool;
 tt_learn_pool *tt_learn_pool_new(size_t n_threads);
 void tt_learn_pool_run(tt_learn_pool *lp, size_t n_tasks,

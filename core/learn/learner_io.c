@@ -1,6 +1,6 @@
 /*
- * learner_io.c - the line format every saved learner shares, and the small
- * thread pool the tree learners use.
+ * learner_io.c - the line format every saved learner shares (the learners'
+ * threads are in learn_pool.c).
  *
  * Lines end in '\n'; numbers are printed in the C locale as %.17g so doubles
  * read back bit-identical. The reader takes one byte at a time so a learner
@@ -11,13 +11,10 @@
 #endif
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "learn/learner_impl.h"
 #include "util/err.h"
@@ -125,182 +122,4 @@ tt_status tt_learn_next_long(tt_learn_reader *r, const char **s, long *out)
     *out = v;
     *s = *end ? end + 1 : end;
     return TT_OK;
-}
-
-/* ---- threads -------------------------------------------------------------- */
-
-size_t tt_learn_threads(double requested)
-{
-    if (requested >= 1.0)
-        return (size_t)requested;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n >= 1 ? (size_t)n : 1;
-}
-
-typedef struct pool {
-    void (*fn)(void *ctx, size_t task, size_t thread);
-    void *ctx;
-    size_t n_tasks;
-    atomic_size_t next;
-} pool;
-
-typedef struct worker {
-    pool *pl;
-    size_t index;
-} worker;
-
-static void *worker_main(void *arg)
-{
-    worker *wk = arg;
-    for (;;) {
-        size_t t = atomic_fetch_add(&wk->pl->next, 1);
-        if (t >= wk->pl->n_tasks)
-            break;
-        wk->pl->fn(wk->pl->ctx, t, wk->index);
-    }
-    return NULL;
-}
-
-void tt_learn_parallel(size_t n_threads, size_t n_tasks,
-                       void (*fn)(void *ctx, size_t task, size_t thread), void *ctx)
-{
-    if (n_threads > n_tasks)
-        n_threads = n_tasks;
-    pool pl = {.fn = fn, .ctx = ctx, .n_tasks = n_tasks};
-    atomic_init(&pl.next, 0);
-    if (n_threads <= 1) {
-        worker w0 = {&pl, 0};
-        worker_main(&w0);
-        return;
-    }
-    pthread_t *tid = calloc(n_threads, sizeof *tid);
-    worker *wk = calloc(n_threads, sizeof *wk);
-    size_t started = 0;
-    if (tid && wk)
-        for (size_t t = 1; t < n_threads; t++) {
-            wk[t] = (worker){&pl, t};
-            if (pthread_create(&tid[t], NULL, worker_main, &wk[t]) != 0)
-                break;
-            started = t;
-        }
-    /* The caller is worker 0; tasks left by threads that failed to start
-     * are simply picked up by the ones that run. */
-    worker w0 = {&pl, 0};
-    worker_main(&w0);
-    for (size_t t = 1; t <= started; t++)
-        pthread_join(tid[t], NULL);
-    free(tid);
-    free(wk);
-}
-
-/* ---- persistent pool: for many short parallel phases (boosting levels) ---- */
-
-typedef struct pool_worker {
-    tt_learn_pool *lp;
-    size_t index;
-} pool_worker;
-
-struct tt_learn_pool {
-    pthread_t *tid;
-    pool_worker *workers;
-    size_t started; /* threads running besides the caller */
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    uint64_t generation;
-    size_t running; /* workers still inside the current job */
-    int quit;
-    pool job;
-};
-
-static void *pool_main(void *arg)
-{
-    pool_worker *pw = arg;
-    tt_learn_pool *lp = pw->lp;
-    uint64_t seen = 0;
-    for (;;) {
-        pthread_mutex_lock(&lp->mu);
-        while (!lp->quit && lp->generation == seen)
-            pthread_cond_wait(&lp->go, &lp->mu);
-        if (lp->quit) {
-            pthread_mutex_unlock(&lp->mu);
-            return NULL;
-        }
-        seen = lp->generation;
-        pthread_mutex_unlock(&lp->mu);
-        worker w = {&lp->job, pw->index};
-        worker_main(&w);
-        pthread_mutex_lock(&lp->mu);
-        if (--lp->running == 0)
-            pthread_cond_signal(&lp->done);
-        pthread_mutex_unlock(&lp->mu);
-    }
-}
-
-tt_learn_pool *tt_learn_pool_new(size_t n_threads)
-{
-    tt_learn_pool *lp = calloc(1, sizeof *lp);
-    if (!lp)
-        return NULL;
-    pthread_mutex_init(&lp->mu, NULL);
-    pthread_cond_init(&lp->go, NULL);
-    pthread_cond_init(&lp->done, NULL);
-    atomic_init(&lp->job.next, 0);
-    if (n_threads > 1) {
-        lp->tid = calloc(n_threads, sizeof *lp->tid);
-        lp->workers = calloc(n_threads, sizeof *lp->workers);
-        for (size_t t = 1; lp->tid && lp->workers && t < n_threads; t++) {
-            lp->workers[t] = (pool_worker){lp, t};
-            if (pthread_create(&lp->tid[t], NULL, pool_main, &lp->workers[t]) != 0)
-                break;
-            lp->started = t;
-        }
-    }
-    return lp;
-}
-
-void tt_learn_pool_run(tt_learn_pool *lp, size_t n_tasks,
-                       void (*fn)(void *ctx, size_t task, size_t thread), void *ctx)
-{
-    if (!lp || lp->started == 0) {
-        tt_learn_parallel(1, n_tasks, fn, ctx);
-        return;
-    }
-    pthread_mutex_lock(&lp->mu);
-    lp->job.fn = fn;
-    lp->job.ctx = ctx;
-    lp->job.n_tasks = n_tasks;
-    atomic_store(&lp->job.next, 0);
-    lp->running = lp->started;
-    lp->generation++;
-    pthread_cond_broadcast(&lp->go);
-    pthread_mutex_unlock(&lp->mu);
-    worker w0 = {&lp->job, 0};
-    worker_main(&w0);
-    pthread_mutex_lock(&lp->mu);
-    while (lp->running > 0)
-        pthread_cond_wait(&lp->done, &lp->mu);
-    pthread_mutex_unlock(&lp->mu);
-}
-
-size_t tt_learn_pool_threads(const tt_learn_pool *lp)
-{
-    return lp ? lp->started + 1 : 1;
-}
-
-void tt_learn_pool_free(tt_learn_pool *lp)
-{
-    if (!lp)
-        return;
-    pthread_mutex_lock(&lp->mu);
-    lp->quit = 1;
-    pthread_cond_broadcast(&lp->go);
-    pthread_mutex_unlock(&lp->mu);
-    for (size_t t = 1; t <= lp->started; t++)
-        pthread_join(lp->tid[t], NULL);
-    free(lp->tid);
-    free(lp->workers);
-    pthread_mutex_destroy(&lp->mu);
-    pthread_cond_destroy(&lp->go);
-    pthread_cond_destroy(&lp->done);
-    free(lp);
 }

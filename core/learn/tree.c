@@ -19,6 +19,38 @@
 
 #define SAMPLE_FOR_EDGES 65536
 
+/* The distinct values of s[0..k) into u (sorted, at most limit) and their
+ * count, or limit + 1 as soon as there are more. Few-valued columns (one-hot,
+ * counts, codes) are most of a typical table: finding their values by
+ * insertion into a short sorted list is O(k log limit), where sorting the
+ * whole sample was ~10 % of a Hillstrom gbm fit. A many-valued column stops
+ * after limit + 1 distinct values. */
+static size_t few_distinct(const double *s, size_t k, size_t limit, double *u)
+{
+    size_t nu = 0;
+    for (size_t i = 0; i < k; i++) {
+        const double v = s[i];
+        if (nu > 0 && v == u[nu - 1])
+            continue; /* runs of one value: the common case */
+        size_t lo = 0, hi = nu; /* first u >= v */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (u[mid] < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < nu && u[lo] == v)
+            continue;
+        if (nu == limit)
+            return limit + 1;
+        memmove(u + lo + 1, u + lo, (nu - lo) * sizeof *u);
+        u[lo] = v;
+        nu++;
+    }
+    return nu;
+}
+
 tt_status tt_bins_build(size_t n, size_t p, const double *x, size_t max_bins, tt_bins *out)
 {
     memset(out, 0, sizeof *out);
@@ -33,7 +65,7 @@ tt_status tt_bins_build(size_t n, size_t p, const double *x, size_t max_bins, tt
      * as good as of all n, and sorting all of a large n dominates otherwise. */
     size_t stride = n > SAMPLE_FOR_EDGES ? n / SAMPLE_FOR_EDGES : 1;
     size_t m = (n + stride - 1) / stride;
-    double *s = tt_malloc_array(m, sizeof *s);
+    double *s = tt_malloc_array(m, sizeof *s), u[TT_TREE_MAX_BINS];
     if (!out->code || !out->edge || !out->n_bins || !s) {
         free(s);
         tt_bins_free(out);
@@ -45,11 +77,16 @@ tt_status tt_bins_build(size_t n, size_t p, const double *x, size_t max_bins, tt
         size_t k = 0;
         for (size_t i = 0; i < n && k < m; i += stride)
             s[k++] = col[i];
-        qsort(s, k, sizeof *s, tt_cmp_double);
-        size_t uniq = 0;
-        for (size_t i = 0; i < k; i++)
-            if (i == 0 || s[i] != s[i - 1])
-                s[uniq++] = s[i];
+        size_t uniq = few_distinct(s, k, max_bins, u);
+        if (uniq <= max_bins) {
+            memcpy(s, u, uniq * sizeof *s);
+        } else {
+            qsort(s, k, sizeof *s, tt_cmp_double);
+            uniq = 0;
+            for (size_t i = 0; i < k; i++)
+                if (i == 0 || s[i] != s[i - 1])
+                    s[uniq++] = s[i];
+        }
         size_t ne = 0;
         if (uniq <= max_bins) {
             /* Few distinct values: one bin each, boundaries halfway. */

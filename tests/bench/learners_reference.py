@@ -5,7 +5,7 @@ when installed), on the same CSV files.
 
 usage:
   learners_reference.py prep gen <tautune-gen.csv> <out.csv>
-  learners_reference.py prep 401k|hillstrom <source.csv> <train.csv> <test.csv>
+  learners_reference.py prep 401k|hillstrom <source.csv> <train.csv> <test.csv> [split_seed]
   learners_reference.py <task> <train.csv> <test.csv> <threads> [coef_out [alpha]]
 
 prep writes the bench format both sides read: a header, then numeric rows of
@@ -16,7 +16,8 @@ digits into the same doubles.
              when generated with --x 18: 20 columns); yreg = y (outcome),
              yclf = t (treatment).
   401k       features: age, inc, educ, fsize, marr, twoearn, db, pira, hown;
-             yreg = net_tfa, yclf = e401. Seeded 80/20 train/test split.
+             yreg = net_tfa, yclf = e401. Seeded 80/20 train/test split
+             (split_seed, default 2024).
   hillstrom  features: recency, history, mens, womens, newbie, one-hot
              zip_code (3), channel (3) and segment (3 arms): 14 columns;
              yreg = spend, yclf = visit. Seeded 80/20 train/test split.
@@ -24,6 +25,9 @@ digits into the same doubles.
 A task prints "RESULT <task> fit_s=<s> fit_cpu=<s> predict_s=<s> loss=<held-out
 MSE or log-loss>". mtry (max_features) depends on p: round(p/3) for regression,
 round(sqrt(p)) for classification, at least 1 (bench_learners.c does the same).
+xgboost starts from the training mean of y (base_score; for classification the
+mean label, i.e. its log-odds as the initial score), as tautune's gbm does and
+xgboost 2.x does by default: 1.7's fixed 0.5 would be a different model.
 For lasso with coef_out and alpha, the coefficients written are scikit-learn's
 Lasso at that alpha (tautune's choice), so both sides are compared at one
 solution; the timing is LassoCV's (5 folds, 100 alphas, n_jobs = threads), like
@@ -43,7 +47,7 @@ def write_rows(path, header, rows):
         w.writerows(rows)
 
 
-def split_write(rows, header, train, test, seed=2024, test_share=0.2):
+def split_write(rows, header, train, test, seed, test_share=0.2):
     perm = np.random.default_rng(seed).permutation(len(rows))
     m = int(round(test_share * len(rows)))
     write_rows(test, header, [rows[i] for i in sorted(perm[:m])])
@@ -65,7 +69,8 @@ def prep(kind, args):
                 for row in r:
                     w.writerow([row[i] for i in cols])
         return
-    src, train, test = args
+    src, train, test = args[:3]
+    seed = int(args[3]) if len(args) > 3 else 2024
     with open(src, newline="") as f:
         r = csv.DictReader(f)
         data = [{k.strip(): v.strip() for k, v in row.items()} for row in r]
@@ -87,7 +92,7 @@ def prep(kind, args):
         header = [h.replace(" ", "_").replace(",", "") for h in header] + ["yreg", "yclf"]
     else:
         sys.exit("unknown data set " + kind)
-    split_write(rows, header, train, test)
+    split_write(rows, header, train, test, seed)
 
 
 def load(path):
@@ -131,7 +136,8 @@ def main():
         import xgboost as xgb
         m = (xgb.XGBClassifier if clf else xgb.XGBRegressor)(
             n_estimators=200, learning_rate=0.1, max_depth=6, tree_method="hist",
-            max_bin=256, n_jobs=threads, reg_lambda=1.0, min_child_weight=1.0)
+            max_bin=256, n_jobs=threads, reg_lambda=1.0, min_child_weight=1.0,
+            base_score=float(np.mean(y)))
     else:
         sys.exit("unknown task " + task)
     t0, c0 = time.perf_counter(), time.process_time()
