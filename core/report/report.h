@@ -3,7 +3,9 @@
  * and summary.md (a short Markdown page for a CI job summary).
  *
  * Everything the page shows in tables comes from the run's results.json
- * object (in->results), so table numbers are results.json's numbers; the
+ * object (in->results) and, for the trials, from the search's records
+ * (in->trials) turned into results.json's objects by the same code that
+ * writes that file, so table numbers are results.json's numbers; the
  * plots are computed from the validation rows given here (the same rows and
  * the same scoring propensity the scores used), and every plotted number is
  * also in the SVG's data-* attributes (svg.h).
