@@ -25,6 +25,20 @@
  * insertion into a short sorted list is O(k log limit), where sorting the
  * whole sample was ~10 % of a Hillstrom gbm fit. A many-valued column stops
  * after limit + 1 distinct values. */
+/* The first index of a[0..n) (ascending) whose value is >= v; n if none. */
+static size_t lower_bound(const double *a, size_t n, double v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static size_t few_distinct(const double *s, size_t k, size_t limit, double *u)
 {
     size_t nu = 0;
@@ -32,14 +46,7 @@ static size_t few_distinct(const double *s, size_t k, size_t limit, double *u)
         const double v = s[i];
         if (nu > 0 && v == u[nu - 1])
             continue; /* runs of one value: the common case */
-        size_t lo = 0, hi = nu; /* first u >= v */
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (u[mid] < v)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = lower_bound(u, nu, v);
         if (lo < nu && u[lo] == v)
             continue;
         if (nu == limit)
@@ -102,15 +109,7 @@ tt_status tt_bins_build(size_t n, size_t p, const double *x, size_t max_bins, tt
         out->n_bins[j] = (uint16_t)(ne + 1);
         for (size_t i = 0; i < n; i++) {
             double v = col[i];
-            size_t lo = 0, hi = ne; /* first edge >= v */
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (e[mid] < v)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            out->code[i * p + j] = (uint8_t)lo;
+            out->code[i * p + j] = (uint8_t)lower_bound(e, ne, v); /* first edge >= v */
         }
     }
     free(s);

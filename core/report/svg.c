@@ -479,13 +479,7 @@ tt_status tt_svg_bars(tt_svg *g, size_t n, const double *x, const double *y, dou
 
 static void emit_hline(tt_svg *g, double x0, double x1, double y)
 {
-    sbuf *b = &g->body;
-    svg_put(g, b, "<line");
-    svg_attr_px(g, b, "x1", x0);
-    svg_attr_px(g, b, "y1", y);
-    svg_attr_px(g, b, "x2", x1);
-    svg_attr_px(g, b, "y2", y);
-    svg_put(g, b, "/>\n");
+    svg_emit_line(g, &g->body, x0, y, x1, y);
 }
 
 tt_status tt_svg_error_bars(tt_svg *g, size_t n, const double *x, const double *lo,

@@ -22,7 +22,7 @@ void svg_emit_text(tt_svg *g, sbuf *b, double x, double y, const char *anchor,
     svg_put(g, b, "</text>\n");
 }
 
-static void emit_line(tt_svg *g, sbuf *b, double x1, double y1, double x2, double y2)
+void svg_emit_line(tt_svg *g, sbuf *b, double x1, double y1, double x2, double y2)
 {
     svg_put(g, b, "<line");
     svg_attr_px(g, b, "x1", x1);
@@ -38,9 +38,9 @@ static void emit_grid(tt_svg *g, sbuf *b, const double *xt, size_t nx, const dou
     double left = g->ml, right = g->ml + g->pw, top = g->mt, bottom = g->mt + g->ph;
     svg_put(g, b, "<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n");
     for (size_t i = 0; i < ny; i++)
-        emit_line(g, b, left, svg_px_y(g, yt[i]), right, svg_px_y(g, yt[i]));
+        svg_emit_line(g, b, left, svg_px_y(g, yt[i]), right, svg_px_y(g, yt[i]));
     for (size_t i = 0; i < nx; i++)
-        emit_line(g, b, svg_px_x(g, xt[i]), top, svg_px_x(g, xt[i]), bottom);
+        svg_emit_line(g, b, svg_px_x(g, xt[i]), top, svg_px_x(g, xt[i]), bottom);
     svg_put(g, b, "</g>\n");
 }
 
@@ -102,16 +102,16 @@ static void emit_frame(tt_svg *g, sbuf *b)
 
     /* Axes and tick marks over the grid. */
     svg_put(g, b, "<g stroke=\"#333\" stroke-width=\"1\">\n");
-    emit_line(g, b, left, g->mt, left, bottom);
-    emit_line(g, b, left, bottom, left + g->pw, bottom);
+    svg_emit_line(g, b, left, g->mt, left, bottom);
+    svg_emit_line(g, b, left, bottom, left + g->pw, bottom);
     for (size_t i = 0; i < ny; i++)
-        emit_line(g, b, left - 4, svg_px_y(g, yt[i]), left, svg_px_y(g, yt[i]));
+        svg_emit_line(g, b, left - 4, svg_px_y(g, yt[i]), left, svg_px_y(g, yt[i]));
     for (size_t i = 0; i < nx; i++)
-        emit_line(g, b, svg_px_x(g, xt[i]), bottom, svg_px_x(g, xt[i]), bottom + 4);
+        svg_emit_line(g, b, svg_px_x(g, xt[i]), bottom, svg_px_x(g, xt[i]), bottom + 4);
     for (size_t i = 0; i < g->n_cats; i++) {
         double x = svg_px_x(g, (double)i);
         if (x >= left - 0.5 && x <= left + g->pw + 0.5)
-            emit_line(g, b, x, bottom, x, bottom + 4);
+            svg_emit_line(g, b, x, bottom, x, bottom + 4);
     }
     svg_put(g, b, "</g>\n");
 }

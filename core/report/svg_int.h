@@ -89,5 +89,6 @@ const char *svg_colour(int series);
 /* svg_frame.c */
 void svg_emit_text(tt_svg *g, sbuf *b, double x, double y, const char *anchor,
                    const char *extra, const char *s, size_t max_bytes);
+void svg_emit_line(tt_svg *g, sbuf *b, double x1, double y1, double x2, double y2);
 
 #endif
