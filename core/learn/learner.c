@@ -339,12 +339,17 @@ static tt_status fit_linear(tt_learner *l, const tt_fit_input *raw, char *err, s
         in.x = z;
         in.p = q;
     }
+    size_t k = l->ops->multinomial ? multinomial_classes(raw) : 0;
+    /* A fit that takes the scales itself (two classes, no poly2 design to
+     * build anyway) reads the caller's x as it is: a million rows x 20
+     * features is 160 MB a scaled copy would add. */
+    const int in_place = l->ops->scales_in_place && k <= 2 && !z;
     if (standardize && q > 0) {
         mean = tt_malloc_array(q, sizeof *mean);
         scale = tt_malloc_array(q, sizeof *scale);
-        if (!z)
+        if (!z && !in_place)
             z = tt_malloc_array(n, q * sizeof *z);
-        if (!mean || !scale || !z) {
+        if (!mean || !scale || (!z && !in_place)) {
             st = tt_errf(err, errlen, TT_ERR_NOMEM, "no memory to standardize");
             goto done;
         }
@@ -356,14 +361,19 @@ static tt_status fit_linear(tt_learner *l, const tt_fit_input *raw, char *err, s
                 double d = col[i] - mean[j];
                 ss += (in.w ? in.w[i] : 1.0) * d * d;
             }
+            /* A constant column: leave it. With weights its computed spread
+             * is rounding (~1e-16 of the mean, not 0), and dividing by that
+             * turns the column into noise the size of the others. */
             double sd = sqrt(ss / in.w_sum);
-            scale[j] = sd > 0.0 ? sd : 1.0; /* constant column: leave it */
-            for (size_t i = 0; i < n; i++)
+            scale[j] = sd > 1e-12 * fabs(mean[j]) && sd > 0.0 ? sd : 1.0;
+            for (size_t i = 0; z && i < n; i++)
                 z[j * n + i] = (col[i] - mean[j]) / scale[j];
         }
-        in.x = z;
+        if (z)
+            in.x = z;
+        else
+            in.x_scale = scale;
     }
-    size_t k = l->ops->multinomial ? multinomial_classes(raw) : 0;
     if (k > 2) {
         double *blocks = tt_malloc_array(k, (q + 1) * sizeof *blocks);
         if (!blocks) {
@@ -408,10 +418,12 @@ static tt_status fit_linear(tt_learner *l, const tt_fit_input *raw, char *err, s
     if (st != TT_OK)
         goto done;
     if (mean) {
-        /* Back to the raw scale, so prediction needs no stored statistics. */
+        /* Back to the raw scale, so prediction needs no stored statistics.
+         * (Scaled in place, the columns were not centred: b0 stands.) */
         for (size_t j = 0; j < q; j++) {
             coef[j] /= scale[j];
-            b0 -= mean[j] * coef[j];
+            if (!in.x_scale)
+                b0 -= mean[j] * coef[j];
         }
     }
     int finite = isfinite(b0);
@@ -456,7 +468,7 @@ tt_status tt_learner_fit(tt_learner *learner, size_t n, size_t p, const double *
     tt_status st = validate_inputs(name, n, p, x, y, weight, &w_sum, err, errlen);
     if (st != TT_OK)
         return st;
-    tt_fit_input in = {n, p, x, y, weight, w_sum, learner->seed};
+    tt_fit_input in = {n, p, x, y, weight, w_sum, learner->seed, NULL};
     memcpy(learner->fit_param, learner->param, sizeof learner->param);
     if (learner->ops->fit)
         st = fit_linear(learner, &in, err, errlen);

@@ -30,6 +30,11 @@ typedef struct tt_fit_input {
     const double *x, *y, *w;
     double w_sum;
     uint64_t seed;
+    /* p positive column scales, or NULL. Given only to a fit whose ops say
+     * scales_in_place: it fits as if column j were x_j / x_scale[j] and
+     * returns the coefficients of those scaled columns (the intercept is
+     * the same on either scale). "standardize" then needs no n x p copy. */
+    const double *x_scale;
 } tt_fit_input;
 
 typedef struct tt_learn_writer {
@@ -76,6 +81,8 @@ typedef struct tt_learner_ops {
     void (*inverse_link)(size_t n, double *values);
     /* Non-zero: integer labels 0..K-1 with K > 2 go to the multinomial fit. */
     int multinomial;
+    /* Non-zero: fit honours tt_fit_input.x_scale (two-class fits only). */
+    int scales_in_place;
 
     /* ---- model learners (fit == NULL) ---- */
     tt_status (*model_fit)(const double *param, const tt_fit_input *in, void **model,

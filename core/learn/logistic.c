@@ -63,14 +63,18 @@ static void logistic_inverse_link(size_t n, double *values)
         values[i] = sigmoid(values[i]);
 }
 
-/* eta = c0 + (X - 1 mean')b, through the uncentred affine kernel. */
+/* eta = c0 + (X - 1 mean')S^-1 b, through the uncentred affine kernel; S
+ * the column scales (none: 1). raw: p scratch values. */
 static void linear_predictor(size_t n, size_t p, const double *x, const double *x_mean,
-                             const double *theta, double *eta)
+                             const double *x_scale, const double *theta, double *raw,
+                             double *eta)
 {
     double b0 = theta[0];
-    for (size_t j = 0; j < p; j++)
-        b0 -= x_mean[j] * theta[1 + j];
-    tt_linalg_affine(n, p, x, b0, theta + 1, eta);
+    for (size_t j = 0; j < p; j++) {
+        raw[j] = x_scale ? theta[1 + j] / x_scale[j] : theta[1 + j];
+        b0 -= x_mean[j] * raw[j];
+    }
+    tt_linalg_affine(n, p, x, b0, raw, eta);
 }
 
 static double objective(size_t n, size_t p, const double *y, const double *w,
@@ -99,13 +103,14 @@ static double max_abs(size_t q, const double *v)
 }
 
 typedef struct work {
-    double *x_mean, *eta, *eta_new, *hw, *resid; /* p, n, n, n, n */
+    double *x_mean, *raw, *eta, *eta_new, *hw, *resid; /* p, p, n, n, n, n */
     double *theta, *theta_new, *grad, *step, *hess; /* q, q, q, q, q*q */
 } work;
 
 static void work_free(work *wk)
 {
     free(wk->x_mean);
+    free(wk->raw);
     free(wk->eta);
     free(wk->eta_new);
     free(wk->hw);
@@ -122,6 +127,7 @@ static int work_alloc(work *wk, size_t n, size_t p)
     const size_t q = p + 1;
     memset(wk, 0, sizeof *wk);
     wk->x_mean = tt_malloc_array(p, sizeof(double));
+    wk->raw = tt_malloc_array(p, sizeof(double));
     wk->eta = tt_malloc_array(n, sizeof(double));
     wk->eta_new = tt_malloc_array(n, sizeof(double));
     wk->hw = tt_malloc_array(n, sizeof(double));
@@ -131,7 +137,7 @@ static int work_alloc(work *wk, size_t n, size_t p)
     wk->grad = tt_malloc_array(q, sizeof(double));
     wk->step = tt_malloc_array(q, sizeof(double));
     wk->hess = tt_malloc_array(q * q, sizeof(double));
-    return wk->x_mean && wk->eta && wk->eta_new && wk->hw && wk->resid && wk->theta &&
+    return wk->x_mean && wk->raw && wk->eta && wk->eta_new && wk->hw && wk->resid && wk->theta &&
            wk->theta_new && wk->grad && wk->step && wk->hess;
 }
 
@@ -164,6 +170,9 @@ static tt_status logistic_fit(double *param, const tt_fit_input *in, double *b0,
 {
     const size_t n = in->n, p = in->p;
     const double *x = in->x, *y = in->y, *w = in->w, w_sum = in->w_sum;
+    /* Scaled columns without a scaled copy: the gradient and Hessian of the
+     * scaled problem are the raw ones divided by the scales. */
+    const double *sc = in->x_scale;
     const double alpha = param[0];
     const size_t q = p + 1;
     double w1 = 0.0, w0 = 0.0;
@@ -181,7 +190,7 @@ static tt_status logistic_fit(double *param, const tt_fit_input *in, double *b0,
      * so p = 0 converges at once. */
     memset(wk.theta, 0, q * sizeof(double));
     wk.theta[0] = log(w1 / w0);
-    linear_predictor(n, p, x, wk.x_mean, wk.theta, wk.eta);
+    linear_predictor(n, p, x, wk.x_mean, sc, wk.theta, wk.raw, wk.eta);
     double f = objective(n, p, y, w, wk.eta, alpha, wk.theta);
     const double scale = w_sum > 1.0 ? w_sum : 1.0;
 
@@ -195,7 +204,8 @@ static tt_status logistic_fit(double *param, const tt_fit_input *in, double *b0,
         }
         tt_linalg_weighted_xtv(n, p, x, w, wk.resid, wk.x_mean, 1, wk.grad);
         for (size_t j = 0; j < p; j++)
-            wk.grad[1 + j] += alpha * wk.theta[1 + j];
+            wk.grad[1 + j] = (sc ? wk.grad[1 + j] / sc[j] : wk.grad[1 + j]) +
+                             alpha * wk.theta[1 + j];
         gnorm = max_abs(q, wk.grad);
         if (!isfinite(gnorm)) {
             st = tt_errf(err, errlen, TT_ERR_NUMERIC, "gradient is not finite at iteration %d",
@@ -205,6 +215,11 @@ static tt_status logistic_fit(double *param, const tt_fit_input *in, double *b0,
         st = tt_linalg_weighted_gram(n, p, x, wk.hw, wk.x_mean, 1, wk.hess, err, errlen);
         if (st != TT_OK)
             goto done;
+        for (size_t j = 1; sc && j < q; j++)
+            for (size_t k = 0; k < q; k++) {
+                wk.hess[j * q + k] /= sc[j - 1];
+                wk.hess[k * q + j] /= sc[j - 1];
+            }
         for (size_t j = 1; j < q; j++)
             wk.hess[j * q + j] += alpha;
         for (size_t j = 0; j < q; j++)
@@ -245,7 +260,7 @@ static tt_status logistic_fit(double *param, const tt_fit_input *in, double *b0,
         for (int h = 0; h < (tiny ? 1 : MAX_HALVINGS); h++, t *= 0.5) {
             for (size_t j = 0; j < q; j++)
                 wk.theta_new[j] = wk.theta[j] + t * wk.step[j];
-            linear_predictor(n, p, x, wk.x_mean, wk.theta_new, wk.eta_new);
+            linear_predictor(n, p, x, wk.x_mean, sc, wk.theta_new, wk.raw, wk.eta_new);
             const double f_new = objective(n, p, y, w, wk.eta_new, alpha, wk.theta_new);
             if (tiny || f_new <= f + ARMIJO_C * t * slope) {
                 f = f_new;
@@ -278,8 +293,8 @@ static tt_status logistic_fit(double *param, const tt_fit_input *in, double *b0,
     }
     double c = wk.theta[0];
     for (size_t j = 0; j < p; j++) {
-        coef[j] = wk.theta[1 + j];
-        c -= wk.x_mean[j] * coef[j];
+        coef[j] = wk.theta[1 + j]; /* of the scaled column, whose mean is x_mean / scale */
+        c -= wk.x_mean[j] * (sc ? coef[j] / sc[j] : coef[j]);
     }
     *b0 = c;
 
@@ -303,4 +318,5 @@ const tt_learner_ops tt_logistic_ops = {
     .fit = logistic_fit,
     .inverse_link = logistic_inverse_link,
     .multinomial = 1,
+    .scales_in_place = 1,
 };

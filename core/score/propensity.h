@@ -4,7 +4,9 @@
  * candidate's own nuisance model).
  *
  * Features are [x, w], each standardised with training means and standard
- * deviations so the L2 penalty treats columns alike. Two arms: an
+ * deviations (weighted by the sample weights when there are any) so the L2
+ * penalty treats columns alike; the logistic learner's own "standardize",
+ * which needs no scaled copy of the rows. Two arms: an
  * L2-logistic regression of 1{T = 1}. K arms: one such model per arm
  * (one-versus-rest), with the K probabilities of a row rescaled to sum to 1.
  * The later nuisance engine (selection by cross-validated loss, known

@@ -94,22 +94,25 @@ static tt_status subset(const tt_plugin_data *v, const size_t *idx, size_t m, tt
     return TT_OK;
 }
 
-/* [x, w] of view d standardised with the moments of view ref (train part). */
-static void design(const tt_plugin_data *ref, const tt_plugin_data *d, double *f)
+/* The [x, w] blocks of a fold's training rows (m_tr x p, as subset lays them
+ * out) and test rows (m_te x p) standardised in place with the training
+ * rows' moments: a standardised copy of each was a fifth of the main
+ * process's peak at a million rows. */
+static void standardise(double *tr, size_t m_tr, double *te, size_t m_te, size_t p)
 {
-    const size_t p = d->p_x + d->p_w;
     for (size_t j = 0; j < p; j++) {
-        const double *rc = j < ref->p_x ? ref->x + j * ref->n : ref->w + (j - ref->p_x) * ref->n;
-        const double *dc = j < d->p_x ? d->x + j * d->n : d->w + (j - d->p_x) * d->n;
+        double *rc = tr + j * m_tr, *dc = te + j * m_te;
         double s = 0.0, ss = 0.0;
-        for (size_t i = 0; i < ref->n; i++)
+        for (size_t i = 0; i < m_tr; i++)
             s += rc[i];
-        const double mean = s / (double)ref->n;
-        for (size_t i = 0; i < ref->n; i++)
+        const double mean = s / (double)m_tr;
+        for (size_t i = 0; i < m_tr; i++)
             ss += (rc[i] - mean) * (rc[i] - mean);
-        const double sd = sqrt(ss / (double)ref->n), scale = sd > 0.0 ? sd : 1.0;
-        for (size_t i = 0; i < d->n; i++)
-            f[j * d->n + i] = (dc[i] - mean) / scale;
+        const double sd = sqrt(ss / (double)m_tr), scale = sd > 0.0 ? sd : 1.0;
+        for (size_t i = 0; i < m_te; i++)
+            dc[i] = (dc[i] - mean) / scale;
+        for (size_t i = 0; i < m_tr; i++)
+            rc[i] = (rc[i] - mean) / scale;
     }
 }
 
@@ -129,11 +132,11 @@ const char *tt_score_nuisance_model_name(int i)
     return i >= 0 && i < N_MODELS ? models[i].name : "?";
 }
 
-/* Ridge (candidate `model`) of y on m rows of the design f (m x p),
- * predicting the q rows of g. */
+/* Ridge (candidate `model`) of y on m rows of the design f (m x p), with
+ * weights wt (NULL: none), predicting the q rows of g. */
 static tt_status ridge(int model, size_t m, size_t p, const double *f, const double *y,
-                       size_t q, const double *g, double alpha, uint64_t seed, double *pred,
-                       char *err, size_t errlen)
+                       const double *wt, size_t q, const double *g, double alpha,
+                       uint64_t seed, double *pred, char *err, size_t errlen)
 {
     static const char *const keys[] = {"alpha", "poly2", "standardize"};
     const double values[] = {alpha * models[model].alpha_times, models[model].poly2,
@@ -141,29 +144,11 @@ static tt_status ridge(int model, size_t m, size_t p, const double *f, const dou
     tt_learner *lr = NULL;
     tt_status st = tt_learner_create("ridge", keys, values, 3, seed, &lr, err, errlen);
     if (st == TT_OK)
-        st = tt_learner_fit(lr, m, p, f, y, NULL, err, errlen);
+        st = tt_learner_fit(lr, m, p, f, y, wt, err, errlen);
     if (st == TT_OK)
         st = tt_learner_predict(lr, q, p, g, pred, err, errlen);
     tt_learner_destroy(lr);
     return st;
-}
-
-/* Rows of f (m x p) and y whose arm is k, packed into fk, yk; returns count. */
-static size_t arm_rows(size_t m, size_t p, const double *f, const double *y, const int *t, int k,
-                       double *fk, double *yk)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < m; i++)
-        c += t[i] == k;
-    size_t r = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (t[i] != k)
-            continue;
-        for (size_t j = 0; j < p; j++)
-            fk[j * c + r] = f[j * m + i];
-        yk[r++] = y[i];
-    }
-    return c;
 }
 
 /* Out-of-fold predictions of every candidate outcome model: m[c] (n) and
@@ -187,18 +172,15 @@ static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu,
         if (nu->fold[i] == f)
             idx[m_tr + m_te++] = i;
     tt_plugin_data tr, te;
-    double *btr = NULL, *bte = NULL, *ftr = NULL, *fte = NULL, *fk = NULL, *yk = NULL, *pr = NULL;
+    double *btr = NULL, *bte = NULL, *arm_w = NULL, *pr = NULL;
     int *ttr = NULL, *tte = NULL;
     tt_status st = subset(v, idx, m_tr, &tr, &btr, &ttr);
     if (st == TT_OK)
         st = subset(v, idx + m_tr, m_te, &te, &bte, &tte);
     if (st == TT_OK) {
-        ftr = tt_malloc_array(m_tr * p + 1, sizeof *ftr);
-        fte = tt_malloc_array(m_te * p + 1, sizeof *fte);
-        fk = tt_malloc_array(m_tr * p + 1, sizeof *fk);
-        yk = tt_malloc_array(m_tr + 1, sizeof *yk);
+        arm_w = tt_malloc_array(m_tr + 1, sizeof *arm_w);
         pr = tt_malloc_array(m_te * K + 1, sizeof *pr);
-        if (!ftr || !fte || !fk || !yk || !pr)
+        if (!arm_w || !pr)
             st = TT_ERR_NOMEM;
     }
     if (st == TT_ERR_NOMEM) {
@@ -215,16 +197,19 @@ static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu,
             for (size_t r = 0; r < m_te; r++)
                 nu->e_hat[k * n + idx[m_tr + r]] = pr[k * m_te + r];
     }
-    design(&tr, &tr, ftr);
-    design(&tr, &te, fte);
+    /* From here on the [x, w] blocks (subset's buffers begin with them)
+     * hold the standardised design; the propensity above read them raw. */
+    double *ftr = btr, *fte = bte;
+    standardise(ftr, m_tr, fte, m_te, p);
     for (int c = 0; c < cand->n_models && st == TT_OK; c++) {
-        st = ridge(c, m_tr, p, ftr, tr.y, m_te, fte, a_ridge, fseed, pr, err, errlen);
+        st = ridge(c, m_tr, p, ftr, tr.y, NULL, m_te, fte, a_ridge, fseed, pr, err, errlen);
         if (st != TT_OK)
             goto done;
         for (size_t r = 0; r < m_te; r++)
             cand->m[c][idx[m_tr + r]] = pr[r];
         if (cont) { /* the treatment's regression; no arms, so no per-arm models */
-            st = ridge(c, m_tr, p, ftr, tr.t_value, m_te, fte, a_ridge, fseed, pr, err, errlen);
+            st = ridge(c, m_tr, p, ftr, tr.t_value, NULL, m_te, fte, a_ridge, fseed, pr, err,
+                       errlen);
             if (st != TT_OK) {
                 tt_err_prefix(err, errlen, "treatment model");
                 goto done;
@@ -234,8 +219,12 @@ static tt_status fit_fold(const tt_plugin_data *v, const tt_score_nuisance *nu,
             continue;
         }
         for (int k = 0; k < v->n_arms && st == TT_OK; k++) {
-            const size_t rows = arm_rows(m_tr, p, ftr, tr.y, ttr, k, fk, yk);
-            st = ridge(c, rows, p, fk, yk, m_te, fte, a_ridge, fseed, pr, err, errlen);
+            /* Arm k's rows by 0/1 weights: the same least squares as on a
+             * packed copy of those rows, without the copy. */
+            for (size_t i = 0; i < m_tr; i++)
+                arm_w[i] = ttr[i] == k;
+            st = ridge(c, m_tr, p, ftr, tr.y, arm_w, m_te, fte, a_ridge, fseed, pr, err,
+                       errlen);
             if (st == TT_OK)
                 for (size_t r = 0; r < m_te; r++)
                     cand->mu[c][(size_t)k * n + idx[m_tr + r]] = pr[r];
@@ -250,10 +239,7 @@ done:
     free(bte);
     free(ttr);
     free(tte);
-    free(ftr);
-    free(fte);
-    free(fk);
-    free(yk);
+    free(arm_w);
     free(pr);
     return st;
 }

@@ -125,7 +125,9 @@ typedef struct tt_score_context tt_score_context;
  * NULL). valid: the validation rows (x, w, t, y set), with the same columns.
  * Errors: bad options (TT_ERR_INVALID / TT_ERR_CONFIG), unusable rows
  * (TT_ERR_DATA), a model that cannot be fitted (its status, with the message
- * prefixed by what was being fitted). Free with tt_score_context_free. */
+ * prefixed by what was being fitted). Free with tt_score_context_free.
+ * valid->x is borrowed by the energy scores: it must outlive the context
+ * (everything else is copied or not kept). */
 tt_status tt_score_context_build(const tt_plugin_data *train, const tt_plugin_data *valid,
                                  const tt_score_options *opts, tt_score_context **out,
                                  char *err, size_t errlen);

@@ -19,7 +19,8 @@ enum {
 struct tt_score_context {
     size_t n, p;
     int n_arms;
-    double *x, *y;              /* copies: n x p, n */
+    const double *x;            /* n x p: the validation rows' x, borrowed (scores.h) */
+    double *y;                  /* a copy: n */
     int *t;                     /* n */
     double *prop;               /* n x K scoring propensity, unclipped */
     double clip;

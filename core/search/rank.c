@@ -44,8 +44,15 @@ void tt_rank_keep_terms(tt_trial_result *trials, size_t n, int maximize, size_t 
 
 size_t tt_rank_keep(size_t per_trial)
 {
-    size_t k = TT_RANK_BYTES / (sizeof(double) * (per_trial ? per_trial : 1));
-    return k < TT_RANK_KEEP_MIN ? TT_RANK_KEEP_MIN : k > TT_RANK_KEEP_MAX ? TT_RANK_KEEP_MAX : k;
+    const size_t bytes = sizeof(double) * (per_trial ? per_trial : 1);
+    size_t k = TT_RANK_BYTES / bytes;
+    if (k > TT_RANK_KEEP_MAX)
+        return TT_RANK_KEEP_MAX;
+    if (k < TT_RANK_KEEP_MIN) { /* the minimum, while it stays affordable */
+        k = TT_RANK_BYTES_MAX / bytes;
+        k = k > TT_RANK_KEEP_MIN ? TT_RANK_KEEP_MIN : k;
+    }
+    return k < TT_RANK_KEEP_FLOOR ? TT_RANK_KEEP_FLOOR : k;
 }
 
 size_t tt_rank_ties(tt_trial_result *trials, size_t n, long best, int *at_least)

@@ -6,9 +6,11 @@
  * (for ensembles). The search keeps both only for the best
  * tt_rank_keep(n_valid) trials by objective (the others are the least likely
  * to be tied with the best): memory is bounded by TT_RANK_BYTES (32 MB), but
- * at least TT_RANK_KEEP_MIN trials are kept: 218 trials on Hillstrom (19,200
- * validation rows), TT_RANK_KEEP_MAX on IHDP (224 rows), whatever the number
- * of trials.
+ * at least TT_RANK_KEEP_MIN trials are kept while they fit in
+ * TT_RANK_BYTES_MAX (48 MB), and never fewer than TT_RANK_KEEP_FLOOR: 72
+ * trials on Hillstrom (19,200 validation rows, 3 arms), TT_RANK_KEEP_MAX on
+ * IHDP (224 rows), 10 at 300,000 validation rows of 2 arms (where 50 trials
+ * held 240 MB, more than the data), whatever the number of trials.
  *
  * At the end of the search, every kept trial j gets, against the best trial b
  * by objective (on the same validation rows):
@@ -35,7 +37,9 @@
 
 #define TT_RANK_KEEP_MIN 50
 #define TT_RANK_KEEP_MAX 5000
+#define TT_RANK_KEEP_FLOOR 8
 #define TT_RANK_BYTES ((size_t)32 << 20)
+#define TT_RANK_BYTES_MAX ((size_t)48 << 20)
 
 /* How many trials keep their terms (and effects) when each holds
  * per_trial doubles: n_valid terms + n_valid x (K-1) effects. */

@@ -381,6 +381,59 @@ static void test_featurizers(void **state)
         assert_true(fabs(pred[i] - pred2[i]) < 1e-9 * (1.0 + fabs(pred2[i])));
 }
 
+/* logistic's "standardize" scales inside the fit (no scaled copy of x):
+ * the same model as fitting explicitly standardised columns, with and
+ * without weights, with a column in dollars and a constant one. */
+static void test_logistic_standardize_in_place(void **state)
+{
+    (void)state;
+    enum { N = 400, P = 4 };
+    double *x = malloc(sizeof *x * N * P), *z = malloc(sizeof *z * N * P);
+    double y[N], w[N], pa[N], pb[N];
+    tt_rng r;
+    tt_rng_seed(&r, 5, "std");
+    for (size_t i = 0; i < N; i++) {
+        x[i] = tt_rng_normal(&r);
+        x[N + i] = 30000.0 + 20000.0 * tt_rng_normal(&r); /* dollars */
+        x[2 * N + i] = tt_rng_uniform(&r) < 0.3;
+        x[3 * N + i] = 7.0; /* constant: scale 1 */
+        double eta = 0.8 * x[i] + (x[N + i] - 30000.0) / 20000.0 - x[2 * N + i];
+        y[i] = tt_rng_uniform(&r) < 1.0 / (1.0 + exp(-eta));
+        w[i] = 0.5 + tt_rng_uniform(&r);
+    }
+    for (int weighted = 0; weighted <= 1; weighted++) {
+        const double *wt = weighted ? w : NULL;
+        double sw = 0;
+        for (size_t i = 0; i < N; i++)
+            sw += wt ? wt[i] : 1.0;
+        for (size_t j = 0; j < P; j++) { /* weighted moments, as the learner's */
+            double m = 0, ss = 0;
+            for (size_t i = 0; i < N; i++)
+                m += (wt ? wt[i] : 1.0) * x[j * N + i] / sw;
+            for (size_t i = 0; i < N; i++)
+                ss += (wt ? wt[i] : 1.0) * (x[j * N + i] - m) * (x[j * N + i] - m);
+            double sd = sqrt(ss / sw) > 1e-12 * fabs(m) ? sqrt(ss / sw) : 1.0;
+            for (size_t i = 0; i < N; i++)
+                z[j * N + i] = (x[j * N + i] - m) / sd;
+        }
+        const char *keys[] = {"alpha", "standardize"};
+        double in_place[] = {3.0, 1.0}, plain[] = {3.0, 0.0};
+        tt_learner *a = make("logistic", 2, keys, in_place);
+        tt_learner *b = make("logistic", 2, keys, plain);
+        fit_ok(a, N, P, x, y, wt);
+        fit_ok(b, N, P, z, y, wt);
+        predict_ok(a, N, P, x, pa);
+        predict_ok(b, N, P, z, pb);
+        for (size_t i = 0; i < N; i++)
+            assert_true(fabs(pa[i] - pb[i]) < 1e-9);
+        roundtrip(a, N, P, x);
+        tt_learner_destroy(a);
+        tt_learner_destroy(b);
+    }
+    free(x);
+    free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_logistic_multinomial),
         cmocka_unit_test(test_logistic_multinomial_flat),
         cmocka_unit_test(test_featurizers),
+        cmocka_unit_test(test_logistic_standardize_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

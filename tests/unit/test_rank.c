@@ -432,6 +432,12 @@ static void test_ties_and_one_se(void **state)
     assert_true(at_least);
     assert_true(tt_rank_keep(19200) >= TT_RANK_KEEP_MIN && tt_rank_keep(19200) < 300);
     assert_int_equal(tt_rank_keep(10), TT_RANK_KEEP_MAX);
+    /* Large validation sets: the minimum gives way to the 48 MB bound, down
+     * to a floor (a million-row run's 300,000 rows x 2 arms: 10 trials). */
+    assert_int_equal(tt_rank_keep(19200 * 3), 72);
+    assert_int_equal(tt_rank_keep(300000 * 2), 10);
+    assert_int_equal(tt_rank_keep(2000000 * 2), TT_RANK_KEEP_FLOOR);
+    assert_int_equal(tt_rank_keep(100000), TT_RANK_KEEP_MIN); /* 800 KB: 50 fit in 48 MB */
     tt_search_outcome_free(&out);
 }
 
