@@ -134,6 +134,16 @@ typedef struct run_state {
                                   * datasets (a million rows x 28 columns: 300 MB) */
     size_t n_excluded;           /* the frame's n_excluded, kept when it is released */
     int user_split;              /* the data named their own split column (data.split) */
+    /* One holdout: s->data's x and w are released once the set-up has read
+     * them (tt_run_release_all_rows) - they are the training and the
+     * validation rows' together - and rebuilt from those two only where a
+     * stage fits on every row (tt_run_all_rows): a million rows x 22
+     * features are 176 MB the main process no longer holds in the search. */
+    int all_rows_released;
+    /* Once the final fit has rebuilt every row's features, the training
+     * rows' copy is released instead (tt_run_swap_to_all_rows): a child that
+     * fits on them rebuilds it (tt_run_train_rows). */
+    int train_rows_released;
     tt_prep *prep;
     size_t *train_counts, *valid_counts;
     tt_score_context *scores;    /* the shared scoring context */
@@ -252,6 +262,20 @@ int tt_run_open_folder(run_state *s, const run_args *a, char *dir, size_t len);
 int tt_run_load_data(run_state *s, const run_args *a);   /* run_data.c */
 int tt_run_check_data(const run_state *s);
 int tt_run_split(run_state *s);
+/* With one holdout, drops s->data's features (run_data.c; K folds and a
+ * split that leaves rows out keep them). */
+void tt_run_release_all_rows(run_state *s);
+/* s->data's features, rebuilt from the training and validation rows when
+ * they were released: 0, or -1 out of memory (with a message). A forked
+ * child calls it for its own copy; the main process releases them again
+ * with tt_run_release_all_rows as soon as it is done. */
+int tt_run_all_rows(run_state *s);
+/* Every row's features rebuilt for good and the training rows' released:
+ * what the final fit's stages need, one copy fewer. 0 or -1 as above. */
+int tt_run_swap_to_all_rows(run_state *s);
+/* s->train's features, rebuilt from every row's when they were released
+ * (in a forked child): 0, or -1 out of memory. */
+int tt_run_train_rows(run_state *s);
 int tt_run_build_scores(run_state *s);                   /* run_scoring.c */
 /* What metric = "auto" means for these data (run_scoring.c says why). */
 const char *tt_run_auto_metric(const tt_config *c, const tt_dataset *d);

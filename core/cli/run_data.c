@@ -218,6 +218,10 @@ static tt_status split_frame(run_state *s, char *err, size_t errlen)
         tt_csv_free(s->table);
         s->frame = NULL;
         s->table = NULL;
+        /* The table's many small blocks left a large hole in the heap: back
+         * to the system, or the copies below fill it and stay resident
+         * when they are released. */
+        tt_mem_give_back();
     }
     return st;
 }
@@ -259,6 +263,126 @@ int tt_run_split(run_state *s)
     tt_dataset_arm_counts(s->train, s->train_counts);
     tt_dataset_arm_counts(s->valid, s->valid_counts);
     return TT_EXIT_OK;
+}
+
+void tt_run_release_all_rows(run_state *s)
+{
+    tt_dataset *d = s->data;
+    if (s->n_folds >= 2 || !d || !s->train || !s->valid ||
+        s->split.n_train + s->split.n_valid != d->n || d->p_x + d->p_w == 0)
+        return;
+    tt_dataset_drop_features(d);
+    s->all_rows_released = 1;
+    tt_mem_give_back();
+}
+
+/* Rows rows[0..part->n) of the n x p block xw from part's x and w. */
+static void scatter_rows(double *xw, size_t n, const tt_dataset *part, const size_t *rows)
+{
+    for (size_t j = 0; j < part->p_x + part->p_w; j++) {
+        const double *src = j < part->p_x ? part->x + j * part->n
+                                          : part->w + (j - part->p_x) * part->n;
+        double *dst = xw + j * n;
+        for (size_t r = 0; r < part->n; r++)
+            dst[rows[r]] = src[r];
+    }
+}
+
+int tt_run_all_rows(run_state *s)
+{
+    tt_dataset *d = s->data;
+    if (!s->all_rows_released || d->x || d->w)
+        return 0;
+    const size_t n = d->n, px = d->p_x, pw = d->p_w;
+    double *xw = tt_malloc_array(n, (px + pw) * sizeof *xw);
+    if (!xw) {
+        fprintf(stderr, "tautune: out of memory for every row's features (%zu x %zu)\n", n,
+                px + pw);
+        return -1;
+    }
+    scatter_rows(xw, n, s->train, s->split.train);
+    scatter_rows(xw, n, s->valid, s->split.valid);
+    d->x = px ? xw : NULL;
+    d->w = pw ? xw + n * px : NULL;
+    d->xw_joint = px > 0 && pw > 0; /* w lives in x's allocation */
+    return 0;
+}
+
+/* Every row's features grown out of the training rows' own block, in
+ * place: realloc to n rows (mremap for a block this size: no copy), then
+ * each column moved to its new place, the last first. Within column j the
+ * training rows go from j n_train + r to j n + train[r] >= that (the rows
+ * ascend), so walking r downwards never overwrites a value not yet moved,
+ * and a column never reaches below its old start into the columns before
+ * it. The training and every row's features are never held twice. */
+static double *grow_train_block(run_state *s)
+{
+    tt_dataset *t = s->train;
+    const size_t n = s->data->n, m = t->n, p = t->p_x + t->p_w;
+    double *block = (double *)tt_dataset_xw(t);
+    if (!block || (t->p_x > 0 && t->p_w > 0 && !t->xw_joint))
+        return NULL;
+    double *xw = realloc(block, sizeof *xw * n * p);
+    if (!xw)
+        return NULL;
+    t->x = t->w = NULL; /* the block is every row's now */
+    t->xw_joint = 0;
+    for (size_t j = p; j-- > 0;)
+        for (size_t r = m; r-- > 0;)
+            xw[j * n + s->split.train[r]] = xw[j * m + r];
+    return xw;
+}
+
+int tt_run_swap_to_all_rows(run_state *s)
+{
+    if (!s->all_rows_released || s->train_rows_released)
+        return 0;
+    tt_dataset *d = s->data;
+    const size_t n = d->n, px = d->p_x, pw = d->p_w;
+    double *xw = grow_train_block(s);
+    if (!xw) {
+        /* Not one block: build every row's, then let the training rows' go. */
+        if (tt_run_all_rows(s))
+            return -1;
+        tt_dataset_drop_features(s->train);
+    } else {
+        const tt_dataset *v = s->valid;
+        for (size_t j = 0; j < px + pw; j++) {
+            const double *src = j < px ? v->x + j * v->n : v->w + (j - px) * v->n;
+            for (size_t r = 0; r < v->n; r++)
+                xw[j * n + s->split.valid[r]] = src[r];
+        }
+        d->x = px ? xw : NULL;
+        d->w = pw ? xw + n * px : NULL;
+        d->xw_joint = px > 0 && pw > 0;
+    }
+    s->all_rows_released = 0; /* kept from now on */
+    s->train_rows_released = 1;
+    tt_mem_give_back();
+    return 0;
+}
+
+int tt_run_train_rows(run_state *s)
+{
+    tt_dataset *t = s->train;
+    const tt_dataset *d = s->data;
+    if (!s->train_rows_released || t->x || t->w)
+        return 0;
+    const size_t n = t->n, nd = d->n, px = d->p_x, pw = d->p_w;
+    double *xw = tt_malloc_array(n, (px + pw) * sizeof *xw);
+    if (!xw) {
+        fprintf(stderr, "tautune: out of memory for the training rows' features\n");
+        return -1;
+    }
+    for (size_t j = 0; j < px + pw; j++) {
+        const double *src = j < px ? d->x + j * nd : d->w + (j - px) * nd;
+        for (size_t r = 0; r < n; r++)
+            xw[j * n + r] = src[s->split.train[r]];
+    }
+    t->x = px ? xw : NULL;
+    t->w = pw ? xw + n * px : NULL;
+    t->xw_joint = px > 0 && pw > 0;
+    return 0;
 }
 
 /* A feature the treatment seems to determine: constant on every row of one

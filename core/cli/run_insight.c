@@ -152,8 +152,8 @@ static int gather(run_state *s, irows *r)
         const size_t q = pick[i]; /* i: the row here; q: among the scored rows */
         size_t v = s->split.valid[q];
         r->data_row[i] = v;
-        for (size_t j = 0; j < p; j++)
-            r->x[j * m + i] = d->x[j * n + v];
+        for (size_t j = 0; j < p; j++) /* the validation rows' copy: s->data's may be released */
+            r->x[j * m + i] = s->valid->x[j * s->valid->n + q];
         r->y[i] = d->y[v];
         r->t[i] = d->t[v];
         if (cont)

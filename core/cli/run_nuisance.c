@@ -531,6 +531,10 @@ int tt_run_fit_final_nuisances(run_state *s, const char *dir, volatile sig_atomi
     if (s->engine_all) /* tried already (for an earlier candidate): same answer */
         return s->final_nu_rc;
     s->final_nu_rc = TT_EXIT_ERROR;
+    /* Every row's features, kept for the rest of the run (the training
+     * rows' copy goes instead): the engine borrows them. */
+    if (tt_run_swap_to_all_rows(s))
+        return s->final_nu_rc;
     refit_target tg = {.rows = s->data, .stream = "nuisance-all", .file = NUISANCE_ALL_FILE,
                        .what = "final nuisance models", .planned = s->nu_final_estimate,
                        .engine = &s->engine_all, .data = &s->nu_data_all,

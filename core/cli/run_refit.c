@@ -437,6 +437,14 @@ static int refit_in_child(void *arg, tt_msg *out, char *err, size_t errlen)
 {
     const refit_job *j = arg;
     fitted f = {0};
+    /* The main process may have released every row's features (during the
+     * search) or the training rows' (after the final fit's nuisance models):
+     * this child rebuilds its own copy of what it reads. */
+    if (((j->all_rows || j->winner) && tt_run_all_rows(j->s) != 0) ||
+        (!j->all_rows && tt_run_train_rows(j->s) != 0)) {
+        snprintf(err, errlen, "out of memory for the rows' features");
+        return -1;
+    }
     int rc = create_and_fit(j, &f, err, errlen);
     if (rc == 0 && j->winner) {
         rc = winner_part(j, &f, out, err, errlen);

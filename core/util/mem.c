@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 void *tt_malloc_array(size_t count, size_t size)
 {
@@ -65,4 +68,11 @@ double tt_peak_child_rss_mb(void)
     if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
         return NAN;
     return (double)ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
+}
+
+void tt_mem_give_back(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
 }

@@ -22,6 +22,12 @@ void tt_free_strings(char **strings, size_t n);
  * worker processes are not counted), or NaN where it cannot be read. */
 double tt_peak_rss_mb(void);
 
+/* Hands the free memory inside the heap back to the system. Large blocks
+ * carved out of space a freed table left in the heap stay resident when
+ * freed (the heap cannot shrink past the blocks above them): call this
+ * after releasing one. A no-op without glibc. */
+void tt_mem_give_back(void);
+
 /* The largest peak resident memory in MB of this process's children that
  * have ended and been waited for (trial workers, the nuisance stage, refits;
  * getrusage RUSAGE_CHILDREN), 0 before any, NaN where it cannot be read. */

@@ -370,6 +370,20 @@ grep -q "grp" "$work/pred.err" || fail "predict does not name the missing column
 grep -q "damaged model file (or not a model at all" "$work/pred2.err" ||
   fail "no clear message for a non-model: $(cat "$work/pred2.err")"
 
+echo "== one holdout: every row's features rebuilt where a fit needs them"
+# With one holdout the main process keeps the training and the validation
+# rows' features only, and rebuilds every row's for the final fit
+# (run_data.c): the model handed on must still give cate.csv's effects.
+sed -e 's/^  budget = { trials = 10 },$/  validation = 0.3,\n  budget = { trials = 10 },/' \
+  "$work/obs.lua" > "$work/obs_holdout.lua"
+grep -q 'validation = 0.3' "$work/obs_holdout.lua" || fail "obs_holdout.lua has no holdout"
+"$tt" run "$work/obs_holdout.lua" --out "$work/run_holdout" --quiet > /dev/null ||
+  fail "the holdout run failed"
+grep -q '"kind":[[:space:]]*"holdout"' "$work/run_holdout/results.json" || fail "not a holdout run"
+"$tt" predict "$work/run_holdout/model.ttm" --data "$work/obs_new.csv" \
+  --out "$work/holdout_pred.csv" > /dev/null || fail "predict of the holdout run's model failed"
+"$check" "$work/run_holdout" winner "$work/holdout_pred.csv"
+
 echo "== a causal forest winner: its out-of-bag average effect (ABI 1.4), in the report too"
 cat > "$work/forest.lua" <<'LUA'
 return {
