@@ -356,6 +356,8 @@ int tt_run_swap_to_all_rows(run_state *s)
         d->w = pw ? xw + n * px : NULL;
         d->xw_joint = px > 0 && pw > 0;
     }
+    /* (The training rows' nuisance engine still points at the old block:
+     * only its fitted results are read from here on.) */
     s->all_rows_released = 0; /* kept from now on */
     s->train_rows_released = 1;
     tt_mem_give_back();
