@@ -266,9 +266,9 @@ int tt_run_split(run_state *s);
  * split that leaves rows out keep them). */
 void tt_run_release_all_rows(run_state *s);
 /* s->data's features, rebuilt from the training and validation rows when
- * they were released: 0, or -1 out of memory (with a message). A forked
- * child calls it for its own copy; the main process releases them again
- * with tt_run_release_all_rows as soon as it is done. */
+ * they were released: 0, or -1 out of memory (with a message). Called by
+ * forked children (the refits) for their own copy; the main process grows
+ * them only once, with tt_run_swap_to_all_rows. */
 int tt_run_all_rows(run_state *s);
 /* Every row's features rebuilt for good and the training rows' released:
  * what the final fit's stages need, one copy fewer. 0 or -1 as above. */
