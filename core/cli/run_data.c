@@ -346,12 +346,7 @@ int tt_run_swap_to_all_rows(run_state *s)
             return -1;
         tt_dataset_drop_features(s->train);
     } else {
-        const tt_dataset *v = s->valid;
-        for (size_t j = 0; j < px + pw; j++) {
-            const double *src = j < px ? v->x + j * v->n : v->w + (j - px) * v->n;
-            for (size_t r = 0; r < v->n; r++)
-                xw[j * n + s->split.valid[r]] = src[r];
-        }
+        scatter_rows(xw, n, s->valid, s->split.valid);
         d->x = px ? xw : NULL;
         d->w = pw ? xw + n * px : NULL;
         d->xw_joint = px > 0 && pw > 0;
@@ -370,16 +365,12 @@ int tt_run_train_rows(run_state *s)
     const tt_dataset *d = s->data;
     if (!s->train_rows_released || t->x || t->w)
         return 0;
-    const size_t n = t->n, nd = d->n, px = d->p_x, pw = d->p_w;
-    double *xw = tt_malloc_array(n, (px + pw) * sizeof *xw);
+    const size_t n = t->n, px = d->p_x, pw = d->p_w;
+    int ok = 1; /* every row's block is one allocation: tt_run_swap_to_all_rows made it */
+    double *xw = tt_gather_rows(tt_dataset_xw(d), d->n, px + pw, s->split.train, n, &ok);
     if (!xw) {
         fprintf(stderr, "tautune: out of memory for the training rows' features\n");
         return -1;
-    }
-    for (size_t j = 0; j < px + pw; j++) {
-        const double *src = j < px ? d->x + j * nd : d->w + (j - px) * nd;
-        for (size_t r = 0; r < n; r++)
-            xw[j * n + r] = src[s->split.train[r]];
     }
     t->x = px ? xw : NULL;
     t->w = pw ? xw + n * px : NULL;
